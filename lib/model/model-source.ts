@@ -1,0 +1,205 @@
+import { k8s } from 'cdk8s-plus-28';
+import { IConstruct } from 'constructs';
+import { fail } from '../_errors';
+import { IImage } from '../image/_image-build';
+import type { ModelImage } from './model-image';
+
+const MODEL_SOURCE = Symbol.for('cdk8s-ml.ModelSource');
+
+/** Pinned downloader: one static binary that reads s3://, gs:// and http(s)://. */
+export const DEFAULT_DOWNLOADER_IMAGE = 'rclone/rclone:1.68.2';
+
+export interface ModelUriOptions {
+  /**
+   * Secret whose keys become the downloader's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+   * AWS_REGION, or GOOGLE_APPLICATION_CREDENTIALS...). Only the init container sees it, never the server.
+   * @default - the pod's service account identity (IRSA, GKE Workload Identity)
+   */
+  readonly credentialsSecret?: string;
+  /** Downloader image, e.g. a mirrored rclone. @default 'rclone/rclone:1.68.2' */
+  readonly downloaderImage?: string;
+  /** Size limit of the emptyDir the model is downloaded into. @default '10Gi' */
+  readonly sizeLimit?: string;
+  /** S3-compatible endpoint (MinIO...) for s3:// URIs. @default - AWS */
+  readonly s3Endpoint?: string;
+}
+
+export interface ModelVolumeOptions {
+  /** Directory inside the claim that holds the model. @default - the claim's root */
+  readonly subPath?: string;
+  /** The claim's access mode, for the ReadWriteOnce multi-reader check. @default 'ReadWriteMany' */
+  readonly accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadOnlyMany' | 'ReadWriteOncePod';
+}
+
+/** What a trainer exposes so servers and batch jobs can read its output (see TrainingJob). */
+export interface IModelProducer extends IConstruct {
+  /** @internal */
+  readonly _modelOutput: {
+    readonly claimName: string;
+    readonly accessMode: string;
+    readonly subPath?: string;
+    readonly fsGroup: number;
+    readonly namespaceName: string;
+  };
+}
+
+/** How a consumer mounts a model. @internal */
+export interface ModelMount {
+  readonly volumes: k8s.Volume[];
+  readonly initContainers: k8s.Container[];
+  readonly volumeMounts: k8s.VolumeMount[];
+  /** The consumer pods need HTTPS and the metadata server. */
+  readonly needsObjectStorage: boolean;
+  /** A claim mounted by every replica (for the Multi-Attach check). */
+  readonly claim?: { readonly name: string; readonly accessMode: string };
+  /** Group that owns the model files, for fsGroup. */
+  readonly fsGroup?: number;
+  /** Local directory to mount in compose, when known. */
+  readonly localPath?: string;
+}
+
+type Kind =
+  | { kind: 'uri'; uri: string; scheme: 's3' | 'gs' | 'http' | 'https'; options: ModelUriOptions }
+  | { kind: 'volume'; claimName: string; options: ModelVolumeOptions }
+  | { kind: 'image'; image: ModelImage }
+  | { kind: 'training-job'; producer: IModelProducer };
+
+/**
+ * Where a server or batch job gets its model: object storage (s3://, gs://, http(s)://), a
+ * PersistentVolumeClaim, an image the model is baked into, or a TrainingJob's output.
+ */
+export class ModelSource {
+  /**
+   * A model in object storage. gs:// is read by TF Serving itself; everything else is downloaded by
+   * an init container into an emptyDir before the server starts. An http(s):// URI names one file;
+   * a .tar.gz/.tgz archive is unpacked into the model directory.
+   */
+  public static fromUri(uri: string, options: ModelUriOptions = {}): ModelSource {
+    const m = /^(s3|gs|https?):\/\/[^/\s]+(\/[^\s]*)?$/.exec(uri);
+    return new ModelSource({ kind: 'uri', uri, scheme: (m?.[1] ?? '') as any, options });
+  }
+  /** A model on an existing PersistentVolumeClaim, mounted read-only. */
+  public static fromVolume(claimName: string, options: ModelVolumeOptions = {}): ModelSource {
+    return new ModelSource({ kind: 'volume', claimName, options });
+  }
+  /** A model baked into the server image (see ModelImage). */
+  public static fromImage(image: ModelImage): ModelSource {
+    return new ModelSource({ kind: 'image', image });
+  }
+  /** The model a TrainingJob writes to its output claim, mounted read-only. */
+  public static fromTrainingJob(job: IModelProducer): ModelSource {
+    return new ModelSource({ kind: 'training-job', producer: job });
+  }
+  public static isModelSource(x: unknown): x is ModelSource {
+    return typeof x === 'object' && x !== null && MODEL_SOURCE in x;
+  }
+
+  private constructor(private readonly source: Kind) {
+    Object.defineProperty(this, MODEL_SOURCE, { value: true });
+  }
+
+  /** The URI, for object-storage sources. */
+  public get uri(): string | undefined {
+    return this.source.kind === 'uri' ? this.source.uri : undefined;
+  }
+  /** The image the model is baked into, for fromImage sources. */
+  public get image(): (IImage & ModelImage) | undefined {
+    return this.source.kind === 'image' ? this.source.image : undefined;
+  }
+  /** The URI scheme, for object-storage sources. */
+  public get scheme(): string | undefined {
+    return this.source.kind === 'uri' ? this.source.scheme : undefined;
+  }
+  /** Options of an object-storage source. */
+  public get uriOptions(): ModelUriOptions | undefined {
+    return this.source.kind === 'uri' ? this.source.options : undefined;
+  }
+  /** The trainer, for fromTrainingJob sources. */
+  public get producer(): IModelProducer | undefined {
+    return this.source.kind === 'training-job' ? this.source.producer : undefined;
+  }
+
+  /** Throws for a URI we cannot read. @internal */
+  public _validate(scope: IConstruct, prop: string): void {
+    const s = this.source;
+    if (s.kind === 'uri' && !s.scheme) {
+      fail(scope, prop, 'must be an s3://, gs://, http:// or https:// URI with a bucket or host', s.uri,
+        'use ModelSource.fromUri with one of those schemes, ModelSource.fromVolume for a PersistentVolumeClaim, or ModelSource.fromImage for a model baked into the image');
+    }
+    if (s.kind === 'volume' && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s.claimName)) {
+      fail(scope, prop, 'must name a PersistentVolumeClaim (a DNS-1123 name)', s.claimName, 'pass the claim name as it appears in kubectl get pvc');
+    }
+    if (s.kind === 'volume' && s.options.subPath && (s.options.subPath.startsWith('/') || s.options.subPath.split('/').includes('..'))) {
+      fail(scope, `${prop}.subPath`, 'must be a relative path inside the claim', s.options.subPath, "write it relative to the claim's root, e.g. 'models/and-gate'");
+    }
+  }
+
+  /**
+   * Volumes, init containers and mounts that put the model at `mountPath` (read-only for the
+   * server). `downloadSubdir` is where inside the mount a download lands (TF Serving wants
+   * /models/<name>/<version>).
+   * @internal
+   */
+  public _bind(scope: IConstruct, mountPath: string, downloadSubdir = '', volumeName = 'model', prop = 'model'): ModelMount {
+    this._validate(scope, prop);
+    const s = this.source;
+    switch (s.kind) {
+      case 'uri': {
+        const dest = downloadSubdir ? `${mountPath}/${downloadSubdir}` : mountPath;
+        const o = s.options;
+        return {
+          volumes: [{ name: volumeName, emptyDir: { sizeLimit: k8s.Quantity.fromString(o.sizeLimit ?? '10Gi') } }],
+          initContainers: [{
+            name: `${volumeName}-download`,
+            image: o.downloaderImage ?? DEFAULT_DOWNLOADER_IMAGE,
+            command: downloadCommand(s.uri, s.scheme, dest, o),
+            env: [{ name: 'HOME', value: '/tmp' }, { name: 'RCLONE_CONFIG', value: '/tmp/rclone.conf' }],
+            ...(o.credentialsSecret ? { envFrom: [{ secretRef: { name: o.credentialsSecret } }] } : {}),
+            volumeMounts: [{ name: volumeName, mountPath }],
+            resources: {
+              requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
+              limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
+            },
+          }],
+          volumeMounts: [{ name: volumeName, mountPath, readOnly: true }],
+          needsObjectStorage: true,
+        };
+      }
+      case 'volume':
+        return {
+          volumes: [{ name: volumeName, persistentVolumeClaim: { claimName: s.claimName, readOnly: true } }],
+          initContainers: [],
+          volumeMounts: [{ name: volumeName, mountPath, readOnly: true, ...(s.options.subPath ? { subPath: s.options.subPath } : {}) }],
+          needsObjectStorage: false,
+          claim: { name: s.claimName, accessMode: s.options.accessMode ?? 'ReadWriteMany' },
+        };
+      case 'training-job': {
+        const out = s.producer._modelOutput;
+        return {
+          volumes: [{ name: volumeName, persistentVolumeClaim: { claimName: out.claimName, readOnly: true } }],
+          initContainers: [],
+          volumeMounts: [{ name: volumeName, mountPath, readOnly: true, ...(out.subPath ? { subPath: out.subPath } : {}) }],
+          needsObjectStorage: false,
+          claim: { name: out.claimName, accessMode: out.accessMode },
+          fsGroup: out.fsGroup,
+        };
+      }
+      case 'image':
+        return { volumes: [], initContainers: [], volumeMounts: [], needsObjectStorage: false, localPath: s.image.directory };
+    }
+  }
+}
+
+function downloadCommand(uri: string, scheme: string, dest: string, o: ModelUriOptions): string[] {
+  const rest = uri.replace(/^[a-z0-9]+:\/\//, '');
+  if (scheme === 's3') {
+    // Connection-string remotes: no config file; credentials from env or the service account.
+    const remote = `:s3,provider=${o.s3Endpoint ? 'Other' : 'AWS'},env_auth=true${o.s3Endpoint ? `,endpoint='${o.s3Endpoint}'` : ''}:${rest}`;
+    return ['rclone', 'copy', '--fast-list', remote, dest];
+  }
+  if (scheme === 'gs') return ['rclone', 'copy', `:gcs,env_auth=true,bucket_policy_only=true:${rest}`, dest];
+  if (/\.(tar\.gz|tgz)$/.test(uri)) {
+    return ['sh', '-ec', `mkdir -p "$2" && rclone cat --http-url "$1" :http: | tar -xzf - -C "$2"`, 'download', uri, dest];
+  }
+  return ['rclone', 'copyurl', '--auto-filename', uri, dest];
+}

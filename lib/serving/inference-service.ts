@@ -1,0 +1,132 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { checkInt, fail } from '../_errors';
+import { checkImageString, IImage } from '../image/_image-build';
+import { checkName } from '../_names';
+import { ModelSource } from '../model/model-source';
+import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
+import { defaultName } from '../stack/ml-stack';
+import { envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
+import { IModelServer } from './model-server';
+
+export interface InferenceServiceProps extends ServedWorkloadProps {
+  /** Image reference ('registry.example.com/api:1.0.0') or an image the app builds (PythonImage). */
+  readonly image: string | IImage;
+  /** Main HTTP port. @default - the image's port (PythonImage), else 8080 */
+  readonly port?: number;
+  /** More ports, e.g. { name: 'grpc', port: 9000 }. @default - none */
+  readonly extraPorts?: ServerPort[];
+  /** Container command (entrypoint override). @default - the image's */
+  readonly command?: string[];
+  /** Container args. @default - the image's */
+  readonly args?: string[];
+  /** The model, mounted read-only at modelPath; MODEL_DIR tells the code where. @default - none */
+  readonly model?: ModelSource;
+  /** Where the model is mounted. @default '/models' */
+  readonly modelPath?: string;
+  /** Name of the model, for predictUrl and MODEL_NAME. @default - none */
+  readonly modelName?: string;
+  /** Path of the predict endpoint, for predictUrl. @default '/predict' */
+  readonly predictPath?: string;
+  /** Probes. @default - a TCP check of the main port, 600 s startup window */
+  readonly healthCheck?: HealthCheckOptions;
+  /**
+   * uid (and gid, fsGroup) the pods run as.
+   * @default - the image's USER for images the app builds, else 10001
+   */
+  readonly uid?: number;
+  /** Node selector added when GPUs are requested, e.g. { 'cloud.google.com/gke-accelerator': 'nvidia-l4' }. @default - none */
+  readonly gpuNodeSelector?: Record<string, string>;
+}
+
+/**
+ * Any model-server image (Flask/sklearn, TorchServe, Triton...) as a hardened Deployment and
+ * Service, with PDB, HPA, exposure and NetworkPolicies derived from its props and wiring.
+ */
+export class InferenceService extends Construct implements IModelServer {
+  public readonly workloadName: string;
+  public readonly namespaceName: string;
+  public readonly podSelector: Record<string, string>;
+  public readonly serviceName: string;
+  public readonly url: string;
+  public readonly servicePort: number;
+  public readonly containerPort: number;
+  public readonly modelName?: string;
+  public readonly imageRef: string;
+  /** @internal */
+  public readonly _network: WorkloadNetwork;
+  /** @internal */
+  public readonly _core: ServerCore;
+  private readonly predictPath: string;
+
+  constructor(scope: Construct, id: string, props: InferenceServiceProps) {
+    super(scope, id);
+    const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
+    const image = props.image;
+    if (typeof image === 'string') checkImageString(this, 'image', image);
+    const port = props.port ?? (typeof image !== 'string' ? image.port : undefined) ?? 8080;
+    if (typeof image !== 'string' && image.port !== undefined && props.port !== undefined && props.port !== image.port) {
+      fail(this, 'port', `differs from the port the image EXPOSEs (${image.port})`, props.port, "set the port on the image (PythonImage's port option) so image and manifest share one value");
+    }
+    checkInt(this, 'uid', props.uid, 1, 2147483647);
+    const uid = props.uid ?? (typeof image !== 'string' ? image.uid : undefined) ?? 10001;
+    const gid = (typeof image !== 'string' && props.uid === undefined ? image.gid : undefined) ?? uid;
+    const modelPath = props.modelPath ?? '/models';
+    if (!modelPath.startsWith('/')) fail(this, 'modelPath', 'must be an absolute path', modelPath, "use e.g. '/models'");
+    if (props.modelName !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(props.modelName)) {
+      fail(this, 'modelName', 'must be letters, digits, _ . - (it is part of URLs)', props.modelName, "use a name such as 'eeg-letters'");
+    }
+    const model = props.model?._bind(this, modelPath);
+    const hc = props.healthCheck ?? {};
+    const probe = (path: string | undefined): k8s.Probe => path
+      ? { httpGet: { path, port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }
+      : { tcpSocket: { port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
+    if (hc.path !== undefined && !hc.path.startsWith('/')) fail(this, 'healthCheck.path', "must start with '/'", hc.path, `use '/${hc.path}'`);
+
+    this._core = new ServerCore(name, {
+      owner: this,
+      component: 'model-server',
+      props,
+      image,
+      uid,
+      gid,
+      fsGroup: gid,
+      ports: [{ name: 'http', port }, ...(props.extraPorts ?? [])],
+      command: props.command,
+      args: props.args,
+      env: envVars(props.env, {
+        ...(props.model ? { MODEL_DIR: modelPath } : {}),
+        ...(props.modelName ? { MODEL_NAME: props.modelName } : {}),
+      }),
+      readiness: probe(hc.path),
+      liveness: { ...probe(hc.livenessPath ?? hc.path), periodSeconds: 20 },
+      startupTimeoutSeconds: hc.startupTimeoutSeconds ?? 600,
+      model,
+      resourceDefaults: { cpu: '500m', cpuLimit: '2', memory: '1Gi', memoryLimit: '2Gi' },
+      gpuNodeSelector: props.gpuNodeSelector,
+      containerName: 'server',
+    });
+    this.workloadName = name;
+    this.namespaceName = this._core.namespaceName;
+    this.podSelector = this._core.podSelector;
+    this._network = this._core._network;
+    this.serviceName = this._core.serviceName;
+    this.servicePort = this._core.servicePorts[0].port;
+    this.containerPort = port;
+    this.url = this._core.urlOf();
+    this.modelName = props.modelName;
+    this.imageRef = this._core.imageRef;
+    this.predictPath = props.predictPath ?? '/predict';
+  }
+
+  public predictUrl(model?: string): string {
+    if (model !== undefined && model !== this.modelName) {
+      throw new Error(`InferenceService '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${JSON.stringify(this.modelName)}).`);
+    }
+    return `${this.url}${this.predictPath}`;
+  }
+
+  public allowFrom(client: IWorkload): void {
+    connect(client, this, [this.containerPort]);
+  }
+}

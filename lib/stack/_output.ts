@@ -1,0 +1,56 @@
+import * as fs from 'fs';
+import * as path from 'path';
+
+/**
+ * Anything besides the manifests that one synth writes (image build files, compose files...).
+ * This is the extension point for per-app and per-stack artifacts: register a contributor with
+ * `MlApp.addOutput`, return paths relative to the output directory.
+ */
+export interface IOutputContributor {
+  /**
+   * @param outdir absolute output directory, so contributors can write paths relative to their files
+   * @returns file path (relative to outdir, '/' separated) -> content
+   */
+  outputFiles(outdir: string): Record<string, string>;
+}
+
+/** The directory Argo CD points at: Kubernetes manifests only. */
+export const MANIFESTS_DIR = 'manifests';
+/** Dockerfiles, ignore files, the bake file and build script. */
+export const IMAGES_DIR = 'images';
+/** One compose file per stack for local development. */
+export const COMPOSE_DIR = 'compose';
+
+/**
+ * Write `files` as the complete new content of `outdir`, atomically enough for a build tool: the
+ * files go to a sibling staging directory first, then the old directory is swapped out. A failure
+ * before the swap leaves `outdir` exactly as it was.
+ */
+export function writeTreeAtomically(outdir: string, files: Map<string, string>): void {
+  const target = path.resolve(outdir);
+  const parent = path.dirname(target);
+  fs.mkdirSync(parent, { recursive: true });
+  const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
+  try {
+    for (const [rel, content] of files) {
+      const file = path.join(staging, rel);
+      fs.mkdirSync(path.dirname(file), { recursive: true });
+      fs.writeFileSync(file, content, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
+    }
+    // Directories from mkdtemp are 0700; the output is meant to be read by other tools and users.
+    fs.chmodSync(staging, 0o755);
+  } catch (e) {
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+  const old = fs.existsSync(target) ? `${staging}.old` : undefined;
+  if (old) fs.renameSync(target, old);
+  try {
+    fs.renameSync(staging, target);
+  } catch (e) {
+    if (old) fs.renameSync(old, target);
+    fs.rmSync(staging, { recursive: true, force: true });
+    throw e;
+  }
+  if (old) fs.rmSync(old, { recursive: true, force: true });
+}

@@ -1,0 +1,86 @@
+import * as path from 'path';
+import { App, Chart, Yaml } from 'cdk8s';
+import { IConstruct } from 'constructs';
+import { IOutputContributor, MANIFESTS_DIR, writeTreeAtomically } from './_output';
+import { toDnsLabel } from '../_names';
+
+const ML_APP = Symbol.for('cdk8s-ml.MlApp');
+
+export interface MlAppProps {
+  /**
+   * Output directory: `manifests/` (what Argo CD points at), `images/` (Dockerfiles, bake file,
+   * build script) and `compose/` (local development).
+   * @default - $CDK8S_OUTDIR when `cdk8s synth` runs the app, else 'dist'
+   */
+  readonly outdir?: string;
+}
+
+/**
+ * A cdk8s App whose synth writes, besides one manifest file per stack, the build files of every
+ * image the manifests reference and every other registered artifact; atomically, so a failed synth
+ * leaves the output directory as it was.
+ */
+export class MlApp extends App {
+  /** The MlApp a construct belongs to, or undefined when its root is a plain cdk8s App. */
+  public static tryOf(scope: IConstruct): MlApp | undefined {
+    const root = scope.node.root;
+    return (root as any)[ML_APP] ? (root as MlApp) : undefined;
+  }
+
+  private readonly contributors: IOutputContributor[] = [];
+
+  constructor(props: MlAppProps = {}) {
+    super({ outdir: props.outdir });
+    Object.defineProperty(this, ML_APP, { value: true });
+  }
+
+  /** Register something that writes files into the output directory at synth time. */
+  public addOutput(contributor: IOutputContributor): void {
+    this.contributors.push(contributor);
+  }
+
+  /**
+   * Everything one synth writes, as relative path -> content, sorted by path; nothing touches the
+   * disk. Validation errors of any construct throw here.
+   */
+  public synthFiles(): Map<string, string> {
+    const files = new Map<string, string>();
+    // cdk8s lets an environment variable change key order; our output never depends on the environment.
+    const disableSort = process.env.CDK8S_DISABLE_SORT;
+    delete process.env.CDK8S_DISABLE_SORT;
+    try {
+      for (const chart of this.charts) {
+        // Chart.toJson validates the whole app and orders objects by their dependencies.
+        const objects = chart.toJson();
+        if (objects.length === 0) continue;
+        const file = `${MANIFESTS_DIR}/${chartFileName(chart)}.k8s.yaml`;
+        if (files.has(file)) {
+          throw new Error(`Two stacks would both write ${file}: give stacks distinct ids (cdk8s-ml writes one manifest file per stack, named after its id).`);
+        }
+        files.set(file, Yaml.stringify(...objects));
+      }
+    } finally {
+      if (disableSort !== undefined) process.env.CDK8S_DISABLE_SORT = disableSort;
+    }
+    const outdir = path.resolve(this.outdir);
+    for (const contributor of this.contributors) {
+      for (const [rel, content] of Object.entries(contributor.outputFiles(outdir))) {
+        if (files.has(rel) && files.get(rel) !== content) {
+          throw new Error(`Two parts of the app write different content to ${rel} in the output directory.`);
+        }
+        files.set(rel, content);
+      }
+    }
+    return new Map([...files.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** Synthesize into `outdir`; all or nothing. */
+  public synth(): void {
+    const files = this.synthFiles();
+    writeTreeAtomically(this.outdir, files);
+  }
+}
+
+function chartFileName(chart: Chart): string {
+  return toDnsLabel(chart.node.path.split('/').join('-')) || 'app';
+}

@@ -1,0 +1,95 @@
+import { k8s } from 'cdk8s-plus-28';
+
+/**
+ * Pod-level hardening shared by every workload of the library. We emit k8s.Kube* objects directly
+ * rather than cdk8s-plus L2 workloads: those leave capabilities and seccomp unset (pods fail PSS
+ * "restricted"), set runAsNonRoot without a uid (root images such as tensorflow/serving then fail to
+ * start), select pods by a path-derived label, default to imagePullPolicy Always, and restate many
+ * Kubernetes defaults that clutter review diffs.
+ */
+export interface PodOptions {
+  readonly uid: number;
+  readonly gid: number;
+  /** Group that owns mounted volumes, so files written by another uid of that group stay readable. */
+  readonly fsGroup?: number;
+  readonly containers: k8s.Container[];
+  readonly initContainers?: k8s.Container[];
+  readonly volumes?: k8s.Volume[];
+  /** Memory-backed /dev/shm of this size (PyTorch data loaders, TF Serving batching). */
+  readonly shmSize?: string;
+  readonly serviceAccountName?: string;
+  readonly automountServiceAccountToken?: boolean;
+  readonly nodeSelector?: Record<string, string>;
+  readonly tolerations?: k8s.Toleration[];
+  /** Spread these pods across nodes (labels = the workload's selector). */
+  readonly spreadLabels?: Record<string, string>;
+  readonly restartPolicy?: 'Always' | 'Never' | 'OnFailure';
+  readonly subdomain?: string;
+  readonly terminationGracePeriodSeconds?: number;
+}
+
+export const TMP_VOLUME = 'tmp';
+export const SHM_VOLUME = 'dshm';
+
+/** Container security context that passes "restricted" with a read-only root filesystem. */
+export function hardenContainer(c: k8s.Container, extraMounts: k8s.VolumeMount[] = []): k8s.Container {
+  return {
+    ...c,
+    volumeMounts: [...(c.volumeMounts ?? []), ...extraMounts, { name: TMP_VOLUME, mountPath: '/tmp' }],
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+      ...c.securityContext,
+    },
+  };
+}
+
+export function buildPodSpec(o: PodOptions): k8s.PodSpec {
+  const shmMounts: k8s.VolumeMount[] = o.shmSize ? [{ name: SHM_VOLUME, mountPath: '/dev/shm' }] : [];
+  const volumes: k8s.Volume[] = [
+    ...(o.volumes ?? []),
+    // readOnlyRootFilesystem: libraries still need a scratch /tmp.
+    { name: TMP_VOLUME, emptyDir: { sizeLimit: k8s.Quantity.fromString('1Gi') } },
+    ...(o.shmSize ? [{ name: SHM_VOLUME, emptyDir: { medium: 'Memory', sizeLimit: k8s.Quantity.fromString(o.shmSize) } }] : []),
+  ];
+  const spec: k8s.PodSpec = {
+    ...(o.serviceAccountName ? { serviceAccountName: o.serviceAccountName } : {}),
+    // No API token in pods that do not call the Kubernetes API.
+    automountServiceAccountToken: o.automountServiceAccountToken ?? false,
+    ...(o.restartPolicy ? { restartPolicy: o.restartPolicy } : {}),
+    ...(o.subdomain ? { subdomain: o.subdomain } : {}),
+    ...(o.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: o.terminationGracePeriodSeconds } : {}),
+    securityContext: {
+      // Explicit ids: runAsNonRoot alone makes images without a USER fail with "image will run as root".
+      runAsNonRoot: true,
+      runAsUser: o.uid,
+      runAsGroup: o.gid,
+      ...(o.fsGroup !== undefined ? { fsGroup: o.fsGroup, fsGroupChangePolicy: 'OnRootMismatch' } : {}),
+      seccompProfile: { type: 'RuntimeDefault' },
+    },
+    ...(o.initContainers && o.initContainers.length > 0 ? { initContainers: o.initContainers.map(c => hardenContainer(c)) } : {}),
+    containers: o.containers.map(c => hardenContainer(c, shmMounts)),
+    volumes,
+    ...(o.nodeSelector && Object.keys(o.nodeSelector).length > 0 ? { nodeSelector: o.nodeSelector } : {}),
+    ...(o.tolerations && o.tolerations.length > 0 ? { tolerations: o.tolerations } : {}),
+    ...(o.spreadLabels
+      ? {
+        topologySpreadConstraints: [{
+          maxSkew: 1,
+          topologyKey: 'kubernetes.io/hostname',
+          // ScheduleAnyway: a small cluster still schedules every replica.
+          whenUnsatisfiable: 'ScheduleAnyway',
+          labelSelector: { matchLabels: o.spreadLabels },
+        }],
+      }
+      : {}),
+  };
+  return spec;
+}
+
+/** The toleration GPU nodes are usually tainted with. */
+export function gpuToleration(resource: string): k8s.Toleration {
+  return { key: resource, operator: 'Exists', effect: 'NoSchedule' };
+}
