@@ -1,0 +1,258 @@
+/**
+ * Rules `schema` and `unknown-field`.
+ *
+ * `schema` validates with kubernetes-models (OpenAPI schema through ajv): wrong
+ * types, bad enums, missing required fields. That schema tolerates unknown
+ * keys, which is exactly how a typo such as `runAsNonroot` ships silently
+ * (kubectl with client-side apply drops it, or the apiserver warns and drops
+ * it), so `unknown-field` walks every object against the field maps of
+ * @kubernetes/client-node instead.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { pathToFileURL } from 'url';
+import { isPlainObject, joinPath, K8sObject, Problem } from './k8s-common';
+
+/**
+ * apiVersion/kind pairs (`group/version/Kind`) that have no kubernetes-models
+ * class but are expected in our output: CRD instances. They skip `schema` and
+ * `unknown-field`. Tests may add to it.
+ */
+export const KNOWN_CUSTOM_KINDS: Set<string> = new Set(['argoproj.io/v1alpha1/Application']);
+
+export function typeKey(obj: K8sObject): string {
+  return `${obj?.apiVersion}/${obj?.kind}`;
+}
+
+// ---------------------------------------------------------------------------
+// schema: kubernetes-models
+// ---------------------------------------------------------------------------
+
+interface ModelClass {
+  new (data: unknown): { validate(): void };
+  apiVersion: string;
+  kind: string;
+}
+
+interface AjvLikeError {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+// Both strings end up in a require() path: accept only what real apiVersions/kinds look like.
+const API_VERSION_RE = /^(?:[a-z0-9]([a-z0-9.-]*[a-z0-9])?\/)?v[0-9]+(?:(?:alpha|beta)[0-9]+)?$/;
+const KIND_RE = /^[A-Z][A-Za-z0-9]*$/;
+
+const modelCache = new Map<string, ModelClass | null>();
+
+/**
+ * kubernetes-models lays out one module per type: `kubernetes-models/<group>/<version>/<Kind>`,
+ * with the core group at `kubernetes-models/v1/<Kind>`. The static apiVersion/kind
+ * check rejects non-root types that share the directory (e.g. `DeploymentSpec`).
+ */
+export function modelFor(apiVersion: string, kind: string): ModelClass | null {
+  const key = `${apiVersion}/${kind}`;
+  const cached = modelCache.get(key);
+  if (cached !== undefined) return cached;
+  let found: ModelClass | null = null;
+  if (API_VERSION_RE.test(apiVersion) && KIND_RE.test(kind)) {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const mod = require(`kubernetes-models/${apiVersion}/${kind}`) as Record<string, unknown>;
+      const cls = mod[kind] as ModelClass | undefined;
+      if (typeof cls === 'function' && cls.apiVersion === apiVersion && cls.kind === kind) found = cls;
+    } catch {
+      found = null;
+    }
+  }
+  modelCache.set(key, found);
+  return found;
+}
+
+/** `/spec/containers/0/name` -> `spec.containers[0].name` */
+export function pointerToPath(pointer: string): string {
+  let out = '';
+  for (const raw of pointer.split('/').slice(1)) {
+    const seg = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    out = /^[0-9]+$/.test(seg) ? `${out}[${seg}]` : joinPath(out, seg);
+  }
+  return out === '' ? '<root>' : out;
+}
+
+function describeAjvError(e: AjvLikeError): string {
+  const where = pointerToPath(e.instancePath ?? '');
+  const params = e.params ?? {};
+  let detail = e.message ?? 'is invalid';
+  if (Array.isArray(params.allowedValues)) detail += ` (allowed: ${params.allowedValues.join(', ')})`;
+  return `${where} ${detail}`;
+}
+
+function schemaProblems(obj: K8sObject): Problem[] {
+  const problems: Problem[] = [];
+  const apiVersion = obj?.apiVersion;
+  const kind = obj?.kind;
+  if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
+    return [{ obj, rule: 'schema', message: `apiVersion and kind must be strings (got apiVersion=${JSON.stringify(apiVersion)}, kind=${JSON.stringify(kind)})` }];
+  }
+  const Model = modelFor(apiVersion, kind);
+  if (!Model) {
+    return [{ obj, rule: 'schema', message: `no Kubernetes model for apiVersion "${apiVersion}" kind "${kind}" (a typo, or a CRD missing from KNOWN_CUSTOM_KINDS)` }];
+  }
+  try {
+    new Model(obj).validate();
+  } catch (err) {
+    const errors = (err as { errors?: AjvLikeError[] }).errors;
+    if (Array.isArray(errors) && errors.length > 0) {
+      for (const e of errors) problems.push({ obj, rule: 'schema', message: describeAjvError(e) });
+    } else {
+      problems.push({ obj, rule: 'schema', message: String((err as Error)?.message ?? err) });
+    }
+  }
+  if (typeof obj?.metadata?.name !== 'string' || obj.metadata.name === '') {
+    problems.push({ obj, rule: 'schema', message: 'metadata.name is required' });
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------
+// unknown-field: @kubernetes/client-node attributeTypeMap
+// ---------------------------------------------------------------------------
+
+/** className -> (JSON field name -> declared type string) */
+type TypeMaps = Record<string, Record<string, string>>;
+
+type FieldType =
+  | { readonly t: 'array'; readonly of: FieldType }
+  | { readonly t: 'map'; readonly of: FieldType }
+  | { readonly t: 'class'; readonly name: string }
+  | { readonly t: 'leaf' };
+
+const LEAF: FieldType = { t: 'leaf' };
+
+/**
+ * @kubernetes/client-node 1.x is ESM-only and jest (on Node 20, CommonJS
+ * transform) cannot require it, so a child Node process imports the models
+ * once and dumps their field maps as JSON. The dump is cached in the OS temp
+ * dir per package version, so a test run pays ~0.3 s once, not per worker.
+ */
+function loadTypeMaps(): TypeMaps {
+  const pkgJson = require.resolve('@kubernetes/client-node/package.json');
+  const version = (JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { version: string }).version;
+  const cacheFile = path.join(os.tmpdir(), `cdk8s-ml-check-k8s-typemaps-${version}-v1.json`);
+  try {
+    return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as TypeMaps;
+  } catch {
+    // not cached yet (or corrupt): regenerate below
+  }
+  const allModels = pathToFileURL(path.join(path.dirname(pkgJson), 'dist', 'gen', 'models', 'all.js')).href;
+  const script = `
+    const m = await import(${JSON.stringify(allModels)});
+    const out = {};
+    for (const [name, cls] of Object.entries(m)) {
+      if (cls && Array.isArray(cls.attributeTypeMap)) {
+        out[name] = Object.fromEntries(cls.attributeTypeMap.map((a) => [a.baseName, a.type]));
+      }
+    }
+    process.stdout.write(JSON.stringify(out));`;
+  const json = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  // Write-then-rename so parallel jest workers never read a half-written file.
+  const tmp = `${cacheFile}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, json);
+  fs.renameSync(tmp, cacheFile);
+  return JSON.parse(json) as TypeMaps;
+}
+
+let typeMaps: TypeMaps | undefined;
+const parsedTypes = new Map<string, FieldType>();
+
+function maps(): TypeMaps {
+  typeMaps ??= loadTypeMaps();
+  return typeMaps;
+}
+
+/** Parses `Array<X>`, `{ [key: string]: X; }`, class names; everything else (string, number, IntOrString, any, Date, ...) is a leaf. */
+function parseType(type: string): FieldType {
+  const cached = parsedTypes.get(type);
+  if (cached) return cached;
+  let parsed: FieldType;
+  const arr = /^Array<(.+)>$/.exec(type);
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (arr) parsed = { t: 'array', of: parseType(arr[1]) };
+  else if (map) parsed = { t: 'map', of: parseType(map[1]) };
+  else if (Object.prototype.hasOwnProperty.call(maps(), type)) parsed = { t: 'class', name: type };
+  else parsed = LEAF;
+  parsedTypes.set(type, parsed);
+  return parsed;
+}
+
+/** Class names that do not follow `<Version><Kind>` because several groups share the kind. */
+const ROOT_CLASS_OVERRIDES: Readonly<Record<string, string>> = {
+  'v1/Event': 'CoreV1Event',
+  'events.k8s.io/v1/Event': 'EventsV1Event',
+};
+
+/** `apps/v1` + `Deployment` -> `V1Deployment`; `autoscaling/v2` + `HorizontalPodAutoscaler` -> `V2HorizontalPodAutoscaler`. */
+export function rootClassFor(apiVersion: string, kind: string): string | undefined {
+  const override = ROOT_CLASS_OVERRIDES[`${apiVersion}/${kind}`];
+  const version = apiVersion.split('/').pop() ?? '';
+  const name = override ?? `${version.charAt(0).toUpperCase()}${version.slice(1)}${kind}`;
+  const fields = maps()[name];
+  // A root type has apiVersion/kind fields; anything else is a name collision with a nested type.
+  return fields && 'apiVersion' in fields && 'kind' in fields ? name : undefined;
+}
+
+function walk(value: unknown, type: FieldType, at: string, out: string[]): void {
+  switch (type.t) {
+    case 'leaf':
+      return;
+    case 'array':
+      if (Array.isArray(value)) value.forEach((v, i) => walk(v, type.of, `${at}[${i}]`, out));
+      return;
+    case 'map':
+      if (isPlainObject(value) && type.of.t !== 'leaf') {
+        for (const [k, v] of Object.entries(value)) walk(v, type.of, joinPath(at, k), out);
+      }
+      return;
+    case 'class': {
+      if (!isPlainObject(value)) return;
+      const fields = maps()[type.name];
+      for (const [k, v] of Object.entries(value)) {
+        const fieldType = fields[k];
+        if (fieldType === undefined) out.push(joinPath(at, k));
+        else walk(v, parseType(fieldType), joinPath(at, k), out);
+      }
+      return;
+    }
+  }
+}
+
+/** JSON paths of every key the Kubernetes API does not define for this object's type. */
+export function unknownFields(obj: K8sObject): string[] | undefined {
+  if (typeof obj?.apiVersion !== 'string' || typeof obj?.kind !== 'string') return undefined;
+  const root = rootClassFor(obj.apiVersion, obj.kind);
+  if (!root) return undefined;
+  const out: string[] = [];
+  walk(obj, { t: 'class', name: root }, '', out);
+  return out;
+}
+
+function unknownFieldProblems(obj: K8sObject): Problem[] {
+  const paths = unknownFields(obj);
+  if (paths === undefined) {
+    // kubernetes-models still ships long-removed API versions (extensions/v1beta1 Deployment, ...);
+    // client-node only models what a current apiserver (1.33) serves, so no root class = not served.
+    return modelFor(String(obj?.apiVersion), String(obj?.kind))
+      ? [{ obj, rule: 'schema', message: `apiVersion "${obj.apiVersion}" kind "${obj.kind}" is not served by current Kubernetes (no @kubernetes/client-node 1.3 model); use the current apiVersion` }]
+      : [];
+  }
+  return paths.map((p) => ({ obj, rule: 'unknown-field', message: `${p} is not a field of ${obj.apiVersion} ${obj.kind}` }));
+}
+
+/** `schema` + `unknown-field` for one object. */
+export function checkObjectSchema(obj: K8sObject): Problem[] {
+  if (KNOWN_CUSTOM_KINDS.has(typeKey(obj))) return [];
+  return [...schemaProblems(obj), ...unknownFieldProblems(obj)];
+}

@@ -1,0 +1,445 @@
+/**
+ * The one check every synthesized Kubernetes manifest goes through.
+ *
+ * `checkManifests(objects)` returns problems as
+ * `<Kind>/<namespace or ->/<name>: <rule>: <message>`; rule ids:
+ *   schema, unknown-field          (k8s-schema.ts)
+ *   dns-1123, port-range           names and numbers the apiserver would reject
+ *   service-selector               each Service selects exactly one workload's pods
+ *   workload-selector              a workload's spec.selector matches its own template
+ *   service-target-port            each Service port lands on a container port
+ *   env-url                        in-cluster URLs in env name a real Service and port
+ *   pss-restricted                 Pod Security Standards "restricted" (k8s-pss.ts)
+ *   starts-non-root, read-only-root-fs, resources, image-tag   (k8s-pss.ts)
+ *
+ * All objects are checked together: a Service in one stack may be referenced
+ * from an env var in another.
+ */
+import { parseAllDocuments } from 'yaml';
+import {
+  asArray,
+  asLabels,
+  containersOf,
+  describeContainer,
+  effectiveNamespace,
+  formatLabels,
+  formatProblem,
+  isPlainObject,
+  joinPath,
+  K8sObject,
+  labelSelectorMatches,
+  podsSelectedBy,
+  podTemplateOf,
+  Problem,
+  serviceSelector,
+  WorkloadPodTemplate,
+  workloadPodTemplates,
+} from './k8s-common';
+import { checkPodHardening, checkPodSecurity } from './k8s-pss';
+import { checkObjectSchema, KNOWN_CUSTOM_KINDS, typeKey } from './k8s-schema';
+
+export * from './k8s-common';
+export { KNOWN_CUSTOM_KINDS, modelFor, pointerToPath, rootClassFor, unknownFields } from './k8s-schema';
+export { imageTagIssue } from './k8s-pss';
+
+// ---------------------------------------------------------------------------
+// dns-1123: names
+// ---------------------------------------------------------------------------
+
+const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const IANA_SVC_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function isDns1123Label(s: string): boolean {
+  return s.length <= 63 && DNS1123_LABEL.test(s);
+}
+
+export function isDns1123Subdomain(s: string): boolean {
+  return s.length <= 253 && DNS1123_SUBDOMAIN.test(s);
+}
+
+/** Services need DNS-1035 (a leading digit is rejected: the name becomes an env var prefix and a DNS label). */
+export function isDns1035Label(s: string): boolean {
+  return s.length <= 63 && DNS1035_LABEL.test(s);
+}
+
+/** IANA_SVC_NAME as validated for port names: <=15 chars, [a-z0-9-], at least one letter, no '--', no '-' at the ends. */
+export function isIanaSvcName(s: string): boolean {
+  return s.length <= 15 && IANA_SVC_NAME.test(s) && /[a-z]/.test(s) && !s.includes('--');
+}
+
+/** Label key: optional DNS subdomain prefix + '/' + name (<=63, [A-Za-z0-9._-], alphanumeric at the ends). */
+export function labelKeyIssue(key: string): string | undefined {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && !isDns1123Subdomain(prefix)) return `prefix "${prefix}" is not a DNS-1123 subdomain`;
+  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) return `name part "${name}" must be 1-63 chars of [A-Za-z0-9._-], alphanumeric at both ends`;
+  return undefined;
+}
+
+export function labelValueIssue(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (value.length > 63 || !LABEL_NAME.test(value)) return `value "${value}" must be at most 63 chars of [A-Za-z0-9._-], alphanumeric at both ends`;
+  return undefined;
+}
+
+/** RBAC objects are validated as path segments by the apiserver (`system:foo` is legal), not as DNS names. */
+const PATH_SEGMENT_NAMED_KINDS: ReadonlySet<string> = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
+
+function metadataNameIssues(obj: K8sObject): string[] {
+  const out: string[] = [];
+  const name = obj?.metadata?.name;
+  const kind = obj?.kind;
+  if (typeof name === 'string' && !PATH_SEGMENT_NAMED_KINDS.has(kind)) {
+    if (kind === 'Service' && !isDns1035Label(name)) out.push(`metadata.name "${name}" must be a DNS-1035 label (<=63 chars, lowercase alphanumerics and '-', starting with a letter)`);
+    else if (kind === 'Namespace' && !isDns1123Label(name)) out.push(`metadata.name "${name}" must be a DNS-1123 label (<=63 chars, lowercase alphanumerics and '-', no dots)`);
+    else if (!isDns1123Subdomain(name)) out.push(`metadata.name "${name}" must be a DNS-1123 subdomain (<=253 chars, lowercase alphanumerics, '-' and '.', alphanumeric at both ends)`);
+  }
+  const ns = obj?.metadata?.namespace;
+  if (typeof ns === 'string' && !isDns1123Label(ns)) out.push(`metadata.namespace "${ns}" must be a DNS-1123 label`);
+  return out;
+}
+
+function labelMapIssues(labels: unknown, at: string): string[] {
+  if (!isPlainObject(labels)) return [];
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(labels)) {
+    const keyIssue = labelKeyIssue(k);
+    if (keyIssue) out.push(`label key ${joinPath(at, k)}: ${keyIssue}`);
+    const valueIssue = typeof v === 'string' ? labelValueIssue(v) : undefined;
+    if (valueIssue) out.push(`label ${joinPath(at, k)}: ${valueIssue}`);
+  }
+  return out;
+}
+
+/**
+ * Every `metadata.labels`, `matchLabels` and Service `spec.selector` anywhere
+ * in the object: covers pod templates, CronJob job templates, NetworkPolicy
+ * and PDB selectors, affinity and topology spread without listing them.
+ */
+function allLabelMapIssues(obj: K8sObject): string[] {
+  const out: string[] = [];
+  const visit = (node: unknown, at: string, parentKey: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((v, i) => visit(v, `${at}[${i}]`, parentKey));
+      return;
+    }
+    if (!isPlainObject(node)) return;
+    for (const [k, v] of Object.entries(node)) {
+      const p = joinPath(at, k);
+      if ((k === 'labels' && parentKey === 'metadata') || k === 'matchLabels') out.push(...labelMapIssues(v, p));
+      else if (k !== 'annotations') visit(v, p, k);
+    }
+  };
+  visit(obj, '', '');
+  if (obj?.kind === 'Service') out.push(...labelMapIssues(obj?.spec?.selector, 'spec.selector'));
+  return out;
+}
+
+function containerNameIssues(t: WorkloadPodTemplate): string[] {
+  const out: string[] = [];
+  for (const c of containersOf(t, ['initContainers', 'containers', 'ephemeralContainers'])) {
+    const name = c.container.name;
+    if (typeof name === 'string' && !isDns1123Label(name)) out.push(`${c.path}.name "${name}" must be a DNS-1123 label`);
+    asArray<{ name?: unknown }>(c.container.ports).forEach((p, i) => {
+      if (typeof p?.name === 'string' && !isIanaSvcName(p.name)) out.push(`${describeContainer(c)}: ${c.path}.ports[${i}].name "${p.name}" must be an IANA_SVC_NAME (<=15 chars, lowercase alphanumerics and '-', at least one letter, no '--')`);
+    });
+  }
+  asArray<{ name?: unknown }>(t.podSpec.volumes).forEach((v, i) => {
+    if (typeof v?.name === 'string' && !isDns1123Label(v.name)) out.push(`${t.specPath}.volumes[${i}].name "${v.name}" must be a DNS-1123 label`);
+  });
+  return out;
+}
+
+function servicePortNameIssues(obj: K8sObject): string[] {
+  if (obj?.kind !== 'Service') return [];
+  const out: string[] = [];
+  asArray<{ name?: unknown }>(obj?.spec?.ports).forEach((p, i) => {
+    if (typeof p?.name === 'string' && !isIanaSvcName(p.name)) out.push(`spec.ports[${i}].name "${p.name}" must be an IANA_SVC_NAME (<=15 chars, lowercase alphanumerics and '-', at least one letter, no '--')`);
+  });
+  return out;
+}
+
+function dnsProblems(obj: K8sObject, t: WorkloadPodTemplate | undefined): Problem[] {
+  const messages = [
+    ...metadataNameIssues(obj),
+    ...allLabelMapIssues(obj),
+    ...(t ? containerNameIssues(t) : []),
+    ...servicePortNameIssues(obj),
+  ];
+  return messages.map((message) => ({ obj, rule: 'dns-1123', message }));
+}
+
+// ---------------------------------------------------------------------------
+// port-range
+// ---------------------------------------------------------------------------
+
+function portIssue(value: unknown, at: string, allowNamed: boolean): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && allowNamed) return undefined; // named port: resolved by service-target-port
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535) return undefined;
+  return `${at} must be an integer in 1..65535 (got ${JSON.stringify(value)})`;
+}
+
+const PROBES = ['livenessProbe', 'readinessProbe', 'startupProbe'] as const;
+
+function containerPortIssues(t: WorkloadPodTemplate): string[] {
+  const out: string[] = [];
+  for (const c of containersOf(t, ['initContainers', 'containers', 'ephemeralContainers'])) {
+    asArray<{ containerPort?: unknown; hostPort?: unknown }>(c.container.ports).forEach((p, i) => {
+      out.push(...[portIssue(p?.containerPort, `${c.path}.ports[${i}].containerPort`, false)].filter(isString));
+      if (p?.hostPort !== undefined && p.hostPort !== 0) out.push(...[portIssue(p.hostPort, `${c.path}.ports[${i}].hostPort`, false)].filter(isString));
+    });
+    for (const probe of PROBES) {
+      const pr: unknown = c.container[probe];
+      if (!isPlainObject(pr)) continue;
+      for (const handler of ['httpGet', 'tcpSocket', 'grpc']) {
+        const h = pr[handler];
+        if (isPlainObject(h)) out.push(...[portIssue(h.port, `${c.path}.${probe}.${handler}.port`, handler !== 'grpc')].filter(isString));
+      }
+    }
+  }
+  return out;
+}
+
+function servicePortIssues(obj: K8sObject): string[] {
+  if (obj?.kind !== 'Service') return [];
+  const out: string[] = [];
+  asArray<Record<string, unknown>>(obj?.spec?.ports).forEach((p, i) => {
+    out.push(...[
+      portIssue(p?.port, `spec.ports[${i}].port`, false),
+      portIssue(p?.targetPort, `spec.ports[${i}].targetPort`, true),
+      portIssue(p?.nodePort, `spec.ports[${i}].nodePort`, false),
+    ].filter(isString));
+  });
+  return out;
+}
+
+function networkPolicyPortIssues(obj: K8sObject): string[] {
+  if (obj?.kind !== 'NetworkPolicy') return [];
+  const out: string[] = [];
+  for (const dir of ['ingress', 'egress']) {
+    asArray<Record<string, unknown>>(obj?.spec?.[dir]).forEach((r, ri) => {
+      asArray<Record<string, unknown>>(r?.ports).forEach((p, pi) => {
+        const at = `spec.${dir}[${ri}].ports[${pi}]`;
+        out.push(...[portIssue(p?.port, `${at}.port`, true), portIssue(p?.endPort, `${at}.endPort`, false)].filter(isString));
+      });
+    });
+  }
+  return out;
+}
+
+function isString(v: string | undefined): v is string {
+  return v !== undefined;
+}
+
+function portRangeProblems(obj: K8sObject, t: WorkloadPodTemplate | undefined): Problem[] {
+  const messages = [...(t ? containerPortIssues(t) : []), ...servicePortIssues(obj), ...networkPolicyPortIssues(obj)];
+  return messages.map((message) => ({ obj, rule: 'port-range', message }));
+}
+
+// ---------------------------------------------------------------------------
+// service-selector, workload-selector, service-target-port
+// ---------------------------------------------------------------------------
+
+/** Checks one Service's selector; returns the single selected workload when there is exactly one. */
+function serviceSelectorProblems(svc: K8sObject, templates: readonly WorkloadPodTemplate[]): { problems: Problem[]; target?: WorkloadPodTemplate } {
+  const sel = serviceSelector(svc);
+  if (!sel) return { problems: [] };
+  const selected = podsSelectedBy(svc, templates);
+  if (selected.length === 1) return { problems: [], target: selected[0] };
+  const rule = 'service-selector';
+  if (selected.length === 0) {
+    return { problems: [{ obj: svc, rule, message: `spec.selector ${formatLabels(sel)} selects no pods in namespace ${effectiveNamespace(svc)}` }] };
+  }
+  const [first, ...others] = selected;
+  return {
+    problems: others.map((o) => ({ obj: svc, rule, message: `spec.selector ${formatLabels(sel)} selects the pods of ${first.ref} but also selects the pods of ${o.ref}` })),
+  };
+}
+
+/** A controller whose selector does not match its own template is rejected by the apiserver ("selector does not match template labels"). */
+function workloadSelectorProblems(t: WorkloadPodTemplate): Problem[] {
+  if (t.kind === 'Pod' || t.kind === 'CronJob') return [];
+  const selector = t.obj?.spec?.selector;
+  // Jobs generate their selector unless manualSelector is set.
+  if (t.kind === 'Job' && selector === undefined) return [];
+  if (t.kind === 'ReplicationController') {
+    const sel = asLabels(selector);
+    if (Object.keys(sel).length === 0 || Object.entries(sel).every(([k, v]) => t.labels[k] === v)) return [];
+    return [{ obj: t.obj, rule: 'workload-selector', message: `spec.selector ${formatLabels(sel)} does not match template labels ${formatLabels(t.labels)}` }];
+  }
+  if (!isPlainObject(selector)) {
+    return [{ obj: t.obj, rule: 'workload-selector', message: 'spec.selector is required' }];
+  }
+  if (labelSelectorMatches(selector, t.labels)) return [];
+  return [{ obj: t.obj, rule: 'workload-selector', message: `spec.selector.matchLabels ${formatLabels(asLabels(selector.matchLabels))} does not match ${t.specPath.replace(/\.spec$/, '')}.metadata.labels ${formatLabels(t.labels)}` }];
+}
+
+interface ExposedPort {
+  readonly number: unknown;
+  readonly name: unknown;
+  readonly protocol: string;
+  readonly container: string;
+}
+
+/** Ports that serve traffic: regular containers plus native sidecars (init containers with restartPolicy Always). */
+function exposedPorts(t: WorkloadPodTemplate): ExposedPort[] {
+  const out: ExposedPort[] = [];
+  for (const c of containersOf(t)) {
+    if (c.kind === 'initContainers' && c.container.restartPolicy !== 'Always') continue;
+    for (const p of asArray<{ containerPort?: unknown; name?: unknown; protocol?: unknown }>(c.container.ports)) {
+      out.push({ number: p?.containerPort, name: p?.name, protocol: String(p?.protocol ?? 'TCP'), container: c.name });
+    }
+  }
+  return out;
+}
+
+function describeExposed(ports: readonly ExposedPort[]): string {
+  if (ports.length === 0) return 'it declares no container ports';
+  return `it has ${ports.map((p) => `${p.container}:${String(p.number)}${p.name ? `(${String(p.name)})` : ''}/${p.protocol}`).join(', ')}`;
+}
+
+function targetPortProblems(svc: K8sObject, target: WorkloadPodTemplate): Problem[] {
+  const ports = exposedPorts(target);
+  const problems: Problem[] = [];
+  asArray<Record<string, unknown>>(svc?.spec?.ports).forEach((sp, i) => {
+    const wanted = sp?.targetPort ?? sp?.port;
+    const protocol = String(sp?.protocol ?? 'TCP');
+    const hit = ports.some((p) => p.protocol === protocol && (typeof wanted === 'string' ? p.name === wanted : p.number === wanted));
+    if (!hit) {
+      const field = sp?.targetPort === undefined ? 'port' : 'targetPort';
+      problems.push({
+        obj: svc,
+        rule: 'service-target-port',
+        message: `spec.ports[${i}].${field} ${JSON.stringify(wanted)}/${protocol} matches no container port of ${target.ref} (${describeExposed(ports)})`,
+      });
+    }
+  });
+  return problems;
+}
+
+function serviceProblems(objects: readonly K8sObject[], templates: readonly WorkloadPodTemplate[]): Problem[] {
+  const problems: Problem[] = [];
+  for (const svc of objects) {
+    if (svc?.kind !== 'Service') continue;
+    const { problems: selProblems, target } = serviceSelectorProblems(svc, templates);
+    problems.push(...selProblems);
+    if (target) problems.push(...targetPortProblems(svc, target));
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------
+// env-url
+// ---------------------------------------------------------------------------
+
+const URL_RE = /\bhttps?:\/\/[^\s"'<>,;]+/g;
+
+/** Services by `namespace/name`, with their ports. */
+type ServiceIndex = ReadonlyMap<string, readonly number[]>;
+
+function indexServices(objects: readonly K8sObject[]): ServiceIndex {
+  const index = new Map<string, number[]>();
+  for (const o of objects) {
+    if (o?.kind !== 'Service' || typeof o?.metadata?.name !== 'string') continue;
+    const ports = asArray<{ port?: unknown }>(o?.spec?.ports).map((p) => p?.port).filter((p): p is number => typeof p === 'number');
+    index.set(`${effectiveNamespace(o)}/${o.metadata.name}`, ports);
+  }
+  return index;
+}
+
+/**
+ * The Service an in-cluster host refers to, or undefined for external hosts.
+ * `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`; `svc.ns` counts only
+ * when ns is a namespace we deploy to, so `example.com` stays external.
+ */
+export function inClusterService(host: string, podNamespace: string, namespaces: ReadonlySet<string>): { namespace: string; name: string } | undefined {
+  const labels = host.toLowerCase().split('.');
+  if (labels.length === 1) return host === 'localhost' ? undefined : { namespace: podNamespace, name: labels[0] };
+  const [name, ns, ...rest] = labels;
+  const suffix = rest.join('.');
+  if (suffix === 'svc' || suffix === 'svc.cluster.local') return { namespace: ns, name };
+  if (suffix === '' && namespaces.has(ns)) return { namespace: ns, name };
+  return undefined;
+}
+
+function envUrlIssues(url: string, podNamespace: string, services: ServiceIndex, namespaces: ReadonlySet<string>): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `${url} is not a valid URL`;
+  }
+  const target = inClusterService(parsed.hostname, podNamespace, namespaces);
+  if (!target) return undefined;
+  const key = `${target.namespace}/${target.name}`;
+  const ports = services.get(key);
+  if (ports === undefined) return `${url} names Service ${key}, which is not among the manifests`;
+  const port = parsed.port !== '' ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
+  if (!ports.includes(port)) return `${url} uses port ${port}, but Service ${key} exposes ${ports.length ? ports.join(', ') : 'no ports'}`;
+  return undefined;
+}
+
+function envUrlProblems(t: WorkloadPodTemplate, services: ServiceIndex, namespaces: ReadonlySet<string>): Problem[] {
+  const problems: Problem[] = [];
+  for (const c of containersOf(t)) {
+    asArray<{ name?: unknown; value?: unknown }>(c.container.env).forEach((e, i) => {
+      if (typeof e?.value !== 'string' || !e.value.includes('://')) return;
+      for (const url of e.value.match(URL_RE) ?? []) {
+        const issue = envUrlIssues(url, t.namespace, services, namespaces);
+        if (issue) problems.push({ obj: t.obj, rule: 'env-url', message: `${describeContainer(c)}: env ${String(e.name)} (${c.path}.env[${i}].value): ${issue}` });
+      }
+    });
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------
+// Entry points
+// ---------------------------------------------------------------------------
+
+function perObjectProblems(obj: K8sObject): Problem[] {
+  if (!isPlainObject(obj)) return [{ obj, rule: 'schema', message: `expected an object, got ${JSON.stringify(obj)}` }];
+  const t = podTemplateOf(obj);
+  const problems = [...checkObjectSchema(obj)];
+  if (KNOWN_CUSTOM_KINDS.has(typeKey(obj))) return problems;
+  problems.push(...dnsProblems(obj, t), ...portRangeProblems(obj, t));
+  if (t) problems.push(...workloadSelectorProblems(t), ...checkPodSecurity(t), ...checkPodHardening(t));
+  return problems;
+}
+
+/** All problems of a set of manifests (checked together), formatted `<Kind>/<ns or ->/<name>: <rule>: <message>`. */
+export function checkManifests(objects: readonly K8sObject[]): string[] {
+  const templates = workloadPodTemplates(objects);
+  const services = indexServices(objects);
+  const namespaces = new Set<string>(objects.filter(isPlainObject).map(effectiveNamespace));
+  for (const o of objects) if (o?.kind === 'Namespace' && typeof o?.metadata?.name === 'string') namespaces.add(o.metadata.name);
+  const problems: Problem[] = [
+    ...objects.flatMap(perObjectProblems),
+    ...serviceProblems(objects, templates),
+    ...templates.flatMap((t) => envUrlProblems(t, services, namespaces)),
+  ];
+  return problems.map(formatProblem);
+}
+
+/** Throws one Error listing every problem, one per line. */
+export function expectValidManifests(objects: readonly K8sObject[]): void {
+  const problems = checkManifests(objects);
+  if (problems.length > 0) throw new Error(`${problems.length} manifest problem(s):\n${problems.join('\n')}`);
+}
+
+/** Multi-document YAML -> objects, dropping empty documents (`---` at the end, comments only). Throws on YAML errors. */
+export function parseYamlStream(text: string): K8sObject[] {
+  const out: K8sObject[] = [];
+  for (const doc of parseAllDocuments(text)) {
+    if (doc.errors.length > 0) throw new Error(`YAML error: ${doc.errors.map((e) => e.message).join('; ')}`);
+    const value: unknown = doc.toJS();
+    if (value !== null && value !== undefined) out.push(value);
+  }
+  return out;
+}
+
