@@ -33,6 +33,11 @@ export interface IImage {
    * @internal
    */
   _bind(scope: IConstruct): void;
+  /**
+   * Where the image is built from, for compose build sections; undefined for pulled images.
+   * @internal
+   */
+  _buildInfo?(): { name: string; contextDir: string; args: Record<string, string> };
 }
 
 const REGISTRY = Symbol.for('cdk8s-ml.ImageBuilds');

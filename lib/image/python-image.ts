@@ -131,6 +131,11 @@ export class PythonImage implements IImage {
   }
 
   /** @internal */
+  public _buildInfo(): { name: string; contextDir: string; args: Record<string, string> } {
+    return { name: this.name, contextDir: this.directory, args: { [this.baseImageArg]: this.options.baseImage ?? DEFAULT_PYTHON_BASE } };
+  }
+
+  /** @internal */
   public _bind(scope: IConstruct): void {
     const o = this.options;
     checkImageRef(scope, 'image', o.repository, o.tag);

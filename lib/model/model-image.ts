@@ -89,6 +89,11 @@ export class ModelImage implements IImage {
   }
 
   /** @internal */
+  public _buildInfo(): { name: string; contextDir: string; args: Record<string, string> } {
+    return { name: this.name, contextDir: this.directory, args: { [this.baseImageArg]: this.baseImage } };
+  }
+
+  /** @internal */
   public _bind(scope: IConstruct): void {
     const o = this.options;
     checkImageRef(scope, 'model.image', o.repository, o.tag);

@@ -39,6 +39,8 @@ describe('checkOutputDir', () => {
     write('images/web/Dockerfile', GOOD_DOCKERFILE);
     write('images/web/Dockerfile.dockerignore', GOOD_DOCKERIGNORE);
     write('images/web/requirements.txt', 'flask==3.1.0\n');
+    write('images/docker-bake.json', JSON.stringify({ group: { default: { targets: ['web'] } }, target: { web: { context: '../../src/web', dockerfile: '../../dist/images/web/Dockerfile', tags: ['registry.example.com/web:1.0.0'] } } }));
+    write('images/build.sh', '#!/usr/bin/env bash\n');
     write('compose/web.yml', stringify(goodCompose()));
   }
 
@@ -54,6 +56,11 @@ describe('checkOutputDir', () => {
   it('accepts a good layout', () => {
     expect(checkOutputDir(dir)).toEqual([]);
     expect(() => expectValidOutputDir(dir)).not.toThrow();
+  });
+
+  it('requires a bake file that builds exactly the image directories', () => {
+    fs.rmSync(path.join(dir, 'images/docker-bake.json'));
+    expect(checkOutputDir(dir)).toEqual(['images/docker-bake.json: layout: missing (one command must build every image)']);
   });
 
   it('rejects a stray yaml in images/', () => {
@@ -79,6 +86,7 @@ describe('checkOutputDir', () => {
     write('images/model/Dockerfile.dockerignore', '.git\n');
     write('compose/web.yml', 'services: []\n');
     expect(checkOutputDir(dir)).toEqual([
+      'images/docker-bake.json: layout: targets web differ from image directories model,web',
       expect.stringMatching(/^images\/model\/Dockerfile\.dockerignore: dockerignore: must exclude \.env/),
       expect.stringMatching(/^images\/model\/Dockerfile\.dockerignore: dockerignore: must exclude \*\.pem/),
       expect.stringMatching(/^images\/model\/Dockerfile\.dockerignore: dockerignore: must exclude id_rsa/),
