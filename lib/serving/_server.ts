@@ -5,6 +5,7 @@ import { IImage } from '../image/_image-build';
 import { isPortName } from '../_names';
 import { ModelMount } from '../model/model-source';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
+import { StackCompose } from '../stack/_compose';
 import { MlStack } from '../stack/ml-stack';
 import { buildPodSpec, gpuToleration } from '../workload/_pod';
 import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
@@ -114,6 +115,13 @@ export interface ServerSpec {
   readonly serviceAnnotations?: Record<string, string>;
   readonly gpuNodeSelector?: Record<string, string>;
   readonly containerName: string;
+  /** Local development: env overrides (backend URLs at compose names), config files, model dirs. */
+  readonly compose?: {
+    readonly environment?: Record<string, string>;
+    readonly configs?: Array<{ name: string; content: string; target: string }>;
+    readonly volumes?: Array<{ source: string; target: string }>;
+    readonly dependsOn?: string[];
+  };
 }
 
 /** The Kubernetes objects and wiring facts of one server. @internal */
@@ -284,6 +292,19 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       });
     }
 
+    StackCompose.of(owner)?.add({
+      name,
+      image: s.image,
+      ports: s.ports.map(port => port.port),
+      command: s.command,
+      args: s.args,
+      environment: { ...composeEnvironment(s.env ?? []), ...s.compose?.environment },
+      volumes: s.compose?.volumes,
+      user: `${s.uid}:${s.gid}`,
+      configs: s.compose?.configs,
+      dependsOn: s.compose?.dependsOn,
+    });
+
     // Network: isolated by default, opened by wiring and exposure
     this._network = new WorkloadNetwork(owner, name, selector, this.namespaceName, p.isolateEgress ?? true);
     if (s.model?.needsObjectStorage) this._network.allowEgressToObjectStorage();
@@ -318,11 +339,26 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   }
 }
 
+/** Literal values as they are; keys of Secrets and ConfigMaps come from the developer's shell. */
+function composeEnvironment(env: k8s.EnvVar[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const e of env) {
+    if (e.value !== undefined) out[e.name] = e.value;
+    else if (e.valueFrom?.secretKeyRef || e.valueFrom?.configMapKeyRef) out[e.name] = `\${${e.name}:?set ${e.name} in your shell}`;
+  }
+  return out;
+}
+
 function intOrString(v: number | string): k8s.IntOrString {
   return typeof v === 'number' ? k8s.IntOrString.fromNumber(v) : k8s.IntOrString.fromString(v);
 }
 
 /** Literal env plus extra computed variables. */
+/** Where compose mounts a model from: a directory the developer names in MODELS_DIR. */
+export function composeModelDir(name: string): string {
+  return `\${MODELS_DIR:?set MODELS_DIR to the local directory holding your models}/${name}`;
+}
+
 export function envVars(env: EnvMap | undefined, extra: Record<string, string> = {}): k8s.EnvVar[] {
   return [...toEnvVars(env), ...Object.entries(extra).map(([name, value]) => ({ name, value }))];
 }

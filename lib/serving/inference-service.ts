@@ -6,7 +6,7 @@ import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
 import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
 import { defaultName } from '../stack/ml-stack';
-import { envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
+import { composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
 import { IModelServer } from './model-server';
 
 export interface InferenceServiceProps extends ServedWorkloadProps {
@@ -105,6 +105,7 @@ export class InferenceService extends Construct implements IModelServer {
       resourceDefaults: { cpu: '500m', cpuLimit: '2', memory: '1Gi', memoryLimit: '2Gi' },
       gpuNodeSelector: props.gpuNodeSelector,
       containerName: 'server',
+      compose: props.model && !props.model.image ? { volumes: [{ source: composeModelDir(props.modelName ?? name), target: modelPath }] } : undefined,
     });
     this.workloadName = name;
     this.namespaceName = this._core.namespaceName;

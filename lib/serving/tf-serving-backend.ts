@@ -7,7 +7,7 @@ import { DEFAULT_TF_SERVING_VERSION, ModelImage, TF_SERVING_UID } from '../model
 import { ModelMount, ModelSource } from '../model/model-source';
 import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
 import { defaultName, MlStack } from '../stack/ml-stack';
-import { envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore } from './_server';
+import { composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore } from './_server';
 import { renderTextProto, TextProtoMessage } from './_textproto';
 import { IModelServer } from './model-server';
 
@@ -243,6 +243,12 @@ export class TfServingBackend extends Construct implements IModelServer {
       podAnnotations: metrics ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(TF_SERVING_REST_PORT), 'prometheus.io/path': METRICS_PATH } : {},
       gpuNodeSelector: props.gpuNodeSelector,
       containerName: 'tensorflow-serving',
+      compose: {
+        // Locally every model is a directory: baked into the image, or bind-mounted from MODELS_DIR.
+        configs: Object.entries({ ...files, 'models.config': renderTextProto(modelConfigList(bound.map(m => ({ name: m.name, basePath: `/models/${m.name}` })), models)) })
+          .map(([file, content]) => ({ name: file, content, target: `${CONFIG_DIR}/${file}` })),
+        volumes: bound.filter(m => !m.source.image).map(m => ({ source: composeModelDir(m.name), target: `/models/${m.name}` })),
+      },
     });
     if (metrics) this._core._network.allowIngressFromNamespace(props.metricsNamespace ?? 'monitoring', [TF_SERVING_REST_PORT]);
     this.workloadName = name;

@@ -1,4 +1,5 @@
 import * as path from 'path';
+import { Yaml } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { IImage } from '../image/_image-build';
 import { COMPOSE_DIR, IOutputContributor } from './_output';
@@ -19,7 +20,8 @@ export interface ComposeServiceSpec {
   readonly volumes?: Array<{ source: string; target: string; readOnly?: boolean }>;
   readonly user: string;
   readonly dependsOn?: string[];
-  readonly healthPath?: string;
+  /** Files the service reads (TF Serving's config), written beside the compose file. */
+  readonly configs?: Array<{ name: string; content: string; target: string }>;
 }
 
 const COMPOSE = Symbol.for('cdk8s-ml.Compose');
@@ -56,7 +58,9 @@ export class StackCompose implements IOutputContributor {
     const composeDir = path.join(outdir, COMPOSE_DIR);
     const used = new Set<number>();
     const services: Record<string, unknown> = {};
+    const configs: Record<string, unknown> = {};
     for (const s of this.services) {
+      for (const c of s.configs ?? []) configs[`${s.name}-${c.name}`] = { file: `./${this.stackName}/${s.name}/${c.name}` };
       const image = typeof s.image === 'string' ? s.image : s.image.imageRef;
       const build = typeof s.image === 'string' ? undefined : s.image._buildInfo?.();
       const ports = s.ports.map(p => {
@@ -87,16 +91,22 @@ export class StackCompose implements IOutputContributor {
         ...(s.volumes && s.volumes.length > 0 ? {
           volumes: s.volumes.map(v => ({ type: 'bind', source: v.source, target: v.target, read_only: v.readOnly ?? true })),
         } : {}),
+        ...(s.configs && s.configs.length > 0 ? { configs: s.configs.map(c => ({ source: `${s.name}-${c.name}`, target: c.target })) } : {}),
         ...(s.dependsOn && s.dependsOn.length > 0 ? { depends_on: s.dependsOn } : {}),
       };
     }
-    return { name: this.stackName, services };
+    // No top-level `name`: the compose-spec schema we validate against (and docker-compose 1.29)
+    // predate it; run with `docker compose -p <stack> -f compose/<stack>.compose.yml up`.
+    return { services, ...(Object.keys(configs).length > 0 ? { configs } : {}) };
   }
 
   public outputFiles(outdir: string): Record<string, string> {
     if (this.services.length === 0) return {};
-    const { Yaml } = require('cdk8s') as typeof import('cdk8s');
-    return { [`${COMPOSE_DIR}/${this.stackName}.compose.yml`]: Yaml.stringify(this.toDocument(outdir)) };
+    const files: Record<string, string> = { [`${COMPOSE_DIR}/${this.stackName}.compose.yml`]: Yaml.stringify(this.toDocument(outdir)) };
+    for (const s of this.services) {
+      for (const c of s.configs ?? []) files[`${COMPOSE_DIR}/${this.stackName}/${s.name}/${c.name}`] = c.content;
+    }
+    return files;
   }
 }
 

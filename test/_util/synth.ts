@@ -40,7 +40,7 @@ export function checked(app: MlApp, files: Map<string, string>): Synthesized {
     if (rel.startsWith('manifests/')) objects.push(...parseYamlStream(content));
     else if (rel.endsWith('/Dockerfile')) problems.push(...checkDockerfile(content).map(p => `${rel}: ${p}`));
     else if (rel.endsWith('.dockerignore')) problems.push(...checkDockerignore(content).map(p => `${rel}: ${p}`));
-    else if (rel.startsWith('compose/')) problems.push(...checkCompose(parseYamlStream(content)[0]).map(p => `${rel}: ${p}`));
+    else if (/^compose\/[^/]+\.compose\.yml$/.test(rel)) problems.push(...checkCompose(parseYamlStream(content)[0]).map(p => `${rel}: ${p}`));
   }
   problems.push(...checkManifests(objects));
   if (problems.length > 0) throw new Error(`shared output check failed:\n  ${problems.join('\n  ')}`);

@@ -123,7 +123,7 @@ describe('MlStack', () => {
       'app.kubernetes.io/instance': 'fraud-scorer',
       'app.kubernetes.io/component': 'model-server',
     });
-    expect([...out.files.keys()]).toEqual(['manifests/fraud.k8s.yaml']);
+    expect([...out.files.keys()].filter(f => f.startsWith('manifests/'))).toEqual(['manifests/fraud.k8s.yaml']);
   });
 
   test('createNamespace: false leaves the Namespace to someone else', () => {

@@ -1,0 +1,141 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { checkInt, fail } from '../_errors';
+import { checkName } from '../_names';
+import { PythonImage } from '../image/python-image';
+import { IWorkload, WorkloadNetwork } from '../policy/_network';
+import { ServedWorkloadProps, ServerCore, envVars } from '../serving/_server';
+import { IModelServer } from '../serving/model-server';
+import { defaultName } from '../stack/ml-stack';
+import { EnvValue } from '../workload/env';
+
+export interface FlaskFrontendProps extends ServedWorkloadProps {
+  /** The web app's build context and recipe; its port and uid are the pods'. */
+  readonly image: PythonImage;
+  /**
+   * The model server it calls. Injects BACKEND_URL (base URL), BACKEND_PREDICT_URL and
+   * BACKEND_MODEL_NAME, and the NetworkPolicies that let this frontend, and only it, reach the
+   * backend's HTTP port.
+   * @default - none
+   */
+  readonly backend?: IModelServer;
+  /**
+   * Several named backends: { classifier: server } injects CLASSIFIER_URL, CLASSIFIER_PREDICT_URL
+   * and CLASSIFIER_MODEL_NAME for each.
+   * @default - none
+   */
+  readonly backends?: Record<string, IModelServer>;
+  /** The WSGI application gunicorn serves, module:variable. @default 'app:app' */
+  readonly wsgiApp?: string;
+  /** gunicorn worker processes. @default 2 */
+  readonly workers?: number;
+  /** Threads per worker (gthread). @default 4 */
+  readonly threads?: number;
+  /** Seconds before gunicorn restarts a silent worker; keep above the backend's slowest answer. @default 60 */
+  readonly timeoutSeconds?: number;
+  /** Path the probes call; must answer 200 without calling the backend. @default '/healthz' */
+  readonly healthPath?: string;
+  /**
+   * The Flask secret key (sessions, CSRF) from a Secret, as FLASK_SECRET_KEY (Flask's
+   * `app.config.from_prefixed_env()` reads it as SECRET_KEY). Never from code.
+   * @default - none (the app has no sessions)
+   */
+  readonly secretKey?: { readonly secretName: string; readonly key?: string };
+}
+
+/**
+ * A Python web app in front of model servers: gunicorn (never Flask's development server), a
+ * Deployment and Service with the servers' replica/autoscaling/PDB/probe/security machinery, the
+ * backends' URLs as environment and the NetworkPolicies that admit exactly this pair.
+ */
+export class FlaskFrontend extends Construct implements IWorkload {
+  public readonly workloadName: string;
+  public readonly namespaceName: string;
+  public readonly podSelector: Record<string, string>;
+  public readonly serviceName: string;
+  /** In-cluster base URL. */
+  public readonly url: string;
+  /** The environment the backends inject, name -> value. */
+  public readonly backendEnv: Record<string, string>;
+  /** @internal */
+  public readonly _network: WorkloadNetwork;
+  /** @internal */
+  public readonly _core: ServerCore;
+
+  constructor(scope: Construct, id: string, props: FlaskFrontendProps) {
+    super(scope, id);
+    const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
+    if (!PythonImage.isPythonImage(props.image)) {
+      fail(this, 'image', 'must be a PythonImage (the frontend is built from its source)', props.image, "use PythonImage.fromDirectory('web', { repository, tag })");
+    }
+    const image = props.image;
+    const backends: Record<string, IModelServer> = { ...(props.backend ? { backend: props.backend } : {}), ...props.backends };
+    if (props.backend && props.backends && 'backend' in props.backends) {
+      fail(this, 'backends.backend', "clashes with the 'backend' prop (both would set BACKEND_URL)", 'backend', 'rename the entry in backends');
+    }
+    const wsgiApp = props.wsgiApp ?? 'app:app';
+    if (!/^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$/.test(wsgiApp)) fail(this, 'wsgiApp', 'must be module:variable', wsgiApp, "use e.g. 'app:app' or 'mypkg.web:create_app()'");
+    checkInt(this, 'workers', props.workers, 1, 64);
+    checkInt(this, 'threads', props.threads, 1, 256);
+    checkInt(this, 'timeoutSeconds', props.timeoutSeconds, 1, 3600);
+    const healthPath = props.healthPath ?? '/healthz';
+    if (!healthPath.startsWith('/')) fail(this, 'healthPath', "must start with '/'", healthPath, `use '/${healthPath}'`);
+
+    const env: Record<string, string> = {};
+    const composeEnv: Record<string, string> = {};
+    for (const [key, server] of Object.entries(backends)) {
+      if (!/^[a-z][a-zA-Z0-9]*$/.test(key)) fail(this, `backends.${key}`, 'must be a camelCase name (it becomes an env variable prefix)', key, "use a name such as 'classifier'");
+      const prefix = key === 'backend' ? 'BACKEND' : key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+      const local = `http://${server.workloadName}:${server.containerPort}`;
+      env[`${prefix}_URL`] = server.url;
+      composeEnv[`${prefix}_URL`] = local;
+      if (server.modelName !== undefined) {
+        env[`${prefix}_PREDICT_URL`] = server.predictUrl();
+        env[`${prefix}_MODEL_NAME`] = server.modelName;
+        composeEnv[`${prefix}_PREDICT_URL`] = local + server.predictUrl().slice(server.url.length);
+        composeEnv[`${prefix}_MODEL_NAME`] = server.modelName;
+      }
+    }
+    this.backendEnv = env;
+    const workers = props.workers ?? 2;
+    const threads = props.threads ?? 4;
+    const command = [
+      'gunicorn',
+      '--bind', `0.0.0.0:${image.port}`,
+      '--workers', String(workers),
+      '--threads', String(threads),
+      '--timeout', String(props.timeoutSeconds ?? 60),
+      // /tmp is the writable emptyDir; gunicorn's heartbeat files go there.
+      '--worker-tmp-dir', '/tmp',
+      '--access-logfile', '-',
+      wsgiApp,
+    ];
+    const secretEnv: Record<string, EnvValue> = props.secretKey ? { FLASK_SECRET_KEY: EnvValue.fromSecret(props.secretKey.secretName, props.secretKey.key ?? 'secret-key') } : {};
+    const probe = (period: number): k8s.Probe => ({ httpGet: { path: healthPath, port: k8s.IntOrString.fromNumber(image.port) }, periodSeconds: period, timeoutSeconds: 5, failureThreshold: 3 });
+    this._core = new ServerCore(name, {
+      owner: this,
+      component: 'frontend',
+      props,
+      image,
+      uid: image.uid,
+      gid: image.gid,
+      fsGroup: image.gid,
+      ports: [{ name: 'http', port: image.port }],
+      command,
+      env: envVars({ ...props.env, ...secretEnv }, env),
+      readiness: probe(10),
+      liveness: probe(20),
+      startupTimeoutSeconds: 120,
+      resourceDefaults: { cpu: '250m', cpuLimit: '1', memory: '256Mi', memoryLimit: '512Mi' },
+      containerName: 'web',
+      compose: { environment: composeEnv, dependsOn: Object.values(backends).map(b => b.workloadName) },
+    });
+    this.workloadName = name;
+    this.namespaceName = this._core.namespaceName;
+    this.podSelector = this._core.podSelector;
+    this._network = this._core._network;
+    this.serviceName = this._core.serviceName;
+    this.url = this._core.urlOf();
+    for (const server of Object.values(backends)) server.allowFrom(this);
+  }
+}
