@@ -65,6 +65,11 @@ export interface ServedWorkloadProps {
   readonly nodeSelector?: Record<string, string>;
   /** Rolling update. @default - maxSurge 1, maxUnavailable 0, minReadySeconds 10 */
   readonly rollout?: RolloutOptions;
+  /**
+   * Port of the Service's main (HTTP) port, when it should differ from the container port (e.g. 80).
+   * @default - the container port (the load balancer's port with Exposure.loadBalancer())
+   */
+  readonly servicePort?: number;
   /** How clients outside the wiring reach it. @default Exposure.clusterInternal() */
   readonly exposure?: Exposure;
   /** Create a ServiceAccount (for cloud identity). @default - the namespace's default account, no token mounted */
@@ -254,10 +259,14 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     this.serviceName = name;
     this.servicePorts = s.ports.map((port, i) => ({
       name: port.name,
-      port: i === 0 && exposure.kind === 'load-balancer' ? exposure.options.port ?? 80 : port.port,
+      port: i > 0 ? port.port : exposure.kind === 'load-balancer' ? exposure.options.port ?? p.servicePort ?? 80 : p.servicePort ?? port.port,
       targetPort: port.port,
     }));
     if (exposure.kind === 'load-balancer') checkPort(owner, 'exposure.port', exposure.options.port);
+    checkPort(owner, 'servicePort', p.servicePort);
+    if (p.servicePort !== undefined && s.ports.slice(1).some(x => x.port === p.servicePort)) {
+      fail(owner, 'servicePort', 'clashes with another port of the Service', p.servicePort, 'pick a Service port no extra port uses');
+    }
     const svcAnnotations = { ...s.serviceAnnotations, ...(exposure.kind === 'load-balancer' ? exposure.options.annotations : {}) };
     this.service = new k8s.KubeService(owner, 'Service', {
       metadata: stack._metadata(name, labels, svcAnnotations),
