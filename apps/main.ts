@@ -2,16 +2,17 @@
 // images/ (Dockerfiles, docker-bake.json, build.sh) and compose/.
 import { MlApp } from '../lib';
 import { andGate } from './and-gate/main';
+import { argoCd } from './argocd/main';
 import { imageClassifier } from './image-classifier/main';
 import { mlModel } from './ml-model/main';
 
 export function buildReferenceApps(app: MlApp): MlApp {
-  andGate(app);
-  imageClassifier(app);
-  mlModel(app);
+  const stacks = [andGate(app), imageClassifier(app), mlModel(app)];
+  argoCd(app, stacks);
   return app;
 }
 
 if (require.main === module) {
-  buildReferenceApps(new MlApp()).synth();
+  // `--stdout` prints every manifest as one multi-document stream (what Argo CD's plugin runs).
+  MlApp.main(buildReferenceApps);
 }

@@ -15,3 +15,4 @@ export * from './serving/inference-service';
 export * from './serving/tf-serving-backend';
 export { AutoscalingOptions, RolloutOptions, ServiceAccountOptions, HealthCheckOptions, ServedWorkloadProps, ServerPort } from './serving/_server';
 export * from './frontend/flask-frontend';
+export * from './delivery/argocd-application';

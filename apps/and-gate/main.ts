@@ -37,7 +37,5 @@ export function andGate(app: Construct): MlStack {
 }
 
 if (require.main === module) {
-  const app = new MlApp();
-  andGate(app);
-  app.synth();
+  MlApp.main(app => andGate(app));
 }

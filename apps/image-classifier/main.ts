@@ -37,7 +37,5 @@ export function imageClassifier(app: Construct): MlStack {
 }
 
 if (require.main === module) {
-  const app = new MlApp();
-  imageClassifier(app);
-  app.synth();
+  MlApp.main(app => imageClassifier(app));
 }

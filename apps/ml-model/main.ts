@@ -22,7 +22,5 @@ export function mlModel(app: Construct): MlStack {
 }
 
 if (require.main === module) {
-  const app = new MlApp();
-  mlModel(app);
-  app.synth();
+  MlApp.main(app => mlModel(app));
 }

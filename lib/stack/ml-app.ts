@@ -79,6 +79,43 @@ export class MlApp extends App {
     const files = this.synthFiles();
     writeTreeAtomically(this.outdir, files);
   }
+
+  /**
+   * Every manifest of every stack as ONE valid multi-document YAML stream, in the order of the
+   * files in manifests/ (`cdk8s synth --stdout` concatenates files without a separator between
+   * them: cdk8s-cli#943). What an Argo CD config-management plugin prints.
+   */
+  public manifestStream(stack?: string): string {
+    const files = [...this.synthFiles()].filter(([rel]) => rel.startsWith(`${MANIFESTS_DIR}/`));
+    const selected = stack === undefined ? files : files.filter(([rel]) => rel === `${MANIFESTS_DIR}/${stack}.k8s.yaml`);
+    if (selected.length === 0) {
+      throw new Error(`--stack ${stack}: no such stack; the stacks are ${files.map(([rel]) => rel.slice(MANIFESTS_DIR.length + 1, -'.k8s.yaml'.length)).join(', ')}.`);
+    }
+    return selected
+      .map(([, content]) => (content.endsWith('\n') ? content : content + '\n'))
+      .join('---\n');
+  }
+
+  /**
+   * Command-line entry point for an app's main.ts: builds the app, then writes the output
+   * directory, or with `--stdout` prints the manifest stream (`--stack <name>`: one stack's) and
+   * writes nothing. Bad input ends
+   * the process with exit code 1 and the one-line message (no stack trace); the output directory
+   * is left as it was.
+   */
+  public static main(build: (app: MlApp) => void, argv: string[] = process.argv.slice(2), props: MlAppProps = {}): void {
+    try {
+      const app = new MlApp(props);
+      build(app);
+      const stackAt = argv.indexOf('--stack');
+      if (argv.includes('--stdout')) process.stdout.write(app.manifestStream(stackAt >= 0 ? argv[stackAt + 1] : undefined));
+      else app.synth();
+    } catch (e) {
+      const message = e instanceof Error ? e.message : String(e);
+      process.stderr.write(`cdk8s-ml: synth failed, output left unchanged.\n${message}\n`);
+      process.exitCode = 1;
+    }
+  }
 }
 
 function chartFileName(chart: Chart): string {

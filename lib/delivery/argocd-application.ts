@@ -1,0 +1,78 @@
+import { Construct } from 'constructs';
+import { fail } from '../_errors';
+import { checkName } from '../_names';
+import { MlStack } from '../stack/ml-stack';
+import { Application } from '../../imports/argoproj.io';
+
+/** The name of the config-management plugin in deploy/argocd/plugin.yaml (name-version). */
+export const ARGOCD_PLUGIN_NAME = 'cdk8s-ml-v1';
+
+export interface ArgoCdApplicationProps {
+  /** The stack the Application deploys; its namespace is the destination. */
+  readonly stack: MlStack;
+  /** Git repository holding the app (and, with committedManifests, the synthesized output). */
+  readonly repoURL: string;
+  /**
+   * With `render: 'plugin'` (default) the directory of cdk8s.yaml, rendered by the cdk8s-ml
+   * config-management plugin on every refresh; with `'committed'`, the committed manifests directory.
+   * @default '.'
+   */
+  readonly path?: string;
+  /** @default 'HEAD' */
+  readonly targetRevision?: string;
+  /**
+   * 'plugin': the repo server runs `apps/main.ts --stdout --stack <stack>` (deploy/argocd/plugin.yaml);
+   * 'committed': Argo CD reads `<path>/<stack>.k8s.yaml` that CI committed.
+   * @default 'plugin'
+   */
+  readonly render?: 'plugin' | 'committed';
+  /** @default 'default' */
+  readonly project?: string;
+  /** Namespace Argo CD runs in (the Application object goes there). @default 'argocd' */
+  readonly argoNamespace?: string;
+  /** @default 'https://kubernetes.default.svc' (the cluster Argo CD runs in) */
+  readonly destinationServer?: string;
+  /** Sync automatically, pruning what left git and reverting drift. @default true */
+  readonly automated?: boolean;
+}
+
+/**
+ * An Argo CD Application (typed bindings in imports/, generated offline with `cdk8s import` from the
+ * CRD file kept in imports/crds) that deploys one stack's manifests.
+ */
+export class ArgoCdApplication extends Construct {
+  public readonly applicationName: string;
+
+  constructor(scope: Construct, id: string, props: ArgoCdApplicationProps) {
+    super(scope, id);
+    if (!MlStack.isMlStack(props.stack)) fail(this, 'stack', 'must be an MlStack', props.stack, 'pass the stack object the Application deploys');
+    if (!/^(https?:\/\/|ssh:\/\/|git@)[^\s]+$/.test(props.repoURL)) {
+      fail(this, 'repoURL', 'must be a git URL (https://, ssh:// or git@host:org/repo)', props.repoURL, "use e.g. 'https://github.com/acme/ml-platform.git'");
+    }
+    const path = props.path ?? '.';
+    if (path.startsWith('/') || path.split('/').includes('..')) fail(this, 'path', 'must be a relative path inside the repository', path, "use e.g. 'dist/manifests' or '.'");
+    const render = props.render ?? 'plugin';
+    this.applicationName = checkName(this, 'id', props.stack.stackName);
+    const automated = props.automated ?? true;
+    new Application(this, 'Resource', {
+      metadata: { name: this.applicationName, namespace: props.argoNamespace ?? 'argocd' },
+      spec: {
+        project: props.project ?? 'default',
+        source: {
+          repoUrl: props.repoURL,
+          path,
+          targetRevision: props.targetRevision ?? 'HEAD',
+          ...(render === 'plugin'
+            ? { plugin: { name: ARGOCD_PLUGIN_NAME, env: [{ name: 'STACK', value: props.stack.stackName }] } }
+            : { directory: { include: `${props.stack.stackName}.k8s.yaml` } }),
+        },
+        destination: { server: props.destinationServer ?? 'https://kubernetes.default.svc', namespace: props.stack.namespaceName },
+        syncPolicy: {
+          ...(automated ? { automated: { prune: true, selfHeal: true } } : {}),
+          // Namespaces come from the stack (with the Pod Security label); prune them last.
+          syncOptions: ['PruneLast=true'],
+        },
+      },
+    });
+  }
+}
