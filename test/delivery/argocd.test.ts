@@ -8,7 +8,7 @@ import { parseYamlStream } from '../_check';
 import { synth, tempDir } from '../_util/synth';
 
 const ROOT = path.resolve(__dirname, '../..');
-const TS_NODE = [path.join(ROOT, 'node_modules/ts-node/dist/bin.js'), '--swc'];
+const TS_NODE = ['-r', path.join(ROOT, 'scripts/register.js')];
 
 /** The objects of dist/manifests/*.yaml, file by file in name order, as Argo CD would read them. */
 function objectsOfDist(outdir: string): any[] {

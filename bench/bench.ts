@@ -1,0 +1,81 @@
+// `npm run bench`: medians over repeated runs, with ratios against baselines measured in the same
+// run (these machines are noisy; absolute numbers alone mean little).
+//   (a) synthesizing every reference app through the README's command and through `cdk8s synth`,
+//       against the floor of starting node and loading cdk8s-plus-28;
+//   (b) N = 100 and 1000 inference services (Deployment, Service, PDB, NetworkPolicy each) with
+//       cdk8s-ml against the same objects written directly with cdk8s-plus-28: wall time, peak RSS;
+//   (c) the growth ratio t(1000)/t(100).
+import { spawnSync } from 'child_process';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.resolve(__dirname, '..');
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const SCALE_RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 3);
+const TS_NODE = ['-r', path.join(ROOT, 'scripts/register.js')];
+
+function wall(cmd: string, args: string[]): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (s: number) => `${s.toFixed(2)} s`;
+
+function synthBench(): Record<string, number> {
+  const cases: Record<string, [string, string[]]> = {
+    'floor: node + require(cdk8s-plus-28)': ['node', ['-e', "require('cdk8s-plus-28')"]],
+    'README: npm run synth': ['npm', ['run', '-s', 'synth']],
+    'node -r scripts/register.js apps/main.ts (what npm run synth runs)': ['node', [...TS_NODE, 'apps/main.ts']],
+    'npx cdk8s synth': ['npx', ['cdk8s', 'synth', '--check-upgrade', 'false']],
+  };
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map(k => [k, []]));
+  wall('npm', ['run', '-s', 'synth']); // warm the file cache
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, [cmd, args]] of Object.entries(cases)) times[name].push(wall(cmd, args)); // interleaved
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+interface Scale { ms: number; wall: number; peakRssMb: number }
+function scaleRun(mode: string, n: number): Scale {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('node', [...TS_NODE, 'bench/_scale.ts', mode, String(n)], { cwd: ROOT, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`scale ${mode} ${n} failed:\n${r.stderr}`);
+  const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  return { ms: out.ms, wall: Number(process.hrtime.bigint() - t) / 1e9, peakRssMb: out.peakRssMb };
+}
+
+function scaleBench(): Record<string, Scale> {
+  const res: Record<string, Scale[]> = {};
+  for (let i = 0; i < SCALE_RUNS; i++) {
+    for (const n of [100, 1000]) {
+      for (const mode of ['cdk8s-ml', 'cdk8s-plus']) (res[`${mode} N=${n}`] ??= []).push(scaleRun(mode, n));
+    }
+  }
+  return Object.fromEntries(Object.entries(res).map(([k, v]) => [k, {
+    ms: median(v.map(x => x.ms)), wall: median(v.map(x => x.wall)), peakRssMb: Math.max(...v.map(x => x.peakRssMb)),
+  }]));
+}
+
+const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
+console.log(`machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${RUNS} runs per synth case, ${SCALE_RUNS} per scale case, medians\n`);
+
+const s = synthBench();
+const floor = s['floor: node + require(cdk8s-plus-28)'];
+console.log('(a) synthesize every reference app (wall time, median)');
+for (const [k, v] of Object.entries(s)) console.log(`  ${k.padEnd(56)} ${fmt(v)}  ${(v / floor).toFixed(2)}x floor`);
+const readme = s['README: npm run synth'];
+const cli = s['npx cdk8s synth'];
+console.log(`  targets: README synth <= 1.0 s: ${readme <= 1.0 ? 'met' : 'MISSED'} (${fmt(readme)}); cdk8s synth <= 2.0 s: ${cli <= 2.0 ? 'met' : 'MISSED'} (${fmt(cli)})\n`);
+
+const sc = scaleBench();
+console.log('(b) N inference services, each with Service, PDB and NetworkPolicy: build + synth in memory (in-process time), process wall time, peak RSS');
+for (const [k, v] of Object.entries(sc)) console.log(`  ${k.padEnd(22)} synth ${v.ms.toFixed(0).padStart(5)} ms   wall ${fmt(v.wall)}   peak ${v.peakRssMb.toFixed(0)} MB`);
+const ratio = sc['cdk8s-ml N=1000'].ms / sc['cdk8s-plus N=1000'].ms;
+const wallRatio = sc['cdk8s-ml N=1000'].wall / sc['cdk8s-plus N=1000'].wall;
+const peak = sc['cdk8s-ml N=1000'].peakRssMb;
+console.log(`  N=1000 cdk8s-ml / cdk8s-plus: ${ratio.toFixed(2)}x synth, ${wallRatio.toFixed(2)}x wall (target <= 1.2x: ${ratio <= 1.2 && wallRatio <= 1.2 ? 'met' : 'MISSED'}); peak ${peak.toFixed(0)} MB (target <= 250 MB: ${peak <= 250 ? 'met' : 'MISSED'})\n`);
+const growth = sc['cdk8s-ml N=1000'].ms / sc['cdk8s-ml N=100'].ms;
+console.log(`(c) growth t(1000)/t(100) for cdk8s-ml: ${growth.toFixed(1)} (target <= 12: ${growth <= 12 ? 'met' : 'MISSED'}); cdk8s-plus: ${(sc['cdk8s-plus N=1000'].ms / sc['cdk8s-plus N=100'].ms).toFixed(1)}`);
