@@ -153,6 +153,9 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     const { selector, labels } = stack._workloadLabels(name, s.component);
     this.podSelector = selector;
 
+    // The image first: its own props (port, uid, tag) are reported as image.*, not as what they feed.
+    if (typeof s.image !== 'string') s.image._bind(owner);
+
     // ports: unique numbers and names
     const seen = new Map<number, string>();
     for (const [i, port] of s.ports.entries()) {
@@ -198,7 +201,6 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
 
     const imageRef = typeof s.image === 'string' ? s.image : s.image.imageRef;
     this.imageRef = imageRef;
-    if (typeof s.image !== 'string') s.image._bind(owner);
     const mainPort = s.ports[0].port;
     const startupPeriod = 10;
     this.container = {
@@ -324,7 +326,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
         fail(owner, 'exposure.host', 'must be a fully qualified DNS name', o.host, "use a host such as 'classifier.example.com'");
       }
       const path = o.path ?? '/';
-      if (!path.startsWith('/')) fail(owner, 'exposure.path', "must start with '/'", path, `use '/${path}'`);
+      if (!path.startsWith('/')) fail(owner, 'exposure.path', "must start with '/'", path, `start the path with '/': '/${path}'`);
       this._network.allowIngressFromNamespace(o.controllerNamespace ?? 'ingress-nginx', [mainPort]);
       new k8s.KubeIngress(owner, 'Ingress', {
         metadata: stack._metadata(name, labels, o.annotations),

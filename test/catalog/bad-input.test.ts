@@ -1,0 +1,136 @@
+/**
+ * The whole library's promise on bad input: synth fails with the construct (kind and path), the
+ * prop, the bad value and the fix in the message; through MlApp.main (what every main.ts calls) it
+ * prints that one message, sets exit code 1 and leaves the output directory untouched.
+ */
+import * as fs from 'fs';
+import * as path from 'path';
+import {
+  ArgoCdApplication, EnvValue, Exposure, FlaskFrontend, InferenceService, MlApp, MlStack, ModelImage, ModelSource, PythonImage,
+  TfServingBackend, VersionPolicy,
+} from '../../lib';
+import { pythonContext, tempDir } from '../_util/synth';
+
+interface Case {
+  /** construct kind and path in the message */
+  readonly where: string;
+  readonly prop: string;
+  /** the value as the message shows it after "got " */
+  readonly got: string;
+  readonly build: (stack: MlStack) => void;
+}
+
+const IMG = 'registry.example.com/api:1.0.0';
+const GS = ModelSource.fromUri('gs://models/m');
+const ctx = pythonContext();
+const noReqs = (() => { const d = pythonContext(); fs.rmSync(path.join(d, 'requirements.txt')); return d; })();
+const py = (o: Partial<Parameters<typeof PythonImage.fromDirectory>[1]> = {}, dir = ctx) => PythonImage.fromDirectory(dir, { repository: 'registry.example.com/web', tag: '1.0.0', ...o });
+const svc = (props: any) => (s: MlStack) => new InferenceService(s, 'api', { image: IMG, ...props });
+const tf = (props: any) => (s: MlStack) => new TfServingBackend(s, 'server', { modelName: 'm', model: GS, ...props });
+const web = (props: any) => (s: MlStack) => new FlaskFrontend(s, 'web', { image: py(), ...props });
+const argo = (props: any) => (s: MlStack) => new ArgoCdApplication(s, 'app', { stack: s, repoURL: 'https://git.example.com/r.git', ...props });
+
+export const CASES: Record<string, Case> = {
+  'InferenceService replicas < 0': { where: "InferenceService 'cat/api'", prop: 'replicas', got: '-1', build: svc({ replicas: -1 }) },
+  'InferenceService fractional replicas': { where: "InferenceService 'cat/api'", prop: 'replicas', got: '1.5', build: svc({ replicas: 1.5 }) },
+  'InferenceService min > max': { where: "InferenceService 'cat/api'", prop: 'autoscaling.minReplicas', got: '5', build: svc({ autoscaling: { minReplicas: 5, maxReplicas: 2 } }) },
+  'InferenceService max 0': { where: "InferenceService 'cat/api'", prop: 'autoscaling.maxReplicas', got: '0', build: svc({ autoscaling: { maxReplicas: 0 } }) },
+  'InferenceService cpu target': { where: "InferenceService 'cat/api'", prop: 'autoscaling.cpuUtilization', got: '0', build: svc({ autoscaling: { maxReplicas: 3, cpuUtilization: 0 } }) },
+  'InferenceService replicas and autoscaling': { where: "InferenceService 'cat/api'", prop: 'replicas', got: '2', build: svc({ replicas: 2, autoscaling: { maxReplicas: 3 } }) },
+  'InferenceService port range': { where: "InferenceService 'cat/api'", prop: 'port', got: '0', build: svc({ port: 0 }) },
+  'InferenceService port twice': { where: "InferenceService 'cat/api'", prop: 'extraPorts[0].port', got: '8080', build: svc({ extraPorts: [{ name: 'grpc', port: 8080 }] }) },
+  'InferenceService port name': { where: "InferenceService 'cat/api'", prop: 'extraPorts[0].name', got: '"grpc_port"', build: svc({ extraPorts: [{ name: 'grpc_port', port: 9000 }] }) },
+  'InferenceService fractional GPU': { where: "InferenceService 'cat/api'", prop: 'resources.gpu', got: '0.5', build: svc({ resources: { gpu: 0.5 } }) },
+  'InferenceService cpu quantity': { where: "InferenceService 'cat/api'", prop: 'resources.cpu', got: '"half"', build: svc({ resources: { cpu: 'half' } }) },
+  'InferenceService memory quantity': { where: "InferenceService 'cat/api'", prop: 'resources.memory', got: '"2GB"', build: svc({ resources: { memory: '2GB' } }) },
+  'InferenceService memory limit < request': { where: "InferenceService 'cat/api'", prop: 'resources.memoryLimit', got: '"1Gi"', build: svc({ resources: { memory: '4Gi', memoryLimit: '1Gi' } }) },
+  'InferenceService latest tag': { where: "InferenceService 'cat/api'", prop: 'image', got: '"registry.example.com/api:latest"', build: svc({ image: 'registry.example.com/api:latest' }) },
+  'InferenceService bad name': { where: "InferenceService 'cat/api'", prop: 'name', got: '"Api"', build: svc({ name: 'Api' }) },
+  'InferenceService uid 0': { where: "InferenceService 'cat/api'", prop: 'uid', got: '0', build: svc({ uid: 0 }) },
+  'InferenceService modelPath': { where: "InferenceService 'cat/api'", prop: 'modelPath', got: '"models"', build: svc({ modelPath: 'models', model: GS }) },
+  'InferenceService health path': { where: "InferenceService 'cat/api'", prop: 'healthCheck.path', got: '"healthz"', build: svc({ healthCheck: { path: 'healthz' } }) },
+  'InferenceService startup window': { where: "InferenceService 'cat/api'", prop: 'startupTimeoutSeconds', got: '5', build: svc({ healthCheck: { startupTimeoutSeconds: 5 } }) },
+  'InferenceService minReadySeconds': { where: "InferenceService 'cat/api'", prop: 'rollout.minReadySeconds', got: '-5', build: svc({ rollout: { minReadySeconds: -5 } }) },
+  'InferenceService servicePort': { where: "InferenceService 'cat/api'", prop: 'servicePort', got: '70000', build: svc({ servicePort: 70000 }) },
+  'InferenceService RWO multi-attach': { where: "InferenceService 'cat/api'", prop: 'model', got: '"ReadWriteOnce"', build: svc({ replicas: 3, model: ModelSource.fromVolume('models', { accessMode: 'ReadWriteOnce' }) }) },
+  'ModelSource unsupported scheme': { where: "InferenceService 'cat/api'", prop: 'model', got: '"ftp://host/m"', build: svc({ model: ModelSource.fromUri('ftp://host/m') }) },
+  'ModelSource bad claim name': { where: "InferenceService 'cat/api'", prop: 'model', got: '"Models_PVC"', build: svc({ model: ModelSource.fromVolume('Models_PVC') }) },
+  'ModelSource subPath escapes': { where: "InferenceService 'cat/api'", prop: 'model.subPath', got: '"../etc"', build: svc({ model: ModelSource.fromVolume('models', { subPath: '../etc' }) }) },
+  'Exposure ingress host': { where: "InferenceService 'cat/api'", prop: 'exposure.host', got: '"https://api.example.com"', build: svc({ exposure: Exposure.ingress({ host: 'https://api.example.com' }) }) },
+  'Exposure ingress path': { where: "InferenceService 'cat/api'", prop: 'exposure.path', got: '"v1"', build: svc({ exposure: Exposure.ingress({ host: 'api.example.com', path: 'v1' }) }) },
+  'Exposure LB port': { where: "InferenceService 'cat/api'", prop: 'exposure.port', got: '99999', build: svc({ exposure: Exposure.loadBalancer({ port: 99999 }) }) },
+  'TfServingBackend model name': { where: "TfServingBackend 'cat/server'", prop: 'modelName', got: '"my model"', build: tf({ modelName: 'my model' }) },
+  'TfServingBackend no model': { where: "TfServingBackend 'cat/server'", prop: 'models', got: 'undefined', build: tf({ modelName: undefined, model: undefined }) },
+  'TfServingBackend duplicate models': { where: "TfServingBackend 'cat/server'", prop: 'models[1].name', got: '"a"', build: tf({ modelName: undefined, model: undefined, models: [{ name: 'a', source: GS }, { name: 'a', source: GS }] }) },
+  'TfServingBackend models + modelName': { where: "TfServingBackend 'cat/server'", prop: 'models', got: '["a"]', build: tf({ models: [{ name: 'a', source: GS }] }) },
+  'TfServingBackend non-integer version': { where: "TfServingBackend 'cat/server'", prop: 'models[0].versionPolicy', got: '2.5', build: tf({ modelName: undefined, model: undefined, models: [{ name: 'a', source: GS, versionPolicy: VersionPolicy.specific([2.5]) }] }) },
+  'TfServingBackend latest(0)': { where: "TfServingBackend 'cat/server'", prop: 'models[0].versionPolicy', got: '0', build: tf({ modelName: undefined, model: undefined, models: [{ name: 'a', source: GS, versionPolicy: VersionPolicy.latest(0) }] }) },
+  'TfServingBackend label without policy': { where: "TfServingBackend 'cat/server'", prop: 'models[0].versionLabels.stable', got: '1', build: tf({ modelName: undefined, model: undefined, models: [{ name: 'a', source: GS, versionLabels: { stable: 1 } }] }) },
+  'TfServingBackend GPU on CPU image': { where: "TfServingBackend 'cat/server'", prop: 'image', got: '"mirror.example.com/tensorflow/serving:2.20.0"', build: tf({ image: 'mirror.example.com/tensorflow/serving:2.20.0', resources: { gpu: 1 } }) },
+  'TfServingBackend version': { where: "TfServingBackend 'cat/server'", prop: 'version', got: '"2.x"', build: tf({ version: '2.x' }) },
+  'TfServingBackend image + baked model': { where: "TfServingBackend 'cat/server'", prop: 'image', got: '"tensorflow/serving:2.20.0"', build: tf({ image: 'tensorflow/serving:2.20.0', model: ModelSource.fromImage(ModelImage.fromDirectory(tempDir(), { repository: 'registry.example.com/m', tag: '1', modelName: 'm' })) }) },
+  'TfServingBackend baked name mismatch': { where: "TfServingBackend 'cat/server'", prop: 'models[0].source', got: '"other"', build: tf({ model: ModelSource.fromImage(ModelImage.fromDirectory(tempDir(), { repository: 'registry.example.com/m', tag: '1', modelName: 'other' })) }) },
+  'TfServingBackend batch sizes order': { where: "TfServingBackend 'cat/server'", prop: 'batching.allowedBatchSizes', got: '[16,8,32]', build: tf({ batching: { allowedBatchSizes: [16, 8, 32] } }) },
+  'TfServingBackend owned flag': { where: "TfServingBackend 'cat/server'", prop: 'extraArgs', got: '"--port=9000"', build: tf({ extraArgs: ['--port=9000'] }) },
+  'TfServingBackend gpu fraction': { where: "TfServingBackend 'cat/server'", prop: 'gpuMemoryFraction', got: '1.5', build: tf({ gpuMemoryFraction: 1.5 }) },
+  'TfServingBackend poll seconds': { where: "TfServingBackend 'cat/server'", prop: 'modelConfigPollSeconds', got: '0', build: tf({ modelConfigPollSeconds: 0 }) },
+  'ModelImage version': { where: "TfServingBackend 'cat/server'", prop: 'model.image.version', got: '1.5', build: tf({ model: ModelSource.fromImage(ModelImage.fromDirectory(tempDir(), { repository: 'registry.example.com/m', tag: '1', modelName: 'm', version: 1.5 })) }) },
+  'ModelImage missing directory': { where: "TfServingBackend 'cat/server'", prop: 'model.image', got: '"/no/such/savedmodel"', build: tf({ model: ModelSource.fromImage(ModelImage.fromDirectory('/no/such/savedmodel', { repository: 'registry.example.com/m', tag: '1', modelName: 'm' })) }) },
+  'PythonImage latest tag': { where: "FlaskFrontend 'cat/web'", prop: 'image.tag', got: '"latest"', build: web({ image: py({ tag: 'latest' }) }) },
+  'PythonImage repository': { where: "FlaskFrontend 'cat/web'", prop: 'image.repository', got: '"Registry/Web"', build: web({ image: py({ repository: 'Registry/Web' }) }) },
+  'PythonImage missing context': { where: "FlaskFrontend 'cat/web'", prop: 'image', got: '"/no/such/dir"', build: web({ image: py({}, '/no/such/dir') }) },
+  'PythonImage missing requirements': { where: "FlaskFrontend 'cat/web'", prop: 'image.requirements', got: '"requirements.txt"', build: web({ image: py({}, noReqs) }) },
+  'PythonImage port': { where: "FlaskFrontend 'cat/web'", prop: 'image.port', got: '0', build: web({ image: py({ port: 0 }) }) },
+  'PythonImage empty command': { where: "FlaskFrontend 'cat/web'", prop: 'image.command', got: '[]', build: web({ image: py({ command: [] }) }) },
+  'FlaskFrontend string image': { where: "FlaskFrontend 'cat/web'", prop: 'image', got: `"${IMG}"`, build: web({ image: IMG }) },
+  'FlaskFrontend wsgi app': { where: "FlaskFrontend 'cat/web'", prop: 'wsgiApp', got: '"app.py"', build: web({ wsgiApp: 'app.py' }) },
+  'FlaskFrontend threads': { where: "FlaskFrontend 'cat/web'", prop: 'threads', got: '0', build: web({ threads: 0 }) },
+  'FlaskFrontend timeout': { where: "FlaskFrontend 'cat/web'", prop: 'timeoutSeconds', got: '0', build: web({ timeoutSeconds: 0 }) },
+  'FlaskFrontend backend key': { where: "FlaskFrontend 'cat/web'", prop: 'backends.Bad-Key', got: '"Bad-Key"', build: (s: MlStack) => new FlaskFrontend(s, 'web', { image: py(), backends: { 'Bad-Key': new TfServingBackend(s, 'server', { modelName: 'm', model: GS }) } }) },
+  'FlaskFrontend env secret in compose still needs a valid name': { where: "FlaskFrontend 'cat/web'", prop: 'healthPath', got: '"health"', build: web({ healthPath: 'health', env: { T: EnvValue.fromSecret('s', 'k') } }) },
+  'ArgoCdApplication repo URL': { where: "ArgoCdApplication 'cat/app'", prop: 'repoURL', got: '"example.com/repo"', build: argo({ repoURL: 'example.com/repo' }) },
+  'ArgoCdApplication path': { where: "ArgoCdApplication 'cat/app'", prop: 'path', got: '"/abs"', build: argo({ path: '/abs' }) },
+};
+
+describe('bad input catalog', () => {
+  test('covers at least 40 bad props', () => {
+    expect(Object.keys(CASES).length).toBeGreaterThanOrEqual(40);
+  });
+
+  test.each(Object.entries(CASES))('%s', (_name, c) => {
+    const app = new MlApp({ outdir: tempDir() });
+    let message = '';
+    try {
+      c.build(new MlStack(app, 'cat'));
+      app.synthFiles();
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain(`${c.where}: ${c.prop} `);
+    expect(message).toContain(`, got ${c.got}. Fix: `);
+    expect(message.split('Fix: ')[1].length).toBeGreaterThan(10);
+  });
+
+  test('through MlApp.main every case prints its one-line message, exits 1 and leaves the output directory untouched', () => {
+    const outdir = path.join(tempDir(), 'dist');
+    MlApp.main(app => new InferenceService(new MlStack(app, 'good'), 'api', { image: IMG }), [], { outdir });
+    const before = fs.readFileSync(path.join(outdir, 'manifests/good.k8s.yaml'), 'utf8');
+    const write = process.stderr.write;
+    for (const [name, c] of Object.entries(CASES)) {
+      let stderr = '';
+      process.stderr.write = ((chunk: string) => { stderr += chunk; return true; }) as any;
+      process.exitCode = 0;
+      try {
+        MlApp.main(app => c.build(new MlStack(app, 'cat')), [], { outdir });
+      } finally {
+        process.stderr.write = write;
+      }
+      expect({ name, exitCode: process.exitCode }).toEqual({ name, exitCode: 1 });
+      expect(stderr).toContain(`${c.where}: ${c.prop} `);
+      expect(stderr).not.toMatch(/^\s+at /m); // no stack trace
+      expect(fs.readdirSync(path.join(outdir, 'manifests'))).toEqual(['good.k8s.yaml']);
+    }
+    process.exitCode = 0;
+    expect(fs.readFileSync(path.join(outdir, 'manifests/good.k8s.yaml'), 'utf8')).toBe(before);
+  });
+});
