@@ -3,9 +3,10 @@ import { Construct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import { checkName } from '../_names';
 import { PythonImage } from '../image/python-image';
-import { IWorkload, WorkloadNetwork } from '../policy/_network';
+import { IWorkload } from '../policy/_network';
 import { ServedWorkloadProps, ServerCore, envVars } from '../serving/_server';
 import { IModelServer } from '../serving/model-server';
+import { ServedWorkload } from '../serving/_served-workload';
 import { defaultName } from '../stack/ml-stack';
 import { EnvValue } from '../workload/env';
 
@@ -48,17 +49,9 @@ export interface FlaskFrontendProps extends ServedWorkloadProps {
  * Deployment and Service with the servers' replica/autoscaling/PDB/probe/security machinery, the
  * backends' URLs as environment and the NetworkPolicies that admit exactly this pair.
  */
-export class FlaskFrontend extends Construct implements IWorkload {
-  public readonly workloadName: string;
-  public readonly namespaceName: string;
-  public readonly podSelector: Record<string, string>;
-  public readonly serviceName: string;
-  /** In-cluster base URL. */
-  public readonly url: string;
+export class FlaskFrontend extends ServedWorkload implements IWorkload {
   /** The environment the backends inject, name -> value. */
   public readonly backendEnv: Record<string, string>;
-  /** @internal */
-  public readonly _network: WorkloadNetwork;
   /** @internal */
   public readonly _core: ServerCore;
 
@@ -130,12 +123,6 @@ export class FlaskFrontend extends Construct implements IWorkload {
       containerName: 'web',
       compose: { environment: composeEnv, dependsOn: Object.values(backends).map(b => b.workloadName) },
     });
-    this.workloadName = name;
-    this.namespaceName = this._core.namespaceName;
-    this.podSelector = this._core.podSelector;
-    this._network = this._core._network;
-    this.serviceName = this._core.serviceName;
-    this.url = this._core.urlOf();
     for (const server of Object.values(backends)) server.allowFrom(this);
   }
 }

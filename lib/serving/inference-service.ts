@@ -4,10 +4,11 @@ import { checkInt, fail } from '../_errors';
 import { checkImageString, IImage } from '../image/_image-build';
 import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
-import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
+import { connect, IWorkload } from '../policy/_network';
 import { defaultName } from '../stack/ml-stack';
 import { composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
 import { IModelServer } from './model-server';
+import { ServedWorkload } from './_served-workload';
 
 export interface InferenceServiceProps extends ServedWorkloadProps {
   /** Image reference ('registry.example.com/api:1.0.0') or an image the app builds (PythonImage). */
@@ -43,18 +44,9 @@ export interface InferenceServiceProps extends ServedWorkloadProps {
  * Any model-server image (Flask/sklearn, TorchServe, Triton...) as a hardened Deployment and
  * Service, with PDB, HPA, exposure and NetworkPolicies derived from its props and wiring.
  */
-export class InferenceService extends Construct implements IModelServer {
-  public readonly workloadName: string;
-  public readonly namespaceName: string;
-  public readonly podSelector: Record<string, string>;
-  public readonly serviceName: string;
-  public readonly url: string;
-  public readonly servicePort: number;
+export class InferenceService extends ServedWorkload implements IModelServer {
   public readonly containerPort: number;
   public readonly modelName?: string;
-  public readonly imageRef: string;
-  /** @internal */
-  public readonly _network: WorkloadNetwork;
   /** @internal */
   public readonly _core: ServerCore;
   private readonly predictPath: string;
@@ -107,16 +99,8 @@ export class InferenceService extends Construct implements IModelServer {
       containerName: 'server',
       compose: props.model && !props.model.image ? { volumes: [{ source: composeModelDir(props.modelName ?? name), target: modelPath }] } : undefined,
     });
-    this.workloadName = name;
-    this.namespaceName = this._core.namespaceName;
-    this.podSelector = this._core.podSelector;
-    this._network = this._core._network;
-    this.serviceName = this._core.serviceName;
-    this.servicePort = this._core.servicePorts[0].port;
     this.containerPort = port;
-    this.url = this._core.urlOf();
     this.modelName = props.modelName;
-    this.imageRef = this._core.imageRef;
     this.predictPath = props.predictPath ?? '/predict';
   }
 

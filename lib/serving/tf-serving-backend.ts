@@ -5,11 +5,12 @@ import { checkImageString } from '../image/_image-build';
 import { checkName } from '../_names';
 import { DEFAULT_TF_SERVING_VERSION, ModelImage, TF_SERVING_UID } from '../model/model-image';
 import { ModelMount, ModelSource } from '../model/model-source';
-import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
+import { connect, IWorkload } from '../policy/_network';
 import { defaultName, MlStack } from '../stack/ml-stack';
 import { composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore } from './_server';
 import { renderTextProto, TextProtoMessage } from './_textproto';
 import { IModelServer } from './model-server';
+import { ServedWorkload } from './_served-workload';
 
 export const TF_SERVING_REST_PORT = 8501;
 export const TF_SERVING_GRPC_PORT = 8500;
@@ -108,22 +109,13 @@ export interface TfServingBackendProps extends ServedWorkloadProps {
  * generated model_config_list (several models, version policies and labels), batching and
  * Prometheus monitoring config in one ConfigMap.
  */
-export class TfServingBackend extends Construct implements IModelServer {
-  public readonly workloadName: string;
-  public readonly namespaceName: string;
-  public readonly podSelector: Record<string, string>;
-  public readonly serviceName: string;
-  public readonly url: string;
-  public readonly servicePort: number;
+export class TfServingBackend extends ServedWorkload implements IModelServer {
   public readonly containerPort = TF_SERVING_REST_PORT;
   public readonly grpcPort = TF_SERVING_GRPC_PORT;
   public readonly modelName: string;
   public readonly modelNames: string[];
-  public readonly imageRef: string;
   /** The generated text-format config files (models.config, batching.config, monitoring.config). */
   public readonly configFiles: Record<string, string>;
-  /** @internal */
-  public readonly _network: WorkloadNetwork;
   /** @internal */
   public readonly _core: ServerCore;
   /** @internal */
@@ -144,7 +136,6 @@ export class TfServingBackend extends Construct implements IModelServer {
     if (baked.length === 1 && props.image) fail(this, 'image', 'cannot be set when the model is baked into a ModelImage (that image is the server)', props.image, 'drop image, or serve the model from storage');
     if (props.image) checkImageString(this, 'image', props.image);
     const image = baked[0] ?? props.image ?? `tensorflow/serving:${version}${gpu > 0 ? '-gpu' : ''}`;
-    const imageRef = typeof image === 'string' ? image : image.imageRef;
     const imageName = typeof image === 'string' ? image : image.baseImage;
     if (gpu > 0 && !/-gpu$/.test(imageName.split(':').pop() ?? '')) {
       fail(this, typeof image === 'string' ? 'image' : 'model', `runs a CPU-only TF Serving image while resources.gpu is ${gpu}`, imageName,
@@ -251,16 +242,8 @@ export class TfServingBackend extends Construct implements IModelServer {
       },
     });
     if (metrics) this._core._network.allowIngressFromNamespace(props.metricsNamespace ?? 'monitoring', [TF_SERVING_REST_PORT]);
-    this.workloadName = name;
-    this.namespaceName = this._core.namespaceName;
-    this.podSelector = this._core.podSelector;
-    this._network = this._core._network;
-    this.serviceName = this._core.serviceName;
-    this.servicePort = this._core.servicePorts[0].port;
-    this.url = this._core.urlOf();
     this.modelNames = bound.map(m => m.name);
     this.modelName = this.modelNames[0];
-    this.imageRef = imageRef;
   }
 
   /** http://<service>.<namespace>.svc:8501/v1/models/<model>:predict */

@@ -1,0 +1,45 @@
+import { Construct } from 'constructs';
+import { WorkloadNetwork } from '../policy/_network';
+import { ServerCore } from './_server';
+
+/**
+ * What every served workload (model servers, frontends) exposes for wiring, read from the one
+ * ServerCore that built its objects.
+ */
+export abstract class ServedWorkload extends Construct {
+  /** @internal */
+  public abstract readonly _core: ServerCore;
+
+  /** Name of the workload's objects (Deployment, Service, NetworkPolicy...). */
+  public get workloadName(): string {
+    return this._core.workloadName;
+  }
+  /** Namespace of its pods. */
+  public get namespaceName(): string {
+    return this._core.namespaceName;
+  }
+  /** Labels that select exactly its pods. */
+  public get podSelector(): Record<string, string> {
+    return this._core.podSelector;
+  }
+  /** Name of its Service. */
+  public get serviceName(): string {
+    return this._core.serviceName;
+  }
+  /** In-cluster base URL of its HTTP port: http://<service>.<namespace>.svc:<port>. */
+  public get url(): string {
+    return this._core.urlOf();
+  }
+  /** Service port of the HTTP API. */
+  public get servicePort(): number {
+    return this._core.servicePorts[0].port;
+  }
+  /** The image reference its pods run. */
+  public get imageRef(): string {
+    return this._core.imageRef;
+  }
+  /** @internal */
+  public get _network(): WorkloadNetwork {
+    return this._core._network;
+  }
+}
