@@ -3,11 +3,12 @@
 import { MlApp } from '../lib';
 import { andGate } from './and-gate/main';
 import { argoCd } from './argocd/main';
+import { eegLetters } from './eeg-letters/main';
 import { imageClassifier } from './image-classifier/main';
 import { mlModel } from './ml-model/main';
 
 export function buildReferenceApps(app: MlApp): MlApp {
-  const stacks = [andGate(app), imageClassifier(app), mlModel(app)];
+  const stacks = [andGate(app), eegLetters(app), imageClassifier(app), mlModel(app)];
   argoCd(app, stacks);
   return app;
 }

@@ -41,6 +41,12 @@ export interface IModelProducer extends IConstruct {
     readonly fsGroup: number;
     readonly namespaceName: string;
   };
+  /**
+   * Called by every workload that mounts the output (ModelSource.fromTrainingJob), so the producer
+   * can check at synth that its claim's access mode allows all of them (Multi-Attach).
+   * @internal
+   */
+  _registerReader?(reader: IConstruct): void;
 }
 
 /** How a consumer mounts a model. @internal */
@@ -175,6 +181,7 @@ export class ModelSource {
         };
       case 'training-job': {
         const out = s.producer._modelOutput;
+        s.producer._registerReader?.(scope);
         return {
           volumes: [{ name: volumeName, persistentVolumeClaim: { claimName: out.claimName, readOnly: true } }],
           initContainers: [],
@@ -190,7 +197,8 @@ export class ModelSource {
   }
 }
 
-function downloadCommand(uri: string, scheme: string, dest: string, o: ModelUriOptions): string[] {
+/** The downloader's command for one URI (shared with TrainingJob data inputs). @internal */
+export function downloadCommand(uri: string, scheme: string, dest: string, o: ModelUriOptions): string[] {
   const rest = uri.replace(/^[a-z0-9]+:\/\//, '');
   if (scheme === 's3') {
     // Connection-string remotes: no config file; credentials from env or the service account.

@@ -77,13 +77,14 @@ export class WorkloadNetwork {
 
   private render(isolateEgress: boolean): k8s.NetworkPolicySpec {
     const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
+    // A rule without ports (peers of one distributed job: NCCL/gloo pick ports at run time) admits every port.
     const ingress: k8s.NetworkPolicyIngressRule[] = sorted(this.ingress).map(r => ({
       ...(r.from ? { from: r.from } : {}),
-      ports: r.ports.map(port => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' })),
+      ...(r.ports.length > 0 ? { ports: r.ports.map(port => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' })) } : {}),
     }));
     const egress: k8s.NetworkPolicyEgressRule[] = sorted(this.egress).map(r => ({
       ...(r.to ? { to: r.to } : {}),
-      ports: r.ports.map(p => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' })),
+      ...(r.ports.length > 0 ? { ports: r.ports.map(p => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' })) } : {}),
     }));
     return {
       podSelector: { matchLabels: this.podSelector },

@@ -9,7 +9,7 @@ describe('reference apps', () => {
 
   test('every stack writes one manifest file, and each passes the shared check (done by synth)', () => {
     const manifests = [...out.files.keys()].filter(f => f.startsWith('manifests/'));
-    expect(manifests).toEqual(expect.arrayContaining(['manifests/and-gate.k8s.yaml', 'manifests/image-classifier.k8s.yaml', 'manifests/ml-model.k8s.yaml']));
+    expect(manifests).toEqual(expect.arrayContaining(['manifests/and-gate.k8s.yaml', 'manifests/eeg-letters.k8s.yaml', 'manifests/image-classifier.k8s.yaml', 'manifests/ml-model.k8s.yaml']));
   });
 
   test('the written output directory passes the output-directory check', () => {
@@ -90,7 +90,7 @@ describe('reference apps', () => {
     }
   });
 
-  test.each(['and-gate', 'image-classifier', 'ml-model'])('%s manifests snapshot', stack => {
+  test.each(['and-gate', 'eeg-letters', 'image-classifier', 'ml-model'])('%s manifests snapshot', stack => {
     expect(out.files.get(`manifests/${stack}.k8s.yaml`)).toMatchSnapshot();
   });
 });

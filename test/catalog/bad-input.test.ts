@@ -6,8 +6,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  ArgoCdApplication, EnvValue, Exposure, FlaskFrontend, InferenceService, MlApp, MlStack, ModelImage, ModelSource, PythonImage,
-  TfServingBackend, VersionPolicy,
+  ArgoCdApplication, BatchInferenceJob, DataInput, Distributed, EnvValue, Exposure, FlaskFrontend, InferenceService, MlApp, MlStack, ModelImage,
+  ModelOutput, ModelSource, PythonImage, TfServingBackend, TrainingJob, VersionPolicy,
 } from '../../lib';
 import { pythonContext, tempDir } from '../_util/synth';
 
@@ -30,7 +30,21 @@ const tf = (props: any) => (s: MlStack) => new TfServingBackend(s, 'server', { m
 const web = (props: any) => (s: MlStack) => new FlaskFrontend(s, 'web', { image: py(), ...props });
 const argo = (props: any) => (s: MlStack) => new ArgoCdApplication(s, 'app', { stack: s, repoURL: 'https://git.example.com/r.git', ...props });
 
+const TRAIN_IMG = 'registry.example.com/train:1.0.0';
+const train = (props: any) => (s: MlStack) => new TrainingJob(s, 'train', { image: TRAIN_IMG, modelOutput: ModelOutput.newClaim({ size: '1Gi' }), ...props });
+const batch = (props: any) => (s: MlStack) => new BatchInferenceJob(s, 'batch', { image: TRAIN_IMG, model: GS, ...props });
+
 export const CASES: Record<string, Case> = {
+  'TrainingJob cron': { where: "TrainingJob 'cat/train'", prop: 'schedule.cron', got: '"every night"', build: train({ schedule: { cron: 'every night' } }) },
+  'TrainingJob time zone': { where: "TrainingJob 'cat/train'", prop: 'schedule.timeZone', got: '"CEST+2"', build: train({ schedule: { cron: '0 3 * * *', timeZone: 'CEST+2' } }) },
+  'TrainingJob claim size': { where: "TrainingJob 'cat/train'", prop: 'modelOutput.size', got: '"10GB"', build: train({ modelOutput: ModelOutput.newClaim({ size: '10GB' }) }) },
+  'TrainingJob modelDir': { where: "TrainingJob 'cat/train'", prop: 'modelDir', got: '"/tmp"', build: train({ modelDir: '/tmp' }) },
+  'TrainingJob distributed RWO': { where: "TrainingJob 'cat/train'", prop: 'modelOutput.accessMode', got: '"ReadWriteOnce"', build: train({ distributed: Distributed.pytorch({ workers: 4 }) }) },
+  'TrainingJob schedule + distributed': { where: "TrainingJob 'cat/train'", prop: 'schedule', got: '"0 3 * * *"', build: train({ modelOutput: ModelOutput.newClaim({ size: '1Gi', accessMode: 'ReadWriteMany' }), distributed: Distributed.tensorflow({ workers: 2 }), schedule: { cron: '0 3 * * *' } }) },
+  'TrainingJob data URI': { where: "TrainingJob 'cat/train'", prop: 'inputs[0].uri', got: '"ftp://data/x.csv"', build: train({ inputs: [DataInput.fromUri('ftp://data/x.csv', { mountPath: '/data' })] }) },
+  'TrainingJob Multi-Attach with readers': { where: "TrainingJob 'cat/train'", prop: 'modelOutput', got: '"ReadWriteOnce"', build: (s: MlStack) => { const t = train({})(s); new InferenceService(s, 'api', { image: IMG, model: ModelSource.fromTrainingJob(t) }); batch({ model: ModelSource.fromTrainingJob(t) })(s); } },
+  'BatchInferenceJob output overlaps model': { where: "BatchInferenceJob 'cat/batch'", prop: 'outputDir', got: '"/models"', build: batch({ output: ModelOutput.newClaim({ size: '1Gi' }), outputDir: '/models' }) },
+  'BatchInferenceJob bad backoff': { where: "BatchInferenceJob 'cat/batch'", prop: 'backoffLimit', got: '-1', build: batch({ backoffLimit: -1 }) },
   'InferenceService replicas < 0': { where: "InferenceService 'cat/api'", prop: 'replicas', got: '-1', build: svc({ replicas: -1 }) },
   'InferenceService fractional replicas': { where: "InferenceService 'cat/api'", prop: 'replicas', got: '1.5', build: svc({ replicas: 1.5 }) },
   'InferenceService min > max': { where: "InferenceService 'cat/api'", prop: 'autoscaling.minReplicas', got: '5', build: svc({ autoscaling: { minReplicas: 5, maxReplicas: 2 } }) },

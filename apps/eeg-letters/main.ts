@@ -1,0 +1,54 @@
+// EEG letters (classic-deployments.md section 3), done right: one image with train.py,
+// inference.py and api.py; a TrainingJob writes the models to a claim it creates; a
+// BatchInferenceJob and an online API read the same claim read-only. No SSH, no key in any image,
+// no download at run time (the data ships in the image), pinned tags.
+import * as path from 'path';
+import { Construct } from 'constructs';
+import { BatchInferenceJob, InferenceService, MlApp, MlStack, ModelOutput, ModelSource, PythonImage, TrainingJob } from '../../lib';
+
+export function eegLetters(app: Construct): MlStack {
+  const stack = new MlStack(app, 'eeg-letters');
+  const image = PythonImage.fromDirectory(path.join(__dirname, 'src'), {
+    repository: 'registry.example.com/eeg-letters',
+    tag: '1.0.0',
+    command: ['python', 'train.py'],
+  });
+
+  const train = new TrainingJob(stack, 'train', {
+    image,
+    command: ['python', 'train.py'],
+    // ReadWriteMany: the batch job and two API replicas read the models while they may run on
+    // different nodes (and a retraining run could write them). With a ReadWriteOnce class the
+    // Multi-Attach check fails the synth: then run one API replica and no batch job at the same
+    // time, or hand the models over through object storage.
+    modelOutput: ModelOutput.newClaim({ size: '1Gi', accessMode: 'ReadWriteMany' }),
+    resources: { cpu: '1', cpuLimit: '2', memory: '1Gi', memoryLimit: '2Gi' },
+    activeDeadlineSeconds: 1800,
+  });
+  const model = ModelSource.fromTrainingJob(train);
+
+  new BatchInferenceJob(stack, 'batch-inference', {
+    image,
+    // Waits (MODEL_WAIT_SECONDS) for the trainer's metadata.json: both Jobs start together.
+    command: ['python', 'inference.py'],
+    model,
+    output: ModelOutput.newClaim({ size: '1Gi' }),
+    resources: { cpu: '500m', cpuLimit: '1', memory: '512Mi', memoryLimit: '1Gi' },
+    activeDeadlineSeconds: 3600,
+  });
+
+  new InferenceService(stack, 'api', {
+    image,
+    command: ['gunicorn', '--bind', `0.0.0.0:${image.port}`, '--workers', '2', 'api:app'],
+    model,
+    replicas: 2,
+    // Ready once the models exist; the startup window covers a first training run.
+    healthCheck: { path: '/readyz', livenessPath: '/healthz', startupTimeoutSeconds: 1800 },
+    resources: { cpu: '250m', cpuLimit: '1', memory: '512Mi', memoryLimit: '1Gi' },
+  });
+  return stack;
+}
+
+if (require.main === module) {
+  MlApp.main(app => eegLetters(app));
+}

@@ -1,0 +1,328 @@
+import { k8s } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { checkInt, fail } from '../_errors';
+import { checkImageString, IImage } from '../image/_image-build';
+import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
+import type { ServiceAccountOptions } from '../serving/_server';
+import { MlStack } from '../stack/ml-stack';
+import { buildPodSpec, gpuToleration } from '../workload/_pod';
+import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
+import { buildResources, ResourcesProps } from '../workload/resources';
+import { DataInput } from './data-input';
+import { Distributed } from './distributed';
+
+/** A cron schedule: the job becomes a CronJob (periodic retraining or scoring). */
+export interface ScheduleOptions {
+  /** Five-field cron expression ('0 3 * * *') or a macro (@daily, @hourly...). */
+  readonly cron: string;
+  /** IANA time zone of the schedule, e.g. 'Europe/Berlin'. @default - the controller's time zone (UTC on managed clusters) */
+  readonly timeZone?: string;
+  /**
+   * What happens when a run is due while the previous one is still running. Forbid skips the new run:
+   * two trainers writing the same model directory at once corrupt it.
+   * @default 'Forbid'
+   */
+  readonly concurrencyPolicy?: 'Forbid' | 'Replace' | 'Allow';
+  /** Finished runs kept for inspection. @default 3 */
+  readonly successfulJobsHistoryLimit?: number;
+  /** Failed runs kept for inspection (the Kubernetes default keeps 1). @default 3 */
+  readonly failedJobsHistoryLimit?: number;
+  /**
+   * A run that could not start this many seconds after its time is skipped (also keeps a controller
+   * that was down from hitting the 100-missed-schedules limit).
+   * @default 3600
+   */
+  readonly startingDeadlineSeconds?: number;
+  /** Create the CronJob suspended. @default false */
+  readonly suspend?: boolean;
+}
+
+/** Props every job of the library shares (TrainingJob, BatchInferenceJob). */
+export interface JobWorkloadProps {
+  /** Image reference ('registry.example.com/train:1.0.0') or an image the app builds (PythonImage). */
+  readonly image: string | IImage;
+  /** Name of the Job (or CronJob) and its other objects. @default - the construct id path below the stack */
+  readonly name?: string;
+  /** Container command. @default - the image's */
+  readonly command?: string[];
+  /** Container args. @default - the image's */
+  readonly args?: string[];
+  /** Environment of the container (literals or EnvValue.fromSecret...). @default - none */
+  readonly env?: EnvMap;
+  /** Secrets or ConfigMaps whose keys become environment. @default - none */
+  readonly envFrom?: EnvFrom[];
+  /** Resources of the container. @default - cpu 1 (limit 2), memory 2Gi (limit 4Gi), no GPU */
+  readonly resources?: ResourcesProps;
+  /** Data the job reads; the first input's mountPath is DATA_DIR. @default - none */
+  readonly inputs?: DataInput[];
+  /** uid (and gid, fsGroup) the pod runs as. @default - the image's USER for images the app builds, else 10001 */
+  readonly uid?: number;
+  /** Node selector, e.g. a training node pool. @default - none */
+  readonly nodeSelector?: Record<string, string>;
+  /** Node selector added when GPUs are requested. @default - none */
+  readonly gpuNodeSelector?: Record<string, string>;
+  /** Memory-backed /dev/shm of this size (PyTorch DataLoader workers, NCCL). @default - none */
+  readonly shmSize?: string;
+  /** Create a ServiceAccount (cloud identity for object storage). @default - the namespace's default account, no token */
+  readonly serviceAccount?: ServiceAccountOptions;
+  /** Extra pod annotations. @default - none */
+  readonly podAnnotations?: Record<string, string>;
+  /** Restrict egress to DNS, object storage (URI inputs) and the job's own workers. @default true */
+  readonly isolateEgress?: boolean;
+  /**
+   * Retries after a failure of the code. 0: a training run is long and its failures usually repeat
+   * (bad data, a bug, OOM), so a retry mostly burns GPU hours; pods evicted or preempted (node drain,
+   * spot reclaim) are retried anyway and do not count (podFailurePolicy Ignore on DisruptionTarget).
+   * @default 0
+   */
+  readonly backoffLimit?: number;
+  /** The run is stopped after this many seconds (a hung NCCL rendezvous does not hold GPUs forever). @default 86400 (24 h) */
+  readonly activeDeadlineSeconds?: number;
+  /**
+   * A finished Job (and its pods, with their logs) is deleted after this many seconds.
+   * Not set by default: under GitOps a Job that deletes itself is missing from the cluster but still
+   * in git, so Argo CD reports it OutOfSync and, with auto-sync, creates it again: the training runs
+   * again (argoproj/argo-cd#8586). A finished Job costs one object; a CronJob's history limits keep
+   * its last runs. Set it for Jobs applied by hand or by CI.
+   * @default - kept
+   */
+  readonly ttlSecondsAfterFinished?: number;
+  /** Run on a schedule as a CronJob. @default - a Job that runs once */
+  readonly schedule?: ScheduleOptions;
+}
+
+/** What the construct that owns the job hands the shared machinery. @internal */
+export interface JobSpecInput {
+  readonly owner: Construct;
+  readonly component: string;
+  readonly props: JobWorkloadProps;
+  readonly containerName: string;
+  /** Environment the library computes (MODEL_DIR...); the user's env may not redefine it. */
+  readonly env: k8s.EnvVar[];
+  readonly volumes: k8s.Volume[];
+  readonly volumeMounts: k8s.VolumeMount[];
+  readonly initContainers: k8s.Container[];
+  readonly needsObjectStorage: boolean;
+  /** fsGroup of the pod; default the gid. */
+  readonly fsGroup?: number;
+  readonly distributed?: Distributed;
+}
+
+/** The Kubernetes objects of one job: Job or CronJob, headless Service, NetworkPolicy. @internal */
+export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
+  public readonly workloadName: string;
+  public readonly namespaceName: string;
+  public readonly podSelector: Record<string, string>;
+  public readonly _network: WorkloadNetwork;
+  public readonly uid: number;
+  public readonly gid: number;
+  public readonly fsGroup: number;
+  public readonly container: k8s.Container;
+  public readonly scheduled: boolean;
+  /** Pods that run at once. */
+  public readonly parallelism: number;
+  public readonly job?: k8s.KubeJob;
+  public readonly cronJob?: k8s.KubeCronJob;
+  public readonly service?: k8s.KubeService;
+
+  constructor(name: string, s: JobSpecInput) {
+    const owner = s.owner;
+    const p = s.props;
+    const stack = MlStack.of(owner);
+    this.workloadName = name;
+    this.namespaceName = stack.namespaceName;
+    const { selector, labels } = stack._workloadLabels(name, s.component);
+    this.podSelector = selector;
+
+    const image = p.image;
+    if (typeof image === 'string') checkImageString(owner, 'image', image);
+    else image._bind(owner);
+    const imageRef = typeof image === 'string' ? image : image.imageRef;
+    checkInt(owner, 'uid', p.uid, 1, 2147483647);
+    this.uid = p.uid ?? (typeof image !== 'string' ? image.uid : undefined) ?? 10001;
+    this.gid = (typeof image !== 'string' && p.uid === undefined ? image.gid : undefined) ?? this.uid;
+    this.fsGroup = s.fsGroup ?? this.gid;
+    if (p.command !== undefined && p.command.length === 0) fail(owner, 'command', 'must not be empty', p.command, "leave it out to run the image's command, or give the process to start, e.g. ['python', 'train.py']");
+
+    checkInt(owner, 'backoffLimit', p.backoffLimit, 0, 100);
+    checkInt(owner, 'activeDeadlineSeconds', p.activeDeadlineSeconds, 1);
+    checkInt(owner, 'ttlSecondsAfterFinished', p.ttlSecondsAfterFinished, 0);
+    const sched = p.schedule;
+    if (sched) checkSchedule(owner, sched);
+    this.scheduled = sched !== undefined;
+
+    const d = s.distributed;
+    if (d) {
+      d._validate(owner);
+      if (sched) {
+        fail(owner, 'schedule', 'cannot be combined with distributed (the pods of a CronJob run get a generated Job name, so worker 0 has no stable DNS name)', sched.cron,
+          'run distributed training as a Job (re-run it from CI or Argo CD), or schedule a single-pod TrainingJob');
+      }
+    }
+    this.parallelism = d ? d.workers : 1;
+
+    // Inputs: DATA_DIR is the first one's mount path.
+    const inputs = (p.inputs ?? []).map((input, i) => input._bind(owner, `inputs[${i}]`, `data-${i}`));
+    const mountPaths = [...s.volumeMounts, ...inputs.flatMap(i => i.volumeMounts)].map(m => m.mountPath);
+    for (const [i, m] of mountPaths.entries()) {
+      if (m === '/tmp' || mountPaths.indexOf(m) !== i) fail(owner, 'inputs', 'mount two volumes at the same path', m, 'give every input its own mountPath (not /tmp, and not the model or output directory)');
+    }
+
+    // Environment: computed variables first (TF_CONFIG refers to JOB_COMPLETION_INDEX defined before it).
+    const computed: k8s.EnvVar[] = [
+      ...(d ? d._env({ jobName: name, serviceName: name, namespaceName: this.namespaceName }) : []),
+      ...s.env,
+      ...(inputs.length > 0 ? [{ name: 'DATA_DIR', value: inputs[0].mountPath }] : []),
+    ];
+    const user = toEnvVars(p.env);
+    for (const e of user) {
+      if (computed.some(c => c.name === e.name)) {
+        fail(owner, `env.${e.name}`, 'is set by the library from the props (mounts, distributed settings)', e.name, `remove env.${e.name}; change the prop it comes from instead`);
+      }
+    }
+
+    const { resources, gpu, gpuResource } = buildResources(owner, p.resources, { cpu: '1', cpuLimit: '2', memory: '2Gi', memoryLimit: '4Gi' });
+    let serviceAccountName: string | undefined;
+    if (p.serviceAccount) {
+      serviceAccountName = name;
+      new k8s.KubeServiceAccount(owner, 'ServiceAccount', {
+        metadata: stack._metadata(name, labels, p.serviceAccount.annotations),
+        automountServiceAccountToken: p.serviceAccount.automountToken ?? false,
+      });
+    }
+
+    this.container = {
+      name: s.containerName,
+      image: imageRef,
+      ...(p.command ? { command: p.command } : {}),
+      ...(p.args && p.args.length > 0 ? { args: p.args } : {}),
+      ...(d ? { ports: [{ name: d.portName, containerPort: d.port, protocol: 'TCP' }] } : {}),
+      env: [...computed, ...user],
+      ...(p.envFrom && p.envFrom.length > 0 ? { envFrom: p.envFrom.map(e => e._spec) } : {}),
+      resources,
+      volumeMounts: [...s.volumeMounts, ...inputs.flatMap(i => i.volumeMounts)],
+    };
+    if (this.container.env!.length === 0) delete (this.container as any).env;
+    if (this.container.volumeMounts!.length === 0) delete (this.container as any).volumeMounts;
+
+    const podSpec = buildPodSpec({
+      uid: this.uid,
+      gid: this.gid,
+      fsGroup: this.fsGroup,
+      containers: [this.container],
+      initContainers: [...s.initContainers, ...inputs.flatMap(i => i.initContainers)],
+      volumes: [...s.volumes, ...inputs.flatMap(i => i.volumes)],
+      shmSize: p.shmSize,
+      serviceAccountName,
+      automountServiceAccountToken: p.serviceAccount?.automountToken,
+      nodeSelector: { ...(gpu > 0 ? p.gpuNodeSelector : {}), ...p.nodeSelector },
+      tolerations: gpu > 0 ? [gpuToleration(gpuResource)] : [],
+      // A Job's pods are not restarted in place: a failed pod is kept for its logs, and the Job
+      // decides (backoffLimit, podFailurePolicy) whether to start a new one.
+      restartPolicy: 'Never',
+      // Pod i of an Indexed Job is <job>-<i>.<service>: the headless Service below.
+      subdomain: d ? name : undefined,
+    });
+    const annotations = { ...p.podAnnotations };
+    const jobSpec: k8s.JobSpec = {
+      backoffLimit: p.backoffLimit ?? 0,
+      activeDeadlineSeconds: p.activeDeadlineSeconds ?? 86400,
+      ...(p.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: p.ttlSecondsAfterFinished } : {}),
+      // Evictions and preemptions are not the code's fault: retry them without counting.
+      podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
+      ...(d ? { completionMode: 'Indexed', completions: d.workers, parallelism: d.workers } : {}),
+      template: {
+        metadata: { labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+        spec: podSpec,
+      },
+    };
+
+    if (sched) {
+      this.cronJob = new k8s.KubeCronJob(owner, 'CronJob', {
+        metadata: stack._metadata(name, labels),
+        spec: {
+          schedule: sched.cron.trim().replace(/\s+/g, ' '),
+          ...(sched.timeZone ? { timeZone: sched.timeZone } : {}),
+          concurrencyPolicy: sched.concurrencyPolicy ?? 'Forbid',
+          startingDeadlineSeconds: sched.startingDeadlineSeconds ?? 3600,
+          successfulJobsHistoryLimit: sched.successfulJobsHistoryLimit ?? 3,
+          failedJobsHistoryLimit: sched.failedJobsHistoryLimit ?? 3,
+          ...(sched.suspend ? { suspend: true } : {}),
+          jobTemplate: { metadata: { labels }, spec: jobSpec },
+        },
+      });
+    } else {
+      this.job = new k8s.KubeJob(owner, 'Job', { metadata: stack._metadata(name, labels), spec: jobSpec });
+    }
+
+    if (d) {
+      // Headless: no virtual IP, one DNS record per pod; records exist before readiness (there is
+      // no readiness probe on a training pod, and workers must find each other while starting).
+      this.service = new k8s.KubeService(owner, 'Service', {
+        metadata: stack._metadata(name, labels),
+        spec: {
+          clusterIp: 'None',
+          publishNotReadyAddresses: true,
+          selector,
+          ports: [{ name: d.portName, port: d.port, targetPort: k8s.IntOrString.fromNumber(d.port), protocol: 'TCP' }],
+        },
+      });
+    }
+
+    this._network = new WorkloadNetwork(owner, name, selector, this.namespaceName, p.isolateEgress ?? true);
+    if (s.needsObjectStorage || inputs.some(i => i.needsObjectStorage)) this._network.allowEgressToObjectStorage();
+    // Workers reach each other on every port: the rendezvous port, plus the ports NCCL/gloo open at run time.
+    if (d && d.workers > 1) connect(this as unknown as IWorkload, this as unknown as IWorkload, []);
+  }
+}
+
+const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
+const CRON_FIELDS: Array<{ name: string; min: number; max: number; names?: string[] }> = [
+  { name: 'minute', min: 0, max: 59 },
+  { name: 'hour', min: 0, max: 23 },
+  { name: 'day of month', min: 1, max: 31 },
+  { name: 'month', min: 1, max: 12, names: ['JAN', 'FEB', 'MAR', 'APR', 'MAY', 'JUN', 'JUL', 'AUG', 'SEP', 'OCT', 'NOV', 'DEC'] },
+  { name: 'day of week', min: 0, max: 7, names: ['SUN', 'MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT'] },
+];
+
+/** Why a cron expression is invalid, or undefined. */
+export function cronProblem(expr: string): string | undefined {
+  const e = expr.trim();
+  if (e.startsWith('@')) return CRON_MACROS.includes(e) ? undefined : `unknown macro (known: ${CRON_MACROS.join(', ')})`;
+  if (/^(CRON_)?TZ=/.test(e)) return 'carries a time zone, which Kubernetes rejects in the schedule';
+  const fields = e.split(/\s+/);
+  if (fields.length !== 5) return `has ${fields.length} field(s); a Kubernetes schedule has 5 (minute hour day-of-month month day-of-week)`;
+  for (const [i, f] of fields.entries()) {
+    const spec = CRON_FIELDS[i];
+    const value = (v: string): number | undefined => {
+      const n = spec.names?.indexOf(v.toUpperCase()) ?? -1;
+      if (n >= 0) return spec.name === 'month' ? n + 1 : n;
+      return /^\d+$/.test(v) ? Number(v) : undefined;
+    };
+    for (const part of f.split(',')) {
+      const m = /^(\*|\?|([A-Za-z0-9]+)(-([A-Za-z0-9]+))?)(\/(\d+))?$/.exec(part);
+      if (!m) return `${spec.name} field '${f}' is not a cron list of values, ranges (a-b) and steps (*/n)`;
+      if (m[6] !== undefined && Number(m[6]) < 1) return `${spec.name} field '${f}' has a step of 0`;
+      for (const v of [m[2], m[4]]) {
+        if (v === undefined) continue;
+        const n = value(v);
+        if (n === undefined || n < spec.min || n > spec.max) return `${spec.name} field '${f}': '${v}' is outside ${spec.min}-${spec.max}`;
+      }
+    }
+  }
+  return undefined;
+}
+
+function checkSchedule(owner: Construct, s: ScheduleOptions): void {
+  const problem = cronProblem(s.cron ?? '');
+  if (problem) fail(owner, 'schedule.cron', `must be a cron expression: it ${problem}`, s.cron, "write five fields, e.g. '0 3 * * *' (03:00 every day), and put the time zone in schedule.timeZone");
+  if (s.timeZone !== undefined && !/^(UTC|GMT|[A-Z][A-Za-z]+(\/[A-Za-z0-9_+-]+){1,2}|Etc\/[A-Za-z0-9+-]+)$/.test(s.timeZone)) {
+    fail(owner, 'schedule.timeZone', 'must be an IANA time zone name', s.timeZone, "use a name such as 'UTC', 'Europe/Berlin' or 'America/New_York'");
+  }
+  if (s.concurrencyPolicy !== undefined && !['Forbid', 'Replace', 'Allow'].includes(s.concurrencyPolicy)) {
+    fail(owner, 'schedule.concurrencyPolicy', "must be 'Forbid', 'Replace' or 'Allow'", s.concurrencyPolicy, "use 'Forbid' (skip a run while the previous one is running)");
+  }
+  checkInt(owner, 'schedule.successfulJobsHistoryLimit', s.successfulJobsHistoryLimit, 0, 100);
+  checkInt(owner, 'schedule.failedJobsHistoryLimit', s.failedJobsHistoryLimit, 0, 100);
+  checkInt(owner, 'schedule.startingDeadlineSeconds', s.startingDeadlineSeconds, 10);
+}

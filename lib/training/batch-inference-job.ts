@@ -1,0 +1,82 @@
+import { Construct } from 'constructs';
+import { fail } from '../_errors';
+import { checkName } from '../_names';
+import { ModelSource } from '../model/model-source';
+import { IWorkload, WorkloadNetwork } from '../policy/_network';
+import { defaultName, MlStack } from '../stack/ml-stack';
+import { JobCore, JobWorkloadProps } from './_job';
+import { BoundOutput, ModelOutput } from './model-output';
+
+export interface BatchInferenceJobProps extends JobWorkloadProps {
+  /** The model, mounted read-only at modelPath (MODEL_DIR); e.g. ModelSource.fromTrainingJob(train). */
+  readonly model: ModelSource;
+  /** Where the model is mounted. @default '/models' */
+  readonly modelPath?: string;
+  /**
+   * Where predictions go: a claim the job creates or an existing one, mounted read-write at
+   * outputDir (OUTPUT_DIR).
+   * @default - no output volume (the code prints or uploads its results)
+   */
+  readonly output?: ModelOutput;
+  /** Where the output claim is mounted. @default '/output' */
+  readonly outputDir?: string;
+}
+
+/**
+ * Scores a dataset with a model: a Job (or CronJob with `schedule`) that reads a ModelSource and
+ * its inputs and writes predictions to an output volume. Shares the job machinery of TrainingJob.
+ */
+export class BatchInferenceJob extends Construct implements IWorkload {
+  public readonly workloadName: string;
+  public readonly namespaceName: string;
+  public readonly podSelector: Record<string, string>;
+  /** Name of the output claim, when there is one. */
+  public readonly outputClaimName?: string;
+  /** @internal */
+  public readonly _network: WorkloadNetwork;
+  /** @internal */
+  public readonly _core: JobCore;
+
+  constructor(scope: Construct, id: string, props: BatchInferenceJobProps) {
+    super(scope, id);
+    const name = checkName(this, 'name', props.name ?? defaultName(this), 52);
+    if (!ModelSource.isModelSource(props.model)) {
+      fail(this, 'model', 'must be a ModelSource', props.model, 'use ModelSource.fromTrainingJob(job), fromUri(...), fromVolume(...) or fromImage(...)');
+    }
+    const modelPath = props.modelPath ?? '/models';
+    const outputDir = props.outputDir ?? '/output';
+    for (const [prop, dir] of [['modelPath', modelPath], ['outputDir', outputDir]] as const) {
+      if (!dir.startsWith('/') || dir === '/' || dir === '/tmp' || dir.split('/').includes('..')) {
+        fail(this, prop, 'must be an absolute path other than / and /tmp', dir, `use e.g. '/${prop === 'modelPath' ? 'models' : 'output'}'`);
+      }
+    }
+    if (props.output && (outputDir === modelPath || outputDir.startsWith(`${modelPath}/`) || modelPath.startsWith(`${outputDir}/`))) {
+      fail(this, 'outputDir', `must not overlap modelPath (${modelPath}): the model is read-only`, outputDir, "use e.g. '/output'");
+    }
+    const model = props.model._bind(this, modelPath);
+    const { labels } = MlStack.of(this)._workloadLabels(name, 'batch-inference');
+    const output: BoundOutput | undefined = props.output?._bind(this, 'output', `${name}-output`, labels);
+
+    this._core = new JobCore(name, {
+      owner: this,
+      component: 'batch-inference',
+      props,
+      containerName: 'inference',
+      env: [
+        { name: 'MODEL_DIR', value: modelPath },
+        ...(output ? [{ name: 'OUTPUT_DIR', value: outputDir }] : []),
+      ],
+      volumes: [...model.volumes, ...(output ? [{ name: 'output', persistentVolumeClaim: { claimName: output.claimName } }] : [])],
+      volumeMounts: [...model.volumeMounts, ...(output ? [{ name: 'output', mountPath: outputDir, ...(output.subPath ? { subPath: output.subPath } : {}) }] : [])],
+      initContainers: model.initContainers,
+      needsObjectStorage: model.needsObjectStorage,
+      // Files the trainer wrote belong to its group: read them as that group.
+      fsGroup: model.fsGroup,
+    });
+    this.workloadName = name;
+    this.namespaceName = this._core.namespaceName;
+    this.podSelector = this._core.podSelector;
+    this._network = this._core._network;
+    this.outputClaimName = output?.claimName;
+  }
+}

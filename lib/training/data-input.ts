@@ -1,0 +1,106 @@
+import { k8s } from 'cdk8s-plus-28';
+import { IConstruct } from 'constructs';
+import { fail } from '../_errors';
+import { DEFAULT_DOWNLOADER_IMAGE, downloadCommand } from '../model/model-source';
+
+export interface DataVolumeOptions {
+  /** Where the data is mounted (read-only). */
+  readonly mountPath: string;
+  /** Directory inside the claim. @default - the claim's root */
+  readonly subPath?: string;
+}
+
+export interface DataUriOptions {
+  /** Where the data is downloaded to (an emptyDir, read-only for the job's container). */
+  readonly mountPath: string;
+  /**
+   * Secret whose keys become the downloader's environment (AWS_ACCESS_KEY_ID...). Only the init
+   * container sees it.
+   * @default - the pod's service account identity (IRSA, GKE Workload Identity)
+   */
+  readonly credentialsSecret?: string;
+  /** Downloader image. @default 'rclone/rclone:1.68.2' */
+  readonly downloaderImage?: string;
+  /** Size limit of the emptyDir. @default '20Gi' */
+  readonly sizeLimit?: string;
+  /** S3-compatible endpoint (MinIO...) for s3:// URIs. @default - AWS */
+  readonly s3Endpoint?: string;
+}
+
+/** Volumes, init containers and mounts of one input. @internal */
+export interface BoundInput {
+  readonly volumes: k8s.Volume[];
+  readonly initContainers: k8s.Container[];
+  readonly volumeMounts: k8s.VolumeMount[];
+  readonly needsObjectStorage: boolean;
+  readonly mountPath: string;
+}
+
+type Spec =
+  | { kind: 'volume'; claimName: string; options: DataVolumeOptions }
+  | { kind: 'uri'; uri: string; options: DataUriOptions };
+
+/**
+ * Data a job reads: a PersistentVolumeClaim mounted read-only, or object storage (s3://, gs://,
+ * http(s)://) downloaded by an init container before the job's container starts, like
+ * ModelSource.fromUri. The first input's mountPath is given to the code as DATA_DIR.
+ */
+export class DataInput {
+  public static fromVolume(claimName: string, options: DataVolumeOptions): DataInput {
+    return new DataInput({ kind: 'volume', claimName, options });
+  }
+  public static fromUri(uri: string, options: DataUriOptions): DataInput {
+    return new DataInput({ kind: 'uri', uri, options });
+  }
+
+  private constructor(private readonly spec: Spec) {}
+
+  /** @internal */
+  public _bind(scope: IConstruct, prop: string, volumeName: string): BoundInput {
+    const s = this.spec;
+    const mountPath = s.options.mountPath;
+    if (typeof mountPath !== 'string' || !mountPath.startsWith('/') || mountPath === '/' || mountPath.split('/').includes('..')) {
+      fail(scope, `${prop}.mountPath`, 'must be an absolute path other than /', mountPath, "use e.g. '/data'");
+    }
+    if (s.kind === 'volume') {
+      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s.claimName)) {
+        fail(scope, `${prop}.claimName`, 'must name a PersistentVolumeClaim (a DNS-1123 name)', s.claimName, 'pass the claim name as it appears in kubectl get pvc');
+      }
+      const sub = s.options.subPath;
+      if (sub !== undefined && (sub === '' || sub.startsWith('/') || sub.split('/').includes('..'))) {
+        fail(scope, `${prop}.subPath`, 'must be a relative path inside the claim', sub, "write it relative to the claim's root, e.g. 'datasets/eeg'");
+      }
+      return {
+        volumes: [{ name: volumeName, persistentVolumeClaim: { claimName: s.claimName, readOnly: true } }],
+        initContainers: [],
+        volumeMounts: [{ name: volumeName, mountPath, readOnly: true, ...(sub ? { subPath: sub } : {}) }],
+        needsObjectStorage: false,
+        mountPath,
+      };
+    }
+    const scheme = /^(s3|gs|https?):\/\/[^/\s]+(\/[^\s]*)?$/.exec(s.uri)?.[1];
+    if (!scheme) {
+      fail(scope, `${prop}.uri`, 'must be an s3://, gs://, http:// or https:// URI with a bucket or host', s.uri,
+        'use one of those schemes, or DataInput.fromVolume for data on a PersistentVolumeClaim');
+    }
+    const o = s.options;
+    return {
+      volumes: [{ name: volumeName, emptyDir: { sizeLimit: k8s.Quantity.fromString(o.sizeLimit ?? '20Gi') } }],
+      initContainers: [{
+        name: `${volumeName}-download`,
+        image: o.downloaderImage ?? DEFAULT_DOWNLOADER_IMAGE,
+        command: downloadCommand(s.uri, scheme, mountPath, o),
+        env: [{ name: 'HOME', value: '/tmp' }, { name: 'RCLONE_CONFIG', value: '/tmp/rclone.conf' }],
+        ...(o.credentialsSecret ? { envFrom: [{ secretRef: { name: o.credentialsSecret } }] } : {}),
+        volumeMounts: [{ name: volumeName, mountPath }],
+        resources: {
+          requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
+          limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
+        },
+      }],
+      volumeMounts: [{ name: volumeName, mountPath, readOnly: true }],
+      needsObjectStorage: true,
+      mountPath,
+    };
+  }
+}
