@@ -1,3 +1,4 @@
+import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { WorkloadNetwork } from '../policy/_network';
 import { ServerCore } from './_server';
@@ -21,6 +22,14 @@ export abstract class ServedWorkload extends Construct {
   /** Labels that select exactly its pods. */
   public get podSelector(): Record<string, string> {
     return this._core.podSelector;
+  }
+  /** Its Service object (for escape hatches such as extra annotations). */
+  public get service(): k8s.KubeService {
+    return this._core.service;
+  }
+  /** Its Deployment object. */
+  public get deployment(): k8s.KubeDeployment {
+    return this._core.deployment;
   }
   /** Name of its Service. */
   public get serviceName(): string {

@@ -142,6 +142,18 @@ describe('InferenceService', () => {
     expect(server.spec.policyTypes).toEqual(['Ingress', 'Egress']);
   });
 
+  test('accessors for wiring: the Service, the URL of its HTTP port', () => {
+    let api!: InferenceService;
+    const out = synthStack(stack => {
+      api = new InferenceService(stack, 'api', { image: IMAGE, port: 9000 });
+      api.service.metadata.addAnnotation('example.com/owner', 'ml-team');
+    });
+    expect(out.find('Service').metadata.annotations).toEqual({ 'example.com/owner': 'ml-team' });
+    expect(api.serviceName).toBe('api');
+    expect(api.url).toBe('http://api.test.svc:9000');
+    expect(api.deployment.name).toBe('api');
+  });
+
   test('a PythonImage sets image, port and uid from one value', () => {
     const out = synthStack(stack => new InferenceService(stack, 'api', {
       image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/api', tag: '3.0.0', port: 5000, uid: 4242 }),
