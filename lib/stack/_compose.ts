@@ -1,10 +1,10 @@
 import * as path from 'path';
-import { Yaml } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { IImage } from '../image/_image-build';
 import { COMPOSE_DIR, IOutputContributor } from './_output';
 import { MlApp } from './ml-app';
 import { MlStack } from './ml-stack';
+import { toYaml } from './_yaml';
 
 /** One compose service, derived from the same construct as the Deployment. */
 export interface ComposeServiceSpec {
@@ -102,7 +102,7 @@ export class StackCompose implements IOutputContributor {
 
   public outputFiles(outdir: string): Record<string, string> {
     if (this.services.length === 0) return {};
-    const files: Record<string, string> = { [`${COMPOSE_DIR}/${this.stackName}.compose.yml`]: Yaml.stringify(this.toDocument(outdir)) };
+    const files: Record<string, string> = { [`${COMPOSE_DIR}/${this.stackName}.compose.yml`]: toYaml([this.toDocument(outdir)]) };
     for (const s of this.services) {
       for (const c of s.configs ?? []) files[`${COMPOSE_DIR}/${this.stackName}/${s.name}/${c.name}`] = c.content;
     }

@@ -1,7 +1,8 @@
 import * as path from 'path';
-import { App, Chart, Yaml } from 'cdk8s';
+import { App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { IOutputContributor, MANIFESTS_DIR, writeTreeAtomically } from './_output';
+import { toYaml } from './_yaml';
 import { toDnsLabel } from '../_names';
 
 const ML_APP = Symbol.for('cdk8s-ml.MlApp');
@@ -57,7 +58,7 @@ export class MlApp extends App {
         if (files.has(file)) {
           throw new Error(`Two stacks would both write ${file}: give stacks distinct ids (cdk8s-ml writes one manifest file per stack, named after its id).`);
         }
-        files.set(file, Yaml.stringify(...objects));
+        files.set(file, toYaml(objects));
       }
     } finally {
       if (disableSort !== undefined) process.env.CDK8S_DISABLE_SORT = disableSort;
