@@ -1,13 +1,13 @@
 // The public API of cdk8s-ml.
 export * from './stack/ml-app';
-export * from './stack/ml-stack';
+export { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, MlStack, MlStackProps } from './stack/ml-stack';
 export { IOutputContributor, MANIFESTS_DIR, IMAGES_DIR, COMPOSE_DIR } from './stack/_output';
 export * from './image/python-image';
 export { IImage } from './image/_image-build';
-export * from './model/model-source';
+export { DEFAULT_DOWNLOADER_IMAGE, IModelProducer, ModelSource, ModelUriOptions, ModelVolumeOptions } from './model/model-source';
 export * from './model/model-image';
-export * from './workload/env';
-export * from './workload/resources';
+export { EnvFrom, EnvMap, EnvValue } from './workload/env';
+export { ResourcesProps } from './workload/resources';
 export { IWorkload } from './policy/_network';
 export * from './serving/exposure';
 export * from './serving/model-server';
@@ -18,7 +18,7 @@ export * from './frontend/flask-frontend';
 export * from './delivery/argocd-application';
 export * from './training/training-job';
 export * from './training/batch-inference-job';
-export * from './training/distributed';
-export * from './training/model-output';
-export * from './training/data-input';
+export { Distributed, DistributedOptions } from './training/distributed';
+export { ClaimAccessMode, ExistingClaimOptions, ModelOutput, NewClaimOptions } from './training/model-output';
+export { DataInput, DataUriOptions, DataVolumeOptions } from './training/data-input';
 export { JobWorkloadProps, ScheduleOptions } from './training/_job';

@@ -155,18 +155,7 @@ export class ModelSource {
         const o = s.options;
         return {
           volumes: [{ name: volumeName, emptyDir: { sizeLimit: k8s.Quantity.fromString(o.sizeLimit ?? '10Gi') } }],
-          initContainers: [{
-            name: `${volumeName}-download`,
-            image: o.downloaderImage ?? DEFAULT_DOWNLOADER_IMAGE,
-            command: downloadCommand(s.uri, s.scheme, dest, o),
-            env: [{ name: 'HOME', value: '/tmp' }, { name: 'RCLONE_CONFIG', value: '/tmp/rclone.conf' }],
-            ...(o.credentialsSecret ? { envFrom: [{ secretRef: { name: o.credentialsSecret } }] } : {}),
-            volumeMounts: [{ name: volumeName, mountPath }],
-            resources: {
-              requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
-              limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
-            },
-          }],
+          initContainers: [downloadInitContainer(volumeName, s.uri, s.scheme, mountPath, dest, o)],
           volumeMounts: [{ name: volumeName, mountPath, readOnly: true }],
           needsObjectStorage: true,
         };
@@ -198,7 +187,27 @@ export class ModelSource {
 }
 
 /** The downloader's command for one URI (shared with TrainingJob data inputs). @internal */
-export function downloadCommand(uri: string, scheme: string, dest: string, o: ModelUriOptions): string[] {
+/**
+ * The init container that fills `volumeName` (mounted at `mountPath`) with `uri`, downloaded into
+ * `dest`; credentials, when given, reach only this container. Shared by models and data inputs.
+ * @internal
+ */
+export function downloadInitContainer(volumeName: string, uri: string, scheme: string, mountPath: string, dest: string, o: ModelUriOptions): k8s.Container {
+  return {
+    name: `${volumeName}-download`,
+    image: o.downloaderImage ?? DEFAULT_DOWNLOADER_IMAGE,
+    command: downloadCommand(uri, scheme, dest, o),
+    env: [{ name: 'HOME', value: '/tmp' }, { name: 'RCLONE_CONFIG', value: '/tmp/rclone.conf' }],
+    ...(o.credentialsSecret ? { envFrom: [{ secretRef: { name: o.credentialsSecret } }] } : {}),
+    volumeMounts: [{ name: volumeName, mountPath }],
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
+      limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
+    },
+  };
+}
+
+function downloadCommand(uri: string, scheme: string, dest: string, o: ModelUriOptions): string[] {
   const rest = uri.replace(/^[a-z0-9]+:\/\//, '');
   if (scheme === 's3') {
     // Connection-string remotes: no config file; credentials from env or the service account.

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { DEFAULT_DOWNLOADER_IMAGE, downloadCommand } from '../model/model-source';
+import { downloadInitContainer } from '../model/model-source';
 
 export interface DataVolumeOptions {
   /** Where the data is mounted (read-only). */
@@ -86,18 +86,7 @@ export class DataInput {
     const o = s.options;
     return {
       volumes: [{ name: volumeName, emptyDir: { sizeLimit: k8s.Quantity.fromString(o.sizeLimit ?? '20Gi') } }],
-      initContainers: [{
-        name: `${volumeName}-download`,
-        image: o.downloaderImage ?? DEFAULT_DOWNLOADER_IMAGE,
-        command: downloadCommand(s.uri, scheme, mountPath, o),
-        env: [{ name: 'HOME', value: '/tmp' }, { name: 'RCLONE_CONFIG', value: '/tmp/rclone.conf' }],
-        ...(o.credentialsSecret ? { envFrom: [{ secretRef: { name: o.credentialsSecret } }] } : {}),
-        volumeMounts: [{ name: volumeName, mountPath }],
-        resources: {
-          requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
-          limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
-        },
-      }],
+      initContainers: [downloadInitContainer(volumeName, s.uri, scheme, mountPath, mountPath, o)],
       volumeMounts: [{ name: volumeName, mountPath, readOnly: true }],
       needsObjectStorage: true,
       mountPath,
