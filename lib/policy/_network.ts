@@ -1,7 +1,7 @@
 import { Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { LABEL_NAME, MlStack } from '../stack/ml-stack';
+import { MlStack } from '../stack/ml-stack';
 
 /** Anything with pods the library can wire: servers, frontends, jobs. */
 export interface IWorkload extends IConstruct {
@@ -32,10 +32,10 @@ export class WorkloadNetwork {
   private readonly ingress = new Map<string, IngressRule>();
   private readonly egress = new Map<string, EgressRule>();
 
-  constructor(owner: Construct, name: string, private readonly podSelector: Record<string, string>, private readonly namespaceName: string, isolateEgress: boolean) {
+  constructor(owner: Construct, name: string, private readonly podSelector: Record<string, string>, labels: Record<string, string>, private readonly namespaceName: string, isolateEgress: boolean) {
     const stack = MlStack.of(owner);
     new k8s.KubeNetworkPolicy(owner, 'NetworkPolicy', {
-      metadata: stack._metadata(name, { [LABEL_NAME]: podSelector[LABEL_NAME] }),
+      metadata: stack._metadata(name, labels),
       spec: Lazy.any({ produce: () => this.render(isolateEgress) }) as any,
     });
     // Pods resolve names; port 53 to any destination also covers node-local DNS caches.

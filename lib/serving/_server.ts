@@ -317,7 +317,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     });
 
     // Network: isolated by default, opened by wiring and exposure
-    this._network = new WorkloadNetwork(owner, name, selector, this.namespaceName, p.isolateEgress ?? true);
+    this._network = new WorkloadNetwork(owner, name, selector, labels, this.namespaceName, p.isolateEgress ?? true);
     if (s.model?.needsObjectStorage) this._network.allowEgressToObjectStorage();
     if (exposure.kind === 'load-balancer') this._network.allowIngressFromAnywhere([mainPort]);
     if (exposure.kind === 'ingress') {

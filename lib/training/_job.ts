@@ -269,7 +269,7 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       });
     }
 
-    this._network = new WorkloadNetwork(owner, name, selector, this.namespaceName, p.isolateEgress ?? true);
+    this._network = new WorkloadNetwork(owner, name, selector, labels, this.namespaceName, p.isolateEgress ?? true);
     if (s.needsObjectStorage || inputs.some(i => i.needsObjectStorage)) this._network.allowEgressToObjectStorage();
     // Workers reach each other on every port: the rendezvous port, plus the ports NCCL/gloo open at run time.
     if (d && d.workers > 1) connect(this as unknown as IWorkload, this as unknown as IWorkload, []);

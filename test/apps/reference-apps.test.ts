@@ -12,6 +12,14 @@ describe('reference apps', () => {
     expect(manifests).toEqual(expect.arrayContaining(['manifests/and-gate.k8s.yaml', 'manifests/eeg-letters.k8s.yaml', 'manifests/image-classifier.k8s.yaml', 'manifests/ml-model.k8s.yaml']));
   });
 
+  test('every workload object carries the recommended labels: part-of, managed-by, name, instance, component', () => {
+    const missing = out.objects
+      .filter(o => !['Namespace', 'Application'].includes(o.kind))
+      .filter(o => ['part-of', 'managed-by', 'name', 'instance', 'component'].some(k => !o.metadata.labels?.[`app.kubernetes.io/${k}`]))
+      .map(o => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
+    expect(missing).toEqual([]);
+  });
+
   test('the written output directory passes the output-directory check', () => {
     const outdir = path.join(tempDir(), 'dist');
     buildReferenceApps(new MlApp({ outdir })).synth();
