@@ -20,6 +20,13 @@ export interface ModelUriOptions {
   readonly downloaderImage?: string;
   /** Size limit of the emptyDir the model is downloaded into. @default '10Gi' */
   readonly sizeLimit?: string;
+  /**
+   * Download into this PersistentVolumeClaim instead of an emptyDir: a restarted pod finds the model
+   * there and `rclone copy` only fetches what changed. Shared by several replicas, it must be
+   * ReadWriteMany (the Multi-Attach check applies).
+   * @default - an emptyDir per pod
+   */
+  readonly cacheClaim?: { readonly claimName: string; readonly accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadWriteOncePod' };
   /** S3-compatible endpoint (MinIO...) for s3:// URIs. @default - AWS */
   readonly s3Endpoint?: string;
 }
@@ -153,11 +160,17 @@ export class ModelSource {
       case 'uri': {
         const dest = downloadSubdir ? `${mountPath}/${downloadSubdir}` : mountPath;
         const o = s.options;
+        if (o.cacheClaim && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.cacheClaim.claimName)) {
+          fail(scope, `${prop}.cacheClaim.claimName`, 'must name a PersistentVolumeClaim (a DNS-1123 name)', o.cacheClaim.claimName, 'pass the claim name as it appears in kubectl get pvc');
+        }
         return {
-          volumes: [{ name: volumeName, emptyDir: { sizeLimit: k8s.Quantity.fromString(o.sizeLimit ?? '10Gi') } }],
+          volumes: [o.cacheClaim
+            ? { name: volumeName, persistentVolumeClaim: { claimName: o.cacheClaim.claimName } }
+            : { name: volumeName, emptyDir: { sizeLimit: k8s.Quantity.fromString(o.sizeLimit ?? '10Gi') } }],
           initContainers: [downloadInitContainer(volumeName, s.uri, s.scheme, mountPath, dest, o)],
           volumeMounts: [{ name: volumeName, mountPath, readOnly: true }],
           needsObjectStorage: true,
+          ...(o.cacheClaim ? { claim: { name: o.cacheClaim.claimName, accessMode: o.cacheClaim.accessMode ?? 'ReadWriteMany' } } : {}),
         };
       }
       case 'volume':

@@ -55,6 +55,19 @@ describe('TfServingBackend', () => {
     expect((cfg.model_config_list[0] as any).config[0].base_path).toEqual(['/models/fraud']);
   });
 
+  test('s3:// into a PersistentVolumeClaim: the init container fills the claim, the server reads it; RWO with replicas is refused', () => {
+    const out = synthStack(stack => new TfServingBackend(stack, 'server', {
+      modelName: 'fraud', replicas: 2, model: ModelSource.fromUri('s3://ml-models/fraud', { cacheClaim: { claimName: 'model-cache' } }),
+    }));
+    const pod = podSpec(out.find('Deployment'));
+    expect(pod.volumes).toContainEqual({ name: 'model', persistentVolumeClaim: { claimName: 'model-cache' } });
+    expect(pod.initContainers[0].volumeMounts).toContainEqual({ name: 'model', mountPath: '/models/fraud' });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'model', mountPath: '/models/fraud', readOnly: true });
+    expect(() => synthStack(stack => new TfServingBackend(stack, 'server', {
+      modelName: 'fraud', replicas: 2, model: ModelSource.fromUri('s3://ml-models/fraud', { cacheClaim: { claimName: 'model-cache', accessMode: 'ReadWriteOnce' } }),
+    }))).toThrow(/model reads PersistentVolumeClaim 'model-cache' \(ReadWriteOnce\) from up to 2 replicas/);
+  });
+
   test('several models with version policies and labels: a valid model_config_list', () => {
     const out = synthStack(stack => new TfServingBackend(stack, 'server', {
       models: [

@@ -1,4 +1,4 @@
-import { Exposure, FlaskFrontend, MlStack, ModelSource, PythonImage, TfServingBackend } from '../../lib';
+import { Exposure, FlaskFrontend, InferenceService, MlStack, ModelSource, PythonImage, TfServingBackend } from '../../lib';
 import { pythonContext, synth } from '../_util/synth';
 
 /** The changed lines of two texts, as '-old' / '+new' (same line count: a positional diff suffices). */
@@ -36,6 +36,21 @@ describe('stable output for reviewers', () => {
 
   test('changing a resource changes only that line', () => {
     expect(changedLines(base.get('manifests/shop.k8s.yaml')!, build({ memory: '3Gi' }).get('manifests/shop.k8s.yaml')!)).toEqual(['-memory: 2Gi', '+memory: 3Gi']);
+  });
+
+  test('adding a workload renames nothing: every existing line stays, in order', () => {
+    const grown = synth(app => {
+      const stack = new MlStack(app, 'shop');
+      const server = new TfServingBackend(stack, 'server', { modelName: 'm', model: ModelSource.fromUri('gs://models/m'), replicas: 3, resources: { memory: '2Gi' } });
+      new FlaskFrontend(stack, 'web', { image: PythonImage.fromDirectory(ctx, { repository: 'registry.example.com/web', tag: '1.0.0' }), backend: server, exposure: Exposure.ingress({ host: 'shop.example.com' }) });
+      new InferenceService(stack, 'recommender', { image: 'registry.example.com/recommender:1.0.0' });
+    }).files.get('manifests/shop.k8s.yaml')!.split('\n');
+    const before = base.get('manifests/shop.k8s.yaml')!.split('\n');
+    // `before` is a subsequence of `grown`: only additions
+    let i = 0;
+    for (const line of grown) if (i < before.length && line === before[i]) i++;
+    expect(i).toBe(before.length);
+    expect(grown.filter(l => /^  name: /.test(l)).sort()).toEqual(expect.arrayContaining(before.filter(l => /^  name: /.test(l)).sort()));
   });
 
   test('the same app twice gives the same files', () => {
