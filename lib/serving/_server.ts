@@ -7,7 +7,7 @@ import { ModelMount } from '../model/model-source';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
 import { StackCompose } from '../stack/_compose';
 import { MlStack } from '../stack/ml-stack';
-import { buildPodSpec, gpuToleration } from '../workload/_pod';
+import { buildPodSpec, gpuToleration, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
 import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
 import { Exposure } from './exposure';
@@ -33,13 +33,7 @@ export interface RolloutOptions {
   readonly minReadySeconds?: number;
 }
 
-/** A ServiceAccount for cloud identity (IRSA, GKE Workload Identity). */
-export interface ServiceAccountOptions {
-  /** e.g. { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::...' } or { 'iam.gke.io/gcp-service-account': '...' } */
-  readonly annotations?: Record<string, string>;
-  /** Mount an API token (only if the code calls the Kubernetes API). @default false */
-  readonly automountToken?: boolean;
-}
+export { ServiceAccountOptions };
 
 /** Health checks: readiness, liveness and a startup probe with a generous window. */
 export interface HealthCheckOptions {
@@ -190,14 +184,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     checkInt(owner, 'startupTimeoutSeconds', s.startupTimeoutSeconds, 10);
 
     // service account
-    let serviceAccountName: string | undefined;
-    if (p.serviceAccount) {
-      serviceAccountName = name;
-      new k8s.KubeServiceAccount(owner, 'ServiceAccount', {
-        metadata: stack._metadata(name, labels, p.serviceAccount.annotations),
-        automountServiceAccountToken: p.serviceAccount.automountToken ?? false,
-      });
-    }
+    const serviceAccountName = serviceAccountFor(owner, stack, name, labels, p.serviceAccount);
 
     const imageRef = typeof s.image === 'string' ? s.image : s.image.imageRef;
     this.imageRef = imageRef;

@@ -1,11 +1,12 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkInt, fail } from '../_errors';
+import { fail } from '../_errors';
 import { checkImageString, IImage } from '../image/_image-build';
 import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
 import { connect, IWorkload } from '../policy/_network';
 import { defaultName } from '../stack/ml-stack';
+import { podIds } from '../workload/_pod';
 import { composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
 import { IModelServer } from './model-server';
 import { ServedWorkload } from './_served-workload';
@@ -60,9 +61,7 @@ export class InferenceService extends ServedWorkload implements IModelServer {
     if (typeof image !== 'string' && image.port !== undefined && props.port !== undefined && props.port !== image.port) {
       fail(this, 'port', `differs from the port the image EXPOSEs (${image.port})`, props.port, "set the port on the image (PythonImage's port option) so image and manifest share one value");
     }
-    checkInt(this, 'uid', props.uid, 1, 2147483647);
-    const uid = props.uid ?? (typeof image !== 'string' ? image.uid : undefined) ?? 10001;
-    const gid = (typeof image !== 'string' && props.uid === undefined ? image.gid : undefined) ?? uid;
+    const { uid, gid } = podIds(this, image, props.uid);
     const modelPath = props.modelPath ?? '/models';
     if (!modelPath.startsWith('/')) fail(this, 'modelPath', 'must be an absolute path', modelPath, "use e.g. '/models'");
     if (props.modelName !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(props.modelName)) {

@@ -3,9 +3,8 @@ import { Construct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import { checkImageString, IImage } from '../image/_image-build';
 import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
-import type { ServiceAccountOptions } from '../serving/_server';
 import { MlStack } from '../stack/ml-stack';
-import { buildPodSpec, gpuToleration } from '../workload/_pod';
+import { buildPodSpec, gpuToleration, podIds, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
 import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
 import { DataInput } from './data-input';
@@ -138,9 +137,7 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     if (typeof image === 'string') checkImageString(owner, 'image', image);
     else image._bind(owner);
     const imageRef = typeof image === 'string' ? image : image.imageRef;
-    checkInt(owner, 'uid', p.uid, 1, 2147483647);
-    this.uid = p.uid ?? (typeof image !== 'string' ? image.uid : undefined) ?? 10001;
-    this.gid = (typeof image !== 'string' && p.uid === undefined ? image.gid : undefined) ?? this.uid;
+    ({ uid: this.uid, gid: this.gid } = podIds(owner, image, p.uid));
     this.fsGroup = s.fsGroup ?? this.gid;
     if (p.command !== undefined && p.command.length === 0) fail(owner, 'command', 'must not be empty', p.command, "leave it out to run the image's command, or give the process to start, e.g. ['python', 'train.py']");
 
@@ -182,14 +179,7 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     }
 
     const { resources, gpu, gpuResource } = buildResources(owner, p.resources, { cpu: '1', cpuLimit: '2', memory: '2Gi', memoryLimit: '4Gi' });
-    let serviceAccountName: string | undefined;
-    if (p.serviceAccount) {
-      serviceAccountName = name;
-      new k8s.KubeServiceAccount(owner, 'ServiceAccount', {
-        metadata: stack._metadata(name, labels, p.serviceAccount.annotations),
-        automountServiceAccountToken: p.serviceAccount.automountToken ?? false,
-      });
-    }
+    const serviceAccountName = serviceAccountFor(owner, stack, name, labels, p.serviceAccount);
 
     this.container = {
       name: s.containerName,

@@ -1,4 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
+import { checkInt } from '../_errors';
+import { IImage } from '../image/_image-build';
+import { MlStack } from '../stack/ml-stack';
 
 /**
  * Pod-level hardening shared by every workload of the library. We emit k8s.Kube* objects directly
@@ -92,4 +96,30 @@ export function buildPodSpec(o: PodOptions): k8s.PodSpec {
 /** The toleration GPU nodes are usually tainted with. */
 export function gpuToleration(resource: string): k8s.Toleration {
   return { key: resource, operator: 'Exists', effect: 'NoSchedule' };
+}
+
+/** The uid/gid a pod runs as: the prop, else the built image's USER, else 10001 (gid = uid). */
+export function podIds(scope: IConstruct, image: string | IImage, uid: number | undefined): { uid: number; gid: number } {
+  checkInt(scope, 'uid', uid, 1, 2147483647);
+  const fromImage = typeof image !== 'string' && uid === undefined ? image : undefined;
+  const resolved = uid ?? fromImage?.uid ?? 10001;
+  return { uid: resolved, gid: fromImage?.gid ?? resolved };
+}
+
+/** A ServiceAccount named after the workload when asked for (cloud identity); its name for the pod. */
+export function serviceAccountFor(owner: Construct, stack: MlStack, name: string, labels: Record<string, string>, options: ServiceAccountOptions | undefined): string | undefined {
+  if (!options) return undefined;
+  new k8s.KubeServiceAccount(owner, 'ServiceAccount', {
+    metadata: stack._metadata(name, labels, options.annotations),
+    automountServiceAccountToken: options.automountToken ?? false,
+  });
+  return name;
+}
+
+/** A ServiceAccount for cloud identity (IRSA, GKE Workload Identity). */
+export interface ServiceAccountOptions {
+  /** e.g. { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::...' } or { 'iam.gke.io/gcp-service-account': '...' } */
+  readonly annotations?: Record<string, string>;
+  /** Mount an API token (only if the code calls the Kubernetes API). @default false */
+  readonly automountToken?: boolean;
 }
