@@ -44,10 +44,6 @@ export class DockerfileBuilder {
     this.lines.push(`CMD ${JSON.stringify(argv)}`);
     return this;
   }
-  public blank(): this {
-    this.lines.push('');
-    return this;
-  }
   public render(): string {
     return this.lines.join('\n') + '\n';
   }

@@ -28,11 +28,6 @@ export class EnvValue {
     Object.defineProperty(this, ENV_VALUE, { value: true });
   }
 
-  /** The literal value, when this is one (compose files and URL checks use it). */
-  public get literal(): string | undefined {
-    return this.spec.value;
-  }
-
   /** @internal */
   public _toEnvVar(name: string): k8s.EnvVar {
     return { name, ...this.spec };

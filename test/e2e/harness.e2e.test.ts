@@ -6,6 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { PythonImage } from '../../lib';
 import {
   PYTHON_BASE_IMAGE, buildImage, cleanup, ensureBaseImages, ensureTools, freePort, httpRequest,
   removeImage, runContainer, runToCompletion, startStandIn, timed, waitForHttp,
@@ -13,18 +14,6 @@ import {
 
 jest.setTimeout(15 * 60_000);
 
-/** The exact shape cdk8s-ml generates for a Python web service. */
-const DOCKERFILE = `ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm
-FROM \${PYTHON_IMAGE}
-ENV PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
-WORKDIR /app
-COPY requirements.txt ./
-RUN python -m pip install --no-cache-dir -r requirements.txt
-COPY . .
-USER 10001:10001
-EXPOSE 8080
-CMD ["gunicorn", "--bind", "0.0.0.0:8080", "app:app"]
-`;
 
 const APP_PY = `import os
 import requests
@@ -66,9 +55,14 @@ test('a generated-shape Dockerfile builds against the local base and its contain
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-e2e-'));
   fs.writeFileSync(path.join(workDir, 'app.py'), APP_PY);
   fs.writeFileSync(path.join(workDir, 'requirements.txt'), 'flask\nrequests\ngunicorn\n');
-  fs.writeFileSync(path.join(workDir, 'Dockerfile'), DOCKERFILE);
+  // The Dockerfile and ignore file PythonImage generates (not a hand copy that could drift from it).
+  const image = PythonImage.fromDirectory(workDir, {
+    repository: 'localhost/cdk8s-ml-e2e/harness-echo', tag: String(process.pid),
+    command: ['gunicorn', '--bind', '0.0.0.0:8080', 'app:app'], ignore: ['secret.txt'],
+  });
+  fs.writeFileSync(path.join(workDir, 'Dockerfile'), image.renderDockerfile());
   // BuildKit-style per-Dockerfile ignore file: the harness passes it as --ignorefile.
-  fs.writeFileSync(path.join(workDir, 'Dockerfile.dockerignore'), 'secret.txt\n');
+  fs.writeFileSync(path.join(workDir, 'Dockerfile.dockerignore'), image.renderDockerignore());
   fs.writeFileSync(path.join(workDir, 'secret.txt'), 'must not be in the image\n');
 
   timings.build = await buildImage({ contextDir: workDir, dockerfile: 'Dockerfile', tag, buildArgs: { PYTHON_IMAGE: PYTHON_BASE_IMAGE } });
