@@ -6,7 +6,18 @@ import { IConstruct } from 'constructs';
  *
  *   TfServingBackend 'and-gate/server': replicas must be a whole number >= 0, got -1. Fix: ...
  */
-export class MlValidationError extends Error {
+/**
+ * A mistake in the app's input (props, ids, wiring), as opposed to a bug in code: `MlApp.main` prints
+ * these as their one-line message, and anything else with its stack trace.
+ */
+export class MlInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MlInputError';
+  }
+}
+
+export class MlValidationError extends MlInputError {
   public readonly constructPath: string;
   public readonly prop: string;
 
@@ -56,4 +67,12 @@ export function checkPort(scope: IConstruct, prop: string, value: number | undef
   if (!Number.isInteger(value) || value < 1 || value > 65535) {
     fail(scope, prop, 'must be a TCP port from 1 to 65535', value, `choose a port number from 1 to 65535 (8080 is the usual HTTP port for an unprivileged container)`);
   }
+}
+
+/** cdk8s collects `node.addValidation` results into one Error with this first line (cdk8s App.synth/validate). */
+const CDK8S_VALIDATION = /^Validation failed with the following errors:\n/;
+
+/** True for bad input (ours, or cdk8s's collected validations); false for a bug in the user's or our code. */
+export function isInputError(e: unknown): boolean {
+  return e instanceof MlInputError || (e instanceof Error && e.constructor === Error && CDK8S_VALIDATION.test(e.message));
 }

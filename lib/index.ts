@@ -1,5 +1,6 @@
 // The public API of cdk8s-ml.
 export * from './stack/ml-app';
+export { MlInputError, MlValidationError } from './_errors';
 export { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PART_OF, MlStack, MlStackProps } from './stack/ml-stack';
 export { IOutputContributor, MANIFESTS_DIR, IMAGES_DIR, COMPOSE_DIR } from './stack/_output';
 export * from './image/python-image';

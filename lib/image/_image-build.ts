@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { IConstruct } from 'constructs';
-import { fail } from '../_errors';
+import { fail, MlInputError } from '../_errors';
 import { IOutputContributor, IMAGES_DIR } from '../stack/_output';
 import { MlApp } from '../stack/ml-app';
 
@@ -68,14 +68,14 @@ export class ImageBuilds implements IOutputContributor {
     if (!existing) {
       for (const other of this.specs.values()) {
         if (other.imageRef === spec.imageRef) {
-          throw new Error(`${scope.node.path}: image ${spec.imageRef} is built twice from different recipes (${other.name} and ${spec.name}). Fix: give each build its own repository or tag.`);
+          throw new MlInputError(`${scope.node.path}: image ${spec.imageRef} is built twice from different recipes (${other.name} and ${spec.name}). Fix: give each build its own repository or tag.`);
         }
       }
       this.specs.set(spec.name, spec);
       return;
     }
     if (existing.imageRef !== spec.imageRef || existing.dockerfile !== spec.dockerfile || existing.contextDir !== spec.contextDir) {
-      throw new Error(`${scope.node.path}: two different images would be written to ${IMAGES_DIR}/${spec.name} (${existing.imageRef} and ${spec.imageRef}). Fix: give the images repositories whose last path segments differ, or reuse one image object.`);
+      throw new MlInputError(`${scope.node.path}: two different images would be written to ${IMAGES_DIR}/${spec.name} (${existing.imageRef} and ${spec.imageRef}). Fix: give the images repositories whose last path segments differ, or reuse one image object.`);
     }
   }
 

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { fail } from '../_errors';
+import { fail, MlInputError } from '../_errors';
 import { checkImageString, IImage } from '../image/_image-build';
 import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
@@ -105,7 +105,7 @@ export class InferenceService extends ServedWorkload implements IModelServer {
 
   public predictUrl(model?: string): string {
     if (model !== undefined && model !== this.modelName) {
-      throw new Error(`InferenceService '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${JSON.stringify(this.modelName)}).`);
+      throw new MlInputError(`InferenceService '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${JSON.stringify(this.modelName)}).`);
     }
     return `${this.url}${this.predictPath}`;
   }

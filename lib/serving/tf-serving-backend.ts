@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkInt, fail } from '../_errors';
+import { checkInt, fail, MlInputError } from '../_errors';
 import { checkImageString } from '../image/_image-build';
 import { checkName } from '../_names';
 import { DEFAULT_TF_SERVING_VERSION, ModelImage, TF_SERVING_UID } from '../model/model-image';
@@ -250,7 +250,7 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
   public predictUrl(model?: string): string {
     const m = model ?? this.modelName;
     if (!this.modelNames.includes(m)) {
-      throw new Error(`TfServingBackend '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${this.modelNames.join(', ')}). Fix: pass one of those names.`);
+      throw new MlInputError(`TfServingBackend '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${this.modelNames.join(', ')}). Fix: pass one of those names.`);
     }
     return `${this.url}/v1/models/${m}:predict`;
   }

@@ -1,9 +1,11 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { IOutputContributor, MANIFESTS_DIR, writeTreeAtomically } from './_output';
 import { toYaml } from './_yaml';
 import { toDnsLabel } from '../_names';
+import { isInputError, MlInputError } from '../_errors';
 
 const ML_APP = Symbol.for('cdk8s-ml.MlApp');
 
@@ -56,7 +58,7 @@ export class MlApp extends App {
         if (objects.length === 0) continue;
         const file = `${MANIFESTS_DIR}/${chartFileName(chart)}.k8s.yaml`;
         if (files.has(file)) {
-          throw new Error(`Two stacks would both write ${file}: give stacks distinct ids (cdk8s-ml writes one manifest file per stack, named after its id).`);
+          throw new MlInputError(`Two stacks would both write ${file}: give stacks distinct ids (cdk8s-ml writes one manifest file per stack, named after its id).`);
         }
         files.set(file, toYaml(objects));
       }
@@ -67,7 +69,7 @@ export class MlApp extends App {
     for (const contributor of this.contributors) {
       for (const [rel, content] of Object.entries(contributor.outputFiles(outdir))) {
         if (files.has(rel) && files.get(rel) !== content) {
-          throw new Error(`Two parts of the app write different content to ${rel} in the output directory.`);
+          throw new MlInputError(`Two parts of the app write different content to ${rel} in the output directory.`);
         }
         files.set(rel, content);
       }
@@ -90,7 +92,7 @@ export class MlApp extends App {
     const files = [...this.synthFiles()].filter(([rel]) => rel.startsWith(`${MANIFESTS_DIR}/`));
     const selected = stack === undefined ? files : files.filter(([rel]) => rel === `${MANIFESTS_DIR}/${stack}.k8s.yaml`);
     if (selected.length === 0) {
-      throw new Error(`--stack ${stack}: no such stack; the stacks are ${files.map(([rel]) => rel.slice(MANIFESTS_DIR.length + 1, -'.k8s.yaml'.length)).join(', ')}.`);
+      throw new MlInputError(`--stack ${stack}: no such stack; the stacks are ${files.map(([rel]) => rel.slice(MANIFESTS_DIR.length + 1, -'.k8s.yaml'.length)).join(', ')}.`);
     }
     return selected
       .map(([, content]) => (content.endsWith('\n') ? content : content + '\n'))
@@ -100,23 +102,41 @@ export class MlApp extends App {
   /**
    * Command-line entry point for an app's main.ts: builds the app, then writes the output
    * directory, or with `--stdout` prints the manifest stream (`--stack <name>`: one stack's) and
-   * writes nothing. Bad input ends
-   * the process with exit code 1 and the one-line message (no stack trace); the output directory
-   * is left as it was.
+   * writes nothing. On failure the process gets exit code 1 and stderr says what happened to the
+   * output: bad input is its one-line message; any other error (a bug in the app's own code, say)
+   * is printed with its stack trace so it can be found.
    */
   public static main(build: (app: MlApp) => void, argv: string[] = process.argv.slice(2), props: MlAppProps = {}): void {
+    const stdout = argv.includes('--stdout');
     try {
       const app = new MlApp(props);
       build(app);
       const stackAt = argv.indexOf('--stack');
-      if (argv.includes('--stdout')) process.stdout.write(app.manifestStream(stackAt >= 0 ? argv[stackAt + 1] : undefined));
+      if (stdout) process.stdout.write(app.manifestStream(stackAt >= 0 ? argv[stackAt + 1] : undefined));
       else app.synth();
     } catch (e) {
-      const message = e instanceof Error ? e.message : String(e);
-      process.stderr.write(`cdk8s-ml: synth failed, output left unchanged.\n${message}\n`);
+      const detail = isInputError(e) ? (e as Error).message : e instanceof Error ? (e.stack ?? e.message) : String(e);
+      process.stderr.write(`cdk8s-ml: synth failed: ${failedOutputState(props, stdout)}.\n${detail}\n`);
       process.exitCode = 1;
     }
   }
+}
+
+/**
+ * What a failed `main` did to the output, said truthfully however the app is run. MlApp.synth is
+ * all or nothing, so a directory that exists is as it was before the app ran; but cdk8s-cli deletes
+ * its output directory before it runs the app (cdk8s-cli lib/cli/cmds/synth.js: fs.rmSync(outdir))
+ * and `cdk8s synth --stdout` points CDK8S_OUTDIR at a new empty temp directory.
+ */
+function failedOutputState(props: MlAppProps, stdout: boolean): string {
+  if (stdout) return 'nothing was printed or written';
+  const outdir = props.outdir ?? process.env.CDK8S_OUTDIR ?? 'dist';
+  const existing = fs.existsSync(outdir) ? fs.readdirSync(outdir) : [];
+  if (existing.length > 0) return `${outdir} was left unchanged`;
+  const underCli = props.outdir === undefined && process.env.CDK8S_OUTDIR !== undefined;
+  return underCli
+    ? `nothing was written to ${outdir}, and cdk8s synth had removed the previous output before it ran the app (run the app without cdk8s-cli, as \`npm run synth\` does, to keep the last good output on failure)`
+    : `nothing was written to ${outdir}`;
 }
 
 function chartFileName(chart: Chart): string {

@@ -1,7 +1,7 @@
 import { ApiObjectMetadata, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { fail } from '../_errors';
+import { fail, MlInputError } from '../_errors';
 import { checkName, isDnsLabel, toDnsLabel } from '../_names';
 
 const ML_STACK = Symbol.for('cdk8s-ml.MlStack');
@@ -45,7 +45,7 @@ export class MlStack extends Chart {
     for (let c: IConstruct | undefined = scope; c; c = c.node.scope) {
       if (MlStack.isMlStack(c)) return c;
     }
-    throw new Error(`${scope.node.path || scope.node.id}: cdk8s-ml constructs must be defined inside an MlStack (new MlStack(app, 'my-stack')).`);
+    throw new MlInputError(`${scope.node.path || scope.node.id}: cdk8s-ml constructs must be defined inside an MlStack (new MlStack(app, 'my-stack')).`);
   }
 
   /** Namespace of every object in the stack. */

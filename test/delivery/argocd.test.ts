@@ -10,6 +10,13 @@ import { synth, tempDir } from '../_util/synth';
 const ROOT = path.resolve(__dirname, '../..');
 const TS_NODE = ['-r', path.join(ROOT, 'scripts/register.js')];
 
+/** A directory holding a `cdk8s-ml` command that runs this checkout's sources. */
+function cliShim(): string {
+  const dir = tempDir();
+  fs.writeFileSync(path.join(dir, 'cdk8s-ml'), `#!/bin/sh\nexec node -r ${ROOT}/scripts/register.js ${ROOT}/lib/cli/main.ts "$@"\n`, { mode: 0o755 });
+  return dir;
+}
+
 /** The objects of dist/manifests/*.yaml, file by file in name order, as Argo CD would read them. */
 function objectsOfDist(outdir: string): any[] {
   const dir = path.join(outdir, 'manifests');
@@ -68,8 +75,9 @@ describe('Argo CD', () => {
     expect(plugin.kind).toBe('ConfigManagementPlugin');
     expect(`${plugin.metadata.name}-${plugin.spec.version}`).toBe(ARGOCD_PLUGIN_NAME);
     expect(plugin.spec.discover.fileName).toBe('cdk8s.yaml');
-    // run the generate command as the sidecar would, for one stack
-    const res = spawnSync('sh', plugin.spec.generate.command.slice(1), { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ARGOCD_ENV_STACK: 'ml-model' } });
+    // run the generate command as the sidecar would, for one stack, with this checkout's cdk8s-ml on PATH
+    // (a consumer repo has it in node_modules/.bin: test/e2e/consumer.e2e.test.ts runs it there)
+    const res = spawnSync('sh', plugin.spec.generate.command.slice(1), { cwd: ROOT, encoding: 'utf8', env: { ...process.env, PATH: `${cliShim()}:${process.env.PATH}`, ARGOCD_ENV_STACK: 'ml-model' } });
     expect(res.status).toBe(0);
     const objects = parseYamlStream(res.stdout);
     expect(objects.map(o => `${o.kind}/${o.metadata.name}`)).toEqual(parseYamlStream(buildReferenceApps(new MlApp({ outdir: tempDir() })).manifestStream('ml-model')).map(o => `${o.kind}/${o.metadata.name}`));
@@ -88,7 +96,7 @@ MlApp.main(app => new InferenceService(new MlStack(app, 'shop'), 'api', { image:
 `);
     const res = spawnSync('node', [...TS_NODE, main], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CDK8S_OUTDIR: outdir } });
     expect(res.status).toBe(1);
-    expect(res.stderr).toBe("cdk8s-ml: synth failed, output left unchanged.\nInferenceService 'shop/api': replicas must be a whole number >= 0, got -2. Fix: set replicas to a whole number >= 0\n");
+    expect(res.stderr).toBe(`cdk8s-ml: synth failed: ${outdir} was left unchanged.\nInferenceService 'shop/api': replicas must be a whole number >= 0, got -2. Fix: set replicas to a whole number >= 0\n`);
     expect(res.stdout).toBe('');
     expect(fs.readdirSync(path.join(outdir, 'manifests'))).toEqual(before);
   });
