@@ -23,3 +23,4 @@ export { Distributed, DistributedOptions } from './training/distributed';
 export { ClaimAccessMode, ExistingClaimOptions, ModelOutput, NewClaimOptions } from './training/model-output';
 export { DataInput, DataUriOptions, DataVolumeOptions } from './training/data-input';
 export { JobWorkloadProps, ScheduleOptions } from './training/_job';
+export * from './check';

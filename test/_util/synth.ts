@@ -3,7 +3,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Testing } from 'cdk8s';
 import { MlApp, MlStack, MlStackProps } from '../../lib';
-import { checkCompose, checkDockerfile, checkDockerignore, checkManifests, parseYamlStream } from '../_check';
+import { checkOutputFiles, parseYamlStream } from '../../lib/check';
 
 /** What one synth produced, already through the shared output check. */
 export interface Synthesized {
@@ -18,9 +18,9 @@ export interface Synthesized {
 }
 
 /**
- * Synthesize an app in memory (nothing is written) and run the one shared output check over every
- * object, Dockerfile, .dockerignore and compose file; throws listing every problem. Every test that
- * synthesizes goes through here.
+ * Synthesize an app in memory (nothing is written) and run the one shared output check
+ * (checkOutputFiles: layout, every object, Dockerfile, .dockerignore and compose file); throws
+ * listing every problem. Every test that synthesizes goes through here.
  */
 export function synth(build: (app: MlApp) => void, outdir = path.join(os.tmpdir(), 'cdk8s-ml-test-out')): Synthesized {
   const app = new MlApp({ outdir });
@@ -34,16 +34,9 @@ export function synthStack(build: (stack: MlStack) => void, props: MlStackProps 
 }
 
 export function checked(app: MlApp, files: Map<string, string>): Synthesized {
-  const problems: string[] = [];
-  const objects: any[] = [];
-  for (const [rel, content] of files) {
-    if (rel.startsWith('manifests/')) objects.push(...parseYamlStream(content));
-    else if (rel.endsWith('/Dockerfile')) problems.push(...checkDockerfile(content).map(p => `${rel}: ${p}`));
-    else if (rel.endsWith('.dockerignore')) problems.push(...checkDockerignore(content).map(p => `${rel}: ${p}`));
-    else if (/^compose\/[^/]+\.compose\.yml$/.test(rel)) problems.push(...checkCompose(parseYamlStream(content)[0]).map(p => `${rel}: ${p}`));
-  }
-  problems.push(...checkManifests(objects));
+  const problems = checkOutputFiles(files);
   if (problems.length > 0) throw new Error(`shared output check failed:\n  ${problems.join('\n  ')}`);
+  const objects: any[] = [...files].filter(([rel]) => rel.startsWith('manifests/')).flatMap(([, content]) => parseYamlStream(content));
   const find = (kind: string, name?: string) => {
     const found = objects.filter(o => o.kind === kind && (name === undefined || o.metadata?.name === name));
     if (found.length !== 1) throw new Error(`expected exactly one ${kind}${name ? ` named ${name}` : ''}, found ${found.length}: ${objects.map(o => `${o.kind}/${o.metadata?.name}`).join(', ')}`);

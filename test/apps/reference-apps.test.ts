@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { MlApp } from '../../lib';
 import { buildReferenceApps } from '../../apps/main';
-import { checkOutputDir, parseYamlStream } from '../_check';
+import { checkOutput, parseYamlStream } from '../../lib/check';
 import { synth, tempDir } from '../_util/synth';
 
 describe('reference apps', () => {
@@ -23,7 +23,7 @@ describe('reference apps', () => {
   test('the written output directory passes the output-directory check', () => {
     const outdir = path.join(tempDir(), 'dist');
     buildReferenceApps(new MlApp({ outdir })).synth();
-    expect(checkOutputDir(outdir)).toEqual([]);
+    expect(checkOutput(outdir)).toEqual([]);
   });
 
   test('every image a manifest runs and the app builds is in the bake file, with the same tag, and nothing else', () => {

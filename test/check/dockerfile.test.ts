@@ -1,11 +1,5 @@
-import { checkDockerfile, checkDockerignore, dockerfileFacts, isDockerignored } from '../_check/dockerfile';
-import { GOOD_DOCKERFILE, GOOD_DOCKERIGNORE } from './fixtures';
-
-/** The good Dockerfile with one line replaced (or removed when `to` is empty). */
-function withLine(from: string, to: string): string {
-  expect(GOOD_DOCKERFILE).toContain(from);
-  return GOOD_DOCKERFILE.replace(`${from}\n`, to === '' ? '' : `${to}\n`);
-}
+import { checkDockerfile, checkDockerignore, dockerfileFacts, isDockerignored } from '../../lib/check/dockerfile';
+import { DOCKERFILE_CASES, DOCKERIGNORE_CASES, GOOD_DOCKERFILE, GOOD_DOCKERIGNORE } from './fixtures';
 
 describe('checkDockerfile', () => {
   it('accepts the good Dockerfile', () => {
@@ -28,24 +22,7 @@ describe('checkDockerfile', () => {
     expect(checkDockerfile(text)).toEqual([]);
   });
 
-  it.each<[string, string, RegExp]>([
-    ['FROM not from an ARG', withLine('FROM ${PYTHON_IMAGE}', 'FROM python:3.12.8-slim-bookworm'), /^line 2: base-image-arg: FROM python:3\.12\.8-slim-bookworm must reference a build ARG declared before the first FROM/],
-    ['ARG declared after FROM', withLine('ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm', '').replace('FROM ${PYTHON_IMAGE}\n', 'FROM ${PYTHON_IMAGE}\nARG PYTHON_IMAGE=python:3.12\n'), /base-image-arg: FROM \$\{PYTHON_IMAGE\} uses ARG PYTHON_IMAGE, which is not declared before the first FROM/],
-    ['ARG without default', withLine('ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm', 'ARG PYTHON_IMAGE'), /base-image-arg: ARG PYTHON_IMAGE used by FROM has no default image/],
-    ['ARG default latest', withLine('ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm', 'ARG PYTHON_IMAGE=python:latest'), /base-image-arg: ARG PYTHON_IMAGE default: image python:latest uses tag "latest"/],
-    ['ARG default untagged', withLine('ARG PYTHON_IMAGE=python:3.12.8-slim-bookworm', 'ARG PYTHON_IMAGE=python'), /base-image-arg: ARG PYTHON_IMAGE default: image python has no tag/],
-    ['root USER', withLine('USER 10001:10001', 'USER 0:0'), /^line 8: user: USER 0:0 runs as root \(uid 0\)$/],
-    ['no USER', withLine('USER 10001:10001', ''), /^user: the final stage has no USER instruction/],
-    ['USER only in the build stage', GOOD_DOCKERFILE.replace('WORKDIR /app\n', 'USER 10001\nWORKDIR /app\n').replace('USER 10001:10001\n', 'FROM ${PYTHON_IMAGE}\n'), /^user: the final stage has no USER instruction/],
-    ['non-numeric USER', withLine('USER 10001:10001', 'USER app'), /^line 8: user: USER app must be numeric \(uid or uid:gid\)/],
-    ['unknown instruction', withLine('WORKDIR /app', 'WORKDIRR /app'), /^line 4: dockerfile-utils: Unknown instruction: WORKDIRR$/],
-    ['missing argument', withLine('WORKDIR /app', 'WORKDIR'), /^line 4: dockerfile-utils: /],
-    ['invalid EXPOSE port', withLine('EXPOSE 8080', 'EXPOSE http'), /^line 9: dockerfile-utils: .*/],
-    ['ADD of a URL', withLine('COPY requirements.txt ./', 'ADD https://example.com/requirements.txt ./'), /^line 5: add-url: ADD https:\/\/example\.com\/requirements\.txt downloads without checksum verification/],
-    ['COPY id_rsa', withLine('COPY requirements.txt ./', 'COPY id_rsa /root/.ssh/id_rsa'), /^line 5: copy-secret: COPY id_rsa copies a secret into the image$/],
-    ['COPY a .pem among several sources', withLine('COPY requirements.txt ./', 'COPY requirements.txt certs/server.pem ./'), /^line 5: copy-secret: COPY certs\/server\.pem copies a secret/],
-    ['COPY .env in JSON form', withLine('COPY requirements.txt ./', 'COPY [".env", "./"]'), /^line 5: copy-secret: COPY \.env copies a secret/],
-  ])('%s', (_name, text, expected) => {
+  it.each(Object.values(DOCKERFILE_CASES).flat())('%s', (_name, text, expected) => {
     expect(checkDockerfile(text)).toContainEqual(expect.stringMatching(expected));
   });
 });
@@ -106,14 +83,7 @@ describe('checkDockerignore', () => {
     expect(checkDockerignore(GOOD_DOCKERIGNORE)).toEqual([]);
   });
 
-  it.each<[string, string, RegExp]>([
-    ['.git', '.git\n', /must exclude \.git; not excluded: \.git, \.git\/config/],
-    ['.env', '.env\n', /must exclude \.env;/],
-    ['*.pem', '**/*.pem\n', /must exclude \*\.pem \(also nested\); not excluded: server\.pem, certs\/server\.pem/],
-    ['id_rsa', '**/id_rsa*\n', /must exclude id_rsa \(also nested\)/],
-    ['__pycache__', '**/__pycache__\n', /must exclude __pycache__;/],
-    ['venv', '.venv\n', /must exclude a virtualenv \(\.venv or venv\)/],
-  ])('reports a missing %s', (_name, line, expected) => {
+  it.each(DOCKERIGNORE_CASES)('reports a missing %s', (_name, line, expected) => {
     const text = GOOD_DOCKERIGNORE.replace(line, '');
     expect(text).not.toEqual(GOOD_DOCKERIGNORE);
     expect(checkDockerignore(text)).toEqual([expect.stringMatching(new RegExp(`^dockerignore: ${expected.source}`))]);

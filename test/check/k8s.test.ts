@@ -9,27 +9,14 @@ import {
   parseYamlStream,
   servicesSelecting,
   workloadPodTemplates,
-} from '../_check/k8s';
-import { all, cronJobFrom, GoodSet, goodSet, resources } from './fixtures';
+} from '../../lib/check/k8s';
+import { all, caseObjects, cronJobFrom, depC, depPod, goodSet, jobC, K8S_CASES, K8sCase } from './fixtures';
 
-/** Pod spec / first container of the Deployment and the Job in a set. */
-const depPod = (s: GoodSet): any => s.deployment.spec.template.spec;
-const depC = (s: GoodSet): any => depPod(s).containers[0];
-const jobPod = (s: GoodSet): any => s.job.spec.template.spec;
-const jobC = (s: GoodSet): any => jobPod(s).containers[0];
-
-const DEP_C = String.raw`spec\.template\.spec\.containers\[0\]`;
-
-function problemsAfter(mutate: (s: GoodSet) => any[] | void): string[] {
-  const s = goodSet();
-  const extra = mutate(s) ?? [];
-  return checkManifests([...all(s), ...extra]);
+function problemsAfter(mutate: K8sCase[1]): string[] {
+  return checkManifests(caseObjects(mutate));
 }
 
-/** [description, mutation of a fresh good set (may return extra objects), expected problem]. */
-type Case = [string, (s: GoodSet) => any[] | void, RegExp];
-
-function expectCases(cases: Case[]): void {
+function expectCases(cases: K8sCase[]): void {
   it.each(cases)('%s', (_name, mutate, expected) => {
     expect(problemsAfter(mutate)).toContainEqual(expect.stringMatching(expected));
   });
@@ -60,16 +47,7 @@ describe('good set', () => {
 });
 
 describe('schema', () => {
-  expectCases([
-    ['wrong type', (s) => { depC(s).ports[0].containerPort = '8080'; }, new RegExp(`^Deployment/ml/web: schema: ${DEP_C}\\.ports\\[0\\]\\.containerPort must be integer`)],
-    ['missing required field', (s) => { delete depC(s).name; }, new RegExp(`^Deployment/ml/web: schema: ${DEP_C} must have required property name$`)],
-    ['missing selector', (s) => { delete s.pdb.spec.selector; s.deployment.spec.selector = undefined; delete s.deployment.spec.selector; }, /^Deployment\/ml\/web: schema: spec must have required property selector$/],
-    ['boolean as string', (s) => { depPod(s).automountServiceAccountToken = 'false'; }, /^Deployment\/ml\/web: schema: spec\.template\.spec\.automountServiceAccountToken must be boolean/],
-    ['missing metadata.name', (s) => { delete s.configMap.metadata.name; }, /^ConfigMap\/ml\/<no name>: schema: metadata\.name is required/],
-    ['kind typo', (s) => { s.configMap.kind = 'Configmap'; }, /^Configmap\/ml\/web-config: schema: no Kubernetes model for apiVersion "v1" kind "Configmap"/],
-    ['unknown CRD', () => [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'w' } }], /^Workflow\/-\/w: schema: no Kubernetes model .*KNOWN_CUSTOM_KINDS/],
-    ['wrong apiVersion for kind', (s) => { s.deployment.apiVersion = 'extensions/v1beta1'; }, /^Deployment\/ml\/web: schema: apiVersion "extensions\/v1beta1" kind "Deployment" is not served by current Kubernetes/],
-  ]);
+  expectCases(K8S_CASES.schema);
 
   it('covers the kinds we synthesize', () => {
     const kinds: Array<[string, string, any]> = [
@@ -105,15 +83,7 @@ describe('schema', () => {
 });
 
 describe('unknown-field', () => {
-  expectCases([
-    ['typo in container securityContext', (s) => { depC(s).securityContext.runAsNonroot = true; }, new RegExp(`^Deployment/ml/web: unknown-field: ${DEP_C}\\.securityContext\\.runAsNonroot is not a field of apps/v1 Deployment$`)],
-    ['typo at spec level', (s) => { s.deployment.spec.replica = 3; }, /^Deployment\/ml\/web: unknown-field: spec\.replica is not a field/],
-    ['field of another type', (s) => { s.service.spec.containerPort = 80; }, /^Service\/ml\/web: unknown-field: spec\.containerPort /],
-    ['in a map of objects', (s) => { s.configMap.metadata.annotation = { a: 'b' }; }, /^ConfigMap\/ml\/web-config: unknown-field: metadata\.annotation /],
-    ['in a volume source', (s) => { depPod(s).volumes[1].configMap.nmae = 'x'; }, /unknown-field: spec\.template\.spec\.volumes\[1\]\.configMap\.nmae /],
-    ['in a NetworkPolicy peer', (s) => { s.networkPolicy.spec.ingress[0].from[0].podSelectr = {}; }, /^NetworkPolicy\/ml\/web: unknown-field: spec\.ingress\[0\]\.from\[0\]\.podSelectr /],
-    ['in a CronJob job template', (s) => { const c = cronJobFrom(s.job); c.spec.jobTemplate.spec.template.spec.containers[0].resources.limit = {}; return [c]; }, /^CronJob\/ml\/nightly-smoke: unknown-field: spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.resources\.limit /],
-  ]);
+  expectCases(K8S_CASES['unknown-field']);
 
   it('does not flag keys of string maps (labels, data)', () => {
     const s = goodSet();
@@ -123,26 +93,7 @@ describe('unknown-field', () => {
 });
 
 describe('dns-1123', () => {
-  expectCases([
-    ['object name with uppercase', (s) => { s.configMap.metadata.name = 'Web_Config'; }, /^ConfigMap\/ml\/Web_Config: dns-1123: metadata\.name "Web_Config" must be a DNS-1123 subdomain/],
-    ['Service name starting with a digit', (s) => { s.service.metadata.name = '1web'; }, /^Service\/ml\/1web: dns-1123: metadata\.name "1web" must be a DNS-1035 label/],
-    ['Service name with a dot', (s) => { s.service.metadata.name = 'web.v1'; }, /^Service\/ml\/web\.v1: dns-1123: metadata\.name "web\.v1" must be a DNS-1035 label/],
-    ['Namespace name with a dot', (s) => { s.namespace.metadata.name = 'ml.prod'; }, /^Namespace\/-\/ml\.prod: dns-1123: metadata\.name "ml\.prod" must be a DNS-1123 label/],
-    ['namespace field', (s) => { s.configMap.metadata.namespace = 'ML'; }, /^ConfigMap\/ML\/web-config: dns-1123: metadata\.namespace "ML" must be a DNS-1123 label/],
-    ['name longer than 253', (s) => { s.configMap.metadata.name = 'a'.repeat(254); }, /dns-1123: metadata\.name "a+" must be a DNS-1123 subdomain/],
-    ['container name', (s) => { depC(s).name = 'Web'; }, new RegExp(`^Deployment/ml/web: dns-1123: ${DEP_C}\\.name "Web" must be a DNS-1123 label`)],
-    ['init container name', (s) => { jobPod(s).initContainers = [{ ...jobC(s), name: 'wait_for_web' }]; }, /^Job\/ml\/smoke-test: dns-1123: spec\.template\.spec\.initContainers\[0\]\.name "wait_for_web"/],
-    ['volume name', (s) => { depPod(s).volumes[0].name = 'tmp_dir'; depC(s).volumeMounts[0].name = 'tmp_dir'; }, /dns-1123: spec\.template\.spec\.volumes\[0\]\.name "tmp_dir" must be a DNS-1123 label/],
-    ['container port name too long', (s) => { depC(s).ports[0].name = 'http-metrics-long'; }, new RegExp(`dns-1123: container "web" \\(${DEP_C}\\): ${DEP_C}\\.ports\\[0\\]\\.name "http-metrics-long" must be an IANA_SVC_NAME`)],
-    ['container port name only digits', (s) => { depC(s).ports[0].name = '8080'; }, /dns-1123: .*ports\[0\]\.name "8080" must be an IANA_SVC_NAME/],
-    ['service port name with --', (s) => { s.service.spec.ports[0].name = 'http--api'; }, /^Service\/ml\/web: dns-1123: spec\.ports\[0\]\.name "http--api" must be an IANA_SVC_NAME/],
-    ['label key with bad name part', (s) => { s.configMap.metadata.labels = { 'app.kubernetes.io/-name': 'x' }; }, /^ConfigMap\/ml\/web-config: dns-1123: label key metadata\.labels\["app\.kubernetes\.io\/-name"\]: name part "-name"/],
-    ['label key with bad prefix', (s) => { s.configMap.metadata.labels = { 'Example.com/name': 'x' }; }, /dns-1123: label key metadata\.labels\["Example\.com\/name"\]: prefix "Example\.com" is not a DNS-1123 subdomain/],
-    ['label value too long', (s) => { s.configMap.metadata.labels = { tier: 'v'.repeat(64) }; }, /dns-1123: label metadata\.labels\.tier: value "v{64}" must be at most 63 chars/],
-    ['pod template label value', (s) => { s.deployment.spec.template.metadata.labels['app.kubernetes.io/version'] = '1.2.3+build'; }, /^Deployment\/ml\/web: dns-1123: label spec\.template\.metadata\.labels\["app\.kubernetes\.io\/version"\]: value "1\.2\.3\+build"/],
-    ['selector label value', (s) => { s.networkPolicy.spec.ingress[0].from[0].podSelector.matchLabels['app.kubernetes.io/name'] = 'smoke test'; }, /^NetworkPolicy\/ml\/web: dns-1123: label spec\.ingress\[0\]\.from\[0\]\.podSelector\.matchLabels\["app\.kubernetes\.io\/name"\]: value "smoke test"/],
-    ['Service selector key', (s) => { s.service.spec.selector['bad key'] = 'x'; }, /^Service\/ml\/web: dns-1123: label key spec\.selector\["bad key"\]/],
-  ]);
+  expectCases(K8S_CASES['dns-1123']);
 
   it('accepts an empty label value and RBAC names with colons', () => {
     const s = goodSet();
@@ -158,30 +109,11 @@ describe('dns-1123', () => {
 });
 
 describe('port-range', () => {
-  expectCases([
-    ['containerPort above 65535', (s) => { depC(s).ports[0].containerPort = 70000; }, new RegExp(`^Deployment/ml/web: port-range: ${DEP_C}\\.ports\\[0\\]\\.containerPort must be an integer in 1\\.\\.65535 \\(got 70000\\)`)],
-    ['Service port 0', (s) => { s.service.spec.ports[0].port = 0; }, /^Service\/ml\/web: port-range: spec\.ports\[0\]\.port must be an integer in 1\.\.65535 \(got 0\)/],
-    ['numeric targetPort out of range', (s) => { s.service.spec.ports[0].targetPort = 65536; }, /^Service\/ml\/web: port-range: spec\.ports\[0\]\.targetPort .*\(got 65536\)/],
-    ['nodePort out of range', (s) => { s.service.spec.type = 'NodePort'; s.service.spec.ports[0].nodePort = 99999; }, /^Service\/ml\/web: port-range: spec\.ports\[0\]\.nodePort .*\(got 99999\)/],
-    ['probe port 0', (s) => { depC(s).livenessProbe.tcpSocket.port = 0; }, new RegExp(`port-range: ${DEP_C}\\.livenessProbe\\.tcpSocket\\.port .*\\(got 0\\)`)],
-    ['fractional port', (s) => { depC(s).readinessProbe.httpGet.port = 80.5; }, new RegExp(`port-range: ${DEP_C}\\.readinessProbe\\.httpGet\\.port .*\\(got 80\\.5\\)`)],
-    ['NetworkPolicy port', (s) => { s.networkPolicy.spec.ingress[0].ports[0].port = 123456; }, /^NetworkPolicy\/ml\/web: port-range: spec\.ingress\[0\]\.ports\[0\]\.port .*\(got 123456\)/],
-  ]);
+  expectCases(K8S_CASES['port-range']);
 });
 
 describe('service-selector and workload-selector', () => {
-  expectCases([
-    ['selects no pods', (s) => { s.service.spec.selector = { 'app.kubernetes.io/name': 'wbe' }; }, /^Service\/ml\/web: service-selector: spec\.selector app\.kubernetes\.io\/name=wbe selects no pods in namespace ml$/],
-    ['workload in another namespace', (s) => { s.service.metadata.namespace = 'other'; }, /^Service\/other\/web: service-selector: .* selects no pods in namespace other/],
-    ['selects two workloads', (s) => {
-      const canary = JSON.parse(JSON.stringify(s.deployment));
-      canary.metadata.name = 'web-canary';
-      return [canary];
-    }, /^Service\/ml\/web: service-selector: .* selects the pods of Deployment\/ml\/web but also selects the pods of Deployment\/ml\/web-canary$/],
-    ['selects a Job as well', (s) => { jobPod(s); s.job.spec.template.metadata.labels = { ...s.deployment.spec.template.metadata.labels }; }, /service-selector: .*also selects the pods of Job\/ml\/smoke-test/],
-    ['workload selector does not match its template', (s) => { s.deployment.spec.selector.matchLabels['app.kubernetes.io/name'] = 'api'; }, /^Deployment\/ml\/web: workload-selector: spec\.selector\.matchLabels .*app\.kubernetes\.io\/name=api.* does not match spec\.template\.metadata\.labels /],
-    ['workload selector expression does not match', (s) => { s.deployment.spec.selector.matchExpressions = [{ key: 'tier', operator: 'Exists' }]; }, /^Deployment\/ml\/web: workload-selector: /],
-  ]);
+  expectCases([...K8S_CASES['service-selector'], ...K8S_CASES['workload-selector']]);
 
   it('skips selector-less and ExternalName Services', () => {
     const s = goodSet();
@@ -204,13 +136,7 @@ describe('service-selector and workload-selector', () => {
 });
 
 describe('service-target-port', () => {
-  expectCases([
-    ['numeric targetPort not exposed', (s) => { s.service.spec.ports[0].targetPort = 9090; }, /^Service\/ml\/web: service-target-port: spec\.ports\[0\]\.targetPort 9090\/TCP matches no container port of Deployment\/ml\/web \(it has web:8080\(http\)\/TCP\)$/],
-    ['named targetPort not exposed', (s) => { s.service.spec.ports[0].targetPort = 'metrics'; }, /service-target-port: spec\.ports\[0\]\.targetPort "metrics"\/TCP matches no container port/],
-    ['protocol mismatch', (s) => { s.service.spec.ports[0].protocol = 'UDP'; }, /service-target-port: spec\.ports\[0\]\.targetPort "http"\/UDP matches no container port/],
-    ['no targetPort: port must be a container port', (s) => { delete s.service.spec.ports[0].targetPort; }, /service-target-port: spec\.ports\[0\]\.port 80\/TCP matches no container port/],
-    ['container declares no ports', (s) => { delete depC(s).ports; depC(s).readinessProbe.httpGet.port = 8080; }, /service-target-port: .*\(it declares no container ports\)/],
-  ]);
+  expectCases(K8S_CASES['service-target-port']);
 
   it('accepts a numeric targetPort and a native sidecar port', () => {
     const s = goodSet();
@@ -229,17 +155,7 @@ describe('service-target-port', () => {
 });
 
 describe('env-url', () => {
-  expectCases([
-    ['Service that does not exist', (s) => { jobC(s).env[0].value = 'http://model.ml.svc.cluster.local:8501/v1/models/m:predict'; }, /^Job\/ml\/smoke-test: env-url: container "smoke" \(spec\.template\.spec\.containers\[0\]\): env TARGET_URL \(spec\.template\.spec\.containers\[0\]\.env\[0\]\.value\): http:\/\/model\.ml\.svc\.cluster\.local:8501\/v1\/models\/m:predict names Service ml\/model, which is not among the manifests$/],
-    ['wrong port', (s) => { jobC(s).env[0].value = 'http://web.ml.svc:8080/predict'; }, /env-url: .*env TARGET_URL .*http:\/\/web\.ml\.svc:8080\/predict uses port 8080, but Service ml\/web exposes 80$/],
-    ['https default port 443', (s) => { jobC(s).env[0].value = 'https://web.ml/predict'; }, /env-url: .*https:\/\/web\.ml\/predict uses port 443, but Service ml\/web exposes 80/],
-    ['single label, pod namespace', (s) => { jobC(s).env[1].value = 'http://web:81/healthz'; }, /env-url: .*env SHORT_URL .*uses port 81, but Service ml\/web exposes 80/],
-    ['single label, wrong name', (s) => { jobC(s).env[1].value = 'http://wbe/healthz'; }, /env-url: .*names Service ml\/wbe, which is not among the manifests/],
-    ['Service in another namespace', (s) => { jobC(s).env[0].value = 'http://web.serving.svc/predict'; }, /env-url: .*names Service serving\/web, which is not among the manifests/],
-    ['URL inside a longer value, init container', (s) => {
-      jobPod(s).initContainers = [{ ...JSON.parse(JSON.stringify(jobC(s))), name: 'wait', env: [{ name: 'URLS', value: 'primary=http://web.ml:80,backup=http://web-backup.ml:80' }] }];
-    }, /^Job\/ml\/smoke-test: env-url: container "wait" \(spec\.template\.spec\.initContainers\[0\]\): env URLS .*http:\/\/web-backup\.ml:80 names Service ml\/web-backup/],
-  ]);
+  expectCases(K8S_CASES['env-url']);
 
   it('leaves external hosts, localhost and plain values alone', () => {
     const s = goodSet();
@@ -265,51 +181,7 @@ describe('env-url', () => {
 });
 
 describe('pss-restricted', () => {
-  const DEP = '^Deployment/ml/web: pss-restricted: ';
-  const C = `container "web" \\(${DEP_C}\\): `;
-  expectCases([
-    ['hostNetwork', (s) => { depPod(s).hostNetwork = true; }, new RegExp(`${DEP}spec\\.template\\.spec\\.hostNetwork must not be true`)],
-    ['hostPID', (s) => { depPod(s).hostPID = true; }, /pss-restricted: spec\.template\.spec\.hostPID must not be true/],
-    ['hostIPC', (s) => { depPod(s).hostIPC = true; }, /pss-restricted: spec\.template\.spec\.hostIPC must not be true/],
-    ['hostPath volume', (s) => { depPod(s).volumes.push({ name: 'host', hostPath: { path: '/var/run' } }); }, /pss-restricted: volume "host" \(spec\.template\.spec\.volumes\[2\]\) uses volume type hostPath/],
-    ['non-restricted volume type', (s) => { depPod(s).volumes.push({ name: 'nfs', nfs: { server: 'nfs.example.com', path: '/data' } }); }, /pss-restricted: volume "nfs" .* uses volume type nfs/],
-    ['hostPort', (s) => { depC(s).ports[0].hostPort = 8080; }, new RegExp(`${DEP}${C}${DEP_C}\\.ports\\[0\\]\\.hostPort must be unset \\(got 8080\\)`)],
-    ['privileged', (s) => { depC(s).securityContext.privileged = true; }, new RegExp(`${DEP}${C}${DEP_C}\\.securityContext\\.privileged must not be true`)],
-    ['capabilities.add', (s) => { depC(s).securityContext.capabilities.add = ['NET_BIND_SERVICE', 'SYS_ADMIN']; }, new RegExp(`${DEP}${C}.*capabilities\\.add may only contain NET_BIND_SERVICE \\(got SYS_ADMIN\\)`)],
-    ['capabilities.drop without ALL', (s) => { depC(s).securityContext.capabilities.drop = ['NET_RAW']; }, new RegExp(`${DEP}${C}${DEP_C}\\.securityContext\\.capabilities\\.drop must include ALL`)],
-    ['no capabilities at all', (s) => { delete depC(s).securityContext.capabilities; }, /pss-restricted: container "web" .*capabilities\.drop must include ALL/],
-    ['allowPrivilegeEscalation unset', (s) => { delete jobC(s).securityContext.allowPrivilegeEscalation; }, /^Job\/ml\/smoke-test: pss-restricted: container "smoke" \(spec\.template\.spec\.containers\[0\]\): spec\.template\.spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation must be false \(got undefined\)/],
-    ['allowPrivilegeEscalation on an init container', (s) => {
-      jobPod(s).initContainers = [{ ...JSON.parse(JSON.stringify(jobC(s))), name: 'init' }];
-      jobPod(s).initContainers[0].securityContext.allowPrivilegeEscalation = true;
-    }, /pss-restricted: container "init" \(spec\.template\.spec\.initContainers\[0\]\): .*allowPrivilegeEscalation must be false \(got true\)/],
-    ['runAsNonRoot false on a container', (s) => { depC(s).securityContext.runAsNonRoot = false; }, new RegExp(`${DEP}${C}runAsNonRoot must be true .* \\(got false\\)`)],
-    ['runAsNonRoot missing everywhere', (s) => { delete depPod(s).securityContext.runAsNonRoot; delete depC(s).securityContext.runAsNonRoot; }, /pss-restricted: container "web" .*runAsNonRoot must be true in spec\.template\.spec\.securityContext\.runAsNonRoot or .* \(got undefined\)/],
-    ['runAsUser 0 at pod level', (s) => { depPod(s).securityContext.runAsUser = 0; }, new RegExp(`${DEP}spec\\.template\\.spec\\.securityContext\\.runAsUser must not be 0`)],
-    ['runAsUser 0 on a container', (s) => { depC(s).securityContext.runAsUser = 0; }, new RegExp(`${DEP}${C}${DEP_C}\\.securityContext\\.runAsUser must not be 0`)],
-    ['seccompProfile missing', (s) => { delete depPod(s).securityContext.seccompProfile; }, new RegExp(`${DEP}${C}seccompProfile\\.type must be RuntimeDefault or Localhost .*\\(got undefined\\)`)],
-    ['seccompProfile Unconfined at pod level', (s) => { depPod(s).securityContext.seccompProfile.type = 'Unconfined'; depC(s).securityContext.seccompProfile = { type: 'RuntimeDefault' }; }, new RegExp(`${DEP}spec\\.template\\.spec\\.securityContext\\.seccompProfile\\.type must not be Unconfined`)],
-    ['seccompProfile Unconfined on a container', (s) => { depC(s).securityContext.seccompProfile = { type: 'Unconfined' }; }, new RegExp(`${DEP}${C}seccompProfile\\.type must be RuntimeDefault or Localhost .*\\(got Unconfined\\)`)],
-    ['unsafe sysctl', (s) => { depPod(s).securityContext.sysctls = [{ name: 'net.ipv4.tcp_syncookies', value: '1' }, { name: 'kernel.msgmax', value: '65536' }]; }, new RegExp(`${DEP}spec\\.template\\.spec\\.securityContext\\.sysctls\\[1\\] sets unsafe sysctl kernel\\.msgmax`)],
-    ['seLinux type', (s) => { depC(s).securityContext.seLinuxOptions = { type: 'spc_t' }; }, new RegExp(`${DEP}${C}${DEP_C}\\.securityContext\\.seLinuxOptions\\.type must be one of .* \\(got spc_t\\)`)],
-    ['seLinux user at pod level', (s) => { depPod(s).securityContext.seLinuxOptions = { user: 'system_u' }; }, new RegExp(`${DEP}spec\\.template\\.spec\\.securityContext\\.seLinuxOptions\\.user must not be set`)],
-    ['seLinux role', (s) => { depC(s).securityContext.seLinuxOptions = { role: 'sysadm_r' }; }, /pss-restricted: container "web" .*seLinuxOptions\.role must not be set \(got sysadm_r\)/],
-    ['procMount Unmasked', (s) => { depC(s).securityContext.procMount = 'Unmasked'; }, new RegExp(`${DEP}${C}${DEP_C}\\.securityContext\\.procMount must be Default \\(got Unmasked\\)`)],
-    ['appArmor Unconfined field', (s) => { depC(s).securityContext.appArmorProfile = { type: 'Unconfined' }; }, new RegExp(`${DEP}${C}${DEP_C}\\.securityContext\\.appArmorProfile\\.type must not be Unconfined`)],
-    ['appArmor Unconfined at pod level', (s) => { depPod(s).securityContext.appArmorProfile = { type: 'Unconfined' }; }, /pss-restricted: spec\.template\.spec\.securityContext\.appArmorProfile\.type must not be Unconfined/],
-    ['appArmor annotation', (s) => { s.deployment.spec.template.metadata.annotations = { 'container.apparmor.security.beta.kubernetes.io/web': 'unconfined' }; }, /pss-restricted: pod template annotation container\.apparmor\.security\.beta\.kubernetes\.io\/web must be runtime\/default or localhost\/\* \(got unconfined\)/],
-    ['windows hostProcess', (s) => { depC(s).securityContext.windowsOptions = { hostProcess: true }; }, new RegExp(`${DEP}${C}${DEP_C}\\.securityContext\\.windowsOptions\\.hostProcess must not be true`)],
-    ['windows hostProcess at pod level', (s) => { depPod(s).securityContext.windowsOptions = { hostProcess: true }; }, /pss-restricted: spec\.template\.spec\.securityContext\.windowsOptions\.hostProcess must not be true/],
-    ['CronJob job template', (s) => {
-      const c = cronJobFrom(s.job);
-      c.spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged = true;
-      return [c];
-    }, /^CronJob\/ml\/nightly-smoke: pss-restricted: container "smoke" \(spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\): spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.securityContext\.privileged must not be true/],
-    ['bare Pod', () => [{
-      apiVersion: 'v1', kind: 'Pod', metadata: { name: 'debug', namespace: 'ml' },
-      spec: { containers: [{ name: 'sh', image: 'busybox:1.36', resources: resources() }] },
-    }], /^Pod\/ml\/debug: pss-restricted: container "sh" \(spec\.containers\[0\]\): spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation must be false/],
-  ]);
+  expectCases(K8S_CASES['pss-restricted']);
 
   it('accepts container-level runAsNonRoot/seccomp instead of pod-level', () => {
     const s = goodSet();
@@ -325,20 +197,7 @@ describe('pss-restricted', () => {
 });
 
 describe('starts-non-root, read-only-root-fs, resources, image-tag', () => {
-  expectCases([
-    ['runAsNonRoot without runAsUser', (s) => { delete depPod(s).securityContext.runAsUser; }, /^Deployment\/ml\/web: starts-non-root: container "web" .*runAsNonRoot is true but no non-zero numeric runAsUser is set .*\(got undefined\); images without a numeric USER fail/],
-    ['readOnlyRootFilesystem unset', (s) => { delete depC(s).securityContext.readOnlyRootFilesystem; }, new RegExp(`^Deployment/ml/web: read-only-root-fs: container "web" .*${DEP_C}\\.securityContext\\.readOnlyRootFilesystem must be true \\(got undefined\\)`)],
-    ['readOnlyRootFilesystem false', (s) => { jobC(s).securityContext.readOnlyRootFilesystem = false; }, /^Job\/ml\/smoke-test: read-only-root-fs: .*readOnlyRootFilesystem must be true \(got false\)/],
-    ['missing memory limit', (s) => { delete depC(s).resources.limits.memory; }, new RegExp(`^Deployment/ml/web: resources: container "web" .*${DEP_C}\\.resources\\.limits\\.memory must be set`)],
-    ['missing cpu request', (s) => { delete depC(s).resources.requests.cpu; }, new RegExp(`resources: .*${DEP_C}\\.resources\\.requests\\.cpu must be set`)],
-    ['init container without resources', (s) => {
-      jobPod(s).initContainers = [{ ...JSON.parse(JSON.stringify(jobC(s))), name: 'init' }];
-      delete jobPod(s).initContainers[0].resources;
-    }, /^Job\/ml\/smoke-test: resources: container "init" .*spec\.template\.spec\.initContainers\[0\]\.resources\.requests\.cpu must be set/],
-    ['image latest', (s) => { depC(s).image = 'registry.example.com/ml/web:latest'; }, new RegExp(`^Deployment/ml/web: image-tag: container "web" .*${DEP_C}\\.image: image registry\\.example\\.com/ml/web:latest uses tag "latest"`)],
-    ['image without tag', (s) => { depC(s).image = 'tensorflow/serving'; }, /image-tag: .*image tensorflow\/serving has no tag/],
-    ['registry port, no tag', (s) => { depC(s).image = 'registry.local:5000/ml/web'; }, /image-tag: .*image registry\.local:5000\/ml\/web has no tag/],
-  ]);
+  expectCases([...K8S_CASES['starts-non-root'], ...K8S_CASES['read-only-root-fs'], ...K8S_CASES.resources, ...K8S_CASES['image-tag']]);
 
   it('imageTagIssue accepts tags and digests', () => {
     expect(imageTagIssue('python:3.12.8-slim-bookworm')).toBeUndefined();

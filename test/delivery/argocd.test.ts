@@ -4,7 +4,7 @@ import * as path from 'path';
 import { parse } from 'yaml';
 import { ARGOCD_PLUGIN_NAME, ArgoCdApplication, InferenceService, MlApp, MlStack } from '../../lib';
 import { buildReferenceApps } from '../../apps/main';
-import { parseYamlStream } from '../_check';
+import { parseYamlStream } from '../../lib/check';
 import { synth, tempDir } from '../_util/synth';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { MlApp } from '../../lib';
 import { andGate } from '../../apps/and-gate/main';
-import { parseYamlStream } from '../_check';
+import { parseYamlStream } from '../../lib/check';
 import { tempDir } from '../_util/synth';
 import {
   CONTAINER_HOST_LOOPBACK, PYTHON_BASE_IMAGE, buildImage, cleanup, ensureBaseImages, ensureTools, freePort,

@@ -13,7 +13,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { eegLetters } from '../../apps/eeg-letters/main';
 import { MlApp } from '../../lib';
-import { parseYamlStream } from '../_check';
+import { parseYamlStream } from '../../lib/check';
 import { podSpec } from '../_util/synth';
 import {
   PYTHON_SKLEARN_BASE_IMAGE, buildImage, chownForContainer, cleanup, ensureBaseImages, ensureTools, freePort,

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { InferenceService, PythonImage } from '../../lib';
-import { dockerfileFacts } from '../_check';
+import { dockerfileFacts } from '../../lib/check/dockerfile';
 import { podSpec, pythonContext, synthStack } from '../_util/synth';
 
 describe('PythonImage', () => {

@@ -1,6 +1,6 @@
 import * as path from 'path';
 import { InferenceService, ModelImage, ModelSource, TfServingBackend, VersionPolicy } from '../../lib';
-import { dockerfileFacts } from '../_check';
+import { dockerfileFacts } from '../../lib/check/dockerfile';
 import { podSpec, synthStack, tempDir } from '../_util/synth';
 import { parseTextProto } from '../_util/textproto';
 

@@ -3,7 +3,7 @@ import { eegLetters } from '../../apps/eeg-letters/main';
 import { DATA_FILE, generateEegLetters } from '../../apps/eeg-letters/generate-data';
 import * as path from 'path';
 import { MlApp } from '../../lib';
-import { checkOutputDir } from '../_check';
+import { checkOutput } from '../../lib/check';
 import { podSpec, synth, tempDir } from '../_util/synth';
 
 describe('apps/eeg-letters', () => {
@@ -43,7 +43,7 @@ describe('apps/eeg-letters', () => {
     const app = new MlApp({ outdir });
     eegLetters(app);
     app.synth();
-    expect(checkOutputDir(outdir)).toEqual([]);
+    expect(checkOutput(outdir)).toEqual([]);
   });
 
   test('manifests snapshot', () => {

@@ -1,5 +1,5 @@
 /**
- * Checks for the Dockerfiles and .dockerignore files we synthesize.
+ * Checks for Dockerfiles and .dockerignore files: the ones PythonImage writes, or any other.
  *
  * `checkDockerfile` problems read `line <n>: <rule>: <message>` (or
  * `<rule>: <message>` for whole-file rules). Rule ids:
@@ -10,9 +10,14 @@
  *   copy-secret        COPY/ADD of an obvious secret (id_rsa, *.pem, *.key, .env)
  * `checkDockerignore` problems read `dockerignore: <message>`.
  */
-import { Arg, DockerfileParser, Dockerfile, Instruction, JSONInstruction } from 'dockerfile-ast';
-import { validate } from 'dockerfile-utils';
+import type { Arg, Dockerfile, Instruction, JSONInstruction } from 'dockerfile-ast';
 import { imageTagIssue } from './k8s-pss';
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+/** dockerfile-ast and dockerfile-utils load on first use: importing the library for its constructs should not pay for them. */
+const parseDockerfile = (text: string): Dockerfile => (require('dockerfile-ast') as typeof import('dockerfile-ast')).DockerfileParser.parse(text);
+const validate = (text: string): ReturnType<typeof import('dockerfile-utils').validate> => (require('dockerfile-utils') as typeof import('dockerfile-utils')).validate(text);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** vscode-languageserver DiagnosticSeverity: 1 = Error, 2 = Warning, 3 = Information, 4 = Hint. */
 const LSP_WARNING = 2;
@@ -101,7 +106,7 @@ function envOf(df: Dockerfile): Record<string, string> {
 }
 
 export function dockerfileFacts(text: string): DockerfileFacts {
-  const df = DockerfileParser.parse(text);
+  const df = parseDockerfile(text);
   const user = lastUserValue(df);
   const cmds = df.getCMDs();
   const entrypoints = df.getENTRYPOINTs();
@@ -197,7 +202,7 @@ function copyProblems(df: Dockerfile): string[] {
 
 /** All problems of one Dockerfile; empty = OK. */
 export function checkDockerfile(text: string): string[] {
-  const df = DockerfileParser.parse(text);
+  const df = parseDockerfile(text);
   return [...utilsProblems(text), ...baseImageProblems(df), ...userProblems(df), ...copyProblems(df)];
 }
 
@@ -270,6 +275,10 @@ export function isDockerignored(text: string, filePath: string): boolean {
   return excluded;
 }
 
+/**
+ * Problems of one .dockerignore, as `dockerignore: <message>`; empty = OK. Without these
+ * exclusions `COPY . .` bakes the git history, keys and local virtualenvs into the image.
+ */
 export function checkDockerignore(text: string): string[] {
   const problems: string[] = [];
   for (const [what, paths] of MUST_EXCLUDE) {

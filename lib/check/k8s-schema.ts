@@ -5,20 +5,16 @@
  * types, bad enums, missing required fields. That schema tolerates unknown
  * keys, which is exactly how a typo such as `runAsNonroot` ships silently
  * (kubectl with client-side apply drops it, or the apiserver warns and drops
- * it), so `unknown-field` walks every object against the field maps of
- * @kubernetes/client-node instead.
+ * it), so `unknown-field` walks every object against the field table of every API type
+ * (k8s-fields.json, generated from @kubernetes/client-node by scripts/gen-k8s-fields.mjs).
  */
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { pathToFileURL } from 'url';
 import { isPlainObject, joinPath, K8sObject, Problem } from './k8s-common';
 
 /**
  * apiVersion/kind pairs (`group/version/Kind`) that have no kubernetes-models
- * class but are expected in our output: CRD instances. They skip `schema` and
- * `unknown-field`. Tests may add to it.
+ * class but are expected in the output: CRD instances (Argo CD's Application is
+ * what this library writes). They skip `schema` and `unknown-field`; add your
+ * own CRDs' kinds to it, or every instance is reported as an unknown kind.
  */
 export const KNOWN_CUSTOM_KINDS: Set<string> = new Set(['argoproj.io/v1alpha1/Application']);
 
@@ -133,36 +129,14 @@ type FieldType =
 const LEAF: FieldType = { t: 'leaf' };
 
 /**
- * @kubernetes/client-node 1.x is ESM-only and jest (on Node 20, CommonJS
- * transform) cannot require it, so a child Node process imports the models
- * once and dumps their field maps as JSON. The dump is cached in the OS temp
- * dir per package version, so a test run pays ~0.3 s once, not per worker.
+ * @kubernetes/client-node is ESM-only (jest and CommonJS callers cannot require it) and a
+ * devDependency, so its field maps are generated into a committed table at build time; loaded on
+ * first use, so importing the library for its constructs does not pay for it.
  */
 function loadTypeMaps(): TypeMaps {
-  const pkgJson = require.resolve('@kubernetes/client-node/package.json');
-  const version = (JSON.parse(fs.readFileSync(pkgJson, 'utf8')) as { version: string }).version;
-  const cacheFile = path.join(os.tmpdir(), `cdk8s-ml-check-k8s-typemaps-${version}-v1.json`);
-  try {
-    return JSON.parse(fs.readFileSync(cacheFile, 'utf8')) as TypeMaps;
-  } catch {
-    // not cached yet (or corrupt): regenerate below
-  }
-  const allModels = pathToFileURL(path.join(path.dirname(pkgJson), 'dist', 'gen', 'models', 'all.js')).href;
-  const script = `
-    const m = await import(${JSON.stringify(allModels)});
-    const out = {};
-    for (const [name, cls] of Object.entries(m)) {
-      if (cls && Array.isArray(cls.attributeTypeMap)) {
-        out[name] = Object.fromEntries(cls.attributeTypeMap.map((a) => [a.baseName, a.type]));
-      }
-    }
-    process.stdout.write(JSON.stringify(out));`;
-  const json = execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-  // Write-then-rename so parallel jest workers never read a half-written file.
-  const tmp = `${cacheFile}.${process.pid}.tmp`;
-  fs.writeFileSync(tmp, json);
-  fs.renameSync(tmp, cacheFile);
-  return JSON.parse(json) as TypeMaps;
+  // The type-only import puts the JSON in the compilation, so tsc copies it next to this module.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('./k8s-fields.json') as typeof import('./k8s-fields.json')).classes as TypeMaps;
 }
 
 let typeMaps: TypeMaps | undefined;

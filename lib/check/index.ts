@@ -1,0 +1,63 @@
+/**
+ * The output check: what every test of this library runs on what it synthesizes, what
+ * `cdk8s-ml check` runs, and what users can run on their own output or on YAML from other tools
+ * (kustomize build, helm template). It catches, before a cluster or a builder does, what neither
+ * the Kubernetes schema nor `kubectl apply --dry-run=client` reports: a typo in a field name that
+ * the apiserver silently drops, a Service that selects no pods, an env URL naming a Service that
+ * does not exist, a pod that Pod Security "restricted" rejects, a Dockerfile running as root.
+ *
+ * Output directory layout it expects (what `MlApp` writes):
+ *   manifests/*.yaml                  Kubernetes multi-document YAML, one file per stack
+ *   images/<name>/Dockerfile          + images/<name>/Dockerfile.dockerignore
+ *   images/docker-bake.json, images/build.sh
+ *   compose/*.yml                     docker compose files
+ */
+import { checkOutputFiles, readOutputDir } from './files';
+
+export { checkManifests, parseYamlStream } from './k8s';
+export type { K8sObject } from './k8s-common';
+export { KNOWN_CUSTOM_KINDS } from './k8s-schema';
+export { checkDockerfile, checkDockerignore } from './dockerfile';
+export { checkCompose } from './compose';
+export { checkOutputFiles } from './files';
+export type { OutputFiles } from './files';
+
+/**
+ * Every problem of an output directory on disk, as `checkOutputFiles` reports them; empty = OK.
+ * Paths in the problems are relative to dir.
+ */
+export function checkOutput(dir: string): string[] {
+  return checkOutputFiles(readOutputDir(dir));
+}
+
+/** A rule of the check: the id every problem line names, and what it guards against. */
+export interface CheckRule {
+  readonly id: string;
+  readonly summary: string;
+}
+
+/** Every rule id a problem can carry, in the order `cdk8s-ml check --help` lists them. */
+export const CHECK_RULES: readonly CheckRule[] = [
+  { id: 'schema', summary: 'the Kubernetes OpenAPI schema (types, enums, required fields) and apiVersions current Kubernetes serves' },
+  { id: 'unknown-field', summary: 'a field the type does not have (a typo the apiserver would silently drop)' },
+  { id: 'dns-1123', summary: 'names, label keys/values and port names the apiserver would reject' },
+  { id: 'port-range', summary: 'ports outside 1..65535' },
+  { id: 'service-selector', summary: 'a Service must select the pods of exactly one workload' },
+  { id: 'workload-selector', summary: "a workload's selector must match its own pod template" },
+  { id: 'service-target-port', summary: 'every Service port lands on a container port of the selected pods' },
+  { id: 'env-url', summary: 'in-cluster URLs in env name a Service that exists, on a port it exposes' },
+  { id: 'pss-restricted', summary: 'Pod Security Standards "restricted" (which rejects the pod at admission)' },
+  { id: 'starts-non-root', summary: 'runAsNonRoot with a numeric non-zero runAsUser, so the kubelet can start it' },
+  { id: 'read-only-root-fs', summary: 'readOnlyRootFilesystem: true' },
+  { id: 'resources', summary: 'cpu/memory requests and memory limits on every container' },
+  { id: 'image-tag', summary: 'images pinned by tag or digest, not latest or untagged' },
+  { id: 'dockerfile-utils', summary: 'Dockerfile syntax (dockerfile-utils errors and warnings)' },
+  { id: 'base-image-arg', summary: 'FROM is a build ARG with a pinned default, so mirrors can override it' },
+  { id: 'user', summary: 'the image runs as a numeric non-root USER' },
+  { id: 'add-url', summary: 'no ADD of a URL (an unverified download)' },
+  { id: 'copy-secret', summary: 'no COPY/ADD of keys, certificates or .env files' },
+  { id: 'dockerignore', summary: '.dockerignore keeps .git, .env, keys, __pycache__ and virtualenvs out of the build context' },
+  { id: 'compose-schema', summary: 'the Compose Specification JSON schema' },
+  { id: 'layout', summary: 'output directory layout: only manifests/*.yaml are manifests; every image has its build files' },
+  { id: 'yaml', summary: 'the file is not valid YAML (duplicate keys included)' },
+];
