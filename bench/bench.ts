@@ -4,19 +4,24 @@
 //       against the floor of starting node and loading cdk8s-plus-28;
 //   (b) N = 100 and 1000 inference services (Deployment, Service, PDB, NetworkPolicy each) with
 //       cdk8s-ml against the same objects written directly with cdk8s-plus-28: wall time, peak RSS;
-//   (c) the growth ratio t(1000)/t(100).
+//   (c) the growth ratio t(1000)/t(100);
+//   (d) a new user's project (cdk8s-ml init, installed from this checkout's tarball): its `cdk8s
+//       synth` against cdk8s-cli's own start-up (`cdk8s --version`), and its runtime install size;
+//   (e) `cdk8s-ml check` on the reference apps' output against the command's start-up.
 import { spawnSync } from 'child_process';
+import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { initProject, installProject, packCheckout, run, userEnv } from '../test/_util/consumer';
 
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SCALE_RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 3);
 const TS_NODE = ['-r', path.join(ROOT, 'scripts/register.js')];
 
-function wall(cmd: string, args: string[]): number {
+function wall(cmd: string, args: string[], cwd = ROOT): number {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+  const r = spawnSync(cmd, args, { cwd, encoding: 'utf8', env: { ...userEnv(), CI: 'true' } });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed:\n${r.stderr}`);
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
@@ -82,3 +87,59 @@ const peak = sc['cdk8s-ml N=1000'].peakRssMb;
 console.log(`  N=1000 cdk8s-ml / cdk8s-plus: ${ratio.toFixed(2)}x synth, ${wallRatio.toFixed(2)}x wall (target <= 1.2x: ${ratio <= 1.2 && wallRatio <= 1.2 ? 'met' : 'MISSED'}); peak ${peak.toFixed(0)} MB (target <= 250 MB: ${peak <= 250 ? 'met' : 'MISSED'})\n`);
 const growth = sc['cdk8s-ml N=1000'].ms / sc['cdk8s-ml N=100'].ms;
 console.log(`(c) growth t(1000)/t(100) for cdk8s-ml: ${growth.toFixed(1)} (target <= 12: ${growth <= 12 ? 'met' : 'MISSED'}); cdk8s-plus: ${(sc['cdk8s-plus N=1000'].ms / sc['cdk8s-plus N=100'].ms).toFixed(1)}`);
+
+/** Interleaved runs of each case; medians. */
+function interleaved(cases: Record<string, [string, string[], string]>): Record<string, number> {
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map(k => [k, []]));
+  for (const [cmd, args, cwd] of Object.values(cases)) wall(cmd, args, cwd); // warm the file cache
+  for (let i = 0; i < RUNS; i++) {
+    for (const [name, [cmd, args, cwd]] of Object.entries(cases)) times[name].push(wall(cmd, args, cwd));
+  }
+  return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
+}
+
+function duKb(dir: string): number {
+  return Number(run('du', ['-sk', dir], ROOT).stdout.split('\t')[0]);
+}
+
+console.log('\n(d) a new project from cdk8s-ml init, installed from this checkout\'s tarball (wall time, median)');
+const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-bench-'));
+try {
+  const { tarball } = packCheckout(work);
+  const project = path.join(work, 'bench-app');
+  initProject(tarball, project);
+  installProject(project, tarball);
+  const bin = (name: string) => path.join(project, 'node_modules/.bin', name);
+  const d = interleaved({
+    'baseline: npx cdk8s --version (cdk8s-cli start-up)': ['npx', ['cdk8s', '--version'], project],
+    'npx cdk8s synth (cdk8s.yaml: node -r cdk8s-ml/register main.ts)': ['npx', ['cdk8s', 'synth', '--check-upgrade', 'false'], project],
+    'baseline: node_modules/.bin/cdk8s --version': [bin('cdk8s'), ['--version'], project],
+    'node_modules/.bin/cdk8s synth': [bin('cdk8s'), ['synth', '--check-upgrade', 'false'], project],
+    'the app alone: node -r cdk8s-ml/register main.ts': ['node', ['-r', 'cdk8s-ml/register', 'main.ts'], project],
+  });
+  for (const [k, v] of Object.entries(d)) console.log(`  ${k.padEnd(66)} ${fmt(v)}`);
+  const npxRatio = d['npx cdk8s synth (cdk8s.yaml: node -r cdk8s-ml/register main.ts)'] / d['baseline: npx cdk8s --version (cdk8s-cli start-up)'];
+  const binRatio = d['node_modules/.bin/cdk8s synth'] / d['baseline: node_modules/.bin/cdk8s --version'];
+  console.log(`  cdk8s synth / cdk8s --version: npx ${npxRatio.toFixed(2)}x, without npx ${binRatio.toFixed(2)}x (target <= 1.2x: ${npxRatio <= 1.2 ? 'met' : 'MISSED'} with npx, ${binRatio <= 1.2 ? 'met' : 'MISSED'} without)`);
+
+  // Runtime install size: what `npm ci --omit=dev` (the Argo CD plugin's install) puts in node_modules.
+  const runtime = path.join(work, 'runtime');
+  fs.mkdirSync(runtime);
+  for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(project, f), path.join(runtime, f));
+  run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], runtime);
+  const nm = path.join(runtime, 'node_modules');
+  const own = ['cdk8s', 'cdk8s-plus-28', 'constructs', '@swc'].reduce((kb, p) => kb + (fs.existsSync(path.join(nm, p)) ? duKb(path.join(nm, p)) : 0), 0);
+  const all = duKb(nm);
+  console.log(`  runtime install (npm ci --omit=dev): ${(all / 1024).toFixed(0)} MB in all; cdk8s-ml and its own dependencies ${((all - own) / 1024).toFixed(0)} MB, the peers and @swc/core ${(own / 1024).toFixed(0)} MB`);
+
+  console.log('\n(e) cdk8s-ml check (the installed command) on the reference apps\' output (wall time, median)');
+  const dist = path.join(work, 'reference-dist');
+  run('node', [...TS_NODE, 'apps/main.ts'], ROOT, { ...userEnv(), CDK8S_OUTDIR: dist });
+  const e = interleaved({
+    'baseline: cdk8s-ml --version (the command\'s start-up)': [bin('cdk8s-ml'), ['--version'], project],
+    [`cdk8s-ml check <reference output: ${fs.readdirSync(path.join(dist, 'manifests')).length} manifest files>`]: [bin('cdk8s-ml'), ['check', dist], project],
+  });
+  for (const [k, v] of Object.entries(e)) console.log(`  ${k.padEnd(66)} ${fmt(v)}`);
+} finally {
+  fs.rmSync(work, { recursive: true, force: true });
+}

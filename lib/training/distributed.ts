@@ -30,8 +30,10 @@ export class Distributed {
   /**
    * PyTorch (torch.distributed, `init_method='env://'`): MASTER_ADDR is worker 0's DNS name,
    * MASTER_PORT the rendezvous port, WORLD_SIZE the number of workers, RANK the pod's completion
-   * index (read through the downward API), LOCAL_RANK 0 (one process per pod; for several GPUs per
-   * pod start torchrun with `--nnodes=$WORLD_SIZE --node_rank=$RANK`).
+   * index (read through the downward API), LOCAL_RANK 0: one process per pod, so run the script
+   * itself (`python train.py`). torchrun reads none of these for its own flags; pass them as
+   * `--nnodes=$(WORLD_SIZE) --node_rank=$(RANK) --master_addr=$(MASTER_ADDR)
+   * --master_port=$(MASTER_PORT)` (Kubernetes expands `$(VAR)` in command/args, never `$VAR`).
    */
   public static pytorch(options: DistributedOptions): Distributed {
     return new Distributed('pytorch', options.workers, options.port ?? 29500);
