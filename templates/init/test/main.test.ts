@@ -11,15 +11,35 @@ test('the output passes the cdk8s-ml output check (schema, Pod Security restrict
   expect(checkOutputFiles(synth())).toEqual([]);
 });
 
-test('the web app calls the model server through a Service that exists, on its REST port', () => {
-  const objects = [...synth()]
-    .filter(([file]) => file.startsWith('manifests/'))
-    .flatMap(([, text]) => parseYamlStream(text));
-  const web = objects.find(o => o.kind === 'Deployment' && o.metadata.name === 'web');
-  const url = new URL(web.spec.template.spec.containers[0].env.find((e: any) => e.name === 'BACKEND_PREDICT_URL').value);
-  const service = objects.find(o => o.kind === 'Service' && url.hostname.startsWith(`${o.metadata.name}.`));
+/** Every Kubernetes object of the manifests, parsed. */
+function objects(): any[] {
+  return [...synth()].filter(([file]) => file.startsWith('manifests/')).flatMap(([, text]) => parseYamlStream(text));
+}
+
+const selects = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
+  Object.entries(selector).every(([k, v]) => labels[k] === v);
+
+test("the web app's backend URL names a Service that exists, on a port that reaches the server's REST containerPort, and the policies let exactly that call through", () => {
+  const all = objects();
+  const web = all.find(o => o.kind === 'Deployment' && o.metadata.name === 'web');
+  const env = web.spec.template.spec.containers[0].env;
+  const url = new URL(env.find((e: any) => e.name === 'BACKEND_PREDICT_URL').value);
+  // http://<service>.<namespace>.svc:<port>/v1/models/<name>:predict
+  const [serviceName, namespace] = url.hostname.split('.');
+  const service = all.find(o => o.kind === 'Service' && o.metadata.name === serviceName && o.metadata.namespace === namespace);
   expect(service).toBeDefined();
-  expect(service.spec.ports.map((p: any) => p.port)).toContain(Number(url.port));
+  const port = service.spec.ports.find((p: any) => p.port === Number(url.port));
+  const server = all.find(o => o.kind === 'Deployment' && selects(service.spec.selector, o.spec.template.metadata.labels));
+  expect(server.metadata.name).toBe('server');
+  expect(server.spec.template.spec.containers[0].ports.map((p: any) => p.containerPort)).toContain(port.targetPort);
+
+  // the server's ingress admits the web pods on that port, and the web pods may leave for it
+  const serverPolicy = all.find(o => o.kind === 'NetworkPolicy' && o.metadata.name === 'server');
+  const fromWeb = serverPolicy.spec.ingress.filter((r: any) => r.from.some((f: any) => f.podSelector && selects(f.podSelector.matchLabels, web.spec.template.metadata.labels)));
+  expect(fromWeb.flatMap((r: any) => r.ports.map((p: any) => p.port))).toEqual([port.targetPort]);
+  const webPolicy = all.find(o => o.kind === 'NetworkPolicy' && o.metadata.name === 'web');
+  const toServer = webPolicy.spec.egress.filter((r: any) => (r.to ?? []).some((t: any) => t.podSelector && selects(t.podSelector.matchLabels, server.spec.template.metadata.labels)));
+  expect(toServer.flatMap((r: any) => r.ports.map((p: any) => p.port))).toEqual([port.targetPort]);
 });
 
 test('the synthesized output matches the snapshot (review changes to the YAML here)', () => {
