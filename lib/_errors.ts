@@ -1,12 +1,6 @@
 import { IConstruct } from 'constructs';
 
 /**
- * Every bad-input error of the library goes through here, so each one names the construct (kind and
- * path), the prop, the bad value and the fix, in the same order:
- *
- *   TfServingBackend 'and-gate/server': replicas must be a whole number >= 0, got -1. Fix: ...
- */
-/**
  * A mistake in the app's input (props, ids, wiring), as opposed to a bug in code: `MlApp.main` prints
  * these as their one-line message, and anything else with its stack trace.
  */
@@ -17,6 +11,12 @@ export class MlInputError extends Error {
   }
 }
 
+/**
+ * Every bad-input error of the library goes through here, so each one names the construct (kind and
+ * path), the prop, the bad value and the fix, in the same order:
+ *
+ *   TfServingBackend 'and-gate/server': replicas must be a whole number >= 0, got -1. Fix: ...
+ */
 export class MlValidationError extends MlInputError {
   public readonly constructPath: string;
   public readonly prop: string;
