@@ -13,7 +13,7 @@ Writes a cdk8s-ml project into dir (default: the current directory), which must 
 directory is allowed) unless --force is given; --force overwrites the files init writes and keeps
 every other file. NAME (default: the directory's name) names the stack, its namespace and images.
 
-Writes: package.json (cdk8s-ml and its peers, cdk8s-cli, typescript, jest, @swc/core), tsconfig.json,
+Writes: package.json (cdk8s-ml and its peers, @swc/core, cdk8s-cli, typescript, ts-node, jest), tsconfig.json,
 cdk8s.yaml (a transpile-only app command), main.ts (TfServingBackend behind a FlaskFrontend),
 web/ (the Flask app and its requirements), test/main.test.ts (output check, wiring, snapshot),
 jest.config.js, .gitignore, README.md and argocd/ (the Argo CD plugin and repo-server patch).
@@ -75,7 +75,9 @@ function packageJson(name: string): string {
     },
     // What the app needs to run (the Argo CD plugin installs only these: npm ci --omit=dev).
     dependencies: { 'cdk8s-ml': `^${own.version}`, ...pick(['cdk8s', 'cdk8s-plus-28', 'constructs', '@swc/core']) },
-    devDependencies: pick(['cdk8s-cli', 'typescript', 'jest', '@swc/jest', '@types/jest', '@types/node']),
+    // ts-node for one-off scripts (npx ts-node scripts/x.ts); the app itself runs through
+    // cdk8s-ml/register, which starts in a fraction of ts-node's time.
+    devDependencies: pick(['cdk8s-cli', 'typescript', 'ts-node', 'jest', '@swc/jest', '@types/jest', '@types/node']),
   };
   return `${JSON.stringify(pkg, null, 2)}\n`;
 }

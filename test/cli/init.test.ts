@@ -33,7 +33,7 @@ describe('cdk8s-ml init', () => {
       '@swc/core': own.devDependencies['@swc/core'],
     });
     expect(pkg.devDependencies.typescript).toMatch(/^~5\.9\./);
-    expect(Object.keys(pkg.devDependencies).sort()).toEqual(['@swc/jest', '@types/jest', '@types/node', 'cdk8s-cli', 'jest', 'typescript']);
+    expect(Object.keys(pkg.devDependencies).sort()).toEqual(['@swc/jest', '@types/jest', '@types/node', 'cdk8s-cli', 'jest', 'ts-node', 'typescript']);
     expect(pkg.scripts.test).toBe('tsc -p tsconfig.json && jest');
     const app = /^app: (.*)$/m.exec(files.get('cdk8s.yaml')!)![1];
     expect(app).toBe('node -r cdk8s-ml/register main.ts');
