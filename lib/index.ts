@@ -14,7 +14,7 @@ export * from './serving/exposure';
 export * from './serving/model-server';
 export * from './serving/inference-service';
 export * from './serving/tf-serving-backend';
-export { AutoscalingOptions, RolloutOptions, ServiceAccountOptions, HealthCheckOptions, ServedWorkloadProps, ServerPort } from './serving/_server';
+export { AllowFromOptions, AutoscalingOptions, MetricsOptions, RolloutOptions, ServiceAccountOptions, HealthCheckOptions, ServedWorkloadProps, ServerPort } from './serving/_server';
 export * from './frontend/flask-frontend';
 export * from './delivery/argocd-application';
 export * from './training/training-job';

@@ -4,7 +4,7 @@ import { checkInt, fail } from '../_errors';
 import { checkName } from '../_names';
 import { PythonImage } from '../image/python-image';
 import { IWorkload } from '../policy/_network';
-import { ServedWorkloadProps, ServerCore, envVars } from '../serving/_server';
+import { MetricsOptions, ServedWorkloadProps, ServerCore, envVars } from '../serving/_server';
 import { IModelServer } from '../serving/model-server';
 import { ServedWorkload } from '../serving/_served-workload';
 import { defaultName } from '../stack/ml-stack';
@@ -42,6 +42,12 @@ export interface FlaskFrontendProps extends ServedWorkloadProps {
    * @default - none (the app has no sessions)
    */
   readonly secretKey?: { readonly secretName: string; readonly key?: string };
+  /**
+   * Prometheus scraping of the app's own metrics (e.g. prometheus_flask_exporter on /metrics):
+   * scrape annotations on the pods and ingress from Prometheus' namespace on that port.
+   * @default - not scraped
+   */
+  readonly metrics?: MetricsOptions;
 }
 
 /**
@@ -121,6 +127,7 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
       startupTimeoutSeconds: 120,
       resourceDefaults: { cpu: '250m', cpuLimit: '1', memory: '256Mi', memoryLimit: '512Mi' },
       containerName: 'web',
+      metrics: props.metrics,
       compose: { environment: composeEnv, dependsOn: Object.values(backends).map(b => b.workloadName) },
     });
     for (const server of Object.values(backends)) server.allowFrom(this);

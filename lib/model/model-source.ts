@@ -3,6 +3,7 @@ import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
 import { IImage } from '../image/_image-build';
 import type { ModelImage } from './model-image';
+import { StorageEndpoint, storageEndpointsOf } from '../policy/_network';
 
 const MODEL_SOURCE = Symbol.for('cdk8s-ml.ModelSource');
 
@@ -61,8 +62,10 @@ export interface ModelMount {
   readonly volumes: k8s.Volume[];
   readonly initContainers: k8s.Container[];
   readonly volumeMounts: k8s.VolumeMount[];
-  /** The consumer pods need HTTPS and the metadata server. */
+  /** The consumer pods read object storage (egress to storageEndpoints). */
   readonly needsObjectStorage: boolean;
+  /** Where the model is read from. @default - cloud object storage over HTTPS */
+  readonly storageEndpoints?: StorageEndpoint[];
   /** A claim mounted by every replica (for the Multi-Attach check). */
   readonly claim?: { readonly name: string; readonly accessMode: string };
   /** Group that owns the model files, for fsGroup. */
@@ -139,6 +142,7 @@ export class ModelSource {
       fail(scope, prop, 'must be an s3://, gs://, http:// or https:// URI with a bucket or host', s.uri,
         'use ModelSource.fromUri with one of those schemes, ModelSource.fromVolume for a PersistentVolumeClaim, or ModelSource.fromImage for a model baked into the image');
     }
+    if (s.kind === 'uri') checkS3Endpoint(scope, `${prop}.s3Endpoint`, s.scheme, s.options.s3Endpoint);
     if (s.kind === 'volume' && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s.claimName)) {
       fail(scope, prop, 'must name a PersistentVolumeClaim (a DNS-1123 name)', s.claimName, 'pass the claim name as it appears in kubectl get pvc');
     }
@@ -170,6 +174,7 @@ export class ModelSource {
           initContainers: [downloadInitContainer(volumeName, s.uri, s.scheme, mountPath, dest, o)],
           volumeMounts: [{ name: volumeName, mountPath, readOnly: true }],
           needsObjectStorage: true,
+          storageEndpoints: storageEndpointsOf(s.uri, o.s3Endpoint),
           ...(o.cacheClaim ? { claim: { name: o.cacheClaim.claimName, accessMode: o.cacheClaim.accessMode ?? 'ReadWriteMany' } } : {}),
         };
       }
@@ -199,7 +204,18 @@ export class ModelSource {
   }
 }
 
-/** The downloader's command for one URI (shared with TrainingJob data inputs). @internal */
+/**
+ * An S3-compatible endpoint is a URL the downloader and the NetworkPolicy both use: scheme, host and
+ * optional port, nothing else. Shared with data inputs. @internal
+ */
+export function checkS3Endpoint(scope: IConstruct, prop: string, scheme: string, endpoint: string | undefined): void {
+  if (endpoint === undefined) return;
+  if (scheme !== 's3') fail(scope, prop, 'only applies to s3:// URIs', endpoint, 'drop s3Endpoint, or use an s3:// URI');
+  if (typeof endpoint !== 'string' || !/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?\/?$/.test(endpoint) || Number(/:(\d+)\/?$/.exec(endpoint)?.[1] ?? 1) > 65535) {
+    fail(scope, prop, 'must be an http:// or https:// URL of a host and optional port', endpoint, "use e.g. 'http://minio.storage.svc:9000' or 'https://s3.eu-central-1.example.com'");
+  }
+}
+
 /**
  * The init container that fills `volumeName` (mounted at `mountPath`) with `uri`, downloaded into
  * `dest`; credentials, when given, reach only this container. Shared by models and data inputs.

@@ -23,6 +23,35 @@ const METADATA_IPS = [
   { cidr: '169.254.169.252/32', port: 988 }, // GKE Workload Identity metadata server
 ];
 
+/** Where a workload fetches models or data from, as far as a NetworkPolicy can tell. @internal */
+export interface StorageEndpoint {
+  readonly port: number;
+  /** Namespace of an in-cluster endpoint (`<service>.<namespace>.svc`); absent: outside the cluster. */
+  readonly namespace?: string;
+  /** Credentials come from the node's metadata server (AWS/GCP without a key). */
+  readonly metadata: boolean;
+}
+
+const CLOUD_STORAGE: StorageEndpoint = { port: 443, metadata: true };
+const IN_CLUSTER_HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
+
+/**
+ * The endpoints a storage URI is read from: s3:// and gs:// on cloud storage over HTTPS with
+ * metadata credentials, or the S3-compatible `s3Endpoint` (MinIO: http://minio.storage.svc:9000);
+ * http(s):// on the URI's host and port. A NetworkPolicy cannot name a host, so an external one is
+ * any address on that port; an in-cluster Service DNS name becomes its namespace on that port
+ * (the Service's target port must equal its port: policies see pod ports, after DNAT).
+ * @internal
+ */
+export function storageEndpointsOf(uri: string, s3Endpoint?: string): StorageEndpoint[] {
+  const scheme = /^([a-z0-9]+):\/\//.exec(uri)?.[1];
+  if ((scheme === 's3' && !s3Endpoint) || scheme === 'gs') return [CLOUD_STORAGE];
+  const url = new URL(scheme === 's3' ? s3Endpoint! : uri);
+  const port = url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
+  const namespace = IN_CLUSTER_HOST.exec(url.hostname)?.[2];
+  return [{ port, ...(namespace ? { namespace } : {}), metadata: false }];
+}
+
 /**
  * One NetworkPolicy per workload, rendered at synth from the wiring: the pods admit traffic only
  * from workloads they were wired to (and the ingress controller or load balancer when exposed), and
@@ -59,14 +88,24 @@ export class WorkloadNetwork {
   public allowEgressTo(peer: { podSelector: Record<string, string>; namespaceName: string; workloadName: string }, ports: number[]): void {
     this.egress.set(`pod:${peer.namespaceName}/${peer.workloadName}:${ports.join(',')}`, { to: [this.peerOf(peer.podSelector, peer.namespaceName)], ports: ports.map(port => ({ port })), why: 'wired' });
   }
-  /** Object storage over HTTPS plus the metadata server that hands out cloud credentials. */
-  public allowEgressToObjectStorage(): void {
-    this.egress.set('https', { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443 }], why: 'storage' });
-    for (const m of METADATA_IPS) this.egress.set(`metadata:${m.cidr}`, { to: [{ ipBlock: { cidr: m.cidr } }], ports: [{ port: m.port }], why: 'metadata' });
+  /**
+   * Model or data storage: each endpoint's port (in-cluster endpoints only in their namespace), plus
+   * the metadata server that hands out cloud credentials when an endpoint needs it. Without
+   * endpoints: cloud object storage (HTTPS anywhere, credentials from the metadata server).
+   */
+  public allowEgressToObjectStorage(endpoints: readonly StorageEndpoint[] = []): void {
+    const all = endpoints.length > 0 ? endpoints : [CLOUD_STORAGE];
+    for (const e of all) {
+      const to = e.namespace ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': e.namespace } } }] : [{ ipBlock: { cidr: '0.0.0.0/0' } }];
+      this.egress.set(e.namespace ? `ns:${e.namespace}:${e.port}` : `ext:${e.port}`, { to, ports: [{ port: e.port }], why: 'storage' });
+    }
+    if (all.some(e => e.metadata)) {
+      for (const m of METADATA_IPS) this.egress.set(`metadata:${m.cidr}`, { to: [{ ipBlock: { cidr: m.cidr } }], ports: [{ port: m.port }], why: 'metadata' });
+    }
   }
   /** Any HTTPS destination (external APIs). */
   public allowEgressHttps(): void {
-    this.egress.set('https', { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443 }], why: 'https' });
+    this.egress.set('ext:443', { to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443 }], why: 'https' });
   }
 
   private peerOf(selector: Record<string, string>, namespace: string): k8s.NetworkPolicyPeer {

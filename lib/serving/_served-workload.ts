@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { WorkloadNetwork } from '../policy/_network';
-import { ServerCore } from './_server';
+import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
+import { AllowFromOptions, ServerCore } from './_server';
 
 /**
  * What every served workload (model servers, frontends) exposes for wiring, read from the one
@@ -50,5 +50,15 @@ export abstract class ServedWorkload extends Construct {
   /** @internal */
   public get _network(): WorkloadNetwork {
     return this._core._network;
+  }
+
+  /**
+   * Admit `client`'s pods on the named ports (default the main HTTP port: `{ ports: ['grpc'] }` for
+   * TF Serving's gRPC, or extra ports by name), and let the client reach them: the pair of
+   * NetworkPolicy rules, one on each side (a connection needs the client's egress and the server's
+   * ingress).
+   */
+  public allowFrom(client: IWorkload, options: AllowFromOptions = {}): void {
+    connect(client, this as unknown as IWorkload, this._core.targetPortsNamed(options.ports));
   }
 }

@@ -4,10 +4,9 @@ import { fail, MlInputError } from '../_errors';
 import { checkImageString, IImage } from '../image/_image-build';
 import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
-import { connect, IWorkload } from '../policy/_network';
 import { defaultName } from '../stack/ml-stack';
 import { podIds } from '../workload/_pod';
-import { composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
+import { composeModelDir, envVars, HealthCheckOptions, MetricsOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
 import { IModelServer } from './model-server';
 import { ServedWorkload } from './_served-workload';
 
@@ -39,6 +38,12 @@ export interface InferenceServiceProps extends ServedWorkloadProps {
   readonly uid?: number;
   /** Node selector added when GPUs are requested, e.g. { 'cloud.google.com/gke-accelerator': 'nvidia-l4' }. @default - none */
   readonly gpuNodeSelector?: Record<string, string>;
+  /**
+   * Prometheus scraping of the server's metrics (`{ port: 'metrics', path: '/metrics' }` for an
+   * extra port): scrape annotations on the pods and ingress from Prometheus' namespace on that port.
+   * @default - not scraped
+   */
+  readonly metrics?: MetricsOptions;
 }
 
 /**
@@ -96,6 +101,7 @@ export class InferenceService extends ServedWorkload implements IModelServer {
       resourceDefaults: { cpu: '500m', cpuLimit: '2', memory: '1Gi', memoryLimit: '2Gi' },
       gpuNodeSelector: props.gpuNodeSelector,
       containerName: 'server',
+      metrics: props.metrics,
       compose: props.model && !props.model.image ? { volumes: [{ source: composeModelDir(props.modelName ?? name), target: modelPath }] } : undefined,
     });
     this.containerPort = port;
@@ -108,9 +114,5 @@ export class InferenceService extends ServedWorkload implements IModelServer {
       throw new MlInputError(`InferenceService '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${JSON.stringify(this.modelName)}).`);
     }
     return `${this.url}${this.predictPath}`;
-  }
-
-  public allowFrom(client: IWorkload): void {
-    connect(client, this, [this.containerPort]);
   }
 }

@@ -1,4 +1,5 @@
 import { IWorkload } from '../policy/_network';
+import type { AllowFromOptions } from './_server';
 
 /** A model server a frontend or client can be wired to (InferenceService, TfServingBackend). */
 export interface IModelServer extends IWorkload {
@@ -14,6 +15,6 @@ export interface IModelServer extends IWorkload {
   readonly modelName?: string;
   /** URL of the predict endpoint of `model` (default: the first model). */
   predictUrl(model?: string): string;
-  /** Admit `client`'s pods on the HTTP port (and let the client reach it). */
-  allowFrom(client: IWorkload): void;
+  /** Admit `client`'s pods on the named ports, default the HTTP port (and let the client reach them). */
+  allowFrom(client: IWorkload, options?: AllowFromOptions): void;
 }

@@ -5,7 +5,7 @@ import { checkImageString } from '../image/_image-build';
 import { checkName } from '../_names';
 import { DEFAULT_TF_SERVING_VERSION, ModelImage, TF_SERVING_UID } from '../model/model-image';
 import { ModelMount, ModelSource } from '../model/model-source';
-import { connect, IWorkload } from '../policy/_network';
+import { storageEndpointsOf } from '../policy/_network';
 import { defaultName, MlStack } from '../stack/ml-stack';
 import { composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore } from './_server';
 import { renderTextProto, TextProtoMessage } from './_textproto';
@@ -167,6 +167,10 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       initContainers: mounts.flatMap(mm => mm.initContainers),
       volumeMounts: [...mounts.flatMap(mm => mm.volumeMounts), ...(gsCredentials ? [{ name: 'gcp-credentials', mountPath: '/var/secrets/gcp', readOnly: true }] : [])],
       needsObjectStorage: needsStorage,
+      storageEndpoints: [
+        ...models.filter(m => m.source.scheme === 'gs').flatMap(m => storageEndpointsOf(m.source.uri!)),
+        ...mounts.flatMap(mm => mm.storageEndpoints ?? []),
+      ],
       claim: claims.find(c => c.claim!.accessMode === 'ReadWriteOnce')?.claim ?? claims[0]?.claim,
       fsGroup: mounts.find(mm => mm.fsGroup !== undefined)?.fsGroup,
     };
@@ -200,6 +204,10 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       ...(props.intraOpParallelism ? [`--tensorflow_intra_op_parallelism=${props.intraOpParallelism}`] : []),
       ...(props.interOpParallelism ? [`--tensorflow_inter_op_parallelism=${props.interOpParallelism}`] : []),
       ...(props.gpuMemoryFraction ? [`--per_process_gpu_memory_fraction=${props.gpuMemoryFraction}`] : []),
+      // A label may name a version that is not loaded yet only with this flag; labels in the start-up
+      // config otherwise stop the server ("not currently available"): TF Serving's configuration
+      // guide, tensorflow/serving#1230, #1608.
+      ...(models.some(m => Object.keys(m.versionLabels ?? {}).length > 0) ? ['--allow_version_labels_for_unavailable_models=true'] : []),
       ...(props.extraArgs ?? []),
     ];
     for (const a of props.extraArgs ?? []) {
@@ -231,7 +239,8 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       // No subPath: the kubelet refreshes the files and --model_config_file_poll_wait_seconds picks them up.
       volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
       resourceDefaults: { cpu: '1', cpuLimit: '2', memory: '2Gi', memoryLimit: '4Gi' },
-      podAnnotations: metrics ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(TF_SERVING_REST_PORT), 'prometheus.io/path': METRICS_PATH } : {},
+      // TF Serving serves Prometheus metrics on the REST port once monitoring.config enables them.
+      metrics: metrics ? { port: 'http', path: METRICS_PATH, namespace: props.metricsNamespace } : undefined,
       gpuNodeSelector: props.gpuNodeSelector,
       containerName: 'tensorflow-serving',
       compose: {
@@ -241,7 +250,6 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
         volumes: bound.filter(m => !m.source.image).map(m => ({ source: composeModelDir(m.name), target: `/models/${m.name}` })),
       },
     });
-    if (metrics) this._core._network.allowIngressFromNamespace(props.metricsNamespace ?? 'monitoring', [TF_SERVING_REST_PORT]);
     this.modelNames = bound.map(m => m.name);
     this.modelName = this.modelNames[0];
   }
@@ -253,10 +261,6 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       throw new MlInputError(`TfServingBackend '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${this.modelNames.join(', ')}). Fix: pass one of those names.`);
     }
     return `${this.url}/v1/models/${m}:predict`;
-  }
-
-  public allowFrom(client: IWorkload): void {
-    connect(client, this, [TF_SERVING_REST_PORT]);
   }
 
   private resolveModels(props: TfServingBackendProps): TfServingModel[] {
