@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import { checkImageString, IImage } from '../image/_image-build';
-import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
+import { connect, IWorkload, StorageEndpoint, WorkloadNetwork } from '../policy/_network';
 import { MlStack } from '../stack/ml-stack';
 import { buildPodSpec, gpuToleration, podIds, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
 import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
@@ -102,6 +102,8 @@ export interface JobSpecInput {
   readonly volumeMounts: k8s.VolumeMount[];
   readonly initContainers: k8s.Container[];
   readonly needsObjectStorage: boolean;
+  /** Where the model is read from when needsObjectStorage. @default - cloud object storage over HTTPS */
+  readonly storageEndpoints?: StorageEndpoint[];
   /** fsGroup of the pod; default the gid. */
   readonly fsGroup?: number;
   readonly distributed?: Distributed;
@@ -260,7 +262,9 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     }
 
     this._network = new WorkloadNetwork(owner, name, selector, labels, this.namespaceName, p.isolateEgress ?? true);
-    if (s.needsObjectStorage || inputs.some(i => i.needsObjectStorage)) this._network.allowEgressToObjectStorage();
+    if (s.needsObjectStorage || inputs.some(i => i.needsObjectStorage)) {
+      this._network.allowEgressToObjectStorage([...(s.storageEndpoints ?? []), ...inputs.flatMap(i => i.storageEndpoints ?? [])]);
+    }
     // Workers reach each other on every port: the rendezvous port, plus the ports NCCL/gloo open at run time.
     if (d && d.workers > 1) connect(this as unknown as IWorkload, this as unknown as IWorkload, []);
   }

@@ -70,6 +70,7 @@ export class BatchInferenceJob extends Construct implements IWorkload {
       volumeMounts: [...model.volumeMounts, ...(output ? [{ name: 'output', mountPath: outputDir, ...(output.subPath ? { subPath: output.subPath } : {}) }] : [])],
       initContainers: model.initContainers,
       needsObjectStorage: model.needsObjectStorage,
+      storageEndpoints: model.storageEndpoints,
       // Files the trainer wrote belong to its group: read them as that group.
       fsGroup: model.fsGroup,
     });

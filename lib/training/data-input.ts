@@ -1,7 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { downloadInitContainer } from '../model/model-source';
+import { checkS3Endpoint, downloadInitContainer } from '../model/model-source';
+import { StorageEndpoint, storageEndpointsOf } from '../policy/_network';
 
 export interface DataVolumeOptions {
   /** Where the data is mounted (read-only). */
@@ -33,6 +34,7 @@ export interface BoundInput {
   readonly initContainers: k8s.Container[];
   readonly volumeMounts: k8s.VolumeMount[];
   readonly needsObjectStorage: boolean;
+  readonly storageEndpoints?: StorageEndpoint[];
   readonly mountPath: string;
 }
 
@@ -84,11 +86,13 @@ export class DataInput {
         'use one of those schemes, or DataInput.fromVolume for data on a PersistentVolumeClaim');
     }
     const o = s.options;
+    checkS3Endpoint(scope, `${prop}.s3Endpoint`, scheme, o.s3Endpoint);
     return {
       volumes: [{ name: volumeName, emptyDir: { sizeLimit: k8s.Quantity.fromString(o.sizeLimit ?? '20Gi') } }],
       initContainers: [downloadInitContainer(volumeName, s.uri, scheme, mountPath, mountPath, o)],
       volumeMounts: [{ name: volumeName, mountPath, readOnly: true }],
       needsObjectStorage: true,
+      storageEndpoints: storageEndpointsOf(s.uri, o.s3Endpoint),
       mountPath,
     };
   }

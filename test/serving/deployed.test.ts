@@ -2,7 +2,7 @@
  * Serving behaviours that only show once deployed (issue 11): what TF Serving, the CNI and the API
  * server will do with the output. Each test failed on the output before its fix.
  */
-import { Exposure, FlaskFrontend, InferenceService, ModelOutput, ModelSource, PythonImage, TfServingBackend, TrainingJob, VersionPolicy } from '../../lib';
+import { BatchInferenceJob, DataInput, Exposure, FlaskFrontend, InferenceService, ModelOutput, ModelSource, PythonImage, TfServingBackend, TrainingJob, VersionPolicy } from '../../lib';
 import { podSpec, pythonContext, synthStack } from '../_util/synth';
 
 const IMAGE = 'registry.example.com/api:1.0.0';
@@ -190,5 +190,25 @@ describe('objects the API server would reject', () => {
   test('a model below /tmp is fine (nested mounts are allowed)', () => {
     const out = synthStack(stack => new InferenceService(stack, 'api', { image: IMAGE, model: GS, modelPath: '/tmp/model' }));
     expect(podSpec(out.find('Deployment', 'api')).containers[0].volumeMounts.map((m: any) => m.mountPath)).toEqual(['/tmp/model', '/tmp']);
+  });
+});
+
+describe('storage egress of jobs', () => {
+  test('a data input and a batch model on an in-cluster S3 endpoint: egress to its namespace and port', () => {
+    const out = synthStack(stack => {
+      const minio = { s3Endpoint: 'http://minio.storage.svc:9000' };
+      new TrainingJob(stack, 'train', { image: IMAGE, command: ['python', 'train.py'], inputs: [DataInput.fromUri('s3://data/eeg', { mountPath: '/data', ...minio })] });
+      new BatchInferenceJob(stack, 'batch', { image: IMAGE, command: ['python', 'predict.py'], model: ModelSource.fromUri('s3://models/eeg', minio) });
+    });
+    for (const name of ['train', 'batch']) {
+      const egress = out.find('NetworkPolicy', name).spec.egress;
+      expect(egress).toContainEqual({ to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'storage' } } }], ports: [{ port: 9000, protocol: 'TCP' }] });
+      expect(egress.flatMap((r: any) => r.ports.map((p: any) => p.port))).not.toContain(443);
+    }
+  });
+
+  test('a bad s3Endpoint of a data input is an error', () => {
+    expect(() => synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, command: ['python', 'train.py'], inputs: [DataInput.fromUri('s3://data/eeg', { mountPath: '/data', s3Endpoint: 'minio:9000' })] })))
+      .toThrow(/TrainingJob 'test\/train': inputs\[0\]\.s3Endpoint must be an http:\/\/ or https:\/\/ URL/);
   });
 });
