@@ -33,3 +33,30 @@ export function checkName(scope: IConstruct, prop: string, name: string, maxLen 
   }
   return name;
 }
+
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+/**
+ * Why a name cannot name a Service, or undefined. Service names are DNS-1035 labels: the API server
+ * validates metadata.name of a Service with NameIsDNS1035Label (ValidateServiceName), so unlike
+ * other objects' names they must start with a letter.
+ */
+export function serviceNameProblem(name: string): string | undefined {
+  if (name.length <= 63 && DNS_1035_LABEL.test(name)) return undefined;
+  return "must start with a lowercase letter: it names a Service, and Kubernetes validates Service names as DNS-1035 labels (lowercase letters, digits and '-', starting with a letter, at most 63 characters)";
+}
+
+/** A name for a Service with a leading digit moved to the end: '1api' -> 'api-1', '2' -> 'svc-2'. */
+export function serviceNameSuggestion(name: string): string {
+  const m = /^([0-9-]+)(.*)$/.exec(toDnsLabel(name));
+  if (!m) return toDnsLabel(name).slice(0, 63).replace(/-+$/, '') || 'svc';
+  const digits = m[1].replace(/-+/g, '-').replace(/^-|-$/g, '');
+  return (m[2] ? `${m[2]}-${digits}` : `svc-${digits}`).replace(/-+$/, '').slice(0, 63).replace(/-+$/, '');
+}
+
+/** Validate the name of a workload that gets a Service (servers, distributed jobs' headless Service). */
+export function checkServiceName(scope: IConstruct, prop: string, name: string): string {
+  const why = serviceNameProblem(name);
+  if (why) fail(scope, prop, why, name, `pass name: '${serviceNameSuggestion(name)}', or give the construct an id that starts with a letter`);
+  return name;
+}

@@ -9,6 +9,7 @@ export { DEFAULT_DOWNLOADER_IMAGE, IModelProducer, ModelSource, ModelUriOptions,
 export * from './model/model-image';
 export { EnvFrom, EnvMap, EnvValue } from './workload/env';
 export { ResourcesProps } from './workload/resources';
+export { SchedulingProps, TaintEffect, Toleration, TolerationOptions } from './workload/scheduling';
 export { IWorkload } from './policy/_network';
 export * from './serving/exposure';
 export * from './serving/model-server';

@@ -46,6 +46,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   { id: 'workload-selector', summary: "a workload's selector must match its own pod template" },
   { id: 'service-target-port', summary: 'every Service port lands on a container port of the selected pods' },
   { id: 'env-url', summary: 'in-cluster URLs in env name a Service that exists, on a port it exposes' },
+  { id: 'duplicate-env', summary: 'a container lists each env variable once (server-side apply rejects a duplicate)' },
   { id: 'pss-restricted', summary: 'Pod Security Standards "restricted" (which rejects the pod at admission)' },
   { id: 'starts-non-root', summary: 'runAsNonRoot with a numeric non-zero runAsUser, so the kubelet can start it' },
   { id: 'read-only-root-fs', summary: 'readOnlyRootFilesystem: true' },

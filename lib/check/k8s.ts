@@ -9,6 +9,7 @@
  *   workload-selector              a workload's spec.selector matches its own template
  *   service-target-port            each Service port lands on a container port
  *   env-url                        in-cluster URLs in env name a real Service and port
+ *   duplicate-env                  a container lists each env variable once
  *   pss-restricted                 Pod Security Standards "restricted" (k8s-pss.ts)
  *   starts-non-root, read-only-root-fs, resources, image-tag   (k8s-pss.ts)
  *
@@ -399,6 +400,28 @@ function envUrlProblems(t: WorkloadPodTemplate, services: ServiceIndex, namespac
 }
 
 // ---------------------------------------------------------------------------
+// duplicate-env
+// ---------------------------------------------------------------------------
+
+/**
+ * A variable listed twice in one container: the API server keeps both, but server-side apply fails
+ * on the duplicate key of the list (env is keyed by name) and client-side apply keeps one value.
+ */
+function duplicateEnvProblems(t: WorkloadPodTemplate): Problem[] {
+  const problems: Problem[] = [];
+  for (const c of containersOf(t, ['initContainers', 'containers', 'ephemeralContainers'])) {
+    const first = new Map<string, number>();
+    asArray<{ name?: unknown }>(c.container.env).forEach((e, i) => {
+      if (typeof e?.name !== 'string') return;
+      const at = first.get(e.name);
+      if (at === undefined) first.set(e.name, i);
+      else problems.push({ obj: t.obj, rule: 'duplicate-env', message: `${describeContainer(c)}: env ${e.name} is listed twice (${c.path}.env[${at}] and env[${i}]): server-side apply rejects the duplicate key` });
+    });
+  }
+  return problems;
+}
+
+// ---------------------------------------------------------------------------
 // Entry points
 // ---------------------------------------------------------------------------
 
@@ -409,6 +432,7 @@ function perObjectProblems(obj: K8sObject): Problem[] {
   if (KNOWN_CUSTOM_KINDS.has(typeKey(obj))) return problems;
   problems.push(...dnsProblems(obj, t), ...portRangeProblems(obj, t));
   if (t) problems.push(...workloadSelectorProblems(t), ...checkPodSecurity(t), ...checkPodHardening(t));
+  if (t) problems.push(...duplicateEnvProblems(t));
   return problems;
 }
 

@@ -4,11 +4,11 @@ import { checkInt, fail } from '../_errors';
 import { checkName } from '../_names';
 import { PythonImage } from '../image/python-image';
 import { IWorkload } from '../policy/_network';
-import { MetricsOptions, ServedWorkloadProps, ServerCore, envVars } from '../serving/_server';
+import { MetricsOptions, ServedWorkloadProps, ServerCore } from '../serving/_server';
 import { IModelServer } from '../serving/model-server';
 import { ServedWorkload } from '../serving/_served-workload';
 import { defaultName } from '../stack/ml-stack';
-import { EnvValue } from '../workload/env';
+import { envVars, EnvValue } from '../workload/env';
 
 export interface FlaskFrontendProps extends ServedWorkloadProps {
   /** The web app's build context and recipe; its port and uid are the pods'. */
@@ -121,7 +121,8 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
       fsGroup: image.gid,
       ports: [{ name: 'http', port: image.port }],
       command,
-      env: envVars({ ...props.env, ...secretEnv }, env),
+      // The secret key and the backends' URLs are the library's: a user variable of the same name fails.
+      env: envVars(props.env, { ...secretEnv, ...env }),
       readiness: probe(10),
       liveness: probe(20),
       startupTimeoutSeconds: 120,

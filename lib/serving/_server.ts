@@ -8,8 +8,9 @@ import { IWorkload, WorkloadNetwork } from '../policy/_network';
 import { StackCompose } from '../stack/_compose';
 import { MlStack } from '../stack/ml-stack';
 import { buildPodSpec, gpuToleration, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
-import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
+import { EnvFrom, EnvMap } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
+import { SchedulingProps } from '../workload/scheduling';
 import { Exposure, IngressOptions } from './exposure';
 
 /** Horizontal Pod Autoscaler settings. */
@@ -46,7 +47,7 @@ export interface HealthCheckOptions {
 }
 
 /** Props every long-running served workload shares (model servers and frontends). */
-export interface ServedWorkloadProps {
+export interface ServedWorkloadProps extends SchedulingProps {
   /** Name of the Deployment, Service and friends. @default - the construct id path below the stack */
   readonly name?: string;
   /** Pod replicas when autoscaling is not set. @default 1 */
@@ -303,6 +304,8 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     const p = s.props;
     const { gpu, gpuResource } = buildResources(s.owner, p.resources, s.resourceDefaults);
     const podSpec = buildPodSpec({
+      owner: s.owner,
+      scheduling: p,
       uid: s.uid,
       gid: s.gid,
       fsGroup: s.model?.fsGroup ?? s.fsGroup,
@@ -468,12 +471,10 @@ function intOrString(v: number | string): k8s.IntOrString {
   return typeof v === 'number' ? k8s.IntOrString.fromNumber(v) : k8s.IntOrString.fromString(v);
 }
 
-/** Literal env plus extra computed variables. */
 /** Where compose mounts a model from: a directory the developer names in MODELS_DIR. */
 export function composeModelDir(name: string): string {
   return `\${MODELS_DIR:?set MODELS_DIR to the local directory holding your models}/${name}`;
 }
 
-export function envVars(env: EnvMap | undefined, extra: Record<string, string> = {}): k8s.EnvVar[] {
-  return [...toEnvVars(env), ...Object.entries(extra).map(([name, value]) => ({ name, value }))];
-}
+// The env builder lives with the rest of env handling (it marks what the library sets).
+export { envVars } from '../workload/env';

@@ -1,10 +1,13 @@
-import { ApiObjectMetadata, Chart } from 'cdk8s';
+import { ApiObject, ApiObjectMetadata, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { fail, MlInputError } from '../_errors';
-import { checkName, isDnsLabel, toDnsLabel } from '../_names';
+import { fail, MlInputError, problem } from '../_errors';
+import { checkName, isDnsLabel, serviceNameProblem, serviceNameSuggestion, toDnsLabel } from '../_names';
 
 const ML_STACK = Symbol.for('cdk8s-ml.MlStack');
+
+/** Per app (root construct): namespace -> the stack that emits its Namespace object. */
+const NAMESPACE_OWNERS = new WeakMap<IConstruct, Map<string, MlStack>>();
 
 export const LABEL_NAME = 'app.kubernetes.io/name';
 export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
@@ -71,6 +74,7 @@ export class MlStack extends Chart {
       }
     }
     if (props.createNamespace ?? true) {
+      this.claimNamespace();
       new k8s.KubeNamespace(this, 'Namespace', {
         metadata: {
           name: this.namespaceName,
@@ -82,6 +86,7 @@ export class MlStack extends Chart {
         },
       });
     }
+    this.node.addValidation({ validate: () => [...this.serviceNameProblems(), ...this.duplicateObjectProblems()] });
   }
 
   /**
@@ -95,6 +100,63 @@ export class MlStack extends Chart {
       labels,
       ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
     };
+  }
+
+  /** One stack per app emits a namespace's Namespace object; stacks can share the namespace itself. */
+  private claimNamespace(): void {
+    const owners = NAMESPACE_OWNERS.get(this.node.root) ?? new Map<string, MlStack>();
+    NAMESPACE_OWNERS.set(this.node.root, owners);
+    const other = owners.get(this.namespaceName);
+    if (other) {
+      fail(this, 'createNamespace', `would emit Namespace '${this.namespaceName}', which ${other.constructor.name} '${other.node.path}' emits too: their two Argo CD applications would both own it (a SharedResourceWarning, and deleting either application deletes the namespace with everything in it)`,
+        true, `set createNamespace: false on every stack of namespace '${this.namespaceName}' but one (here, or on '${other.node.path}')`);
+    }
+    owners.set(this.namespaceName, this);
+  }
+
+  /**
+   * Every Service of the stack has a DNS-1035 name. The workloads that create Services check their
+   * names too; this covers every Service object, whoever made it.
+   */
+  private serviceNameProblems(): string[] {
+    return objectsOf(this).filter(o => o.kind === 'Service').flatMap(o => {
+      const why = serviceNameProblem(o.name);
+      const owner = ownerOf(o);
+      return why ? [problem(owner, 'name', why, o.name, `pass name: '${serviceNameSuggestion(o.name)}', or give the construct an id that starts with a letter`)] : [];
+    });
+  }
+
+  /**
+   * Two objects of one kind, name and namespace anywhere in the app (workloads whose ids or names
+   * resolve to one name, in one stack or in two stacks of the same namespace) would silently replace
+   * each other on apply. Each clash is reported once, by the stack of the object that comes later.
+   */
+  private duplicateObjectProblems(): string[] {
+    const first = new Map<string, ApiObject>();
+    const clashes = new Map<IConstruct, Map<IConstruct, { name: string; namespace: string; kinds: string[] }>>();
+    for (const o of this.node.root.node.findAll().filter(ApiObject.isApiObject)) {
+      const namespace = o.metadata.namespace ?? '';
+      const key = `${o.kind}/${namespace}/${o.name}`;
+      const earlier = first.get(key);
+      if (!earlier) {
+        first.set(key, o);
+        continue;
+      }
+      if (stackOf(o) !== this) continue;
+      const [later, before] = [ownerOf(o), ownerOf(earlier)];
+      const byOwner = clashes.get(later) ?? new Map();
+      clashes.set(later, byOwner);
+      const clash = byOwner.get(before) ?? { name: o.name, namespace, kinds: [] };
+      byOwner.set(before, clash);
+      clash.kinds.push(o.kind);
+    }
+    return [...clashes].flatMap(([later, byOwner]) => [...byOwner].map(([before, c]) => {
+      const isWorkloadName = (later as { workloadName?: string }).workloadName === c.name;
+      const kinds = c.kinds.length > 1 ? `${c.kinds.slice(0, -1).join(', ')} and ${c.kinds[c.kinds.length - 1]}` : c.kinds[0];
+      return problem(later, isWorkloadName ? 'name' : `${c.kinds[0]} name`,
+        `clashes with ${before.constructor?.name ?? 'Construct'} '${before.node.path}'${c.namespace ? ` in namespace '${c.namespace}'` : ''}: both emit ${kinds} named "${c.name}", and Kubernetes keeps one object per kind and name, so one would silently replace the other`,
+        c.name, `give one of the two another id or name (an id becomes a name lowercased and '-'-joined: 'IrisAPI' and 'iris-api' are both "iris-api")`);
+    }));
   }
 
   /**
@@ -116,4 +178,22 @@ export function defaultName(scope: IConstruct): string {
   const parts: string[] = [];
   for (let c: IConstruct | undefined = scope; c && c !== stack; c = c.node.scope) parts.unshift(c.node.id);
   return toDnsLabel(parts.join('-'));
+}
+
+/** The nearest MlStack of a construct, if any. */
+function stackOf(c: IConstruct): MlStack | undefined {
+  for (let x: IConstruct | undefined = c; x; x = x.node.scope) if (MlStack.isMlStack(x)) return x;
+  return undefined;
+}
+
+/** The ApiObjects whose nearest stack is this one. */
+function objectsOf(stack: MlStack): ApiObject[] {
+  return stack.node.findAll().filter(ApiObject.isApiObject).filter(o => stackOf(o) === stack);
+}
+
+/** The construct whose props made an object: the workload it belongs to, else its parent, else itself. */
+function ownerOf(o: ApiObject): IConstruct {
+  for (let c = o.node.scope; c && !Chart.isChart(c); c = c.node.scope) if ('workloadName' in c) return c;
+  const parent = o.node.scope;
+  return parent && !Chart.isChart(parent) ? parent : o;
 }

@@ -1,12 +1,14 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkInt, fail } from '../_errors';
+import { checkServiceName } from '../_names';
 import { checkImageString, IImage } from '../image/_image-build';
 import { connect, IWorkload, StorageEndpoint, WorkloadNetwork } from '../policy/_network';
 import { MlStack } from '../stack/ml-stack';
 import { buildPodSpec, gpuToleration, podIds, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
-import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
+import { EnvFrom, EnvMap, libraryEnv, toEnvVars } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
+import { SchedulingProps } from '../workload/scheduling';
 import { DataInput } from './data-input';
 import { Distributed } from './distributed';
 
@@ -37,7 +39,7 @@ export interface ScheduleOptions {
 }
 
 /** Props every job of the library shares (TrainingJob, BatchInferenceJob). */
-export interface JobWorkloadProps {
+export interface JobWorkloadProps extends SchedulingProps {
   /** Image reference ('registry.example.com/train:1.0.0') or an image the app builds (PythonImage). */
   readonly image: string | IImage;
   /** Name of the Job (or CronJob) and its other objects. @default - the construct id path below the stack */
@@ -153,6 +155,8 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     const d = s.distributed;
     if (d) {
       d._validate(owner);
+      // The workers find each other through a headless Service of the job's name.
+      checkServiceName(owner, 'name', name);
       if (sched) {
         fail(owner, 'schedule', 'cannot be combined with distributed (the pods of a CronJob run get a generated Job name, so worker 0 has no stable DNS name)', sched.cron,
           'run distributed training as a Job (re-run it from CI or Argo CD), or schedule a single-pod TrainingJob');
@@ -167,18 +171,14 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       if (m === '/tmp' || mountPaths.indexOf(m) !== i) fail(owner, 'inputs', 'mount two volumes at the same path', m, 'give every input its own mountPath (not /tmp, and not the model or output directory)');
     }
 
-    // Environment: computed variables first (TF_CONFIG refers to JOB_COMPLETION_INDEX defined before it).
-    const computed: k8s.EnvVar[] = [
+    // Environment: computed variables first (TF_CONFIG refers to JOB_COMPLETION_INDEX defined before
+    // it, and user values may refer to them as $(VAR)); buildPodSpec rejects a user name among them.
+    const computed = libraryEnv([
       ...(d ? d._env({ jobName: name, serviceName: name, namespaceName: this.namespaceName }) : []),
       ...s.env,
       ...(inputs.length > 0 ? [{ name: 'DATA_DIR', value: inputs[0].mountPath }] : []),
-    ];
+    ]);
     const user = toEnvVars(p.env);
-    for (const e of user) {
-      if (computed.some(c => c.name === e.name)) {
-        fail(owner, `env.${e.name}`, 'is set by the library from the props (mounts, distributed settings)', e.name, `remove env.${e.name}; change the prop it comes from instead`);
-      }
-    }
 
     const { resources, gpu, gpuResource } = buildResources(owner, p.resources, { cpu: '1', cpuLimit: '2', memory: '2Gi', memoryLimit: '4Gi' });
     const serviceAccountName = serviceAccountFor(owner, stack, name, labels, p.serviceAccount);
@@ -198,6 +198,8 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     if (this.container.volumeMounts!.length === 0) delete (this.container as any).volumeMounts;
 
     const podSpec = buildPodSpec({
+      owner,
+      scheduling: p,
       uid: this.uid,
       gid: this.gid,
       fsGroup: this.fsGroup,

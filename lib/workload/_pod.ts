@@ -3,6 +3,10 @@ import { Construct, IConstruct } from 'constructs';
 import { checkInt } from '../_errors';
 import { IImage } from '../image/_image-build';
 import { MlStack } from '../stack/ml-stack';
+import { checkEnvNames } from './env';
+import { checkPriorityClassName, renderTolerations, SchedulingProps } from './scheduling';
+
+export { gpuToleration } from './scheduling';
 
 /**
  * Pod-level hardening shared by every workload of the library. We emit k8s.Kube* objects directly
@@ -12,6 +16,8 @@ import { MlStack } from '../stack/ml-stack';
  * Kubernetes defaults that clutter review diffs.
  */
 export interface PodOptions {
+  /** The construct whose props these are: bad scheduling props or env are reported against it. */
+  readonly owner: IConstruct;
   readonly uid: number;
   readonly gid: number;
   /** Group that owns mounted volumes, so files written by another uid of that group stay readable. */
@@ -24,7 +30,10 @@ export interface PodOptions {
   readonly serviceAccountName?: string;
   readonly automountServiceAccountToken?: boolean;
   readonly nodeSelector?: Record<string, string>;
+  /** Tolerations the library adds (the GPU taint); the user's come from `scheduling`. */
   readonly tolerations?: k8s.Toleration[];
+  /** The user's tolerations, affinity and priorityClassName. */
+  readonly scheduling?: SchedulingProps;
   /** Spread these pods across nodes (labels = the workload's selector). */
   readonly spreadLabels?: Record<string, string>;
   readonly restartPolicy?: 'Always' | 'Never' | 'OnFailure';
@@ -51,6 +60,11 @@ export function hardenContainer(c: k8s.Container, extraMounts: k8s.VolumeMount[]
 }
 
 export function buildPodSpec(o: PodOptions): k8s.PodSpec {
+  // Every container of every workload passes here once: the one place env names are checked.
+  for (const c of [...(o.initContainers ?? []), ...o.containers]) checkEnvNames(o.owner, c);
+  const tolerations = renderTolerations(o.owner, o.tolerations ?? [], o.scheduling?.tolerations);
+  const priorityClassName = checkPriorityClassName(o.owner, o.scheduling?.priorityClassName);
+  const affinity = o.scheduling?.affinity;
   const shmMounts: k8s.VolumeMount[] = o.shmSize ? [{ name: SHM_VOLUME, mountPath: '/dev/shm' }] : [];
   const volumes: k8s.Volume[] = [
     ...(o.volumes ?? []),
@@ -77,7 +91,8 @@ export function buildPodSpec(o: PodOptions): k8s.PodSpec {
     containers: o.containers.map(c => hardenContainer(c, shmMounts)),
     volumes,
     ...(o.nodeSelector && Object.keys(o.nodeSelector).length > 0 ? { nodeSelector: o.nodeSelector } : {}),
-    ...(o.tolerations && o.tolerations.length > 0 ? { tolerations: o.tolerations } : {}),
+    ...(affinity && Object.keys(affinity).length > 0 ? { affinity } : {}),
+    ...(tolerations.length > 0 ? { tolerations } : {}),
     ...(o.spreadLabels
       ? {
         topologySpreadConstraints: [{
@@ -89,13 +104,9 @@ export function buildPodSpec(o: PodOptions): k8s.PodSpec {
         }],
       }
       : {}),
+    ...(priorityClassName ? { priorityClassName } : {}),
   };
   return spec;
-}
-
-/** The toleration GPU nodes are usually tainted with. */
-export function gpuToleration(resource: string): k8s.Toleration {
-  return { key: resource, operator: 'Exists', effect: 'NoSchedule' };
 }
 
 /** The uid/gid a pod runs as: the prop, else the built image's USER, else 10001 (gid = uid). */

@@ -1,4 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
+import { IConstruct } from 'constructs';
+import { fail } from '../_errors';
 
 const ENV_VALUE = Symbol.for('cdk8s-ml.EnvValue');
 
@@ -50,4 +52,40 @@ export class EnvFrom {
 
 export function toEnvVars(env: EnvMap | undefined): k8s.EnvVar[] {
   return Object.entries(env ?? {}).map(([name, v]) => (typeof v === 'string' ? { name, value: v } : v._toEnvVar(name)));
+}
+
+/** The entries the library computed (MODEL_DIR, BACKEND_URL, RANK...), as opposed to the user's env. */
+const LIBRARY_ENV = new WeakSet<k8s.EnvVar>();
+
+/** Mark variables as set by the library, so a user variable of the same name is reported as such. */
+export function libraryEnv(vars: k8s.EnvVar[]): k8s.EnvVar[] {
+  for (const v of vars) LIBRARY_ENV.add(v);
+  return vars;
+}
+
+/** A server's environment: the user's env, then the variables the library computes. */
+export function envVars(env: EnvMap | undefined, extra: EnvMap = {}): k8s.EnvVar[] {
+  return [...toEnvVars(env), ...libraryEnv(toEnvVars(extra))];
+}
+
+/**
+ * Every container of a pod lists each variable once. A name listed twice is kept twice by the API
+ * server, but server-side apply (Argo CD's ServerSideApply, kubectl apply --server-side) fails on
+ * the duplicate key of the list, and client-side apply keeps only one of the two values.
+ */
+export function checkEnvNames(scope: IConstruct, container: k8s.Container): void {
+  const seen = new Map<string, k8s.EnvVar>();
+  for (const e of container.env ?? []) {
+    const first = seen.get(e.name);
+    if (!first) {
+      seen.set(e.name, e);
+      continue;
+    }
+    const user = [first, e].find(x => !LIBRARY_ENV.has(x));
+    if (user && [first, e].some(x => LIBRARY_ENV.has(x))) {
+      fail(scope, `env.${e.name}`, `is set by the library from the props and wiring (container '${container.name}' would list it twice: server-side apply rejects the duplicate key)`,
+        user.value ?? user.valueFrom, `remove env.${e.name}; change the prop it comes from instead`);
+    }
+    fail(scope, `env.${e.name}`, `is listed twice in container '${container.name}' (server-side apply rejects the duplicate key)`, e.value ?? e.valueFrom, `set ${e.name} once`);
+  }
 }

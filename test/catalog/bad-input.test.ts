@@ -7,8 +7,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import {
   ArgoCdApplication, BatchInferenceJob, DataInput, Distributed, EnvValue, Exposure, FlaskFrontend, InferenceService, MlApp, MlStack, ModelImage,
-  ModelOutput, ModelSource, PythonImage, TfServingBackend, TrainingJob, VersionPolicy,
+  ModelOutput, ModelSource, PythonImage, TaintEffect, TfServingBackend, Toleration, TrainingJob, VersionPolicy,
 } from '../../lib';
+import { Construct } from 'constructs';
 import { pythonContext, tempDir } from '../_util/synth';
 
 interface Case {
@@ -104,6 +105,17 @@ export const CASES: Record<string, Case> = {
   'FlaskFrontend env secret in compose still needs a valid name': { where: "FlaskFrontend 'cat/web'", prop: 'healthPath', got: '"health"', build: web({ healthPath: 'health', env: { T: EnvValue.fromSecret('s', 'k') } }) },
   'ArgoCdApplication repo URL': { where: "ArgoCdApplication 'cat/app'", prop: 'repoURL', got: '"example.com/repo"', build: argo({ repoURL: 'example.com/repo' }) },
   'ArgoCdApplication path': { where: "ArgoCdApplication 'cat/app'", prop: 'path', got: '"/abs"', build: argo({ path: '/abs' }) },
+  'InferenceService toleration value': { where: "InferenceService 'cat/api'", prop: 'tolerations[0].value', got: '"gpu/a100"', build: svc({ tolerations: [Toleration.equal('sku', 'gpu/a100')] }) },
+  'InferenceService tolerationSeconds without NoExecute': { where: "InferenceService 'cat/api'", prop: 'tolerations[0].tolerationSeconds', got: '60', build: svc({ tolerations: [Toleration.exists('spot', { effect: TaintEffect.NO_SCHEDULE, tolerationSeconds: 60 })] }) },
+  'TrainingJob priorityClassName': { where: "TrainingJob 'cat/train'", prop: 'priorityClassName', got: '"Batch_Low"', build: train({ priorityClassName: 'Batch_Low' }) },
+  'InferenceService name starts with a digit (Service)': { where: "InferenceService 'cat/1api'", prop: 'name', got: '"1api"', build: (s: MlStack) => new InferenceService(s, '1api', { image: IMG }) },
+  'TrainingJob distributed name starts with a digit (headless Service)': { where: "TrainingJob 'cat/train'", prop: 'name', got: '"7b"', build: train({ name: '7b', modelOutput: undefined, distributed: Distributed.pytorch({ workers: 2 }) }) },
+  'Two workloads resolve to one name': { where: "InferenceService 'cat/iris-api'", prop: 'name', got: '"iris-api"', build: (s: MlStack) => { new InferenceService(s, 'IrisAPI', { image: IMG }); new InferenceService(s, 'iris-api', { image: IMG }); } },
+  'Two stacks of one namespace, one workload name': { where: "InferenceService 'other/api'", prop: 'name', got: '"api"', build: (s: MlStack) => { svc({})(s); svc({})(new MlStack(s.node.root as Construct, 'other', { namespace: 'cat', createNamespace: false })); } },
+  'Two stacks emit one Namespace': { where: "MlStack 'other'", prop: 'createNamespace', got: 'true', build: (s: MlStack) => new MlStack(s.node.root as Construct, 'other', { namespace: 'cat' }) },
+  'InferenceService env redefines MODEL_NAME': { where: "InferenceService 'cat/api'", prop: 'env.MODEL_NAME', got: '"x"', build: svc({ modelName: 'm', env: { MODEL_NAME: 'x' } }) },
+  'FlaskFrontend env redefines BACKEND_URL': { where: "FlaskFrontend 'cat/web'", prop: 'env.BACKEND_URL', got: '"http://x"', build: (s: MlStack) => web({ backend: tf({})(s), env: { BACKEND_URL: 'http://x' } })(s) },
+  'TrainingJob env redefines MODEL_DIR': { where: "TrainingJob 'cat/train'", prop: 'env.MODEL_DIR', got: '"/x"', build: train({ env: { MODEL_DIR: '/x' } }) },
 };
 
 describe('bad input catalog', () => {

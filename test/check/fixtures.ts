@@ -323,6 +323,13 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
       jobPod(s).initContainers = [{ ...JSON.parse(JSON.stringify(jobC(s))), name: 'wait', env: [{ name: 'URLS', value: `primary=http://web.${s.ns}:80,backup=http://web-backup.${s.ns}:80` }] }];
     }, /^Job\/ml\/smoke-test: env-url: container "wait" \(spec\.template\.spec\.initContainers\[0\]\): env URLS .*http:\/\/web-backup\.ml:80 names Service ml\/web-backup/],
   ],
+  'duplicate-env': [
+    ['variable listed twice', (s) => { depC(s).env.push({ name: 'PYTHONUNBUFFERED', value: '0' }); }, new RegExp(`^Deployment/ml/web: duplicate-env: container "web" \\(${DEP_C}\\): env PYTHONUNBUFFERED is listed twice \\(${DEP_C}\\.env\\[0\\] and env\\[2\\]\\)`)],
+    ['secret ref redefining a literal, init container', (s) => {
+      jobPod(s).initContainers = [{ ...JSON.parse(JSON.stringify(jobC(s))), name: 'wait' }];
+      jobPod(s).initContainers[0].env.push({ name: 'TARGET_URL', valueFrom: { secretKeyRef: { name: 'target', key: 'url' } } });
+    }, /^Job\/ml\/smoke-test: duplicate-env: container "wait" \(spec\.template\.spec\.initContainers\[0\]\): env TARGET_URL is listed twice/],
+  ],
   'pss-restricted': [
     ['hostNetwork', (s) => { depPod(s).hostNetwork = true; }, new RegExp(`${PSS_DEP}spec\\.template\\.spec\\.hostNetwork must not be true`)],
     ['hostPID', (s) => { depPod(s).hostPID = true; }, /pss-restricted: spec\.template\.spec\.hostPID must not be true/],

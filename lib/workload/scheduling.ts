@@ -1,0 +1,148 @@
+import { k8s } from 'cdk8s-plus-28';
+import { IConstruct } from 'constructs';
+import { checkInt, fail } from '../_errors';
+
+const TOLERATION = Symbol.for('cdk8s-ml.Toleration');
+
+/** The effect of a node taint a toleration matches (the same values as cdk8s-plus's TaintEffect). */
+export enum TaintEffect {
+  /** New pods that do not tolerate the taint are not scheduled on the node. */
+  NO_SCHEDULE = 'NoSchedule',
+  /** The scheduler avoids the node for pods that do not tolerate the taint. */
+  PREFER_NO_SCHEDULE = 'PreferNoSchedule',
+  /** Pods that do not tolerate the taint are not scheduled, and running ones are evicted. */
+  NO_EXECUTE = 'NoExecute',
+}
+
+/** Which taints of a key a toleration matches. */
+export interface TolerationOptions {
+  /** Effect of the taint. @default - every effect of the key */
+  readonly effect?: TaintEffect;
+  /**
+   * With effect NoExecute: seconds the pod stays bound to a node after the taint appears (Kubernetes
+   * rejects it with any other effect).
+   * @default - bound forever
+   */
+  readonly tolerationSeconds?: number;
+}
+
+/**
+ * A node taint the pods tolerate, e.g. a dedicated node pool's `Toleration.equal('sku', 'gpu')`.
+ * Validated against the rules of the API server (ValidateTolerations) when a workload uses it.
+ */
+export class Toleration {
+  /** Tolerate taints with this key and exactly this value (operator Equal). */
+  public static equal(key: string, value: string, options: TolerationOptions = {}): Toleration {
+    return new Toleration({ key, operator: 'Equal', value, ...options });
+  }
+  /** Tolerate taints with this key, whatever their value (operator Exists). */
+  public static exists(key: string, options: TolerationOptions = {}): Toleration {
+    return new Toleration({ key, operator: 'Exists', ...options });
+  }
+  public static isToleration(x: unknown): x is Toleration {
+    return typeof x === 'object' && x !== null && TOLERATION in x;
+  }
+
+  private constructor(private readonly spec: k8s.Toleration) {
+    Object.defineProperty(this, TOLERATION, { value: true });
+  }
+
+  /** @internal */
+  public _toKube(scope: IConstruct, prop: string): k8s.Toleration {
+    const t = this.spec;
+    if (!isQualifiedName(t.key ?? '')) {
+      fail(scope, `${prop}.key`, 'must be a taint key: an optional DNS subdomain prefix and / and a name of at most 63 of [A-Za-z0-9._-], alphanumeric at both ends', t.key,
+        "use the key the nodes are tainted with, e.g. 'nvidia.com/gpu' or 'sku'");
+    }
+    if (t.operator === 'Equal' && !isLabelValue(t.value ?? '')) {
+      fail(scope, `${prop}.value`, 'must be a taint value: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends', t.value,
+        `use the taint's value, or Toleration.exists('${t.key}') to match any value`);
+    }
+    if (t.effect !== undefined && !Object.values(TaintEffect).includes(t.effect as TaintEffect)) {
+      fail(scope, `${prop}.effect`, 'must be NoSchedule, PreferNoSchedule or NoExecute', t.effect, 'use TaintEffect.NO_SCHEDULE (or leave effect out to match every effect)');
+    }
+    if (t.tolerationSeconds !== undefined) {
+      checkInt(scope, `${prop}.tolerationSeconds`, t.tolerationSeconds, 0);
+      if (t.effect !== TaintEffect.NO_EXECUTE) {
+        fail(scope, `${prop}.tolerationSeconds`, "only applies to effect NoExecute (the API server rejects it with any other effect: \"effect must be 'NoExecute' when `tolerationSeconds` is set\")",
+          t.tolerationSeconds, 'add effect: TaintEffect.NO_EXECUTE, or remove tolerationSeconds');
+      }
+    }
+    return { ...t };
+  }
+}
+
+/** Where the pods of a workload may run and how they rank against other pods. */
+export interface SchedulingProps {
+  /**
+   * Taints the pods tolerate, e.g. of a dedicated node pool. Pods that request GPUs tolerate the
+   * `nvidia.com/gpu` taint without it.
+   * @default - none
+   */
+  readonly tolerations?: Toleration[];
+  /**
+   * Node affinity and pod (anti-)affinity, as Kubernetes writes them; passed through unchanged.
+   * @default - none (replicas of a server are spread across nodes by a topology spread constraint)
+   */
+  readonly affinity?: k8s.Affinity;
+  /**
+   * Name of a PriorityClass of the cluster (e.g. to let serving preempt batch work).
+   * @default - the cluster's default priority (its globalDefault PriorityClass, else 0)
+   */
+  readonly priorityClassName?: string;
+}
+
+/**
+ * The key GPU nodes are tainted with. GKE taints them `nvidia.com/gpu` NoSchedule when the cluster
+ * also has CPU pools (cloud.google.com/kubernetes-engine/docs/how-to/gpus), and NVIDIA's device
+ * plugin, which GPU nodes run, tolerates that key for the same reason
+ * (NVIDIA/k8s-device-plugin deployments/static/nvidia-device-plugin.yml). MIG slices are resources
+ * named `nvidia.com/mig-<profile>` (the device plugin's "mixed" strategy, since v0.7.0) on those same
+ * nodes, so every `nvidia.com/*` resource tolerates this key, not a key named after the resource.
+ */
+export const GPU_TAINT_KEY = 'nvidia.com/gpu';
+
+/** The toleration a pod requesting `resource` needs, keyed on the GPU taint for NVIDIA resources. */
+export function gpuToleration(resource: string): k8s.Toleration {
+  return { key: resource.startsWith('nvidia.com/') ? GPU_TAINT_KEY : resource, operator: 'Exists', effect: TaintEffect.NO_SCHEDULE };
+}
+
+/** The pod's tolerations: the library's first, then the user's, each distinct one once. */
+export function renderTolerations(scope: IConstruct, library: k8s.Toleration[], user: Toleration[] | undefined): k8s.Toleration[] {
+  if (user !== undefined && !Array.isArray(user)) fail(scope, 'tolerations', 'must be a list of Toleration', user, "use [Toleration.equal('sku', 'gpu')]");
+  const rendered = (user ?? []).map((t, i) => {
+    if (!Toleration.isToleration(t)) fail(scope, `tolerations[${i}]`, 'must be made with Toleration.equal() or Toleration.exists()', t, "use Toleration.equal('sku', 'gpu', { effect: TaintEffect.NO_SCHEDULE })");
+    return t._toKube(scope, `tolerations[${i}]`);
+  });
+  const out: k8s.Toleration[] = [];
+  for (const t of [...library, ...rendered]) {
+    if (!out.some(o => sameToleration(o, t))) out.push(t);
+  }
+  return out;
+}
+
+/** priorityClassName must be a DNS-1123 subdomain (ValidatePodSpec: ValidatePriorityClassName). */
+export function checkPriorityClassName(scope: IConstruct, name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  if (typeof name !== 'string' || name.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name)) {
+    fail(scope, 'priorityClassName', "must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', alphanumeric at both ends, at most 253 characters)", name,
+      "use the name of a PriorityClass of the cluster, e.g. 'high-priority'");
+  }
+  return name;
+}
+
+function sameToleration(a: k8s.Toleration, b: k8s.Toleration): boolean {
+  return a.key === b.key && (a.operator ?? 'Equal') === (b.operator ?? 'Equal') && (a.value ?? '') === (b.value ?? '') && a.effect === b.effect && a.tolerationSeconds === b.tolerationSeconds;
+}
+
+function isQualifiedName(key: string): boolean {
+  const slash = key.lastIndexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (prefix !== undefined && (prefix.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix))) return false;
+  return name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
+}
+
+function isLabelValue(value: string): boolean {
+  return value === '' || (value.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(value));
+}
