@@ -48,7 +48,7 @@ describe('Argo CD', () => {
       new InferenceService(s, 'api', { image: 'registry.example.com/api:1.0.0' });
       const argo = new MlStack(app, 'argocd', { namespace: 'argocd', createNamespace: false });
       new ArgoCdApplication(argo, 'fraud', { stack: s, repoURL: 'https://git.example.com/ml.git', targetRevision: 'main' });
-      new ArgoCdApplication(argo, 'fraud-committed', { stack: s, repoURL: 'https://git.example.com/ml.git', path: 'dist/manifests', render: 'committed', automated: false, argoNamespace: 'argocd' });
+      new ArgoCdApplication(argo, 'fraud-committed', { stack: s, repoURL: 'https://git.example.com/ml.git', path: 'dist/manifests', render: 'committed', automated: false, argoNamespace: 'ci' });
     });
     const [plugin, committed] = out.all('Application');
     expect(plugin.apiVersion).toBe('argoproj.io/v1alpha1');
