@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkInt, checkPort, fail } from '../_errors';
 import { IImage } from '../image/_image-build';
-import { isPortName } from '../_names';
+import { checkServiceName, isPortName } from '../_names';
 import { ModelMount } from '../model/model-source';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
 import { StackCompose } from '../stack/_compose';
@@ -163,6 +163,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
 
   constructor(name: string, s: ServerSpec) {
     this.owner = s.owner;
+    checkServiceName(s.owner, 'name', name);
     this.stack = MlStack.of(s.owner);
     this.workloadName = name;
     this.serviceName = name;
