@@ -20,6 +20,16 @@ export { KNOWN_CUSTOM_KINDS } from './k8s-schema';
 export { checkDockerfile, checkDockerignore } from './dockerfile';
 export { checkCompose } from './compose';
 export { checkOutputFiles } from './files';
+/**
+ * NetworkPolicy reachability (network.ts): `isConnectionAllowed(objects, 'Deployment/shop/web',
+ * 'Deployment/shop/server', 8501)`; `allowedIngress(objects)`, every allowed connection into a
+ * workload; `intendedConnections(objects)`, the connections the objects themselves imply (env URLs,
+ * Prometheus scrapes, Ingresses, LoadBalancers, Indexed Job peers, object storage);
+ * `unintendedIngress(objects)`, what policies admit beyond those. Endpoints are `Kind/ns/name`,
+ * `probe:<namespace>` (a pod without labels there), `outside` or `ip:<address>`.
+ */
+export { allowedIngress, intendedConnections, isConnectionAllowed, OUTSIDE, OUTSIDE_IP, unintendedIngress } from './network';
+export type { AdmittedConnection, EndpointRef, IntendedConnection, NetworkCheckOptions, NetworkConnection } from './network';
 export type { OutputFiles } from './files';
 
 /**
@@ -47,6 +57,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   { id: 'service-target-port', summary: 'every Service port lands on a container port of the selected pods' },
   { id: 'env-url', summary: 'in-cluster URLs in env name a Service that exists, on a port it exposes' },
   { id: 'duplicate-env', summary: 'a container lists each env variable once (server-side apply rejects a duplicate)' },
+  { id: 'network-reachability', summary: 'NetworkPolicies admit every connection the objects imply: env URLs to Services, Prometheus scrapes, Ingress and LoadBalancer traffic, Indexed Job peers, object storage' },
   { id: 'pss-restricted', summary: 'Pod Security Standards "restricted" (which rejects the pod at admission)' },
   { id: 'starts-non-root', summary: 'runAsNonRoot with a numeric non-zero runAsUser, so the kubelet can start it' },
   { id: 'read-only-root-fs', summary: 'readOnlyRootFilesystem: true' },

@@ -10,6 +10,7 @@
  *   service-target-port            each Service port lands on a container port
  *   env-url                        in-cluster URLs in env name a real Service and port
  *   duplicate-env                  a container lists each env variable once
+ *   network-reachability           NetworkPolicies admit every connection the objects intend (network.ts)
  *   pss-restricted                 Pod Security Standards "restricted" (k8s-pss.ts)
  *   starts-non-root, read-only-root-fs, resources, image-tag   (k8s-pss.ts)
  *
@@ -36,12 +37,14 @@ import {
   workloadPodTemplates,
 } from './k8s-common';
 import { checkPodHardening, checkPodSecurity } from './k8s-pss';
+import { inClusterService, networkReachabilityProblems, URL_RE } from './network';
 import { loadYamlDocuments } from './_yaml';
 import { checkObjectSchema, KNOWN_CUSTOM_KINDS, typeKey } from './k8s-schema';
 
 export * from './k8s-common';
 export { KNOWN_CUSTOM_KINDS, modelFor, pointerToPath, rootClassFor, unknownFields } from './k8s-schema';
 export { imageTagIssue } from './k8s-pss';
+export { inClusterService } from './network';
 
 // ---------------------------------------------------------------------------
 // dns-1123: names
@@ -338,8 +341,6 @@ function serviceProblems(objects: readonly K8sObject[], templates: readonly Work
 // env-url
 // ---------------------------------------------------------------------------
 
-const URL_RE = /\bhttps?:\/\/[^\s"'<>,;]+/g;
-
 /** Services by `namespace/name`, with their ports. */
 type ServiceIndex = ReadonlyMap<string, readonly number[]>;
 
@@ -351,21 +352,6 @@ function indexServices(objects: readonly K8sObject[]): ServiceIndex {
     index.set(`${effectiveNamespace(o)}/${o.metadata.name}`, ports);
   }
   return index;
-}
-
-/**
- * The Service an in-cluster host refers to, or undefined for external hosts.
- * `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`; `svc.ns` counts only
- * when ns is a namespace we deploy to, so `example.com` stays external.
- */
-export function inClusterService(host: string, podNamespace: string, namespaces: ReadonlySet<string>): { namespace: string; name: string } | undefined {
-  const labels = host.toLowerCase().split('.');
-  if (labels.length === 1) return host === 'localhost' ? undefined : { namespace: podNamespace, name: labels[0] };
-  const [name, ns, ...rest] = labels;
-  const suffix = rest.join('.');
-  if (suffix === 'svc' || suffix === 'svc.cluster.local') return { namespace: ns, name };
-  if (suffix === '' && namespaces.has(ns)) return { namespace: ns, name };
-  return undefined;
 }
 
 function envUrlIssues(url: string, podNamespace: string, services: ServiceIndex, namespaces: ReadonlySet<string>): string | undefined {
@@ -449,6 +435,7 @@ export function findManifestProblems(objects: readonly K8sObject[]): Problem[] {
     ...objects.flatMap(perObjectProblems),
     ...serviceProblems(objects, templates),
     ...templates.flatMap((t) => envUrlProblems(t, services, namespaces)),
+    ...networkReachabilityProblems(objects),
   ];
 }
 

@@ -393,7 +393,54 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
     ['image without tag', (s) => { depC(s).image = 'tensorflow/serving'; }, /image-tag: .*image tensorflow\/serving has no tag/],
     ['registry port, no tag', (s) => { depC(s).image = 'registry.local:5000/ml/web'; }, /image-tag: .*image registry\.local:5000\/ml\/web has no tag/],
   ],
+  'network-reachability': [
+    ['the server admits its client on another port', (s) => { s.networkPolicy.spec.ingress[0].ports[0].port = 9090; },
+      /^Job\/ml\/smoke-test: network-reachability: env TARGET_URL calls Service web:80 \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web admits no ingress from these pods on 8080$/],
+    ['namespaceSelector and podSelector in one element: the client is in the wrong namespace', (s) => {
+      s.networkPolicy.spec.ingress[0].from[0].namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': 'clients' } };
+    }, /^Job\/ml\/smoke-test: network-reachability: env TARGET_URL calls Service web:80 .*, but NetworkPolicy ml\/web admits no ingress from these pods on 8080$/],
+    ['the client is isolated for egress', (s) => [clientEgressPolicy(s)],
+      /^Job\/ml\/smoke-test: network-reachability: env TARGET_URL calls Service web:80 \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/smoke-test admits no egress to pods of Deployment\/ml\/web on 8080$/],
+    ['Prometheus scrapes a port the policy does not admit', (s) => { s.deployment.spec.template.metadata.annotations = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080' }; },
+      /^Deployment\/ml\/web: network-reachability: annotation prometheus\.io\/scrape: Prometheus scrapes port 8080 \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web admits no ingress from pods in namespace monitoring on 8080$/],
+    ['an Ingress whose backend does not admit the ingress controller', (s) => [{
+      apiVersion: 'networking.k8s.io/v1', kind: 'Ingress', metadata: { name: 'web', namespace: s.ns },
+      spec: { rules: [{ host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] },
+    }], /^Ingress\/ml\/web: network-reachability: routes to Service web:80 through the ingress controller \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web admits no ingress from pods in namespace ingress-nginx on 8080$/],
+    ['a LoadBalancer in front of pods that admit only the smoke test', (s) => { s.service.spec.type = 'LoadBalancer'; },
+      /^Service\/ml\/web: network-reachability: type LoadBalancer exposes port 80 to clients outside the cluster \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web admits no ingress from outside the cluster on 8080$/],
+    ['object storage behind an egress policy without 443', (s) => { jobC(s).args.push('--model=s3://models/fraud'); return [clientEgressPolicy(s)]; },
+      /^Job\/ml\/smoke-test: network-reachability: container "smoke" mentions s3:\/\/models\/fraud in args \(outside the cluster \(203\.0\.113\.10\) port 443\), but NetworkPolicy ml\/smoke-test admits no egress to outside the cluster on 443$/],
+    ['an S3 endpoint on another port than the policy opens', (s) => {
+      jobC(s).env.push({ name: 'AWS_ENDPOINT_URL', value: 'http://minio.example.com:9000' });
+      const p = clientEgressPolicy(s);
+      p.spec.egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });
+      return [p];
+    }, /^Job\/ml\/smoke-test: network-reachability: container "smoke" mentions http:\/\/minio\.example\.com:9000 in env AWS_ENDPOINT_URL \(outside the cluster \(203\.0\.113\.10\) port 9000\), but NetworkPolicy ml\/smoke-test admits no egress to outside the cluster on 9000$/],
+    ['Indexed Job peers without a policy between them', (s) => {
+      Object.assign(s.job.spec, { completionMode: 'Indexed', completions: 2, parallelism: 2 });
+      jobC(s).env.push({ name: 'MASTER_PORT', value: '29500' });
+      return [
+        { apiVersion: 'v1', kind: 'Service', metadata: { name: 'smoke-test', namespace: s.ns }, spec: { clusterIP: 'None', selector: { 'app.kubernetes.io/name': 'smoke-test' }, ports: [{ name: 'rendezvous', port: 29500 }] } },
+        { apiVersion: 'networking.k8s.io/v1', kind: 'NetworkPolicy', metadata: { name: 'smoke-test', namespace: s.ns }, spec: { podSelector: { matchLabels: { 'app.kubernetes.io/name': 'smoke-test' } }, policyTypes: ['Ingress'] } },
+      ];
+    }, /^Job\/ml\/smoke-test: network-reachability: the pods of this Indexed Job reach each other through headless Service smoke-test on MASTER_PORT \(pods of Job\/ml\/smoke-test port 29500\), but NetworkPolicy ml\/smoke-test admits no ingress from these pods on 29500$/],
+  ],
 };
+
+/** A NetworkPolicy isolating the set's Job for egress, with DNS only. */
+export function clientEgressPolicy(s: GoodSet): any {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'NetworkPolicy',
+    metadata: { name: 'smoke-test', namespace: s.ns },
+    spec: {
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'smoke-test' } },
+      policyTypes: ['Egress'],
+      egress: [{ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }],
+    },
+  };
+}
 
 /** The good Dockerfile with one line replaced (or removed when `to` is empty). */
 export function withLine(from: string, to: string): string {

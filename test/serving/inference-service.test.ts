@@ -129,7 +129,8 @@ describe('InferenceService', () => {
       const client = new InferenceService(stack, 'client', { image: 'registry.example.com/client:1.0.0' });
       new InferenceService(stack, 'bystander', { image: 'registry.example.com/other:1.0.0' });
       server.allowFrom(client);
-    });
+      // The client's image calls the server on its own: no env URL shows it, so the test declares it.
+    }, {}, { intended: [{ from: 'Deployment/test/client', to: 'Deployment/test/server', port: 8080 }] });
     const server = out.find('NetworkPolicy', 'server');
     const client = out.find('NetworkPolicy', 'client');
     const bystander = out.find('NetworkPolicy', 'bystander');

@@ -164,7 +164,8 @@ describe('TfServingBackend', () => {
     const out = synthStack(stack => {
       const s = new TfServingBackend(stack, 'server', { modelName: 'm', model: GS });
       s.allowFrom(new InferenceService(stack, 'client', { image: 'registry.example.com/c:1' }));
-    });
+      // The client's image calls TF Serving on its own: no env URL shows it, so the test declares it.
+    }, {}, { intended: [{ from: 'Deployment/test/client', to: 'Deployment/test/server', port: 8501 }] });
     const ingress = out.find('NetworkPolicy', 'server').spec.ingress;
     const fromClient = ingress.filter((r: any) => r.from?.[0]?.podSelector);
     expect(fromClient).toEqual([{ from: [{ podSelector: { matchLabels: out.find('Deployment', 'client').spec.selector.matchLabels } }], ports: [{ port: 8501, protocol: 'TCP' }] }]);
