@@ -10,7 +10,8 @@ import { CliIo, EXIT_FAILED, EXIT_OK, UsageError } from './_io';
 import { CHECK_RULES } from '../check';
 import { checkComposeFile, checkDockerfileFile, checkDockerignoreFile, checkManifestFiles, listFiles, NamedText, outputParts, readOutputDir } from '../check/files';
 
-const ruleList = CHECK_RULES.map((r) => `  ${r.id.padEnd(20)}${r.summary}`).join('\n');
+const idWidth = Math.max(...CHECK_RULES.map((r) => r.id.length)) + 2;
+const ruleList = CHECK_RULES.map((r) => `  ${r.id.padEnd(idWidth)}${r.summary}`).join('\n');
 
 export const CHECK_HELP = `Usage: cdk8s-ml check PATH...
 
