@@ -4,7 +4,9 @@
 #   cgroup v1 hosts like CI), debootstrap (builds the base image without any registry),
 #   and what rootful podman 4.3 needs on bookworm for port publishing (-p 127.0.0.1:H:C):
 #   the CNI plugins (bridge/portmap/host-local/firewall), iptables (portmap/masquerade rules),
-#   conmon, slirp4netns, uidmap.
+#   conmon, slirp4netns, uidmap; and the two compose tools the generated compose files are run with
+#   here: podman-compose 1.0.3 (brings up stacks on podman) and docker-compose 1.29 (`config` judges
+#   which keys a compose tool ignores; it needs no engine for that).
 # Idempotent: only apt-get installs when a binary is missing (apt-get update runs at most once).
 # Exits non-zero with a reason when it cannot (not root, apt failing).
 set -euo pipefail
@@ -22,6 +24,8 @@ declare -A NEED=(
   [slirp4netns]=slirp4netns
   [iptables]=iptables
   [newuidmap]=uidmap
+  [podman-compose]=podman-compose
+  [docker-compose]=docker-compose
 )
 # files -> package (not on PATH)
 declare -A NEED_FILES=(
