@@ -129,7 +129,7 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
       resourceDefaults: { cpu: '250m', cpuLimit: '1', memory: '256Mi', memoryLimit: '512Mi' },
       containerName: 'web',
       metrics: props.metrics,
-      compose: { environment: composeEnv, dependsOn: Object.values(backends).map(b => b.workloadName) },
+      compose: { environment: composeEnv, dependsOn: Object.values(backends).map(b => b.workloadName), healthcheckWith: 'python' },
     });
     for (const server of Object.values(backends)) server.allowFrom(this);
   }

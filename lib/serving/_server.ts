@@ -5,7 +5,7 @@ import { IImage } from '../image/_image-build';
 import { checkServiceName, isPortName } from '../_names';
 import { ModelMount } from '../model/model-source';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
-import { StackCompose } from '../stack/_compose';
+import { ComposeValue, StackCompose } from '../stack/_compose';
 import { MlStack } from '../stack/ml-stack';
 import { buildPodSpec, gpuToleration, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
 import { EnvFrom, EnvMap } from '../workload/env';
@@ -120,9 +120,12 @@ export interface ServerSpec {
   /** Local development: env overrides (backend URLs at compose names), config files, model dirs. */
   readonly compose?: {
     readonly environment?: Record<string, string>;
-    readonly configs?: Array<{ name: string; content: string; target: string }>;
+    /** Files the server reads, bind-mounted from beside the compose file. */
+    readonly files?: Array<{ name: string; content: string; target: string }>;
     readonly volumes?: Array<{ source: string; target: string }>;
     readonly dependsOn?: string[];
+    /** A tool the image has for a compose healthcheck of the readiness probe. @default - no healthcheck */
+    readonly healthcheckWith?: 'python' | 'bash';
   };
 }
 
@@ -380,17 +383,20 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   }
 
   private addCompose(s: ServerSpec): void {
+    const gpus = buildResources(s.owner, s.props.resources, s.resourceDefaults).gpu;
     StackCompose.of(s.owner)?.add({
       name: this.workloadName,
       image: s.image,
-      ports: s.ports.map(port => port.port),
+      ports: s.ports,
       command: s.command,
       args: s.args,
       environment: { ...composeEnvironment(s.env ?? []), ...s.compose?.environment },
       volumes: s.compose?.volumes,
       user: `${s.uid}:${s.gid}`,
-      configs: s.compose?.configs,
+      files: s.compose?.files,
       dependsOn: s.compose?.dependsOn,
+      healthcheck: s.compose?.healthcheckWith ? { test: composeHealthcheck(s.readiness, s.compose.healthcheckWith), startPeriodSeconds: s.startupTimeoutSeconds } : undefined,
+      ...(gpus > 0 ? { gpus } : {}),
     });
   }
 
@@ -459,13 +465,27 @@ function checkMountPaths(s: ServerSpec, mounts: k8s.VolumeMount[]): void {
 }
 
 /** Literal values as they are; keys of Secrets and ConfigMaps come from the developer's shell. */
-function composeEnvironment(env: k8s.EnvVar[]): Record<string, string> {
-  const out: Record<string, string> = {};
+function composeEnvironment(env: k8s.EnvVar[]): Record<string, ComposeValue> {
+  const out: Record<string, ComposeValue> = {};
   for (const e of env) {
     if (e.value !== undefined) out[e.name] = e.value;
-    else if (e.valueFrom?.secretKeyRef || e.valueFrom?.configMapKeyRef) out[e.name] = `\${${e.name}:?set ${e.name} in your shell}`;
+    else if (e.valueFrom?.secretKeyRef || e.valueFrom?.configMapKeyRef) out[e.name] = { fromShell: `\${${e.name}:?set ${e.name} in your shell}` };
   }
   return out;
+}
+
+/**
+ * The readiness probe as a compose healthcheck, run inside the container with a tool its image
+ * has: python for the images we build, bash for tensorflow/serving (no curl or wget in it; its
+ * ports open only once the models are loaded, so a TCP connect is the readiness signal).
+ */
+function composeHealthcheck(probe: k8s.Probe, tool: 'python' | 'bash'): string[] {
+  const port = (probe.httpGet?.port ?? probe.tcpSocket?.port)?.value;
+  if (tool === 'bash') return ['bash', '-c', `exec 3<>/dev/tcp/127.0.0.1/${port}`];
+  const check = probe.httpGet
+    ? `import urllib.request; urllib.request.urlopen('http://127.0.0.1:${port}${probe.httpGet.path ?? '/'}', timeout=4)`
+    : `import socket; socket.create_connection(('127.0.0.1', ${port}), timeout=4)`;
+  return ['python', '-c', check];
 }
 
 function intOrString(v: number | string): k8s.IntOrString {

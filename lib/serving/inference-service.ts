@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { fail, MlInputError } from '../_errors';
 import { checkImageString, IImage } from '../image/_image-build';
+import { PythonImage } from '../image/python-image';
 import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
 import { defaultName } from '../stack/ml-stack';
@@ -102,7 +103,11 @@ export class InferenceService extends ServedWorkload implements IModelServer {
       gpuNodeSelector: props.gpuNodeSelector,
       containerName: 'server',
       metrics: props.metrics,
-      compose: props.model && !props.model.image ? { volumes: [{ source: composeModelDir(props.modelName ?? name), target: modelPath }] } : undefined,
+      compose: {
+        ...(props.model && !props.model.image ? { volumes: [{ source: composeModelDir(props.modelName ?? name), target: modelPath }] } : {}),
+        // A PythonImage has python; for another image we cannot know a tool to run a healthcheck with.
+        ...(PythonImage.isPythonImage(image) ? { healthcheckWith: 'python' as const } : {}),
+      },
     });
     this.containerPort = port;
     this.modelName = props.modelName;

@@ -10,27 +10,45 @@ import { toYaml } from './_yaml';
 export interface ComposeServiceSpec {
   readonly name: string;
   readonly image: string | IImage;
-  /** Container port published on 127.0.0.1 (first) and the others. */
-  readonly ports: number[];
+  /** Container ports (the first is the main one), each published on 127.0.0.1. */
+  readonly ports: Array<{ readonly name: string; readonly port: number }>;
   readonly command?: string[];
   readonly args?: string[];
-  /** Literal env; values of Secrets become ${VAR} from the developer's shell. */
-  readonly environment: Record<string, string>;
+  /** Env of the service: literal values, or references to the developer's shell (Secrets). */
+  readonly environment: Record<string, ComposeValue>;
   /** host path (absolute, or containing ${...}) -> container path, read-only. */
   readonly volumes?: Array<{ source: string; target: string; readOnly?: boolean }>;
   readonly user: string;
+  /** Services this one calls: it starts once they are healthy (or started, when they have no healthcheck). */
   readonly dependsOn?: string[];
-  /** Files the service reads (TF Serving's config), written beside the compose file. */
-  readonly configs?: Array<{ name: string; content: string; target: string }>;
+  /** Files the service reads (TF Serving's config), written beside the compose file and bind-mounted. */
+  readonly files?: Array<{ name: string; content: string; target: string }>;
+  /** Healthcheck command run inside the container (the readiness probe, with a tool the image has). */
+  readonly healthcheck?: { readonly test: string[]; readonly startPeriodSeconds: number };
+  /** GPUs to reserve (NVIDIA). */
+  readonly gpus?: number;
 }
 
+/** A literal value (a `$` in it stays a `$`) or a `${VAR...}` reference compose fills from the shell. */
+export type ComposeValue = string | { readonly fromShell: string };
+
 const COMPOSE = Symbol.for('cdk8s-ml.Compose');
+
+/**
+ * Compose interpolates `$VAR` and `${VAR}` in every value (compose-spec, Interpolation): a literal `$`
+ * is written `$$`, so the local env and command stay the cluster's.
+ */
+export function composeLiteral(value: string): string {
+  return value.replace(/\$/g, '$$$$');
+}
 
 /**
  * docker-compose.yml for local development, one per stack, from the same constructs as the
  * manifests: same images (with build sections pointing at the generated Dockerfiles), ports, env
  * and model mounts; backend URLs point at compose service names. Written as compose/<stack>.compose.yml
- * (not *.yaml: `cdk8s synth --stdout` prints every *.yaml it finds).
+ * (not *.yaml: `cdk8s synth --stdout` prints every *.yaml it finds). Only keys that both
+ * docker-compose 1.29 and podman-compose 1.0.3 act on: no top-level `configs` (1.29 ignores them with
+ * a warning, podman-compose drops them silently), files are bind mounts instead.
  */
 export class StackCompose implements IOutputContributor {
   public static of(scope: IConstruct): StackCompose | undefined {
@@ -57,57 +75,80 @@ export class StackCompose implements IOutputContributor {
   public toDocument(outdir: string): Record<string, unknown> {
     const composeDir = path.join(outdir, COMPOSE_DIR);
     const used = new Set<number>();
+    const healthy = new Set(this.services.filter(s => s.healthcheck).map(s => s.name));
     const services: Record<string, unknown> = {};
-    const configs: Record<string, unknown> = {};
     for (const s of this.services) {
-      for (const c of s.configs ?? []) configs[`${s.name}-${c.name}`] = { file: `./${this.stackName}/${s.name}/${c.name}` };
       const image = typeof s.image === 'string' ? s.image : s.image.imageRef;
       const build = typeof s.image === 'string' ? undefined : s.image._buildInfo?.();
-      const ports = s.ports.map(p => {
-        let host = p;
-        while (used.has(host)) host++;
-        used.add(host);
-        return `127.0.0.1:${host}:${p}`;
-      });
+      const volumes = [
+        ...(s.volumes ?? []).map(v => ({ type: 'bind', source: v.source, target: v.target, read_only: v.readOnly ?? true })),
+        ...(s.files ?? []).map(f => ({ type: 'bind', source: `./${this.stackName}/${s.name}/${f.name}`, target: f.target, read_only: true })),
+      ];
       services[s.name] = {
         image,
         ...(build ? {
           build: {
             context: rel(composeDir, build.contextDir),
             dockerfile: rel(build.contextDir, path.join(outdir, 'images', build.name, 'Dockerfile')),
-            ...(Object.keys(build.args).length > 0 ? { args: build.args } : {}),
+            ...(Object.keys(build.args).length > 0 ? { args: mapValues(build.args, composeLiteral) } : {}),
           },
         } : {}),
-        ...(s.command ? { entrypoint: s.command } : {}),
-        ...(s.args && s.args.length > 0 ? { command: s.args } : {}),
-        ...(Object.keys(s.environment).length > 0 ? { environment: s.environment } : {}),
-        ports,
+        ...(s.command ? { entrypoint: s.command.map(composeLiteral) } : {}),
+        ...(s.args && s.args.length > 0 ? { command: s.args.map(composeLiteral) } : {}),
+        ...(Object.keys(s.environment).length > 0 ? { environment: mapValues(s.environment, renderValue) } : {}),
+        ports: s.ports.map((p, i) => publish(s.name, p, i === 0, used)),
         user: s.user,
         // Same constraints as the pods: read-only root, scratch /tmp, no privileges.
         read_only: true,
         tmpfs: ['/tmp'],
         cap_drop: ['ALL'],
         security_opt: ['no-new-privileges:true'],
-        ...(s.volumes && s.volumes.length > 0 ? {
-          volumes: s.volumes.map(v => ({ type: 'bind', source: v.source, target: v.target, read_only: v.readOnly ?? true })),
+        ...(volumes.length > 0 ? { volumes } : {}),
+        ...(s.healthcheck ? {
+          healthcheck: { test: ['CMD', ...s.healthcheck.test.map(composeLiteral)], interval: '10s', timeout: '5s', retries: 3, start_period: `${s.healthcheck.startPeriodSeconds}s` },
         } : {}),
-        ...(s.configs && s.configs.length > 0 ? { configs: s.configs.map(c => ({ source: `${s.name}-${c.name}`, target: c.target })) } : {}),
-        ...(s.dependsOn && s.dependsOn.length > 0 ? { depends_on: s.dependsOn } : {}),
+        // compose-spec depends_on `condition`: docker-compose waits for the healthcheck; podman-compose
+        // 1.0.3 only orders the start-up (clients must retry, as in the cluster).
+        ...(s.dependsOn && s.dependsOn.length > 0 ? {
+          depends_on: Object.fromEntries(s.dependsOn.map(d => [d, { condition: healthy.has(d) ? 'service_healthy' : 'service_started' }])),
+        } : {}),
+        // compose-spec device reservations (docker-compose >= 1.28 passes them to the engine as --gpus).
+        ...(s.gpus ? { deploy: { resources: { reservations: { devices: [{ driver: 'nvidia', count: s.gpus, capabilities: ['gpu'] }] } } } } : {}),
       };
     }
     // No top-level `name`: the compose-spec schema we validate against (and docker-compose 1.29)
     // predate it; run with `docker compose -p <stack> -f compose/<stack>.compose.yml up`.
-    return { services, ...(Object.keys(configs).length > 0 ? { configs } : {}) };
+    return { services };
   }
 
   public outputFiles(outdir: string): Record<string, string> {
     if (this.services.length === 0) return {};
     const files: Record<string, string> = { [`${COMPOSE_DIR}/${this.stackName}.compose.yml`]: toYaml([this.toDocument(outdir)]) };
     for (const s of this.services) {
-      for (const c of s.configs ?? []) files[`${COMPOSE_DIR}/${this.stackName}/${s.name}/${c.name}`] = c.content;
+      for (const f of s.files ?? []) files[`${COMPOSE_DIR}/${this.stackName}/${s.name}/${f.name}`] = f.content;
     }
     return files;
   }
+}
+
+function renderValue(v: ComposeValue): string {
+  return typeof v === 'string' ? composeLiteral(v) : v.fromShell;
+}
+
+function mapValues<T>(o: Record<string, T>, f: (v: T) => string): Record<string, string> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
+}
+
+/**
+ * `127.0.0.1:${WEB_PORT:-8080}:8080`: published on loopback only, on the container's port unless
+ * another service took it, and movable from the shell when that port is busy on the machine.
+ */
+function publish(service: string, p: { name: string; port: number }, main: boolean, used: Set<number>): string {
+  let host = p.port;
+  while (used.has(host)) host++;
+  used.add(host);
+  const variable = `${service}${main ? '' : `_${p.name}`}_PORT`.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
+  return `127.0.0.1:\${${variable}:-${host}}:${p.port}`;
 }
 
 function rel(from: string, to: string): string {

@@ -31,6 +31,8 @@ declare -A NEED=(
 declare -A NEED_FILES=(
   [/usr/lib/cni/bridge]=containernetworking-plugins
   [/usr/lib/cni/portmap]=containernetworking-plugins
+  # podman-compose's services find each other by name through CNI's dnsname plugin (dnsmasq).
+  [/usr/lib/cni/dnsname]=golang-github-containernetworking-plugin-dnsname
   [/usr/share/keyrings/debian-archive-keyring.gpg]=debian-archive-keyring
   [/etc/ssl/certs/ca-certificates.crt]=ca-certificates
 )

@@ -79,7 +79,7 @@ describe('FlaskFrontend', () => {
       const c = podSpec(out.find('Deployment', name)).containers[0];
       const svc = compose.services[name];
       expect(svc.image).toBe(c.image);
-      expect(svc.ports.map((p: string) => Number(p.split(':')[2]))).toEqual(c.ports.map((p: any) => p.containerPort));
+      expect(svc.ports.map((p: string) => Number(p.split(':').pop()))).toEqual(c.ports.map((p: any) => p.containerPort));
       expect(svc.user).toBe(`${podSpec(out.find('Deployment', name)).securityContext.runAsUser}:${podSpec(out.find('Deployment', name)).securityContext.runAsGroup}`);
       expect(svc.command ?? []).toEqual(c.args ?? []);
       expect(svc.entrypoint).toEqual(c.command);
@@ -92,10 +92,14 @@ describe('FlaskFrontend', () => {
       BACKEND_MODEL_NAME: 'and-gate',
     });
     expect(Object.keys(compose.services.web.environment).sort()).toEqual(Object.keys(webEnv).sort());
-    expect(compose.services.web.depends_on).toEqual(['server']);
+    expect(compose.services.web.depends_on).toEqual({ server: { condition: 'service_healthy' } });
     expect(compose.services.web.build.context).toMatch(/cdk8s-ml-ctx-/);
     // TF Serving locally: the model from MODELS_DIR, the same config paths as in the cluster
-    expect(compose.services.server.volumes).toEqual([{ type: 'bind', source: '${MODELS_DIR:?set MODELS_DIR to the local directory holding your models}/and-gate', target: '/models/and-gate', read_only: true }]);
+    expect(compose.services.server.volumes).toEqual([
+      { type: 'bind', source: '${MODELS_DIR:?set MODELS_DIR to the local directory holding your models}/and-gate', target: '/models/and-gate', read_only: true },
+      { type: 'bind', source: './test/server/models.config', target: '/etc/tfserving/models.config', read_only: true },
+      { type: 'bind', source: './test/server/monitoring.config', target: '/etc/tfserving/monitoring.config', read_only: true },
+    ]);
     expect(out.files.get('compose/test/server/models.config')).toContain('base_path: "/models/and-gate"');
   });
 
