@@ -31,6 +31,7 @@ import * as fs from 'fs';
 import * as http from 'http';
 import * as net from 'net';
 import * as path from 'path';
+import * as os from 'os';
 
 /** Base images built by scripts/e2e/base-images.sh (keep in sync with that script). */
 export const DEBIAN_BASE_IMAGE = 'localhost/cdk8s-ml/debian:bookworm';
@@ -512,4 +513,26 @@ export async function timed<T>(fn: () => T | Promise<T>): Promise<{ value: T; ms
   const t0 = Date.now();
   const value = await fn();
   return { value, ms: Date.now() - t0 };
+}
+
+// ---------------------------------------------------------------------------------------------
+// compose tools
+
+/**
+ * Environment for podman-compose (and the podman it calls): the same storage (vfs) and runtime
+ * (runc, explicit ulimits) as every other podman call here, set through containers.conf and
+ * storage.conf files, since podman-compose passes no flags of ours to podman.
+ */
+export function podmanComposeEnv(): NodeJS.ProcessEnv {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-compose-conf-'));
+  fs.writeFileSync(path.join(dir, 'storage.conf'), '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n');
+  fs.writeFileSync(path.join(dir, 'containers.conf'), '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n');
+  return { ...process.env, CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'), CONTAINERS_CONF: path.join(dir, 'containers.conf') };
+}
+
+/** Runs a compose tool (podman-compose, docker-compose) with its output captured; never throws on exit status. */
+export function composeTool(tool: 'podman-compose' | 'docker-compose', args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): ExecResult {
+  const res = spawnSync(tool, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 10 * 60_000, maxBuffer: MAX_BUFFER });
+  if (res.error) throw new Error(`${tool} could not run (${res.error.message}): scripts/e2e/install-tools.sh installs it`);
+  return { exitCode: res.status ?? -1, stdout: res.stdout ?? '', stderr: res.stderr ?? '', output: `${res.stdout ?? ''}${res.stderr ?? ''}` };
 }
