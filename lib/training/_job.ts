@@ -171,16 +171,19 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       if (m === '/tmp' || mountPaths.indexOf(m) !== i) fail(owner, 'inputs', 'mount two volumes at the same path', m, 'give every input its own mountPath (not /tmp, and not the model or output directory)');
     }
 
+    const { resources, gpu, gpuResource } = buildResources(owner, p.resources, { cpu: '1', cpuLimit: '2', memory: '2Gi', memoryLimit: '4Gi' });
+    // Distributed PyTorch: one process per GPU under torchrun (PET_NPROC_PER_NODE, WORLD_SIZE).
+    const processesPerWorker = d ? d._processesPerWorker(owner, gpu, [...(p.command ?? []), ...(p.args ?? [])]) : 1;
+
     // Environment: computed variables first (TF_CONFIG refers to JOB_COMPLETION_INDEX defined before
     // it, and user values may refer to them as $(VAR)); buildPodSpec rejects a user name among them.
     const computed = libraryEnv([
-      ...(d ? d._env({ jobName: name, serviceName: name, namespaceName: this.namespaceName }) : []),
+      ...(d ? d._env({ jobName: name, serviceName: name, namespaceName: this.namespaceName }, processesPerWorker) : []),
       ...s.env,
       ...(inputs.length > 0 ? [{ name: 'DATA_DIR', value: inputs[0].mountPath }] : []),
     ]);
     const user = toEnvVars(p.env);
 
-    const { resources, gpu, gpuResource } = buildResources(owner, p.resources, { cpu: '1', cpuLimit: '2', memory: '2Gi', memoryLimit: '4Gi' });
     const serviceAccountName = serviceAccountFor(owner, stack, name, labels, p.serviceAccount);
 
     this.container = {

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
-import { checkInt, checkPort } from '../_errors';
+import { checkPort, fail } from '../_errors';
 
 const DISTRIBUTED = Symbol.for('cdk8s-ml.Distributed');
 
@@ -8,7 +8,7 @@ const DISTRIBUTED = Symbol.for('cdk8s-ml.Distributed');
 export const COMPLETION_INDEX_ANNOTATION = 'batch.kubernetes.io/job-completion-index';
 
 export interface DistributedOptions {
-  /** Number of worker pods (completions = parallelism = workers). */
+  /** Number of worker pods (completions = parallelism = workers), at least 2. */
   readonly workers: number;
   /** Rendezvous port: MASTER_PORT for PyTorch, the gRPC port in TF_CONFIG for TensorFlow. @default 29500 (PyTorch), 2222 (TensorFlow) */
   readonly port?: number;
@@ -28,19 +28,31 @@ export interface PeerNaming {
  */
 export class Distributed {
   /**
-   * PyTorch (torch.distributed, `init_method='env://'`): MASTER_ADDR is worker 0's DNS name,
-   * MASTER_PORT the rendezvous port, WORLD_SIZE the number of workers, RANK the pod's completion
-   * index (read through the downward API), LOCAL_RANK 0: one process per pod, so run the script
-   * itself (`python train.py`). torchrun reads none of these for its own flags; pass them as
-   * `--nnodes=$(WORLD_SIZE) --node_rank=$(RANK) --master_addr=$(MASTER_ADDR)
-   * --master_port=$(MASTER_PORT)` (Kubernetes expands `$(VAR)` in command/args, never `$VAR`).
+   * PyTorch (torch.distributed). Both ways of starting the script form one group without flags:
+   *
+   * - `command: ['torchrun', 'train.py']`: torchrun takes its own settings from `PET_*` variables
+   *   (each launcher flag falls back to `PET_<FLAG>`: torch/distributed/argparse_util.py), and
+   *   every worker gets PET_NNODES (the workers), PET_NODE_RANK (the pod's completion index),
+   *   PET_MASTER_ADDR / PET_MASTER_PORT (worker 0 through the headless Service) and
+   *   PET_NPROC_PER_NODE (the container's `resources.gpu`, or 1 without GPUs). torchrun starts that
+   *   many processes per pod and sets RANK, WORLD_SIZE and LOCAL_RANK for each of them. Flags given
+   *   in the command still win over the variables.
+   * - `command: ['python', 'train.py']` with `init_method='env://'`: one process per pod, reading
+   *   MASTER_ADDR, MASTER_PORT, WORLD_SIZE (the workers), RANK (the completion index) and
+   *   LOCAL_RANK (0). Only torchrun can start one process per GPU, so a plain command with more
+   *   than one GPU per worker fails at synth.
+   *
+   * Kubernetes cannot template env per pod; the completion index comes from the pod's
+   * `batch.kubernetes.io/job-completion-index` annotation through the downward API.
    */
   public static pytorch(options: DistributedOptions): Distributed {
     return new Distributed('pytorch', options.workers, options.port ?? 29500);
   }
   /**
-   * TensorFlow (MultiWorkerMirroredStrategy): TF_CONFIG with every worker's `host:port` and the
-   * pod's own task index.
+   * TensorFlow (MultiWorkerMirroredStrategy): TF_CONFIG in TensorFlow's documented format,
+   * `{"cluster":{"worker":["host:port", ...]},"task":{"type":"worker","index":i}}`
+   * (https://www.tensorflow.org/tutorials/distribute/multi_worker_with_keras), with every worker's
+   * DNS name and the pod's own completion index.
    */
   public static tensorflow(options: DistributedOptions): Distributed {
     return new Distributed('tensorflow', options.workers, options.port ?? 2222);
@@ -65,8 +77,26 @@ export class Distributed {
 
   /** @internal */
   public _validate(scope: IConstruct): void {
-    checkInt(scope, 'distributed.workers', this.workers, 1, 10000);
+    if (!Number.isInteger(this.workers) || this.workers < 2 || this.workers > 10000) {
+      fail(scope, 'distributed.workers', 'must be a whole number from 2 to 10000 (one pod per worker)', this.workers,
+        'set distributed.workers to the number of worker pods, e.g. 4; for a single pod leave distributed out (several GPUs in one pod need no Distributed: run torchrun --nproc_per_node)');
+    }
     checkPort(scope, 'distributed.port', this.port);
+  }
+
+  /**
+   * Processes each worker pod runs: one per GPU (what torchrun starts with PET_NPROC_PER_NODE), one
+   * without GPUs. Several are only possible under torchrun; a plain `python train.py` is one
+   * process that would leave the other GPUs idle and disagree with WORLD_SIZE, so it fails here.
+   * @internal
+   */
+  public _processesPerWorker(scope: IConstruct, gpusPerWorker: number, argv: readonly string[] | undefined): number {
+    const processes = Math.max(1, gpusPerWorker);
+    if (this.framework === 'pytorch' && processes > 1 && !startsTorchrun(argv ?? [])) {
+      fail(scope, 'command', `does not start torchrun, but each of the ${this.workers} distributed PyTorch workers requests ${gpusPerWorker} GPUs (resources.gpu) and only torchrun starts one process per GPU`,
+        argv, "start the script with torchrun, e.g. command: ['torchrun', 'train.py'] (it reads PET_NPROC_PER_NODE), or request resources.gpu: 1 and more distributed.workers");
+    }
+    return processes;
   }
 
   /** DNS name of worker `index`. @internal */
@@ -81,16 +111,26 @@ export class Distributed {
    * refers to it. No shell wrapper around the image's command, no per-index ConfigMap.
    * @internal
    */
-  public _env(n: PeerNaming): k8s.EnvVar[] {
+  public _env(n: PeerNaming, processesPerWorker = 1): k8s.EnvVar[] {
     const index: k8s.EnvVar = { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } };
     if (this.framework === 'pytorch') {
+      const master = this._hostOf(n, 0);
       return [
         index,
-        { name: 'MASTER_ADDR', value: this._hostOf(n, 0) },
+        // init_method='env://' in a plain `python train.py` (one process per pod); torchrun
+        // replaces RANK, WORLD_SIZE and LOCAL_RANK in the environment of each process it starts.
+        { name: 'MASTER_ADDR', value: master },
         { name: 'MASTER_PORT', value: String(this.port) },
-        { name: 'WORLD_SIZE', value: String(this.workers) },
+        { name: 'WORLD_SIZE', value: String(this.workers * processesPerWorker) },
         { name: 'RANK', valueFrom: index.valueFrom },
         { name: 'LOCAL_RANK', value: '0' },
+        // torchrun's own flags (--nnodes, --nproc_per_node, --node_rank, --master_addr,
+        // --master_port), which it never takes from the variables above.
+        { name: 'PET_NNODES', value: String(this.workers) },
+        { name: 'PET_NPROC_PER_NODE', value: String(processesPerWorker) },
+        { name: 'PET_NODE_RANK', valueFrom: index.valueFrom },
+        { name: 'PET_MASTER_ADDR', value: master },
+        { name: 'PET_MASTER_PORT', value: String(this.port) },
       ];
     }
     const workers = Array.from({ length: this.workers }, (_, i) => `"${this._hostOf(n, i)}:${this.port}"`).join(',');
@@ -99,4 +139,13 @@ export class Distributed {
       { name: 'TF_CONFIG', value: `{"cluster":{"worker":[${workers}]},"task":{"type":"worker","index":$(JOB_COMPLETION_INDEX)}}` },
     ];
   }
+}
+
+/**
+ * True when the container starts the PyTorch launcher: `torchrun` (also through a path or a
+ * `sh -c` string) or `python -m torch.distributed.run` / `torch.distributed.launch`, all of
+ * which read the PET_* variables.
+ */
+export function startsTorchrun(argv: readonly string[]): boolean {
+  return argv.some(a => /(^|[\s/;&|])torchrun(\s|$)/.test(a) || /(^|\s)torch\.distributed\.(run|launch)(\s|$)/.test(a));
 }
