@@ -3,7 +3,8 @@
 #   localhost/cdk8s-ml/debian:bookworm          debootstrap --variant=minbase bookworm
 #   localhost/cdk8s-ml/python:bookworm          + python3, pip, flask, requests, gunicorn
 #   localhost/cdk8s-ml/python-sklearn:bookworm  + scikit-learn, pandas, joblib
-# Usage: base-images.sh [debian|python|python-sklearn]...   (default: all; dependencies implied)
+#   localhost/cdk8s-ml/python-torch:bookworm    python + Debian's torch 1.13 (CPU, gloo, torchrun)
+# Usage: base-images.sh [debian|python|python-sklearn|python-torch]...   (default: debian python python-sklearn; dependencies implied)
 # Idempotent: an image already in the vfs storage is skipped; the debootstrap rootfs tarball is
 # cached under $CDK8S_ML_E2E_CACHE (default /var/tmp/cdk8s-ml-e2e). Set FORCE=1 to rebuild.
 set -euo pipefail
@@ -15,6 +16,7 @@ SUITE=bookworm
 DEBIAN_IMAGE=localhost/cdk8s-ml/debian:bookworm
 PYTHON_IMAGE=localhost/cdk8s-ml/python:bookworm
 SKLEARN_IMAGE=localhost/cdk8s-ml/python-sklearn:bookworm
+TORCH_IMAGE=localhost/cdk8s-ml/python-torch:bookworm
 BUILDAH=(buildah --storage-driver vfs)
 FORCE="${FORCE:-0}"
 
@@ -87,7 +89,8 @@ ensure() { # name: builds it after what it derives from, once per run
     debian) build_debian ;;
     python) ensure debian; build_from_dockerfile "$PYTHON_IMAGE" "$HERE/python.Dockerfile" "$DEBIAN_IMAGE" ;;
     python-sklearn) ensure python; build_from_dockerfile "$SKLEARN_IMAGE" "$HERE/python-sklearn.Dockerfile" "$PYTHON_IMAGE" ;;
-    *) die "unknown image '$1' (expected debian, python or python-sklearn)" ;;
+    python-torch) ensure python; build_from_dockerfile "$TORCH_IMAGE" "$HERE/python-torch.Dockerfile" "$PYTHON_IMAGE" ;;
+    *) die "unknown image '$1' (expected debian, python, python-sklearn or python-torch)" ;;
   esac
   DONE[$1]=1
 }

@@ -536,3 +536,66 @@ export function composeTool(tool: 'podman-compose' | 'docker-compose', args: rea
   if (res.error) throw new Error(`${tool} could not run (${res.error.message}): scripts/e2e/install-tools.sh installs it`);
   return { exitCode: res.status ?? -1, stdout: res.stdout ?? '', stderr: res.stderr ?? '', output: `${res.stdout ?? ''}${res.stderr ?? ''}` };
 }
+
+// ---------------------------------------------------------------------------------------------
+// distributed training: the torch base and a podman network standing in for a headless Service
+
+/** Base with Debian's python3-torch 1.13 (CPU, gloo, torchrun) on the python base: scripts/e2e/python-torch.Dockerfile. */
+export const PYTHON_TORCH_BASE_IMAGE = 'localhost/cdk8s-ml/python-torch:bookworm';
+
+/** Builds the torch base (and the bases it derives from) unless already in vfs storage. Returns its name. */
+export function ensureTorchBaseImage(opts: { timeoutMs?: number } = {}): string {
+  runScript('base-images.sh', ['python-torch'], opts.timeoutMs ?? 20 * 60_000);
+  return PYTHON_TORCH_BASE_IMAGE;
+}
+
+export interface PodmanNetwork {
+  readonly name: string;
+  /** e.g. '10.89.3.0/24', chosen by podman */
+  readonly subnet: string;
+  /** the n-th fixed address of the subnet (n >= 10, clear of the gateway) */
+  ip(n: number): string;
+  /** podman network rm -f (idempotent; also run at process exit) */
+  remove(): void;
+}
+
+const networks = new Set<string>();
+
+/** A podman bridge network of this process, for containers with fixed IPs (`runOnNetwork`). */
+export function createNetwork(): PodmanNetwork {
+  const name = `cdk8s-ml-e2e-${process.pid}-net${networks.size + 1}`;
+  const created = podmanSync(['network', 'create', '--label', LABEL, name]);
+  if (created.status !== 0) throw new Error(`podman network create ${name} failed: ${created.stderr}`);
+  networks.add(name);
+  const subnet = podmanSync(['network', 'inspect', '--format', '{{range .Subnets}}{{.Subnet}}{{end}}', name]).stdout.trim();
+  const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(subnet);
+  if (!m) throw new Error(`podman network ${name}: expected a /24 subnet, got '${subnet}'`);
+  return {
+    name,
+    subnet,
+    ip: (n: number) => `${m[1]}.${n}`,
+    remove: () => { podmanSync(['network', 'rm', '-f', name], 120_000); networks.delete(name); },
+  };
+}
+
+/** `runContainer` on a network of `createNetwork` with a fixed IP and hostname (as a pod has). */
+export function runOnNetwork(net: PodmanNetwork, ip: string, hostname: string, opts: Omit<RunOptions, 'network' | 'ports'>): Promise<ContainerHandle> {
+  return runContainer({
+    ...opts,
+    // podmanRunArgs passes any network name through as `--network <name>`.
+    network: net.name as RunOptions['network'],
+    extraArgs: ['--ip', ip, '--hostname', hostname, ...(opts.extraArgs ?? [])],
+  });
+}
+
+/** Waits for a detached container to exit; resolves its exit code (throws after timeoutMs). */
+export async function waitForExit(c: ContainerHandle, timeoutMs = 120_000): Promise<number> {
+  const res = await exec('podman', [...STORAGE, 'wait', c.id], { timeoutMs });
+  const code = Number(res.stdout.trim().split('\n').pop());
+  if (res.exitCode !== 0 || !Number.isInteger(code)) throw new Error(`podman wait ${c.name} failed (exit ${res.exitCode}): ${res.output}`);
+  return code;
+}
+
+process.once('exit', () => {
+  for (const n of networks) spawnSync('podman', [...STORAGE, 'network', 'rm', '-f', n], { stdio: 'ignore', timeout: 60_000 });
+});
