@@ -86,7 +86,7 @@ function podEnv(container: any, index: number): Record<string, string> {
 }
 
 /** Runs every pod of the Indexed Job as a container; resolves each one's exit code and logs. */
-async function runWorkers(s: Synthesized, modelDir: string, harnessEnv: Record<string, string> = {}): Promise<{ code: number; logs: string }[]> {
+async function runWorkers(label: string, s: Synthesized, modelDir: string, harnessEnv: Record<string, string> = {}): Promise<{ code: number; logs: string }[]> {
   const pod = podSpec(s.job);
   expect(s.job.spec).toMatchObject({ completionMode: 'Indexed', completions: WORKERS, parallelism: WORKERS });
   expect(pod.subdomain).toBe(s.service.metadata.name);
@@ -100,22 +100,23 @@ async function runWorkers(s: Synthesized, modelDir: string, harnessEnv: Record<s
   const net = network!;
   const ipOf = (i: number) => net.ip(10 + i);
   const hosts = Object.fromEntries(Array.from({ length: WORKERS }, (_, i) => [`${s.job.metadata.name}-${i}.${s.service.metadata.name}.${NAMESPACE}.svc`, ipOf(i)]));
-  const workers: ContainerHandle[] = [];
-  for (let i = 0; i < WORKERS; i++) {
-    workers.push(await runOnNetwork(net, ipOf(i), `${s.job.metadata.name}-${i}`, {
-      image: tag,
-      entrypoint: argv[0],
-      command: argv.slice(1),
-      env: { ...podEnv(c, i), ...harnessEnv },
-      user,
-      readOnly: c.securityContext.readOnlyRootFilesystem,
-      tmpfs: ['/tmp'],
-      mounts: [{ hostPath: modelDir, containerPath: mounts.model }],
-      addHosts: hosts,
-      extraArgs: ['--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'],
-    }));
-  }
+  // All pods at once, as the Job controller starts them (parallelism = completions).
+  const t0 = Date.now();
+  const workers: ContainerHandle[] = await Promise.all(Array.from({ length: WORKERS }, (_, i) => runOnNetwork(net, ipOf(i), `${s.job.metadata.name}-${i}`, {
+    image: tag,
+    entrypoint: argv[0],
+    command: argv.slice(1),
+    env: { ...podEnv(c, i), ...harnessEnv },
+    user,
+    readOnly: c.securityContext.readOnlyRootFilesystem,
+    tmpfs: ['/tmp'],
+    mounts: [{ hostPath: modelDir, containerPath: mounts.model }],
+    addHosts: hosts,
+    extraArgs: ['--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'],
+  })));
+  timings[`${label}Start`] = Date.now() - t0;
   const codes = await Promise.all(workers.map(w => waitForExit(w, 180_000)));
+  timings[`${label}StartToExit`] = Date.now() - t0;
   const results = workers.map((w, i) => ({ code: codes[i], logs: w.logs() }));
   for (const w of workers) w.remove();
   return results;
@@ -185,7 +186,7 @@ test(`torchrun train.py and python train.py (env://) form one group of ${WORKERS
   const sec = podSpec(torchrun.job).securityContext;
   const torchrunModels = freshModelDir('models-torchrun', sec);
   let t0 = Date.now();
-  const viaTorchrun = await runWorkers(torchrun, torchrunModels, { PET_REDIRECTS: '1', PET_TEE: '1' });
+  const viaTorchrun = await runWorkers('torchrun', torchrun, torchrunModels, { PET_REDIRECTS: '1', PET_TEE: '1' });
   timings.torchrunGroup = Date.now() - t0;
 
   // THEN they form one group: world size N on every rank, one all-reduce result, one model file
@@ -194,7 +195,7 @@ test(`torchrun train.py and python train.py (env://) form one group of ${WORKERS
   // AND the same for a plain `python train.py` reading MASTER_ADDR/MASTER_PORT/RANK/WORLD_SIZE
   const plainModels = freshModelDir('models-env', podSpec(plain.job).securityContext);
   t0 = Date.now();
-  const viaEnv = await runWorkers(plain, plainModels);
+  const viaEnv = await runWorkers('env', plain, plainModels);
   timings.envGroup = Date.now() - t0;
   expectOneGroup(viaEnv, plainModels, path.join(plainModels, 'model.pt'));
 });
