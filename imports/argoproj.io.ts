@@ -124,6 +124,13 @@ export interface ApplicationSpec {
   readonly syncPolicy?: ApplicationSpecSyncPolicy;
 
   /**
+   * Fields whose differences between git and the cluster do not make the Application OutOfSync.
+   *
+   * @schema ApplicationSpec#ignoreDifferences
+   */
+  readonly ignoreDifferences?: ApplicationSpecIgnoreDifferences[];
+
+  /**
    * @schema ApplicationSpec#revisionHistoryLimit
    */
   readonly revisionHistoryLimit?: number;
@@ -140,6 +147,7 @@ export function toJson_ApplicationSpec(obj: ApplicationSpec | undefined): Record
     'destination': toJson_ApplicationSpecDestination(obj.destination),
     'source': toJson_ApplicationSpecSource(obj.source),
     'syncPolicy': toJson_ApplicationSpecSyncPolicy(obj.syncPolicy),
+    'ignoreDifferences': obj.ignoreDifferences?.map(y => toJson_ApplicationSpecIgnoreDifferences(y)),
     'revisionHistoryLimit': obj.revisionHistoryLimit,
   };
   // filter undefined values
@@ -283,6 +291,66 @@ export function toJson_ApplicationSpecSyncPolicy(obj: ApplicationSpecSyncPolicy 
     'automated': toJson_ApplicationSpecSyncPolicyAutomated(obj.automated),
     'syncOptions': obj.syncOptions?.map(y => y),
     'retry': toJson_ApplicationSpecSyncPolicyRetry(obj.retry),
+  };
+  // filter undefined values
+  return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});
+}
+/* eslint-enable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+
+/**
+ * @schema ApplicationSpecIgnoreDifferences
+ */
+export interface ApplicationSpecIgnoreDifferences {
+  /**
+   * @schema ApplicationSpecIgnoreDifferences#group
+   */
+  readonly group?: string;
+
+  /**
+   * @schema ApplicationSpecIgnoreDifferences#kind
+   */
+  readonly kind: string;
+
+  /**
+   * @schema ApplicationSpecIgnoreDifferences#name
+   */
+  readonly name?: string;
+
+  /**
+   * @schema ApplicationSpecIgnoreDifferences#namespace
+   */
+  readonly namespace?: string;
+
+  /**
+   * @schema ApplicationSpecIgnoreDifferences#jsonPointers
+   */
+  readonly jsonPointers?: string[];
+
+  /**
+   * @schema ApplicationSpecIgnoreDifferences#jqPathExpressions
+   */
+  readonly jqPathExpressions?: string[];
+
+  /**
+   * @schema ApplicationSpecIgnoreDifferences#managedFieldsManagers
+   */
+  readonly managedFieldsManagers?: string[];
+}
+
+/**
+ * Converts an object of type 'ApplicationSpecIgnoreDifferences' to JSON representation.
+ */
+/* eslint-disable max-len, @stylistic/max-len, quote-props, @stylistic/quote-props */
+export function toJson_ApplicationSpecIgnoreDifferences(obj: ApplicationSpecIgnoreDifferences | undefined): Record<string, any> | undefined {
+  if (obj === undefined) { return undefined; }
+  const result = {
+    'group': obj.group,
+    'kind': obj.kind,
+    'name': obj.name,
+    'namespace': obj.namespace,
+    'jsonPointers': obj.jsonPointers?.map(y => y),
+    'jqPathExpressions': obj.jqPathExpressions?.map(y => y),
+    'managedFieldsManagers': obj.managedFieldsManagers?.map(y => y),
   };
   // filter undefined values
   return Object.entries(result).reduce((r, i) => (i[1] === undefined) ? r : ({ ...r, [i[0]]: i[1] }), {});

@@ -66,6 +66,9 @@ export class ArgoCdApplication extends Construct {
             ? { plugin: { name: ARGOCD_PLUGIN_NAME, env: [{ name: 'STACK', value: props.stack.stackName }] } }
             : { directory: { include: `${props.stack.stackName}.k8s.yaml` } }),
         },
+        // Kueue admits a queued Job (TrainingJob/BatchInferenceJob `queue`) by setting spec.suspend to
+        // false, a mutable field: without this the Job shows OutOfSync and selfHeal suspends it again.
+        ignoreDifferences: [{ group: 'batch', kind: 'Job', jsonPointers: ['/spec/suspend'] }],
         destination: { server: props.destinationServer ?? 'https://kubernetes.default.svc', namespace: props.stack.namespaceName },
         syncPolicy: {
           ...(automated ? { automated: { prune: true, selfHeal: true } } : {}),

@@ -90,6 +90,14 @@ export interface JobWorkloadProps extends SchedulingProps {
   readonly ttlSecondsAfterFinished?: number;
   /** Run on a schedule as a CronJob. @default - a Job that runs once */
   readonly schedule?: ScheduleOptions;
+  /**
+   * Kueue LocalQueue of a shared (GPU) cluster. The Job gets the label `kueue.x-k8s.io/queue-name`
+   * and is created suspended: Kueue unsuspends it once the queue admits it, and admits all pods of a
+   * distributed (Indexed) Job together (Kueue docs, "Run a Job"). Without Kueue installed the Job
+   * stays suspended.
+   * @default - no queue: the Job starts when it is created
+   */
+  readonly queue?: string;
 }
 
 /** What the construct that owns the job hands the shared machinery. @internal */
@@ -150,6 +158,7 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     checkInt(owner, 'ttlSecondsAfterFinished', p.ttlSecondsAfterFinished, 0);
     const sched = p.schedule;
     if (sched) checkSchedule(owner, sched);
+    if (p.queue !== undefined) checkQueue(owner, p.queue);
     this.scheduled = sched !== undefined;
 
     const d = s.distributed;
@@ -222,6 +231,8 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     });
     const annotations = { ...p.podAnnotations };
     const jobSpec: k8s.JobSpec = {
+      // Kueue admits a suspended Job by setting suspend: false (ArgoCdApplication ignores that field).
+      ...(p.queue !== undefined ? { suspend: true } : {}),
       backoffLimit: p.backoffLimit ?? 0,
       activeDeadlineSeconds: p.activeDeadlineSeconds ?? 86400,
       ...(p.ttlSecondsAfterFinished !== undefined ? { ttlSecondsAfterFinished: p.ttlSecondsAfterFinished } : {}),
@@ -234,6 +245,8 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       },
     };
 
+    // Kueue reads the queue from the Job's labels (not the pods'); a CronJob's Jobs get them from jobTemplate.
+    const jobLabels = p.queue !== undefined ? { ...labels, [KUEUE_QUEUE_LABEL]: p.queue } : labels;
     if (sched) {
       this.cronJob = new k8s.KubeCronJob(owner, 'CronJob', {
         metadata: stack._metadata(name, labels),
@@ -245,11 +258,11 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
           successfulJobsHistoryLimit: sched.successfulJobsHistoryLimit ?? 3,
           failedJobsHistoryLimit: sched.failedJobsHistoryLimit ?? 3,
           ...(sched.suspend ? { suspend: true } : {}),
-          jobTemplate: { metadata: { labels }, spec: jobSpec },
+          jobTemplate: { metadata: { labels: jobLabels }, spec: jobSpec },
         },
       });
     } else {
-      this.job = new k8s.KubeJob(owner, 'Job', { metadata: stack._metadata(name, labels), spec: jobSpec });
+      this.job = new k8s.KubeJob(owner, 'Job', { metadata: stack._metadata(name, jobLabels), spec: jobSpec });
     }
 
     if (d) {
@@ -310,6 +323,17 @@ export function cronProblem(expr: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The label Kueue's job integration reads (Kueue docs, "Run a Job"). */
+export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
+
+/** A LocalQueue name as a label value: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
+function checkQueue(owner: Construct, queue: string): void {
+  if (typeof queue !== 'string' || queue.length > 63 || !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(queue)) {
+    fail(owner, 'queue', 'must be a Kueue LocalQueue name usable as a label value (at most 63 of [A-Za-z0-9._-], alphanumeric at both ends)', queue,
+      "use the name of a LocalQueue of the namespace (kubectl get localqueues), e.g. 'team-gpu'");
+  }
 }
 
 function checkSchedule(owner: Construct, s: ScheduleOptions): void {

@@ -117,6 +117,8 @@ export const CASES: Record<string, Case> = {
   'Two stacks emit one Namespace': { where: "MlStack 'other'", prop: 'createNamespace', got: 'true', build: (s: MlStack) => new MlStack(s.node.root as Construct, 'other', { namespace: 'cat' }) },
   'InferenceService env redefines MODEL_NAME': { where: "InferenceService 'cat/api'", prop: 'env.MODEL_NAME', got: '"x"', build: svc({ modelName: 'm', env: { MODEL_NAME: 'x' } }) },
   'FlaskFrontend env redefines BACKEND_URL': { where: "FlaskFrontend 'cat/web'", prop: 'env.BACKEND_URL', got: '"http://x"', build: (s: MlStack) => web({ backend: tf({})(s), env: { BACKEND_URL: 'http://x' } })(s) },
+  'TrainingJob queue': { where: "TrainingJob 'cat/train'", prop: 'queue', got: '"team/gpu"', build: train({ queue: 'team/gpu' }) },
+  'BatchInferenceJob queue': { where: "BatchInferenceJob 'cat/batch'", prop: 'queue', got: '"-batch"', build: batch({ queue: '-batch' }) },
   'TrainingJob env redefines MODEL_DIR': { where: "TrainingJob 'cat/train'", prop: 'env.MODEL_DIR', got: '"/x"', build: train({ env: { MODEL_DIR: '/x' } }) },
 };
 

@@ -58,6 +58,7 @@ describe('Argo CD', () => {
       destination: { server: 'https://kubernetes.default.svc', namespace: 'fraud-prod' },
       source: { repoURL: 'https://git.example.com/ml.git', path: '.', targetRevision: 'main', plugin: { name: ARGOCD_PLUGIN_NAME, env: [{ name: 'STACK', value: 'fraud' }] } },
       syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['PruneLast=true'] },
+      ignoreDifferences: [{ group: 'batch', kind: 'Job', jsonPointers: ['/spec/suspend'] }],
     });
     expect(committed.spec.source).toEqual({ repoURL: 'https://git.example.com/ml.git', path: 'dist/manifests', targetRevision: 'HEAD', directory: { include: 'fraud.k8s.yaml' } });
     expect(committed.spec.syncPolicy.automated).toBeUndefined();
