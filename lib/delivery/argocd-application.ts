@@ -73,7 +73,9 @@ export class ArgoCdApplication extends Construct {
         syncPolicy: {
           ...(automated ? { automated: { prune: true, selfHeal: true } } : {}),
           // Namespaces come from the stack (with the Pod Security label); prune them last.
-          syncOptions: ['PruneLast=true'],
+          // ApplyOutOfSyncOnly: Jobs are re-created when applied (Force=true,Replace=true, see
+          // TrainingJob); applying only what changed keeps a finished training from running again.
+          syncOptions: ['PruneLast=true', 'ApplyOutOfSyncOnly=true'],
         },
       },
     });

@@ -262,7 +262,7 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
         },
       });
     } else {
-      this.job = new k8s.KubeJob(owner, 'Job', { metadata: stack._metadata(name, jobLabels), spec: jobSpec });
+      this.job = new k8s.KubeJob(owner, 'Job', { metadata: stack._metadata(name, jobLabels, JOB_SYNC_OPTIONS), spec: jobSpec });
     }
 
     if (d) {
@@ -324,6 +324,18 @@ export function cronProblem(expr: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * A Job's pod template is immutable (kubernetes/kubernetes#89657): a changed image or command makes
+ * Argo CD's `kubectl apply` fail with "field is immutable". Force=true,Replace=true makes Argo CD
+ * delete and re-create the Job instead (Argo CD docs, Sync Options: "Force Sync"), so a changed
+ * spec trains again, as it should. It does so whenever it applies the Job, changed or not, so
+ * ArgoCdApplication sets ApplyOutOfSyncOnly=true: an unchanged (in-sync) Job is not applied, and a
+ * sync for another object does not re-run training. Chosen over content-hashed Job names: those
+ * put a hash into a name users type (kubectl logs job/<name>) and review (DESIGN, principle 6), and
+ * leave old Jobs to prune. A CronJob's jobTemplate is mutable and needs neither.
+ */
+const JOB_SYNC_OPTIONS = { 'argocd.argoproj.io/sync-options': 'Force=true,Replace=true' };
 
 /** The label Kueue's job integration reads (Kueue docs, "Run a Job"). */
 export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';

@@ -1,5 +1,6 @@
 import { Construct, IConstruct } from 'constructs';
 import { fail, problem } from '../_errors';
+import { syncAfter } from '../stack/_sync-waves';
 import { checkName } from '../_names';
 import { IModelProducer } from '../model/model-source';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
@@ -123,6 +124,7 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
         'put the reader in a stack with the same namespace, or hand the model over through object storage (ModelSource.fromUri)');
     }
     if (!this.readers.includes(reader)) this.readers.push(reader);
+    syncAfter(reader, this);
   }
 
   /**

@@ -57,7 +57,7 @@ describe('Argo CD', () => {
       project: 'default',
       destination: { server: 'https://kubernetes.default.svc', namespace: 'fraud-prod' },
       source: { repoURL: 'https://git.example.com/ml.git', path: '.', targetRevision: 'main', plugin: { name: ARGOCD_PLUGIN_NAME, env: [{ name: 'STACK', value: 'fraud' }] } },
-      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['PruneLast=true'] },
+      syncPolicy: { automated: { prune: true, selfHeal: true }, syncOptions: ['PruneLast=true', 'ApplyOutOfSyncOnly=true'] },
       ignoreDifferences: [{ group: 'batch', kind: 'Job', jsonPointers: ['/spec/suspend'] }],
     });
     expect(committed.spec.source).toEqual({ repoURL: 'https://git.example.com/ml.git', path: 'dist/manifests', targetRevision: 'HEAD', directory: { include: 'fraud.k8s.yaml' } });
