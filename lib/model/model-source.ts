@@ -135,6 +135,17 @@ export class ModelSource {
     return this.source.kind === 'training-job' ? this.source.producer : undefined;
   }
 
+  /**
+   * The directory under MODELS_DIR that compose mounts for this model: a TrainingJob's claim (where
+   * its compose service writes), else `fallback` (the reader's model name).
+   * @internal
+   */
+  public _composeDir(fallback: string): string {
+    if (this.source.kind !== 'training-job') return fallback;
+    const out = this.source.producer._modelOutput;
+    return out.subPath ? `${out.claimName}/${out.subPath}` : out.claimName;
+  }
+
   /** Throws for a URI we cannot read. @internal */
   public _validate(scope: IConstruct, prop: string): void {
     const s = this.source;

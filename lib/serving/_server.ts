@@ -465,7 +465,7 @@ function checkMountPaths(s: ServerSpec, mounts: k8s.VolumeMount[]): void {
 }
 
 /** Literal values as they are; keys of Secrets and ConfigMaps come from the developer's shell. */
-function composeEnvironment(env: k8s.EnvVar[]): Record<string, ComposeValue> {
+export function composeEnvironment(env: k8s.EnvVar[]): Record<string, ComposeValue> {
   const out: Record<string, ComposeValue> = {};
   for (const e of env) {
     if (e.value !== undefined) out[e.name] = e.value;

@@ -104,7 +104,7 @@ export class InferenceService extends ServedWorkload implements IModelServer {
       containerName: 'server',
       metrics: props.metrics,
       compose: {
-        ...(props.model && !props.model.image ? { volumes: [{ source: composeModelDir(props.modelName ?? name), target: modelPath }] } : {}),
+        ...(props.model && !props.model.image ? { volumes: [{ source: composeModelDir(props.model._composeDir(props.modelName ?? name)), target: modelPath }] } : {}),
         // A PythonImage has python; for another image we cannot know a tool to run a healthcheck with.
         ...(PythonImage.isPythonImage(image) ? { healthcheckWith: 'python' as const } : {}),
       },

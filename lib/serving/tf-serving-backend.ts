@@ -247,7 +247,7 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
         // Locally every model is a directory: baked into the image, or bind-mounted from MODELS_DIR.
         files: Object.entries({ ...files, 'models.config': renderTextProto(modelConfigList(bound.map(m => ({ name: m.name, basePath: `/models/${m.name}` })), models)) })
           .map(([file, content]) => ({ name: file, content, target: `${CONFIG_DIR}/${file}` })),
-        volumes: bound.filter(m => !m.source.image).map(m => ({ source: composeModelDir(m.name), target: `/models/${m.name}` })),
+        volumes: bound.filter(m => !m.source.image).map(m => ({ source: composeModelDir(m.source._composeDir(m.name)), target: `/models/${m.name}` })),
         healthcheckWith: 'bash',
       },
     });

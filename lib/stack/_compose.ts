@@ -10,13 +10,18 @@ import { toYaml } from './_yaml';
 export interface ComposeServiceSpec {
   readonly name: string;
   readonly image: string | IImage;
-  /** Container ports (the first is the main one), each published on 127.0.0.1. */
+  /** Container ports (the first is the main one), each published on 127.0.0.1; none for a job. */
   readonly ports: Array<{ readonly name: string; readonly port: number }>;
+  /**
+   * Compose profiles: a service with a profile starts only when asked for (`--profile train`, or
+   * `docker compose run <service>`), as a job runs to completion instead of serving.
+   */
+  readonly profiles?: string[];
   readonly command?: string[];
   readonly args?: string[];
   /** Env of the service: literal values, or references to the developer's shell (Secrets). */
   readonly environment: Record<string, ComposeValue>;
-  /** host path (absolute, or containing ${...}) -> container path, read-only. */
+  /** host path (absolute, or containing ${...}) -> container path, read-only unless readOnly is false. */
   readonly volumes?: Array<{ source: string; target: string; readOnly?: boolean }>;
   readonly user: string;
   /** Services this one calls: it starts once they are healthy (or started, when they have no healthcheck). */
@@ -85,6 +90,7 @@ export class StackCompose implements IOutputContributor {
         ...(s.files ?? []).map(f => ({ type: 'bind', source: `./${this.stackName}/${s.name}/${f.name}`, target: f.target, read_only: true })),
       ];
       services[s.name] = {
+        ...(s.profiles && s.profiles.length > 0 ? { profiles: s.profiles } : {}),
         image,
         ...(build ? {
           build: {
@@ -96,7 +102,7 @@ export class StackCompose implements IOutputContributor {
         ...(s.command ? { entrypoint: s.command.map(composeLiteral) } : {}),
         ...(s.args && s.args.length > 0 ? { command: s.args.map(composeLiteral) } : {}),
         ...(Object.keys(s.environment).length > 0 ? { environment: mapValues(s.environment, renderValue) } : {}),
-        ports: s.ports.map((p, i) => publish(s.name, p, i === 0, used)),
+        ...(s.ports.length > 0 ? { ports: s.ports.map((p, i) => publish(s.name, p, i === 0, used)) } : {}),
         user: s.user,
         // Same constraints as the pods: read-only root, scratch /tmp, no privileges.
         read_only: true,

@@ -4,6 +4,8 @@ import { checkInt, fail } from '../_errors';
 import { checkServiceName } from '../_names';
 import { checkImageString, IImage } from '../image/_image-build';
 import { connect, IWorkload, StorageEndpoint, WorkloadNetwork } from '../policy/_network';
+import { composeEnvironment } from '../serving/_server';
+import { StackCompose } from '../stack/_compose';
 import { MlStack } from '../stack/ml-stack';
 import { buildPodSpec, gpuToleration, podIds, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
 import { EnvFrom, EnvMap, libraryEnv, toEnvVars } from '../workload/env';
@@ -117,6 +119,8 @@ export interface JobSpecInput {
   /** fsGroup of the pod; default the gid. */
   readonly fsGroup?: number;
   readonly distributed?: Distributed;
+  /** The job's service in the stack's compose file: its profile and bind mounts (claims as host directories). */
+  readonly compose: { readonly profile: string; readonly volumes: Array<{ source: string; target: string; readOnly?: boolean }> };
 }
 
 /** The Kubernetes objects of one job: Job or CronJob, headless Service, NetworkPolicy. @internal */
@@ -279,6 +283,10 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       });
     }
 
+    // Not for distributed jobs: every worker needs its completion index and its peers' names
+    // (<job>-<i>.<job>, from the headless Service), which one compose service cannot provide.
+    if (!d) addCompose(name, s, this, gpu);
+
     this._network = new WorkloadNetwork(owner, name, selector, labels, this.namespaceName, p.isolateEgress ?? true);
     if (s.needsObjectStorage || inputs.some(i => i.needsObjectStorage)) {
       this._network.allowEgressToObjectStorage([...(s.storageEndpoints ?? []), ...inputs.flatMap(i => i.storageEndpoints ?? [])]);
@@ -286,6 +294,26 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     // Workers reach each other on every port: the rendezvous port, plus the ports NCCL/gloo open at run time.
     if (d && d.workers > 1) connect(this as unknown as IWorkload, this as unknown as IWorkload, []);
   }
+}
+
+/**
+ * The job as a compose service under a profile (`docker compose --profile train run <name>`): same
+ * image (built from the same Dockerfile), command, env and uid as the pod; claims become directories
+ * under MODELS_DIR, so the model a local training run writes is the one the server service reads.
+ */
+function addCompose(name: string, s: JobSpecInput, core: JobCore, gpu: number): void {
+  StackCompose.of(s.owner)?.add({
+    name,
+    profiles: [s.compose.profile],
+    image: s.props.image,
+    ports: [],
+    command: s.props.command,
+    args: s.props.args,
+    environment: composeEnvironment(core.container.env ?? []),
+    volumes: s.compose.volumes,
+    user: `${core.uid}:${core.gid}`,
+    ...(gpu > 0 ? { gpus: gpu } : {}),
+  });
 }
 
 const CRON_MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];

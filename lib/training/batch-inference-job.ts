@@ -3,6 +3,7 @@ import { fail } from '../_errors';
 import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
+import { composeModelDir } from '../serving/_server';
 import { defaultName, MlStack } from '../stack/ml-stack';
 import { JobCore, JobWorkloadProps } from './_job';
 import { BoundOutput, ModelOutput } from './model-output';
@@ -73,6 +74,14 @@ export class BatchInferenceJob extends Construct implements IWorkload {
       storageEndpoints: model.storageEndpoints,
       // Files the trainer wrote belong to its group: read them as that group.
       fsGroup: model.fsGroup,
+      compose: {
+        profile: 'batch',
+        volumes: [
+          // A model baked into the image needs no mount; any other is a directory under MODELS_DIR.
+          ...(props.model.image ? [] : [{ source: composeModelDir(props.model._composeDir(name)), target: modelPath }]),
+          ...(output ? [{ source: composeModelDir(output.subPath ? `${output.claimName}/${output.subPath}` : output.claimName), target: outputDir, readOnly: false }] : []),
+        ],
+      },
     });
     this.workloadName = name;
     this.namespaceName = this._core.namespaceName;

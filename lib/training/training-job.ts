@@ -3,6 +3,7 @@ import { fail, problem } from '../_errors';
 import { syncAfter } from '../stack/_sync-waves';
 import { checkName } from '../_names';
 import { IModelProducer } from '../model/model-source';
+import { composeModelDir } from '../serving/_server';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
 import { defaultName, MlStack } from '../stack/ml-stack';
 import { JobCore, JobWorkloadProps } from './_job';
@@ -93,6 +94,7 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
       initContainers: [],
       needsObjectStorage: false,
       distributed: props.distributed,
+      compose: { profile: 'train', volumes: this.output ? [{ source: composeModelDir(this.output.subPath ? `${this.output.claimName}/${this.output.subPath}` : this.output.claimName), target: modelDir, readOnly: false }] : [] },
     });
     this.workloadName = name;
     this.namespaceName = this._core.namespaceName;
