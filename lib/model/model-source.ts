@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
-import { fail } from '../_errors';
+import { checkInt, fail } from '../_errors';
 import { IImage } from '../image/_image-build';
 import type { ModelImage } from './model-image';
 import { StorageEndpoint, storageEndpointsOf } from '../policy/_network';
@@ -30,6 +30,27 @@ export interface ModelUriOptions {
   readonly cacheClaim?: { readonly claimName: string; readonly accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadWriteOncePod' };
   /** S3-compatible endpoint (MinIO...) for s3:// URIs. @default - AWS */
   readonly s3Endpoint?: string;
+}
+
+/**
+ * How a reader waits for a TrainingJob's model. The publish contract (TrainingJob.modelDir): the
+ * trainer writes under a name starting with '.' and renames it into place when complete (a rename
+ * in one directory is atomic), e.g. `$MODEL_DIR/.tmp-<version>` -> `$MODEL_DIR/<version>`, or
+ * `.model.joblib.tmp` -> `model.joblib`. The model exists once the directory holds an entry whose
+ * name does not start with '.'. Chosen over a marker file or a wrapper around the user's command:
+ * it is what TF Serving already needs (it loads every version directory it sees), it needs no shell
+ * in the training image, and the manifest runs exactly the command the user wrote.
+ */
+export interface FromTrainingJobOptions {
+  /**
+   * How long the reader's init container waits for the model before it fails (a server's pod then
+   * restarts it; a BatchInferenceJob fails, within its activeDeadlineSeconds). Long enough for a
+   * daily scheduled trainer's first run.
+   * @default 86400 (24 h)
+   */
+  readonly waitTimeoutSeconds?: number;
+  /** Image of the waiting init container (it needs sh, ls, grep, date and sleep), e.g. a mirror. @default 'rclone/rclone:1.68.2' (busybox) */
+  readonly waitImage?: string;
 }
 
 export interface ModelVolumeOptions {
@@ -78,7 +99,7 @@ type Kind =
   | { kind: 'uri'; uri: string; scheme: 's3' | 'gs' | 'http' | 'https'; options: ModelUriOptions }
   | { kind: 'volume'; claimName: string; options: ModelVolumeOptions }
   | { kind: 'image'; image: ModelImage }
-  | { kind: 'training-job'; producer: IModelProducer };
+  | { kind: 'training-job'; producer: IModelProducer; options: FromTrainingJobOptions };
 
 /**
  * Where a server or batch job gets its model: object storage (s3://, gs://, http(s)://), a
@@ -102,9 +123,13 @@ export class ModelSource {
   public static fromImage(image: ModelImage): ModelSource {
     return new ModelSource({ kind: 'image', image });
   }
-  /** The model a TrainingJob writes to its output claim, mounted read-only. */
-  public static fromTrainingJob(job: IModelProducer): ModelSource {
-    return new ModelSource({ kind: 'training-job', producer: job });
+  /**
+   * The model a TrainingJob writes to its output claim, mounted read-only. The reader may start
+   * before a model exists (a scheduled trainer's first run, a first sync): an init container waits
+   * until the trainer has published one (see FromTrainingJobOptions).
+   */
+  public static fromTrainingJob(job: IModelProducer, options: FromTrainingJobOptions = {}): ModelSource {
+    return new ModelSource({ kind: 'training-job', producer: job, options });
   }
   public static isModelSource(x: unknown): x is ModelSource {
     return typeof x === 'object' && x !== null && MODEL_SOURCE in x;
@@ -200,9 +225,11 @@ export class ModelSource {
       case 'training-job': {
         const out = s.producer._modelOutput;
         s.producer._registerReader?.(scope);
+        checkInt(scope, `${prop}.waitTimeoutSeconds`, s.options.waitTimeoutSeconds, 1);
+        const where = `${out.claimName}${out.subPath ? `/${out.subPath}` : ''}`;
         return {
           volumes: [{ name: volumeName, persistentVolumeClaim: { claimName: out.claimName, readOnly: true } }],
-          initContainers: [],
+          initContainers: [waitForModelInitContainer(volumeName, mountPath, out.subPath, s.producer.node.path, where, s.options)],
           volumeMounts: [{ name: volumeName, mountPath, readOnly: true, ...(out.subPath ? { subPath: out.subPath } : {}) }],
           needsObjectStorage: false,
           claim: { name: out.claimName, accessMode: out.accessMode },
@@ -243,6 +270,33 @@ export function downloadInitContainer(volumeName: string, uri: string, scheme: s
     resources: {
       requests: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('128Mi') },
       limits: { cpu: k8s.Quantity.fromString('1'), memory: k8s.Quantity.fromString('512Mi') },
+    },
+  };
+}
+
+/**
+ * The init container that holds a reader until the trainer has published a model in the claim
+ * (an entry not starting with '.'), printing where it waits and for how long. @internal
+ */
+export function waitForModelInitContainer(volumeName: string, mountPath: string, subPath: string | undefined, trainer: string, where: string, o: FromTrainingJobOptions): k8s.Container {
+  const timeout = o.waitTimeoutSeconds ?? 86400;
+  const script = [
+    'end=$(( $(date +%s) + $3 ))',
+    'until ls -A "$1" | grep -qv \'^\\.\'; do',
+    '  if [ "$(date +%s)" -ge "$end" ]; then echo "no model from TrainingJob $2 at $4 after $3 s: check the training Job\'s status and logs" >&2; exit 1; fi',
+    '  echo "waiting for model from TrainingJob $2 at $4 (timeout $3 s)"',
+    '  sleep 5',
+    'done',
+    'echo "model from TrainingJob $2 found at $4"',
+  ].join('\n');
+  return {
+    name: `${volumeName}-wait`,
+    image: o.waitImage ?? DEFAULT_DOWNLOADER_IMAGE,
+    command: ['sh', '-ec', script, 'wait-for-model', mountPath, trainer, String(timeout), where],
+    volumeMounts: [{ name: volumeName, mountPath, readOnly: true, ...(subPath ? { subPath } : {}) }],
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('16Mi') },
+      limits: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('64Mi') },
     },
   };
 }

@@ -24,8 +24,10 @@ export interface TrainingJobProps extends JobWorkloadProps {
    * or its subPath, as the model's base path /models/<name>), write each SavedModel to
    * `$MODEL_DIR/<version>` with an integer version, e.g. the Unix time of the run
    * (`int(time.time())`; synth cannot set it: no clock at synth). TF Serving serves the highest
-   * version and picks up the next run's directory by itself. Write to a temporary name and rename
-   * when complete, so a reader never loads half a model.
+   * version and picks up the next run's directory by itself. Write under a name starting with '.'
+   * (`$MODEL_DIR/.tmp-<version>`) and rename it into place when complete: readers wait until the
+   * directory holds an entry whose name does not start with '.' (ModelSource.fromTrainingJob), and
+   * never load half a model.
    * @default '/models'
    */
   readonly modelDir?: string;

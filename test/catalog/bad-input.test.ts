@@ -119,6 +119,7 @@ export const CASES: Record<string, Case> = {
   'FlaskFrontend env redefines BACKEND_URL': { where: "FlaskFrontend 'cat/web'", prop: 'env.BACKEND_URL', got: '"http://x"', build: (s: MlStack) => web({ backend: tf({})(s), env: { BACKEND_URL: 'http://x' } })(s) },
   'TrainingJob queue': { where: "TrainingJob 'cat/train'", prop: 'queue', got: '"team/gpu"', build: train({ queue: 'team/gpu' }) },
   'BatchInferenceJob queue': { where: "BatchInferenceJob 'cat/batch'", prop: 'queue', got: '"-batch"', build: batch({ queue: '-batch' }) },
+  'fromTrainingJob wait timeout': { where: "BatchInferenceJob 'cat/batch'", prop: 'model.waitTimeoutSeconds', got: '0', build: (s: MlStack) => batch({ model: ModelSource.fromTrainingJob(train({})(s), { waitTimeoutSeconds: 0 }) })(s) },
   'TrainingJob env redefines MODEL_DIR': { where: "TrainingJob 'cat/train'", prop: 'env.MODEL_DIR', got: '"/x"', build: train({ env: { MODEL_DIR: '/x' } }) },
 };
 
