@@ -5,7 +5,7 @@ export { LABEL_COMPONENT, LABEL_INSTANCE, LABEL_MANAGED_BY, LABEL_NAME, LABEL_PA
 export { IOutputContributor, MANIFESTS_DIR, IMAGES_DIR, COMPOSE_DIR } from './stack/_output';
 export * from './image/python-image';
 export { IImage } from './image/_image-build';
-export { DEFAULT_DOWNLOADER_IMAGE, IModelProducer, ModelSource, ModelUriOptions, ModelVolumeOptions } from './model/model-source';
+export { DEFAULT_DOWNLOADER_IMAGE, FromTrainingJobOptions, IModelProducer, ModelSource, ModelUriOptions, ModelVolumeOptions } from './model/model-source';
 export * from './model/model-image';
 export { EnvFrom, EnvMap, EnvValue } from './workload/env';
 export { ResourcesProps } from './workload/resources';
