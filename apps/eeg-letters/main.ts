@@ -8,10 +8,13 @@ import { BatchInferenceJob, InferenceService, MlApp, MlStack, ModelOutput, Model
 
 export function eegLetters(app: Construct): MlStack {
   const stack = new MlStack(app, 'eeg-letters');
+  // One image for the three workloads. Its CMD is the API's gunicorn command (the library's rule: the
+  // first server that runs an image gives it its CMD), so `docker run -p 8080:8080` on it serves
+  // like the Deployment and answers the probes' paths; the two Jobs state their commands in their
+  // manifests. (Before, the image named train.py: a `docker run` trained into a MODEL_DIR nobody set.)
   const image = PythonImage.fromDirectory(path.join(__dirname, 'src'), {
     repository: 'registry.example.com/eeg-letters',
     tag: '1.0.0',
-    command: ['python', 'train.py'],
   });
 
   const train = new TrainingJob(stack, 'train', {

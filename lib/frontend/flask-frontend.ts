@@ -131,6 +131,8 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
       metrics: props.metrics,
       compose: { environment: composeEnv, dependsOn: Object.values(backends).map(b => b.workloadName), healthcheckWith: 'python' },
     });
+    // The image's CMD is this command unless the image names its own (PythonImage.command).
+    image._runWith(this, command, 'server');
     for (const server of Object.values(backends)) server.allowFrom(this);
   }
 }

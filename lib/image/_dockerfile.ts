@@ -10,8 +10,8 @@ export class DockerfileBuilder {
     this.lines.push(`ARG ${name}=${def}`);
     return this;
   }
-  public from(image: string): this {
-    this.lines.push(`FROM ${image}`);
+  public from(image: string, stage?: string): this {
+    this.lines.push(`FROM ${image}${stage ? ` AS ${stage}` : ''}`);
     return this;
   }
   public env(vars: Record<string, string>): this {
@@ -24,12 +24,19 @@ export class DockerfileBuilder {
     this.lines.push(`WORKDIR ${dir}`);
     return this;
   }
-  public copy(src: string, dest: string, chown?: string): this {
-    this.lines.push(`COPY ${chown ? `--chown=${chown} ` : ''}${src} ${dest}`);
+  public copy(src: string, dest: string, options: { chown?: string; from?: string } = {}): this {
+    this.lines.push(`COPY ${options.from ? `--from=${options.from} ` : ''}${options.chown ? `--chown=${options.chown} ` : ''}${src} ${dest}`);
     return this;
   }
   public run(cmd: string): this {
     this.lines.push(`RUN ${cmd}`);
+    return this;
+  }
+  /** RUN in exec form (no shell needed in the image); `wrapAfter` arguments stay on the first line, one per line after. */
+  public runExec(argv: readonly string[], wrapAfter = argv.length): this {
+    const head = argv.slice(0, wrapAfter).map(a => JSON.stringify(a)).join(', ');
+    const rest = argv.slice(wrapAfter).map(a => JSON.stringify(a));
+    this.lines.push(rest.length === 0 ? `RUN [${head}]` : [`RUN [${head},`, ...rest.map((a, i) => `    ${a}${i < rest.length - 1 ? ',' : ']'}`)].join(' \\\n'));
     return this;
   }
   public user(uid: number, gid: number): this {
@@ -82,3 +89,58 @@ export const DEFAULT_DOCKERIGNORE = [
   'Dockerfile*',
   '.dockerignore',
 ];
+
+/** The .dockerignore patterns of `lines` (comments and blank lines dropped), in order. */
+export function ignorePatterns(lines: readonly string[]): string[] {
+  return lines.map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#'));
+}
+
+/**
+ * Deletes, under the current directory, what .dockerignore patterns (argv) exclude: the matcher of
+ * the output check (lib/check/dockerfile.ts isDockerignored, after moby/patternmatcher): `**` spans
+ * directories, `*`, `?` and `[...]` stay within one path segment, a pattern that matches a directory
+ * takes its contents, the last matching pattern wins and `!` re-includes. A directory that still
+ * holds a re-included file is kept. Python because every PythonImage base has it (pip runs with it).
+ */
+export const DELETE_IGNORED_PY = [
+  'import os, sys',
+  'from fnmatch import fnmatchcase',
+  "rules = [(a.startswith('!'), [s for s in a.lstrip('!').split('/') if s not in ('', '.')]) for a in sys.argv[1:]]",
+  'def match(p, s):',
+  '    if not p: return not s',
+  "    if p[0] == '**': return match(p[1:], s) or (len(s) > 0 and match(p, s[1:]))",
+  '    return len(s) > 0 and fnmatchcase(s[0], p[0]) and match(p[1:], s[1:])',
+  'def ignored(path):',
+  "    s, out = path.split('/')[1:], False",
+  '    for negate, p in rules:',
+  '        if any(match(p, s[:k]) for k in range(1, len(s) + 1)): out = not negate',
+  '    return out',
+  "for d, dirs, files in os.walk('.', topdown=False):",
+  '    for q in [os.path.join(d, n) for n in files + dirs if ignored(os.path.join(d, n))]:',
+  '        if os.path.islink(q) or not os.path.isdir(q): os.remove(q)',
+  '        elif not os.listdir(q): os.rmdir(q)',
+].join('\n');
+
+/** Name of the stage that holds the cleaned build context, and where. */
+export const CONTEXT_STAGE = 'context';
+export const CONTEXT_DIR = '/context';
+
+/**
+ * The first stage of a generated Dockerfile: the build context with every `patterns` match deleted.
+ * Builders that honour `<Dockerfile>.dockerignore` never send those files; the ones that do not
+ * (podman-compose 1.0.3, `podman build` as it calls it: they read only the context's own
+ * .dockerignore/.containerignore) send them here, where they are deleted. Only the final stage's
+ * layers make the image, and it copies from this stage, so either way they are not in the image.
+ */
+export function contextStage(df: DockerfileBuilder, base: string, patterns: readonly string[]): DockerfileBuilder {
+  return df
+    .comment([
+      `Stage "${CONTEXT_STAGE}": the build context minus what Dockerfile.dockerignore lists (the same patterns). Builders that`,
+      'do not read that file (podman-compose, podman build without --ignorefile) send keys and .env too: they are deleted',
+      'here, and the image is only the last stage, which copies the code from this one.',
+    ].join('\n'))
+    .from(base, CONTEXT_STAGE)
+    .workdir(CONTEXT_DIR)
+    .copy('.', '.')
+    .runExec(['python', '-c', DELETE_IGNORED_PY, ...patterns], 3);
+}

@@ -12,7 +12,8 @@ export interface ImageBuildSpec {
   readonly imageRef: string;
   /** Absolute build context directory. */
   readonly contextDir: string;
-  readonly dockerfile: string;
+  /** The Dockerfile, or a function that renders it at synth (its CMD may come from a workload constructed later). */
+  readonly dockerfile: string | (() => string);
   readonly dockerignore: string;
   /** Build args with their defaults (the base image ARG among them). */
   readonly args: Record<string, string>;
@@ -33,6 +34,12 @@ export interface IImage {
    * @internal
    */
   _bind(scope: IConstruct): void;
+  /**
+   * A workload of `role` runs the image with `argv` (its command, then args; undefined: the image's
+   * own). Images the app builds may make it their CMD, so `docker run IMAGE` runs what the pod runs.
+   * @internal
+   */
+  _runWith?(scope: IConstruct, argv: readonly string[] | undefined, role: 'server' | 'job'): void;
   /**
    * Where the image is built from, for compose build sections; undefined for pulled images.
    * @internal
@@ -62,6 +69,8 @@ export class ImageBuilds implements IOutputContributor {
   }
 
   private readonly specs = new Map<string, ImageBuildSpec>();
+  /** Other registrations of a name whose Dockerfile is rendered at synth: compared with the first then. */
+  private readonly lazyTwins: Array<{ path: string; spec: ImageBuildSpec }> = [];
 
   private add(scope: IConstruct, spec: ImageBuildSpec): void {
     const existing = this.specs.get(spec.name);
@@ -74,9 +83,11 @@ export class ImageBuilds implements IOutputContributor {
       this.specs.set(spec.name, spec);
       return;
     }
-    if (existing.imageRef !== spec.imageRef || existing.dockerfile !== spec.dockerfile || existing.contextDir !== spec.contextDir) {
-      throw new MlInputError(`${scope.node.path}: two different images would be written to ${IMAGES_DIR}/${spec.name} (${existing.imageRef} and ${spec.imageRef}). Fix: give the images repositories whose last path segments differ, or reuse one image object.`);
+    if (existing.imageRef !== spec.imageRef || existing.contextDir !== spec.contextDir
+      || (typeof existing.dockerfile === 'string' && typeof spec.dockerfile === 'string' && existing.dockerfile !== spec.dockerfile)) {
+      throw twoImages(scope.node.path, spec.name, existing.imageRef, spec.imageRef);
     }
+    if (existing.dockerfile !== spec.dockerfile) this.lazyTwins.push({ path: scope.node.path, spec });
   }
 
   public outputFiles(outdir: string): Record<string, string> {
@@ -84,6 +95,10 @@ export class ImageBuilds implements IOutputContributor {
     const imagesDir = path.join(outdir, IMAGES_DIR);
     const specs = [...this.specs.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
     if (specs.length === 0) return files;
+    for (const twin of this.lazyTwins) {
+      const first = this.specs.get(twin.spec.name)!;
+      if (render(first.dockerfile) !== render(twin.spec.dockerfile)) throw twoImages(twin.path, twin.spec.name, first.imageRef, twin.spec.imageRef);
+    }
     const bake: any = { group: { default: { targets: specs.map(s => s.name) } }, target: {} };
     const script: string[] = [
       '#!/usr/bin/env bash',
@@ -105,7 +120,7 @@ export class ImageBuilds implements IOutputContributor {
     ];
     for (const s of specs) {
       const dockerfileAbs = path.join(imagesDir, s.name, 'Dockerfile');
-      files[`${IMAGES_DIR}/${s.name}/Dockerfile`] = s.dockerfile;
+      files[`${IMAGES_DIR}/${s.name}/Dockerfile`] = render(s.dockerfile);
       files[`${IMAGES_DIR}/${s.name}/Dockerfile.dockerignore`] = s.dockerignore;
       const context = rel(imagesDir, s.contextDir);
       bake.target[s.name] = {
@@ -121,6 +136,14 @@ export class ImageBuilds implements IOutputContributor {
     files[`${IMAGES_DIR}/build.sh`] = script.join('\n') + '\n';
     return files;
   }
+}
+
+function render(dockerfile: string | (() => string)): string {
+  return typeof dockerfile === 'string' ? dockerfile : dockerfile();
+}
+
+function twoImages(at: string, name: string, a: string, b: string): MlInputError {
+  return new MlInputError(`${at}: two different images would be written to ${IMAGES_DIR}/${name} (${a} and ${b}). Fix: give the images repositories whose last path segments differ, or reuse one image object.`);
 }
 
 function rel(from: string, to: string): string {

@@ -1,10 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { IConstruct } from 'constructs';
-import { DEFAULT_DOCKERIGNORE, DockerfileBuilder } from './_dockerfile';
+import { CONTEXT_DIR, CONTEXT_STAGE, contextStage, DEFAULT_DOCKERIGNORE, DockerfileBuilder, ignorePatterns } from './_dockerfile';
 import { checkImageRef, IImage, ImageBuilds } from './_image-build';
-import { checkInt, checkPort, fail } from '../_errors';
+import { checkInt, checkPort, fail, problem } from '../_errors';
 import { toDnsLabel } from '../_names';
+import { WRITABLE_HOME } from '../workload/_pod';
 
 const PYTHON_IMAGE = Symbol.for('cdk8s-ml.PythonImage');
 
@@ -40,9 +41,10 @@ export interface PythonImageOptions {
    */
   readonly port?: number;
   /**
-   * The image's CMD. Workloads that know how to run the app (FlaskFrontend runs gunicorn) set
-   * their own command in the manifest.
-   * @default ['python', 'app.py']
+   * The image's CMD. Without it, the CMD is the command of a workload that runs the image (see
+   * `command`), else `python app.py`.
+   * @default - the command of the first server (FlaskFrontend, InferenceService) that runs the image
+   * with one, else of the first job (TrainingJob, BatchInferenceJob), else ['python', 'app.py']
    */
   readonly command?: string[];
   /**
@@ -63,6 +65,16 @@ export interface PythonImageOptions {
   readonly name?: string;
 }
 
+/** What runs an image: a workload's command (and args), and whether it is a long-running server. */
+interface ImageRun {
+  readonly scope: IConstruct;
+  readonly argv: readonly string[];
+  readonly server: boolean;
+}
+
+/** The default CMD when neither the image nor any workload names a command. */
+const DEFAULT_COMMAND: readonly string[] = ['python', 'app.py'];
+
 /**
  * A Python build context (a directory with the code and a requirements file) and the recipe that
  * turns it into an image: a Dockerfile, its .dockerignore and a bake target, written by synth with
@@ -82,7 +94,6 @@ export class PythonImage implements IImage {
   public readonly uid: number;
   public readonly gid: number;
   public readonly port: number;
-  public readonly command: readonly string[];
   /** Absolute build context. */
   public readonly directory: string;
   /** Directory name under images/ and bake target. */
@@ -92,6 +103,11 @@ export class PythonImage implements IImage {
   /** Working directory of the code inside the image. */
   public readonly workdir = '/app';
   private readonly options: PythonImageOptions;
+  /** Workloads that run the image with a command of their own, in construction order. */
+  private readonly runs: ImageRun[] = [];
+  private firstBinder?: IConstruct;
+  /** One function object per image: the build registry tells two bindings of this image from two images. */
+  private readonly lazyDockerfile = (): string => this.renderDockerfile();
 
   private constructor(directory: string, options: PythonImageOptions) {
     Object.defineProperty(this, PYTHON_IMAGE, { value: true });
@@ -101,33 +117,68 @@ export class PythonImage implements IImage {
     this.uid = options.uid ?? DEFAULT_PYTHON_UID;
     this.gid = this.uid;
     this.port = options.port ?? 8080;
-    this.command = options.command ?? ['python', 'app.py'];
     this.name = options.name ?? toDnsLabel(options.repository.split('/').pop() ?? 'image');
+  }
+
+  /**
+   * The image's CMD, so that `docker run IMAGE` (and compose) runs what the pods run. The rule:
+   * 1. the `command` option, when given (workloads with another command state theirs in the manifest);
+   * 2. else the command of the first server (FlaskFrontend, InferenceService) that runs the image:
+   *    `docker run -p` on the image then serves, answering the probes' paths, like the Deployment;
+   * 3. else the command of the first job (TrainingJob, BatchInferenceJob) that runs it;
+   * 4. else `python app.py` (synth fails if the build context has no app.py).
+   * Every workload keeps its own command in its manifest, so the pod never depends on this choice.
+   * A command with `$(VAR)` is not eligible: Kubernetes expands `$(VAR)` in command/args, an image's
+   * CMD is run as written. Complete once every workload is constructed (the Dockerfile is rendered at synth).
+   */
+  public get command(): readonly string[] {
+    return this.resolveCommand().argv;
+  }
+
+  private resolveCommand(): { argv: readonly string[]; from?: ImageRun } {
+    if (this.options.command !== undefined) return { argv: this.options.command };
+    const eligible = this.runs.filter(r => !r.argv.some(a => /\$\([A-Za-z_][A-Za-z0-9_]*\)/.test(a)));
+    const from = eligible.find(r => r.server) ?? eligible[0];
+    return from ? { argv: from.argv, from } : { argv: DEFAULT_COMMAND };
   }
 
   /** The Dockerfile synth writes for this image. */
   public renderDockerfile(): string {
     const o = this.options;
     const requirements = o.requirements ?? 'requirements.txt';
-    return new DockerfileBuilder()
+    const base = `\${${this.baseImageArg}}`;
+    const { argv, from } = this.resolveCommand();
+    const df = new DockerfileBuilder()
       .comment('Generated by cdk8s-ml. Base image as a build ARG: --build-arg PYTHON_IMAGE=<mirror> to use another.')
-      .arg(this.baseImageArg, o.baseImage ?? DEFAULT_PYTHON_BASE)
-      .from(`\${${this.baseImageArg}}`)
-      .env({ PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', PIP_NO_CACHE_DIR: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1', ...o.env })
+      .arg(this.baseImageArg, o.baseImage ?? DEFAULT_PYTHON_BASE);
+    contextStage(df, base, ignorePatterns(this.ignoreLines()))
+      .from(base)
+      // HOME: the uid has no passwd entry (HOME would be /) and the root filesystem is read-only;
+      // /tmp is writable in the pods (emptyDir) and under compose (tmpfs). Caches under ~ go there.
+      .env({ PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', PIP_NO_CACHE_DIR: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1', ...o.env, HOME: WRITABLE_HOME })
       .workdir(this.workdir)
       // Dependencies first: a code change does not invalidate this layer.
       .copy(requirements, './requirements.txt')
       .run('python -m pip install --no-cache-dir -r requirements.txt')
-      // Code owned by root and not writable by the app's user.
-      .copy('.', '.')
+      // The code from the cleaned stage, owned by root and not writable by the app's user.
+      .copy(`${CONTEXT_DIR}/`, './', { from: CONTEXT_STAGE })
       .user(this.uid, this.gid)
-      .expose(this.port)
-      .cmd(this.command)
-      .render();
+      .expose(this.port);
+    if (o.command === undefined) {
+      df.comment(from
+        ? `CMD: the command of ${from.scope.constructor.name} '${from.scope.node.path}' (the first ${from.server ? 'server' : 'job'} that runs this image; its manifest states it too).`
+        : 'CMD: no workload runs this image with a command of its own.');
+    }
+    return df.cmd(argv).render();
   }
 
   public renderDockerignore(): string {
-    return [...DEFAULT_DOCKERIGNORE, ...(this.options.ignore ?? [])].join('\n') + '\n';
+    return this.ignoreLines().join('\n') + '\n';
+  }
+
+  /** One list for both the .dockerignore and the deletions of the context stage. */
+  private ignoreLines(): string[] {
+    return [...DEFAULT_DOCKERIGNORE, ...(this.options.ignore ?? [])];
   }
 
   /** @internal */
@@ -136,12 +187,21 @@ export class PythonImage implements IImage {
   }
 
   /** @internal */
+  public _runWith(scope: IConstruct, argv: readonly string[] | undefined, role: 'server' | 'job'): void {
+    if (argv && argv.length > 0) this.runs.push({ scope, argv: [...argv], server: role === 'server' });
+  }
+
+  /** @internal */
   public _bind(scope: IConstruct): void {
     const o = this.options;
     checkImageRef(scope, 'image', o.repository, o.tag);
     checkInt(scope, 'image.uid', o.uid, 1, 2147483647);
     checkPort(scope, 'image.port', o.port);
-    if (this.command.length === 0) fail(scope, 'image.command', 'must not be empty', o.command, "give the process to start, e.g. ['python', 'app.py']");
+    if (o.command !== undefined && o.command.length === 0) fail(scope, 'image.command', 'must not be empty', o.command, "give the process to start, e.g. ['python', 'app.py']");
+    if (o.env && 'HOME' in o.env) {
+      fail(scope, 'image.env.HOME', `is set by the library to ${WRITABLE_HOME}, the one directory every pod can write (read-only root, a uid without a home directory)`, o.env.HOME,
+        'remove it; point a cache elsewhere with its own variable (HF_HOME, TORCH_HOME, MPLCONFIGDIR)');
+    }
     if (!fs.existsSync(this.directory) || !fs.statSync(this.directory).isDirectory()) {
       fail(scope, 'image', 'needs an existing build context directory', this.directory, 'create the directory with your code and requirements.txt, or fix the path given to PythonImage.fromDirectory');
     }
@@ -150,13 +210,26 @@ export class PythonImage implements IImage {
       fail(scope, 'image.requirements', `must name a file inside the build context ${this.directory}`, requirements,
         `add ${requirements} to the build context (an empty file is fine), or pass requirements: '<path inside the context>'`);
     }
+    if (!this.firstBinder) {
+      this.firstBinder = scope;
+      // After every constructor: a later workload may still give the image its command.
+      scope.node.addValidation({ validate: () => this.defaultCommandProblems(scope) });
+    }
     ImageBuilds.register(scope, {
       name: this.name,
       imageRef: this.imageRef,
       contextDir: this.directory,
-      dockerfile: this.renderDockerfile(),
+      dockerfile: this.lazyDockerfile,
       dockerignore: this.renderDockerignore(),
       args: { [this.baseImageArg]: o.baseImage ?? DEFAULT_PYTHON_BASE },
     });
+  }
+
+  /** The default CMD names app.py: the context must have it, or the image cannot start. */
+  private defaultCommandProblems(scope: IConstruct): string[] {
+    const { argv } = this.resolveCommand();
+    if (argv !== DEFAULT_COMMAND || fs.existsSync(path.join(this.directory, 'app.py'))) return [];
+    return [problem(scope, 'image.command', `is not set and no workload runs the image with a command, so its CMD would be ${JSON.stringify(DEFAULT_COMMAND)}, but the build context ${this.directory} has no app.py`,
+      undefined, "pass command: ['python', '<your script>.py'] (or your server's command) to PythonImage.fromDirectory, or give the workload a command")];
   }
 }

@@ -264,7 +264,7 @@ export function downloadInitContainer(volumeName: string, uri: string, scheme: s
     name: `${volumeName}-download`,
     image: o.downloaderImage ?? DEFAULT_DOWNLOADER_IMAGE,
     command: downloadCommand(uri, scheme, dest, o),
-    env: [{ name: 'HOME', value: '/tmp' }, { name: 'RCLONE_CONFIG', value: '/tmp/rclone.conf' }],
+    env: [{ name: 'RCLONE_CONFIG', value: '/tmp/rclone.conf' }],
     ...(o.credentialsSecret ? { envFrom: [{ secretRef: { name: o.credentialsSecret } }] } : {}),
     volumeMounts: [{ name: volumeName, mountPath }],
     resources: {

@@ -6,7 +6,7 @@ import { PythonImage } from '../image/python-image';
 import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
 import { defaultName } from '../stack/ml-stack';
-import { podIds } from '../workload/_pod';
+import { podIds, runArgv } from '../workload/_pod';
 import { composeModelDir, envVars, HealthCheckOptions, MetricsOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
 import { IModelServer } from './model-server';
 import { ServedWorkload } from './_served-workload';
@@ -109,6 +109,8 @@ export class InferenceService extends ServedWorkload implements IModelServer {
         ...(PythonImage.isPythonImage(image) ? { healthcheckWith: 'python' as const } : {}),
       },
     });
+    // What the pod runs becomes the CMD of an image the app builds, unless that image names its own.
+    if (typeof image !== 'string') image._runWith?.(this, runArgv(props.command, props.args), 'server');
     this.containerPort = port;
     this.modelName = props.modelName;
     this.predictPath = props.predictPath ?? '/predict';

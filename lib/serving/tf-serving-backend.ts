@@ -228,7 +228,8 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       ports: [{ name: 'http', port: TF_SERVING_REST_PORT }, { name: 'grpc', port: TF_SERVING_GRPC_PORT }],
       args,
       env: envVars(props.env, {
-        ...(gpu > 0 ? { HOME: '/tmp', CUDA_CACHE_PATH: '/tmp/cuda-cache' } : {}),
+        // HOME=/tmp comes with every container (buildPodSpec); CUDA's JIT cache goes to /tmp too.
+        ...(gpu > 0 ? { CUDA_CACHE_PATH: '/tmp/cuda-cache' } : {}),
         ...(gsCredentials ? { GOOGLE_APPLICATION_CREDENTIALS: '/var/secrets/gcp/key.json' } : {}),
       }),
       readiness: probe,

@@ -7,7 +7,7 @@ import { connect, IWorkload, StorageEndpoint, WorkloadNetwork } from '../policy/
 import { composeEnvironment } from '../serving/_server';
 import { StackCompose } from '../stack/_compose';
 import { MlStack } from '../stack/ml-stack';
-import { buildPodSpec, gpuToleration, podIds, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
+import { buildPodSpec, gpuToleration, podIds, runArgv, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
 import { EnvFrom, EnvMap, libraryEnv, toEnvVars } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
 import { SchedulingProps } from '../workload/scheduling';
@@ -151,7 +151,11 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
 
     const image = p.image;
     if (typeof image === 'string') checkImageString(owner, 'image', image);
-    else image._bind(owner);
+    else {
+      image._bind(owner);
+      // What the pod runs becomes the CMD of an image the app builds when no server runs it.
+      image._runWith?.(owner, runArgv(p.command, p.args), 'job');
+    }
     const imageRef = typeof image === 'string' ? image : image.imageRef;
     ({ uid: this.uid, gid: this.gid } = podIds(owner, image, p.uid));
     this.fsGroup = s.fsGroup ?? this.gid;

@@ -1,9 +1,9 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { checkInt } from '../_errors';
+import { checkInt, fail } from '../_errors';
 import { IImage } from '../image/_image-build';
 import { MlStack } from '../stack/ml-stack';
-import { checkEnvNames } from './env';
+import { checkEnvNames, libraryEnv } from './env';
 import { checkPriorityClassName, renderTolerations, SchedulingProps } from './scheduling';
 
 export { gpuToleration } from './scheduling';
@@ -43,6 +43,12 @@ export interface PodOptions {
 
 export const TMP_VOLUME = 'tmp';
 export const SHM_VOLUME = 'dshm';
+/**
+ * HOME of every container, and of every image the library builds (ENV HOME). The pods run as a uid
+ * without a passwd entry on a read-only root, so HOME is unset or `/`, and libraries that cache under
+ * `~` (Hugging Face, torch, matplotlib, pip) fail; /tmp is the scratch emptyDir every pod has.
+ */
+export const WRITABLE_HOME = '/tmp';
 
 /** Container security context that passes "restricted" with a read-only root filesystem. */
 export function hardenContainer(c: k8s.Container, extraMounts: k8s.VolumeMount[] = []): k8s.Container {
@@ -59,9 +65,24 @@ export function hardenContainer(c: k8s.Container, extraMounts: k8s.VolumeMount[]
   };
 }
 
+/**
+ * HOME first, so the user's values can refer to it as $(HOME) (Kubernetes expands a reference only
+ * to a variable listed before it). The one place HOME is set: a user HOME is an error, not a second entry.
+ */
+function withHome(owner: IConstruct, c: k8s.Container): k8s.Container {
+  const user = c.env?.find(e => e.name === 'HOME');
+  if (user) {
+    fail(owner, 'env.HOME', `is set by the library to ${WRITABLE_HOME}, the one directory every pod can write (read-only root filesystem, a uid without a home directory)`, user.value ?? user.valueFrom,
+      'remove env.HOME; to put a cache elsewhere, use its own variable (HF_HOME, TORCH_HOME, MPLCONFIGDIR) on a volume you mount');
+  }
+  return { ...c, env: [...libraryEnv([{ name: 'HOME', value: WRITABLE_HOME }]), ...(c.env ?? [])] };
+}
+
 export function buildPodSpec(o: PodOptions): k8s.PodSpec {
+  const initContainers = (o.initContainers ?? []).map(c => withHome(o.owner, c));
+  const containers = o.containers.map(c => withHome(o.owner, c));
   // Every container of every workload passes here once: the one place env names are checked.
-  for (const c of [...(o.initContainers ?? []), ...o.containers]) checkEnvNames(o.owner, c);
+  for (const c of [...initContainers, ...containers]) checkEnvNames(o.owner, c);
   const tolerations = renderTolerations(o.owner, o.tolerations ?? [], o.scheduling?.tolerations);
   const priorityClassName = checkPriorityClassName(o.owner, o.scheduling?.priorityClassName);
   const affinity = o.scheduling?.affinity;
@@ -87,8 +108,8 @@ export function buildPodSpec(o: PodOptions): k8s.PodSpec {
       ...(o.fsGroup !== undefined ? { fsGroup: o.fsGroup, fsGroupChangePolicy: 'OnRootMismatch' } : {}),
       seccompProfile: { type: 'RuntimeDefault' },
     },
-    ...(o.initContainers && o.initContainers.length > 0 ? { initContainers: o.initContainers.map(c => hardenContainer(c)) } : {}),
-    containers: o.containers.map(c => hardenContainer(c, shmMounts)),
+    ...(initContainers.length > 0 ? { initContainers: initContainers.map(c => hardenContainer(c)) } : {}),
+    containers: containers.map(c => hardenContainer(c, shmMounts)),
     volumes,
     ...(o.nodeSelector && Object.keys(o.nodeSelector).length > 0 ? { nodeSelector: o.nodeSelector } : {}),
     ...(affinity && Object.keys(affinity).length > 0 ? { affinity } : {}),
@@ -115,6 +136,15 @@ export function podIds(scope: IConstruct, image: string | IImage, uid: number | 
   const fromImage = typeof image !== 'string' && uid === undefined ? image : undefined;
   const resolved = uid ?? fromImage?.uid ?? 10001;
   return { uid: resolved, gid: fromImage?.gid ?? resolved };
+}
+
+/**
+ * The process a container runs when the image has no ENTRYPOINT (the images the library builds):
+ * command then args; args alone replace the CMD; undefined when the container runs the image's CMD.
+ */
+export function runArgv(command: readonly string[] | undefined, args: readonly string[] | undefined): string[] | undefined {
+  if (command && command.length > 0) return [...command, ...(args ?? [])];
+  return args && args.length > 0 ? [...args] : undefined;
 }
 
 /** A ServiceAccount named after the workload when asked for (cloud identity); its name for the pod. */

@@ -1,8 +1,19 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { InferenceService, PythonImage } from '../../lib';
+import { andGate } from '../../apps/and-gate/main';
+import { eegLetters } from '../../apps/eeg-letters/main';
+import { imageClassifier } from '../../apps/image-classifier/main';
+import { mlModel } from '../../apps/ml-model/main';
+import { BatchInferenceJob, FlaskFrontend, InferenceService, ModelOutput, ModelSource, PythonImage, TrainingJob } from '../../lib';
 import { dockerfileFacts } from '../../lib/check/dockerfile';
-import { podSpec, pythonContext, synthStack } from '../_util/synth';
+import { podSpec, pythonContext, synth, synthStack } from '../_util/synth';
+
+/** The instructions of the last stage (what the image is made of), as `KEYWORD args`. */
+function finalStage(dockerfile: string): string[] {
+  const all = dockerfileFacts(dockerfile).instructions.map(i => `${i.keyword} ${i.args}`);
+  const last = all.map(k => k.startsWith('FROM ')).lastIndexOf(true);
+  return all.slice(last);
+}
 
 describe('PythonImage', () => {
   const build = (options: Partial<Parameters<typeof PythonImage.fromDirectory>[1]> = {}, ctx = pythonContext()) =>
@@ -11,18 +22,19 @@ describe('PythonImage', () => {
     }));
 
   test('Dockerfile: base image from a pinned ARG, requirements before code, numeric USER = runAsUser, EXPOSE = containerPort', () => {
-    const out = build({ port: 9090, uid: 12345 });
+    const out = build({ port: 9090, uid: 12345, command: ['python', 'app.py'] });
     const dockerfile = out.dockerfile('api');
     const facts = dockerfileFacts(dockerfile);
     const pod = podSpec(out.find('Deployment'));
     const container = pod.containers[0];
 
     expect(facts.baseArgs).toEqual([{ name: 'PYTHON_IMAGE', default: 'python:3.12.8-slim-bookworm' }]);
-    expect(facts.from).toEqual(['${PYTHON_IMAGE}']);
-    const kinds = facts.instructions.map(i => `${i.keyword} ${i.args}`);
+    // Both stages start from the base ARG: the context stage and the image.
+    expect(facts.from).toEqual(['${PYTHON_IMAGE}', '${PYTHON_IMAGE}']);
+    const kinds = finalStage(dockerfile);
     const installAt = kinds.findIndex(k => /^RUN .*pip install .*-r requirements.txt/.test(k));
     const copyReqAt = kinds.findIndex(k => /^COPY requirements.txt /.test(k));
-    const copyCodeAt = kinds.findIndex(k => k === 'COPY . .');
+    const copyCodeAt = kinds.findIndex(k => k === 'COPY --from=context /context/ ./');
     expect(copyReqAt).toBeGreaterThan(-1);
     expect(copyReqAt).toBeLessThan(installAt);
     expect(installAt).toBeLessThan(copyCodeAt);
@@ -32,7 +44,7 @@ describe('PythonImage', () => {
     expect(facts.exposes).toEqual([9090]);
     expect(container.ports).toEqual([{ name: 'http', containerPort: 9090, protocol: 'TCP' }]);
     expect(out.find('Service').spec.ports[0].targetPort).toBe(9090);
-    expect(facts.env).toMatchObject({ PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' });
+    expect(facts.env).toMatchObject({ PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', HOME: '/tmp' });
     expect(container.image).toBe('registry.example.com/team/api:1.2.3');
     expect(dockerfile).toMatchSnapshot();
   });
@@ -92,5 +104,118 @@ describe('PythonImage', () => {
         port: 9000,
       }))).toThrow(/InferenceService 'test\/api': port differs from the port the image EXPOSEs \(8080\), got 9000\. Fix: set the port on the image/);
     });
+  });
+});
+
+describe('the image runs what the manifest runs (one command)', () => {
+  const image = (options: Partial<Parameters<typeof PythonImage.fromDirectory>[1]> = {}, ctx = pythonContext()) =>
+    PythonImage.fromDirectory(ctx, { repository: 'registry.example.com/team/app', tag: '1.0.0', ...options });
+  const cmdOf = (out: ReturnType<typeof synthStack>) => dockerfileFacts(out.dockerfile('app')).cmd;
+  const runOf = (obj: any) => { const c = podSpec(obj).containers[0]; return [...(c.command ?? []), ...(c.args ?? [])]; };
+
+  test("FlaskFrontend: the image's CMD is the Deployment's gunicorn command", () => {
+    const out = synthStack(s => new FlaskFrontend(s, 'web', { image: image(), workers: 3 }));
+    const command = podSpec(out.find('Deployment', 'web')).containers[0].command;
+    expect(command[0]).toBe('gunicorn');
+    expect(cmdOf(out)).toEqual(command);
+    expect(out.dockerfile('app')).toContain("# CMD: the command of FlaskFrontend 'test/web' (the first server that runs this image; its manifest states it too).");
+  });
+
+  test('InferenceService: command and args are the CMD', () => {
+    const out = synthStack(s => new InferenceService(s, 'api', { image: image(), command: ['gunicorn', 'api:app'], args: ['--bind', '0.0.0.0:8080'] }));
+    expect(cmdOf(out)).toEqual(['gunicorn', 'api:app', '--bind', '0.0.0.0:8080']);
+    expect(runOf(out.find('Deployment', 'api'))).toEqual(cmdOf(out));
+  });
+
+  test('TrainingJob and BatchInferenceJob alone: the first job\'s command is the CMD', () => {
+    const out = synthStack(s => {
+      const img = image();
+      const train = new TrainingJob(s, 'train', { image: img, command: ['python', 'train.py'], modelOutput: ModelOutput.newClaim({ size: '1Gi' }) });
+      new BatchInferenceJob(s, 'score', { image: img, command: ['python', 'score.py'], model: ModelSource.fromTrainingJob(train) });
+    });
+    expect(cmdOf(out)).toEqual(['python', 'train.py']);
+    expect(runOf(out.find('Job', 'score'))).toEqual(['python', 'score.py']);
+  });
+
+  test('one image, several workloads: the server gives the CMD even when jobs come first; every manifest states its own command', () => {
+    const out = synthStack(s => {
+      const img = image();
+      const train = new TrainingJob(s, 'train', { image: img, command: ['python', 'train.py'], modelOutput: ModelOutput.newClaim({ size: '1Gi', accessMode: 'ReadWriteMany' }) });
+      new InferenceService(s, 'api', { image: img, command: ['gunicorn', '--bind', '0.0.0.0:8080', 'api:app'], model: ModelSource.fromTrainingJob(train) });
+      new InferenceService(s, 'api2', { image: img, command: ['gunicorn', 'other:app'], model: ModelSource.fromTrainingJob(train) });
+    });
+    expect(cmdOf(out)).toEqual(['gunicorn', '--bind', '0.0.0.0:8080', 'api:app']);
+    expect(runOf(out.find('Job', 'train'))).toEqual(['python', 'train.py']);
+    expect(runOf(out.find('Deployment', 'api'))).toEqual(cmdOf(out));
+    expect(runOf(out.find('Deployment', 'api2'))).toEqual(['gunicorn', 'other:app']);
+  });
+
+  test('an explicit command option stays the CMD; a workload with another command states it in its manifest', () => {
+    const out = synthStack(s => new FlaskFrontend(s, 'web', { image: image({ command: ['python', 'app.py'] }) }));
+    expect(cmdOf(out)).toEqual(['python', 'app.py']);
+    expect(podSpec(out.find('Deployment', 'web')).containers[0].command[0]).toBe('gunicorn');
+    expect(out.dockerfile('app')).not.toContain('# CMD:');
+  });
+
+  test('a command with $(VAR) is not made the CMD (only Kubernetes expands it)', () => {
+    const out = synthStack(s => {
+      const img = image();
+      new TrainingJob(s, 'train', { image: img, command: ['python', 'train.py', '--out', '$(MODEL_DIR)'], modelOutput: ModelOutput.newClaim({ size: '1Gi' }) });
+    });
+    expect(cmdOf(out)).toEqual(['python', 'app.py']);
+    expect(out.dockerfile('app')).toContain('# CMD: no workload runs this image with a command of its own.');
+  });
+
+  test('the apps: every generated image runs its server\'s command; eeg-letters carries the API\'s, its Jobs state theirs', () => {
+    const out = synth(app => { andGate(app); imageClassifier(app); mlModel(app); eegLetters(app); });
+    const deployments = out.all('Deployment');
+    const byImage = (ref: string) => deployments.filter(d => podSpec(d).containers[0].image === ref);
+    for (const [name, imageRef] of [['and-gate-web', 'registry.example.com/and-gate-web:1.0.0'], ['image-classifier', 'registry.example.com/image-classifier:1.0.0'], ['ml-model', 'registry.example.com/ml-model:1.0.0'], ['eeg-letters', 'registry.example.com/eeg-letters:1.0.0']]) {
+      const [server] = byImage(imageRef);
+      const cmd = dockerfileFacts(out.dockerfile(name)).cmd!;
+      const runs = runOf(server);
+      // ml-model's InferenceService runs the image's CMD (the image's command option).
+      expect(runs.length === 0 ? cmd : runs).toEqual(cmd);
+      expect(cmd[0]).toBe('gunicorn');
+    }
+    expect(out.dockerfile('eeg-letters')).toContain("# CMD: the command of InferenceService 'eeg-letters/api'");
+    expect(runOf(out.find('Job', 'train'))).toEqual(['python', 'train.py']);
+    expect(runOf(out.find('Job', 'batch-inference'))).toEqual(['python', 'inference.py']);
+  });
+
+  test('nothing names a command and the context has no app.py: synth fails naming the fix', () => {
+    const ctx = pythonContext({ 'train.py': 'print(1)\n' });
+    fs.rmSync(path.join(ctx, 'app.py'));
+    expect(() => synthStack(s => new TrainingJob(s, 'train', { image: image({}, ctx) }))).toThrow(
+      /TrainingJob 'test\/train': image.command is not set and no workload runs the image with a command, so its CMD would be \["python","app.py"\], but the build context .* has no app.py, got undefined\. Fix: pass command: \['python', '<your script>.py'\]/);
+    // A workload's command, or the option, is enough.
+    expect(() => synthStack(s => new TrainingJob(s, 'train', { image: image({}, ctx), command: ['python', 'train.py'] }))).not.toThrow();
+    expect(() => synthStack(s => new TrainingJob(s, 'train', { image: image({ command: ['python', 'train.py'] }, ctx) }))).not.toThrow();
+  });
+});
+
+describe('no secret in any image, whichever builder reads or ignores the .dockerignore', () => {
+  test('the final stage copies the code from a stage that deletes exactly the .dockerignore patterns; only requirements come from the context', () => {
+    const out = synthStack(s => new InferenceService(s, 'api', {
+      image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/team/api', tag: '1.2.3', ignore: ['data/raw', '!data/raw/README.md'] }),
+    }));
+    const dockerfile = out.dockerfile('api');
+    const facts = dockerfileFacts(dockerfile);
+    // GIVEN the two stages
+    const froms = facts.instructions.map((i, n) => (i.keyword === 'FROM' ? n : -1)).filter(n => n >= 0);
+    expect(froms).toHaveLength(2);
+    const context = facts.instructions.slice(froms[0], froms[1]);
+    const final = finalStage(dockerfile);
+    expect(context[0]).toEqual({ keyword: 'FROM', args: '${PYTHON_IMAGE} AS context' });
+    // THEN the context stage deletes what the .dockerignore lists, in its order (one list for both)
+    const patterns = out.files.get('images/api/Dockerfile.dockerignore')!.split('\n').filter(l => l !== '' && !l.startsWith('#'));
+    expect(patterns).toEqual(expect.arrayContaining(['**/.env', '**/*.pem', '**/id_rsa*', 'data/raw', '!data/raw/README.md']));
+    const del = dockerfileFacts(`FROM x\n${dockerfile.slice(dockerfile.indexOf('RUN ["python", "-c"'))}`).instructions[1];
+    const argv = JSON.parse(del.args) as string[];
+    expect(argv.slice(0, 2)).toEqual(['python', '-c']);
+    expect(argv.slice(3)).toEqual(patterns);
+    // AND the final stage takes from the build context only the requirements file, the rest from the cleaned stage
+    const copies = final.filter(k => /^(COPY|ADD) /.test(k));
+    expect(copies).toEqual(['COPY requirements.txt ./requirements.txt', 'COPY --from=context /context/ ./']);
   });
 });

@@ -86,7 +86,7 @@ describe('InferenceService', () => {
     ]);
     expect(c.command).toEqual(['python', '-m', 'server']);
     expect(c.args).toEqual(['--workers', '4']);
-    expect(c.env).toEqual([{ name: 'LOG_LEVEL', value: 'info' }, { name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'api-secrets', key: 'key' } } }]);
+    expect(c.env).toEqual([{ name: 'HOME', value: '/tmp' }, { name: 'LOG_LEVEL', value: 'info' }, { name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'api-secrets', key: 'key' } } }]);
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'api-settings' } }]);
     expect(deploy.spec.strategy.rollingUpdate).toEqual({ maxSurge: '50%', maxUnavailable: 1 });
     expect(deploy.spec.minReadySeconds).toBe(30);

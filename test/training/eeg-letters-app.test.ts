@@ -23,8 +23,10 @@ describe('apps/eeg-letters', () => {
     expect(api.spec.replicas).toBe(2);
     expect(podSpec(train).containers[0].command).toEqual(['python', 'train.py']);
     expect(podSpec(batch).containers[0].command).toEqual(['python', 'inference.py']);
-    // The classic copied a private key into the image and moved models over SSH.
-    const text = out.files.get('manifests/eeg-letters.k8s.yaml')! + out.dockerfile('eeg-letters');
+    // The classic copied a private key into the image and moved models over SSH. The image is the
+    // Dockerfile's last stage; the first one deletes keys (its list names id_rsa and .ssh).
+    const dockerfile = out.dockerfile('eeg-letters');
+    const text = out.files.get('manifests/eeg-letters.k8s.yaml')! + dockerfile.slice(dockerfile.lastIndexOf('\nFROM '));
     expect(text).not.toMatch(/id_rsa|ssh|:latest/i);
     expect(out.dockerfile('eeg-letters')).toMatch(/^ARG PYTHON_IMAGE=python:3\.12\.8-slim-bookworm$/m);
     expect(out.files.get('images/eeg-letters/Dockerfile.dockerignore')).toContain('**/id_rsa*');

@@ -24,7 +24,7 @@ describe('TrainingJob', () => {
     expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
     expect(c.resources).toEqual({ requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '2', memory: '4Gi' } });
     expect(c.command).toEqual(['python', 'train.py']);
-    expect(envOf(c)).toEqual({ MODEL_DIR: '/models' });
+    expect(envOf(c)).toEqual({ HOME: '/tmp', MODEL_DIR: '/models' });
     expect(c.volumeMounts).toEqual([{ name: 'model', mountPath: '/models' }, { name: 'tmp', mountPath: '/tmp' }]);
     const pvc = out.find('PersistentVolumeClaim', 'train-model');
     expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } });
@@ -62,7 +62,7 @@ describe('TrainingJob', () => {
     expect(c.resources.limits['nvidia.com/gpu']).toBe(2);
     expect(pod.tolerations).toEqual([{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     expect(pod.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' });
-    expect(envOf(c)).toEqual({ MODEL_DIR: '/mnt/model', EPOCHS: '10', WANDB_API_KEY: { secretKeyRef: { name: 'wandb', key: 'key' } } });
+    expect(envOf(c)).toEqual({ HOME: '/tmp', MODEL_DIR: '/mnt/model', EPOCHS: '10', WANDB_API_KEY: { secretKeyRef: { name: 'wandb', key: 'key' } } });
     expect(c.volumeMounts).toContainEqual({ name: 'model', mountPath: '/mnt/model', subPath: 'eeg/v1' });
     expect(c.volumeMounts).toContainEqual({ name: 'dshm', mountPath: '/dev/shm' });
     expect(pod.volumes).toContainEqual({ name: 'model', persistentVolumeClaim: { claimName: 'models' } });
@@ -82,7 +82,7 @@ describe('TrainingJob', () => {
     const job = out.find('Job');
     const pod = podSpec(job);
     const c = pod.containers[0];
-    expect(envOf(c)).toEqual({ DATA_DIR: '/data' });
+    expect(envOf(c)).toEqual({ HOME: '/tmp', DATA_DIR: '/data' });
     expect(c.volumeMounts).toEqual([
       { name: 'data-0', mountPath: '/data', readOnly: true, subPath: 'eeg' },
       { name: 'data-1', mountPath: '/extra', readOnly: true },
@@ -271,7 +271,7 @@ describe('model hand-off: ModelSource.fromTrainingJob', () => {
       { name: 'output', mountPath: '/output' },
       { name: 'tmp', mountPath: '/tmp' },
     ]);
-    expect(envOf(scorePod.containers[0])).toEqual({ MODEL_DIR: '/models', OUTPUT_DIR: '/output' });
+    expect(envOf(scorePod.containers[0])).toEqual({ HOME: '/tmp', MODEL_DIR: '/models', OUTPUT_DIR: '/output' });
     expect(scorePod.securityContext.fsGroup).toBe(20000);
     expect(score.spec.template.metadata.labels['app.kubernetes.io/component']).toBe('batch-inference');
     expect(out.find('PersistentVolumeClaim', 'score-output').spec.accessModes).toEqual(['ReadWriteOnce']);
@@ -341,7 +341,7 @@ describe('BatchInferenceJob', () => {
     const cj = out.find('CronJob', 'score');
     const pod = podSpec(cj);
     expect(pod.initContainers[0].name).toBe('model-download');
-    expect(envOf(pod.containers[0])).toEqual({ MODEL_DIR: '/models', OUTPUT_DIR: '/output', DATA_DIR: '/data' });
+    expect(envOf(pod.containers[0])).toEqual({ HOME: '/tmp', MODEL_DIR: '/models', OUTPUT_DIR: '/output', DATA_DIR: '/data' });
     expect(pod.volumes).toContainEqual({ name: 'output', persistentVolumeClaim: { claimName: 'predictions' } });
     expect(out.all('PersistentVolumeClaim')).toEqual([]);
     expect(out.find('NetworkPolicy').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });

@@ -27,14 +27,14 @@ describe('user env that redefines a variable the library sets', () => {
     expect(build).toThrow(expected);
   });
 
-  test('without a clash, every variable is listed once, the user\'s first (servers) and the library\'s first (jobs)', () => {
+  test('without a clash, every variable is listed once: HOME, then the user\'s first (servers) and the library\'s first (jobs)', () => {
     const out = synthStack(s => {
       const api = new InferenceService(s, 'api', { image: IMAGE, modelName: 'm', env: { LOG_LEVEL: 'info' } });
       new FlaskFrontend(s, 'web', { image: webImage(), backend: api, secretKey: { secretName: 'web' }, env: { GREETING: 'hi' } });
       new TrainingJob(s, 'train', { image: TRAIN, distributed: Distributed.pytorch({ workers: 2 }), env: { EPOCHS: '3' } });
     });
-    expect(names(podSpec(out.find('Deployment', 'api')).containers[0])).toEqual(['LOG_LEVEL', 'MODEL_NAME']);
-    expect(names(podSpec(out.find('Deployment', 'web')).containers[0])).toEqual(['GREETING', 'FLASK_SECRET_KEY', 'BACKEND_URL', 'BACKEND_PREDICT_URL', 'BACKEND_MODEL_NAME']);
+    expect(names(podSpec(out.find('Deployment', 'api')).containers[0])).toEqual(['HOME', 'LOG_LEVEL', 'MODEL_NAME']);
+    expect(names(podSpec(out.find('Deployment', 'web')).containers[0])).toEqual(['HOME', 'GREETING', 'FLASK_SECRET_KEY', 'BACKEND_URL', 'BACKEND_PREDICT_URL', 'BACKEND_MODEL_NAME']);
     const trainer = names(podSpec(out.find('Job', 'train')).containers[0]);
     expect(trainer[trainer.length - 1]).toBe('EPOCHS');
     expect(new Set(trainer).size).toBe(trainer.length);
