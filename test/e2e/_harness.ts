@@ -599,3 +599,66 @@ export async function waitForExit(c: ContainerHandle, timeoutMs = 120_000): Prom
 process.once('exit', () => {
   for (const n of networks) spawnSync('podman', [...STORAGE, 'network', 'rm', '-f', n], { stdio: 'ignore', timeout: 60_000 });
 });
+
+// ---------------------------------------------------------------------------------------------
+// image builds through the generated build files, and what is inside an image (images.e2e)
+
+/**
+ * Environment for the build paths the README documents (images/build.sh with buildah or podman,
+ * podman-compose build): vfs storage and runc through podmanComposeEnv, chroot isolation, and no
+ * intermediate layers (BUILDAH_ISOLATION, BUILDAH_LAYERS: read by buildah bud and podman build).
+ * podman build commits every step by default; on vfs each commit is a full copy of the root
+ * filesystem (5x slower here), and the intermediate images would stay behind in the storage.
+ */
+export function imageBuildEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  buildEnv ??= { ...podmanComposeEnv(), BUILDAH_ISOLATION: 'chroot', BUILDAH_LAYERS: 'false' };
+  return { ...buildEnv, ...extra };
+}
+let buildEnv: NodeJS.ProcessEnv | undefined;
+
+/** Runs `cmd` asynchronously with `env` and `cwd`; throws with the output's tail on a non-zero exit. */
+export async function runTool(cmd: string, args: readonly string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<ExecResult> {
+  const res = await new Promise<ExecResult>((resolve, reject) => {
+    const child = spawn(cmd, [...args], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let output = '';
+    const verbose = !!process.env.E2E_VERBOSE;
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20 * 60_000);
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; output += d; if (verbose) process.stderr.write(d); });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; output += d; if (verbose) process.stderr.write(d); });
+    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`${cmd} could not run (${e.message}): scripts/e2e/install-tools.sh installs it`)); });
+    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr, output }); });
+  });
+  if (res.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${res.exitCode}):\n${tail(res.output, 60)}`);
+  return res;
+}
+
+/** `podman exec` in a running container (as its user); resolves exit code and output. */
+export function execInContainer(c: ContainerHandle, argv: readonly string[], timeoutMs = 60_000): Promise<ExecResult> {
+  return exec('podman', [...STORAGE, 'exec', c.id, ...argv], { timeoutMs });
+}
+
+/**
+ * Every path of an image's filesystem ('/'-separated, relative to its root; symlinks not followed),
+ * read through `podman image mount` (with vfs, the mount point is the top layer's full tree).
+ */
+export function imageFileList(image: string): string[] {
+  const mounted = podmanSync(['image', 'mount', image], 120_000);
+  if (mounted.status !== 0) throw new Error(`podman image mount ${image} failed: ${mounted.stderr}`);
+  const root = mounted.stdout.trim().split('\n').pop()!;
+  try {
+    const out: string[] = [];
+    const walk = (rel: string) => {
+      for (const e of fs.readdirSync(path.join(root, rel), { withFileTypes: true })) {
+        const p = rel ? `${rel}/${e.name}` : e.name;
+        out.push(p);
+        if (e.isDirectory()) walk(p);
+      }
+    };
+    walk('');
+    return out.sort();
+  } finally {
+    podmanSync(['image', 'unmount', image], 120_000);
+  }
+}
