@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { IConstruct } from 'constructs';
 import { IImage } from '../image/_image-build';
+import { WRITABLE_HOME } from '../workload/_pod';
 import { COMPOSE_DIR, IOutputContributor } from './_output';
 import { MlApp } from './ml-app';
 import { MlStack } from './ml-stack';
@@ -101,7 +102,8 @@ export class StackCompose implements IOutputContributor {
         } : {}),
         ...(s.command ? { entrypoint: s.command.map(composeLiteral) } : {}),
         ...(s.args && s.args.length > 0 ? { command: s.args.map(composeLiteral) } : {}),
-        ...(Object.keys(s.environment).length > 0 ? { environment: mapValues(s.environment, renderValue) } : {}),
+        // HOME as in every pod: the one writable directory under a read-only root (buildPodSpec).
+        environment: mapValues({ HOME: WRITABLE_HOME, ...s.environment }, renderValue),
         ...(s.ports.length > 0 ? { ports: s.ports.map((p, i) => publish(s.name, p, i === 0, used)) } : {}),
         user: s.user,
         // Same constraints as the pods: read-only root, scratch /tmp, no privileges.

@@ -86,6 +86,7 @@ describe('FlaskFrontend', () => {
     }
     const webEnv = Object.fromEntries(podSpec(out.find('Deployment', 'web')).containers[0].env.map((e: any) => [e.name, e.value]));
     expect(compose.services.web.environment).toEqual({
+      HOME: '/tmp',
       GREETING: 'hi',
       BACKEND_URL: 'http://server:8501',
       BACKEND_PREDICT_URL: 'http://server:8501/v1/models/and-gate:predict',
@@ -105,7 +106,7 @@ describe('FlaskFrontend', () => {
 
   test('a Secret-backed env variable comes from the shell in compose, never a value', () => {
     const out = synthStack(stack => new FlaskFrontend(stack, 'web', { image: webImage(), env: { TOKEN: EnvValue.fromSecret('s', 'k') } }));
-    expect(parseYamlStream(out.files.get('compose/test.compose.yml')!)[0].services.web.environment).toEqual({ TOKEN: '${TOKEN:?set TOKEN in your shell}' });
+    expect(parseYamlStream(out.files.get('compose/test.compose.yml')!)[0].services.web.environment).toEqual({ HOME: '/tmp', TOKEN: '${TOKEN:?set TOKEN in your shell}' });
   });
 
   describe('bad input', () => {

@@ -36,7 +36,7 @@ describe('compose', () => {
       env: { PRICE: '5$', TEMPLATE: '${X}', TOKEN: EnvValue.fromSecret('s', 'k') },
     }));
     const api = composeOf(out).services.api;
-    expect(api.environment).toEqual({ PRICE: '5$$', TEMPLATE: '$${X}', TOKEN: '${TOKEN:?set TOKEN in your shell}' });
+    expect(api.environment).toEqual({ HOME: '/tmp', PRICE: '5$$', TEMPLATE: '$${X}', TOKEN: '${TOKEN:?set TOKEN in your shell}' });
     expect(api.entrypoint).toEqual(['sh', '-c', 'echo $$HOME']);
   });
 
