@@ -527,7 +527,9 @@ export function podmanComposeEnv(): NodeJS.ProcessEnv {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-compose-conf-'));
   fs.writeFileSync(path.join(dir, 'storage.conf'), '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n');
   fs.writeFileSync(path.join(dir, 'containers.conf'), '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n');
-  return { ...process.env, CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'), CONTAINERS_CONF: path.join(dir, 'containers.conf') };
+  // BUILDAH_LAYERS=false: podman build would otherwise keep every step (and the generated Dockerfile's
+  // first stage, which saw the context's secrets) as untagged local images.
+  return { ...process.env, CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'), CONTAINERS_CONF: path.join(dir, 'containers.conf'), BUILDAH_LAYERS: 'false' };
 }
 
 /** Runs a compose tool (podman-compose, docker-compose) with its output captured; never throws on exit status. */
