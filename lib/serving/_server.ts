@@ -163,6 +163,8 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   private readonly owner: Construct;
   private readonly stack: MlStack;
   private readonly labels: Record<string, string>;
+  /** Resources of the main container, validated once: what the pod requests and the GPUs it needs. */
+  private readonly sized: ReturnType<typeof buildResources>;
 
   constructor(name: string, s: ServerSpec) {
     this.owner = s.owner;
@@ -180,6 +182,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     this.imageRef = typeof s.image === 'string' ? s.image : s.image.imageRef;
     checkPorts(s.owner, s.ports);
     this.maxReplicas = this.checkScale(s);
+    this.sized = buildResources(s.owner, s.props.resources, s.resourceDefaults);
     const exposure = (s.props.exposure ?? Exposure.clusterInternal())._spec;
     this.servicePorts = this.renderServicePorts(s, exposure);
     const metrics = this.resolveMetrics(s);
@@ -292,7 +295,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       ports: s.ports.map(port => ({ name: port.name, containerPort: port.port, protocol: 'TCP' })),
       ...(s.env && s.env.length > 0 ? { env: s.env } : {}),
       ...(s.props.envFrom && s.props.envFrom.length > 0 ? { envFrom: s.props.envFrom.map(e => e._spec) } : {}),
-      resources: buildResources(s.owner, s.props.resources, s.resourceDefaults).resources,
+      resources: this.sized.resources,
       readinessProbe: s.readiness,
       livenessProbe: s.liveness,
       // Readiness and liveness only start once this passes: a big model gets the whole window to load.
@@ -306,7 +309,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
 
   private addDeployment(s: ServerSpec, metrics: { port: number; path: string } | undefined): k8s.KubeDeployment {
     const p = s.props;
-    const { gpu, gpuResource } = buildResources(s.owner, p.resources, s.resourceDefaults);
+    const { gpu, gpuResource } = this.sized;
     const podSpec = buildPodSpec({
       owner: s.owner,
       scheduling: p,
@@ -383,7 +386,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   }
 
   private addCompose(s: ServerSpec): void {
-    const gpus = buildResources(s.owner, s.props.resources, s.resourceDefaults).gpu;
+    const gpus = this.sized.gpu;
     StackCompose.of(s.owner)?.add({
       name: this.workloadName,
       image: s.image,
