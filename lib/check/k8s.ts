@@ -37,7 +37,7 @@ import {
   workloadPodTemplates,
 } from './k8s-common';
 import { checkPodHardening, checkPodSecurity } from './k8s-pss';
-import { inClusterService, networkReachabilityProblems, URL_RE } from './network';
+import { inClusterService, networkReachabilityProblems, URL_RE, urlPort } from './network';
 import { loadYamlDocuments } from './_yaml';
 import { checkObjectSchema, KNOWN_CUSTOM_KINDS, typeKey } from './k8s-schema';
 
@@ -366,7 +366,7 @@ function envUrlIssues(url: string, podNamespace: string, services: ServiceIndex,
   const key = `${target.namespace}/${target.name}`;
   const ports = services.get(key);
   if (ports === undefined) return `${url} names Service ${key}, which is not among the manifests`;
-  const port = parsed.port !== '' ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
+  const port = urlPort(parsed);
   if (!ports.includes(port)) return `${url} uses port ${port}, but Service ${key} exposes ${ports.length ? ports.join(', ') : 'no ports'}`;
   return undefined;
 }

@@ -99,6 +99,11 @@ const DNS_PORT = 53;
 // Hosts in URLs (shared with the env-url rule)
 // ---------------------------------------------------------------------------
 
+/** The port a URL connects to: its own, else the scheme's default. */
+export function urlPort(url: URL): number {
+  return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+}
+
 /** http(s) URLs inside a longer value. */
 export const URL_RE = /\bhttps?:\/\/[^\s"'<>,;]+/g;
 
@@ -475,7 +480,7 @@ function serviceMentions(value: string, podNamespace: string, namespaces: Readon
     } catch {
       continue;
     }
-    add(parsed.hostname, parsed.port !== '' ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80);
+    add(parsed.hostname, urlPort(parsed));
   }
   const rest = value.replace(URL_RE, ' ');
   for (const m of rest.matchAll(BARE_HOST_PORT)) {
@@ -545,7 +550,7 @@ function externalIntents(model: NetworkModel, namespaces: ReadonlySet<string>): 
           }
           const host = parsed.hostname;
           if (host === '' || host.includes('$') || isLoopbackOrUnspecified(host) || serviceOfHost(host, t.namespace, namespaces)) continue;
-          const port = parsed.port !== '' ? Number(parsed.port) : parsed.protocol === 'https:' ? 443 : 80;
+          const port = urlPort(parsed);
           out.push(intent(parseIpv4(host) !== undefined ? `ip:${host}` : OUTSIDE, port, url));
         }
       }

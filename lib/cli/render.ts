@@ -12,6 +12,7 @@ import * as path from 'path';
 import * as yaml from 'js-yaml';
 import { CliIo, EXIT_FAILED, UsageError } from './_io';
 import { MANIFESTS_DIR } from '../stack/_output';
+import { joinYamlStreams } from '../stack/_yaml';
 
 export const RENDER_HELP = `Usage: cdk8s-ml render [--stack NAME] [--dir DIR]
 
@@ -74,11 +75,7 @@ export function renderStream(files: readonly string[], stack: string | undefined
     const names = files.map((f) => path.basename(f).replace(/(\.k8s)?\.yaml$/, ''));
     throw new Error(stack === undefined ? 'the app wrote no manifest' : `--stack ${stack}: no such stack; the stacks are ${names.join(', ')}`);
   }
-  return selected
-    .map((f) => fs.readFileSync(f, 'utf8'))
-    .filter((text) => text.trim() !== '')
-    .map((text) => (text.endsWith('\n') ? text : `${text}\n`))
-    .join('---\n');
+  return joinYamlStreams(selected.map((f) => fs.readFileSync(f, 'utf8')));
 }
 
 export function runRender(args: string[], io: CliIo): number {

@@ -24,3 +24,11 @@ const SCHEMA = jsyaml.DEFAULT_SCHEMA.extend({ implicit: [YAML11_NUMBER] });
 export function toYaml(docs: readonly unknown[]): string {
   return docs.map(d => jsyaml.dump(d, { schema: SCHEMA, noRefs: true, lineWidth: -1, sortKeys: false })).join('---\n');
 }
+
+/**
+ * Manifest files as ONE valid multi-document stream: each file ends with a newline and files are
+ * joined by `---` (`cdk8s synth --stdout` glues them together without one: cdk8s-cli#943).
+ */
+export function joinYamlStreams(texts: readonly string[]): string {
+  return texts.filter(t => t.trim() !== '').map(t => (t.endsWith('\n') ? t : `${t}\n`)).join('---\n');
+}

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { IOutputContributor, MANIFESTS_DIR, writeTreeAtomically } from './_output';
-import { toYaml } from './_yaml';
+import { joinYamlStreams, toYaml } from './_yaml';
 import { toDnsLabel } from '../_names';
 import { isInputError, MlInputError } from '../_errors';
 
@@ -94,9 +94,7 @@ export class MlApp extends App {
     if (selected.length === 0) {
       throw new MlInputError(`--stack ${stack}: no such stack; the stacks are ${files.map(([rel]) => rel.slice(MANIFESTS_DIR.length + 1, -'.k8s.yaml'.length)).join(', ')}.`);
     }
-    return selected
-      .map(([, content]) => (content.endsWith('\n') ? content : content + '\n'))
-      .join('---\n');
+    return joinYamlStreams(selected.map(([, content]) => content));
   }
 
   /**

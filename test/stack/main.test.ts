@@ -6,6 +6,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
 import * as os from 'os';
+import { userEnv } from '../_util/consumer';
 
 const ROOT = path.resolve(__dirname, '../..');
 const REGISTER = path.join(ROOT, 'scripts/register.js');
@@ -23,16 +24,9 @@ function project(body: string): { dir: string; main: string; dist: string } {
   return { dir, main, dist };
 }
 
-/** The environment of a shell outside cdk8s-cli. */
-function plainEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.CDK8S_OUTDIR;
-  return env;
-}
-
 /** Runs main.ts as `npm run synth` does (no cdk8s-cli). */
 function runApp(dir: string, main: string, args: string[] = []) {
-  return spawnSync('node', ['-r', REGISTER, main, ...args], { cwd: dir, encoding: 'utf8', env: plainEnv() });
+  return spawnSync('node', ['-r', REGISTER, main, ...args], { cwd: dir, encoding: 'utf8', env: userEnv() });
 }
 
 describe('MlApp.main', () => {
@@ -65,7 +59,7 @@ describe('MlApp.main', () => {
   test('under cdk8s synth (which deletes the output directory first) it says nothing was written, not "unchanged"', () => {
     const { dir, dist } = project(`MlApp.main(app => new InferenceService(new MlStack(app, 'shop'), 'api', { image: 'registry.example.com/api:latest' }));\n`);
     fs.writeFileSync(path.join(dir, 'cdk8s.yaml'), `language: typescript\napp: node -r ${REGISTER} main.ts\noutput: dist\n`);
-    const res = spawnSync(path.join(ROOT, 'node_modules/.bin/cdk8s'), ['synth', '--check-upgrade', 'false'], { cwd: dir, encoding: 'utf8', env: plainEnv() });
+    const res = spawnSync(path.join(ROOT, 'node_modules/.bin/cdk8s'), ['synth', '--check-upgrade', 'false'], { cwd: dir, encoding: 'utf8', env: userEnv() });
     expect(res.status).not.toBe(0);
     expect(res.stderr).toContain('cdk8s-ml: synth failed: nothing was written to ');
     expect(res.stderr).toContain('cdk8s synth had removed the previous output before it ran the app');
