@@ -25,6 +25,9 @@ export function eegLetters(app: Construct): MlStack {
     // Multi-Attach check fails the synth: then run one API replica and no batch job at the same
     // time, or hand the models over through object storage.
     modelOutput: ModelOutput.newClaim({ size: '1Gi', accessMode: 'ReadWriteMany' }),
+    // train.py writes the two model files, then metadata.json (each atomically): the readers' init
+    // containers wait for metadata.json, so they never load one new model beside an old one.
+    modelReadyFile: 'metadata.json',
     resources: { cpu: '1', cpuLimit: '2', memory: '1Gi', memoryLimit: '2Gi' },
     activeDeadlineSeconds: 1800,
   });
@@ -32,7 +35,8 @@ export function eegLetters(app: Construct): MlStack {
 
   new BatchInferenceJob(stack, 'batch-inference', {
     image,
-    // Waits (MODEL_WAIT_SECONDS) for the trainer's metadata.json: both Jobs start together.
+    // Both Jobs start together: the library's model-wait init container holds this one until the
+    // trainer has written metadata.json (the code does not wait itself).
     command: ['python', 'inference.py'],
     model,
     output: ModelOutput.newClaim({ size: '1Gi' }),

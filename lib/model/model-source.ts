@@ -69,6 +69,8 @@ export interface IModelProducer extends IConstruct {
     readonly subPath?: string;
     readonly fsGroup: number;
     readonly namespaceName: string;
+    /** A path under the output whose existence means the model is complete (TrainingJob modelReadyFile). */
+    readonly readyFile?: string;
   };
   /**
    * Called by every workload that mounts the output (ModelSource.fromTrainingJob), so the producer
@@ -229,7 +231,7 @@ export class ModelSource {
         const where = `${out.claimName}${out.subPath ? `/${out.subPath}` : ''}`;
         return {
           volumes: [{ name: volumeName, persistentVolumeClaim: { claimName: out.claimName, readOnly: true } }],
-          initContainers: [waitForModelInitContainer(volumeName, mountPath, out.subPath, s.producer.node.path, where, s.options)],
+          initContainers: [waitForModelInitContainer(volumeName, mountPath, out.subPath, s.producer.node.path, where, s.options, out.readyFile)],
           volumeMounts: [{ name: volumeName, mountPath, readOnly: true, ...(out.subPath ? { subPath: out.subPath } : {}) }],
           needsObjectStorage: false,
           claim: { name: out.claimName, accessMode: out.accessMode },
@@ -278,13 +280,16 @@ export function downloadInitContainer(volumeName: string, uri: string, scheme: s
  * The init container that holds a reader until the trainer has published a model in the claim
  * (an entry not starting with '.'), printing where it waits and for how long. @internal
  */
-export function waitForModelInitContainer(volumeName: string, mountPath: string, subPath: string | undefined, trainer: string, where: string, o: FromTrainingJobOptions): k8s.Container {
+export function waitForModelInitContainer(volumeName: string, mountPath: string, subPath: string | undefined, trainer: string, where: string, o: FromTrainingJobOptions, readyFile?: string): k8s.Container {
   const timeout = o.waitTimeoutSeconds ?? 86400;
+  // $5, when given, is the trainer's modelReadyFile: the model is complete once that path exists
+  // (the trainer writes it last). Without it, once an entry not starting with '.' exists.
   const script = [
     'end=$(( $(date +%s) + $3 ))',
-    'until ls -A "$1" | grep -qv \'^\\.\'; do',
-    '  if [ "$(date +%s)" -ge "$end" ]; then echo "no model from TrainingJob $2 at $4 after $3 s: check the training Job\'s status and logs" >&2; exit 1; fi',
-    '  echo "waiting for model from TrainingJob $2 at $4 (timeout $3 s)"',
+    'ready() { if [ -n "${5:-}" ]; then [ -e "$1/$5" ]; else ls -A "$1" | grep -qv \'^\\.\'; fi; }',
+    'until ready "$@"; do',
+    '  if [ "$(date +%s)" -ge "$end" ]; then echo "no model from TrainingJob $2 at $4${5:+ (no $5)} after $3 s: check the training Job\'s status and logs" >&2; exit 1; fi',
+    '  echo "waiting for model from TrainingJob $2 at $4${5:+ (until $5 exists)} (timeout $3 s)"',
     '  sleep 5',
     'done',
     'echo "model from TrainingJob $2 found at $4"',
@@ -292,7 +297,7 @@ export function waitForModelInitContainer(volumeName: string, mountPath: string,
   return {
     name: `${volumeName}-wait`,
     image: o.waitImage ?? DEFAULT_DOWNLOADER_IMAGE,
-    command: ['sh', '-ec', script, 'wait-for-model', mountPath, trainer, String(timeout), where],
+    command: ['sh', '-ec', script, 'wait-for-model', mountPath, trainer, String(timeout), where, ...(readyFile ? [readyFile] : [])],
     volumeMounts: [{ name: volumeName, mountPath, readOnly: true, ...(subPath ? { subPath } : {}) }],
     resources: {
       requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('16Mi') },

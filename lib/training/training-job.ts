@@ -32,6 +32,14 @@ export interface TrainingJobProps extends JobWorkloadProps {
    */
   readonly modelDir?: string;
   /**
+   * A file (relative to modelDir) that the code writes last, when the whole model is in place, e.g.
+   * 'metadata.json' after two model files. Readers (ModelSource.fromTrainingJob) wait until it
+   * exists, so they never start on the first file of an unfinished set. Write it atomically (to a
+   * '.'-name, then rename).
+   * @default - readers wait for any entry whose name does not start with '.' (a renamed version directory)
+   */
+  readonly modelReadyFile?: string;
+  /**
    * Run on several pods: an Indexed Job with a headless Service and per-worker environment.
    * @default - one pod
    */
@@ -49,6 +57,8 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
   public readonly podSelector: Record<string, string>;
   /** Where the model claim is mounted (MODEL_DIR). */
   public readonly modelDir: string;
+  /** The file readers wait for (modelReadyFile), when set. */
+  public readonly modelReadyFile?: string;
   /** Name of the model claim, when there is one. */
   public readonly modelClaimName?: string;
   /** uid, gid and fsGroup of the training pods. */
@@ -76,6 +86,14 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
       fail(this, 'modelDir', 'must be an absolute path other than / and /tmp', modelDir, "use e.g. '/models'");
     }
     this.modelDir = modelDir;
+    if (props.modelReadyFile !== undefined) {
+      const f = props.modelReadyFile;
+      if (typeof f !== 'string' || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f) || f.length > 255 || f.split('/').some(seg => seg === '.' || seg === '..')) {
+        fail(this, 'modelReadyFile', 'must be a relative path inside modelDir (letters, digits, ".", "_", "-", "/"; no "." or ".." segments)', f, "use e.g. 'metadata.json' or 'model/DONE'");
+      }
+      if (!props.modelOutput) fail(this, 'modelReadyFile', 'needs modelOutput (readers wait for it in the output claim)', f, 'give the job modelOutput, or drop modelReadyFile');
+      this.modelReadyFile = f;
+    }
     this.distributed = props.distributed;
     const { labels } = MlStack.of(this)._workloadLabels(name, 'training');
     this.output = props.modelOutput?._bind(this, 'modelOutput', `${name}-model`, labels);
@@ -117,7 +135,7 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
       fail(this, 'modelOutput', 'is not set, so there is no model for ModelSource.fromTrainingJob to mount', undefined,
         "give the job modelOutput: ModelOutput.newClaim({ size: '10Gi' }) (or ModelOutput.existingClaim(...))");
     }
-    return { claimName: out.claimName, accessMode: out.accessMode, ...(out.subPath ? { subPath: out.subPath } : {}), fsGroup: this.fsGroup, namespaceName: this.namespaceName };
+    return { claimName: out.claimName, accessMode: out.accessMode, ...(out.subPath ? { subPath: out.subPath } : {}), fsGroup: this.fsGroup, namespaceName: this.namespaceName, ...(this.modelReadyFile ? { readyFile: this.modelReadyFile } : {}) };
   }
 
   /** @internal */

@@ -5,6 +5,11 @@
  * a host directory where the Job mounts the model claim, then the batch Job's container on the same
  * directory (read-only) with an output directory, then the API Deployment's container answering a
  * prediction. Command, env, uid/gid and mount paths are read from the synthesized manifests.
+ * The readers start first, as they do in a cluster (both Jobs and the Deployment are applied
+ * together): their pods' model-wait init containers run before the trainer, wait, and end once the
+ * trainer has written its modelReadyFile; only then do their main containers run. The init
+ * container's image (rclone's busybox) cannot be pulled here, so its script runs in the local Debian
+ * base, which has the sh, ls, grep, date and sleep it needs.
  * Needs root (installs buildah/podman and builds the base images on first run); it fails with the
  * reason when it cannot build or run, it does not skip.
  */
@@ -17,7 +22,7 @@ import { parseYamlStream } from '../../lib/check';
 import { podSpec } from '../_util/synth';
 import {
   PYTHON_SKLEARN_BASE_IMAGE, buildImage, chownForContainer, cleanup, ensureBaseImages, ensureTools, freePort,
-  httpRequest, removeImage, runContainer, runToCompletion, timed, waitForHttp,
+  httpRequest, removeImage, runContainer, runToCompletion, timed, waitForExit, waitForHttp,
 } from './_harness';
 
 jest.setTimeout(30 * 60_000);
@@ -55,6 +60,35 @@ function podRun(obj: any): PodRun {
   expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
   expect(mounts.tmp?.mountPath).toBe('/tmp');
   return { command: [...(c.command ?? []), ...(c.args ?? [])], env, user: `${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`, mounts, container: c };
+}
+
+/** The pod's model-wait init container as podman options: its command, user, mounts, read-only root. */
+function waitRun(obj: any, models: string) {
+  const pod = podSpec(obj);
+  const c = (pod.initContainers ?? []).find((x: any) => x.name === 'model-wait');
+  if (!c) throw new Error(`${obj.kind}/${obj.metadata.name} has no model-wait init container`);
+  expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
+  const model = c.volumeMounts.find((m: any) => m.name === 'model');
+  expect(model.readOnly).toBe(true);
+  const env: Record<string, string> = Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value]));
+  return {
+    env,
+    image: PYTHON_SKLEARN_BASE_IMAGE,
+    entrypoint: c.command[0],
+    command: c.command.slice(1),
+    user: `${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`,
+    readOnly: true,
+    tmpfs: ['/tmp'],
+    mounts: [{ hostPath: models, containerPath: model.mountPath, readOnly: true }],
+  };
+}
+
+async function until(what: string, cond: () => boolean, timeoutMs: number): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise(r => setTimeout(r, 250));
+  }
 }
 
 /** podman equivalents of the pod: command replaces the entrypoint, read-only root, /tmp tmpfs. */
@@ -103,7 +137,7 @@ test('eeg-letters: train, batch inference and the online API run from the synthe
     buildArgs: { PYTHON_IMAGE: PYTHON_SKLEARN_BASE_IMAGE },
   });
 
-  // THEN the training Job's container writes the models where the Job mounts the claim
+  // THEN the readers, started before the trainer, wait in their model-wait init containers
   const train = podRun(find('Job', 'train'));
   expect(train.env.MODEL_DIR).toBe(train.mounts.model.mountPath);
   const models = path.join(workDir, 'models');
@@ -112,6 +146,16 @@ test('eeg-letters: train, batch inference and the online API run from the synthe
   const [uid, gid] = train.user.split(':').map(Number);
   chownForContainer(models, uid, gid);
   let t0 = Date.now();
+  const waiting = [find('Job', 'batch-inference'), find('Deployment', 'api')].map(o => ({ who: `${o.kind}/${o.metadata.name}`, run: waitRun(o, models) }));
+  const waits = await Promise.all(waiting.map(w => runContainer(w.run)));
+  for (const [i, w] of waits.entries()) {
+    await until(`${waiting[i].who}'s model-wait to report that it waits`, () => /waiting for model from TrainingJob eeg-letters\/train at train-model \(until metadata\.json exists\)/.test(w.logs()), 60_000);
+    expect(w.isRunning()).toBe(true);
+  }
+  timings.readersWaiting = Date.now() - t0;
+
+  // AND the training Job's container writes the models where the Job mounts the claim
+  t0 = Date.now();
   const trained = await runToCompletion(runOptions(train, { model: models }));
   timings.train = Date.now() - t0;
   if (trained.exitCode !== 0) throw new Error(`training container failed (exit ${trained.exitCode}):\n${trained.output}`);
@@ -122,6 +166,16 @@ test('eeg-letters: train, batch inference and the online API run from the synthe
   expect(meta.models.lda.cv_accuracy).toBeGreaterThan(0.6);
   expect(meta.models.nn.cv_accuracy).toBeGreaterThan(0.6);
   expect(trained.output).toMatch(/lda: cross-validation accuracy/);
+
+  // AND the readers' waits end on their own (they poll every 5 s), each saying what it found
+  t0 = Date.now();
+  for (const [i, w] of waits.entries()) {
+    const code = await waitForExit(w, 60_000);
+    if (code !== 0) throw new Error(`${waiting[i].who}'s model-wait exited ${code}:\n${w.logs()}`);
+    expect(w.logs()).toContain('model from TrainingJob eeg-letters/train found at train-model');
+    w.remove();
+  }
+  timings.waitsEndedAfterTraining = Date.now() - t0;
 
   // AND the batch Job's container reads them (read-only) and writes predictions to its output claim
   const batch = podRun(find('Job', 'batch-inference'));

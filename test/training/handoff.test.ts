@@ -20,7 +20,7 @@ describe('hand-off: readers wait for the trainer\'s model', () => {
     expect(wait.volumeMounts).toEqual([mount, { name: 'tmp', mountPath: '/tmp' }]); // /tmp: every container's scratch
     expect(wait.command.slice(0, 2)).toEqual(['sh', '-ec']);
     expect(wait.command.slice(3)).toEqual(['wait-for-model', mount.mountPath, 'test/train', '86400', 'train-model']);
-    expect(wait.command[2]).toContain('waiting for model from TrainingJob $2 at $4 (timeout $3 s)');
+    expect(wait.command[2]).toContain('waiting for model from TrainingJob $2 at $4${5:+ (until $5 exists)} (timeout $3 s)');
     expect(wait.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
   });
 
@@ -56,11 +56,32 @@ describe('hand-off: readers wait for the trainer\'s model', () => {
     })).toThrow(/BatchInferenceJob 'test\/score': model\.waitTimeoutSeconds must be .*got 0/);
   });
 
+  test('modelReadyFile: readers wait for the file the trainer writes last, not for its first file', () => {
+    const out = synthStack(stack => {
+      const train = new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx(), modelReadyFile: 'metrics/DONE' });
+      new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train) });
+    });
+    const wait = podSpec(out.find('Deployment', 'api')).initContainers.find((c: any) => c.name === 'model-wait');
+    expect(wait.command.slice(3)).toEqual(['wait-for-model', '/models', 'test/train', '86400', 'train-model', 'metrics/DONE']);
+  });
+
+  test.each([
+    ['/abs/DONE'], ['../DONE'], ['a/../DONE'], ['./DONE'], ['has space'], ['line\nbreak'], [''], ['a//b'], [42],
+  ])('modelReadyFile %j is rejected with the prop, the value and the fix', bad => {
+    expect(() => synthStack(stack => new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx(), modelReadyFile: bad as any })))
+      .toThrow(/TrainingJob 'test\/train': modelReadyFile must be a relative path inside modelDir .*got .*use e\.g\. 'metadata\.json'/s);
+  });
+
+  test('modelReadyFile without modelOutput is rejected', () => {
+    expect(() => synthStack(stack => new TrainingJob(stack, 'train', { image: TRAIN, modelReadyFile: 'DONE' })))
+      .toThrow(/TrainingJob 'test\/train': modelReadyFile needs modelOutput .*got "DONE".*give the job modelOutput/s);
+  });
+
   describe('the wait script (run with this machine\'s sh)', () => {
-    const command = (dir: string, timeout: number): string[] => {
+    const command = (dir: string, timeout: number, readyFile?: string): string[] => {
       let cmd: string[] = [];
       synthStack(stack => {
-        const train = new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx() });
+        const train = new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx(), ...(readyFile ? { modelReadyFile: readyFile } : {}) });
         const job = new BatchInferenceJob(stack, 'score', { image: TRAIN, model: ModelSource.fromTrainingJob(train, { waitTimeoutSeconds: timeout }) });
         cmd = (job._core.job!.toJson().spec.template.spec.initContainers as any[]).find(c => c.name === 'model-wait').command;
       });
@@ -83,6 +104,19 @@ describe('hand-off: readers wait for the trainer\'s model', () => {
       expect(r.status).toBe(1);
       expect(r.stdout).toContain('waiting for model from TrainingJob test/train at train-model (timeout 1 s)');
       expect(r.stderr).toContain('no model from TrainingJob test/train at train-model after 1 s');
+    });
+
+    test('with modelReadyFile, a first model file does not end the wait; the ready file does', () => {
+      const dir = tempDir();
+      fs.writeFileSync(path.join(dir, 'clf_lda.joblib'), 'x');
+      const r = run(command(dir, 1, 'metadata.json'));
+      expect(r.status).toBe(1);
+      expect(r.stdout).toContain('waiting for model from TrainingJob test/train at train-model (until metadata.json exists) (timeout 1 s)');
+      expect(r.stderr).toContain('no model from TrainingJob test/train at train-model (no metadata.json) after 1 s');
+      fs.writeFileSync(path.join(dir, 'metadata.json'), '{}');
+      const ok = run(command(dir, 60, 'metadata.json'));
+      expect(ok.status).toBe(0);
+      expect(ok.stdout).toContain('model from TrainingJob test/train found at train-model');
     });
   });
 });

@@ -2,7 +2,6 @@
 import json
 import os
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -45,16 +44,3 @@ def write_atomically(path: Path, write) -> None:
 def read_metadata(directory: Path):
     path = directory / METADATA
     return json.loads(path.read_text()) if path.exists() else None
-
-
-def wait_for_models(directory: Path, timeout_s: float) -> dict:
-    """The trainer writes metadata.json last: wait for it (the batch job may start with the trainer)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        meta = read_metadata(directory)
-        if meta is not None:
-            return meta
-        if time.monotonic() > deadline:
-            raise SystemExit(f"no {METADATA} in {directory} after {timeout_s:.0f} s: has the training job run?")
-        print(f"waiting for the trained models in {directory} ...", flush=True)
-        time.sleep(10)

@@ -7,12 +7,15 @@ from pathlib import Path
 import joblib
 import pandas as pd
 
-from eeg import LABEL, MODEL_FILES, data_file, model_dir, wait_for_models, write_atomically
+from eeg import LABEL, METADATA, MODEL_FILES, data_file, model_dir, read_metadata, write_atomically
 
 
 def main() -> None:
     models_at = model_dir()
-    meta = wait_for_models(models_at, float(os.environ.get("MODEL_WAIT_SECONDS", "1800")))
+    # The pod's model-wait init container (cdk8s-ml) has waited for the trainer's metadata.json.
+    meta = read_metadata(models_at)
+    if meta is None:
+        raise SystemExit(f"no {METADATA} in {models_at}: run the training job first")
     models = {name: joblib.load(models_at / file) for name, file in MODEL_FILES.items()}
     source = Path(os.environ["INPUT_FILE"]) if os.environ.get("INPUT_FILE") else data_file()
     df = pd.read_csv(source)
