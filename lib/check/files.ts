@@ -10,7 +10,7 @@ import * as path from 'path';
 import { loadYamlDocument } from './_yaml';
 import { checkCompose } from './compose';
 import { checkDockerfile, checkDockerignore } from './dockerfile';
-import { findManifestProblems, formatProblem, isPlainObject, K8sObject, parseYamlStream } from './k8s';
+import { CheckOptions, findManifestProblems, formatProblem, isPlainObject, K8sObject, parseYamlStream } from './k8s';
 
 /** A file to check, by its name as problems should show it. */
 export interface NamedText {
@@ -30,7 +30,7 @@ function expandLists(docs: readonly K8sObject[]): K8sObject[] {
  * The Kubernetes objects of all files checked as one set (a Service in one file may be what an
  * env URL in another names), each problem mapped back to the file of its object.
  */
-export function checkManifestFiles(files: readonly NamedText[]): string[] {
+export function checkManifestFiles(files: readonly NamedText[], options: CheckOptions = {}): string[] {
   const problems: string[] = [];
   const objects: K8sObject[] = [];
   // By identity, not Kind/ns/name: the same object may well sit in two files (two tools' output).
@@ -48,7 +48,7 @@ export function checkManifestFiles(files: readonly NamedText[]): string[] {
       if (!fileOf.has(obj)) fileOf.set(obj, file);
     }
   }
-  for (const p of findManifestProblems(objects)) problems.push(`${fileOf.get(p.obj) ?? files[0]?.file ?? '-'}: ${formatProblem(p)}`);
+  for (const p of findManifestProblems(objects, options)) problems.push(`${fileOf.get(p.obj) ?? files[0]?.file ?? '-'}: ${formatProblem(p)}`);
   return problems;
 }
 
@@ -162,9 +162,9 @@ function imageProblems(files: ReadonlyMap<string, string>, names: readonly strin
 }
 
 /** Layout, then manifests (all together), then images, then compose files. */
-export function checkOutputFiles(files: OutputFiles): string[] {
+export function checkOutputFiles(files: OutputFiles, options: CheckOptions = {}): string[] {
   const parts = outputParts(asFileMap(files));
-  return [...parts.layout, ...checkManifestFiles(parts.manifests), ...parts.rest];
+  return [...parts.layout, ...checkManifestFiles(parts.manifests, options), ...parts.rest];
 }
 
 /** Files under dir, relative, with '/' separators, sorted; directories followed, symlinked ones not (no loops). */

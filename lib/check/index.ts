@@ -13,8 +13,12 @@
  *   compose/*.yml                     docker compose files
  */
 import { checkOutputFiles, readOutputDir } from './files';
+import type { CheckOptions } from './k8s';
+import { POD_SECURITY_VERSION } from './k8s-pss';
 
 export { checkManifests, parseYamlStream } from './k8s';
+export type { CheckOptions } from './k8s';
+export { NEWEST_POD_SECURITY_VERSION, POD_SECURITY_VERSION } from './k8s-pss';
 export type { K8sObject } from './k8s-common';
 export { KNOWN_CUSTOM_KINDS } from './k8s-schema';
 export { checkDockerfile, checkDockerignore } from './dockerfile';
@@ -31,13 +35,16 @@ export { checkOutputFiles } from './files';
 export { allowedIngress, intendedConnections, isConnectionAllowed, OUTSIDE, OUTSIDE_IP, unintendedIngress } from './network';
 export type { AdmittedConnection, EndpointRef, IntendedConnection, NetworkCheckOptions, NetworkConnection } from './network';
 export type { OutputFiles } from './files';
+/** Upgrade safety (upgrade.ts): what applying the next output over the previous one breaks (immutable fields, removed objects). */
+export { checkUpgrade, immutableFields } from './upgrade';
+export type { UpgradeProblem, UpgradeProblemReason } from './upgrade';
 
 /**
  * Every problem of an output directory on disk, as `checkOutputFiles` reports them; empty = OK.
  * Paths in the problems are relative to dir.
  */
-export function checkOutput(dir: string): string[] {
-  return checkOutputFiles(readOutputDir(dir));
+export function checkOutput(dir: string, options: CheckOptions = {}): string[] {
+  return checkOutputFiles(readOutputDir(dir), options);
 }
 
 /** A rule of the check: the id every problem line names, and what it guards against. */
@@ -58,7 +65,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   { id: 'env-url', summary: 'in-cluster URLs in env name a Service that exists, on a port it exposes' },
   { id: 'duplicate-env', summary: 'a container lists each env variable once (server-side apply rejects a duplicate)' },
   { id: 'network-reachability', summary: 'NetworkPolicies admit every connection the objects imply: env URLs to Services, Prometheus scrapes, Ingress and LoadBalancer traffic, Indexed Job peers, object storage' },
-  { id: 'pss-restricted', summary: 'Pod Security Standards "restricted" (which rejects the pod at admission)' },
+  { id: 'pss-restricted', summary: `Pod Security Standards "restricted" (which rejects the pod at admission), at the version the namespace enforces (default ${POD_SECURITY_VERSION})` },
   { id: 'starts-non-root', summary: 'runAsNonRoot with a numeric non-zero runAsUser, so the kubelet can start it' },
   { id: 'read-only-root-fs', summary: 'readOnlyRootFilesystem: true' },
   { id: 'resources', summary: 'cpu/memory requests and memory limits on every container' },

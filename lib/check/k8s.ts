@@ -36,7 +36,7 @@ import {
   WorkloadPodTemplate,
   workloadPodTemplates,
 } from './k8s-common';
-import { checkPodHardening, checkPodSecurity } from './k8s-pss';
+import { checkPodHardening, checkPodSecurity, PodSecurityVersions, podSecurityMinor, podSecurityVersions } from './k8s-pss';
 import { inClusterService, networkReachabilityProblems, URL_RE, urlPort } from './network';
 import { loadYamlDocuments } from './_yaml';
 import { checkObjectSchema, KNOWN_CUSTOM_KINDS, typeKey } from './k8s-schema';
@@ -411,13 +411,23 @@ function duplicateEnvProblems(t: WorkloadPodTemplate): Problem[] {
 // Entry points
 // ---------------------------------------------------------------------------
 
-function perObjectProblems(obj: K8sObject): Problem[] {
+/** Options of the manifest check's entry points (checkManifests, checkManifestFiles, checkOutputFiles, checkOutput). */
+export interface CheckOptions {
+  /**
+   * The Pod Security version (`latest` or `v1.<minor>`, from v1.28) pods are checked at, unless
+   * a Namespace among the objects labels its own `pod-security.kubernetes.io/enforce-version`.
+   * @default POD_SECURITY_VERSION, the version cdk8s-ml's namespaces enforce
+   */
+  readonly podSecurityVersion?: string;
+}
+
+function perObjectProblems(obj: K8sObject, pss: PodSecurityVersions): Problem[] {
   if (!isPlainObject(obj)) return [{ obj, rule: 'schema', message: `expected an object, got ${JSON.stringify(obj)}` }];
   const t = podTemplateOf(obj);
   const problems = [...checkObjectSchema(obj)];
   if (KNOWN_CUSTOM_KINDS.has(typeKey(obj))) return problems;
   problems.push(...dnsProblems(obj, t), ...portRangeProblems(obj, t));
-  if (t) problems.push(...workloadSelectorProblems(t), ...checkPodSecurity(t), ...checkPodHardening(t));
+  if (t) problems.push(...workloadSelectorProblems(t), ...checkPodSecurity(t, pss.minorOf(t)), ...checkPodHardening(t));
   if (t) problems.push(...duplicateEnvProblems(t));
   return problems;
 }
@@ -426,13 +436,15 @@ function perObjectProblems(obj: K8sObject): Problem[] {
  * Every problem of a set of manifests, checked together, with the object each is about (so a
  * caller that read them from several files can say which file).
  */
-export function findManifestProblems(objects: readonly K8sObject[]): Problem[] {
+export function findManifestProblems(objects: readonly K8sObject[], options: CheckOptions = {}): Problem[] {
+  const pss = podSecurityVersions(objects, podSecurityMinor(options.podSecurityVersion));
   const templates = workloadPodTemplates(objects);
   const services = indexServices(objects);
   const namespaces = new Set<string>(objects.filter(isPlainObject).map(effectiveNamespace));
   for (const o of objects) if (o?.kind === 'Namespace' && typeof o?.metadata?.name === 'string') namespaces.add(o.metadata.name);
   return [
-    ...objects.flatMap(perObjectProblems),
+    ...objects.flatMap((o) => perObjectProblems(o, pss)),
+    ...pss.problems,
     ...serviceProblems(objects, templates),
     ...templates.flatMap((t) => envUrlProblems(t, services, namespaces)),
     ...networkReachabilityProblems(objects),
@@ -440,8 +452,8 @@ export function findManifestProblems(objects: readonly K8sObject[]): Problem[] {
 }
 
 /** All problems of a set of manifests (checked together), formatted `<Kind>/<ns or ->/<name>: <rule>: <message>`. */
-export function checkManifests(objects: readonly K8sObject[]): string[] {
-  return findManifestProblems(objects).map(formatProblem);
+export function checkManifests(objects: readonly K8sObject[], options: CheckOptions = {}): string[] {
+  return findManifestProblems(objects, options).map(formatProblem);
 }
 
 /** Throws one Error listing every problem, one per line. */

@@ -3,6 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { fail, MlInputError, problem } from '../_errors';
 import { checkName, isDnsLabel, serviceNameProblem, serviceNameSuggestion, toDnsLabel } from '../_names';
+import { POD_SECURITY_VERSION } from '../check/k8s-pss';
 
 const ML_STACK = Symbol.for('cdk8s-ml.MlStack');
 
@@ -78,10 +79,11 @@ export class MlStack extends Chart {
       new k8s.KubeNamespace(this, 'Namespace', {
         metadata: {
           name: this.namespaceName,
-          // Enforce on the cluster what the library guarantees at synth: every pod passes "restricted".
+          // Enforce on the cluster what the library guarantees at synth: every pod passes "restricted",
+          // at the pinned version the check applies ('latest' would be a different rule set on every cluster).
           labels: {
             'pod-security.kubernetes.io/enforce': 'restricted',
-            'pod-security.kubernetes.io/enforce-version': 'latest',
+            'pod-security.kubernetes.io/enforce-version': POD_SECURITY_VERSION,
           },
         },
       });

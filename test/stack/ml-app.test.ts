@@ -109,7 +109,7 @@ describe('MlStack', () => {
         'app.kubernetes.io/managed-by': 'cdk8s-ml',
         'app.kubernetes.io/part-of': 'fraud',
         'pod-security.kubernetes.io/enforce': 'restricted',
-        'pod-security.kubernetes.io/enforce-version': 'latest',
+        'pod-security.kubernetes.io/enforce-version': 'v1.28',
         'team': 'risk',
       },
     });
