@@ -5,10 +5,12 @@ import { andGate } from './and-gate/main';
 import { argoCd } from './argocd/main';
 import { eegLetters } from './eeg-letters/main';
 import { imageClassifier } from './image-classifier/main';
+import { llmChat } from './llm-chat/main';
+import { canary } from './canary/main';
 import { mlModel } from './ml-model/main';
 
 export function buildReferenceApps(app: MlApp): MlApp {
-  const stacks = [andGate(app), eegLetters(app), imageClassifier(app), mlModel(app)];
+  const stacks = [andGate(app), eegLetters(app), imageClassifier(app), mlModel(app), llmChat(app), canary(app)];
   argoCd(app, stacks);
   return app;
 }

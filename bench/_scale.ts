@@ -1,14 +1,67 @@
-// One scale run in its own process: N inference services (Deployment, Service, PDB, NetworkPolicy)
-// built with cdk8s-ml, or the same objects written directly with cdk8s-plus-28. Prints JSON with the
-// time to build + synthesize in memory and the process's peak RSS.
+// One scale run in its own process. Prints one line of JSON: the in-process time (ms), the
+// process's peak RSS and the bytes written.
+//   _scale.ts cdk8s-ml|cdk8s-plus N             N inference services (Deployment, Service, PDB,
+//                                                NetworkPolicy), one client admitted to each:
+//                                                with cdk8s-ml, or the same objects with cdk8s-plus-28
+//   _scale.ts cdk8s-ml-web|cdk8s-plus-web N [DIR] N inference services, each with a FlaskFrontend wired
+//                                                to it (backend URL in env, NetworkPolicies for the
+//                                                call); cdk8s-ml writes DIR when given (MlApp.synth)
+//   _scale.ts check DIR [WARMDIR]                `cdk8s-ml check DIR` (the command, in process; after an
+//                                                untimed check of WARMDIR, so loading the schemas is not
+//                                                counted), then the strict unintended-ingress analysis
+//                                                (test/_util/synth.ts checked()) on its manifests
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
-import { InferenceService, MlApp, MlStack } from '../lib';
+import { FlaskFrontend, InferenceService, MlApp, MlStack, PythonImage } from '../lib';
+import { parseYamlStream, unintendedIngress } from '../lib/check';
+import { main as cli } from '../lib/cli/main';
+import { writeTreeAtomically } from '../lib/stack/_output';
 
-const [mode, nArg] = process.argv.slice(2);
-const n = Number(nArg);
+const [mode, arg, outdir] = process.argv.slice(2);
+const n = Number(arg);
 const started = process.hrtime.bigint();
+const elapsedMs = (since = started) => Number(process.hrtime.bigint() - since) / 1e6;
 let bytes = 0;
+const extra: Record<string, number> = {};
+
+/** A small Flask build context, as a user's web/ directory would be. */
+function flaskContext(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-bench-web-'));
+  fs.writeFileSync(path.join(dir, 'app.py'), 'from flask import Flask\napp = Flask(__name__)\n');
+  fs.writeFileSync(path.join(dir, 'requirements.txt'), 'flask\ngunicorn\n');
+  return dir;
+}
+
+/** What cdk8s-ml writes for every model server: uid, read-only root, probes, resources. */
+const serverSecurity: kplus.DeploymentProps['securityContext'] = { user: 10001, group: 10001, fsGroup: 10001, ensureNonRoot: true };
+const containerSecurity: kplus.ContainerProps['securityContext'] = { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, user: 10001, group: 10001 };
+
+function plusPdb(chart: Chart, name: string): void {
+  new kplus.k8s.KubePodDisruptionBudget(chart, `${name}-pdb`, { spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: { app: name } } } });
+}
+
+function plusServer(chart: Chart, i: number): kplus.Deployment {
+  const d = new kplus.Deployment(chart, `svc-${i}`, {
+    replicas: 2,
+    securityContext: serverSecurity,
+    containers: [{
+      image: `registry.example.com/model-${i}:1.0.0`,
+      portNumber: 8080,
+      readiness: kplus.Probe.fromHttpGet('/healthz'),
+      liveness: kplus.Probe.fromHttpGet('/healthz'),
+      startup: kplus.Probe.fromHttpGet('/healthz'),
+      securityContext: containerSecurity,
+      resources: { cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(2) } },
+    }],
+  });
+  d.exposeViaService({ ports: [{ port: 8080 }] });
+  plusPdb(chart, `svc-${i}`);
+  return d;
+}
+
 if (mode === 'cdk8s-ml') {
   const app = new MlApp({ outdir: '/nonexistent' });
   const stack = new MlStack(app, 'bench');
@@ -23,26 +76,74 @@ if (mode === 'cdk8s-ml') {
   const chart = new Chart(app, 'bench', { namespace: 'bench', disableResourceNameHashes: true });
   const client = new kplus.Deployment(chart, 'client', { containers: [{ image: 'registry.example.com/client:1.0.0' }] });
   for (let i = 0; i < n; i++) {
-    const d = new kplus.Deployment(chart, `svc-${i}`, {
-      replicas: 2,
-      securityContext: { user: 10001, group: 10001, fsGroup: 10001, ensureNonRoot: true },
-      containers: [{
-        image: `registry.example.com/model-${i}:1.0.0`,
-        portNumber: 8080,
-        readiness: kplus.Probe.fromHttpGet('/healthz'),
-        liveness: kplus.Probe.fromHttpGet('/healthz'),
-        startup: kplus.Probe.fromHttpGet('/healthz'),
-        securityContext: { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, user: 10001, group: 10001 },
-        resources: { cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(2) } },
-      }],
-    });
-    d.exposeViaService({ ports: [{ port: 8080 }] });
-    new kplus.k8s.KubePodDisruptionBudget(chart, `svc-${i}-pdb`, { spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: { app: `svc-${i}` } } } });
+    const d = plusServer(chart, i);
     d.connections.allowFrom(client, { ports: [kplus.NetworkPolicyPort.tcp(8080)] });
   }
   bytes = app.synthYaml().length;
+} else if (mode === 'cdk8s-ml-web') {
+  const app = new MlApp({ outdir: outdir ?? '/nonexistent' });
+  const stack = new MlStack(app, 'bench');
+  // One image for every frontend, as a fleet of one web app per model would share it.
+  const image = PythonImage.fromDirectory(flaskContext(), { repository: 'registry.example.com/web', tag: '1.0.0' });
+  for (let i = 0; i < n; i++) {
+    const backend = new InferenceService(stack, `svc-${i}`, { image: `registry.example.com/model-${i}:1.0.0`, replicas: 2, healthCheck: { path: '/healthz' } });
+    new FlaskFrontend(stack, `web-${i}`, { image, backend, replicas: 2 });
+  }
+  const files = app.synthFiles();
+  for (const content of files.values()) bytes += content.length;
+  extra.synthMs = elapsedMs();
+  if (outdir) {
+    // What `npm run synth` adds: writing the directory (atomically); then `check` reads it.
+    const written = process.hrtime.bigint();
+    writeTreeAtomically(outdir, files);
+    extra.writeMs = elapsedMs(written);
+  }
+} else if (mode === 'cdk8s-plus-web') {
+  const app = new App({ outdir: '/nonexistent' });
+  const chart = new Chart(app, 'bench', { namespace: 'bench', disableResourceNameHashes: true });
+  for (let i = 0; i < n; i++) {
+    const server = plusServer(chart, i);
+    const web = new kplus.Deployment(chart, `web-${i}`, {
+      replicas: 2,
+      securityContext: serverSecurity,
+      containers: [{
+        image: 'registry.example.com/web:1.0.0',
+        command: ['gunicorn', '--bind', '0.0.0.0:8080', '--workers', '2', '--threads', '4', '--timeout', '60', '--worker-tmp-dir', '/tmp', '--access-logfile', '-', 'app:app'],
+        portNumber: 8080,
+        envVariables: { BACKEND_URL: kplus.EnvValue.fromValue(`http://svc-${i}.bench.svc:8080`) },
+        readiness: kplus.Probe.fromHttpGet('/healthz'),
+        liveness: kplus.Probe.fromHttpGet('/healthz'),
+        startup: kplus.Probe.fromHttpGet('/healthz'),
+        securityContext: containerSecurity,
+        resources: { cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) } },
+      }],
+    });
+    web.exposeViaService({ ports: [{ port: 8080 }] });
+    plusPdb(chart, `web-${i}`);
+    // One policy on each side: the frontend's egress to the server, the server's ingress from it.
+    server.connections.allowFrom(web, { ports: [kplus.NetworkPolicyPort.tcp(8080)] });
+  }
+  bytes = app.synthYaml().length;
+} else if (mode === 'check') {
+  let out = '';
+  const io = { cwd: process.cwd(), stdout: (t: string) => { out += t; }, stderr: () => undefined, readStdin: () => '' };
+  const check = (dir: string) => {
+    const code = cli(['check', dir], io);
+    if (code !== 0) throw new Error(`cdk8s-ml check ${dir} exited ${code}:\n${out.slice(0, 4000)}`);
+  };
+  if (outdir) check(outdir);
+  const checking = process.hrtime.bigint();
+  check(arg);
+  extra.checkMs = elapsedMs(checking);
+  const strict = process.hrtime.bigint();
+  const dir = path.join(arg, 'manifests');
+  const objects = fs.readdirSync(dir).flatMap(f => parseYamlStream(fs.readFileSync(path.join(dir, f), 'utf8')));
+  const unintended = unintendedIngress(objects);
+  if (unintended.length > 0) throw new Error(`unintended ingress: ${unintended.slice(0, 5).map(c => `${c.from} -> ${c.to}:${c.port}`).join(', ')}`);
+  extra.unintendedMs = elapsedMs(strict);
+  extra.objects = objects.length;
 } else {
-  throw new Error(`usage: _scale.ts cdk8s-ml|cdk8s-plus N`);
+  throw new Error('usage: _scale.ts cdk8s-ml|cdk8s-plus|cdk8s-ml-web|cdk8s-plus-web N [DIR] | check DIR');
 }
-const ms = Number(process.hrtime.bigint() - started) / 1e6;
-process.stdout.write(JSON.stringify({ mode, n, ms, peakRssMb: process.resourceUsage().maxRSS / 1024, bytes }) + '\n');
+const ms = elapsedMs();
+process.stdout.write(JSON.stringify({ mode, n, ms, peakRssMb: process.resourceUsage().maxRSS / 1024, bytes, ...extra }) + '\n');

@@ -7,7 +7,13 @@
 //   (c) the growth ratio t(1000)/t(100);
 //   (d) a new user's project (cdk8s-ml init, installed from this checkout's tarball): its `cdk8s
 //       synth` against cdk8s-cli's own start-up (`cdk8s --version`), and its runtime install size;
-//   (e) `cdk8s-ml check` on the reference apps' output against the command's start-up.
+//   (e) `cdk8s-ml check` on the reference apps' output against the command's start-up;
+//   (f) N = 1,000 and 10,000 inference services, each with a FlaskFrontend wired to it, with cdk8s-ml
+//       (synthesized and written, as `npm run synth` does) against the same objects written directly
+//       with cdk8s-plus-28: synth time, peak RSS, t(10,000)/t(1,000);
+//   (g) `cdk8s-ml check` (and the strict unintended-ingress analysis) over (f)'s outputs: linear?
+// BENCH_WEB_RUNS (default 3) sets the repeats of (f) and (g) at 10,000 (0 skips them); at 1,000 they
+// run BENCH_SCALE_RUNS times. BENCH_ONLY=web runs (f) and (g) alone.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -17,6 +23,7 @@ import { initProject, installProject, packCheckout, run, userEnv } from '../test
 const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SCALE_RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 3);
+const WEB_RUNS = Number(process.env.BENCH_WEB_RUNS ?? 3);
 const TS_NODE = ['-r', path.join(ROOT, 'scripts/register.js')];
 
 function wall(cmd: string, args: string[], cwd = ROOT): number {
@@ -46,12 +53,12 @@ function synthBench(): Record<string, number> {
 }
 
 interface Scale { ms: number; wall: number; peakRssMb: number }
-function scaleRun(mode: string, n: number): Scale {
+function scaleRun(mode: string, n: number | string, ...more: string[]): Scale & Record<string, number> {
   const t = process.hrtime.bigint();
-  const r = spawnSync('node', [...TS_NODE, 'bench/_scale.ts', mode, String(n)], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync('node', [...TS_NODE, 'bench/_scale.ts', mode, String(n), ...more], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
   if (r.status !== 0) throw new Error(`scale ${mode} ${n} failed:\n${r.stderr}`);
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
-  return { ms: out.ms, wall: Number(process.hrtime.bigint() - t) / 1e9, peakRssMb: out.peakRssMb };
+  return { ...out, wall: Number(process.hrtime.bigint() - t) / 1e9 };
 }
 
 function scaleBench(): Record<string, Scale> {
@@ -68,6 +75,12 @@ function scaleBench(): Record<string, Scale> {
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
 console.log(`machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${RUNS} runs per synth case, ${SCALE_RUNS} per scale case, medians\n`);
+
+// BENCH_ONLY=web: parts (f) and (g) alone.
+if (process.env.BENCH_ONLY === 'web') {
+  webBench();
+  process.exit(0);
+}
 
 const s = synthBench();
 const floor = s['floor: node + require(cdk8s-plus-28)'];
@@ -87,6 +100,58 @@ const peak = sc['cdk8s-ml N=1000'].peakRssMb;
 console.log(`  N=1000 cdk8s-ml / cdk8s-plus: ${ratio.toFixed(2)}x synth, ${wallRatio.toFixed(2)}x wall (target <= 1.2x: ${ratio <= 1.2 && wallRatio <= 1.2 ? 'met' : 'MISSED'}); peak ${peak.toFixed(0)} MB (target <= 250 MB: ${peak <= 250 ? 'met' : 'MISSED'})\n`);
 const growth = sc['cdk8s-ml N=1000'].ms / sc['cdk8s-ml N=100'].ms;
 console.log(`(c) growth t(1000)/t(100) for cdk8s-ml: ${growth.toFixed(1)} (target <= 12: ${growth <= 12 ? 'met' : 'MISSED'}); cdk8s-plus: ${(sc['cdk8s-plus N=1000'].ms / sc['cdk8s-plus N=100'].ms).toFixed(1)}`);
+
+/**
+ * (f) and (g): N inference services with a frontend each. cdk8s-ml and cdk8s-plus-28 interleaved per
+ * round; each cdk8s-ml run writes its output, which `cdk8s-ml check` then reads in a process of its own.
+ */
+function webBench(): void {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-bench-web-'));
+  const runs: Record<string, Array<Scale & Record<string, number>>> = {};
+  const add = (key: string, r: Scale & Record<string, number>) => (runs[key] ??= []).push(r);
+  try {
+    const warm = path.join(work, 'warm');
+    scaleRun('cdk8s-ml-web', 10, warm);
+    const sizes = [1000, ...(WEB_RUNS > 0 ? [10000] : [])];
+    const rounds = Math.max(SCALE_RUNS, WEB_RUNS);
+    for (let i = 0; i < rounds; i++) {
+      for (const n of sizes) {
+        if (i >= (n === 1000 ? SCALE_RUNS : WEB_RUNS)) continue;
+        const out = path.join(work, `out-${n}`);
+        add(`cdk8s-ml N=${n}`, scaleRun('cdk8s-ml-web', n, out));
+        add(`cdk8s-plus N=${n}`, scaleRun('cdk8s-plus-web', n));
+        add(`check N=${n}`, scaleRun('check', out, warm));
+      }
+    }
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+  const med = (key: string, field: string) => median(runs[key].map(r => r[field]));
+  const peak = (key: string) => Math.max(...runs[key].map(r => r.peakRssMb));
+  console.log(`\n(f) N inference services, each with a FlaskFrontend wired to it (8 objects per pair): build + synth in memory (in-process, median), cdk8s-ml also writing its output; peak RSS (max); ${SCALE_RUNS} runs at 1,000, ${WEB_RUNS} at 10,000`);
+  const ns = Object.keys(runs).filter(k => k.startsWith('cdk8s-ml ')).map(k => Number(k.split('=')[1]));
+  for (const n of ns) {
+    const [ml, plus] = [`cdk8s-ml N=${n}`, `cdk8s-plus N=${n}`];
+    console.log(`  cdk8s-ml   N=${String(n).padEnd(6)} synth ${(med(ml, 'synthMs') / 1000).toFixed(2).padStart(6)} s  + write ${(med(ml, 'writeMs') / 1000).toFixed(2)} s   wall ${fmt(med(ml, 'wall'))}   peak ${peak(ml).toFixed(0).padStart(5)} MB   ${(runs[ml][0].bytes / 2 ** 20).toFixed(0)} MB of output`);
+    console.log(`  cdk8s-plus N=${String(n).padEnd(6)} synth ${(med(plus, 'ms') / 1000).toFixed(2).padStart(6)} s                 wall ${fmt(med(plus, 'wall'))}   peak ${peak(plus).toFixed(0).padStart(5)} MB   ${(runs[plus][0].bytes / 2 ** 20).toFixed(0)} MB of output`);
+    console.log(`  N=${n} cdk8s-ml / cdk8s-plus: ${(med(ml, 'synthMs') / med(plus, 'ms')).toFixed(2)}x synth, ${(med(ml, 'wall') / med(plus, 'wall')).toFixed(2)}x wall`);
+  }
+  if (ns.includes(10000)) {
+    const growth = med('cdk8s-ml N=10000', 'synthMs') / med('cdk8s-ml N=1000', 'synthMs');
+    const plusGrowth = med('cdk8s-plus N=10000', 'ms') / med('cdk8s-plus N=1000', 'ms');
+    const peak10k = peak('cdk8s-ml N=10000');
+    console.log(`  t(10,000)/t(1,000) for cdk8s-ml: ${growth.toFixed(1)} (target <= 11: ${growth <= 11 ? 'met' : 'MISSED'}); cdk8s-plus: ${plusGrowth.toFixed(1)}; peak RSS at 10,000: ${peak10k.toFixed(0)} MB (target <= 1024 MB: ${peak10k <= 1024 ? 'met' : 'MISSED'})`);
+  }
+  console.log(`\n(g) cdk8s-ml check over (f)'s output (the command in process, after a warm-up check; median) and the strict unintended-ingress analysis of the same manifests`);
+  for (const n of ns) {
+    const c = `check N=${n}`;
+    console.log(`  N=${String(n).padEnd(6)} ${String(runs[c][0].objects).padStart(6)} objects   cdk8s-ml check ${(med(c, 'checkMs') / 1000).toFixed(2).padStart(6)} s   unintended ingress ${(med(c, 'unintendedMs') / 1000).toFixed(2).padStart(6)} s   peak ${peak(c).toFixed(0)} MB`);
+  }
+  if (ns.includes(10000)) {
+    const g = (f: string) => med('check N=10000', f) / med('check N=1000', f);
+    console.log(`  t(10,000)/t(1,000): check ${g('checkMs').toFixed(1)}, unintended ingress ${g('unintendedMs').toFixed(1)} (linear: ~10; target <= 11: ${g('checkMs') <= 11 && g('unintendedMs') <= 11 ? 'met' : 'MISSED'})`);
+  }
+}
 
 /** Interleaved runs of each case; medians. */
 function interleaved(cases: Record<string, [string, string[], string]>): Record<string, number> {
@@ -143,3 +208,5 @@ try {
 } finally {
   fs.rmSync(work, { recursive: true, force: true });
 }
+
+webBench();

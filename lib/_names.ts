@@ -9,7 +9,7 @@ export function isDnsLabel(s: string): boolean {
 
 /** IANA service name: what Kubernetes accepts as a port name. */
 export function isPortName(s: string): boolean {
-  return s.length <= 15 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(s) && /[a-z]/.test(s) && !s.includes('--');
+  return typeof s === 'string' && s.length <= 15 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(s) && /[a-z]/.test(s) && !s.includes('--');
 }
 
 /**
@@ -27,9 +27,9 @@ export function toDnsLabel(id: string): string {
 
 /** Validate an explicit or derived resource name; `maxLen` leaves room for suffixes we append. */
 export function checkName(scope: IConstruct, prop: string, name: string, maxLen = 63): string {
-  if (name.length > maxLen || !DNS_LABEL.test(name)) {
+  if (typeof name !== 'string' || name.length > maxLen || !DNS_LABEL.test(name)) {
     fail(scope, prop, `must be a DNS-1123 label (lowercase letters, digits and '-', start and end alphanumeric, at most ${maxLen} characters)`,
-      name, `pass a name such as '${toDnsLabel(name).slice(0, maxLen) || 'model-server'}'`);
+      name, `pass a name such as '${(typeof name === 'string' ? toDnsLabel(name).slice(0, maxLen) : '') || 'model-server'}'`);
   }
   return name;
 }
@@ -42,8 +42,23 @@ const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
  * other objects' names they must start with a letter.
  */
 export function serviceNameProblem(name: string): string | undefined {
-  if (name.length <= 63 && DNS_1035_LABEL.test(name)) return undefined;
+  if (typeof name === 'string' && name.length <= 63 && DNS_1035_LABEL.test(name)) return isUrlHostLabel(name) ? undefined : PUNYCODE_PROBLEM;
   return "must start with a lowercase letter: it names a Service, and Kubernetes validates Service names as DNS-1035 labels (lowercase letters, digits and '-', starting with a letter, at most 63 characters)";
+}
+
+const PUNYCODE_PROBLEM = "starts with 'xn--' but is not valid punycode: it is part of the Service's URL (http://<service>.<namespace>.svc), which URL parsers (WHATWG URL, Python's idna codec) then reject";
+
+/**
+ * A DNS label that URL parsers accept as a host label. Kubernetes allows 'xn--' labels that are not
+ * valid punycode (IDNA A-labels), but a URL with one does not parse: `new URL('http://xn--a.svc')` throws.
+ */
+export function isUrlHostLabel(label: string): boolean {
+  if (!label.startsWith('xn--')) return true;
+  try {
+    return new URL(`http://${label}.svc`).hostname === `${label}.svc`;
+  } catch {
+    return false;
+  }
 }
 
 /** A name for a Service with a leading digit moved to the end: '1api' -> 'api-1', '2' -> 'svc-2'. */

@@ -107,6 +107,7 @@ export function outputParts(files: ReadonlyMap<string, string>, prefix = ''): Ou
     rest: [
       ...imageProblems(files, names, prefix),
       ...names.filter((f) => f.startsWith('compose/') && /\.ya?ml$/i.test(f)).flatMap((f) => checkComposeFile(named(f))),
+      ...names.filter((f) => f.startsWith('diagrams/')).flatMap((f) => checkDiagramFile(named(f))),
     ],
   };
 }
@@ -161,7 +162,18 @@ function imageProblems(files: ReadonlyMap<string, string>, names: readonly strin
   return problems;
 }
 
-/** Layout, then manifests (all together), then images, then compose files. */
+/**
+ * A stack's review diagram (diagrams/<stack>.md, what MlApp writes beside the manifests): a
+ * Markdown file holding one closed ```mermaid flowchart block. Its content is the library's to
+ * get right (test/stack/diagram.test.ts); this only catches a file that would not render.
+ */
+export function checkDiagramFile({ file, text }: NamedText): string[] {
+  if (!/^(?:.*\/)?diagrams\/[^/]+\.md$/.test(file)) return [`${file}: layout: diagrams/ may only hold <stack>.md files`];
+  const fence = /^```mermaid\n(flowchart|graph) [A-Z]{2}\n[\s\S]*?^```$/m;
+  return fence.test(text) ? [] : [`${file}: layout: a diagram must hold a closed \`\`\`mermaid block starting with "flowchart <direction>"`];
+}
+
+/** Layout, then manifests (all together), then images, then compose files, then diagrams. */
 export function checkOutputFiles(files: OutputFiles, options: CheckOptions = {}): string[] {
   const parts = outputParts(asFileMap(files));
   return [...parts.layout, ...checkManifestFiles(parts.manifests, options), ...parts.rest];

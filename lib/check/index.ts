@@ -77,6 +77,6 @@ export const CHECK_RULES: readonly CheckRule[] = [
   { id: 'copy-secret', summary: 'no COPY/ADD of keys, certificates or .env files' },
   { id: 'dockerignore', summary: '.dockerignore keeps .git, .env, keys, __pycache__ and virtualenvs out of the build context' },
   { id: 'compose-schema', summary: 'the Compose Specification JSON schema' },
-  { id: 'layout', summary: 'output directory layout: only manifests/*.yaml are manifests; every image has its build files' },
+  { id: 'layout', summary: 'output directory layout: only manifests/*.yaml are manifests; every image has its build files; diagrams/*.md hold a mermaid block' },
   { id: 'yaml', summary: 'the file is not valid YAML (duplicate keys included)' },
 ];

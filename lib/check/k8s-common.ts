@@ -214,12 +214,120 @@ export function serviceSelector(svc: K8sObject): Labels | undefined {
   return Object.keys(sel).length === 0 ? undefined : sel;
 }
 
-/** Workload pod templates (same namespace) whose labels a Service selects. */
-export function podsSelectedBy(svc: K8sObject, templates: readonly WorkloadPodTemplate[]): WorkloadPodTemplate[] {
+/**
+ * Workload pod templates (same namespace) whose labels a Service selects, in the order given. Pass a
+ * `LabelIndex` of the templates (templateIndex) when asking for many Services.
+ */
+export function podsSelectedBy(svc: K8sObject, templates: readonly WorkloadPodTemplate[] | LabelIndex<WorkloadPodTemplate>): WorkloadPodTemplate[] {
   const sel = serviceSelector(svc);
   if (!sel) return [];
   const ns = effectiveNamespace(svc);
+  if (templates instanceof LabelIndex) return templates.candidates(ns, sel).map((i) => templates.items[i]).filter((t) => labelsMatch(sel, t.labels));
   return templates.filter((t) => t.namespace === ns && labelsMatch(sel, t.labels));
+}
+
+// ---------------------------------------------------------------------------
+// Indexes: a check of 10,000 workloads must not compare every selector with every pod (npm run bench).
+// Both narrow a search to candidates, in the order of the items; callers still test each exactly.
+// ---------------------------------------------------------------------------
+
+/** Keys of label pairs; a collision (a NUL in a label) only adds candidates, which callers test anyway. */
+function pairKey(key: string, value: string): string {
+  return `${key}\u0000${value}`;
+}
+
+/** Items that carry labels (pod templates, network endpoints, namespaces), by namespace and label pair. */
+export class LabelIndex<T> {
+  private readonly byNamespace = new Map<string, { readonly all: number[]; readonly byPair: Map<string, number[]> }>();
+
+  /** `namespaceOf` undefined: the item is in no namespace (an IP address) and never a candidate. */
+  constructor(readonly items: readonly T[], namespaceOf: (item: T) => string | undefined, labelsOf: (item: T) => Labels) {
+    items.forEach((item, i) => {
+      const ns = namespaceOf(item);
+      if (ns === undefined) return;
+      let entry = this.byNamespace.get(ns);
+      if (!entry) this.byNamespace.set(ns, (entry = { all: [], byPair: new Map() }));
+      entry.all.push(i);
+      for (const [k, v] of Object.entries(labelsOf(item))) {
+        const key = pairKey(k, v);
+        const list = entry.byPair.get(key);
+        if (!list) entry.byPair.set(key, [i]);
+        else if (list[list.length - 1] !== i) list.push(i);
+      }
+    });
+  }
+
+  /** Positions, ascending, of the items of namespace ns that may carry every pair of `pairs` (every item of ns for none). */
+  candidates(ns: string, pairs: Labels): readonly number[] {
+    const entry = this.byNamespace.get(ns);
+    if (!entry) return [];
+    let best: readonly number[] = entry.all;
+    for (const [k, v] of Object.entries(pairs)) {
+      const list = entry.byPair.get(pairKey(k, v));
+      if (!list) return [];
+      if (list.length < best.length) best = list;
+    }
+    return best;
+  }
+
+  /** The namespaces of the items, in the order first met. */
+  namespaces(): string[] {
+    return [...this.byNamespace.keys()];
+  }
+}
+
+/** Pod templates by namespace and label, for podsSelectedBy. */
+export function templateIndex(templates: readonly WorkloadPodTemplate[]): LabelIndex<WorkloadPodTemplate> {
+  return new LabelIndex(templates, (t) => t.namespace, (t) => t.labels);
+}
+
+/**
+ * Items that select pods by labels (NetworkPolicies, Services), found from the labels of a pod: each
+ * is filed under one pair of its equality part (the rarest among the pods, by `pairCount`), those
+ * without one (`{}`, only expressions) are candidates for every pod of their namespace. Items
+ * whose selector is undefined select nothing and are left out.
+ */
+export class SelectorIndex<T> {
+  private readonly byNamespace = new Map<string, { readonly any: number[]; readonly byPair: Map<string, number[]> }>();
+
+  constructor(readonly items: readonly T[], namespaceOf: (item: T) => string, equalityOf: (item: T) => Labels | undefined, pairCount: (key: string, value: string) => number = () => 0) {
+    items.forEach((item, i) => {
+      const pairs = equalityOf(item);
+      if (pairs === undefined) return;
+      const ns = namespaceOf(item);
+      let entry = this.byNamespace.get(ns);
+      if (!entry) this.byNamespace.set(ns, (entry = { any: [], byPair: new Map() }));
+      let best: string | undefined;
+      let bestCount = Infinity;
+      for (const [k, v] of Object.entries(pairs)) {
+        const count = pairCount(k, v);
+        if (count < bestCount) [best, bestCount] = [pairKey(k, v), count];
+      }
+      if (best === undefined) {
+        entry.any.push(i);
+        return;
+      }
+      const list = entry.byPair.get(best);
+      if (list) list.push(i);
+      else entry.byPair.set(best, [i]);
+    });
+  }
+
+  /** Positions, ascending, of the items of namespace ns whose selector may select a pod with these labels. */
+  candidates(ns: string, labels: Labels): number[] {
+    const entry = this.byNamespace.get(ns);
+    if (!entry) return [];
+    const out = [...entry.any];
+    for (const [k, v] of Object.entries(labels)) for (const i of entry.byPair.get(pairKey(k, v)) ?? []) out.push(i);
+    return out.sort((a, b) => a - b).filter((x, j, all) => j === 0 || all[j - 1] !== x);
+  }
+}
+
+/** How many of the given label sets carry each pair: SelectorIndex files a selector under its rarest pair. */
+export function pairCounter(labelSets: Iterable<Labels>): (key: string, value: string) => number {
+  const counts = new Map<string, number>();
+  for (const labels of labelSets) for (const [k, v] of Object.entries(labels)) counts.set(pairKey(k, v), (counts.get(pairKey(k, v)) ?? 0) + 1);
+  return (key, value) => counts.get(pairKey(key, value)) ?? 0;
 }
 
 /** Services among the objects that select the pods of the given workload. */

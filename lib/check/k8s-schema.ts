@@ -9,6 +9,7 @@
  * (k8s-fields.json, generated from @kubernetes/client-node by scripts/gen-k8s-fields.mjs).
  */
 import { isPlainObject, joinPath, K8sObject, Problem } from './k8s-common';
+import { GATEWAY_API_FIELDS, GATEWAY_API_ROOTS, gatewaySchemaProblems } from './gateway-api';
 
 /**
  * apiVersion/kind pairs (`group/version/Kind`) that have no kubernetes-models
@@ -136,7 +137,8 @@ const LEAF: FieldType = { t: 'leaf' };
 function loadTypeMaps(): TypeMaps {
   // The type-only import puts the JSON in the compilation, so tsc copies it next to this module.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('./k8s-fields.json') as typeof import('./k8s-fields.json')).classes as TypeMaps;
+  // The Gateway API's HTTPRoute has no client-node model: its table is kept by hand (gateway-api.ts).
+  return { ...(require('./k8s-fields.json') as typeof import('./k8s-fields.json')).classes as TypeMaps, ...GATEWAY_API_FIELDS };
 }
 
 let typeMaps: TypeMaps | undefined;
@@ -166,6 +168,7 @@ function parseType(type: string): FieldType {
 const ROOT_CLASS_OVERRIDES: Readonly<Record<string, string>> = {
   'v1/Event': 'CoreV1Event',
   'events.k8s.io/v1/Event': 'EventsV1Event',
+  ...GATEWAY_API_ROOTS,
 };
 
 /** `apps/v1` + `Deployment` -> `V1Deployment`; `autoscaling/v2` + `HorizontalPodAutoscaler` -> `V2HorizontalPodAutoscaler`. */
@@ -228,5 +231,6 @@ function unknownFieldProblems(obj: K8sObject): Problem[] {
 /** `schema` + `unknown-field` for one object. */
 export function checkObjectSchema(obj: K8sObject): Problem[] {
   if (KNOWN_CUSTOM_KINDS.has(typeKey(obj))) return [];
+  if (typeKey(obj) in GATEWAY_API_ROOTS) return [...gatewaySchemaProblems(obj), ...unknownFieldProblems(obj)];
   return [...schemaProblems(obj), ...unknownFieldProblems(obj)];
 }

@@ -5,7 +5,8 @@
  * `<Kind>/<namespace or ->/<name>: <rule>: <message>`; rule ids:
  *   schema, unknown-field          (k8s-schema.ts)
  *   dns-1123, port-range           names and numbers the apiserver would reject
- *   service-selector               each Service selects exactly one workload's pods
+ *   service-selector               each Service selects exactly one workload's pods (or the tracks its
+ *                                  ml.cdk8s.io/traffic-split annotation names)
  *   workload-selector              a workload's spec.selector matches its own template
  *   service-target-port            each Service port lands on a container port
  *   env-url                        in-cluster URLs in env name a real Service and port
@@ -28,11 +29,13 @@ import {
   isPlainObject,
   joinPath,
   K8sObject,
+  LabelIndex,
   labelSelectorMatches,
   podsSelectedBy,
   podTemplateOf,
   Problem,
   serviceSelector,
+  templateIndex,
   WorkloadPodTemplate,
   workloadPodTemplates,
 } from './k8s-common';
@@ -42,6 +45,12 @@ import { loadYamlDocuments } from './_yaml';
 import { checkObjectSchema, KNOWN_CUSTOM_KINDS, typeKey } from './k8s-schema';
 
 export * from './k8s-common';
+
+/**
+ * A Service annotation naming the workloads (stable and canary tracks of one server) it selects on
+ * purpose, and the split that results: `service-selector` accepts a Service selecting exactly those.
+ */
+export const TRAFFIC_SPLIT_ANNOTATION = 'ml.cdk8s.io/traffic-split';
 export { KNOWN_CUSTOM_KINDS, modelFor, pointerToPath, rootClassFor, unknownFields } from './k8s-schema';
 export { imageTagIssue } from './k8s-pss';
 export { inClusterService } from './network';
@@ -250,11 +259,17 @@ function portRangeProblems(obj: K8sObject, t: WorkloadPodTemplate | undefined): 
 // ---------------------------------------------------------------------------
 
 /** Checks one Service's selector; returns the single selected workload when there is exactly one. */
-function serviceSelectorProblems(svc: K8sObject, templates: readonly WorkloadPodTemplate[]): { problems: Problem[]; target?: WorkloadPodTemplate } {
+function serviceSelectorProblems(svc: K8sObject, templates: LabelIndex<WorkloadPodTemplate>): { problems: Problem[]; target?: WorkloadPodTemplate; targets?: WorkloadPodTemplate[] } {
   const sel = serviceSelector(svc);
   if (!sel) return { problems: [] };
   const selected = podsSelectedBy(svc, templates);
   if (selected.length === 1) return { problems: [], target: selected[0] };
+  // Tracks of one server (stable and canary) behind one Service, declared by the split annotation naming each.
+  const split = svc?.metadata?.annotations?.[TRAFFIC_SPLIT_ANNOTATION];
+  if (selected.length > 1 && typeof split === 'string') {
+    const named = new Set(split.split(/[^a-z0-9-]+/));
+    if (selected.every((t) => named.has(t.name))) return { problems: [], targets: selected };
+  }
   const rule = 'service-selector';
   if (selected.length === 0) {
     return { problems: [{ obj: svc, rule, message: `spec.selector ${formatLabels(sel)} selects no pods in namespace ${effectiveNamespace(svc)}` }] };
@@ -328,11 +343,12 @@ function targetPortProblems(svc: K8sObject, target: WorkloadPodTemplate): Proble
 
 function serviceProblems(objects: readonly K8sObject[], templates: readonly WorkloadPodTemplate[]): Problem[] {
   const problems: Problem[] = [];
+  const index = templateIndex(templates);
   for (const svc of objects) {
     if (svc?.kind !== 'Service') continue;
-    const { problems: selProblems, target } = serviceSelectorProblems(svc, templates);
+    const { problems: selProblems, target, targets } = serviceSelectorProblems(svc, index);
     problems.push(...selProblems);
-    if (target) problems.push(...targetPortProblems(svc, target));
+    for (const t of target ? [target] : targets ?? []) problems.push(...targetPortProblems(svc, t));
   }
   return problems;
 }

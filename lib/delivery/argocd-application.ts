@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { fail } from '../_errors';
 import { checkName } from '../_names';
+import { checkChildId, checkDnsLabel, checkDnsSubdomain, checkHttpUrl, checkObject, checkOneOf, checkOptionalBoolean, checkRelativePath, checkString } from '../_validate';
 import { MlStack } from '../stack/ml-stack';
 import { Application } from '../../imports/argoproj.io';
 
@@ -44,14 +45,24 @@ export class ArgoCdApplication extends Construct {
   public readonly applicationName: string;
 
   constructor(scope: Construct, id: string, props: ArgoCdApplicationProps) {
-    super(scope, id);
+    super(scope, checkChildId(scope, id, 'ArgoCdApplication'));
+    checkObject(this, 'props', props, "{ stack, repoURL: 'https://github.com/acme/ml-platform.git' }");
     if (!MlStack.isMlStack(props.stack)) fail(this, 'stack', 'must be an MlStack', props.stack, 'pass the stack object the Application deploys');
-    if (!/^(https?:\/\/|ssh:\/\/|git@)[^\s]+$/.test(props.repoURL)) {
+    if (typeof props.repoURL !== 'string' || !/^(https?:\/\/|ssh:\/\/|git@)[^\s\u0000-\u001f\u007f]+$/.test(props.repoURL)) {
       fail(this, 'repoURL', 'must be a git URL (https://, ssh:// or git@host:org/repo)', props.repoURL, "use e.g. 'https://github.com/acme/ml-platform.git'");
     }
     const path = props.path ?? '.';
-    if (path.startsWith('/') || path.split('/').includes('..')) fail(this, 'path', 'must be a relative path inside the repository', path, "use e.g. 'dist/manifests' or '.'");
-    const render = props.render ?? 'plugin';
+    if (typeof path !== 'string' || path.startsWith('/') || path.split('/').includes('..')) fail(this, 'path', 'must be a relative path inside the repository', path, "use e.g. 'dist/manifests' or '.'");
+    if (path !== '.') checkRelativePath(this, 'path', path, 'dist/manifests');
+    const render = checkOneOf(this, 'render', props.render, ['plugin', 'committed']) ?? 'plugin';
+    // A branch, tag or commit: one line, no spaces (git check-ref-format).
+    if (props.targetRevision !== undefined && (checkString(this, 'targetRevision', props.targetRevision, { example: "'main'" }), /\s/.test(props.targetRevision))) {
+      fail(this, 'targetRevision', 'must be a branch, tag or commit (no spaces)', props.targetRevision, "use e.g. 'main', 'v1.2.0' or 'HEAD'");
+    }
+    if (props.project !== undefined) checkDnsSubdomain(this, 'project', props.project, 'an Argo CD AppProject name', 'default');
+    if (props.argoNamespace !== undefined) checkDnsLabel(this, 'argoNamespace', props.argoNamespace, 'the namespace Argo CD runs in', 'argocd');
+    if (props.destinationServer !== undefined) checkHttpUrl(this, 'destinationServer', props.destinationServer, 'https://kubernetes.default.svc');
+    checkOptionalBoolean(this, 'automated', props.automated);
     this.applicationName = checkName(this, 'id', props.stack.stackName);
     const automated = props.automated ?? true;
     new Application(this, 'Resource', {

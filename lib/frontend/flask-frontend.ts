@@ -1,11 +1,13 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkInt, fail } from '../_errors';
+import { checkChildId, checkConfigKey, checkDnsSubdomain, checkMap, checkObject, checkOptionalObject, checkUrlPath } from '../_validate';
 import { checkName } from '../_names';
 import { PythonImage } from '../image/python-image';
 import { IWorkload } from '../policy/_network';
-import { MetricsOptions, ServedWorkloadProps, ServerCore } from '../serving/_server';
-import { IModelServer } from '../serving/model-server';
+import { checkServedWorkloadProps, MetricsOptions, ServedWorkloadProps, ServerCore } from '../serving/_server';
+import { IModelServer, isModelServer } from '../serving/model-server';
+import { isOpenAiServer } from '../serving/llm-server';
 import { ServedWorkload } from '../serving/_served-workload';
 import { defaultName } from '../stack/ml-stack';
 import { envVars, EnvValue } from '../workload/env';
@@ -16,7 +18,7 @@ export interface FlaskFrontendProps extends ServedWorkloadProps {
   /**
    * The model server it calls. Injects BACKEND_URL (base URL), BACKEND_PREDICT_URL and
    * BACKEND_MODEL_NAME, and the NetworkPolicies that let this frontend, and only it, reach the
-   * backend's HTTP port.
+   * backend's HTTP port. An LlmServer also injects OPENAI_BASE_URL (<url>/v1) and OPENAI_MODEL.
    * @default - none
    */
   readonly backend?: IModelServer;
@@ -62,23 +64,26 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
   public readonly _core: ServerCore;
 
   constructor(scope: Construct, id: string, props: FlaskFrontendProps) {
-    super(scope, id);
-    const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
+    super(scope, checkChildId(scope, id, 'FlaskFrontend'));
+    checkObject(this, 'props', props, "{ image: PythonImage.fromDirectory('web', { repository, tag }), backend: server }");
     if (!PythonImage.isPythonImage(props.image)) {
       fail(this, 'image', 'must be a PythonImage (the frontend is built from its source)', props.image, "use PythonImage.fromDirectory('web', { repository, tag })");
     }
     const image = props.image;
+    image._validate(this);
+    checkServedWorkloadProps(this, props);
+    const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
+    this.checkWiringProps(props);
     const backends: Record<string, IModelServer> = { ...(props.backend ? { backend: props.backend } : {}), ...props.backends };
     if (props.backend && props.backends && 'backend' in props.backends) {
       fail(this, 'backends.backend', "clashes with the 'backend' prop (both would set BACKEND_URL)", 'backend', 'rename the entry in backends');
     }
     const wsgiApp = props.wsgiApp ?? 'app:app';
-    if (!/^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\(.*\))?$/.test(wsgiApp)) fail(this, 'wsgiApp', 'must be module:variable', wsgiApp, "use e.g. 'app:app' or 'mypkg.web:create_app()'");
+    if (typeof wsgiApp !== 'string' || !/^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\([^\u0000-\u001f]*\))?$/.test(wsgiApp)) fail(this, 'wsgiApp', 'must be module:variable', wsgiApp, "use e.g. 'app:app' or 'mypkg.web:create_app()'");
     checkInt(this, 'workers', props.workers, 1, 64);
     checkInt(this, 'threads', props.threads, 1, 256);
     checkInt(this, 'timeoutSeconds', props.timeoutSeconds, 1, 3600);
-    const healthPath = props.healthPath ?? '/healthz';
-    if (!healthPath.startsWith('/')) fail(this, 'healthPath', "must start with '/'", healthPath, `use '/${healthPath}'`);
+    const healthPath = checkUrlPath(this, 'healthPath', props.healthPath ?? '/healthz', { query: true });
 
     const env: Record<string, string> = {};
     const composeEnv: Record<string, string> = {};
@@ -88,6 +93,14 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
       const local = `http://${server.workloadName}:${server.containerPort}`;
       env[`${prefix}_URL`] = server.url;
       composeEnv[`${prefix}_URL`] = local;
+      if (isOpenAiServer(server)) {
+        // What the OpenAI SDKs read (OpenAI() takes OPENAI_BASE_URL itself); named backends get a prefix.
+        const openAi = key === 'backend' ? 'OPENAI' : `${prefix}_OPENAI`;
+        env[`${openAi}_BASE_URL`] = server.openAiBaseUrl;
+        env[`${openAi}_MODEL`] = server.modelName;
+        composeEnv[`${openAi}_BASE_URL`] = `${local}/v1`;
+        composeEnv[`${openAi}_MODEL`] = server.modelName;
+      }
       if (server.modelName !== undefined) {
         env[`${prefix}_PREDICT_URL`] = server.predictUrl();
         env[`${prefix}_MODEL_NAME`] = server.modelName;
@@ -134,5 +147,20 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
     // The image's CMD is this command unless the image names its own (PythonImage.command).
     image._runWith(this, command, 'server');
     for (const server of Object.values(backends)) server.allowFrom(this);
+  }
+
+  /** The backends are model servers of this library; the secret key names a Secret's key. */
+  private checkWiringProps(props: FlaskFrontendProps): void {
+    const example = "backend: server (an InferenceService or TfServingBackend)";
+    if (props.backend !== undefined && !isModelServer(props.backend)) fail(this, 'backend', 'must be a model server (InferenceService or TfServingBackend)', props.backend, `pass the server object: ${example}`);
+    checkMap(this, 'backends', props.backends, '{ classifier: server }', (key, server) => {
+      if (!isModelServer(server)) fail(this, `backends.${key}`, 'must be a model server (InferenceService or TfServingBackend)', server, `pass the server object: ${example}`);
+      return server;
+    });
+    const sk = checkOptionalObject(this, 'secretKey', props.secretKey, "{ secretName: 'web-secret', key: 'secret-key' }");
+    if (sk) {
+      checkDnsSubdomain(this, 'secretKey.secretName', sk.secretName, 'the name of a Secret', 'web-secret');
+      if (sk.key !== undefined) checkConfigKey(this, 'secretKey.key', sk.key);
+    }
   }
 }

@@ -3,7 +3,8 @@ export class DockerfileBuilder {
   private readonly lines: string[] = [];
 
   public comment(text: string): this {
-    for (const l of text.split('\n')) this.lines.push(`# ${l}`);
+    // Every line break (a construct path may hold a '\r') starts a comment line of its own, never an instruction.
+    for (const l of text.split(/\r\n|\r|\n/)) this.lines.push(`# ${l}`);
     return this;
   }
   public arg(name: string, def: string): this {
@@ -56,8 +57,15 @@ export class DockerfileBuilder {
   }
 }
 
+/**
+ * An ENV value exactly as given. The builder expands `$VAR` and `${VAR}` in ENV, also inside double
+ * quotes (plain JSON quoting turned '$HOME' into the build's HOME and '${x' into a syntax error);
+ * in double quotes a backslash escapes `$`, `"` and itself (BuildKit's shell lexer,
+ * processDoubleQuote), so those three are escaped.
+ */
 function quote(v: string): string {
-  return /^[A-Za-z0-9_./:@%+=,-]*$/.test(v) && v !== '' ? v : JSON.stringify(v);
+  if (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v)) return v;
+  return `"${v.replace(/[\\"$]/g, c => `\\${c}`)}"`;
 }
 
 /** What never reaches an image: credentials, VCS data, caches and local environments. */

@@ -1,6 +1,7 @@
 import * as path from 'path';
 import { IConstruct } from 'constructs';
-import { fail, MlInputError } from '../_errors';
+import { fail } from '../_errors';
+import { checkImageReference, parseImageReference } from '../_validate';
 import { IOutputContributor, IMAGES_DIR } from '../stack/_output';
 import { MlApp } from '../stack/ml-app';
 
@@ -34,6 +35,11 @@ export interface IImage {
    * @internal
    */
   _bind(scope: IConstruct): void;
+  /**
+   * Throw for bad options of the image (reported against `scope`), before anything reads them.
+   * @internal
+   */
+  _validate?(scope: IConstruct): void;
   /**
    * A workload of `role` runs the image with `argv` (its command, then args; undefined: the image's
    * own). Images the app builds may make it their CMD, so `docker run IMAGE` runs what the pod runs.
@@ -70,14 +76,14 @@ export class ImageBuilds implements IOutputContributor {
 
   private readonly specs = new Map<string, ImageBuildSpec>();
   /** Other registrations of a name whose Dockerfile is rendered at synth: compared with the first then. */
-  private readonly lazyTwins: Array<{ path: string; spec: ImageBuildSpec }> = [];
+  private readonly lazyTwins: Array<{ scope: IConstruct; spec: ImageBuildSpec }> = [];
 
   private add(scope: IConstruct, spec: ImageBuildSpec): void {
     const existing = this.specs.get(spec.name);
     if (!existing) {
       for (const other of this.specs.values()) {
         if (other.imageRef === spec.imageRef) {
-          throw new MlInputError(`${scope.node.path}: image ${spec.imageRef} is built twice from different recipes (${other.name} and ${spec.name}). Fix: give each build its own repository or tag.`);
+          fail(scope, 'image', `is built twice from different recipes (${other.name} and ${spec.name})`, spec.imageRef, 'give each build its own repository or tag');
         }
       }
       this.specs.set(spec.name, spec);
@@ -85,9 +91,9 @@ export class ImageBuilds implements IOutputContributor {
     }
     if (existing.imageRef !== spec.imageRef || existing.contextDir !== spec.contextDir
       || (typeof existing.dockerfile === 'string' && typeof spec.dockerfile === 'string' && existing.dockerfile !== spec.dockerfile)) {
-      throw twoImages(scope.node.path, spec.name, existing.imageRef, spec.imageRef);
+      twoImages(scope, spec.name, existing.imageRef, spec.imageRef);
     }
-    if (existing.dockerfile !== spec.dockerfile) this.lazyTwins.push({ path: scope.node.path, spec });
+    if (existing.dockerfile !== spec.dockerfile) this.lazyTwins.push({ scope, spec });
   }
 
   public outputFiles(outdir: string): Record<string, string> {
@@ -97,7 +103,7 @@ export class ImageBuilds implements IOutputContributor {
     if (specs.length === 0) return files;
     for (const twin of this.lazyTwins) {
       const first = this.specs.get(twin.spec.name)!;
-      if (render(first.dockerfile) !== render(twin.spec.dockerfile)) throw twoImages(twin.path, twin.spec.name, first.imageRef, twin.spec.imageRef);
+      if (render(first.dockerfile) !== render(twin.spec.dockerfile)) twoImages(twin.scope, twin.spec.name, first.imageRef, twin.spec.imageRef);
     }
     const bake: any = { group: { default: { targets: specs.map(s => s.name) } }, target: {} };
     const script: string[] = [
@@ -142,8 +148,9 @@ function render(dockerfile: string | (() => string)): string {
   return typeof dockerfile === 'string' ? dockerfile : dockerfile();
 }
 
-function twoImages(at: string, name: string, a: string, b: string): MlInputError {
-  return new MlInputError(`${at}: two different images would be written to ${IMAGES_DIR}/${name} (${a} and ${b}). Fix: give the images repositories whose last path segments differ, or reuse one image object.`);
+function twoImages(scope: IConstruct, name: string, a: string, b: string): never {
+  fail(scope, 'image', `clashes: two different images would be written to ${IMAGES_DIR}/${name} (${a} and ${b})`, b,
+    'give the images repositories whose last path segments differ (or a name option), or reuse one image object');
 }
 
 function rel(from: string, to: string): string {
@@ -156,23 +163,34 @@ function shellQuote(s: string): string {
 }
 
 /** `repository:tag` checks shared by every image the library builds; errors name the consumer. */
-export function checkImageRef(scope: IConstruct, prop: string, repository: string, tag: string): string {
-  if (!/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(repository)) {
+export function checkImageRef(scope: IConstruct, prop: string, repository: unknown, tag: unknown): string {
+  // The distribution grammar, lowercase throughout (a registry host in capitals is legal but never needed).
+  if (typeof repository !== 'string' || !/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/.test(repository) || parseImageReference(`${repository}:x`) === undefined) {
     fail(scope, `${prop}.repository`, 'must be a lowercase image repository without a tag', repository, "use a repository such as 'registry.example.com/team/app' and put the version in tag");
   }
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) || tag === 'latest') {
+  if (typeof tag !== 'string' || !/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/.test(tag) || tag === 'latest') {
     fail(scope, `${prop}.tag`, "must be a pinned tag (not 'latest'; at most 128 of [A-Za-z0-9_.-])", tag, "use a version such as '1.0.0' or a git commit id, so every rollout is a visible change");
   }
   return `${repository}:${tag}`;
 }
 
 /** An image given as a string must be pinned: a tag other than latest, or a digest. */
-export function checkImageString(scope: IConstruct, prop: string, image: string): void {
-  const lastSegment = image.split('/').pop() ?? '';
-  const digest = /@sha256:[a-f0-9]{64}$/.test(image);
-  const tag = /:([A-Za-z0-9_][A-Za-z0-9_.-]{0,127})$/.exec(lastSegment)?.[1];
-  if (/\s/.test(image) || image !== image.trim() || (!digest && (!tag || tag === 'latest'))) {
-    fail(scope, prop, "must be an image reference pinned to a version tag (not 'latest') or a digest", image,
-      "append a version, e.g. 'registry.example.com/api:1.0.0', so each rollout is a visible change");
+export function checkImageString(scope: IConstruct, prop: string, image: unknown): string {
+  return checkImageReference(scope, prop, image, { pinned: true });
+}
+
+/** An image the app builds (PythonImage, ModelImage), told by what the library calls on it. */
+export function isImage(x: unknown): x is IImage {
+  return typeof x === 'object' && x !== null && typeof (x as IImage).imageRef === 'string' && typeof (x as IImage)._bind === 'function';
+}
+
+/** A workload's `image`: a pinned reference string, or an image the app builds (its options checked too). */
+export function checkImage(scope: IConstruct, prop: string, v: unknown): string | IImage {
+  if (typeof v === 'string') return checkImageString(scope, prop, v);
+  if (!isImage(v)) {
+    fail(scope, prop, 'must be an image reference or an image the app builds (PythonImage)', v,
+      "pass a pinned reference such as 'registry.example.com/api:1.0.0', or PythonImage.fromDirectory('api', { repository, tag })");
   }
+  v._validate?.(scope);
+  return v;
 }

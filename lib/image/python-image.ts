@@ -4,6 +4,7 @@ import { IConstruct } from 'constructs';
 import { CONTEXT_DIR, CONTEXT_STAGE, contextStage, DEFAULT_DOCKERIGNORE, DockerfileBuilder, ignorePatterns } from './_dockerfile';
 import { checkImageRef, IImage, ImageBuilds } from './_image-build';
 import { checkInt, checkPort, fail, problem } from '../_errors';
+import { asText, checkArgv, checkArray, checkDnsLabel, checkEnvVarName, checkImageReference, checkMap, checkRelativePath, checkString, isPlainObject } from '../_validate';
 import { toDnsLabel } from '../_names';
 import { WRITABLE_HOME } from '../workload/_pod';
 
@@ -83,7 +84,8 @@ const DEFAULT_COMMAND: readonly string[] = ['python', 'app.py'];
 export class PythonImage implements IImage {
   /** A build context on disk; relative paths resolve against the current directory, like cdk8s-plus assets. */
   public static fromDirectory(directory: string, options: PythonImageOptions): PythonImage {
-    return new PythonImage(path.resolve(directory), options);
+    // Checked when a workload uses the image (the error then names the workload): keep what was given.
+    return new PythonImage(typeof directory === 'string' ? path.resolve(directory) : directory, options);
   }
 
   public static isPythonImage(x: unknown): x is PythonImage {
@@ -103,6 +105,7 @@ export class PythonImage implements IImage {
   /** Working directory of the code inside the image. */
   public readonly workdir = '/app';
   private readonly options: PythonImageOptions;
+  private readonly rawOptions: unknown;
   /** Workloads that run the image with a command of their own, in construction order. */
   private readonly runs: ImageRun[] = [];
   private firstBinder?: IConstruct;
@@ -112,12 +115,15 @@ export class PythonImage implements IImage {
   private constructor(directory: string, options: PythonImageOptions) {
     Object.defineProperty(this, PYTHON_IMAGE, { value: true });
     this.directory = directory;
-    this.options = options;
-    this.imageRef = `${options.repository}:${options.tag}`;
-    this.uid = options.uid ?? DEFAULT_PYTHON_UID;
+    // Tolerant of what a JavaScript caller passes: _validate reports it against the workload.
+    this.options = (typeof options === 'object' && options !== null ? options : {}) as PythonImageOptions;
+    this.rawOptions = options;
+    const o = this.options;
+    this.imageRef = `${asText(o.repository)}:${asText(o.tag)}`;
+    this.uid = o.uid ?? DEFAULT_PYTHON_UID;
     this.gid = this.uid;
-    this.port = options.port ?? 8080;
-    this.name = options.name ?? toDnsLabel(options.repository.split('/').pop() ?? 'image');
+    this.port = o.port ?? 8080;
+    this.name = o.name ?? toDnsLabel(typeof o.repository === 'string' ? o.repository.split('/').pop() ?? 'image' : 'image');
   }
 
   /**
@@ -191,17 +197,41 @@ export class PythonImage implements IImage {
     if (argv && argv.length > 0) this.runs.push({ scope, argv: [...argv], server: role === 'server' });
   }
 
-  /** @internal */
-  public _bind(scope: IConstruct): void {
+  /**
+   * The options, as a Dockerfile needs them: every string that reaches it is one line (a newline
+   * would start an instruction of its own), names are the API server's or Docker's.
+   * @internal
+   */
+  public _validate(scope: IConstruct): void {
+    if (!isPlainObject(this.rawOptions)) {
+      fail(scope, 'image', 'needs options (the second argument of PythonImage.fromDirectory)', this.rawOptions, "pass { repository: 'registry.example.com/web', tag: '1.0.0' }");
+    }
     const o = this.options;
+    if (typeof this.directory !== 'string') fail(scope, 'image', 'needs a build context directory (a path)', this.directory, "pass the directory of your code, e.g. PythonImage.fromDirectory('web', { repository, tag })");
     checkImageRef(scope, 'image', o.repository, o.tag);
     checkInt(scope, 'image.uid', o.uid, 1, 2147483647);
     checkPort(scope, 'image.port', o.port);
-    if (o.command !== undefined && o.command.length === 0) fail(scope, 'image.command', 'must not be empty', o.command, "give the process to start, e.g. ['python', 'app.py']");
-    if (o.env && 'HOME' in o.env) {
-      fail(scope, 'image.env.HOME', `is set by the library to ${WRITABLE_HOME}, the one directory every pod can write (read-only root, a uid without a home directory)`, o.env.HOME,
-        'remove it; point a cache elsewhere with its own variable (HF_HOME, TORCH_HOME, MPLCONFIGDIR)');
-    }
+    if (o.baseImage !== undefined) checkImageReference(scope, 'image.baseImage', o.baseImage, { pinned: true, example: DEFAULT_PYTHON_BASE });
+    if (o.requirements !== undefined) checkString(scope, 'image.requirements', o.requirements, { example: "'requirements.txt'" });
+    checkArgv(scope, 'image.command', o.command, { nonEmpty: true, example: "['python', 'app.py']" });
+    checkMap(scope, 'image.env', o.env, "{ HF_HOME: '/tmp/hf' }", (k, v) => {
+      checkEnvVarName(scope, 'image.env', k);
+      if (k === 'HOME') {
+        fail(scope, 'image.env.HOME', `is set by the library to ${WRITABLE_HOME}, the one directory every pod can write (read-only root, a uid without a home directory)`, v,
+          'remove it; point a cache elsewhere with its own variable (HF_HOME, TORCH_HOME, MPLCONFIGDIR)');
+      }
+      return checkString(scope, `image.env.${k}`, v, { example: "'/tmp/hf'", allowEmpty: true });
+    });
+    // One pattern a line in the .dockerignore, and an argument of the context stage's RUN.
+    checkArray(scope, 'image.ignore', o.ignore, "['data/', '*.ckpt']", (x, prop) => checkString(scope, prop, x, { example: "'data/'" }));
+    // The directory under images/ and the bake target.
+    if (o.name !== undefined) checkDnsLabel(scope, 'image.name', o.name, 'a directory and bake target name', 'web');
+  }
+
+  /** @internal */
+  public _bind(scope: IConstruct): void {
+    this._validate(scope);
+    const o = this.options;
     if (!fs.existsSync(this.directory) || !fs.statSync(this.directory).isDirectory()) {
       fail(scope, 'image', 'needs an existing build context directory', this.directory, 'create the directory with your code and requirements.txt, or fix the path given to PythonImage.fromDirectory');
     }
@@ -210,6 +240,8 @@ export class PythonImage implements IImage {
       fail(scope, 'image.requirements', `must name a file inside the build context ${this.directory}`, requirements,
         `add ${requirements} to the build context (an empty file is fine), or pass requirements: '<path inside the context>'`);
     }
+    // It is a COPY source: a space would split it into two.
+    checkRelativePath(scope, 'image.requirements', requirements, 'requirements.txt');
     if (!this.firstBinder) {
       this.firstBinder = scope;
       // After every constructor: a later workload may still give the image its command.

@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
+import { asText, checkDnsLabel, checkOptionalBoolean, isPlainObject } from '../_validate';
 import { DEFAULT_DOCKERIGNORE, DockerfileBuilder } from '../image/_dockerfile';
 import { checkImageRef, IImage, ImageBuilds } from '../image/_image-build';
 import { toDnsLabel } from '../_names';
@@ -41,7 +42,8 @@ const MODEL_IMAGE = Symbol.for('cdk8s-ml.ModelImage');
 export class ModelImage implements IImage {
   /** `directory` is the SavedModel directory; it may be empty at synth (a train script fills it before the build). */
   public static fromDirectory(directory: string, options: ModelImageOptions): ModelImage {
-    return new ModelImage(path.resolve(directory), options);
+    // Checked when a server uses it (the error then names the server): keep what was given.
+    return new ModelImage(typeof directory === 'string' ? path.resolve(directory) : directory, options);
   }
   public static isModelImage(x: unknown): x is ModelImage {
     return typeof x === 'object' && x !== null && MODEL_IMAGE in x;
@@ -59,15 +61,21 @@ export class ModelImage implements IImage {
   /** The tensorflow/serving image it is built FROM. */
   public readonly baseImage: string;
 
-  private constructor(directory: string, private readonly options: ModelImageOptions) {
+  private readonly options: ModelImageOptions;
+  private readonly rawOptions: unknown;
+
+  private constructor(directory: string, options: ModelImageOptions) {
     Object.defineProperty(this, MODEL_IMAGE, { value: true });
+    this.rawOptions = options;
+    options = (typeof options === 'object' && options !== null ? options : {}) as ModelImageOptions;
+    this.options = options;
     this.directory = directory;
-    this.imageRef = `${options.repository}:${options.tag}`;
+    this.imageRef = `${asText(options.repository)}:${asText(options.tag)}`;
     this.modelName = options.modelName;
     this.version = options.version ?? 1;
     this.servingVersion = options.servingVersion ?? DEFAULT_TF_SERVING_VERSION;
-    this.name = options.name ?? toDnsLabel(options.repository.split('/').pop() ?? 'model');
-    this.baseImage = `tensorflow/serving:${this.servingVersion}${options.gpu ? '-gpu' : ''}`;
+    this.name = options.name ?? toDnsLabel(typeof options.repository === 'string' ? options.repository.split('/').pop() ?? 'model' : 'model');
+    this.baseImage = `tensorflow/serving:${asText(this.servingVersion)}${options.gpu ? '-gpu' : ''}`;
   }
 
   /** Path of the model inside the image. */
@@ -93,14 +101,34 @@ export class ModelImage implements IImage {
     return { name: this.name, contextDir: this.directory, args: { [this.baseImageArg]: this.baseImage } };
   }
 
-  /** @internal */
-  public _bind(scope: IConstruct): void {
+  /**
+   * The options, as the Dockerfile (ENV, COPY, ARG lines) and TF Serving need them.
+   * @internal
+   */
+  public _validate(scope: IConstruct): void {
+    if (!isPlainObject(this.rawOptions)) {
+      fail(scope, 'model.image', 'needs options (the second argument of ModelImage.fromDirectory)', this.rawOptions, "pass { repository: 'registry.example.com/models/m', tag: '1', modelName: 'm' }");
+    }
     const o = this.options;
+    if (typeof this.directory !== 'string') fail(scope, 'model.image', 'needs a SavedModel directory (a path)', this.directory, "pass the directory your train script writes, e.g. ModelImage.fromDirectory('export/m', { ... })");
     checkImageRef(scope, 'model.image', o.repository, o.tag);
-    if (!Number.isInteger(this.version) || this.version < 0) {
+    if (typeof o.modelName !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(o.modelName)) {
+      fail(scope, 'model.image.modelName', 'must be a model name of letters, digits, _ . - (it becomes /models/<name> and /v1/models/<name>)', o.modelName, "use a name such as 'and-gate'");
+    }
+    if (typeof this.version !== 'number' || !Number.isInteger(this.version) || this.version < 0) {
       fail(scope, 'model.image.version', 'must be a whole number: TF Serving only loads integer version directories', o.version,
         'use an integer such as 1 or a timestamp like 1602624873 ("v1" gives "No versions of servable found")');
     }
+    if (typeof this.servingVersion !== 'string' || !/^\d+\.\d+\.\d+$/.test(this.servingVersion)) {
+      fail(scope, 'model.image.servingVersion', 'must be a TF Serving release such as 2.20.0', o.servingVersion, `pin a release, e.g. '${DEFAULT_TF_SERVING_VERSION}'`);
+    }
+    checkOptionalBoolean(scope, 'model.image.gpu', o.gpu);
+    if (o.name !== undefined) checkDnsLabel(scope, 'model.image.name', o.name, 'a directory and bake target name', 'model');
+  }
+
+  /** @internal */
+  public _bind(scope: IConstruct): void {
+    this._validate(scope);
     if (!fs.existsSync(this.directory) || !fs.statSync(this.directory).isDirectory()) {
       fail(scope, 'model.image', 'needs an existing SavedModel directory as build context', this.directory,
         'create it (your train script writes saved_model.pb and variables/ there) or fix the path given to ModelImage.fromDirectory');

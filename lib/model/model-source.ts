@@ -1,11 +1,16 @@
 import { k8s } from 'cdk8s-plus-28';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
+import { checkConfigKey, checkDnsSubdomain, checkGitRevision, checkHttpUrl, checkHuggingFaceRepo, checkImageReference, checkOneOf, checkOptionalObject, checkOptionalSize, checkRelativePath, isDnsSubdomain, isPlainObject } from '../_validate';
 import { IImage } from '../image/_image-build';
-import type { ModelImage } from './model-image';
+import { ModelImage } from './model-image';
 import { StorageEndpoint, storageEndpointsOf } from '../policy/_network';
+import { MlStack } from '../stack/ml-stack';
 
 const MODEL_SOURCE = Symbol.for('cdk8s-ml.ModelSource');
+
+/** An object-storage URI the downloader reads: scheme, bucket or host, a path; printable ASCII, no spaces. */
+const URI = /^(s3|gs|https?):\/\/[^/\s\u0000-\u001f\u007f]+(\/[^\s\u0000-\u001f\u007f]*)?$/;
 
 /** Pinned downloader: one static binary that reads s3://, gs:// and http(s)://. */
 export const DEFAULT_DOWNLOADER_IMAGE = 'rclone/rclone:1.68.2';
@@ -60,6 +65,43 @@ export interface ModelVolumeOptions {
   readonly accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadOnlyMany' | 'ReadWriteOncePod';
 }
 
+/** The claim a Hugging Face download is cached in: one the consumer creates, or an existing one. */
+export interface HuggingFaceCacheOptions {
+  /** Download into this existing PersistentVolumeClaim. @default - a claim '<server name>-model-cache' created with the server */
+  readonly existingClaim?: string;
+  /** Size of the claim the server creates (the weights, in their dtype, plus room for a second revision). @default '50Gi' */
+  readonly size?: string;
+  /** Storage class of the claim the server creates. @default - the cluster's default class */
+  readonly storageClassName?: string;
+  /**
+   * The claim's access mode. ReadWriteOnce attaches to one node: one replica only (the Multi-Attach
+   * check says so); several replicas need ReadWriteMany (EFS, Filestore, NFS, CephFS).
+   * @default 'ReadWriteOnce'
+   */
+  readonly accessMode?: 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadWriteOncePod';
+}
+
+/** A Hugging Face Hub model repository at a pinned revision. */
+export interface HuggingFaceOptions {
+  /**
+   * The revision: a commit sha (best: it never moves), a tag or a branch. The cache keeps a
+   * revision once downloaded, so changing the weights is a change of this value in the diff.
+   */
+  readonly revision: string;
+  /**
+   * Secret with a Hugging Face token, for gated and private repositories (HF_TOKEN). Only the
+   * download init container sees it, never the server.
+   * @default - anonymous download (public repositories)
+   */
+  readonly tokenSecret?: { readonly secretName: string; /** @default 'token' */ readonly key?: string };
+  /** Where the download is cached. @default - a ReadWriteOnce claim of 50Gi created with the server */
+  readonly cache?: HuggingFaceCacheOptions;
+  /** Hub endpoint, e.g. an in-cluster mirror (HF_ENDPOINT). @default 'https://huggingface.co' */
+  readonly endpoint?: string;
+  /** Image of the download init container: it needs python3 and huggingface_hub. @default - the server's image (no second pull) */
+  readonly downloaderImage?: string;
+}
+
 /** What a trainer exposes so servers and batch jobs can read its output (see TrainingJob). */
 export interface IModelProducer extends IConstruct {
   /** @internal */
@@ -97,11 +139,21 @@ export interface ModelMount {
   readonly localPath?: string;
 }
 
+/** The workload a source is bound to, for what the source creates with it. @internal */
+export interface ModelConsumer {
+  /** The workload's name: a created cache claim is '<name>-model-cache'. */
+  readonly name: string;
+  readonly labels: Record<string, string>;
+  /** The workload's image, when it can run the downloader (python3 and huggingface_hub). */
+  readonly image?: string;
+}
+
 type Kind =
   | { kind: 'uri'; uri: string; scheme: 's3' | 'gs' | 'http' | 'https'; options: ModelUriOptions }
   | { kind: 'volume'; claimName: string; options: ModelVolumeOptions }
   | { kind: 'image'; image: ModelImage }
-  | { kind: 'training-job'; producer: IModelProducer; options: FromTrainingJobOptions };
+  | { kind: 'training-job'; producer: IModelProducer; options: FromTrainingJobOptions }
+  | { kind: 'hugging-face'; repo: string; options: HuggingFaceOptions };
 
 /**
  * Where a server or batch job gets its model: object storage (s3://, gs://, http(s)://), a
@@ -114,7 +166,7 @@ export class ModelSource {
    * a .tar.gz/.tgz archive is unpacked into the model directory.
    */
   public static fromUri(uri: string, options: ModelUriOptions = {}): ModelSource {
-    const m = /^(s3|gs|https?):\/\/[^/\s]+(\/[^\s]*)?$/.exec(uri);
+    const m = typeof uri === 'string' ? URI.exec(uri) : null;
     return new ModelSource({ kind: 'uri', uri, scheme: (m?.[1] ?? '') as any, options });
   }
   /** A model on an existing PersistentVolumeClaim, mounted read-only. */
@@ -132,6 +184,14 @@ export class ModelSource {
    */
   public static fromTrainingJob(job: IModelProducer, options: FromTrainingJobOptions = {}): ModelSource {
     return new ModelSource({ kind: 'training-job', producer: job, options });
+  }
+  /**
+   * A model repository on the Hugging Face Hub ('org/name') at a pinned revision, downloaded once
+   * into a PersistentVolumeClaim by an init container (huggingface_hub snapshot_download) and
+   * mounted read-only: a restarted or rescheduled pod finds it there and downloads nothing.
+   */
+  public static fromHuggingFace(repo: string, options: HuggingFaceOptions): ModelSource {
+    return new ModelSource({ kind: 'hugging-face', repo, options });
   }
   public static isModelSource(x: unknown): x is ModelSource {
     return typeof x === 'object' && x !== null && MODEL_SOURCE in x;
@@ -161,6 +221,10 @@ export class ModelSource {
   public get producer(): IModelProducer | undefined {
     return this.source.kind === 'training-job' ? this.source.producer : undefined;
   }
+  /** The repository and revision, for fromHuggingFace sources. */
+  public get huggingFace(): { readonly repo: string; readonly revision: string } | undefined {
+    return this.source.kind === 'hugging-face' ? { repo: this.source.repo, revision: this.source.options.revision } : undefined;
+  }
 
   /**
    * The directory under MODELS_DIR that compose mounts for this model: a TrainingJob's claim (where
@@ -173,38 +237,72 @@ export class ModelSource {
     return out.subPath ? `${out.claimName}/${out.subPath}` : out.claimName;
   }
 
-  /** Throws for a URI we cannot read. @internal */
+  /** Throws for a source the pods cannot read, with the options of its factory. @internal */
   public _validate(scope: IConstruct, prop: string): void {
     const s = this.source;
-    if (s.kind === 'uri' && !s.scheme) {
-      fail(scope, prop, 'must be an s3://, gs://, http:// or https:// URI with a bucket or host', s.uri,
-        'use ModelSource.fromUri with one of those schemes, ModelSource.fromVolume for a PersistentVolumeClaim, or ModelSource.fromImage for a model baked into the image');
-    }
-    if (s.kind === 'uri') checkS3Endpoint(scope, `${prop}.s3Endpoint`, s.scheme, s.options.s3Endpoint);
-    if (s.kind === 'volume' && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s.claimName)) {
-      fail(scope, prop, 'must name a PersistentVolumeClaim (a DNS-1123 name)', s.claimName, 'pass the claim name as it appears in kubectl get pvc');
-    }
-    if (s.kind === 'volume' && s.options.subPath && (s.options.subPath.startsWith('/') || s.options.subPath.split('/').includes('..'))) {
-      fail(scope, `${prop}.subPath`, 'must be a relative path inside the claim', s.options.subPath, "write it relative to the claim's root, e.g. 'models/and-gate'");
+    const options = (what: string): Record<string, unknown> => {
+      const o = (s as { options?: unknown }).options;
+      if (!isPlainObject(o)) fail(scope, prop, `was made with options that are not an object (${what})`, o, `pass an object of options to ${what}, or leave it out`);
+      return o;
+    };
+    switch (s.kind) {
+      case 'uri': {
+        if (!s.scheme) {
+          fail(scope, prop, 'must be an s3://, gs://, http:// or https:// URI with a bucket or host', s.uri,
+            'use ModelSource.fromUri with one of those schemes, ModelSource.fromVolume for a PersistentVolumeClaim, or ModelSource.fromImage for a model baked into the image');
+        }
+        const o = options('ModelSource.fromUri');
+        checkDownloadOptions(scope, prop, s.scheme, o);
+        const cache = checkOptionalObject(scope, `${prop}.cacheClaim`, o.cacheClaim, "{ claimName: 'model-cache', accessMode: 'ReadWriteMany' }");
+        if (cache) {
+          if (!isDnsSubdomain(cache.claimName)) {
+            fail(scope, `${prop}.cacheClaim.claimName`, 'must name a PersistentVolumeClaim (a DNS-1123 name)', cache.claimName, 'pass the claim name as it appears in kubectl get pvc');
+          }
+          checkOneOf(scope, `${prop}.cacheClaim.accessMode`, cache.accessMode, ['ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod']);
+        }
+        return;
+      }
+      case 'volume': {
+        if (!isDnsSubdomain(s.claimName)) fail(scope, prop, 'must name a PersistentVolumeClaim (a DNS-1123 name)', s.claimName, 'pass the claim name as it appears in kubectl get pvc');
+        const o = options('ModelSource.fromVolume');
+        if (o.subPath !== undefined) checkRelativePath(scope, `${prop}.subPath`, o.subPath, 'models/and-gate');
+        checkOneOf(scope, `${prop}.accessMode`, o.accessMode, ['ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOnce', 'ReadWriteOncePod']);
+        return;
+      }
+      case 'image':
+        if (!ModelImage.isModelImage(s.image)) fail(scope, prop, 'must be made with ModelSource.fromImage(ModelImage.fromDirectory(...))', s.image, "use ModelImage.fromDirectory('export/m', { repository, tag, modelName })");
+        s.image._validate(scope);
+        return;
+      case 'hugging-face':
+        checkHuggingFaceOptions(scope, prop, s.repo, options('ModelSource.fromHuggingFace'));
+        return;
+      case 'training-job': {
+        const p = s.producer as unknown;
+        if (typeof p !== 'object' || p === null || !('_modelOutput' in p)) {
+          fail(scope, prop, 'must be made with ModelSource.fromTrainingJob(job) from a TrainingJob', p, 'pass the TrainingJob object that writes the model');
+        }
+        const o = options('ModelSource.fromTrainingJob');
+        checkInt(scope, `${prop}.waitTimeoutSeconds`, o.waitTimeoutSeconds, 1);
+        if (o.waitImage !== undefined) checkImageReference(scope, `${prop}.waitImage`, o.waitImage, { pinned: true, example: DEFAULT_DOWNLOADER_IMAGE });
+        return;
+      }
     }
   }
 
   /**
    * Volumes, init containers and mounts that put the model at `mountPath` (read-only for the
    * server). `downloadSubdir` is where inside the mount a download lands (TF Serving wants
-   * /models/<name>/<version>).
+   * /models/<name>/<version>). `consumer` names and labels a claim the source creates (a Hugging
+   * Face cache), and gives its default downloader image.
    * @internal
    */
-  public _bind(scope: IConstruct, mountPath: string, downloadSubdir = '', volumeName = 'model', prop = 'model'): ModelMount {
+  public _bind(scope: IConstruct, mountPath: string, downloadSubdir = '', volumeName = 'model', prop = 'model', consumer?: ModelConsumer): ModelMount {
     this._validate(scope, prop);
     const s = this.source;
     switch (s.kind) {
       case 'uri': {
         const dest = downloadSubdir ? `${mountPath}/${downloadSubdir}` : mountPath;
         const o = s.options;
-        if (o.cacheClaim && !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(o.cacheClaim.claimName)) {
-          fail(scope, `${prop}.cacheClaim.claimName`, 'must name a PersistentVolumeClaim (a DNS-1123 name)', o.cacheClaim.claimName, 'pass the claim name as it appears in kubectl get pvc');
-        }
         return {
           volumes: [o.cacheClaim
             ? { name: volumeName, persistentVolumeClaim: { claimName: o.cacheClaim.claimName } }
@@ -227,7 +325,6 @@ export class ModelSource {
       case 'training-job': {
         const out = s.producer._modelOutput;
         s.producer._registerReader?.(scope);
-        checkInt(scope, `${prop}.waitTimeoutSeconds`, s.options.waitTimeoutSeconds, 1);
         const where = `${out.claimName}${out.subPath ? `/${out.subPath}` : ''}`;
         return {
           volumes: [{ name: volumeName, persistentVolumeClaim: { claimName: out.claimName, readOnly: true } }],
@@ -240,15 +337,28 @@ export class ModelSource {
       }
       case 'image':
         return { volumes: [], initContainers: [], volumeMounts: [], needsObjectStorage: false, localPath: s.image.directory };
+      case 'hugging-face':
+        return bindHuggingFace(scope, prop, s.repo, s.options, mountPath, volumeName, consumer);
     }
   }
+}
+
+/**
+ * The options of a download (ModelSource.fromUri, DataInput.fromUri): what reaches the init
+ * container's image, envFrom and emptyDir. Shared with data inputs. @internal
+ */
+export function checkDownloadOptions(scope: IConstruct, prop: string, scheme: string, o: Record<string, unknown>): void {
+  if (o.credentialsSecret !== undefined) checkDnsSubdomain(scope, `${prop}.credentialsSecret`, o.credentialsSecret, 'the name of a Secret', 'storage-credentials');
+  if (o.downloaderImage !== undefined) checkImageReference(scope, `${prop}.downloaderImage`, o.downloaderImage, { pinned: true, example: DEFAULT_DOWNLOADER_IMAGE });
+  checkOptionalSize(scope, `${prop}.sizeLimit`, o.sizeLimit, '20Gi');
+  checkS3Endpoint(scope, `${prop}.s3Endpoint`, scheme, o.s3Endpoint);
 }
 
 /**
  * An S3-compatible endpoint is a URL the downloader and the NetworkPolicy both use: scheme, host and
  * optional port, nothing else. Shared with data inputs. @internal
  */
-export function checkS3Endpoint(scope: IConstruct, prop: string, scheme: string, endpoint: string | undefined): void {
+export function checkS3Endpoint(scope: IConstruct, prop: string, scheme: string, endpoint: unknown): void {
   if (endpoint === undefined) return;
   if (scheme !== 's3') fail(scope, prop, 'only applies to s3:// URIs', endpoint, 'drop s3Endpoint, or use an s3:// URI');
   if (typeof endpoint !== 'string' || !/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?\/?$/.test(endpoint) || Number(/:(\d+)\/?$/.exec(endpoint)?.[1] ?? 1) > 65535) {
@@ -318,4 +428,125 @@ function downloadCommand(uri: string, scheme: string, dest: string, o: ModelUriO
     return ['sh', '-ec', `mkdir -p "$2" && rclone cat --http-url "$1" :http: | tar -xzf - -C "$2"`, 'download', uri, dest];
   }
   return ['rclone', 'copyurl', '--auto-filename', uri, dest];
+}
+
+// ---------------------------------------------------------------------------
+// Hugging Face Hub (ModelSource.fromHuggingFace)
+// ---------------------------------------------------------------------------
+
+const HF_ENDPOINT = 'https://huggingface.co';
+/** Where the download init container mounts the cache claim (writable there only). */
+const HF_CACHE_MOUNT = '/model-cache';
+
+/** fromHuggingFace's repository id and options, reported under the consumer's prop. */
+function checkHuggingFaceOptions(scope: IConstruct, prop: string, repo: unknown, o: Record<string, unknown>): void {
+  checkHuggingFaceRepo(scope, prop, repo);
+  checkGitRevision(scope, `${prop}.revision`, o.revision);
+  const token = checkOptionalObject(scope, `${prop}.tokenSecret`, o.tokenSecret, "{ secretName: 'hf-token', key: 'token' }");
+  if (token) {
+    if (token.secretName === undefined) {
+      fail(scope, `${prop}.tokenSecret.secretName`, 'is required: it names the Secret that holds the Hugging Face token', undefined, "pass tokenSecret: { secretName: 'hf-token' } (key defaults to 'token')");
+    }
+    checkDnsSubdomain(scope, `${prop}.tokenSecret.secretName`, token.secretName, 'the name of a Secret', 'hf-token');
+    if (token.key !== undefined) checkConfigKey(scope, `${prop}.tokenSecret.key`, token.key);
+  }
+  const cache = checkOptionalObject(scope, `${prop}.cache`, o.cache, "{ size: '100Gi', accessMode: 'ReadWriteMany' }");
+  if (cache) {
+    if (cache.existingClaim !== undefined) {
+      checkDnsSubdomain(scope, `${prop}.cache.existingClaim`, cache.existingClaim, 'the name of a PersistentVolumeClaim', 'model-cache');
+      const created = (['size', 'storageClassName'] as const).find(k => cache[k] !== undefined);
+      if (created) fail(scope, `${prop}.cache.${created}`, 'only applies to a claim the server creates, not to existingClaim', cache[created], `drop ${created}, or drop existingClaim to let the server create the claim`);
+    }
+    checkOptionalSize(scope, `${prop}.cache.size`, cache.size, '100Gi');
+    if (cache.storageClassName !== undefined) checkDnsSubdomain(scope, `${prop}.cache.storageClassName`, cache.storageClassName, 'the name of a StorageClass', 'standard-rwx');
+    // The init container writes the download: a read-only claim cannot hold it.
+    checkOneOf(scope, `${prop}.cache.accessMode`, cache.accessMode, ['ReadWriteOnce', 'ReadWriteMany', 'ReadWriteOncePod']);
+  }
+  if (o.endpoint !== undefined) checkHttpUrl(scope, `${prop}.endpoint`, o.endpoint, HF_ENDPOINT);
+  if (o.downloaderImage !== undefined) checkImageReference(scope, `${prop}.downloaderImage`, o.downloaderImage, { pinned: true, example: 'vllm/vllm-openai:v0.31.0' });
+}
+
+/**
+ * The cache claim (created, or existing), the init container that fills `<repo>/<revision>` in it
+ * once, and the consumer's read-only mount of that directory at `mountPath`.
+ */
+function bindHuggingFace(scope: IConstruct, prop: string, repo: string, o: HuggingFaceOptions, mountPath: string, volumeName: string, consumer: ModelConsumer | undefined): ModelMount {
+  const cache = o.cache ?? {};
+  if (!cache.existingClaim && !consumer) {
+    fail(scope, `${prop}.cache.existingClaim`, 'is required here: only an LlmServer creates the cache claim of a Hugging Face model', undefined, "pass cache: { existingClaim: 'model-cache' }, or serve the model with LlmServer");
+  }
+  const image = o.downloaderImage ?? consumer?.image
+    ?? fail(scope, `${prop}.downloaderImage`, 'is required here: the download runs in an image with python3 and huggingface_hub', undefined, "pass downloaderImage, e.g. 'vllm/vllm-openai:v0.31.0'");
+  const accessMode = cache.accessMode ?? 'ReadWriteOnce';
+  const claimName = cache.existingClaim ?? `${consumer!.name}-model-cache`;
+  if (!cache.existingClaim) {
+    const stack = MlStack.of(scope);
+    new k8s.KubePersistentVolumeClaim(scope as Construct, 'ModelCache', {
+      metadata: stack._metadata(claimName, consumer!.labels),
+      spec: {
+        accessModes: [accessMode],
+        ...(cache.storageClassName ? { storageClassName: cache.storageClassName } : {}),
+        resources: { requests: { storage: k8s.Quantity.fromString(cache.size ?? '50Gi') } },
+      },
+    });
+  }
+  // One directory per repository and revision: a new revision is a new directory, the old one stays
+  // for a rollback (and until someone deletes it).
+  const subPath = `${repo}/${o.revision}`;
+  const endpoint = o.endpoint ?? HF_ENDPOINT;
+  return {
+    volumes: [{ name: volumeName, persistentVolumeClaim: { claimName } }],
+    initContainers: [huggingFaceInitContainer(volumeName, image, repo, o, endpoint, `${HF_CACHE_MOUNT}/${subPath}`)],
+    // subPath is resolved when the server container starts, after the init container created it.
+    volumeMounts: [{ name: volumeName, mountPath, readOnly: true, subPath }],
+    needsObjectStorage: true,
+    storageEndpoints: storageEndpointsOf(endpoint),
+    claim: { name: claimName, accessMode },
+  };
+}
+
+/**
+ * Replicas that start together take a lock in the claim: one downloads, the others wait and then
+ * find the marker (flock works across nodes on NFSv4, EFS and CephFS). The marker is written last,
+ * so an interrupted download is resumed by the next start (snapshot_download skips complete files).
+ */
+const HF_DOWNLOAD_SCRIPT = [
+  'import fcntl, os, sys',
+  'repo, revision, dest = sys.argv[1:4]',
+  "done = os.path.join(dest, '.cdk8s-ml-complete')",
+  'os.makedirs(dest, exist_ok=True)',
+  "with open(dest + '.lock', 'a') as lock:",
+  '    fcntl.flock(lock, fcntl.LOCK_EX)',
+  '    if os.path.exists(done):',
+  "        print(f'{repo}@{revision} is already in the cache at {dest}: nothing to download', flush=True)",
+  '        sys.exit(0)',
+  '    from huggingface_hub import snapshot_download',
+  "    print(f'downloading {repo}@{revision} to {dest}', flush=True)",
+  '    snapshot_download(repo_id=repo, revision=revision, local_dir=dest)',
+  "    with open(done, 'w') as f:",
+  "        f.write(revision + '\\n')",
+  "    print(f'{repo}@{revision} downloaded to {dest}', flush=True)",
+].join('\n');
+
+/** The download init container: the only container that sees the token. */
+function huggingFaceInitContainer(volumeName: string, image: string, repo: string, o: HuggingFaceOptions, endpoint: string, dest: string): k8s.Container {
+  const token = o.tokenSecret;
+  return {
+    name: `${volumeName}-download`,
+    image,
+    command: ['python3', '-c', HF_DOWNLOAD_SCRIPT, repo, o.revision, dest],
+    env: [
+      { name: 'HF_ENDPOINT', value: endpoint },
+      { name: 'HF_HUB_DISABLE_TELEMETRY', value: '1' },
+      { name: 'HF_HUB_DISABLE_PROGRESS_BARS', value: '1' },
+      // The Xet chunk cache (10 GB by default, under HF_HOME) would fill the pod's small /tmp.
+      { name: 'HF_XET_CHUNK_CACHE_SIZE_BYTES', value: '0' },
+      ...(token ? [{ name: 'HF_TOKEN', valueFrom: { secretKeyRef: { name: token.secretName, key: token.key ?? 'token' } } }] : []),
+    ],
+    volumeMounts: [{ name: volumeName, mountPath: HF_CACHE_MOUNT }],
+    resources: {
+      requests: { cpu: k8s.Quantity.fromString('500m'), memory: k8s.Quantity.fromString('512Mi') },
+      limits: { cpu: k8s.Quantity.fromString('2'), memory: k8s.Quantity.fromString('2Gi') },
+    },
+  };
 }

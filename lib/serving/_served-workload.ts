@@ -1,5 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { fail } from '../_errors';
+import { checkObject } from '../_validate';
 import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
 import { AllowFromOptions, ServerCore } from './_server';
 
@@ -59,6 +61,18 @@ export abstract class ServedWorkload extends Construct {
    * ingress).
    */
   public allowFrom(client: IWorkload, options: AllowFromOptions = {}): void {
-    connect(client, this as unknown as IWorkload, this._core.targetPortsNamed(options.ports));
+    if (typeof client !== 'object' || client === null || typeof (client as { _network?: unknown })._network !== 'object') {
+      fail(this, 'allowFrom', 'needs a workload of this library as its client (a server, frontend or job)', client, 'pass the workload object, e.g. server.allowFrom(web)');
+    }
+    const o = checkObject(this, 'allowFrom.options', options, "{ ports: ['grpc'] }") as AllowFromOptions;
+    const ports = this._core.targetPortsNamed(o.ports);
+    connect(client, this as unknown as IWorkload, ports);
+    // The one Service (and the gateway's route) leads to both tracks: the client may reach both.
+    if (this._core.canary) connect(client, this._core.canary as unknown as IWorkload, ports);
+  }
+
+  /** The canary track's Deployment, when a canary runs (0 < canary.weight < 100). */
+  public get canaryDeployment(): k8s.KubeDeployment | undefined {
+    return this._core.canary?.deployment;
   }
 }

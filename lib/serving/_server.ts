@@ -4,25 +4,20 @@ import { checkInt, checkPort, fail } from '../_errors';
 import { IImage } from '../image/_image-build';
 import { checkServiceName, isPortName } from '../_names';
 import { ModelMount } from '../model/model-source';
-import { IWorkload, WorkloadNetwork } from '../policy/_network';
+import { envUrlProblems, IWorkload, WorkloadNetwork } from '../policy/_network';
 import { ComposeValue, StackCompose } from '../stack/_compose';
-import { MlStack } from '../stack/ml-stack';
-import { buildPodSpec, gpuToleration, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
-import { EnvFrom, EnvMap } from '../workload/env';
+import { LABEL_INSTANCE, LABEL_NAME, MlStack } from '../stack/ml-stack';
+import { checkArray, checkDnsLabel, checkIntOrPercent, checkObject, checkOptionalObject, checkString, checkUrlPath } from '../_validate';
+import { buildPodSpec, checkPodProps, gpuToleration, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
+import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
 import { SchedulingProps } from '../workload/scheduling';
-import { Exposure, IngressOptions } from './exposure';
+import { AutoscalingOptions, checkAutoscaling } from './autoscaling';
+import { checkExposure, Exposure, GatewayOptions, IngressOptions } from './exposure';
+import { ApiObject } from 'cdk8s';
+import { CanaryOptions, describeSplit, splitReplicas, TRACK_LABEL, TRAFFIC_SPLIT_ANNOTATION } from './canary';
 
-/** Horizontal Pod Autoscaler settings. */
-export interface AutoscalingOptions {
-  /** @default 1 */
-  readonly minReplicas?: number;
-  readonly maxReplicas: number;
-  /** Target average CPU utilisation in percent of the request. @default 70 unless memoryUtilization is set */
-  readonly cpuUtilization?: number;
-  /** Target average memory utilisation in percent of the request. @default - none */
-  readonly memoryUtilization?: number;
-}
+export { AutoscalingOptions };
 
 /** Rolling update settings. */
 export interface RolloutOptions {
@@ -90,6 +85,37 @@ export interface ServerPort {
   readonly port: number;
 }
 
+/**
+ * The props every served workload shares, checked at the boundary: each construct calls this
+ * first, before it builds anything, so a bad value is reported as its prop (types included).
+ */
+export function checkServedWorkloadProps(owner: Construct, p: ServedWorkloadProps): void {
+  checkPodProps(owner, p);
+  checkInt(owner, 'replicas', p.replicas, 0);
+  checkAutoscaling(owner, p.autoscaling);
+  const r = checkOptionalObject(owner, 'rollout', p.rollout, '{ maxSurge: 1, maxUnavailable: 0 }');
+  if (r) {
+    if (r.maxSurge !== undefined) checkIntOrPercent(owner, 'rollout.maxSurge', r.maxSurge);
+    if (r.maxUnavailable !== undefined) checkIntOrPercent(owner, 'rollout.maxUnavailable', r.maxUnavailable, { maxPercent: 100 });
+  }
+  checkPort(owner, 'servicePort', p.servicePort);
+  checkExposure(owner, p.exposure);
+}
+
+/** healthCheck: HTTP paths (a leading '/': the kubelet sends the path as is) and the startup window. */
+export function checkHealthCheck(owner: Construct, hc: unknown): HealthCheckOptions {
+  const o: HealthCheckOptions = checkOptionalObject(owner, 'healthCheck', hc, "{ path: '/healthz' }") ?? {};
+  if (o.path !== undefined) checkUrlPath(owner, 'healthCheck.path', o.path, { query: true });
+  if (o.livenessPath !== undefined) checkUrlPath(owner, 'healthCheck.livenessPath', o.livenessPath, { query: true });
+  checkInt(owner, 'startupTimeoutSeconds', o.startupTimeoutSeconds, 10);
+  return o;
+}
+
+/** extraPorts: a list of { name, port } (names and numbers are checked with the main port). */
+export function checkExtraPorts(owner: Construct, v: unknown): ServerPort[] | undefined {
+  return checkArray(owner, 'extraPorts', v, "[{ name: 'grpc', port: 9000 }]", (x, prop) => checkObject(owner, prop, x, "{ name: 'grpc', port: 9000 }") as unknown as ServerPort);
+}
+
 /** What the construct that owns the server hands the shared machinery. @internal */
 export interface ServerSpec {
   readonly owner: Construct;
@@ -116,6 +142,8 @@ export interface ServerSpec {
   readonly gpuNodeSelector?: Record<string, string>;
   /** Prometheus scraping: annotations on the pods and ingress from Prometheus' namespace. */
   readonly metrics?: MetricsOptions;
+  /** A canary track: its weight and what it runs instead (checked by the owner with checkCanary). */
+  readonly canary?: CanaryTrackSpec;
   readonly containerName: string;
   /** Local development: env overrides (backend URLs at compose names), config files, model dirs. */
   readonly compose?: {
@@ -127,6 +155,24 @@ export interface ServerSpec {
     /** A tool the image has for a compose healthcheck of the readiness probe. @default - no healthcheck */
     readonly healthcheckWith?: 'python' | 'bash';
   };
+}
+
+/** What the canary track of a server runs instead of the stable one. @internal */
+export interface CanaryTrackSpec {
+  readonly options: CanaryOptions;
+  readonly image?: string | IImage;
+  readonly env?: k8s.EnvVar[];
+  readonly model?: ModelMount;
+}
+
+/** The canary track's wiring facts (a client is connected to it as to the stable pods). @internal */
+export interface CanaryTrack {
+  readonly workloadName: string;
+  readonly namespaceName: string;
+  readonly podSelector: Record<string, string>;
+  readonly _network: WorkloadNetwork;
+  readonly deployment: k8s.KubeDeployment;
+  readonly replicas?: number;
 }
 
 /** Prometheus scraping of a served workload. */
@@ -159,14 +205,19 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   public readonly maxReplicas: number;
   public readonly container: k8s.Container;
   public readonly imageRef: string;
+  /** The canary track, when one runs (0 < weight < 100). */
+  public readonly canary?: CanaryTrack;
 
   private readonly owner: Construct;
   private readonly stack: MlStack;
   private readonly labels: Record<string, string>;
   /** Resources of the main container, validated once: what the pod requests and the GPUs it needs. */
   private readonly sized: ReturnType<typeof buildResources>;
+  private readonly serviceAccountName?: string;
 
-  constructor(name: string, s: ServerSpec) {
+  constructor(name: string, spec: ServerSpec) {
+    // weight 100 promotes: the stable track runs what the canary ran, and no canary is written.
+    const s: ServerSpec = spec.canary?.options.weight === 100 ? promoted(spec) : spec;
     this.owner = s.owner;
     checkServiceName(s.owner, 'name', name);
     this.stack = MlStack.of(s.owner);
@@ -182,20 +233,29 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     this.imageRef = typeof s.image === 'string' ? s.image : s.image.imageRef;
     checkPorts(s.owner, s.ports);
     this.maxReplicas = this.checkScale(s);
+    const rollingUpdate = this.rollingUpdate(s);
     this.sized = buildResources(s.owner, s.props.resources, s.resourceDefaults);
-    const exposure = (s.props.exposure ?? Exposure.clusterInternal())._spec;
+    const exposure = checkExposure(s.owner, s.props.exposure);
     this.servicePorts = this.renderServicePorts(s, exposure);
     const metrics = this.resolveMetrics(s);
 
+    const split = this.splitTracks(s, exposure);
+    if (split) this.maxReplicas = split.stableMax + split.canaryMax;
     this.container = this.renderContainer(s);
-    this.deployment = this.addDeployment(s, metrics);
-    this.service = this.addService(s, exposure);
-    this.addDisruptionBudget();
+    this.serviceAccountName = serviceAccountFor(s.owner, this.stack, this.workloadName, this.labels, s.props.serviceAccount);
+    this.deployment = this.addDeployment(s, metrics, rollingUpdate, split ? { replicas: split.stable, maxReplicas: split.stableMax } : undefined);
+    this.service = this.addService(s, exposure, split);
+    this.addDisruptionBudget(split?.stableMax);
     this.addAutoscaler(s.props.autoscaling);
     this.addCompose(s);
     this._network = new WorkloadNetwork(s.owner, name, selector, labels, this.namespaceName, s.props.isolateEgress ?? true);
+    this._network.allowEgressToMentioned([this.container, ...(s.model?.initContainers ?? [])]);
+    const userEnv = toEnvVars(s.props.env);
+    if (userEnv.length > 0) s.owner.node.addValidation({ validate: () => envUrlProblems(s.owner, userEnv) });
     this.openNetwork(s, exposure, metrics);
+    if (split) this.canary = this.addCanary(s, metrics, rollingUpdate, exposure, split);
     if (exposure.kind === 'ingress') this.addIngress(exposure.options);
+    if (exposure.kind === 'gateway') this.addHttpRoute(exposure.options, split?.weight);
   }
 
   /** In-cluster base URL of a Service port. */
@@ -219,11 +279,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     const as = p.autoscaling;
     if (as) {
       if (p.replicas !== undefined) fail(owner, 'replicas', 'cannot be set together with autoscaling (the HPA owns the replica count)', p.replicas, 'remove replicas, or set autoscaling.minReplicas');
-      checkInt(owner, 'autoscaling.minReplicas', as.minReplicas, 1);
-      checkInt(owner, 'autoscaling.maxReplicas', as.maxReplicas, 1);
-      if ((as.minReplicas ?? 1) > as.maxReplicas) fail(owner, 'autoscaling.minReplicas', `must not exceed maxReplicas (${as.maxReplicas})`, as.minReplicas, 'lower minReplicas or raise maxReplicas');
-      checkInt(owner, 'autoscaling.cpuUtilization', as.cpuUtilization, 1, 1000);
-      checkInt(owner, 'autoscaling.memoryUtilization', as.memoryUtilization, 1, 1000);
+      checkAutoscaling(owner, as);
     }
     const maxReplicas = as ? as.maxReplicas : p.replicas ?? 1;
     const claim = s.model?.claim;
@@ -251,9 +307,20 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
         fail(s.owner, 'rollout.maxSurge', `must be 0 while the model is on PersistentVolumeClaim '${claim.name}' (${claim.accessMode}): the surge pod cannot attach it while the old pod runs, and the rollout stalls`, r.maxSurge,
           'drop rollout.maxSurge (the default then replaces the pod), or use a ReadWriteMany claim or object storage');
       }
-      return { maxSurge: k8s.IntOrString.fromNumber(0), maxUnavailable: intOrString(r.maxUnavailable ?? 1) };
+      return this.checkedRollingUpdate(s, 0, r.maxUnavailable ?? 1);
     }
-    return { maxSurge: intOrString(r.maxSurge ?? 1), maxUnavailable: intOrString(r.maxUnavailable ?? 0) };
+    return this.checkedRollingUpdate(s, r.maxSurge ?? 1, r.maxUnavailable ?? 0);
+  }
+
+  /** apps/v1 ValidateRollingUpdateDeployment: maxUnavailable "may not be 0 when maxSurge is 0" (no pod could ever be replaced). */
+  private checkedRollingUpdate(s: ServerSpec, maxSurge: number | string, maxUnavailable: number | string): k8s.RollingUpdateDeployment {
+    const surge = checkIntOrPercent(s.owner, 'rollout.maxSurge', maxSurge);
+    const unavailable = checkIntOrPercent(s.owner, 'rollout.maxUnavailable', maxUnavailable, { maxPercent: 100 });
+    if (surge.zero && unavailable.zero) {
+      fail(s.owner, 'rollout.maxUnavailable', 'may not be 0 when maxSurge is 0 (the API server rejects it: no pod could ever be replaced)', maxUnavailable,
+        s.props.rollout?.maxSurge === undefined ? 'let a pod be replaced at a time: maxUnavailable: 1' : 'raise maxSurge to 1 (a new pod starts before an old one stops), or set maxUnavailable: 1');
+    }
+    return { maxSurge: intOrString(maxSurge), maxUnavailable: intOrString(maxUnavailable) };
   }
 
   private renderServicePorts(s: ServerSpec, exposure: Exposure['_spec']): ServerCore['servicePorts'] {
@@ -271,25 +338,24 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   }
 
   private resolveMetrics(s: ServerSpec): { port: number; path: string; namespace: string } | undefined {
-    const m = s.metrics;
+    const m = checkOptionalObject(s.owner, 'metrics', s.metrics, "{ port: 'metrics', path: '/metrics' }") as MetricsOptions | undefined;
     if (!m) return undefined;
     const portName = m.port ?? 'http';
+    checkString(s.owner, 'metrics.port', portName, { example: "'metrics'" });
     const port = s.ports.find(x => x.name === portName)?.port
       ?? fail(s.owner, 'metrics.port', 'names a port this server does not have', portName, `use one of ${s.ports.map(x => `'${x.name}'`).join(', ')}`);
-    const path = m.path ?? '/metrics';
-    if (!path.startsWith('/')) fail(s.owner, 'metrics.path', "must start with '/'", path, `use '/${path}'`);
-    const namespace = m.namespace ?? 'monitoring';
-    if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(namespace)) fail(s.owner, 'metrics.namespace', 'must be a namespace name (DNS-1123 label)', namespace, "use e.g. 'monitoring'");
+    const path = checkUrlPath(s.owner, 'metrics.path', m.path ?? '/metrics', { query: true });
+    const namespace = checkDnsLabel(s.owner, 'metrics.namespace', m.namespace ?? 'monitoring', 'a namespace name', 'monitoring');
     return { port, path, namespace };
   }
 
-  private renderContainer(s: ServerSpec): k8s.Container {
+  private renderContainer(s: ServerSpec, imageRef = this.imageRef): k8s.Container {
     const startupPeriod = 10;
     const mounts = [...(s.model?.volumeMounts ?? []), ...(s.volumeMounts ?? [])];
     checkMountPaths(s, mounts);
     return {
       name: s.containerName,
-      image: this.imageRef,
+      image: imageRef,
       ...(s.command ? { command: s.command } : {}),
       ...(s.args && s.args.length > 0 ? { args: s.args } : {}),
       ports: s.ports.map(port => ({ name: port.name, containerPort: port.port, protocol: 'TCP' })),
@@ -307,8 +373,12 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     };
   }
 
-  private addDeployment(s: ServerSpec, metrics: { port: number; path: string } | undefined): k8s.KubeDeployment {
+  private addDeployment(s: ServerSpec, metrics: { port: number; path: string } | undefined, rollingUpdate: k8s.RollingUpdateDeployment, t?: Partial<TrackShape>): k8s.KubeDeployment {
     const p = s.props;
+    const scope = t?.scope ?? s.owner;
+    const podSelector = t?.selector ?? this.podSelector;
+    const labels = t?.labels ?? this.labels;
+    const maxReplicas = t?.maxReplicas ?? this.maxReplicas;
     const { gpu, gpuResource } = this.sized;
     const podSpec = buildPodSpec({
       owner: s.owner,
@@ -316,71 +386,164 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       uid: s.uid,
       gid: s.gid,
       fsGroup: s.model?.fsGroup ?? s.fsGroup,
-      containers: [this.container],
+      containers: [t?.container ?? this.container],
       initContainers: s.model?.initContainers,
       volumes: [...(s.model?.volumes ?? []), ...(s.volumes ?? [])],
       shmSize: p.shmSize,
-      serviceAccountName: serviceAccountFor(s.owner, this.stack, this.workloadName, this.labels, p.serviceAccount),
+      serviceAccountName: this.serviceAccountName,
       automountServiceAccountToken: p.serviceAccount?.automountToken,
       nodeSelector: { ...(gpu > 0 ? s.gpuNodeSelector : {}), ...p.nodeSelector },
       tolerations: gpu > 0 ? [gpuToleration(gpuResource)] : [],
-      spreadLabels: this.maxReplicas > 1 ? this.podSelector : undefined,
+      spreadLabels: maxReplicas > 1 ? podSelector : undefined,
     });
     const scrape: Record<string, string> = metrics ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metrics.port), 'prometheus.io/path': metrics.path } : {};
     const annotations = { ...scrape, ...s.podAnnotations, ...p.podAnnotations };
-    return new k8s.KubeDeployment(s.owner, 'Deployment', {
-      metadata: this.stack._metadata(this.workloadName, this.labels),
+    return new k8s.KubeDeployment(scope, 'Deployment', {
+      metadata: this.stack._metadata(t?.name ?? this.workloadName, labels),
       spec: {
         // With an HPA the field is left out: Argo CD would otherwise reset the HPA's count on sync.
-        ...(p.autoscaling ? {} : { replicas: p.replicas ?? 1 }),
-        selector: { matchLabels: this.podSelector },
+        ...(p.autoscaling ? {} : { replicas: t?.replicas ?? p.replicas ?? 1 }),
+        selector: { matchLabels: podSelector },
         minReadySeconds: p.rollout?.minReadySeconds ?? 10,
         revisionHistoryLimit: 5,
-        strategy: { type: 'RollingUpdate', rollingUpdate: this.rollingUpdate(s) },
+        strategy: { type: 'RollingUpdate', rollingUpdate },
         template: {
-          metadata: { labels: this.labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+          metadata: { labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
           spec: podSpec,
         },
       },
     });
   }
 
-  private addService(s: ServerSpec, exposure: Exposure['_spec']): k8s.KubeService {
-    const lb = exposure.kind === 'load-balancer' ? exposure.options : undefined;
-    const annotations = { ...s.serviceAnnotations, ...lb?.annotations };
-    return new k8s.KubeService(s.owner, 'Service', {
-      metadata: this.stack._metadata(this.serviceName, this.labels, annotations),
+  private addService(s: ServerSpec, exposure: Exposure['_spec'], split?: TrackSplit, t?: { scope: Construct; name: string; selector: Record<string, string>; labels: Record<string, string> }): k8s.KubeService {
+    const lb = t ? undefined : exposure.kind === 'load-balancer' ? exposure.options : undefined;
+    // With a canary the Service selects both tracks (they share app.kubernetes.io/name only) and says which split results.
+    const annotations = { ...(t ? {} : s.serviceAnnotations), ...lb?.annotations, ...(split && !t ? { [TRAFFIC_SPLIT_ANNOTATION]: split.description } : {}) };
+    const selector = t?.selector ?? (split ? { [LABEL_NAME]: this.podSelector[LABEL_NAME] } : this.podSelector);
+    return new k8s.KubeService(t?.scope ?? s.owner, 'Service', {
+      metadata: this.stack._metadata(t?.name ?? this.serviceName, t?.labels ?? this.labels, annotations),
       spec: {
         ...(lb ? { type: 'LoadBalancer' } : {}),
         ...(lb?.sourceRanges ? { loadBalancerSourceRanges: lb.sourceRanges } : {}),
-        selector: this.podSelector,
+        selector,
         ports: this.servicePorts.map(sp => ({ name: sp.name, port: sp.port, targetPort: k8s.IntOrString.fromNumber(sp.targetPort), protocol: 'TCP' })),
       },
     });
   }
 
   /** A PDB whenever more than one replica can run. */
-  private addDisruptionBudget(): void {
-    if (this.maxReplicas <= 1) return;
-    new k8s.KubePodDisruptionBudget(this.owner, 'PodDisruptionBudget', {
-      metadata: this.stack._metadata(this.workloadName, this.labels),
-      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: this.podSelector } },
+  private addDisruptionBudget(maxReplicas = this.maxReplicas, t?: { scope: Construct; name: string; selector: Record<string, string>; labels: Record<string, string> }): void {
+    if (maxReplicas <= 1) return;
+    new k8s.KubePodDisruptionBudget(t?.scope ?? this.owner, 'PodDisruptionBudget', {
+      metadata: this.stack._metadata(t?.name ?? this.workloadName, t?.labels ?? this.labels),
+      spec: { maxUnavailable: k8s.IntOrString.fromNumber(1), selector: { matchLabels: t?.selector ?? this.podSelector } },
     });
   }
 
+  /**
+   * Replicas of each track: without a gateway the split is by pods behind the one Service (the
+   * replicas are shared out; two HPAs would break the ratio), behind a gateway by the route's
+   * weights (the canary gets its share of the replicas, or its own count).
+   */
+  private splitTracks(s: ServerSpec, exposure: Exposure['_spec']): TrackSplit | undefined {
+    const c = s.canary?.options;
+    if (!c || c.weight === 0 || c.weight === 100) return undefined;
+    const p = s.props;
+    const claim = s.model?.claim;
+    const canaryClaim = (s.canary!.model ?? s.model)?.claim;
+    if (claim && canaryClaim && claim.name === canaryClaim.name && SINGLE_ATTACH.includes(claim.accessMode)) {
+      fail(s.owner, 'canary', `reads PersistentVolumeClaim '${claim.name}' (${claim.accessMode}) beside the stable pods: pods on other nodes fail with Multi-Attach errors`, claim.accessMode,
+        'give the canary its own model (canary.model), or use a ReadWriteMany claim or object storage');
+    }
+    const canaryName = `${this.workloadName}-canary`;
+    if (exposure.kind !== 'gateway') {
+      if (p.autoscaling) {
+        fail(s.owner, 'canary', 'is split by replica ratio behind one Service, which two HPAs scaling each track on its own would not keep', `weight ${c.weight} with autoscaling`,
+          "route through a Gateway (exposure: Exposure.gateway({ gateway: { name, namespace } })) to split by weight, or use fixed replicas");
+      }
+      if (c.replicas !== undefined) {
+        fail(s.owner, 'canary.replicas', 'only applies behind Exposure.gateway(): without a gateway the weight decides how the replicas are shared out', c.replicas, 'drop canary.replicas (set replicas, the total of both tracks), or use Exposure.gateway()');
+      }
+      const r = splitReplicas(s.owner, p.replicas ?? 1, c.weight);
+      return { weight: c.weight, stable: r.stable, canary: r.canary, stableMax: r.stable, canaryMax: r.canary, description: describeSplit(this.workloadName, canaryName, r) };
+    }
+    const share = (n: number) => Math.max(1, Math.round((n * c.weight) / 100));
+    const as = p.autoscaling;
+    const stableMax = as ? as.maxReplicas : p.replicas ?? 1;
+    const canary = c.replicas ?? share(as ? as.minReplicas ?? 1 : stableMax);
+    const canaryMax = as ? Math.max(canary, c.replicas ?? Math.ceil((as.maxReplicas * c.weight) / 100)) : canary;
+    return {
+      weight: c.weight, stable: p.replicas ?? 1, canary, stableMax, canaryMax,
+      description: `HTTPRoute ${this.workloadName}: ${this.workloadName}-stable ${100 - c.weight}%, ${canaryName} ${c.weight}%; this Service (in-cluster clients): by pods, ${as ? 'as the HPAs scale' : describeSplit(this.workloadName, canaryName, { stable: p.replicas ?? 1, canary })}`,
+    };
+  }
+
+  /** The canary track: Deployment, PDB, HPA and NetworkPolicy of its own, and a Service behind a gateway. */
+  private addCanary(s: ServerSpec, metrics: { port: number; path: string; namespace: string } | undefined, rollingUpdate: k8s.RollingUpdateDeployment, exposure: Exposure['_spec'], split: TrackSplit): CanaryTrack {
+    const c = s.canary!;
+    const scope = new Construct(s.owner, 'Canary');
+    const name = `${this.workloadName}-canary`;
+    // app.kubernetes.io/name shared with stable (the one Service selects both); instance and track its own.
+    const selector = { [LABEL_NAME]: this.podSelector[LABEL_NAME], [LABEL_INSTANCE]: `${this.podSelector[LABEL_INSTANCE]}-canary`.slice(0, 63).replace(/-+$/, ''), [TRACK_LABEL]: 'canary' };
+    const labels = { ...this.labels, ...selector };
+    if (c.image !== undefined && typeof c.image !== 'string') c.image._bind(scope);
+    const imageRef = c.image === undefined ? this.imageRef : typeof c.image === 'string' ? c.image : c.image.imageRef;
+    const cs: ServerSpec = { ...s, image: c.image ?? s.image, env: c.env ?? s.env, model: c.model ?? s.model };
+    const container = this.renderContainer(cs, imageRef);
+    const track = { scope, name, selector, labels };
+    const deployment = this.addDeployment(cs, metrics, rollingUpdate, { ...track, container, replicas: split.canary, maxReplicas: split.canaryMax });
+    if (exposure.kind === 'gateway') {
+      this.addService(s, exposure, undefined, track);
+      this.addService(s, exposure, undefined, { scope: new Construct(s.owner, 'Stable'), name: `${this.workloadName}-stable`, selector: this.podSelector, labels: this.labels });
+    }
+    this.addDisruptionBudget(split.canaryMax, track);
+    const as = s.props.autoscaling;
+    if (as) {
+      const spec = checkAutoscaling(this.owner, as)!;
+      new k8s.KubeHorizontalPodAutoscalerV2(scope, 'HorizontalPodAutoscaler', {
+        metadata: this.stack._metadata(name, labels),
+        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, minReplicas: split.canary, maxReplicas: split.canaryMax, metrics: spec.metrics, behavior: spec.behavior },
+      });
+    }
+    const network = new WorkloadNetwork(scope, name, selector, labels, this.namespaceName, s.props.isolateEgress ?? true);
+    network.allowEgressToMentioned([container, ...(cs.model?.initContainers ?? [])]);
+    this.openNetwork(cs, exposure, metrics, network);
+    return { workloadName: name, namespaceName: this.namespaceName, podSelector: selector, _network: network, deployment, replicas: as ? undefined : split.canary };
+  }
+
+  /**
+   * An HTTPRoute to an existing Gateway (gateway.networking.k8s.io/v1): the main path to the
+   * Service, or, with a canary, to one Service per track with the weights.
+   */
+  private addHttpRoute(o: GatewayOptions, weight: number | undefined): void {
+    const port = this.servicePorts[0].port;
+    const backendRefs = weight === undefined
+      ? [{ name: this.serviceName, port }]
+      : [{ name: `${this.workloadName}-stable`, port, weight: 100 - weight }, { name: `${this.workloadName}-canary`, port, weight }];
+    new ApiObject(this.owner, 'HTTPRoute', {
+      apiVersion: 'gateway.networking.k8s.io/v1',
+      kind: 'HTTPRoute',
+      metadata: this.stack._metadata(this.workloadName, this.labels, o.annotations),
+      spec: {
+        parentRefs: [{ name: o.gateway.name, ...(o.gateway.namespace ? { namespace: o.gateway.namespace } : {}) }],
+        ...(o.hostnames && o.hostnames.length > 0 ? { hostnames: o.hostnames } : {}),
+        rules: [{ matches: [{ path: { type: 'PathPrefix', value: o.path ?? '/' } }], backendRefs }],
+      },
+    });
+  }
+
+  /** Metrics and behavior come from lib/serving/autoscaling.ts (checked with the props; pure, so checked again is the same). */
   private addAutoscaler(as: AutoscalingOptions | undefined): void {
-    if (!as) return;
-    const metrics: k8s.MetricSpecV2[] = [];
-    const cpuTarget = as.cpuUtilization ?? (as.memoryUtilization === undefined ? 70 : undefined);
-    if (cpuTarget !== undefined) metrics.push({ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: cpuTarget } } });
-    if (as.memoryUtilization !== undefined) metrics.push({ type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: as.memoryUtilization } } });
+    const spec = checkAutoscaling(this.owner, as);
+    if (!spec) return;
     new k8s.KubeHorizontalPodAutoscalerV2(this.owner, 'HorizontalPodAutoscaler', {
       metadata: this.stack._metadata(this.workloadName, this.labels),
       spec: {
         scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.workloadName },
-        minReplicas: as.minReplicas ?? 1,
-        maxReplicas: as.maxReplicas,
-        metrics,
+        minReplicas: spec.minReplicas,
+        maxReplicas: spec.maxReplicas,
+        metrics: spec.metrics,
+        behavior: spec.behavior,
       },
     });
   }
@@ -404,20 +567,44 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   }
 
   /** Isolated by default; opened by the model's storage, exposure and metrics (wiring adds clients). */
-  private openNetwork(s: ServerSpec, exposure: Exposure['_spec'], metrics: { port: number; namespace: string } | undefined): void {
+  private openNetwork(s: ServerSpec, exposure: Exposure['_spec'], metrics: { port: number; namespace: string } | undefined, network = this._network): void {
     const mainPort = s.ports[0].port;
-    if (s.model?.needsObjectStorage) this._network.allowEgressToObjectStorage(s.model.storageEndpoints);
-    if (exposure.kind === 'load-balancer') this._network.allowIngressFromAnywhere([mainPort]);
-    if (exposure.kind === 'ingress') this._network.allowIngressFromNamespace(exposure.options.controllerNamespace ?? 'ingress-nginx', [mainPort]);
-    if (metrics) this._network.allowIngressFromNamespace(metrics.namespace, [metrics.port]);
+    if (s.model?.needsObjectStorage) network.allowEgressToObjectStorage(s.model.storageEndpoints);
+    // A Service of type LoadBalancer publishes every port of the Service (TF Serving's gRPC, extra
+    // ports), so the policy admits them all: one admitting only the main port left the others
+    // published but unreachable.
+    if (exposure.kind === 'load-balancer') network.allowIngressFromAnywhere(s.ports.map(p => p.port));
+    if (exposure.kind === 'gateway') {
+      // The gateway's proxy pods reach the pods (by namespace: their labels are not ours to know).
+      const namespace = exposure.options.controllerNamespace ?? exposure.options.gateway.namespace ?? this.namespaceName;
+      this.checkOtherNamespace(s, exposure.options.controllerNamespace !== undefined ? 'exposure.controllerNamespace' : 'exposure.gateway.namespace', namespace, 'the gateway');
+      network.allowIngressFromNamespace(namespace, [mainPort]);
+    }
+    if (exposure.kind === 'ingress') {
+      const namespace = exposure.options.controllerNamespace ?? 'ingress-nginx';
+      this.checkOtherNamespace(s, 'exposure.controllerNamespace', namespace, 'the ingress controller');
+      network.allowIngressFromNamespace(namespace, [mainPort]);
+    }
+    if (metrics) {
+      this.checkOtherNamespace(s, (s.props as { metricsNamespace?: string }).metricsNamespace !== undefined ? 'metricsNamespace' : 'metrics.namespace', metrics.namespace, 'Prometheus');
+      network.allowIngressFromNamespace(metrics.namespace, [metrics.port]);
+    }
   }
 
+  /**
+   * The ingress controller and Prometheus are admitted by namespace (their pods' labels are not
+   * ours to know); their namespace being the workload's own would admit every pod of it, where
+   * only wired clients may connect.
+   */
+  private checkOtherNamespace(s: ServerSpec, prop: string, namespace: string, who: string): void {
+    if (namespace !== this.namespaceName) return;
+    fail(s.owner, prop, `is the workload's own namespace: a NetworkPolicy admits ${who} by namespace, so every pod of '${namespace}' could connect, not only ${who} and the wired clients`, namespace,
+      `run ${who} in a namespace of its own (the default is '${who === 'Prometheus' ? 'monitoring' : who === 'the gateway' ? "the Gateway's namespace" : 'ingress-nginx'}'), or deploy this stack to another namespace`);
+  }
+
+  /** The exposure's options were checked with the props (checkExposure). */
   private addIngress(o: IngressOptions): void {
-    if (!/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$/.test(o.host)) {
-      fail(this.owner, 'exposure.host', 'must be a fully qualified DNS name', o.host, "use a host such as 'classifier.example.com'");
-    }
     const path = o.path ?? '/';
-    if (!path.startsWith('/')) fail(this.owner, 'exposure.path', "must start with '/'", path, `start the path with '/': '/${path}'`);
     new k8s.KubeIngress(this.owner, 'Ingress', {
       metadata: this.stack._metadata(this.workloadName, this.labels, o.annotations),
       spec: {
@@ -432,6 +619,33 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   }
 }
 
+/** Replicas of the two tracks and the split the Service states. */
+interface TrackSplit {
+  readonly weight: number;
+  readonly stable: number;
+  readonly canary: number;
+  readonly stableMax: number;
+  readonly canaryMax: number;
+  readonly description: string;
+}
+
+/** A track's own objects: where they go, their name, selector, labels, container and replicas. */
+interface TrackShape {
+  readonly scope: Construct;
+  readonly name: string;
+  readonly selector: Record<string, string>;
+  readonly labels: Record<string, string>;
+  readonly container: k8s.Container;
+  readonly replicas: number;
+  readonly maxReplicas: number;
+}
+
+/** weight 100: the stable track runs the canary's image, environment and model. */
+function promoted(s: ServerSpec): ServerSpec {
+  const c = s.canary!;
+  return { ...s, image: c.image ?? s.image, env: c.env ?? s.env, model: c.model ?? s.model, canary: undefined };
+}
+
 /** Access modes that attach a volume to one node (ReadWriteOnce) or one pod (ReadWriteOncePod). */
 const SINGLE_ATTACH: readonly string[] = ['ReadWriteOnce', 'ReadWriteOncePod'];
 
@@ -440,6 +654,8 @@ function checkPorts(owner: Construct, ports: ServerPort[]): void {
   const seen = new Map<number, string>();
   for (const [i, port] of ports.entries()) {
     const prop = i === 0 ? 'port' : `extraPorts[${i - 1}]`;
+    // checkPort leaves an absent value alone (optional props); an extra port has no default.
+    if (i > 0 && port.port === undefined) fail(owner, `${prop}.port`, 'is required (an extra port needs its number)', port.port, "give it one, e.g. { name: 'grpc', port: 9000 }");
     checkPort(owner, i === 0 ? 'port' : `${prop}.port`, port.port);
     if (!isPortName(port.name)) fail(owner, `${prop}.name`, 'must be an IANA port name (at most 15 lowercase letters, digits and -)', port.name, "use a name such as 'grpc' or 'metrics'");
     if (seen.has(port.port)) fail(owner, i === 0 ? 'port' : `${prop}.port`, `is used twice (also by '${seen.get(port.port)}')`, port.port, 'give every port its own number');

@@ -1,15 +1,17 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { fail, MlInputError } from '../_errors';
-import { checkImageString, IImage } from '../image/_image-build';
+import { checkImage, IImage } from '../image/_image-build';
+import { checkAbsolutePath, checkArgv, checkBrand, checkChildId, checkObject, checkPort, checkUrlPath } from '../_validate';
 import { PythonImage } from '../image/python-image';
 import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
 import { defaultName } from '../stack/ml-stack';
 import { podIds, runArgv } from '../workload/_pod';
-import { composeModelDir, envVars, HealthCheckOptions, MetricsOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
+import { checkExtraPorts, checkHealthCheck, checkServedWorkloadProps, composeModelDir, envVars, HealthCheckOptions, MetricsOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
 import { IModelServer } from './model-server';
 import { ServedWorkload } from './_served-workload';
+import { CanaryOptions, checkCanary } from './canary';
 
 export interface InferenceServiceProps extends ServedWorkloadProps {
   /** Image reference ('registry.example.com/api:1.0.0') or an image the app builds (PythonImage). */
@@ -45,6 +47,11 @@ export interface InferenceServiceProps extends ServedWorkloadProps {
    * @default - not scraped
    */
   readonly metrics?: MetricsOptions;
+  /**
+   * A canary track: a second Deployment `<name>-canary` with its own image, model or env and a
+   * share of the traffic (weight 0 rolls back, 100 promotes). @default - none
+   */
+  readonly canary?: CanaryOptions;
 }
 
 /**
@@ -59,26 +66,37 @@ export class InferenceService extends ServedWorkload implements IModelServer {
   private readonly predictPath: string;
 
   constructor(scope: Construct, id: string, props: InferenceServiceProps) {
-    super(scope, id);
+    super(scope, checkChildId(scope, id, 'InferenceService'));
+    checkObject(this, 'props', props, "{ image: 'registry.example.com/api:1.0.0' }");
+    const image = checkImage(this, 'image', props.image);
+    checkServedWorkloadProps(this, props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
-    const image = props.image;
-    if (typeof image === 'string') checkImageString(this, 'image', image);
+    checkPort(this, 'port', props.port);
+    const extraPorts = checkExtraPorts(this, props.extraPorts) ?? [];
+    checkArgv(this, 'command', props.command, { example: "['python', 'serve.py']" });
+    checkArgv(this, 'args', props.args, { example: "['--workers', '2']" });
+    if (props.model !== undefined) checkBrand(this, 'model', props.model, ModelSource.isModelSource, 'a ModelSource', "ModelSource.fromUri('s3://bucket/models/m'), fromVolume, fromImage or fromTrainingJob");
     const port = props.port ?? (typeof image !== 'string' ? image.port : undefined) ?? 8080;
     if (typeof image !== 'string' && image.port !== undefined && props.port !== undefined && props.port !== image.port) {
       fail(this, 'port', `differs from the port the image EXPOSEs (${image.port})`, props.port, "set the port on the image (PythonImage's port option) so image and manifest share one value");
     }
     const { uid, gid } = podIds(this, image, props.uid);
-    const modelPath = props.modelPath ?? '/models';
-    if (!modelPath.startsWith('/')) fail(this, 'modelPath', 'must be an absolute path', modelPath, "use e.g. '/models'");
-    if (props.modelName !== undefined && !/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(props.modelName)) {
+    const modelPath = checkAbsolutePath(this, 'modelPath', props.modelPath ?? '/models', { example: '/models' });
+    if (props.modelName !== undefined && (typeof props.modelName !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/.test(props.modelName))) {
       fail(this, 'modelName', 'must be letters, digits, _ . - (it is part of URLs)', props.modelName, "use a name such as 'eeg-letters'");
     }
     const model = props.model?._bind(this, modelPath);
-    const hc = props.healthCheck ?? {};
+    const canary = checkCanary(this, props.canary, ['image', 'model', 'env']);
+    const canaryImage = canary?.image === undefined ? undefined : checkImage(this, 'canary.image', canary.image);
+    const modelEnv = {
+      ...(props.model ? { MODEL_DIR: modelPath } : {}),
+      ...(props.modelName ? { MODEL_NAME: props.modelName } : {}),
+    };
+    const hc = checkHealthCheck(this, props.healthCheck);
+    const predictPath = checkUrlPath(this, 'predictPath', props.predictPath ?? '/predict');
     const probe = (path: string | undefined): k8s.Probe => path
       ? { httpGet: { path, port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }
       : { tcpSocket: { port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
-    if (hc.path !== undefined && !hc.path.startsWith('/')) fail(this, 'healthCheck.path', "must start with '/'", hc.path, `use '/${hc.path}'`);
 
     this._core = new ServerCore(name, {
       owner: this,
@@ -88,13 +106,10 @@ export class InferenceService extends ServedWorkload implements IModelServer {
       uid,
       gid,
       fsGroup: gid,
-      ports: [{ name: 'http', port }, ...(props.extraPorts ?? [])],
+      ports: [{ name: 'http', port }, ...extraPorts],
       command: props.command,
       args: props.args,
-      env: envVars(props.env, {
-        ...(props.model ? { MODEL_DIR: modelPath } : {}),
-        ...(props.modelName ? { MODEL_NAME: props.modelName } : {}),
-      }),
+      env: envVars(props.env, modelEnv),
       readiness: probe(hc.path),
       liveness: { ...probe(hc.livenessPath ?? hc.path), periodSeconds: 20 },
       startupTimeoutSeconds: hc.startupTimeoutSeconds ?? 600,
@@ -103,6 +118,12 @@ export class InferenceService extends ServedWorkload implements IModelServer {
       gpuNodeSelector: props.gpuNodeSelector,
       containerName: 'server',
       metrics: props.metrics,
+      canary: canary && canary.weight > 0 ? {
+        options: canary,
+        image: canaryImage,
+        env: canary.env || (canary.model && !props.model) ? envVars({ ...props.env, ...canary.env }, { ...modelEnv, ...(canary.model ? { MODEL_DIR: modelPath } : {}) }) : undefined,
+        model: canary.model?._bind(this, modelPath, '', 'model', 'canary.model'),
+      } : undefined,
       compose: {
         ...(props.model && !props.model.image ? { volumes: [{ source: composeModelDir(props.model._composeDir(props.modelName ?? name)), target: modelPath }] } : {}),
         // A PythonImage has python; for another image we cannot know a tool to run a healthcheck with.
@@ -111,9 +132,10 @@ export class InferenceService extends ServedWorkload implements IModelServer {
     });
     // What the pod runs becomes the CMD of an image the app builds, unless that image names its own.
     if (typeof image !== 'string') image._runWith?.(this, runArgv(props.command, props.args), 'server');
+    if (canaryImage !== undefined && typeof canaryImage !== 'string' && canaryImage !== image) canaryImage._runWith?.(this, runArgv(props.command, props.args), 'server');
     this.containerPort = port;
     this.modelName = props.modelName;
-    this.predictPath = props.predictPath ?? '/predict';
+    this.predictPath = predictPath;
   }
 
   public predictUrl(model?: string): string {

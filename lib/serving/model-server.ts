@@ -18,3 +18,10 @@ export interface IModelServer extends IWorkload {
   /** Admit `client`'s pods on the named ports, default the HTTP port (and let the client reach them). */
   allowFrom(client: IWorkload, options?: AllowFromOptions): void;
 }
+
+/** A model server of this library (InferenceService, TfServingBackend): what wiring needs of it. */
+export function isModelServer(x: unknown): x is IModelServer {
+  const s = x as Partial<IModelServer> & { _network?: unknown };
+  return typeof x === 'object' && x !== null && typeof s.workloadName === 'string' && typeof s.url === 'string'
+    && typeof s.predictUrl === 'function' && typeof s.allowFrom === 'function' && typeof s._network === 'object';
+}

@@ -2,15 +2,17 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkInt, fail, MlInputError } from '../_errors';
 import { checkImageString } from '../image/_image-build';
+import { checkArray, checkBrand, checkChildId, checkDnsLabel, checkObject, checkOptionalBoolean, checkOptionalObject, checkString } from '../_validate';
 import { checkName } from '../_names';
 import { DEFAULT_TF_SERVING_VERSION, ModelImage, TF_SERVING_UID } from '../model/model-image';
 import { ModelMount, ModelSource } from '../model/model-source';
 import { storageEndpointsOf } from '../policy/_network';
 import { defaultName, MlStack } from '../stack/ml-stack';
-import { composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore } from './_server';
+import { checkHealthCheck, checkServedWorkloadProps, composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore } from './_server';
 import { renderTextProto, TextProtoMessage } from './_textproto';
 import { IModelServer } from './model-server';
 import { ServedWorkload } from './_served-workload';
+import { CanaryOptions, checkCanary } from './canary';
 
 export const TF_SERVING_REST_PORT = 8501;
 export const TF_SERVING_GRPC_PORT = 8500;
@@ -31,8 +33,15 @@ export class VersionPolicy {
   public static specific(versions: number[]): VersionPolicy {
     return new VersionPolicy('specific', versions);
   }
-  private constructor(/** @internal */ public readonly _kind: 'latest' | 'all' | 'specific', /** @internal */ public readonly _values: number[]) {}
+  public static isVersionPolicy(x: unknown): x is VersionPolicy {
+    return typeof x === 'object' && x !== null && VERSION_POLICY in x;
+  }
+  private constructor(/** @internal */ public readonly _kind: 'latest' | 'all' | 'specific', /** @internal */ public readonly _values: number[]) {
+    Object.defineProperty(this, VERSION_POLICY, { value: true });
+  }
 }
+
+const VERSION_POLICY = Symbol.for('cdk8s-ml.VersionPolicy');
 
 /** One model TF Serving serves. */
 export interface TfServingModel {
@@ -101,6 +110,19 @@ export interface TfServingBackendProps extends ServedWorkloadProps {
   readonly healthCheck?: Pick<HealthCheckOptions, 'startupTimeoutSeconds'>;
   /** Node selector added when GPUs are requested. @default - none */
   readonly gpuNodeSelector?: Record<string, string>;
+  /**
+   * A canary track: a second Deployment `<name>-canary` running another TF Serving release
+   * (`version`) or image, with a share of the traffic (weight 0 rolls back, 100 promotes). For a
+   * new model version on the same pods, use versionLabels and predictUrl(model, { label }).
+   * @default - none
+   */
+  readonly canary?: CanaryOptions;
+}
+
+/** Options of predictUrl. */
+export interface PredictUrlOptions {
+  /** A version label of the model (versionLabels): /v1/models/<model>/labels/<label>:predict. @default - the served default version */
+  readonly label?: string;
 }
 
 /**
@@ -120,23 +142,36 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
   public readonly _core: ServerCore;
   /** @internal */
   public readonly _models: Array<{ name: string; basePath: string; source: ModelSource }>;
+  private readonly _labels: Record<string, Record<string, number>>;
 
   constructor(scope: Construct, id: string, props: TfServingBackendProps) {
-    super(scope, id);
+    super(scope, checkChildId(scope, id, 'TfServingBackend'));
+    checkObject(this, 'props', props, "{ modelName: 'and-gate', model: ModelSource.fromUri('gs://models/and-gate') }");
+    checkServedWorkloadProps(this, props);
+    this.checkServerProps(props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
     const stack = MlStack.of(this);
     const models = this.resolveModels(props);
     const gpu = props.resources?.gpu ?? 0;
     const version = props.version ?? DEFAULT_TF_SERVING_VERSION;
-    if (!/^\d+\.\d+\.\d+$/.test(version)) fail(this, 'version', 'must be a TF Serving release such as 2.20.0', version, `pin a release, e.g. '${DEFAULT_TF_SERVING_VERSION}'`);
+    if (typeof version !== 'string' || !/^\d+\.\d+\.\d+$/.test(version)) fail(this, 'version', 'must be a TF Serving release such as 2.20.0', version, `pin a release, e.g. '${DEFAULT_TF_SERVING_VERSION}'`);
 
     // Image: a baked model image, an override, or the pinned release.
     const baked = models.map(m => m.source.image).filter((i): i is ModelImage => i !== undefined);
     if (baked.length > 1) fail(this, 'models', 'bake models into more than one image; a pod runs one TF Serving image', baked.map(b => b.imageRef), 'bake them into one ModelImage or serve the others from storage');
     if (baked.length === 1 && props.image) fail(this, 'image', 'cannot be set when the model is baked into a ModelImage (that image is the server)', props.image, 'drop image, or serve the model from storage');
-    if (props.image) checkImageString(this, 'image', props.image);
+    if (props.image !== undefined) checkImageString(this, 'image', props.image);
+    baked[0]?._validate(this);
     const image = baked[0] ?? props.image ?? `tensorflow/serving:${version}${gpu > 0 ? '-gpu' : ''}`;
     const imageName = typeof image === 'string' ? image : image.baseImage;
+    const canary = checkCanary(this, props.canary, ['image', 'version']);
+    if (canary?.version !== undefined && (typeof canary.version !== 'string' || !/^\d+\.\d+\.\d+$/.test(canary.version))) fail(this, 'canary.version', 'must be a TF Serving release such as 2.20.0', canary.version, `pin a release, e.g. '${DEFAULT_TF_SERVING_VERSION}'`);
+    if (canary?.image !== undefined && canary.version !== undefined) fail(this, 'canary.image', 'cannot be set together with canary.version (the image names the release)', canary.image, 'keep one of the two');
+    if (canary?.image !== undefined) checkImageString(this, 'canary.image', canary.image);
+    if (canary && baked.length === 1 && canary.version !== undefined) fail(this, 'canary.version', 'cannot change the release of a baked ModelImage (that image is the server)', canary.version, 'bake a second ModelImage and give it as canary.image');
+    const canaryImage = canary?.image ?? (canary?.version !== undefined ? `tensorflow/serving:${canary.version}${gpu > 0 ? '-gpu' : ''}` : undefined);
+    if (canaryImage !== undefined && canaryImage === (typeof image === 'string' ? image : image.imageRef)) fail(this, 'canary', 'runs the same image as stable: the canary would change nothing', canaryImage, 'give the canary another release or image, or remove it');
+    if (typeof canaryImage === 'string' && gpu > 0 && !/-gpu$/.test(canaryImage.split(':').pop() ?? '')) fail(this, 'canary.image', `runs a CPU-only TF Serving image while resources.gpu is ${gpu}`, canaryImage, 'use the matching -gpu tag');
     if (gpu > 0 && !/-gpu$/.test(imageName.split(':').pop() ?? '')) {
       fail(this, typeof image === 'string' ? 'image' : 'model', `runs a CPU-only TF Serving image while resources.gpu is ${gpu}`, imageName,
         typeof image === 'string' ? 'use the matching -gpu tag (e.g. tensorflow/serving:2.20.0-gpu) or drop resources.gpu' : 'build the ModelImage with gpu: true, or drop resources.gpu');
@@ -159,6 +194,7 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       return { name: m.name, basePath: `/models/${m.name}`, source: m.source };
     });
     this._models = bound;
+    this._labels = Object.fromEntries(models.map(m => [m.name, { ...m.versionLabels }]));
     const gsCredentials = models.map(m => m.source.scheme === 'gs' ? m.source.uriOptions?.credentialsSecret : undefined).find(x => x);
     const needsStorage = models.some(m => m.source.scheme === 'gs') || mounts.some(mm => mm.needsObjectStorage);
     const claims = mounts.filter(mm => mm.claim);
@@ -171,14 +207,15 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
         ...models.filter(m => m.source.scheme === 'gs').flatMap(m => storageEndpointsOf(m.source.uri!)),
         ...mounts.flatMap(mm => mm.storageEndpoints ?? []),
       ],
-      claim: claims.find(c => c.claim!.accessMode === 'ReadWriteOnce')?.claim ?? claims[0]?.claim,
+      // The claim the replica and rollout checks apply to: a single-attach one when any is (ReadWriteOncePod too).
+      claim: claims.find(c => ['ReadWriteOnce', 'ReadWriteOncePod'].includes(c.claim!.accessMode))?.claim ?? claims[0]?.claim,
       fsGroup: mounts.find(mm => mm.fsGroup !== undefined)?.fsGroup,
     };
 
     // Config files
     for (const [k, v] of [['modelConfigPollSeconds', props.modelConfigPollSeconds], ['fileSystemPollSeconds', props.fileSystemPollSeconds], ['restApiTimeoutMs', props.restApiTimeoutMs]] as const) checkInt(this, k, v, 1);
     for (const [k, v] of [['restApiNumThreads', props.restApiNumThreads], ['intraOpParallelism', props.intraOpParallelism], ['interOpParallelism', props.interOpParallelism]] as const) checkInt(this, k, v, 1, 1024);
-    if (props.gpuMemoryFraction !== undefined && !(props.gpuMemoryFraction > 0 && props.gpuMemoryFraction <= 1)) {
+    if (props.gpuMemoryFraction !== undefined && !(typeof props.gpuMemoryFraction === 'number' && props.gpuMemoryFraction > 0 && props.gpuMemoryFraction <= 1)) {
       fail(this, 'gpuMemoryFraction', 'must be a fraction in (0, 1]', props.gpuMemoryFraction, 'use e.g. 0.5 to let two processes share a GPU');
     }
     const metrics = props.metrics ?? true;
@@ -211,7 +248,7 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       ...(props.extraArgs ?? []),
     ];
     for (const a of props.extraArgs ?? []) {
-      if (!a.startsWith('--')) fail(this, 'extraArgs', 'must be tensorflow_model_server flags (--flag=value)', a, `write it as '--${a.replace(/^-*/, '')}'`);
+      if (!/^--[A-Za-z0-9_]/.test(a)) fail(this, 'extraArgs', 'must be tensorflow_model_server flags (--flag=value)', a, `write it as '--${a.replace(/^-*/, '')}'`);
       if (/^--(port|rest_api_port|model_config_file|model_name|model_base_path)=/.test(a)) fail(this, 'extraArgs', 'sets a flag the construct owns (ports and model config come from props)', a, 'drop it and use the matching prop (models, modelConfigPollSeconds...)');
     }
 
@@ -243,6 +280,7 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       // TF Serving serves Prometheus metrics on the REST port once monitoring.config enables them.
       metrics: metrics ? { port: 'http', path: METRICS_PATH, namespace: props.metricsNamespace } : undefined,
       gpuNodeSelector: props.gpuNodeSelector,
+      canary: canary && canary.weight > 0 ? { options: canary, image: canaryImage } : undefined,
       containerName: 'tensorflow-serving',
       compose: {
         // Locally every model is a directory: baked into the image, or bind-mounted from MODELS_DIR.
@@ -256,13 +294,40 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
     this.modelName = this.modelNames[0];
   }
 
-  /** http://<service>.<namespace>.svc:8501/v1/models/<model>:predict */
-  public predictUrl(model?: string): string {
+  /**
+   * http://<service>.<namespace>.svc:8501/v1/models/<model>:predict, or with `{ label }` the
+   * version the label points at: /v1/models/<model>/labels/<label>:predict (TF Serving's REST API).
+   */
+  public predictUrl(model?: string, options: PredictUrlOptions = {}): string {
     const m = model ?? this.modelName;
     if (!this.modelNames.includes(m)) {
       throw new MlInputError(`TfServingBackend '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${this.modelNames.join(', ')}). Fix: pass one of those names.`);
     }
-    return `${this.url}/v1/models/${m}:predict`;
+    checkObject(this, 'predictUrl.options', options, "{ label: 'canary' }");
+    const label = options.label;
+    if (label === undefined) return `${this.url}/v1/models/${m}:predict`;
+    const labels = Object.keys(this._labels[m] ?? {});
+    if (typeof label !== 'string' || !labels.includes(label)) {
+      fail(this, 'predictUrl.label', `is not a version label of model '${m}'`, label, labels.length > 0 ? `use one of ${labels.map(l => `'${l}'`).join(', ')}` : `give the model versionLabels, e.g. { stable: 1, canary: 2 }, with VersionPolicy.specific([1, 2])`);
+    }
+    return `${this.url}/v1/models/${m}/labels/${label}:predict`;
+  }
+
+  /** The props only TF Serving has (the served workload's are checkServedWorkloadProps'). */
+  private checkServerProps(props: TfServingBackendProps): void {
+    if (props.models !== undefined && !Array.isArray(props.models)) fail(this, 'models', 'must be a list of { name, source }', props.models, "use [{ name: 'a', source: ModelSource.fromUri('gs://models/a') }]");
+    (props.models ?? []).forEach((m, i) => checkObject(this, `models[${i}]`, m, "{ name: 'a', source: ModelSource.fromUri('gs://models/a') }"));
+    const b = checkOptionalObject(this, 'batching', props.batching, '{ maxBatchSize: 32 }');
+    if (b) {
+      checkArray(this, 'batching.allowedBatchSizes', b.allowedBatchSizes, '[8, 16, 32]', x => x);
+      checkOptionalBoolean(this, 'batching.padVariableLengthInputs', b.padVariableLengthInputs);
+    }
+    checkOptionalBoolean(this, 'metrics', props.metrics);
+    if (props.metricsNamespace !== undefined) checkDnsLabel(this, 'metricsNamespace', props.metricsNamespace, 'a namespace name', 'monitoring');
+    checkOptionalBoolean(this, 'enableModelWarmup', props.enableModelWarmup);
+    // Flags are args of one process: no newline or control character in them.
+    checkArray(this, 'extraArgs', props.extraArgs, "['--grpc_max_threads=8']", (a, prop) => checkString(this, prop, a, { example: "'--grpc_max_threads=8'" }));
+    checkHealthCheck(this, props.healthCheck);
   }
 
   private resolveModels(props: TfServingBackendProps): TfServingModel[] {
@@ -280,7 +345,12 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       if (seen.has(m.name)) fail(this, `${prop}.name`, 'is used by two models', m.name, 'give every model its own name');
       seen.add(m.name);
       if (!ModelSource.isModelSource(m.source)) fail(this, props.models ? `${prop}.source` : 'model', 'must be a ModelSource', m.source, "use ModelSource.fromUri('gs://...'), fromVolume, fromImage or fromTrainingJob");
+      // Its factory's arguments before anything reads them (the baked image's name and version, say).
+      m.source._validate(this, props.models ? `${prop}.source` : 'model');
+      if (m.versionPolicy !== undefined) checkBrand(this, `${prop}.versionPolicy`, m.versionPolicy, VersionPolicy.isVersionPolicy, 'made with VersionPolicy.latest(), all() or specific()', 'VersionPolicy.specific([1, 2])');
       const vp = m.versionPolicy;
+      if (vp?._kind === 'specific' && !Array.isArray(vp._values)) fail(this, `${prop}.versionPolicy`, 'specific() needs a list of versions', vp._values, 'use e.g. VersionPolicy.specific([1, 2])');
+      if (m.versionLabels !== undefined) checkObject(this, `${prop}.versionLabels`, m.versionLabels, '{ stable: 1, canary: 2 }');
       if (vp?._kind === 'latest' && (!Number.isInteger(vp._values[0]) || vp._values[0] < 1)) fail(this, `${prop}.versionPolicy`, 'latest(n) needs a whole n >= 1', vp._values[0], 'use VersionPolicy.latest(1)');
       if (vp?._kind === 'specific') {
         if (vp._values.length === 0) fail(this, `${prop}.versionPolicy`, 'specific() needs at least one version', vp._values, 'list the integer versions to serve');

@@ -5,7 +5,7 @@ import { WRITABLE_HOME } from '../workload/_pod';
 import { COMPOSE_DIR, IOutputContributor } from './_output';
 import { MlApp } from './ml-app';
 import { MlStack } from './ml-stack';
-import { toYaml } from './_yaml';
+import { toYamlMapping } from './_yaml';
 
 /** One compose service, derived from the same construct as the Deployment. */
 export interface ComposeServiceSpec {
@@ -79,10 +79,16 @@ export class StackCompose implements IOutputContributor {
 
   /** The compose document (typed model, validated against the compose-spec schema in tests). */
   public toDocument(outdir: string): Record<string, unknown> {
+    // No top-level `name`: the compose-spec schema we validate against (and docker-compose 1.29)
+    // predate it; run with `docker compose -p <stack> -f compose/<stack>.compose.yml up`.
+    return { services: Object.fromEntries(this.serviceEntries(outdir)) };
+  }
+
+  /** The entries of the document's `services`, in order, one at a time. */
+  private *serviceEntries(outdir: string): Generator<[string, Record<string, unknown>]> {
     const composeDir = path.join(outdir, COMPOSE_DIR);
-    const used = new Set<number>();
+    const used: UsedPorts = { taken: new Set<number>(), next: new Map<number, number>() };
     const healthy = new Set(this.services.filter(s => s.healthcheck).map(s => s.name));
-    const services: Record<string, unknown> = {};
     for (const s of this.services) {
       const image = typeof s.image === 'string' ? s.image : s.image.imageRef;
       const build = typeof s.image === 'string' ? undefined : s.image._buildInfo?.();
@@ -90,7 +96,7 @@ export class StackCompose implements IOutputContributor {
         ...(s.volumes ?? []).map(v => ({ type: 'bind', source: v.source, target: v.target, read_only: v.readOnly ?? true })),
         ...(s.files ?? []).map(f => ({ type: 'bind', source: `./${this.stackName}/${s.name}/${f.name}`, target: f.target, read_only: true })),
       ];
-      services[s.name] = {
+      yield [s.name, {
         ...(s.profiles && s.profiles.length > 0 ? { profiles: s.profiles } : {}),
         image,
         ...(build ? {
@@ -122,16 +128,16 @@ export class StackCompose implements IOutputContributor {
         } : {}),
         // compose-spec device reservations (docker-compose >= 1.28 passes them to the engine as --gpus).
         ...(s.gpus ? { deploy: { resources: { reservations: { devices: [{ driver: 'nvidia', count: s.gpus, capabilities: ['gpu'] }] } } } } : {}),
-      };
+      }];
     }
-    // No top-level `name`: the compose-spec schema we validate against (and docker-compose 1.29)
-    // predate it; run with `docker compose -p <stack> -f compose/<stack>.compose.yml up`.
-    return { services };
   }
 
   public outputFiles(outdir: string): Record<string, string> {
     if (this.services.length === 0) return {};
-    const files: Record<string, string> = { [`${COMPOSE_DIR}/${this.stackName}.compose.yml`]: toYaml([this.toDocument(outdir)]) };
+    // toYaml([this.toDocument(outdir)]), one service at a time (npm run bench: at 10,000 services the
+    // whole document and its YAML were the largest part of synth's peak memory).
+    const compose = toYamlMapping('services', this.serviceEntries(outdir));
+    const files: Record<string, string> = { [`${COMPOSE_DIR}/${this.stackName}.compose.yml`]: compose };
     for (const s of this.services) {
       for (const f of s.files ?? []) files[`${COMPOSE_DIR}/${this.stackName}/${s.name}/${f.name}`] = f.content;
     }
@@ -147,14 +153,23 @@ function mapValues<T>(o: Record<string, T>, f: (v: T) => string): Record<string,
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v)]));
 }
 
+/** Host ports published so far, and per container port where the search for a free one resumes. */
+interface UsedPorts {
+  readonly taken: Set<number>;
+  readonly next: Map<number, number>;
+}
+
 /**
  * `127.0.0.1:${WEB_PORT:-8080}:8080`: published on loopback only, on the container's port unless
  * another service took it, and movable from the shell when that port is busy on the machine.
  */
-function publish(service: string, p: { name: string; port: number }, main: boolean, used: Set<number>): string {
-  let host = p.port;
-  while (used.has(host)) host++;
-  used.add(host);
+function publish(service: string, p: { name: string; port: number }, main: boolean, used: UsedPorts): string {
+  // The lowest free host port >= the container's: a scan from where the last one for this port ended
+  // (the ports below it stay taken), so N services on one port cost N steps, not N^2/2.
+  let host = used.next.get(p.port) ?? p.port;
+  while (used.taken.has(host)) host++;
+  used.taken.add(host);
+  used.next.set(p.port, host + 1);
   const variable = `${service}${main ? '' : `_${p.name}`}_PORT`.toUpperCase().replace(/[^A-Z0-9]+/g, '_');
   return `127.0.0.1:\${${variable}:-${host}}:${p.port}`;
 }

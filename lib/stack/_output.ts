@@ -20,6 +20,8 @@ export const MANIFESTS_DIR = 'manifests';
 export const IMAGES_DIR = 'images';
 /** One compose file per stack for local development. */
 export const COMPOSE_DIR = 'compose';
+/** One Mermaid diagram per stack (`<stack>.md`), for review. */
+export const DIAGRAMS_DIR = 'diagrams';
 
 /**
  * Write `files` as the complete new content of `outdir`, atomically enough for a build tool: the
@@ -35,7 +37,7 @@ export function writeTreeAtomically(outdir: string, files: Map<string, string>):
     for (const [rel, content] of files) {
       const file = path.join(staging, rel);
       fs.mkdirSync(path.dirname(file), { recursive: true });
-      fs.writeFileSync(file, content, { mode: rel.endsWith('.sh') ? 0o755 : 0o644 });
+      writeFile(file, content, rel.endsWith('.sh') ? 0o755 : 0o644);
     }
     // Directories from mkdtemp are 0700; the output is meant to be read by other tools and users.
     fs.chmodSync(staging, 0o755);
@@ -53,4 +55,31 @@ export function writeTreeAtomically(outdir: string, files: Map<string, string>):
     throw e;
   }
   if (old) fs.rmSync(old, { recursive: true, force: true });
+}
+
+/** Large files are written a slice at a time: writeFileSync would first encode all of it into one Buffer. */
+const WRITE_SLICE = 1 << 20;
+
+function writeFile(file: string, content: string, mode: number): void {
+  if (content.length <= WRITE_SLICE) {
+    fs.writeFileSync(file, content, { mode });
+    return;
+  }
+  const fd = fs.openSync(file, 'w', mode);
+  try {
+    for (let start = 0; start < content.length;) {
+      let end = Math.min(start + WRITE_SLICE, content.length);
+      // Never between the two halves of a surrogate pair (each alone would be written as U+FFFD).
+      if (end < content.length && isHighSurrogate(content.charCodeAt(end - 1))) end--;
+      const bytes = Buffer.from(content.slice(start, end), 'utf8');
+      for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes, off);
+      start = end;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
 }

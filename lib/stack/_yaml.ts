@@ -1,5 +1,9 @@
 import * as jsyaml from 'js-yaml';
 
+// The int and float patterns of the YAML 1.1 type repository (yaml.org/type/int, /float); constants, as a
+// literal in the function would be a new RegExp for every string written.
+const YAML11_INT = /^([-+]?(0b[0-1_]+|0[0-7_]+|(0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(:[0-5]?[0-9])+))$/;
+const YAML11_FLOAT = /^([-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
 /**
  * YAML 1.1 reads strings such as 1_000, 0x_1F, 1_0.5 or '.' as numbers, where YAML 1.2 reads strings; kubectl and
  * Argo CD parse with a YAML 1.1 library. js-yaml quotes a string when some implicit type of its
@@ -7,9 +11,7 @@ import * as jsyaml from 'js-yaml';
  */
 const YAML11_NUMBER = new jsyaml.Type('tag:cdk8s-ml,2025:yaml11-number', {
   kind: 'scalar',
-  // The int and float patterns of the YAML 1.1 type repository (yaml.org/type/int, /float).
-  resolve: (s: string) => /^([-+]?(0b[0-1_]+|0[0-7_]+|(0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(:[0-5]?[0-9])+))$/.test(s)
-    || /^([-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/.test(s),
+  resolve: (s: string) => YAML11_INT.test(s) || YAML11_FLOAT.test(s),
   construct: (s: string) => s,
   predicate: () => false,
 });
@@ -22,7 +24,41 @@ const SCHEMA = jsyaml.DEFAULT_SCHEMA.extend({ implicit: [YAML11_NUMBER] });
  * kept (objects arrive sorted from cdk8s); no anchors; no line folding.
  */
 export function toYaml(docs: readonly unknown[]): string {
-  return docs.map(d => jsyaml.dump(d, { schema: SCHEMA, noRefs: true, lineWidth: -1, sortKeys: false })).join('---\n');
+  return docs.map(dumpOne).join('---\n');
+}
+
+/**
+ * toYaml of objects rendered one at a time (`o.toJson()`, in order), each written before the next is
+ * rendered: a large stack's objects are never all held as JSON at once. A few documents are joined at
+ * a time: js-yaml builds a document by concatenation, which V8 keeps as a tree of its pieces (several
+ * times the text) until something flattens it; joined early, the trees die young (npm run bench).
+ */
+export function renderYaml(objects: readonly { toJson(): unknown }[]): string {
+  const chunks: string[] = [];
+  for (let i = 0; i < objects.length; i += RENDER_BATCH) {
+    chunks.push(objects.slice(i, i + RENDER_BATCH).map(o => dumpOne(o.toJson())).join('---\n'));
+  }
+  return chunks.join('---\n');
+}
+const RENDER_BATCH = 64;
+
+/**
+ * `toYaml([{ [key]: Object.fromEntries(entries) }])`, byte for byte, one entry at a time: each is
+ * written as `{ [key]: { [entry]: value } }` and all but the first lose the `key:` line. One document
+ * of thousands of entries (a compose file's services) is otherwise one string that V8 keeps as a tree
+ * of its millions of pieces until it is written (npm run bench).
+ */
+export function toYamlMapping(key: string, entries: Iterable<[string, unknown]>): string {
+  const parts: string[] = [];
+  for (const [k, v] of entries) {
+    const doc = dumpOne({ [key]: { [k]: v } });
+    parts.push(parts.length === 0 ? doc : doc.slice(doc.indexOf('\n') + 1));
+  }
+  return parts.length === 0 ? dumpOne({ [key]: {} }) : parts.join('');
+}
+
+function dumpOne(doc: unknown): string {
+  return jsyaml.dump(doc, { schema: SCHEMA, noRefs: true, lineWidth: -1, sortKeys: false });
 }
 
 /**

@@ -3,16 +3,19 @@ import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { IOutputContributor, MANIFESTS_DIR, writeTreeAtomically } from './_output';
-import { joinYamlStreams, toYaml } from './_yaml';
+import { appCharts, chartObjects, endSynth, prepareSynth } from './_synth';
+import { DiagramSources, diagramFileOf } from './_diagram';
+import { joinYamlStreams, renderYaml } from './_yaml';
 import { toDnsLabel } from '../_names';
-import { isInputError, MlInputError } from '../_errors';
+import { collectedValidationError, fail, isInputError, MlInputError } from '../_errors';
+import { checkObject, checkString } from '../_validate';
 
 const ML_APP = Symbol.for('cdk8s-ml.MlApp');
 
 export interface MlAppProps {
   /**
    * Output directory: `manifests/` (what Argo CD points at), `images/` (Dockerfiles, bake file,
-   * build script) and `compose/` (local development).
+   * build script), `compose/` (local development) and `diagrams/` (a Mermaid diagram per stack, for review).
    * @default - $CDK8S_OUTDIR when `cdk8s synth` runs the app, else 'dist'
    */
   readonly outdir?: string;
@@ -33,8 +36,11 @@ export class MlApp extends App {
   private readonly contributors: IOutputContributor[] = [];
 
   constructor(props: MlAppProps = {}) {
-    super({ outdir: props.outdir });
+    const outdir = typeof props === 'object' && props !== null ? props.outdir : undefined;
+    super({ outdir: typeof outdir === 'string' ? outdir : undefined });
     Object.defineProperty(this, ML_APP, { value: true });
+    checkObject(this, 'props', props, "{ outdir: 'dist' }");
+    if (outdir !== undefined) checkString(this, 'outdir', outdir, { example: "'dist'", maxLength: 4096 });
   }
 
   /** Register something that writes files into the output directory at synth time. */
@@ -52,17 +58,32 @@ export class MlApp extends App {
     const disableSort = process.env.CDK8S_DISABLE_SORT;
     delete process.env.CDK8S_DISABLE_SORT;
     try {
-      for (const chart of this.charts) {
-        // Chart.toJson validates the whole app and orders objects by their dependencies.
-        const objects = chart.toJson();
-        if (objects.length === 0) continue;
-        const file = `${MANIFESTS_DIR}/${chartFileName(chart)}.k8s.yaml`;
-        if (files.has(file)) {
-          throw new MlInputError(`Two stacks would both write ${file}: give stacks distinct ids (cdk8s-ml writes one manifest file per stack, named after its id).`);
-        }
-        files.set(file, toYaml(objects));
+      const charts = appCharts(this);
+      // What chart.toJson() does first (resolve dependencies, validate the whole app), once; then each
+      // chart's objects in its order, each rendered and written before the next (_synth.ts).
+      try {
+        prepareSynth(this);
+      } catch (e) {
+        // The library's late checks (node.addValidation) are bad input like any other: an MlValidationError.
+        throw collectedValidationError(e) ?? e;
       }
+      const diagrams = new DiagramSources();
+      for (const chart of charts) {
+        const objects = chartObjects(chart);
+        if (objects.length === 0) continue;
+        const file = manifestFileOf(chart);
+        if (files.has(file)) {
+          // MlStacks claim their file when constructed; this is for other charts of the app.
+          const other = this.charts.find(c => c !== chart && manifestFileOf(c) === file)!;
+          fail(chart, 'id', `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too (a chart's file is named after its path, lowercased and '-'-joined)`, chart.node.id,
+            `give one of the two charts another id (here, or '${other.node.path}')`);
+        }
+        files.set(file, renderYaml(diagrams.watch(chart, objects)));
+      }
+      // Each stack's review diagram, from what its objects rendered to and the policies' wiring records (_diagram.ts).
+      for (const chart of diagrams.charts()) files.set(diagramFileOf(manifestFileOf(chart)), diagrams.render(chart));
     } finally {
+      endSynth(this);
       if (disableSort !== undefined) process.env.CDK8S_DISABLE_SORT = disableSort;
     }
     const outdir = path.resolve(this.outdir);
@@ -135,6 +156,14 @@ function failedOutputState(props: MlAppProps, stdout: boolean): string {
   return underCli
     ? `nothing was written to ${outdir}, and cdk8s synth had removed the previous output before it ran the app (run the app without cdk8s-cli, as \`npm run synth\` does, to keep the last good output on failure)`
     : `nothing was written to ${outdir}`;
+}
+
+/**
+ * The manifest file a stack writes: `manifests/<its path, lowercased and '-'-joined>.k8s.yaml`.
+ * @internal
+ */
+export function manifestFileOf(chart: Chart): string {
+  return `${MANIFESTS_DIR}/${chartFileName(chart)}.k8s.yaml`;
 }
 
 function chartFileName(chart: Chart): string {

@@ -2,10 +2,15 @@ import { ApiObject, ApiObjectMetadata, Chart } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { fail, MlInputError, problem } from '../_errors';
-import { checkName, isDnsLabel, serviceNameProblem, serviceNameSuggestion, toDnsLabel } from '../_names';
+import { checkName, isDnsLabel, isUrlHostLabel, serviceNameProblem, serviceNameSuggestion, toDnsLabel } from '../_names';
+import { checkChildId, checkLabels, checkObject, checkOptionalBoolean, isPlainObject } from '../_validate';
+import { manifestFileOf, MlApp } from './ml-app';
 import { POD_SECURITY_VERSION } from '../check/k8s-pss';
 
 const ML_STACK = Symbol.for('cdk8s-ml.MlStack');
+
+/** Per app (root construct): manifest file -> the stack that writes it. */
+const MANIFEST_FILES = new WeakMap<IConstruct, Map<string, MlStack>>();
 
 /** Per app (root construct): namespace -> the stack that emits its Namespace object. */
 const NAMESPACE_OWNERS = new WeakMap<IConstruct, Map<string, MlStack>>();
@@ -58,22 +63,27 @@ export class MlStack extends Chart {
   public readonly stackName: string;
 
   constructor(scope: Construct, id: string, props: MlStackProps = {}) {
-    const stackName = toDnsLabel(id);
+    const stackName = toDnsLabel(checkChildId(scope, id, 'MlStack'));
+    // Checked once `this` exists (the errors name the stack); until then, only what is an object.
+    const given = isPlainObject(props) ? props : {};
     super(scope, id, {
-      labels: { [LABEL_PART_OF]: stackName, [LABEL_MANAGED_BY]: 'cdk8s-ml', ...props.labels },
+      labels: { [LABEL_PART_OF]: stackName, [LABEL_MANAGED_BY]: 'cdk8s-ml', ...(isPlainObject(given.labels) ? given.labels : {}) },
       disableResourceNameHashes: true,
     });
     Object.defineProperty(this, ML_STACK, { value: true });
+    checkObject(this, 'props', props, "{ namespace: 'and-gate' }");
     if (!isDnsLabel(stackName)) {
       fail(this, 'id', 'must give a DNS-1123 label (used as the part-of label and the manifest file name)', id, "use an id such as 'and-gate'");
     }
     this.stackName = stackName;
     this.namespaceName = checkName(this, 'namespace', props.namespace ?? stackName);
-    for (const [k, v] of Object.entries(props.labels ?? {})) {
-      if (!/^([a-z0-9]([-a-z0-9.]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(k) || !/^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/.test(v)) {
-        fail(this, `labels.${k}`, 'must be a valid Kubernetes label (key: optional DNS prefix + name of at most 63 characters; value: at most 63 of [A-Za-z0-9._-])', v, 'rename the label or shorten its value');
-      }
+    if (!isUrlHostLabel(this.namespaceName)) {
+      fail(this, 'namespace', "starts with 'xn--' but is not valid punycode: it is part of every Service URL of the stack (http://<service>.<namespace>.svc), which URL parsers then reject", this.namespaceName,
+        "use a namespace that does not start with 'xn--'");
     }
+    checkLabels(this, 'labels', props.labels, "{ 'team': 'ml-platform' }");
+    checkOptionalBoolean(this, 'createNamespace', props.createNamespace);
+    this.claimManifestFile();
     if (props.createNamespace ?? true) {
       this.claimNamespace();
       new k8s.KubeNamespace(this, 'Namespace', {
@@ -102,6 +112,23 @@ export class MlStack extends Chart {
       labels,
       ...(annotations && Object.keys(annotations).length > 0 ? { annotations } : {}),
     };
+  }
+
+  /**
+   * MlApp writes one manifest file per stack, named after its path lowercased and '-'-joined: two
+   * stacks whose ids differ only there ('aa' and 'AA') would write the same file.
+   */
+  private claimManifestFile(): void {
+    if (!MlApp.tryOf(this)) return;
+    const files = MANIFEST_FILES.get(this.node.root) ?? new Map<string, MlStack>();
+    MANIFEST_FILES.set(this.node.root, files);
+    const file = manifestFileOf(this);
+    const other = files.get(file);
+    if (other) {
+      fail(this, 'id', `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too (a stack's file is named after its id, lowercased and '-'-joined)`, this.node.id,
+        `give one of the two stacks another id (here, or '${other.node.path}')`);
+    }
+    files.set(file, this);
   }
 
   /** One stack per app emits a namespace's Namespace object; stacks can share the namespace itself. */

@@ -2,12 +2,13 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import { checkServiceName } from '../_names';
-import { checkImageString, IImage } from '../image/_image-build';
-import { connect, IWorkload, StorageEndpoint, WorkloadNetwork } from '../policy/_network';
+import { checkImage, IImage } from '../image/_image-build';
+import { checkArgv, checkArray, checkBrand, checkOptionalBoolean, checkOptionalObject } from '../_validate';
+import { connect, envUrlProblems, IWorkload, StorageEndpoint, WorkloadNetwork } from '../policy/_network';
 import { composeEnvironment } from '../serving/_server';
 import { StackCompose } from '../stack/_compose';
 import { MlStack } from '../stack/ml-stack';
-import { buildPodSpec, gpuToleration, podIds, runArgv, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
+import { buildPodSpec, checkPodProps, gpuToleration, podIds, runArgv, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
 import { EnvFrom, EnvMap, libraryEnv, toEnvVars } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
 import { SchedulingProps } from '../workload/scheduling';
@@ -102,11 +103,33 @@ export interface JobWorkloadProps extends SchedulingProps {
   readonly queue?: string;
 }
 
+/**
+ * The props every job shares, checked at the boundary: TrainingJob and BatchInferenceJob call this
+ * first, before they build anything. Returns the image (a pinned reference or an image the app builds).
+ */
+export function checkJobWorkloadProps(owner: Construct, p: JobWorkloadProps): string | IImage {
+  const image = checkImage(owner, 'image', p.image);
+  checkPodProps(owner, p);
+  checkArgv(owner, 'command', p.command, { nonEmpty: true, example: "['python', 'train.py']" });
+  checkArgv(owner, 'args', p.args, { example: "['--epochs', '10']" });
+  checkArray(owner, 'inputs', p.inputs, "[DataInput.fromUri('s3://bucket/data', { mountPath: '/data' })]",
+    (x, prop) => checkBrand(owner, prop, x, DataInput.isDataInput, 'made with DataInput.fromVolume() or DataInput.fromUri()', "DataInput.fromVolume('datasets', { mountPath: '/data' })"));
+  checkInt(owner, 'backoffLimit', p.backoffLimit, 0, 100);
+  checkInt(owner, 'activeDeadlineSeconds', p.activeDeadlineSeconds, 1);
+  checkInt(owner, 'ttlSecondsAfterFinished', p.ttlSecondsAfterFinished, 0);
+  const sched = checkOptionalObject(owner, 'schedule', p.schedule, "{ cron: '0 3 * * *' }");
+  if (sched) checkSchedule(owner, sched as unknown as ScheduleOptions);
+  if (p.queue !== undefined) checkQueue(owner, p.queue);
+  return image;
+}
+
 /** What the construct that owns the job hands the shared machinery. @internal */
 export interface JobSpecInput {
   readonly owner: Construct;
   readonly component: string;
   readonly props: JobWorkloadProps;
+  /** The image, as checkJobWorkloadProps returned it (the owner checks its props first). */
+  readonly image: string | IImage;
   readonly containerName: string;
   /** Environment the library computes (MODEL_DIR...); the user's env may not redefine it. */
   readonly env: k8s.EnvVar[];
@@ -149,9 +172,8 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     const { selector, labels } = stack._workloadLabels(name, s.component);
     this.podSelector = selector;
 
-    const image = p.image;
-    if (typeof image === 'string') checkImageString(owner, 'image', image);
-    else {
+    const image = s.image;
+    if (typeof image !== 'string') {
       image._bind(owner);
       // What the pod runs becomes the CMD of an image the app builds when no server runs it.
       image._runWith?.(owner, runArgv(p.command, p.args), 'job');
@@ -159,14 +181,7 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     const imageRef = typeof image === 'string' ? image : image.imageRef;
     ({ uid: this.uid, gid: this.gid } = podIds(owner, image, p.uid));
     this.fsGroup = s.fsGroup ?? this.gid;
-    if (p.command !== undefined && p.command.length === 0) fail(owner, 'command', 'must not be empty', p.command, "leave it out to run the image's command, or give the process to start, e.g. ['python', 'train.py']");
-
-    checkInt(owner, 'backoffLimit', p.backoffLimit, 0, 100);
-    checkInt(owner, 'activeDeadlineSeconds', p.activeDeadlineSeconds, 1);
-    checkInt(owner, 'ttlSecondsAfterFinished', p.ttlSecondsAfterFinished, 0);
     const sched = p.schedule;
-    if (sched) checkSchedule(owner, sched);
-    if (p.queue !== undefined) checkQueue(owner, p.queue);
     this.scheduled = sched !== undefined;
 
     const d = s.distributed;
@@ -292,6 +307,8 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     if (!d) addCompose(name, s, this, gpu);
 
     this._network = new WorkloadNetwork(owner, name, selector, labels, this.namespaceName, p.isolateEgress ?? true);
+    this._network.allowEgressToMentioned([this.container, ...s.initContainers, ...inputs.flatMap(i => i.initContainers)]);
+    if (user.length > 0) owner.node.addValidation({ validate: () => envUrlProblems(owner, user) });
     if (s.needsObjectStorage || inputs.some(i => i.needsObjectStorage)) {
       this._network.allowEgressToObjectStorage([...(s.storageEndpoints ?? []), ...inputs.flatMap(i => i.storageEndpoints ?? [])]);
     }
@@ -381,9 +398,10 @@ function checkQueue(owner: Construct, queue: string): void {
 }
 
 function checkSchedule(owner: Construct, s: ScheduleOptions): void {
-  const problem = cronProblem(s.cron ?? '');
+  const problem = typeof s.cron === 'string' ? cronProblem(s.cron) : 'is not a string';
   if (problem) fail(owner, 'schedule.cron', `must be a cron expression: it ${problem}`, s.cron, "write five fields, e.g. '0 3 * * *' (03:00 every day), and put the time zone in schedule.timeZone");
-  if (s.timeZone !== undefined && !/^(UTC|GMT|[A-Z][A-Za-z]+(\/[A-Za-z0-9_+-]+){1,2}|Etc\/[A-Za-z0-9+-]+)$/.test(s.timeZone)) {
+  const tz = /^(UTC|GMT|[A-Z][A-Za-z]+(\/[A-Za-z0-9_+-]+){1,2}|Etc\/[A-Za-z0-9+-]+)$/;
+  if (s.timeZone !== undefined && (typeof s.timeZone !== 'string' || s.timeZone.length > 64 || !tz.test(s.timeZone))) {
     fail(owner, 'schedule.timeZone', 'must be an IANA time zone name', s.timeZone, "use a name such as 'UTC', 'Europe/Berlin' or 'America/New_York'");
   }
   if (s.concurrencyPolicy !== undefined && !['Forbid', 'Replace', 'Allow'].includes(s.concurrencyPolicy)) {
@@ -392,4 +410,5 @@ function checkSchedule(owner: Construct, s: ScheduleOptions): void {
   checkInt(owner, 'schedule.successfulJobsHistoryLimit', s.successfulJobsHistoryLimit, 0, 100);
   checkInt(owner, 'schedule.failedJobsHistoryLimit', s.failedJobsHistoryLimit, 0, 100);
   checkInt(owner, 'schedule.startingDeadlineSeconds', s.startingDeadlineSeconds, 10);
+  checkOptionalBoolean(owner, 'schedule.suspend', s.suspend);
 }

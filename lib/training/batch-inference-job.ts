@@ -1,11 +1,12 @@
 import { Construct } from 'constructs';
 import { fail } from '../_errors';
+import { checkAbsolutePath, checkBrand, checkChildId, checkObject } from '../_validate';
 import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
 import { composeModelDir } from '../serving/_server';
 import { defaultName, MlStack } from '../stack/ml-stack';
-import { JobCore, JobWorkloadProps } from './_job';
+import { checkJobWorkloadProps, JobCore, JobWorkloadProps } from './_job';
 import { BoundOutput, ModelOutput } from './model-output';
 
 export interface BatchInferenceJobProps extends JobWorkloadProps {
@@ -39,17 +40,17 @@ export class BatchInferenceJob extends Construct implements IWorkload {
   public readonly _core: JobCore;
 
   constructor(scope: Construct, id: string, props: BatchInferenceJobProps) {
-    super(scope, id);
+    super(scope, checkChildId(scope, id, 'BatchInferenceJob'));
+    checkObject(this, 'props', props, "{ image: 'registry.example.com/score:1.0.0', model: ModelSource.fromTrainingJob(train) }");
+    const image = checkJobWorkloadProps(this, props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 52);
     if (!ModelSource.isModelSource(props.model)) {
       fail(this, 'model', 'must be a ModelSource', props.model, 'use ModelSource.fromTrainingJob(job), fromUri(...), fromVolume(...) or fromImage(...)');
     }
-    const modelPath = props.modelPath ?? '/models';
-    const outputDir = props.outputDir ?? '/output';
-    for (const [prop, dir] of [['modelPath', modelPath], ['outputDir', outputDir]] as const) {
-      if (!dir.startsWith('/') || dir === '/' || dir === '/tmp' || dir.split('/').includes('..')) {
-        fail(this, prop, 'must be an absolute path other than / and /tmp', dir, `use e.g. '/${prop === 'modelPath' ? 'models' : 'output'}'`);
-      }
+    const modelPath = checkAbsolutePath(this, 'modelPath', props.modelPath ?? '/models', { example: '/models', reserved: ['/tmp'] });
+    const outputDir = checkAbsolutePath(this, 'outputDir', props.outputDir ?? '/output', { example: '/output', reserved: ['/tmp'] });
+    if (props.output !== undefined) {
+      checkBrand(this, 'output', props.output, ModelOutput.isModelOutput, 'made with ModelOutput.newClaim() or ModelOutput.existingClaim()', "ModelOutput.newClaim({ size: '1Gi' })");
     }
     if (props.output && (outputDir === modelPath || outputDir.startsWith(`${modelPath}/`) || modelPath.startsWith(`${outputDir}/`))) {
       fail(this, 'outputDir', `must not overlap modelPath (${modelPath}): the model is read-only`, outputDir, "use e.g. '/output'");
@@ -62,6 +63,7 @@ export class BatchInferenceJob extends Construct implements IWorkload {
       owner: this,
       component: 'batch-inference',
       props,
+      image,
       containerName: 'inference',
       env: [
         { name: 'MODEL_DIR', value: modelPath },

@@ -1,7 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { checkS3Endpoint, downloadInitContainer } from '../model/model-source';
+import { checkAbsolutePath, checkRelativePath, isDnsSubdomain, isPlainObject } from '../_validate';
+import { checkDownloadOptions, downloadInitContainer } from '../model/model-source';
 import { StorageEndpoint, storageEndpointsOf } from '../policy/_network';
 
 export interface DataVolumeOptions {
@@ -38,6 +39,8 @@ export interface BoundInput {
   readonly mountPath: string;
 }
 
+const DATA_INPUT = Symbol.for('cdk8s-ml.DataInput');
+
 type Spec =
   | { kind: 'volume'; claimName: string; options: DataVolumeOptions }
   | { kind: 'uri'; uri: string; options: DataUriOptions };
@@ -55,23 +58,31 @@ export class DataInput {
     return new DataInput({ kind: 'uri', uri, options });
   }
 
-  private constructor(private readonly spec: Spec) {}
+  public static isDataInput(x: unknown): x is DataInput {
+    return typeof x === 'object' && x !== null && DATA_INPUT in x;
+  }
+
+  private constructor(private readonly spec: Spec) {
+    Object.defineProperty(this, DATA_INPUT, { value: true });
+  }
 
   /** @internal */
   public _bind(scope: IConstruct, prop: string, volumeName: string): BoundInput {
     const s = this.spec;
-    const mountPath = s.options.mountPath;
-    if (typeof mountPath !== 'string' || !mountPath.startsWith('/') || mountPath === '/' || mountPath.split('/').includes('..')) {
-      fail(scope, `${prop}.mountPath`, 'must be an absolute path other than /', mountPath, "use e.g. '/data'");
+    if (!isPlainObject(s.options)) {
+      fail(scope, prop, `was made without its options (DataInput.${s.kind === 'volume' ? 'fromVolume' : 'fromUri'} needs { mountPath })`, s.options,
+        s.kind === 'volume' ? "use DataInput.fromVolume('datasets', { mountPath: '/data' })" : "use DataInput.fromUri('s3://bucket/data', { mountPath: '/data' })");
     }
+    const mountPath = checkAbsolutePath(scope, `${prop}.mountPath`, s.options.mountPath, { example: '/data' });
     if (s.kind === 'volume') {
-      if (!/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(s.claimName)) {
+      if (!isDnsSubdomain(s.claimName)) {
         fail(scope, `${prop}.claimName`, 'must name a PersistentVolumeClaim (a DNS-1123 name)', s.claimName, 'pass the claim name as it appears in kubectl get pvc');
       }
       const sub = s.options.subPath;
-      if (sub !== undefined && (sub === '' || sub.startsWith('/') || sub.split('/').includes('..'))) {
+      if (sub !== undefined && (typeof sub !== 'string' || sub === '' || sub.startsWith('/') || sub.split('/').includes('..'))) {
         fail(scope, `${prop}.subPath`, 'must be a relative path inside the claim', sub, "write it relative to the claim's root, e.g. 'datasets/eeg'");
       }
+      if (sub !== undefined) checkRelativePath(scope, `${prop}.subPath`, sub, 'datasets/eeg');
       return {
         volumes: [{ name: volumeName, persistentVolumeClaim: { claimName: s.claimName, readOnly: true } }],
         initContainers: [],
@@ -80,13 +91,13 @@ export class DataInput {
         mountPath,
       };
     }
-    const scheme = /^(s3|gs|https?):\/\/[^/\s]+(\/[^\s]*)?$/.exec(s.uri)?.[1];
+    const scheme = typeof s.uri === 'string' ? /^(s3|gs|https?):\/\/[^/\s\u0000-\u001f\u007f]+(\/[^\s\u0000-\u001f\u007f]*)?$/.exec(s.uri)?.[1] : undefined;
     if (!scheme) {
       fail(scope, `${prop}.uri`, 'must be an s3://, gs://, http:// or https:// URI with a bucket or host', s.uri,
         'use one of those schemes, or DataInput.fromVolume for data on a PersistentVolumeClaim');
     }
     const o = s.options;
-    checkS3Endpoint(scope, `${prop}.s3Endpoint`, scheme, o.s3Endpoint);
+    checkDownloadOptions(scope, prop, scheme, o as unknown as Record<string, unknown>);
     return {
       volumes: [{ name: volumeName, emptyDir: { sizeLimit: k8s.Quantity.fromString(o.sizeLimit ?? '20Gi') } }],
       initContainers: [downloadInitContainer(volumeName, s.uri, scheme, mountPath, mountPath, o)],

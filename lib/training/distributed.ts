@@ -46,7 +46,7 @@ export class Distributed {
    * `batch.kubernetes.io/job-completion-index` annotation through the downward API.
    */
   public static pytorch(options: DistributedOptions): Distributed {
-    return new Distributed('pytorch', options.workers, options.port ?? 29500);
+    return new Distributed('pytorch', options?.workers, options?.port ?? 29500);
   }
   /**
    * TensorFlow (MultiWorkerMirroredStrategy): TF_CONFIG in TensorFlow's documented format,
@@ -55,7 +55,7 @@ export class Distributed {
    * DNS name and the pod's own completion index.
    */
   public static tensorflow(options: DistributedOptions): Distributed {
-    return new Distributed('tensorflow', options.workers, options.port ?? 2222);
+    return new Distributed('tensorflow', options?.workers, options?.port ?? 2222);
   }
   public static isDistributed(x: unknown): x is Distributed {
     return typeof x === 'object' && x !== null && DISTRIBUTED in x;

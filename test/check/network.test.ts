@@ -449,10 +449,23 @@ describe('the reference apps', () => {
   test('every connection they imply is allowed, and nothing else gets in', () => {
     expect(intendedConnections(objects).map(c => `${c.from} -> ${c.to}:${c.port} (${c.declaredBy})`)).toEqual([
       'Deployment/and-gate/web -> Deployment/and-gate/server:8501 (Deployment/and-gate/web)',
+      // canary: the frontend reaches both tracks of both servers; Prometheus and the gateway both TF Serving tracks
+      'Deployment/canary/web -> Deployment/canary/classifier:8501 (Deployment/canary/web)',
+      'Deployment/canary/web -> Deployment/canary/classifier-canary:8501 (Deployment/canary/web)',
+      'Deployment/canary/web -> Deployment/canary/scorer:8080 (Deployment/canary/web)',
+      'Deployment/canary/web -> Deployment/canary/scorer-canary:8080 (Deployment/canary/web)',
       'Deployment/image-classifier/image-classifier -> Deployment/image-classifier/model-server:8501 (Deployment/image-classifier/image-classifier)',
+      'Deployment/llm-chat/chat -> Deployment/llm-chat/llm:8000 (Deployment/llm-chat/chat)',
+      'Deployment/llm-chat/llm -> outside:443 (Deployment/llm-chat/llm)',
       'probe:monitoring -> Deployment/and-gate/server:8501 (Deployment/and-gate/server)',
+      'probe:monitoring -> Deployment/canary/classifier:8501 (Deployment/canary/classifier)',
+      'probe:monitoring -> Deployment/canary/classifier-canary:8501 (Deployment/canary/classifier-canary)',
       'probe:monitoring -> Deployment/image-classifier/model-server:8501 (Deployment/image-classifier/model-server)',
+      'probe:monitoring -> Deployment/llm-chat/llm:8000 (Deployment/llm-chat/llm)',
       'probe:ingress-nginx -> Deployment/image-classifier/image-classifier:8080 (Ingress/image-classifier/image-classifier)',
+      'probe:ingress-nginx -> Deployment/llm-chat/chat:8080 (Ingress/llm-chat/chat)',
+      'probe:gateway -> Deployment/canary/classifier:8501 (HTTPRoute/canary/classifier)',
+      'probe:gateway -> Deployment/canary/classifier-canary:8501 (HTTPRoute/canary/classifier)',
       'outside -> Deployment/and-gate/web:8080 (Service/and-gate/web)',
     ]);
     for (const c of intendedConnections(objects)) expect(isConnectionAllowed(objects, c.from, c.to, c.port)).toBe(true);

@@ -39,7 +39,7 @@ describe('Argo CD', () => {
     const app = buildReferenceApps(new MlApp({ outdir: tempDir() }));
     const objects = parseYamlStream(app.manifestStream('and-gate'));
     expect(new Set(objects.map(o => o.metadata.namespace ?? o.metadata.name))).toEqual(new Set(['and-gate']));
-    expect(() => app.manifestStream('nope')).toThrow(/--stack nope: no such stack; the stacks are and-gate, argocd, eeg-letters, image-classifier, ml-model\./);
+    expect(() => app.manifestStream('nope')).toThrow(/--stack nope: no such stack; the stacks are and-gate, argocd, canary, eeg-letters, image-classifier, llm-chat, ml-model\./);
   });
 
   test('ArgoCdApplication points the plugin at one stack and its namespace (typed bindings from imports/)', () => {

@@ -48,6 +48,8 @@ describe('InferenceService', () => {
         { type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 60 } } },
         { type: 'Resource', resource: { name: 'memory', target: { type: 'Utilization', averageUtilization: 80 } } },
       ],
+      // Scale down slowly by default: a model server takes minutes to load (test/serving/autoscaling.test.ts).
+      behavior: { scaleDown: { stabilizationWindowSeconds: 600, policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }] } },
     });
     expect(out.all('PodDisruptionBudget')).toHaveLength(1);
   });
