@@ -5,7 +5,8 @@
 //                                                with cdk8s-ml, or the same objects with cdk8s-plus-28
 //   _scale.ts cdk8s-ml-web|cdk8s-plus-web N [DIR] N inference services, each with a FlaskFrontend wired
 //                                                to it (backend URL in env, NetworkPolicies for the
-//                                                call); cdk8s-ml writes DIR when given (MlApp.synth)
+//                                                call); cdk8s-ml synthesizes into DIR when given
+//                                                (MlApp.synth, what `npm run synth` runs), else in memory
 //   _scale.ts check DIR [WARMDIR]                `cdk8s-ml check DIR` (the command, in process; after an
 //                                                untimed check of WARMDIR, so loading the schemas is not
 //                                                counted), then the strict unintended-ingress analysis
@@ -18,7 +19,7 @@ import * as kplus from 'cdk8s-plus-28';
 import { FlaskFrontend, InferenceService, MlApp, MlStack, PythonImage } from '../lib';
 import { parseYamlStream, unintendedIngress } from '../lib/check';
 import { main as cli } from '../lib/cli/main';
-import { writeTreeAtomically } from '../lib/stack/_output';
+import { listFiles } from '../lib/check/files';
 
 const [mode, arg, outdir] = process.argv.slice(2);
 const n = Number(arg);
@@ -89,14 +90,12 @@ if (mode === 'cdk8s-ml') {
     const backend = new InferenceService(stack, `svc-${i}`, { image: `registry.example.com/model-${i}:1.0.0`, replicas: 2, healthCheck: { path: '/healthz' } });
     new FlaskFrontend(stack, `web-${i}`, { image, backend, replicas: 2 });
   }
-  const files = app.synthFiles();
-  for (const content of files.values()) bytes += content.length;
-  extra.synthMs = elapsedMs();
   if (outdir) {
-    // What `npm run synth` adds: writing the directory (atomically); then `check` reads it.
-    const written = process.hrtime.bigint();
-    writeTreeAtomically(outdir, files);
-    extra.writeMs = elapsedMs(written);
+    // What `npm run synth` runs: MlApp.synth writes the directory (atomically), which `check` then reads.
+    app.synth();
+    bytes = listFiles(outdir).reduce((sum, rel) => sum + fs.statSync(path.join(outdir, rel)).size, 0);
+  } else {
+    for (const content of app.synthFiles().values()) bytes += content.length;
   }
 } else if (mode === 'cdk8s-plus-web') {
   const app = new App({ outdir: '/nonexistent' });

@@ -9,8 +9,8 @@
 //       synth` against cdk8s-cli's own start-up (`cdk8s --version`), and its runtime install size;
 //   (e) `cdk8s-ml check` on the reference apps' output against the command's start-up;
 //   (f) N = 1,000 and 10,000 inference services, each with a FlaskFrontend wired to it, with cdk8s-ml
-//       (synthesized and written, as `npm run synth` does) against the same objects written directly
-//       with cdk8s-plus-28: synth time, peak RSS, t(10,000)/t(1,000);
+//       (MlApp.synth, writing its output as `npm run synth` does) against the same objects written
+//       directly with cdk8s-plus-28 (in memory): synth time, peak RSS, t(10,000)/t(1,000);
 //   (g) `cdk8s-ml check` (and the strict unintended-ingress analysis) over (f)'s outputs: linear?
 // BENCH_WEB_RUNS (default 3) sets the repeats of (f) and (g) at 10,000 (0 skips them); at 1,000 they
 // run BENCH_SCALE_RUNS times. BENCH_ONLY=web runs (f) and (g) alone.
@@ -128,16 +128,17 @@ function webBench(): void {
   }
   const med = (key: string, field: string) => median(runs[key].map(r => r[field]));
   const peak = (key: string) => Math.max(...runs[key].map(r => r.peakRssMb));
-  console.log(`\n(f) N inference services, each with a FlaskFrontend wired to it (8 objects per pair): build + synth in memory (in-process, median), cdk8s-ml also writing its output; peak RSS (max); ${SCALE_RUNS} runs at 1,000, ${WEB_RUNS} at 10,000`);
+  console.log(`\n(f) N inference services, each with a FlaskFrontend wired to it (8 objects per pair): build + synth (in-process, median; cdk8s-ml with MlApp.synth, writing its output as \`npm run synth\` does, cdk8s-plus-28 in memory); peak RSS (max); ${SCALE_RUNS} runs at 1,000, ${WEB_RUNS} at 10,000`);
   const ns = Object.keys(runs).filter(k => k.startsWith('cdk8s-ml ')).map(k => Number(k.split('=')[1]));
   for (const n of ns) {
     const [ml, plus] = [`cdk8s-ml N=${n}`, `cdk8s-plus N=${n}`];
-    console.log(`  cdk8s-ml   N=${String(n).padEnd(6)} synth ${(med(ml, 'synthMs') / 1000).toFixed(2).padStart(6)} s  + write ${(med(ml, 'writeMs') / 1000).toFixed(2)} s   wall ${fmt(med(ml, 'wall'))}   peak ${peak(ml).toFixed(0).padStart(5)} MB   ${(runs[ml][0].bytes / 2 ** 20).toFixed(0)} MB of output`);
-    console.log(`  cdk8s-plus N=${String(n).padEnd(6)} synth ${(med(plus, 'ms') / 1000).toFixed(2).padStart(6)} s                 wall ${fmt(med(plus, 'wall'))}   peak ${peak(plus).toFixed(0).padStart(5)} MB   ${(runs[plus][0].bytes / 2 ** 20).toFixed(0)} MB of output`);
-    console.log(`  N=${n} cdk8s-ml / cdk8s-plus: ${(med(ml, 'synthMs') / med(plus, 'ms')).toFixed(2)}x synth, ${(med(ml, 'wall') / med(plus, 'wall')).toFixed(2)}x wall`);
+    const line = (name: string, key: string) => `  ${name.padEnd(10)} N=${String(n).padEnd(6)} synth ${(med(key, 'ms') / 1000).toFixed(2).padStart(6)} s   wall ${fmt(med(key, 'wall'))}   peak ${peak(key).toFixed(0).padStart(5)} MB   ${(runs[key][0].bytes / 2 ** 20).toFixed(0)} MB of output`;
+    console.log(line('cdk8s-ml', ml));
+    console.log(line('cdk8s-plus', plus));
+    console.log(`  N=${n} cdk8s-ml / cdk8s-plus: ${(med(ml, 'ms') / med(plus, 'ms')).toFixed(2)}x synth, ${(med(ml, 'wall') / med(plus, 'wall')).toFixed(2)}x wall`);
   }
   if (ns.includes(10000)) {
-    const growth = med('cdk8s-ml N=10000', 'synthMs') / med('cdk8s-ml N=1000', 'synthMs');
+    const growth = med('cdk8s-ml N=10000', 'ms') / med('cdk8s-ml N=1000', 'ms');
     const plusGrowth = med('cdk8s-plus N=10000', 'ms') / med('cdk8s-plus N=1000', 'ms');
     const peak10k = peak('cdk8s-ml N=10000');
     console.log(`  t(10,000)/t(1,000) for cdk8s-ml: ${growth.toFixed(1)} (target <= 11: ${growth <= 11 ? 'met' : 'MISSED'}); cdk8s-plus: ${plusGrowth.toFixed(1)}; peak RSS at 10,000: ${peak10k.toFixed(0)} MB (target <= 1024 MB: ${peak10k <= 1024 ? 'met' : 'MISSED'})`);

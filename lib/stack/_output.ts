@@ -29,16 +29,35 @@ export const DIAGRAMS_DIR = 'diagrams';
  * before the swap leaves `outdir` exactly as it was.
  */
 export function writeTreeAtomically(outdir: string, files: Map<string, string>): void {
+  writeTreeStaged(outdir, stage => {
+    for (const [rel, content] of files) stage.writeFile(rel, content);
+  });
+}
+
+/** The staging directory of writeTreeStaged, filled one file at a time. */
+export interface TreeStage {
+  /** Write a file of the new tree: its content, or its pieces in order (each written as it comes). */
+  writeFile(rel: string, content: string | Iterable<string>): void;
+}
+
+/**
+ * writeTreeAtomically for content produced while it is written: `fill` writes the files into the
+ * staging directory (a large one piece by piece, never held whole), then the staging directory is
+ * swapped in. When `fill` throws, the staging directory is removed and `outdir` left as it was.
+ */
+export function writeTreeStaged(outdir: string, fill: (stage: TreeStage) => void): void {
   const target = path.resolve(outdir);
   const parent = path.dirname(target);
   fs.mkdirSync(parent, { recursive: true });
   const staging = fs.mkdtempSync(path.join(parent, `.${path.basename(target)}.staging-`));
   try {
-    for (const [rel, content] of files) {
-      const file = path.join(staging, rel);
-      fs.mkdirSync(path.dirname(file), { recursive: true });
-      writeFile(file, content, rel.endsWith('.sh') ? 0o755 : 0o644);
-    }
+    fill({
+      writeFile: (rel, content) => {
+        const file = path.join(staging, rel);
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        writeFile(file, typeof content === 'string' ? [content] : content, rel.endsWith('.sh') ? 0o755 : 0o644);
+      },
+    });
     // Directories from mkdtemp are 0700; the output is meant to be read by other tools and users.
     fs.chmodSync(staging, 0o755);
   } catch (e) {
@@ -60,20 +79,22 @@ export function writeTreeAtomically(outdir: string, files: Map<string, string>):
 /** Large files are written a slice at a time: writeFileSync would first encode all of it into one Buffer. */
 const WRITE_SLICE = 1 << 20;
 
-function writeFile(file: string, content: string, mode: number): void {
-  if (content.length <= WRITE_SLICE) {
-    fs.writeFileSync(file, content, { mode });
-    return;
-  }
+/**
+ * The pieces of a file, in order, each encoded and written as it comes; a large piece a slice at a
+ * time (writeFileSync would first encode all of it into one Buffer).
+ */
+function writeFile(file: string, pieces: Iterable<string>, mode: number): void {
   const fd = fs.openSync(file, 'w', mode);
   try {
-    for (let start = 0; start < content.length;) {
-      let end = Math.min(start + WRITE_SLICE, content.length);
-      // Never between the two halves of a surrogate pair (each alone would be written as U+FFFD).
-      if (end < content.length && isHighSurrogate(content.charCodeAt(end - 1))) end--;
-      const bytes = Buffer.from(content.slice(start, end), 'utf8');
-      for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes, off);
-      start = end;
+    for (const piece of pieces) {
+      for (let start = 0; start < piece.length;) {
+        let end = Math.min(start + WRITE_SLICE, piece.length);
+        // Never between the two halves of a surrogate pair (each alone would be written as U+FFFD).
+        if (end < piece.length && isHighSurrogate(piece.charCodeAt(end - 1))) end--;
+        const bytes = Buffer.from(start === 0 && end === piece.length ? piece : piece.slice(start, end), 'utf8');
+        for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes, off);
+        start = end;
+      }
     }
   } finally {
     fs.closeSync(fd);

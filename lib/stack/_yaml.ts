@@ -29,16 +29,22 @@ export function toYaml(docs: readonly unknown[]): string {
 
 /**
  * toYaml of objects rendered one at a time (`o.toJson()`, in order), each written before the next is
- * rendered: a large stack's objects are never all held as JSON at once. A few documents are joined at
- * a time: js-yaml builds a document by concatenation, which V8 keeps as a tree of its pieces (several
- * times the text) until something flattens it; joined early, the trees die young (npm run bench).
+ * rendered: a large stack's objects are never all held as JSON at once.
  */
 export function renderYaml(objects: readonly { toJson(): unknown }[]): string {
-  const chunks: string[] = [];
+  return [...renderYamlPieces(objects)].join('');
+}
+
+/**
+ * renderYaml's text in pieces of a few documents, each rendered when the piece is asked for (MlApp.synth
+ * writes them as they come, so the text is never held whole either). js-yaml builds a document by
+ * concatenation, which V8 keeps as a tree of its pieces (several times the text) until something
+ * flattens it: joined a few at a time, the trees die young (npm run bench).
+ */
+export function* renderYamlPieces(objects: readonly { toJson(): unknown }[]): Generator<string> {
   for (let i = 0; i < objects.length; i += RENDER_BATCH) {
-    chunks.push(objects.slice(i, i + RENDER_BATCH).map(o => dumpOne(o.toJson())).join('---\n'));
+    yield (i > 0 ? '---\n' : '') + objects.slice(i, i + RENDER_BATCH).map(o => dumpOne(o.toJson())).join('---\n');
   }
-  return chunks.join('---\n');
 }
 const RENDER_BATCH = 64;
 

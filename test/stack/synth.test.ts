@@ -5,11 +5,12 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { ApiObject, App, Chart, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, Lazy, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { buildReferenceApps } from '../../apps/main';
 import { InferenceService, MlApp, MlStack } from '../../lib';
 import { parseYamlStream } from '../../lib/check';
+import { listFiles } from '../../lib/check/files';
 import { manifestFileOf } from '../../lib/stack/ml-app';
 import { StackCompose } from '../../lib/stack/_compose';
 import { writeTreeAtomically } from '../../lib/stack/_output';
@@ -189,6 +190,31 @@ describe('perSynth: the app-wide namespaces, once per synth', () => {
 });
 
 describe('writing', () => {
+  test('MlApp.synth writes, manifests piece by piece, exactly what synthFiles returns', () => {
+    const dir = path.join(tempDir(), 'dist');
+    const app = buildReferenceApps(new MlApp({ outdir: dir }));
+    app.synth();
+    const expected = buildReferenceApps(new MlApp({ outdir: dir })).synthFiles();
+    const written = new Map(listFiles(dir).map(rel => [rel, fs.readFileSync(path.join(dir, rel), 'utf8')] as [string, string]));
+    expect([...written.keys()]).toEqual([...expected.keys()]);
+    for (const [rel, content] of expected) expect(written.get(rel)).toBe(content);
+    fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+  });
+
+  test('an object that fails to render while its manifest is being written leaves the output directory as it was, and no staging directory', () => {
+    const parent = tempDir();
+    const dir = path.join(parent, 'dist');
+    fs.mkdirSync(path.join(dir, 'manifests'), { recursive: true });
+    fs.writeFileSync(path.join(dir, 'manifests', 'previous.k8s.yaml'), 'kept: true\n');
+    const app = new MlApp({ outdir: dir });
+    const stack = new MlStack(app, 'broken');
+    for (let i = 0; i < 200; i++) new InferenceService(stack, `s${i}`, { image: `registry.example.com/s${i}:1.0.0` });
+    new ApiObject(stack, 'last', { apiVersion: 'v1', kind: 'ConfigMap', data: Lazy.any({ produce: () => { throw new Error('cannot render'); } }) });
+    expect(() => app.synth()).toThrow(/cannot render/);
+    expect(listFiles(parent)).toEqual(['dist/manifests/previous.k8s.yaml']);
+    fs.rmSync(parent, { recursive: true, force: true });
+  });
+
   test('a file larger than the write slice, with surrogate pairs across slice boundaries, is written exactly', () => {
     const dir = path.join(tempDir(), 'out');
     const unit = 'x'.repeat((1 << 20) - 1);
