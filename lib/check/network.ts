@@ -112,6 +112,19 @@ export function urlPort(url: URL): number {
 /** http(s) URLs inside a longer value. */
 export const URL_RE = /\bhttps?:\/\/[^\s"'<>,;]+/g;
 
+/** The http(s) URLs in a text that parse (`new URL`), each with the text it was written as; the rest are skipped. */
+export function parsedUrlsIn(text: string): { readonly raw: string; readonly url: URL }[] {
+  const out: { raw: string; url: URL }[] = [];
+  for (const raw of text.match(URL_RE) ?? []) {
+    try {
+      out.push({ raw, url: new URL(raw) });
+    } catch {
+      // not a URL after all (e.g. 'http://' followed by a shell variable): nothing to connect to
+    }
+  }
+  return out;
+}
+
 /**
  * The Service an in-cluster host refers to, or undefined for external hosts.
  * `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`; `svc.ns` counts only
@@ -543,15 +556,7 @@ function serviceMentions(value: string, podNamespace: string, namespaces: Readon
     const sp = svc && servicePorts(svc).find((p) => p.port === port);
     if (svc && sp) out.push({ svc, sp });
   };
-  for (const url of value.match(URL_RE) ?? []) {
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      continue;
-    }
-    add(parsed.hostname, urlPort(parsed));
-  }
+  for (const { url } of parsedUrlsIn(value)) add(url.hostname, urlPort(url));
   const rest = value.replace(URL_RE, ' ');
   for (const m of rest.matchAll(BARE_HOST_PORT)) {
     if (/^[\d.]+$/.test(m[1])) continue; // an IP address, not a Service
@@ -611,13 +616,7 @@ function externalIntents(model: NetworkModel, namespaces: ReadonlySet<string>): 
         });
         for (const m of text.match(OBJECT_STORE_URI) ?? []) out.push(intent(OUTSIDE, 443, m));
         for (const m of text.match(RCLONE_REMOTE) ?? []) if (!/[,:]endpoint=/.test(m)) out.push(intent(OUTSIDE, 443, m.replace(/^[\s"'=]/, '')));
-        for (const url of text.match(URL_RE) ?? []) {
-          let parsed: URL;
-          try {
-            parsed = new URL(url);
-          } catch {
-            continue;
-          }
+        for (const { raw: url, url: parsed } of parsedUrlsIn(text)) {
           const host = parsed.hostname;
           if (host === '' || host.includes('$') || isLoopbackOrUnspecified(host) || serviceOfHost(host, t.namespace, namespaces)) continue;
           const port = urlPort(parsed);

@@ -1,7 +1,7 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { inClusterService, URL_RE, urlPort } from '../check/network';
+import { inClusterService, parsedUrlsIn, URL_RE, urlPort } from '../check/network';
 import { problem } from '../_errors';
 import { MlStack } from '../stack/ml-stack';
 import { perSynth } from '../stack/_synth';
@@ -159,13 +159,7 @@ export class WorkloadNetwork {
       .filter((t): t is string => typeof t === 'string');
     for (const text of texts) {
       if ((text.match(OBJECT_STORE_MENTION) ?? []).some(m => !/[,:]endpoint=/.test(m))) this.allowEgressToObjectStorage([CLOUD_STORAGE]);
-      for (const url of text.match(URL_RE) ?? []) {
-        let parsed: URL;
-        try {
-          parsed = new URL(url);
-        } catch {
-          continue;
-        }
+      for (const { url: parsed } of parsedUrlsIn(text)) {
         if (!isExternalHost(parsed.hostname, this.namespaceName, appNamespaces)) continue;
         this.allowEgressToObjectStorage([{ port: urlPort(parsed), metadata: false }]);
       }
