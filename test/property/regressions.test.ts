@@ -7,6 +7,16 @@ import { podSpec, pythonContext, synth, synthStack } from '../_util/synth';
 
 const ctx = pythonContext();
 
+/** What synthStack throws for this input (undefined when it synthesizes). */
+function synthError(...args: Parameters<typeof synthStack>): unknown {
+  try {
+    synthStack(...args);
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe('found by property 1 (valid configurations)', () => {
   test('PythonImage env values reach the image as written: $ is not expanded by the builder, quotes and backslashes survive', () => {
     // `ENV A="${x"` made the Dockerfile unparseable, `ENV A="$HOME"` baked the build's HOME into the image.
@@ -35,12 +45,7 @@ describe('found by property 1 (valid configurations)', () => {
   test('the ingress controller or Prometheus in the workload\'s own namespace is rejected: admitted by namespace, every pod of it could connect', () => {
     // Accepted before: the NetworkPolicy admitted namespace 'shop' as a whole, so any pod of the stack reached the server.
     const expectRejected = (build: Parameters<typeof synthStack>[0], prop: string) => {
-      let error: unknown;
-      try {
-        synthStack(build, { namespace: 'shop' });
-      } catch (e) {
-        error = e;
-      }
+      const error = synthError(build, { namespace: 'shop' });
       expect(error).toBeInstanceOf(MlValidationError);
       expect((error as MlValidationError).prop).toBe(prop);
       expect((error as Error).message).toMatch(new RegExp(`^\\w+ 'test/\\w+': ${prop.replace('.', '\\.')} is the workload's own namespace: .*every pod of 'shop' could connect.*, got "shop"\\. Fix: run .* in a namespace of its own`));
@@ -103,27 +108,17 @@ describe('found by property 2 (one value corrupted)', () => {
 
   test('two constructs with one id in one scope: an MlValidationError naming the scope, the id and the construct that has it', () => {
     // constructs threw "There is already a Construct with name 'api' in MlStack [test]": no prop, no fix.
-    let error: unknown;
-    try {
-      synthStack(stack => {
-        new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0' });
-        new TrainingJob(stack, 'api', { image: 'registry.example.com/train:1.0.0' });
-      });
-    } catch (e) {
-      error = e;
-    }
+    const error = synthError(stack => {
+      new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0' });
+      new TrainingJob(stack, 'api', { image: 'registry.example.com/train:1.0.0' });
+    });
     expect(error).toBeInstanceOf(MlValidationError);
     expect((error as Error).message).toBe("MlStack 'test': id of a new TrainingJob is already the id of InferenceService 'test/api' (ids are unique among the children of one scope), got \"api\". Fix: give the new TrainingJob an id of its own, e.g. 'api-2'");
   });
 
   test("an id every JavaScript object has ('valueOf', 'constructor') is an MlValidationError, not constructs' misleading \"already a Construct\"", () => {
     for (const id of ['valueOf', 'constructor', '__proto__']) {
-      let error: unknown;
-      try {
-        synthStack(stack => new InferenceService(stack, id, { image: 'registry.example.com/api:1.0.0' }));
-      } catch (e) {
-        error = e;
-      }
+      const error = synthError(stack => new InferenceService(stack, id, { image: 'registry.example.com/api:1.0.0' }));
       expect(error).toBeInstanceOf(MlValidationError);
       expect((error as Error).message).toMatch(new RegExp(`^MlStack 'test': id of a new InferenceService cannot be '${id}': .*, got "${id}"\\. Fix: use another id`));
     }
@@ -131,16 +126,11 @@ describe('found by property 2 (one value corrupted)', () => {
 
   test('the late checks (names that clash across workloads, a claim\'s readers) throw an MlValidationError too, listing every problem', () => {
     // They reached the caller as cdk8s's plain "Validation failed with the following errors" Error.
-    let error: unknown;
-    try {
-      synthStack(stack => {
-        const train = new TrainingJob(stack, 'train', { image: 'registry.example.com/train:1.0.0', modelOutput: ModelOutput.newClaim({ size: '1Gi' }) });
-        new InferenceService(stack, 'a', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train) });
-        new InferenceService(stack, 'b', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train), name: 'a' });
-      });
-    } catch (e) {
-      error = e;
-    }
+    const error = synthError(stack => {
+      const train = new TrainingJob(stack, 'train', { image: 'registry.example.com/train:1.0.0', modelOutput: ModelOutput.newClaim({ size: '1Gi' }) });
+      new InferenceService(stack, 'a', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train) });
+      new InferenceService(stack, 'b', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train), name: 'a' });
+    });
     expect(error).toBeInstanceOf(MlValidationError);
     const lines = (error as Error).message.split('\n');
     expect(lines).toHaveLength(2);
@@ -161,33 +151,18 @@ describe('found by property 2 (one value corrupted)', () => {
       ['affinity', stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', affinity: { nodeAffinity: { constructor: {} } as any } }), 'affinity'],
     ];
     for (const [, build, prop] of cases) {
-      let error: unknown;
-      try {
-        synthStack(build);
-      } catch (e) {
-        error = e;
-      }
+      const error = synthError(build);
       expect(error).toBeInstanceOf(MlValidationError);
       expect((error as MlValidationError).prop).toBe(prop);
     }
-    let stackError: unknown;
-    try {
-      synthStack(() => undefined, { labels: { constructor: 'x' } });
-    } catch (e) {
-      stackError = e;
-    }
+    const stackError = synthError(() => undefined, { labels: { constructor: 'x' } });
     expect((stackError as Error).message).toBe("MlStack 'test': labels has the key 'constructor', which cdk8s cannot write (its serializer reads an object's constructor property to tell plain data from class instances), got \"constructor\". Fix: use a prefixed key, e.g. 'example.com/constructor'");
   });
 
   test('an env URL of an in-cluster Service the app does not define, or on a port it does not expose, is an MlValidationError at synth', () => {
     // Accepted before; the output check then failed on it (env-url).
     const expectRejected = (build: Parameters<typeof synthStack>[0], message: RegExp) => {
-      let error: unknown;
-      try {
-        synthStack(build);
-      } catch (e) {
-        error = e;
-      }
+      const error = synthError(build);
       expect(error).toBeInstanceOf(MlValidationError);
       expect((error as Error).message).toMatch(message);
     };
@@ -211,12 +186,7 @@ describe('found by property 1, later', () => {
   test("a Service name or namespace starting with 'xn--' that is not punycode is rejected: clients' URLs would not parse", () => {
     // Accepted: BACKEND_URL http://xn---a1.test.svc:8080 then failed every URL parser (and the output check).
     expect(() => new URL('http://xn---a1.test.svc:8080')).toThrow();
-    let error: unknown;
-    try {
-      synthStack(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', name: 'xn---a1' }));
-    } catch (e) {
-      error = e;
-    }
+    const error = synthError(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', name: 'xn---a1' }));
     expect(error).toBeInstanceOf(MlValidationError);
     expect((error as Error).message).toMatch(/^InferenceService 'test\/api': name starts with 'xn--' but is not valid punycode: .*, got "xn---a1"\. Fix: pass name: 'xn-a1'/);
     expect(() => synthStack(() => undefined, { namespace: 'xn--zz' })).toThrow(/^MlStack 'test': namespace starts with 'xn--' but is not valid punycode: .*, got "xn--zz"/);
@@ -228,12 +198,7 @@ describe('found by property 1, later', () => {
   test('an extra port without a number is an MlValidationError, not a crash inside cdk8s', () => {
     // { name: 'grpc' } (or any object with a name and no port) failed in cdk8s: "can't render non-simple object of type 'IntOrString'".
     for (const extra of [{ name: 'grpc' }, EnvFrom.secret('grpc')]) {
-      let error: unknown;
-      try {
-        synthStack(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', extraPorts: [extra as any] }));
-      } catch (e) {
-        error = e;
-      }
+      const error = synthError(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', extraPorts: [extra as any] }));
       expect(error).toBeInstanceOf(MlValidationError);
       expect((error as Error).message).toBe("InferenceService 'test/api': extraPorts[0].port is required (an extra port needs its number), got undefined. Fix: give it one, e.g. { name: 'grpc', port: 9000 }");
     }
