@@ -83,6 +83,14 @@ export function checkBrand<T>(scope: IConstruct, prop: string, v: unknown, is: (
 /** Characters that never belong in a one-line value: C0/C1 controls (a tab, a newline), DEL, lone surrogates. */
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * Characters outside YAML's printable set (YAML 1.2 §5.1 c-printable) that JSON leaves unescaped:
+ * DEL, the C1 controls but NEL, U+FFFE and U+FFFF. Server-side apply decodes the object it is sent
+ * (JSON, as kubectl and Argo CD send it) with a YAML reader (sigs.k8s.io/yaml on go-yaml), which
+ * refuses them: "yaml: control characters are not allowed" (seen on kube-apiserver v1.36). The
+ * escaped C0 controls of JSON (\u0006) pass.
+ */
+const NOT_YAML_PRINTABLE = /[\u007f-\u0084\u0086-\u009f\ufffe\uffff]/;
 
 export interface StringOptions {
   /** e.g. "'api.example.com'" for the fix. */
@@ -109,6 +117,10 @@ export function checkString(scope: IConstruct, prop: string, v: unknown, o: Stri
   if (LONE_SURROGATE.test(v) || v.includes('\u0000') || (!o.multiline && CONTROL.test(v))) {
     fail(scope, prop, o.multiline ? 'must not contain NUL or unpaired surrogate characters' : 'must be one line without control characters (no newline, tab or NUL)', v,
       `remove the control characters, e.g. ${o.example}`);
+  }
+  if (o.multiline && NOT_YAML_PRINTABLE.test(v)) {
+    fail(scope, prop, 'must not contain DEL, C1 control characters (U+0080-U+009F) or U+FFFE/U+FFFF: server-side apply (kubectl apply --server-side, Argo CD ServerSideApply) refuses them as YAML control characters', v,
+      `remove them, e.g. ${o.example}`);
   }
   return v;
 }

@@ -50,7 +50,9 @@ export function gatewaySchemaProblems(obj: K8sObject): Problem[] {
     if (v.length > max) out.push(`${at} has ${v.length} items; at most ${max}`);
     return v;
   };
-  if (typeof obj?.metadata?.name !== 'string' || obj.metadata.name === '') out.push('metadata.name is required');
+  // As for every kind (objectmeta.go ValidateObjectMetaAccessor): a create may give generateName instead.
+  const named = (v: unknown) => typeof v === 'string' && v !== '';
+  if (!named(obj?.metadata?.name) && !named(obj?.metadata?.generateName)) out.push('metadata.name is required (or metadata.generateName, with kubectl create)');
   const spec = obj?.spec;
   if (!isPlainObject(spec)) out.push('spec is required');
   else {

@@ -55,10 +55,10 @@ export interface CheckRule {
 
 /** Every rule id a problem can carry, in the order `cdk8s-ml check --help` lists them. */
 export const CHECK_RULES: readonly CheckRule[] = [
-  { id: 'schema', summary: 'the Kubernetes OpenAPI schema (types, enums, required fields) and apiVersions current Kubernetes serves' },
+  { id: 'schema', summary: 'the Kubernetes OpenAPI schema (types, enums, required fields), apiVersions current Kubernetes serves, and what the apiserver validates beyond it' },
   { id: 'unknown-field', summary: 'a field the type does not have (a typo the apiserver would silently drop)' },
-  { id: 'dns-1123', summary: 'names, label keys/values and port names the apiserver would reject' },
-  { id: 'port-range', summary: 'ports outside 1..65535' },
+  { id: 'dns-1123', summary: 'names, label keys/values, annotation and data keys, hosts and port names the apiserver would reject' },
+  { id: 'port-range', summary: 'ports outside 1..65535, named ports that are not IANA_SVC_NAMEs' },
   { id: 'service-selector', summary: 'a Service must select the pods of exactly one workload' },
   { id: 'workload-selector', summary: "a workload's selector must match its own pod template" },
   { id: 'service-target-port', summary: 'every Service port lands on a container port of the selected pods' },

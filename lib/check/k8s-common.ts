@@ -336,3 +336,12 @@ export function servicesSelecting(objects: readonly K8sObject[], workload: K8sOb
   if (!t) return [];
   return objects.filter((o) => o?.kind === 'Service' && podsSelectedBy(o, [t]).length === 1);
 }
+
+/** A label's name part and value: apimachinery validation.IsQualifiedName / IsValidLabelValue. */
+export const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+
+export function labelValueIssue(value: string): string | undefined {
+  if (value === '') return undefined;
+  if (value.length > 63 || !LABEL_NAME.test(value)) return `value "${value}" must be at most 63 chars of [A-Za-z0-9._-], alphanumeric at both ends`;
+  return undefined;
+}

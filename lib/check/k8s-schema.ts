@@ -10,6 +10,7 @@
  */
 import { isPlainObject, joinPath, K8sObject, Problem } from './k8s-common';
 import { GATEWAY_API_FIELDS, GATEWAY_API_ROOTS, gatewaySchemaProblems } from './gateway-api';
+import { serverValidationProblems } from './k8s-validation';
 
 /**
  * apiVersion/kind pairs (`group/version/Kind`) that have no kubernetes-models
@@ -79,11 +80,54 @@ export function pointerToPath(pointer: string): string {
   return out === '' ? '<root>' : out;
 }
 
-function describeAjvError(e: AjvLikeError): string {
+/**
+ * The API server decodes JSON as Go's encoding/json does (sigs.k8s.io/json): a null leaves a field
+ * unset and a null map value is the zero value (`example.com/owner:` with no value is an annotation ""),
+ * and strict field validation accepts both. The schema would call them the wrong type.
+ */
+function withoutNulls(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(withoutNulls);
+  if (!isPlainObject(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+}
+
+/**
+ * Fields the OpenAPI schema (kubernetes-models 4.5) marks required that the current API server does
+ * not require, as `Kind instancePath/property`.
+ */
+const NOT_ENFORCED: ReadonlySet<string> = new Set([
+  // k8s.io/api networking/v1 types.go NetworkPolicySpec.PodSelector: "+optional ... defaults to an empty selector".
+  'NetworkPolicy /spec/podSelector',
+  // k8s.io/api scheduling/v1 PriorityClass.Value is a plain int32: a missing value decodes as 0, which
+  // pkg/apis/scheduling/validation ValidatePriorityClass accepts.
+  'PriorityClass /value',
+]);
+
+function requirementNotEnforced(obj: K8sObject, e: AjvLikeError): boolean {
+  const missing = e.params?.missingProperty;
+  return typeof missing === 'string' && NOT_ENFORCED.has(`${obj?.kind} ${e.instancePath ?? ''}/${missing}`);
+}
+
+function nonEmptyString(v: unknown): v is string {
+  return typeof v === 'string' && v !== '';
+}
+
+function valueAt(obj: unknown, pointer: string): unknown {
+  let v: any = obj;
+  for (const raw of pointer.split('/').slice(1)) v = v?.[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  return v;
+}
+
+function describeAjvError(e: AjvLikeError, obj: K8sObject): string {
   const where = pointerToPath(e.instancePath ?? '');
   const params = e.params ?? {};
   let detail = e.message ?? 'is invalid';
   if (Array.isArray(params.allowedValues)) detail += ` (allowed: ${params.allowedValues.join(', ')})`;
+  const got = valueAt(obj, e.instancePath ?? '');
+  // The manifest is read as kubectl reads it (YAML 1.1, see _yaml.ts): say why a string became something else.
+  if (params.type === 'string' && (typeof got === 'boolean' || typeof got === 'number')) {
+    detail += ` (got ${JSON.stringify(got)}: kubectl reads an unquoted yes/no/on/off/y/n/true/false as a boolean and 1_000, 0777 or 0x1F as a number; quote the value)`;
+  }
   return `${where} ${detail}`;
 }
 
@@ -99,17 +143,19 @@ function schemaProblems(obj: K8sObject): Problem[] {
     return [{ obj, rule: 'schema', message: `no Kubernetes model for apiVersion "${apiVersion}" kind "${kind}" (a typo, or a CRD missing from KNOWN_CUSTOM_KINDS)` }];
   }
   try {
-    new Model(obj).validate();
+    new Model(withoutNulls(obj)).validate();
   } catch (err) {
     const errors = (err as { errors?: AjvLikeError[] }).errors;
     if (Array.isArray(errors) && errors.length > 0) {
-      for (const e of errors) problems.push({ obj, rule: 'schema', message: describeAjvError(e) });
+      for (const e of errors.filter((x) => !requirementNotEnforced(obj, x))) problems.push({ obj, rule: 'schema', message: describeAjvError(e, obj) });
     } else {
       problems.push({ obj, rule: 'schema', message: String((err as Error)?.message ?? err) });
     }
   }
-  if (typeof obj?.metadata?.name !== 'string' || obj.metadata.name === '') {
-    problems.push({ obj, rule: 'schema', message: 'metadata.name is required' });
+  // apimachinery pkg/api/validation objectmeta.go ValidateObjectMetaAccessor: "name or generateName is
+  // required"; on create the server makes the name from generateName (kubectl create, not apply).
+  if (!nonEmptyString(obj?.metadata?.name) && !nonEmptyString(obj?.metadata?.generateName)) {
+    problems.push({ obj, rule: 'schema', message: 'metadata.name is required (or metadata.generateName, with kubectl create)' });
   }
   return problems;
 }
@@ -232,5 +278,5 @@ function unknownFieldProblems(obj: K8sObject): Problem[] {
 export function checkObjectSchema(obj: K8sObject): Problem[] {
   if (KNOWN_CUSTOM_KINDS.has(typeKey(obj))) return [];
   if (typeKey(obj) in GATEWAY_API_ROOTS) return [...gatewaySchemaProblems(obj), ...unknownFieldProblems(obj)];
-  return [...schemaProblems(obj), ...unknownFieldProblems(obj)];
+  return [...schemaProblems(obj), ...unknownFieldProblems(obj), ...serverValidationProblems(obj)];
 }

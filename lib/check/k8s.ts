@@ -18,6 +18,7 @@
  * All objects are checked together: a Service in one stack may be referenced
  * from an env var in another.
  */
+import { isIP } from 'net';
 import {
   asArray,
   asLabels,
@@ -29,8 +30,10 @@ import {
   isPlainObject,
   joinPath,
   K8sObject,
+  LABEL_NAME,
   LabelIndex,
   labelSelectorMatches,
+  labelValueIssue,
   podsSelectedBy,
   podTemplateOf,
   Problem,
@@ -62,7 +65,6 @@ export { inClusterService } from './network';
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
 const IANA_SVC_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 export function isDns1123Label(s: string): boolean {
@@ -93,23 +95,37 @@ export function labelKeyIssue(key: string): string | undefined {
   return undefined;
 }
 
-export function labelValueIssue(value: string): string | undefined {
-  if (value === '') return undefined;
-  if (value.length > 63 || !LABEL_NAME.test(value)) return `value "${value}" must be at most 63 chars of [A-Za-z0-9._-], alphanumeric at both ends`;
-  return undefined;
-}
 
 /** RBAC objects are validated as path segments by the apiserver (`system:foo` is legal), not as DNS names. */
 const PATH_SEGMENT_NAMED_KINDS: ReadonlySet<string> = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
 
+/**
+ * A generateName is validated as a name prefix: apimachinery pkg/api/validation objectmeta.go
+ * ValidateObjectMetaAccessor calls the kind's name function with prefix=true, which (generic.go
+ * maskTrailingDash) replaces a trailing '-' and the character before it with an 'a'.
+ */
+function maskTrailingDash(prefix: string): string {
+  return prefix.length > 1 && prefix.endsWith('-') ? `${prefix.slice(0, -2)}a` : prefix;
+}
+
+function nameIssue(kind: unknown, field: string, name: string): string | undefined {
+  if (kind === 'Service' && !isDns1035Label(name)) return `${field} must be a DNS-1035 label (<=63 chars, lowercase alphanumerics and '-', starting with a letter)`;
+  if (kind === 'Namespace' && !isDns1123Label(name)) return `${field} must be a DNS-1123 label (<=63 chars, lowercase alphanumerics and '-', no dots)`;
+  if (!isDns1123Subdomain(name)) return `${field} must be a DNS-1123 subdomain (<=253 chars, lowercase alphanumerics, '-' and '.', alphanumeric at both ends)`;
+  return undefined;
+}
+
 function metadataNameIssues(obj: K8sObject): string[] {
   const out: string[] = [];
   const name = obj?.metadata?.name;
+  const generateName = obj?.metadata?.generateName;
   const kind = obj?.kind;
-  if (typeof name === 'string' && !PATH_SEGMENT_NAMED_KINDS.has(kind)) {
-    if (kind === 'Service' && !isDns1035Label(name)) out.push(`metadata.name "${name}" must be a DNS-1035 label (<=63 chars, lowercase alphanumerics and '-', starting with a letter)`);
-    else if (kind === 'Namespace' && !isDns1123Label(name)) out.push(`metadata.name "${name}" must be a DNS-1123 label (<=63 chars, lowercase alphanumerics and '-', no dots)`);
-    else if (!isDns1123Subdomain(name)) out.push(`metadata.name "${name}" must be a DNS-1123 subdomain (<=253 chars, lowercase alphanumerics, '-' and '.', alphanumeric at both ends)`);
+  if (!PATH_SEGMENT_NAMED_KINDS.has(kind)) {
+    const nameProblem = typeof name === 'string' ? nameIssue(kind, `metadata.name "${name}"`, name) : undefined;
+    const prefixProblem = typeof generateName === 'string' && generateName !== ''
+      ? nameIssue(kind, `metadata.generateName "${generateName}" (a name prefix)`, maskTrailingDash(generateName))
+      : undefined;
+    out.push(...[nameProblem, prefixProblem].filter(isString));
   }
   const ns = obj?.metadata?.namespace;
   if (typeof ns === 'string' && !isDns1123Label(ns)) out.push(`metadata.namespace "${ns}" must be a DNS-1123 label`);
@@ -129,6 +145,58 @@ function labelMapIssues(labels: unknown, at: string): string[] {
 }
 
 /**
+ * apimachinery pkg/api/validation objectmeta.go ValidateAnnotations: keys are qualified names, as label
+ * keys, except that case does not matter.
+ */
+function annotationKeyIssues(annotations: unknown, at: string): string[] {
+  if (!isPlainObject(annotations)) return [];
+  return Object.keys(annotations).flatMap((k) => {
+    const issue = labelKeyIssue(k.toLowerCase());
+    return issue ? [`annotation key ${joinPath(at, k)}: ${issue}`] : [];
+  });
+}
+
+/** apimachinery pkg/util/validation IsConfigMapKey, for ConfigMap and Secret data keys (core ValidateConfigMap, ValidateSecret). */
+function configMapKeyIssue(key: string): string | undefined {
+  if (key.length > 253 || !/^[-._a-zA-Z0-9]+$/.test(key)) return 'must be at most 253 characters of [-._a-zA-Z0-9]';
+  if (key === '.' || key === '..' || key.startsWith('..')) return 'must not be "." or "..", nor start with ".."';
+  return undefined;
+}
+
+function dataKeyIssues(obj: K8sObject): string[] {
+  if (obj?.kind !== 'ConfigMap' && obj?.kind !== 'Secret') return [];
+  const fields = obj.kind === 'ConfigMap' ? ['data', 'binaryData'] : ['data', 'stringData'];
+  return fields.flatMap((f) => Object.keys(isPlainObject(obj[f]) ? obj[f] : {}).flatMap((k) => {
+    const issue = configMapKeyIssue(k);
+    return issue ? [`${f} key "${k}" ${issue}`] : [];
+  }));
+}
+
+/** networking validateIngressRules / validateIngressTLS: hosts are DNS-1123 subdomains, a leading `*.` allowed, never IPs. */
+function ingressHostIssues(obj: K8sObject): string[] {
+  if (obj?.kind !== 'Ingress') return [];
+  const issue = (h: unknown, at: string): string[] => {
+    if (typeof h !== 'string' || h === '') return [];
+    const name = h.startsWith('*.') ? h.slice(2) : h;
+    if (isIP(h) !== 0 || !isDns1123Subdomain(name)) return [`${at} "${h}" must be a DNS-1123 subdomain (a leading "*." allowed), not an IP address`];
+    return [];
+  };
+  return [
+    ...asArray<{ host?: unknown }>(obj?.spec?.rules).flatMap((r, i) => issue(r?.host, `spec.rules[${i}].host`)),
+    ...asArray<{ hosts?: unknown }>(obj?.spec?.tls).flatMap((t, i) => asArray(t?.hosts).flatMap((h, j) => issue(h, `spec.tls[${i}].hosts[${j}]`))),
+  ];
+}
+
+/** apps ValidateStatefulSetSpec: each claim template becomes a volume of the pods, named as volumes are (DNS-1123 label). */
+function claimTemplateNameIssues(obj: K8sObject): string[] {
+  if (obj?.kind !== 'StatefulSet') return [];
+  return asArray<any>(obj?.spec?.volumeClaimTemplates).flatMap((c, i) => {
+    const name = c?.metadata?.name;
+    return typeof name === 'string' && !isDns1123Label(name) ? [`spec.volumeClaimTemplates[${i}].metadata.name "${name}" must be a DNS-1123 label`] : [];
+  });
+}
+
+/**
  * Every `metadata.labels`, `matchLabels` and Service `spec.selector` anywhere
  * in the object: covers pod templates, CronJob job templates, NetworkPolicy
  * and PDB selectors, affinity and topology spread without listing them.
@@ -144,7 +212,9 @@ function allLabelMapIssues(obj: K8sObject): string[] {
     for (const [k, v] of Object.entries(node)) {
       const p = joinPath(at, k);
       if ((k === 'labels' && parentKey === 'metadata') || k === 'matchLabels') out.push(...labelMapIssues(v, p));
-      else if (k !== 'annotations') visit(v, p, k);
+      else if (k === 'annotations' && parentKey === 'metadata') out.push(...annotationKeyIssues(v, p));
+      // A CRD's schema describes fields (a `matchLabels` property with a description is not a label map).
+      else if (k !== 'annotations' && k !== 'openAPIV3Schema') visit(v, p, k);
     }
   };
   visit(obj, '', '');
@@ -167,11 +237,15 @@ function containerNameIssues(t: WorkloadPodTemplate): string[] {
   return out;
 }
 
+/**
+ * A Service port's name is a DNS-1123 label (pkg/apis/core/validation validation.go validateServicePort:
+ * ValidateDNS1123Label), not an IANA_SVC_NAME as a container port's is: `"80"` or `http--alt` are fine.
+ */
 function servicePortNameIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'Service') return [];
   const out: string[] = [];
   asArray<{ name?: unknown }>(obj?.spec?.ports).forEach((p, i) => {
-    if (typeof p?.name === 'string' && !isIanaSvcName(p.name)) out.push(`spec.ports[${i}].name "${p.name}" must be an IANA_SVC_NAME (<=15 chars, lowercase alphanumerics and '-', at least one letter, no '--')`);
+    if (typeof p?.name === 'string' && !isDns1123Label(p.name)) out.push(`spec.ports[${i}].name "${p.name}" must be a DNS-1123 label (<=63 chars, lowercase alphanumerics and '-', alphanumeric at both ends)`);
   });
   return out;
 }
@@ -182,6 +256,9 @@ function dnsProblems(obj: K8sObject, t: WorkloadPodTemplate | undefined): Proble
     ...allLabelMapIssues(obj),
     ...(t ? containerNameIssues(t) : []),
     ...servicePortNameIssues(obj),
+    ...dataKeyIssues(obj),
+    ...ingressHostIssues(obj),
+    ...claimTemplateNameIssues(obj),
   ];
   return messages.map((message) => ({ obj, rule: 'dns-1123', message }));
 }
@@ -192,7 +269,9 @@ function dnsProblems(obj: K8sObject, t: WorkloadPodTemplate | undefined): Proble
 
 function portIssue(value: unknown, at: string, allowNamed: boolean): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value === 'string' && allowNamed) return undefined; // named port: resolved by service-target-port
+  // A named port (resolved by service-target-port) is an IANA_SVC_NAME: pkg/apis/core/validation
+  // ValidatePortNumOrName (Service targetPort, probes) and ValidateNetworkPolicyPort: IsValidPortName.
+  if (typeof value === 'string' && allowNamed) return isIanaSvcName(value) ? undefined : `${at} "${value}" must be a port number or an IANA_SVC_NAME (<=15 chars, lowercase alphanumerics and '-', at least one letter, no '--')`;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535) return undefined;
   return `${at} must be an integer in 1..65535 (got ${JSON.stringify(value)})`;
 }
@@ -245,12 +324,23 @@ function networkPolicyPortIssues(obj: K8sObject): string[] {
   return out;
 }
 
+/** networking validateIngressBackend: a Service backend's port number is a port. */
+function ingressPortIssues(obj: K8sObject): string[] {
+  if (obj?.kind !== 'Ingress') return [];
+  const backends: Array<[unknown, string]> = [[obj?.spec?.defaultBackend, 'spec.defaultBackend']];
+  asArray<any>(obj?.spec?.rules).forEach((r, i) => asArray<any>(r?.http?.paths).forEach((p, j) => backends.push([p?.backend, `spec.rules[${i}].http.paths[${j}].backend`])));
+  return backends.flatMap(([b, at]) => {
+    const port = (b as any)?.service?.port;
+    return [portIssue(port?.number, `${at}.service.port.number`, false)].filter(isString);
+  });
+}
+
 function isString(v: string | undefined): v is string {
   return v !== undefined;
 }
 
 function portRangeProblems(obj: K8sObject, t: WorkloadPodTemplate | undefined): Problem[] {
-  const messages = [...(t ? containerPortIssues(t) : []), ...servicePortIssues(obj), ...networkPolicyPortIssues(obj)];
+  const messages = [...(t ? containerPortIssues(t) : []), ...servicePortIssues(obj), ...networkPolicyPortIssues(obj), ...ingressPortIssues(obj)];
   return messages.map((message) => ({ obj, rule: 'port-range', message }));
 }
 

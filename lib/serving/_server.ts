@@ -290,6 +290,12 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
         'use a ReadWriteMany (or ReadOnlyMany) claim, run one replica, or serve the model from object storage (ModelSource.fromUri)');
     }
     checkInt(owner, 'rollout.minReadySeconds', p.rollout?.minReadySeconds, 0);
+    // apps ValidateDeploymentSpec: progressDeadlineSeconds (unset here: 600) must exceed minReadySeconds.
+    // Found by the property tests' cases on the API server.
+    if ((p.rollout?.minReadySeconds ?? 0) >= 600) {
+      fail(owner, 'rollout.minReadySeconds', "must be less than the Deployment's progressDeadlineSeconds (600, the default): the API server refuses minReadySeconds >= progressDeadlineSeconds", p.rollout?.minReadySeconds,
+        'use e.g. 30: a new pod must stay ready that long before it counts as available');
+    }
     checkInt(owner, 'startupTimeoutSeconds', s.startupTimeoutSeconds, 10);
     return maxReplicas;
   }

@@ -1,4 +1,5 @@
 import * as jsyaml from 'js-yaml';
+import { kubectlReadsAsNonString } from '../check/_yaml';
 
 // The int and float patterns of the YAML 1.1 type repository (yaml.org/type/int, /float); constants, as a
 // literal in the function would be a new RegExp for every string written.
@@ -7,11 +8,13 @@ const YAML11_FLOAT = /^([-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?|[-+]?[0-9
 /**
  * YAML 1.1 reads strings such as 1_000, 0x_1F, 1_0.5 or '.' as numbers, where YAML 1.2 reads strings; kubectl and
  * Argo CD parse with a YAML 1.1 library. js-yaml quotes a string when some implicit type of its
- * schema would resolve it, so this type (which never represents a JS value) makes such strings quoted.
+ * schema would resolve it, so this type (which never represents a JS value) makes such strings quoted:
+ * the YAML 1.1 type repository's patterns, and whatever kubectl's go-yaml v2 resolves to a number (it
+ * drops every '_' first, so 0.1_0 is 0.1 to it: the check's reader, lib/check/_yaml.ts, says which).
  */
 const YAML11_NUMBER = new jsyaml.Type('tag:cdk8s-ml,2025:yaml11-number', {
   kind: 'scalar',
-  resolve: (s: string) => YAML11_INT.test(s) || YAML11_FLOAT.test(s),
+  resolve: (s: string) => YAML11_INT.test(s) || YAML11_FLOAT.test(s) || kubectlReadsAsNonString(s),
   construct: (s: string) => s,
   predicate: () => false,
 });

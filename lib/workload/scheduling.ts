@@ -167,7 +167,30 @@ export function checkAffinity(scope: IConstruct, affinity: unknown): k8s.Affinit
       'write it as the PodSpec affinity field is written (nodeAffinity, podAffinity, podAntiAffinity)');
   }
   checkSelectorKeys(scope, 'affinity', affinity);
+  checkAffinityTermsSelect(scope, affinity);
   return affinity as k8s.Affinity;
+}
+
+/**
+ * Every pod (anti-)affinity term has a labelSelector: without one it matches no pod, so the term does
+ * nothing. The API server accepts it with a warning ("a null labelSelector results in matching no pod",
+ * pkg/api/pod/warnings.go), which a pull request never shows; seen from the property tests' cases.
+ */
+function checkAffinityTermsSelect(scope: IConstruct, affinity: Record<string, unknown>): void {
+  for (const kind of ['podAffinity', 'podAntiAffinity']) {
+    const a = affinity[kind];
+    if (!isPlainObject(a)) continue;
+    const terms: Array<[string, unknown]> = [
+      ...(Array.isArray(a.requiredDuringSchedulingIgnoredDuringExecution) ? a.requiredDuringSchedulingIgnoredDuringExecution : []).map((t, i): [string, unknown] => [`requiredDuringSchedulingIgnoredDuringExecution[${i}]`, t]),
+      ...(Array.isArray(a.preferredDuringSchedulingIgnoredDuringExecution) ? a.preferredDuringSchedulingIgnoredDuringExecution : []).map((t, i): [string, unknown] => [`preferredDuringSchedulingIgnoredDuringExecution[${i}].podAffinityTerm`, isPlainObject(t) ? t.podAffinityTerm : undefined]),
+    ];
+    for (const [at, term] of terms) {
+      if (isPlainObject(term) && (term.labelSelector === undefined || term.labelSelector === null)) {
+        fail(scope, `affinity.${kind}.${at}.labelSelector`, 'is required: a term without a labelSelector matches no pod, so it does nothing (the API server warns)', term.labelSelector,
+          "select the pods the term is about, e.g. labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'api' } }");
+      }
+    }
+  }
 }
 
 /**

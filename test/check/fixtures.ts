@@ -274,7 +274,8 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
     ['volume name', (s) => { depPod(s).volumes[0].name = 'tmp_dir'; depC(s).volumeMounts[0].name = 'tmp_dir'; }, /dns-1123: spec\.template\.spec\.volumes\[0\]\.name "tmp_dir" must be a DNS-1123 label/],
     ['container port name too long', (s) => { depC(s).ports[0].name = 'http-metrics-long'; }, new RegExp(`dns-1123: container "web" \\(${DEP_C}\\): ${DEP_C}\\.ports\\[0\\]\\.name "http-metrics-long" must be an IANA_SVC_NAME`)],
     ['container port name only digits', (s) => { depC(s).ports[0].name = '8080'; }, /dns-1123: .*ports\[0\]\.name "8080" must be an IANA_SVC_NAME/],
-    ['service port name with --', (s) => { s.service.spec.ports[0].name = 'http--api'; }, /^Service\/ml\/web: dns-1123: spec\.ports\[0\]\.name "http--api" must be an IANA_SVC_NAME/],
+    // A Service port name is a DNS-1123 label (ValidateService), not an IANA_SVC_NAME: `http--api` or `80` are fine there.
+    ['service port name with _', (s) => { s.service.spec.ports[0].name = 'http_api'; }, /^Service\/ml\/web: dns-1123: spec\.ports\[0\]\.name "http_api" must be a DNS-1123 label/],
     ['label key with bad name part', (s) => { s.configMap.metadata.labels = { 'app.kubernetes.io/-name': 'x' }; }, /^ConfigMap\/ml\/web-config: dns-1123: label key metadata\.labels\["app\.kubernetes\.io\/-name"\]: name part "-name"/],
     ['label key with bad prefix', (s) => { s.configMap.metadata.labels = { 'Example.com/name': 'x' }; }, /dns-1123: label key metadata\.labels\["Example\.com\/name"\]: prefix "Example\.com" is not a DNS-1123 subdomain/],
     ['label value too long', (s) => { s.configMap.metadata.labels = { tier: 'v'.repeat(64) }; }, /dns-1123: label metadata\.labels\.tier: value "v{64}" must be at most 63 chars/],

@@ -69,9 +69,10 @@ const SPECIAL_TEXT = [
 export function freeText(g: G): string {
   switch (int(g, 0, 2)) {
     case 0: return pick(g, SPECIAL_TEXT);
-    case 1: return g(fc.string, { unit: 'grapheme', maxLength: 12 });
-    // NUL has no place in text a manifest carries (and the library rejects it).
-    default: return g(fc.string, { unit: 'binary-ascii', maxLength: 12 }).replace(/\0/g, '');
+    // NUL has no place in text a manifest carries, nor DEL, C1 controls, U+FFFE/U+FFFF, which
+    // server-side apply refuses (the library rejects them all; lib/_validate.ts NOT_YAML_PRINTABLE).
+    case 1: return g(fc.string, { unit: 'grapheme', maxLength: 12 }).replace(/[\u007f-\u0084\u0086-\u009f\ufffe\uffff]/g, '');
+    default: return g(fc.string, { unit: 'binary-ascii', maxLength: 12 }).replace(/[\0\u007f]/g, '');
   }
 }
 /** Text on one line without control characters (what reaches a Dockerfile, a command line or a file name). */

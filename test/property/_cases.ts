@@ -31,14 +31,18 @@ function synthOnce(spec: AppSpec, outdir: string): { built: Built; files: Map<st
   return { built, files: built.app.synthFiles() };
 }
 
+/** What a case's output is also shown to (the API server's dry run, ./_server); throws to fail the case. */
+export type OutputJudge = (objects: readonly any[]) => void;
+
 /** Synthesize twice, compare byte for byte, check; returns the objects and files it made. */
-export function checkValid(spec: AppSpec, outdir: string): { objects: number; files: number } {
+export function checkValid(spec: AppSpec, outdir: string, judge?: OutputJudge): { objects: number; files: number } {
   const first = synthOnce(spec, outdir);
   const second = synthOnce(spec, outdir);
   const names = [...new Set([...first.files.keys(), ...second.files.keys()])];
   const differ = names.filter(f => first.files.get(f) !== second.files.get(f));
   if (differ.length > 0) throw new Error(`synth is not deterministic: ${differ.join(', ')} differ between two synths of the same configuration`);
   const out = checked(first.built.app, first.files, { intended: first.built.intended });
+  judge?.(out.objects);
   return { objects: out.objects.length, files: first.files.size };
 }
 
@@ -108,7 +112,7 @@ function expectUntouched(parent: string, outdir: string): void {
  * MlValidationError, directory untouched) or 'accepted' (the output on disk passed every check);
  * throws otherwise.
  */
-export function checkCorrupted(spec: AppSpec, casesDir: string): 'rejected' | 'accepted' {
+export function checkCorrupted(spec: AppSpec, casesDir: string, judge?: OutputJudge): 'rejected' | 'accepted' {
   const parent = fs.mkdtempSync(path.join(casesDir, 'case-'));
   const outdir = path.join(parent, 'dist');
   try {
@@ -127,7 +131,7 @@ export function checkCorrupted(spec: AppSpec, casesDir: string): 'rejected' | 'a
       expectUntouched(parent, outdir);
       return 'rejected';
     }
-    checked(app, readOutputDir(outdir), { intended: built!.intended });
+    judge?.(checked(app, readOutputDir(outdir), { intended: built!.intended }).objects);
     return 'accepted';
   } finally {
     fs.rmSync(parent, { recursive: true, force: true });

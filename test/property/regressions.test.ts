@@ -2,7 +2,8 @@
  * Bugs the property tests (valid.test.ts, corrupted.test.ts) found, each as a plain example that
  * failed before its fix. The issue's own findings are in test/catalog/findings.test.ts.
  */
-import { EnvFrom, Exposure, FlaskFrontend, InferenceService, MlStack, MlValidationError, ModelOutput, ModelSource, PythonImage, TfServingBackend, TrainingJob } from '../../lib';
+import { BatchInferenceJob, EnvFrom, Exposure, FlaskFrontend, InferenceService, MlStack, MlValidationError, ModelOutput, ModelSource, PythonImage, TfServingBackend, TrainingJob } from '../../lib';
+import { checkManifests } from '../../lib/check';
 import { podSpec, pythonContext, synth, synthStack } from '../_util/synth';
 
 const ctx = pythonContext();
@@ -205,3 +206,79 @@ describe('found by property 1, later', () => {
   });
 });
 
+
+describe('found by the API server (property 1 cases sent with strict server-side dry run)', () => {
+  test('DEL and C1 control characters in annotation and env values are an MlValidationError: server-side apply refuses them', () => {
+    // kube-apiserver v1.36: "error decoding YAML: error converting YAML to JSON: yaml: control characters are
+    // not allowed" for a pod annotation "~$\u0006i\u007f..." sent as kubectl apply --server-side sends it.
+    for (const bad of ['a\u007fb', 'a\u0090b', 'a\u009fb', 'a\uffffb']) {
+      const annotation = synthError(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', podAnnotations: { 'example.com/a': bad } }));
+      expect(annotation).toBeInstanceOf(MlValidationError);
+      expect((annotation as Error).message).toMatch(/^InferenceService 'test\/api': podAnnotations\.example\.com\/a must not contain DEL, C1 control characters .*server-side apply/);
+      const env = synthError(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', env: { A: bad } }));
+      expect(env).toBeInstanceOf(MlValidationError);
+    }
+    // What the server accepts stays accepted: newlines, tabs, the C0 controls JSON escapes, NEL, any other Unicode.
+    for (const good of ['a\nb', 'a\tb', 'a\u0006b', 'a\u0085b', '🟎ഝ']) {
+      expect(synthError(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', podAnnotations: { 'example.com/a': good }, env: { A: good } }))).toBeUndefined();
+    }
+  });
+});
+
+describe('found by the API server (property 2 cases sent with strict server-side dry run)', () => {
+  test('an affinity weight outside 1..100 is an MlValidationError, and the output check reports it in YAML from elsewhere', () => {
+    // kube-apiserver v1.36: "...preferredDuringSchedulingIgnoredDuringExecution[0].weight: Invalid value: 65536: must be in the range 1-100".
+    for (const weight of [0, 101, 65536]) {
+      const affinity = { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight, podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { a: 'b' } } } }] } };
+      const error = synthError(stack => new TrainingJob(stack, 'train', { image: 'registry.example.com/train:1.0.0', affinity }));
+      expect(error).toBeInstanceOf(MlValidationError);
+      expect((error as Error).message).toMatch(new RegExp(`^TrainingJob 'test/train': affinity is not a Kubernetes v1 Affinity \\(.*weight ${weight} must be in the range 1-100\\)`));
+    }
+    const deployment = {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' },
+      spec: { selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'registry.example.com/web:1' }], affinity: { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 0, preference: { matchExpressions: [{ key: 'gpu', operator: 'Exists' }] } }] } } } } },
+    };
+    expect(checkManifests([deployment]).join('\n')).toMatch(/Deployment\/shop\/web: schema: spec\.template\.spec\.affinity\.nodeAffinity\.preferredDuringSchedulingIgnoredDuringExecution\[0\]\.weight 0 must be in the range 1-100/);
+    const nodeAffinity = { nodeAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, preference: { matchExpressions: [{ key: 'gpu', operator: 'Exists' }] } }] } };
+    expect(synthError(stack => new TrainingJob(stack, 'train', { image: 'registry.example.com/train:1.0.0', affinity: nodeAffinity }))).toBeUndefined();
+  });
+
+  test('a node selector requirement with In and no values (or Gt with a non-integer) is an MlValidationError', () => {
+    // kube-apiserver v1.36: "...nodeSelectorTerms[0].matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'".
+    const required = (expr: object) => ({ nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [expr] }] } } });
+    for (const [expr, problem] of [
+      [{ key: 'gpu', operator: 'In', values: [] }, 'values must be given for operator In'],
+      [{ key: 'gpu', operator: 'Exists', values: ['a'] }, 'values must be empty for operator Exists'],
+      [{ key: 'gpu-count', operator: 'Gt', values: ['two'] }, 'values must be one integer for operator Gt'],
+      [{ key: 'pool', operator: 'In', values: ['x'.repeat(64)] }, 'values[0]: value "xxxx'],
+    ] as const) {
+      const error = synthError(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', affinity: required(expr) as any }));
+      expect(error).toBeInstanceOf(MlValidationError);
+      expect((error as Error).message).toContain(problem);
+    }
+    expect(synthError(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', affinity: required({ key: 'gpu-count', operator: 'Gt', values: ['1'] }) as any }))).toBeUndefined();
+  });
+
+  test('a pod (anti-)affinity term without a labelSelector is an MlValidationError: it matches no pod (the server warns)', () => {
+    // kube-apiserver v1.36 warning: "...podAffinityTerm.labelSelector: a null labelSelector results in matching no pod".
+    const affinity = { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 50, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname' } }] } };
+    const error = synthError(stack => new BatchInferenceJob(stack, 'score', { image: 'registry.example.com/score:1.0.0', model: ModelSource.fromUri('s3://models/m'), affinity }));
+    expect(error).toBeInstanceOf(MlValidationError);
+    expect((error as Error).message).toMatch(/^BatchInferenceJob 'test\/score': affinity\.podAntiAffinity\.preferredDuringSchedulingIgnoredDuringExecution\[0\]\.podAffinityTerm\.labelSelector is required: .*matches no pod/);
+    const required = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname' }] } };
+    expect(synthError(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', affinity: required }))).toBeInstanceOf(MlValidationError);
+  });
+
+  test('rollout.minReadySeconds at or above the progress deadline (600 s) is an MlValidationError; the check reports it in YAML from elsewhere', () => {
+    // kube-apiserver v1.36: 'spec.progressDeadlineSeconds: Invalid value: 600: must be greater than minReadySeconds'.
+    const error = synthError(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', rollout: { minReadySeconds: 600 } }));
+    expect(error).toBeInstanceOf(MlValidationError);
+    expect((error as Error).message).toMatch(/^InferenceService 'test\/api': rollout\.minReadySeconds must be less than the Deployment's progressDeadlineSeconds \(600/);
+    expect(synthError(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', rollout: { minReadySeconds: 599 } }))).toBeUndefined();
+    const deployment = {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' },
+      spec: { minReadySeconds: 1023, selector: { matchLabels: { app: 'web' } }, template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'web', image: 'registry.example.com/web:1' }] } } },
+    };
+    expect(checkManifests([deployment]).join('\n')).toMatch(/Deployment\/shop\/web: schema: spec\.progressDeadlineSeconds \(600, the default\) must be greater than minReadySeconds \(1023\)/);
+  });
+});
