@@ -8,6 +8,7 @@
 //   node scripts/cluster/cluster.mjs down     stop every process `up` started and remove its state
 //   node scripts/cluster/cluster.mjs status   print the kubeconfig's path if a cluster is up, exit 1 if not
 //   node scripts/cluster/cluster.mjs env      the paths as KEY=value lines (bin dir, CRD dir, kubeconfig)
+//   node scripts/cluster/cluster.mjs crds     fetch only the Gateway API CRDs (for tests against another cluster)
 //
 // Versions are pinned once, by the Go modules beside this file: k8s/go.mod (k8s.io/kubernetes and every
 // staging module it replaces), etcd/go.mod (go.etcd.io/etcd/server/v3), crds/go.mod (sigs.k8s.io/gateway-api).
@@ -497,6 +498,9 @@ async function main() {
     case 'down':
       await down();
       return;
+    case 'crds':
+      process.stdout.write(`${await withLock(() => fetchCrds())}\n`);
+      return;
     case 'status': {
       const info = await status();
       if (!info) {
@@ -511,7 +515,7 @@ async function main() {
       process.stdout.write(`CDK8S_ML_CLUSTER_BIN=${binDir()}\nCDK8S_ML_CLUSTER_CRDS=${crdDir()}\nCDK8S_ML_CLUSTER_KUBECONFIG=${path.join(STATE, 'admin.kubeconfig')}\n`);
       return;
     default:
-      process.stderr.write('usage: node scripts/cluster/cluster.mjs build|up|down|status|env\n');
+      process.stderr.write('usage: node scripts/cluster/cluster.mjs build|up|down|status|env|crds\n');
       process.exitCode = 2;
   }
 }

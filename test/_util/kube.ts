@@ -62,7 +62,7 @@ async function open(): Promise<TestCluster> {
   if (external) {
     const builtKubectl = path.join(paths.CDK8S_ML_CLUSTER_BIN, 'kubectl');
     const kubectl = process.env.CDK8S_ML_KUBECTL || (fs.existsSync(builtKubectl) ? builtKubectl : 'kubectl');
-    if (!fs.existsSync(path.join(paths.CDK8S_ML_CLUSTER_CRDS, 'done'))) clusterScript(['build']);
+    if (!fs.existsSync(path.join(paths.CDK8S_ML_CLUSTER_CRDS, 'done'))) clusterScript(['crds']);
     return { kubeconfig: external, kubectl, gatewayCrds: paths.CDK8S_ML_CLUSTER_CRDS, local: false, kube: new Kube(external) };
   }
   // The owner mark lets the global teardown stop only a cluster this jest run started.

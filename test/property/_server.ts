@@ -6,7 +6,8 @@
  *
  *   CDK8S_ML_PROPERTY_SERVER_CASES=1000 npx jest test/property   # more cases to the server (default 200)
  */
-import { answerMessage, SyncKube } from '../_util/kube';
+import { gatewayCrdFiles, installCrds } from '../cluster/_deploy';
+import { answerMessage, SyncKube, testCluster } from '../_util/kube';
 
 /** Cases per property sent to the server: CDK8S_ML_PROPERTY_SERVER_CASES, else 200. */
 export function serverCases(): number {
@@ -65,7 +66,21 @@ export class ServerSample {
     }
   }
 
+  close(): Promise<number> {
+    return this.kube.close();
+  }
+
   summary(): string {
     return `${this.sent} cases (${this.objects} objects) sent to the API server with strict server-side dry run, ${this.failing ? 'NOT all accepted' : 'all accepted with no warning'}`;
   }
+}
+
+/**
+ * The sample of one property file, for its beforeAll: the test cluster (started if need be), the
+ * Gateway API CRDs installed (HTTPRoutes among the output), a synchronous client.
+ */
+export async function openServerSample(target: number, every: number): Promise<ServerSample> {
+  const cluster = await testCluster();
+  installCrds(cluster, gatewayCrdFiles(cluster));
+  return new ServerSample(new SyncKube(cluster.kubeconfig), target, every);
 }

@@ -7,12 +7,10 @@
  * as it was; or it is accepted, and its output still passes every check (test/_util/synth.ts
  * `checked`).
  */
-import { gatewayCrdFiles, installCrds } from '../cluster/_deploy';
-import { SyncKube, testCluster } from '../_util/kube';
 import { tempDir } from '../_util/synth';
 import { makeContexts } from './_arbitraries';
 import { checkCorrupted, drawCorrupted } from './_cases';
-import { ServerSample, serverCases } from './_server';
+import { openServerSample, ServerSample, serverCases } from './_server';
 import { assertProperty, runs, timeoutMs } from './_settings';
 
 const RUNS = runs(3000);
@@ -20,16 +18,12 @@ const SERVER_CASES = serverCases();
 const dirs = makeContexts(tempDir('cdk8s-ml-prop-'));
 const cases = tempDir('cdk8s-ml-prop-cases-');
 
-let kube: SyncKube;
 let server: ServerSample;
 beforeAll(async () => {
-  const cluster = await testCluster();
-  installCrds(cluster, gatewayCrdFiles(cluster));
-  kube = new SyncKube(cluster.kubeconfig);
   // Only accepted corruptions have output (about one case in seven): each of them, up to SERVER_CASES.
-  server = new ServerSample(kube, SERVER_CASES, 1);
+  server = await openServerSample(SERVER_CASES, 1);
 }, 60 * 60_000);
-afterAll(() => kube?.close());
+afterAll(() => server?.close());
 
 test('property 2: a valid configuration with one value corrupted fails with a validation error naming construct and prop, or its output passes every check', () => {
   const outcome = { rejected: 0, accepted: 0 };

@@ -5,12 +5,10 @@
  * `checked`).
  */
 import * as path from 'path';
-import { gatewayCrdFiles, installCrds } from '../cluster/_deploy';
-import { SyncKube, testCluster } from '../_util/kube';
 import { tempDir } from '../_util/synth';
 import { makeContexts } from './_arbitraries';
 import { checkValid, drawValid } from './_cases';
-import { ServerSample, serverCases } from './_server';
+import { openServerSample, ServerSample, serverCases } from './_server';
 import { assertProperty, runs, timeoutMs } from './_settings';
 
 const RUNS = runs(1000);
@@ -18,16 +16,12 @@ const SERVER_CASES = Math.min(serverCases(), RUNS);
 const dirs = makeContexts(tempDir('cdk8s-ml-prop-'));
 const outdir = path.join(tempDir('cdk8s-ml-prop-out-'), 'dist');
 
-let kube: SyncKube;
 let server: ServerSample;
 beforeAll(async () => {
-  const cluster = await testCluster();
-  installCrds(cluster, gatewayCrdFiles(cluster));
-  kube = new SyncKube(cluster.kubeconfig);
   // Every k-th case, spread over the run: SERVER_CASES of RUNS.
-  server = new ServerSample(kube, SERVER_CASES, Math.max(1, Math.floor(RUNS / Math.max(1, SERVER_CASES))));
+  server = await openServerSample(SERVER_CASES, Math.max(1, Math.floor(RUNS / Math.max(1, SERVER_CASES))));
 }, 60 * 60_000);
-afterAll(() => kube?.close());
+afterAll(() => server?.close());
 
 test('property 1: every valid configuration synthesizes, deterministically, into output that passes every check', () => {
   const sizes = { objects: 0, files: 0, cases: 0 };
