@@ -125,6 +125,12 @@ export function installCrds(cluster: TestCluster, files: string[]): string[] {
   return installed;
 }
 
-export function gatewayCrdFiles(cluster: TestCluster): string[] {
-  return fs.readdirSync(cluster.gatewayCrds).filter(f => f.endsWith('.yaml')).sort().map(f => path.join(cluster.gatewayCrds, f));
+/**
+ * The CRDs of the kinds this library writes, from their upstream definitions: the Gateway API's
+ * standard channel (from the sigs.k8s.io/gateway-api module) and the Argo CD Application CRD the repo
+ * imports (imports/crds/), so their schemas and validation rules judge our objects too.
+ */
+export function installOutputCrds(cluster: TestCluster): string[] {
+  const gateway = fs.readdirSync(cluster.gatewayCrds).filter(f => f.endsWith('.yaml')).sort().map(f => path.join(cluster.gatewayCrds, f));
+  return installCrds(cluster, [...gateway, path.join(__dirname, '../../imports/crds/argocd-application.yaml')]);
 }

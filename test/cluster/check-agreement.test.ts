@@ -25,7 +25,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { CHECK_RULES } from '../../lib/check';
 import { checkManifestFiles } from '../../lib/check/files';
-import { kubectl, TestCluster, testCluster } from '../_util/kube';
+import { TestCluster, testCluster } from '../_util/kube';
+import { installOutputCrds } from './_deploy';
 
 const CORPUS = path.join(__dirname, 'corpus');
 /** One namespace, created for real, without Pod Security labels (privileged: PSS is not what this is about). */
@@ -98,22 +99,11 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
   return out;
 }
 
-/** The Gateway API's standard CRDs (HTTPRoute), applied for real once: the corpus has HTTPRoutes. */
-function installGatewayCrds(cluster: TestCluster): void {
-  const files = fs.readdirSync(cluster.gatewayCrds).filter((f) => /\.ya?ml$/.test(f));
-  for (const f of files) {
-    const res = kubectl(cluster, ['apply', '--server-side', '--force-conflicts', '-f', path.join(cluster.gatewayCrds, f)]);
-    if (res.status !== 0) throw new Error(`kubectl apply ${f}: ${res.stderr}`);
-  }
-  const wait = kubectl(cluster, ['wait', '--for', 'condition=established', '--timeout=60s', 'crd/httproutes.gateway.networking.k8s.io']);
-  if (wait.status !== 0) throw new Error(`HTTPRoute CRD not established: ${wait.stderr}`);
-}
-
 describe('cdk8s-ml check agrees with the API server on the corpus', () => {
   test('every file: check verdict (schema, unknown-field, dns-1123, port-range, yaml) = strict server dry-run verdict', async () => {
     const cluster = await testCluster();
     await cluster.kube.ensureNamespace(NAMESPACE);
-    installGatewayCrds(cluster);
+    installOutputCrds(cluster);
     const files = corpusFiles();
     expect(files.length).toBeGreaterThanOrEqual(150);
 

@@ -18,7 +18,7 @@ import { scaffoldFiles } from '../../lib/cli/init';
 import { checkOutput, parseYamlStream } from '../../lib/check';
 import { answerMessage, testCluster, TestCluster } from '../_util/kube';
 import { synth, tempDir } from '../_util/synth';
-import { deployStack, gatewayCrdFiles, installCrds, kubectlApply, StackDeployment } from './_deploy';
+import { deployStack, installOutputCrds, kubectlApply, StackDeployment } from './_deploy';
 
 const ROOT = path.resolve(__dirname, '../..');
 const REGISTER = path.join(ROOT, 'scripts/register.js');
@@ -68,7 +68,7 @@ describe('the reference stacks on a real API server and controllers', () => {
 
   beforeAll(async () => {
     cluster = await testCluster();
-    installCrds(cluster, [...gatewayCrdFiles(cluster), path.join(ROOT, 'imports/crds/argocd-application.yaml')]);
+    installOutputCrds(cluster);
     const out = synth(app => {
       buildReferenceApps(app);
       jobsStack(app);

@@ -18,7 +18,7 @@ import { checkUpgrade, parseYamlStream, type K8sObject, type UpgradeProblem } fr
 import { answerMessage, testCluster, TestCluster, waitUntil } from '../_util/kube';
 import { synth } from '../_util/synth';
 import { Baseline, readBaselines, ROOT, sha256, snapshotStacks } from '../compat/_baseline';
-import { gatewayCrdFiles, installCrds } from './_deploy';
+import { installOutputCrds } from './_deploy';
 
 const PREFIX = 'upgrade-';
 
@@ -93,7 +93,7 @@ describe('upgrade safety on the real API server', () => {
 
   beforeAll(async () => {
     cluster = await testCluster();
-    installCrds(cluster, gatewayCrdFiles(cluster));
+    installOutputCrds(cluster);
     const namespaces = baselines.flatMap(b => today(b.stack)).filter(o => o.kind === 'Namespace').map(o => PREFIX + o.metadata.name);
     await Promise.all(namespaces.map(ns => cluster.kube.deleteNamespace(ns)));
   }, 60 * 60_000);

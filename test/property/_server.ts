@@ -6,7 +6,7 @@
  *
  *   CDK8S_ML_PROPERTY_SERVER_CASES=1000 npx jest test/property   # more cases to the server (default 200)
  */
-import { gatewayCrdFiles, installCrds } from '../cluster/_deploy';
+import { installOutputCrds } from '../cluster/_deploy';
 import { answerMessage, SyncKube, testCluster } from '../_util/kube';
 
 /** Cases per property sent to the server: CDK8S_ML_PROPERTY_SERVER_CASES, else 200. */
@@ -81,6 +81,6 @@ export class ServerSample {
  */
 export async function openServerSample(target: number, every: number): Promise<ServerSample> {
   const cluster = await testCluster();
-  installCrds(cluster, gatewayCrdFiles(cluster));
+  installOutputCrds(cluster);
   return new ServerSample(new SyncKube(cluster.kubeconfig), target, every);
 }
