@@ -49,6 +49,9 @@ function clusterScript(args: string[], extraEnv: Record<string, string> = {}): s
   });
   if (res.error) throw new Error(`node ${CLUSTER_SCRIPT} ${args.join(' ')}: ${res.error.message}`);
   if (res.status !== 0) throw new Error(`node scripts/cluster/cluster.mjs ${args.join(' ')} failed (exit ${res.status}):\n${res.stderr.trim()}`);
+  // What it built and how long the start took, in the test log.
+  // eslint-disable-next-line no-console
+  if (res.stderr.trim() !== '') console.log(res.stderr.trim());
   return res.stdout;
 }
 
