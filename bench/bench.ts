@@ -12,8 +12,12 @@
 //       (MlApp.synth, writing its output as `npm run synth` does) against the same objects written
 //       directly with cdk8s-plus-28 (in memory): synth time, peak RSS, t(10,000)/t(1,000);
 //   (g) `cdk8s-ml check` (and the strict unintended-ingress analysis) over (f)'s outputs: linear?
+//   (h) `cdk8s-ml diff` of two 10,000-service outputs of (f)'s kind with one image changed between them,
+//       against `diff -r` of the same directories: wall time and peak RSS.
 // BENCH_WEB_RUNS (default 3) sets the repeats of (f) and (g) at 10,000 (0 skips them); at 1,000 they
-// run BENCH_SCALE_RUNS times. BENCH_ONLY=web runs (f) and (g) alone.
+// run BENCH_SCALE_RUNS times. BENCH_ONLY=web runs (f) and (g) alone. BENCH_DIFF_RUNS (default 3)
+// sets the repeats of (h) (0 skips it), BENCH_DIFF_N its size (default 10000); BENCH_ONLY=diff runs
+// (h) alone.
 import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -24,6 +28,8 @@ const ROOT = path.resolve(__dirname, '..');
 const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const SCALE_RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 3);
 const WEB_RUNS = Number(process.env.BENCH_WEB_RUNS ?? 3);
+const DIFF_RUNS = Number(process.env.BENCH_DIFF_RUNS ?? 3);
+const DIFF_N = Number(process.env.BENCH_DIFF_N ?? 10000);
 const TS_NODE = ['-r', path.join(ROOT, 'scripts/register.js')];
 
 function wall(cmd: string, args: string[], cwd = ROOT): number {
@@ -76,9 +82,13 @@ function scaleBench(): Record<string, Scale> {
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
 console.log(`machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${RUNS} runs per synth case, ${SCALE_RUNS} per scale case, medians\n`);
 
-// BENCH_ONLY=web: parts (f) and (g) alone.
+// BENCH_ONLY=web: parts (f) and (g) alone; BENCH_ONLY=diff: part (h) alone.
 if (process.env.BENCH_ONLY === 'web') {
   webBench();
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'diff') {
+  diffBench();
   process.exit(0);
 }
 
@@ -154,6 +164,57 @@ function webBench(): void {
   }
 }
 
+/** One command under GNU time: wall seconds and peak RSS (MB); exit codes 0 and 1 (differences) are fine. */
+function timed(cmd: string, args: string[]): { wall: number; peakRssMb: number } {
+  const report = path.join(os.tmpdir(), `cdk8s-ml-bench-time-${process.pid}`);
+  const r = spawnSync('/usr/bin/time', ['-o', report, '-f', '%e %M', cmd, ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stderr}`);
+  const [wall, kb] = fs.readFileSync(report, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  fs.rmSync(report, { force: true });
+  return { wall, peakRssMb: kb / 1024 };
+}
+
+/**
+ * (h): `cdk8s-ml diff` (the command, run as `npm run synth` runs TypeScript: node with the @swc/core
+ * hook) of two outputs of N services and frontends that differ in one image, against `diff -r` of the
+ * same directories and the command's own start-up, interleaved; medians of wall time, max of peak RSS.
+ */
+function diffBench(): void {
+  if (DIFF_RUNS <= 0) return;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-bench-diff-'));
+  try {
+    const [a, b] = [path.join(work, 'base'), path.join(work, 'head')];
+    scaleRun('cdk8s-ml-web', DIFF_N, a);
+    fs.cpSync(a, b, { recursive: true });
+    const manifest = path.join(b, 'manifests', 'bench.k8s.yaml');
+    const text = fs.readFileSync(manifest, 'utf8');
+    const image = `registry.example.com/model-${Math.floor(DIFF_N / 2)}:1.0.0`;
+    if (!text.includes(image)) throw new Error(`${image} not in ${manifest}`);
+    fs.writeFileSync(manifest, text.replace(image, image.replace(/1\.0\.0$/, '1.0.1')));
+    const cli = [...TS_NODE, path.join(ROOT, 'lib/cli/main.ts')];
+    const cases: Record<string, [string, string[]]> = {
+      'baseline: cdk8s-ml --version (the command\'s start-up)': ['node', [...cli, '--version']],
+      'diff -r base head': ['diff', ['-r', a, b]],
+      'cdk8s-ml diff base head': ['node', [...cli, 'diff', a, b]],
+      'cdk8s-ml diff base head --format markdown': ['node', [...cli, 'diff', a, b, '--format', 'markdown']],
+    };
+    const runs: Record<string, { wall: number; peakRssMb: number }[]> = Object.fromEntries(Object.keys(cases).map(k => [k, []]));
+    for (const [cmd, args] of Object.values(cases)) timed(cmd, args); // warm the file cache
+    for (let i = 0; i < DIFF_RUNS; i++) {
+      for (const [name, [cmd, args]] of Object.entries(cases)) runs[name].push(timed(cmd, args));
+    }
+    const objects = text.split(/^---$/m).length;
+    console.log(`\n(h) cdk8s-ml diff of two outputs of N=${DIFF_N} services with frontends (${objects} objects, ${(text.length / 2 ** 20).toFixed(0)} MB of manifests) differing in one image, against diff -r of the same directories (wall time, median of ${DIFF_RUNS}; peak RSS, max)`);
+    for (const [name, r] of Object.entries(runs)) {
+      console.log(`  ${name.padEnd(50)} ${fmt(median(r.map(x => x.wall))).padStart(8)}   peak ${Math.max(...r.map(x => x.peakRssMb)).toFixed(0).padStart(5)} MB`);
+    }
+    const ratio = median(runs['cdk8s-ml diff base head'].map(x => x.wall)) / median(runs['diff -r base head'].map(x => x.wall));
+    console.log(`  cdk8s-ml diff / diff -r: ${ratio.toFixed(1)}x`);
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** Interleaved runs of each case; medians. */
 function interleaved(cases: Record<string, [string, string[], string]>): Record<string, number> {
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map(k => [k, []]));
@@ -211,3 +272,4 @@ try {
 }
 
 webBench();
+diffBench();

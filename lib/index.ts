@@ -29,3 +29,4 @@ export { ClaimAccessMode, ExistingClaimOptions, ModelOutput, NewClaimOptions } f
 export { DataInput, DataUriOptions, DataVolumeOptions } from './training/data-input';
 export { JobWorkloadProps, ScheduleOptions } from './training/_job';
 export * from './check';
+export * from './diff';

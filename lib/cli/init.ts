@@ -16,7 +16,8 @@ every other file. NAME (default: the directory's name) names the stack, its name
 Writes: package.json (cdk8s-ml and its peers, @swc/core, cdk8s-cli, typescript, ts-node, jest), tsconfig.json,
 cdk8s.yaml (a transpile-only app command), main.ts (TfServingBackend behind a FlaskFrontend),
 web/ (the Flask app and its requirements), test/main.test.ts (output check, wiring, snapshot),
-jest.config.js, .gitignore, README.md and argocd/ (the Argo CD plugin and repo-server patch).
+jest.config.js, .gitignore, README.md, argocd/ (the Argo CD plugin and repo-server patch) and
+.github/workflows/manifest-diff.yml (a pull request's 'cdk8s-ml diff' posted as a comment).
 
 Then: npm install && npx cdk8s synth && npm test
 Any failure prints one line and exits with code 1.

@@ -1,9 +1,11 @@
 /**
  * The `cdk8s-ml` command: `init` scaffolds a project, `check` runs the output check on files,
- * `render` prints a project's manifests as one stream (what the Argo CD plugin runs).
+ * `render` prints a project's manifests as one stream (what the Argo CD plugin runs), `diff`
+ * compares two outputs for review.
  */
 import { CliIo, EXIT_FAILED, EXIT_USAGE, processIo, UsageError } from './_io';
 import { runCheck, CHECK_HELP } from './check';
+import { runDiff, DIFF_HELP } from './diff';
 import { runInit, INIT_HELP } from './init';
 import { runRender, RENDER_HELP } from './render';
 
@@ -13,6 +15,8 @@ Commands:
   init [dir]        write a new cdk8s-ml project (TF Serving behind a Flask app, a test, Argo CD plugin)
   check PATH...     check synthesized output, YAML manifests, Dockerfiles or compose files
   render            synthesize the project in this directory and print its manifests as one YAML stream
+  diff BASE HEAD    what changed between two outputs: objects, workloads, resources, network, hazards
+                    (or diff --git REF: the base synthesized from a git ref)
 
 Run 'cdk8s-ml <command> --help' for a command's options.
 `;
@@ -26,6 +30,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   init: { run: runInit, help: INIT_HELP },
   check: { run: runCheck, help: CHECK_HELP },
   render: { run: runRender, help: RENDER_HELP },
+  diff: { run: runDiff, help: DIFF_HELP },
 };
 
 /** Runs one command line; returns the exit code. Every failure is one clear line on stderr. */

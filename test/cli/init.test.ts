@@ -16,7 +16,7 @@ describe('cdk8s-ml init', () => {
     expect(main(['init', 'fraud-detect'], io)).toBe(0);
     const dir = path.join(parent, 'fraud-detect');
     const written = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter(e => e.isFile()).map(e => path.relative(dir, path.join(e.parentPath, e.name))).sort();
-    expect(written).toEqual(['.gitignore', 'README.md', 'argocd/plugin.yaml', 'argocd/repo-server-patch.yaml', 'cdk8s.yaml', 'jest.config.js', 'main.ts', 'package.json', 'test/main.test.ts', 'tsconfig.json', 'web/app.py', 'web/requirements.txt']);
+    expect(written).toEqual(['.github/workflows/manifest-diff.yml', '.gitignore', 'README.md', 'argocd/plugin.yaml', 'argocd/repo-server-patch.yaml', 'cdk8s.yaml', 'jest.config.js', 'main.ts', 'package.json', 'test/main.test.ts', 'tsconfig.json', 'web/app.py', 'web/requirements.txt']);
     expect(io.out.join('')).toContain('npm install');
     expect(fs.readFileSync(path.join(dir, 'main.ts'), 'utf8')).toContain("new MlStack(app, 'fraud-detect', { namespace: 'fraud-detect' })");
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['node_modules/', 'dist/']));
