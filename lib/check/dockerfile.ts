@@ -8,6 +8,7 @@
  *   user               the final stage must switch to a numeric non-root USER (uid or uid:gid)
  *   add-url            ADD of a URL (unverified download; use RUN curl + checksum or COPY)
  *   copy-secret        COPY/ADD of an obvious secret (id_rsa, *.pem, *.key, .env)
+ *   reserved-stage-name  a stage named `context` or `scratch`, which BuildKit reserves
  * `checkDockerignore` problems read `dockerignore: <message>`.
  */
 import type { Arg, Dockerfile, Instruction, JSONInstruction } from 'dockerfile-ast';
@@ -200,10 +201,31 @@ function copyProblems(df: Dockerfile): string[] {
   return problems;
 }
 
+/**
+ * Stage names BuildKit reserves: build check ReservedStageName (Docker 27+, moby/buildkit
+ * frontend/dockerfile/docs/rules/reserved-stage-name.md, docs.docker.com/reference/build-checks/
+ * reserved-stage-name/). `scratch` is the empty image and `context` the build context in
+ * `--build-context`/`FROM`/`COPY --from`; a stage of that name is a warning by default and fails the
+ * build under `# check=error=true`. Stage names are case-insensitive (BuildKit lower-cases them).
+ */
+const RESERVED_STAGE_NAMES: ReadonlySet<string> = new Set(['context', 'scratch']);
+
+function reservedStageProblems(df: Dockerfile): string[] {
+  return df.getFROMs().flatMap((from) => {
+    const stage = from.getBuildStage();
+    if (!stage || !RESERVED_STAGE_NAMES.has(stage.toLowerCase())) return [];
+    const line = from.getRange().start.line + 1;
+    return [`line ${line}: reserved-stage-name: '${stage}' is reserved by BuildKit and should not be used as a stage name`
+      + ' (ReservedStageName); rename the stage'];
+  });
+}
+
 /** All problems of one Dockerfile; empty = OK. */
 export function checkDockerfile(text: string): string[] {
   const df = parseDockerfile(text);
-  return [...utilsProblems(text), ...baseImageProblems(df), ...userProblems(df), ...copyProblems(df)];
+  return [
+    ...utilsProblems(text), ...baseImageProblems(df), ...userProblems(df), ...copyProblems(df), ...reservedStageProblems(df),
+  ];
 }
 
 // ---------------------------------------------------------------------------

@@ -75,6 +75,7 @@ export const CHECK_RULES: readonly CheckRule[] = [
   { id: 'user', summary: 'the image runs as a numeric non-root USER' },
   { id: 'add-url', summary: 'no ADD of a URL (an unverified download)' },
   { id: 'copy-secret', summary: 'no COPY/ADD of keys, certificates or .env files' },
+  { id: 'reserved-stage-name', summary: 'no build stage named context or scratch, which BuildKit reserves (ReservedStageName)' },
   { id: 'dockerignore', summary: '.dockerignore keeps .git, .env, keys, __pycache__ and virtualenvs out of the build context' },
   { id: 'compose-schema', summary: 'the Compose Specification JSON schema' },
   { id: 'layout', summary: 'output directory layout: only manifests/*.yaml are manifests; every image has its build files; diagrams/*.md hold a mermaid block' },

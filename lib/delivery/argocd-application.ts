@@ -3,7 +3,8 @@ import { fail } from '../_errors';
 import { checkName } from '../_names';
 import { checkChildId, checkDnsLabel, checkDnsSubdomain, checkHttpUrl, checkObject, checkOneOf, checkOptionalBoolean, checkRelativePath, checkString } from '../_validate';
 import { MlStack } from '../stack/ml-stack';
-import { Application } from '../../imports/argoproj.io';
+import { KUEUE_QUEUE_LABEL } from '../training/_job';
+import { Application, ApplicationSpecIgnoreDifferences } from '../../imports/argoproj.io';
 
 /** The name of the config-management plugin in deploy/argocd/plugin.yaml (name-version). */
 export const ARGOCD_PLUGIN_NAME = 'cdk8s-ml-v1';
@@ -35,6 +36,39 @@ export interface ArgoCdApplicationProps {
   readonly destinationServer?: string;
   /** Sync automatically, pruning what left git and reverting drift. @default true */
   readonly automated?: boolean;
+}
+
+/**
+ * The fields of a queued Job (TrainingJob/BatchInferenceJob `queue`) that Kueue writes when it admits
+ * the Job, as Argo CD jq path expressions (docs/user-guide/diffing.md: jqPathExpressions are run as
+ * `del(<expr>)` by gojq, util/argo/normalizers/diff_normalizer.go). kueue v0.19
+ * pkg/controller/jobs/job/job_controller.go RunWithPodSetsInfo sets spec.suspend to false and calls
+ * pkg/podset/podset.go Merge, which merges the ResourceFlavor's nodeLabels into nodeSelector, appends
+ * its tolerations, TAS scheduling gates, and the labels/annotations of TAS and of admission checks'
+ * PodSetUpdates into the pod template. (spec.parallelism/completions change only under partial
+ * admission, `kueue.x-k8s.io/job-min-parallelism`, which the library never sets; PodSetInfo.Affinity is
+ * not merged into the template.) Without these, the admitted Job is OutOfSync, and selfHeal with the
+ * Jobs' Force=true,Replace=true deletes and re-creates a running training. `select` keeps the other
+ * Jobs' template fields compared: only Jobs with the queue label are ever admitted by Kueue.
+ */
+export const KUEUE_ADMISSION_IGNORED_FIELDS: readonly string[] = [
+  '.spec.template.metadata.labels',
+  '.spec.template.metadata.annotations',
+  '.spec.template.spec.nodeSelector',
+  '.spec.template.spec.tolerations',
+  '.spec.template.spec.schedulingGates',
+].map(field => `select(.metadata.labels["${KUEUE_QUEUE_LABEL}"] != null) | ${field}`);
+
+/** What the Application ignores in the diff: Kueue's admission of queued batch Jobs. */
+function jobIgnoreDifferences(): ApplicationSpecIgnoreDifferences {
+  return {
+    group: 'batch',
+    kind: 'Job',
+    // Kueue admits a queued Job by setting spec.suspend to false, a mutable field; ignored for every
+    // Job, so suspending one by hand does not make selfHeal re-create (re-run) it either.
+    jsonPointers: ['/spec/suspend'],
+    jqPathExpressions: [...KUEUE_ADMISSION_IGNORED_FIELDS],
+  };
 }
 
 /**
@@ -77,9 +111,7 @@ export class ArgoCdApplication extends Construct {
             ? { plugin: { name: ARGOCD_PLUGIN_NAME, env: [{ name: 'STACK', value: props.stack.stackName }] } }
             : { directory: { include: `${props.stack.stackName}.k8s.yaml` } }),
         },
-        // Kueue admits a queued Job (TrainingJob/BatchInferenceJob `queue`) by setting spec.suspend to
-        // false, a mutable field: without this the Job shows OutOfSync and selfHeal suspends it again.
-        ignoreDifferences: [{ group: 'batch', kind: 'Job', jsonPointers: ['/spec/suspend'] }],
+        ignoreDifferences: [jobIgnoreDifferences()],
         destination: { server: props.destinationServer ?? 'https://kubernetes.default.svc', namespace: props.stack.namespaceName },
         syncPolicy: {
           ...(automated ? { automated: { prune: true, selfHeal: true } } : {}),

@@ -129,8 +129,13 @@ export const DELETE_IGNORED_PY = [
   '        elif not os.listdir(q): os.rmdir(q)',
 ].join('\n');
 
-/** Name of the stage that holds the cleaned build context, and where. */
-export const CONTEXT_STAGE = 'context';
+/**
+ * Name of the stage that holds the cleaned build context, and where. Not `context`: BuildKit reserves
+ * `context` and `scratch` as stage names (build check ReservedStageName, moby/buildkit
+ * frontend/dockerfile/docs/rules/reserved-stage-name.md): a warning, a failed build under
+ * `# check=error=true`.
+ */
+export const CONTEXT_STAGE = 'clean-context';
 export const CONTEXT_DIR = '/context';
 
 /**

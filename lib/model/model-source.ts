@@ -506,6 +506,16 @@ function bindHuggingFace(scope: IConstruct, prop: string, repo: string, o: Huggi
 }
 
 /**
+ * Files of a repository that are a second copy of the weights in another format, skipped by the
+ * download (huggingface_hub snapshot_download `ignore_patterns`, fnmatch patterns, `*` spans `/`):
+ * Meta's Llama repositories ship the original checkpoint under `original/` (consolidated `*.pth`)
+ * beside the safetensors, which doubles the download and the claim. vLLM loads safetensors (or
+ * `*.bin`/`*.pt`), never `*.pth`, and ignores `original/**` itself (LoadConfig.ignore_patterns
+ * default in vllm/config/load.py).
+ */
+export const HF_IGNORE_PATTERNS: readonly string[] = ['original/*', '*.pth'];
+
+/**
  * Replicas that start together take a lock in the claim: one downloads, the others wait and then
  * find the marker (flock works across nodes on NFSv4, EFS and CephFS). The marker is written last,
  * so an interrupted download is resumed by the next start (snapshot_download skips complete files).
@@ -522,7 +532,8 @@ const HF_DOWNLOAD_SCRIPT = [
   '        sys.exit(0)',
   '    from huggingface_hub import snapshot_download',
   "    print(f'downloading {repo}@{revision} to {dest}', flush=True)",
-  '    snapshot_download(repo_id=repo, revision=revision, local_dir=dest)',
+  '    snapshot_download(repo_id=repo, revision=revision, local_dir=dest,',
+  `                      ignore_patterns=${JSON.stringify(HF_IGNORE_PATTERNS)})`,
   "    with open(done, 'w') as f:",
   "        f.write(revision + '\\n')",
   "    print(f'{repo}@{revision} downloaded to {dest}', flush=True)",

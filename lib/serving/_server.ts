@@ -140,6 +140,8 @@ export interface ServerSpec {
   readonly podAnnotations?: Record<string, string>;
   readonly serviceAnnotations?: Record<string, string>;
   readonly gpuNodeSelector?: Record<string, string>;
+  /** false: no `<SERVICE>_PORT=...` variables of the namespace's Services in the pods (buildPodSpec). @default true */
+  readonly enableServiceLinks?: boolean;
   /** Prometheus scraping: annotations on the pods and ingress from Prometheus' namespace. */
   readonly metrics?: MetricsOptions;
   /** A canary track: its weight and what it runs instead (checked by the owner with checkCanary). */
@@ -398,6 +400,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       shmSize: p.shmSize,
       serviceAccountName: this.serviceAccountName,
       automountServiceAccountToken: p.serviceAccount?.automountToken,
+      enableServiceLinks: s.enableServiceLinks,
       nodeSelector: { ...(gpu > 0 ? s.gpuNodeSelector : {}), ...p.nodeSelector },
       tolerations: gpu > 0 ? [gpuToleration(gpuResource)] : [],
       spreadLabels: maxReplicas > 1 ? podSelector : undefined,

@@ -59,7 +59,10 @@ export interface LlmServerProps extends ServedWorkloadProps {
   readonly tensorParallel?: number;
   /** Longest context (prompt + answer) in tokens (--max-model-len). @default - the model's */
   readonly maxModelLen?: number;
-  /** Fraction of each GPU's memory vLLM may take for weights and KV cache, 0..1 (--gpu-memory-utilization). @default - vLLM's (0.9) */
+  /**
+   * Fraction of each GPU's memory vLLM may take for weights and KV cache, 0..1 (--gpu-memory-utilization).
+   * @default - vLLM's (0.92: CacheConfig.gpu_memory_utilization in vllm/config/cache.py)
+   */
   readonly gpuMemoryUtilization?: number;
   /** More `vllm serve` flags, e.g. ['--enable-prefix-caching']. @default - none */
   readonly extraArgs?: string[];
@@ -89,6 +92,9 @@ export interface LlmServerProps extends ServedWorkloadProps {
  * container only) and served offline, tensor parallelism from the GPU count, a memory-backed
  * /dev/shm, a long startup window, readiness on /health, Prometheus metrics, writable caches under
  * a read-only root, and PSS "restricted". Clients wired to it get OPENAI_BASE_URL and OPENAI_MODEL.
+ *
+ * The pinned image (vllm/vllm-openai:v0.31.0) is built on CUDA 13: GPU nodes need NVIDIA driver R580
+ * or newer, or the server fails at start-up; pin an older `version` for older drivers.
  */
 export class LlmServer extends ServedWorkload implements IOpenAiServer {
   public readonly containerPort = VLLM_PORT;
@@ -142,6 +148,10 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
       // vLLM serves Prometheus metrics on its API port.
       metrics: props.metrics === false ? undefined : { port: 'http', path: '/metrics', namespace: props.metricsNamespace },
       gpuNodeSelector: props.gpuNodeSelector,
+      // No service-link variables: a Service named `vllm` in the namespace (this one, or any) would give
+      // the pod VLLM_PORT=tcp://<ip>:<port>, and vLLM refuses to start ("VLLM_PORT ... appears to be a
+      // URI", get_vllm_port in vllm/envs.py). The server finds its peers by DNS, never by these.
+      enableServiceLinks: false,
       canary: canary && canary.weight > 0 ? { options: canary, image: canaryImage, env: canary.env ? envVars({ ...props.env, ...canary.env }, cacheEnv()) : undefined } : undefined,
       containerName: 'vllm',
       compose: {
@@ -179,7 +189,7 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
     checkInt(this, 'tensorParallel', p.tensorParallel, 1, 64);
     checkInt(this, 'maxModelLen', p.maxModelLen, 1);
     if (p.gpuMemoryUtilization !== undefined && !(typeof p.gpuMemoryUtilization === 'number' && p.gpuMemoryUtilization > 0 && p.gpuMemoryUtilization <= 1)) {
-      fail(this, 'gpuMemoryUtilization', 'must be a fraction in (0, 1]', p.gpuMemoryUtilization, 'use e.g. 0.9 (vLLM\'s default), lower when another process shares the GPU');
+      fail(this, 'gpuMemoryUtilization', 'must be a fraction in (0, 1]', p.gpuMemoryUtilization, 'use e.g. 0.92 (vLLM\'s default), lower when another process shares the GPU');
     }
     // Flags and their values, one argv entry each ('--max-num-seqs', '64').
     checkArray(this, 'extraArgs', p.extraArgs, "['--enable-prefix-caching']", (a, prop) => {

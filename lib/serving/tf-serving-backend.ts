@@ -96,7 +96,12 @@ export interface TfServingBackendProps extends ServedWorkloadProps {
   readonly restApiTimeoutMs?: number;
   /** @default - TF Serving's */
   readonly restApiNumThreads?: number;
-  /** Run the SavedModel's warmup requests before serving. @default false */
+  /**
+   * Run the SavedModel's warmup requests (assets.extra/tf_serving_warmup_requests) before serving.
+   * TF Serving does so by default (`enable_model_warmup = true` in tensorflow_serving/model_servers/
+   * server.h Options); false passes `--enable_model_warmup=false`.
+   * @default true (TF Serving's default)
+   */
   readonly enableModelWarmup?: boolean;
   /** @default - TF Serving's */
   readonly intraOpParallelism?: number;
@@ -237,7 +242,8 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       ...(metrics ? [`--monitoring_config_file=${CONFIG_DIR}/monitoring.config`] : []),
       ...(props.restApiTimeoutMs ? [`--rest_api_timeout_in_ms=${props.restApiTimeoutMs}`] : []),
       ...(props.restApiNumThreads ? [`--rest_api_num_threads=${props.restApiNumThreads}`] : []),
-      ...(props.enableModelWarmup ? ['--enable_model_warmup=true'] : []),
+      // Written whenever set: false must be said, true is TF Serving's default but stays explicit.
+      ...(props.enableModelWarmup !== undefined ? [`--enable_model_warmup=${props.enableModelWarmup}`] : []),
       ...(props.intraOpParallelism ? [`--tensorflow_intra_op_parallelism=${props.intraOpParallelism}`] : []),
       ...(props.interOpParallelism ? [`--tensorflow_inter_op_parallelism=${props.interOpParallelism}`] : []),
       ...(props.gpuMemoryFraction ? [`--per_process_gpu_memory_fraction=${props.gpuMemoryFraction}`] : []),

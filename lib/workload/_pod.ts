@@ -30,6 +30,14 @@ export interface PodOptions {
   readonly shmSize?: string;
   readonly serviceAccountName?: string;
   readonly automountServiceAccountToken?: boolean;
+  /**
+   * false: the kubelet injects no service-link variables (`<SERVICE>_PORT=tcp://...`, `<SERVICE>_SERVICE_HOST`
+   * for every Service of the namespace, a legacy of Docker links); cluster DNS finds Services. Emitted
+   * only when false, so the pod templates of workloads that do not ask stay as they were (a Job's
+   * template is immutable: a new field there breaks `kubectl apply` of existing Jobs).
+   * @default - the Kubernetes default (true)
+   */
+  readonly enableServiceLinks?: boolean;
   readonly nodeSelector?: Record<string, string>;
   /** Tolerations the library adds (the GPU taint); the user's come from `scheduling`. */
   readonly tolerations?: k8s.Toleration[];
@@ -98,6 +106,7 @@ export function buildPodSpec(o: PodOptions): k8s.PodSpec {
     ...(o.serviceAccountName ? { serviceAccountName: o.serviceAccountName } : {}),
     // No API token in pods that do not call the Kubernetes API.
     automountServiceAccountToken: o.automountServiceAccountToken ?? false,
+    ...(o.enableServiceLinks === false ? { enableServiceLinks: false } : {}),
     ...(o.restartPolicy ? { restartPolicy: o.restartPolicy } : {}),
     ...(o.subdomain ? { subdomain: o.subdomain } : {}),
     ...(o.terminationGracePeriodSeconds !== undefined ? { terminationGracePeriodSeconds: o.terminationGracePeriodSeconds } : {}),

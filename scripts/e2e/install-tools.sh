@@ -6,7 +6,10 @@
 #   the CNI plugins (bridge/portmap/host-local/firewall), iptables (portmap/masquerade rules),
 #   conmon, slirp4netns, uidmap; and the two compose tools the generated compose files are run with
 #   here: podman-compose 1.0.3 (brings up stacks on podman) and docker-compose 1.29 (`config` judges
-#   which keys a compose tool ignores; it needs no engine for that).
+#   which keys a compose tool ignores; it needs no engine for that); and Debian's Docker engine
+#   (docker.io: dockerd 20.10 with BuildKit, containerd, runc, and its docker CLI at /usr/bin/docker),
+#   which test/e2e/_docker.ts starts on a temporary socket for `docker build` and `docker buildx bake`
+#   (the buildx plugin is not packaged in bookworm: scripts/e2e/buildx/build.sh builds it).
 # Idempotent: only apt-get installs when a binary is missing (apt-get update runs at most once).
 # Exits non-zero with a reason when it cannot (not root, apt failing).
 set -euo pipefail
@@ -26,6 +29,8 @@ declare -A NEED=(
   [newuidmap]=uidmap
   [podman-compose]=podman-compose
   [docker-compose]=docker-compose
+  [dockerd]=docker.io
+  [containerd]=containerd
 )
 # files -> package (not on PATH)
 declare -A NEED_FILES=(
@@ -35,6 +40,8 @@ declare -A NEED_FILES=(
   [/usr/lib/cni/dnsname]=golang-github-containernetworking-plugin-dnsname
   [/usr/share/keyrings/debian-archive-keyring.gpg]=debian-archive-keyring
   [/etc/ssl/certs/ca-certificates.crt]=ca-certificates
+  # docker.io's own CLI (a docker CLI elsewhere on PATH may be newer than the daemon's API 1.41)
+  [/usr/bin/docker]=docker.io
 )
 
 missing=()
@@ -60,8 +67,18 @@ command -v apt-get >/dev/null 2>&1 || die "apt-get not found: this script suppor
 export DEBIAN_FRONTEND=noninteractive
 start=$(date +%s)
 apt-get update -qq || die "apt-get update failed (is the Debian mirror reachable?)"
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 \
-  || die "apt-get install ${missing[*]} failed"
+# No package may start a daemon (docker.io's and containerd's postinst would start them through
+# invoke-rc.d): the tests start what they need on their own sockets and stop it. policy-rc.d exit 101
+# is Debian's "action forbidden" (invoke-rc.d(8)); an existing policy is left as it was.
+policy=/usr/sbin/policy-rc.d
+own_policy=false
+if [[ ! -e "$policy" ]]; then
+  printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy" && own_policy=true
+fi
+status=0
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || status=$?
+if [[ "$own_policy" == true ]]; then rm -f "$policy"; fi
+[[ "$status" == 0 ]] || die "apt-get install ${missing[*]} failed"
 log "installed ${missing[*]} in $(( $(date +%s) - start ))s"
 
 for cmd in "${!NEED[@]}"; do

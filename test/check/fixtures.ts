@@ -480,6 +480,10 @@ export const DOCKERFILE_CASES: Record<string, TextCase[]> = {
     ['COPY a .pem among several sources', withLine('COPY requirements.txt ./', 'COPY requirements.txt certs/server.pem ./'), /^line 5: copy-secret: COPY certs\/server\.pem copies a secret/],
     ['COPY .env in JSON form', withLine('COPY requirements.txt ./', 'COPY [".env", "./"]'), /^line 5: copy-secret: COPY \.env copies a secret/],
   ],
+  'reserved-stage-name': [
+    ['a stage named context', withLine('FROM ${PYTHON_IMAGE}', 'FROM ${PYTHON_IMAGE} AS context'), /^line 2: reserved-stage-name: 'context' is reserved by BuildKit/],
+    ['a stage named Scratch (any case)', withLine('FROM ${PYTHON_IMAGE}', 'FROM ${PYTHON_IMAGE} AS Scratch'), /^line 2: reserved-stage-name: 'Scratch' is reserved by BuildKit/],
+  ],
 };
 
 /** [what is missing, the line of the good .dockerignore removed, expected message after `dockerignore: `]. */

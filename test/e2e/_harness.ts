@@ -1,6 +1,7 @@
 /**
  * End-to-end image harness: builds the Dockerfiles cdk8s-ml generates and runs the images, on a
- * machine WITHOUT a Docker engine or registry access.
+ * machine without registry access, with buildah and podman (a Docker engine started by the test
+ * itself, for the docker paths: test/e2e/_docker.ts).
  *
  * - Tools: buildah (build), podman + runc (run; crun fails on cgroup-v1 hosts), debootstrap.
  *   `ensureTools()` installs them through scripts/e2e/install-tools.sh (root + apt needed).

@@ -1,11 +1,16 @@
 /**
  * The reference apps' Python images through every build path the README documents, from build
- * contexts that hold secrets, then run as their manifests run them. Without a Docker engine
- * (docker's CLI is here, its daemon is not) the paths are:
+ * contexts that hold secrets, then run as their manifests run them. The paths are:
  *   - images/build.sh with BUILDER=buildah (buildah bud --ignorefile <Dockerfile>.dockerignore)
  *   - images/build.sh with BUILDER=podman  (podman build --ignorefile <Dockerfile>.dockerignore)
  *   - podman-compose -f compose/<stack>.compose.yml build <service> (podman build WITHOUT any ignore
  *     file of ours: podman-compose 1.0.3 passes none, podman reads only the context's own files)
+ *   - on a Docker engine the test starts (Debian's dockerd 20.10, BuildKit; test/e2e/_docker.ts):
+ *     images/build.sh with BUILDER=docker (`docker build`, DOCKER_BUILDKIT=1: BuildKit reads
+ *     <Dockerfile>.dockerignore itself), `docker buildx bake` in images/ (buildx v0.11.2 built by
+ *     scripts/e2e/buildx/build.sh, docker driver), and docker-compose 1.29 build + up of ml-model
+ *     (COMPOSE_DOCKER_CLI_BUILD=1: through the docker CLI, so BuildKit too); those images are
+ *     listed and run through the same engine.
  * Each context is a copy of the app's source plus .env, id_rsa and key.pem (and nested ones): none
  * of them may be in any image, whatever the path; the files that are in /app are exactly those the
  * .dockerignore keeps (the output check's matcher). Each image then runs with its own CMD (no
@@ -26,9 +31,10 @@ import { parseYamlStream } from '../../lib/check';
 import { dockerfileFacts, isDockerignored } from '../../lib/check/dockerfile';
 import { tempDir } from '../_util/synth';
 import {
-  DEBIAN_BASE_IMAGE, PYTHON_BASE_IMAGE, PYTHON_SKLEARN_BASE_IMAGE, cleanup, ensureBaseImages, ensureTools, execInContainer, freePort,
-  imageBuildEnv, imageExists, imageFileList, removeImage, runContainer, runTool, timed, waitForHttp,
+  ContainerHandle, DEBIAN_BASE_IMAGE, ExecResult, PYTHON_BASE_IMAGE, PYTHON_SKLEARN_BASE_IMAGE, RunOptions, cleanup, ensureBaseImages,
+  ensureTools, execInContainer, freePort, imageBuildEnv, imageExists, imageFileList, removeImage, runContainer, runTool, timed, waitForHttp,
 } from './_harness';
+import { DockerEngine } from './_docker';
 
 jest.setTimeout(60 * 60_000);
 
@@ -130,6 +136,36 @@ function synthGroup(name: string, base: string, build: (app: MlApp) => void): Gr
   return { outdir, base, images, otherRefs };
 }
 
+/** Where an image is looked at and run: podman (vfs storage, shared with buildah) or a Docker engine. */
+interface Engine {
+  exists(image: string): boolean | Promise<boolean>;
+  fileList(image: string): string[] | Promise<string[]>;
+  run(opts: RunOptions): Promise<ContainerHandle>;
+  exec(c: ContainerHandle, argv: string[]): Promise<ExecResult>;
+  /** An exec-form command as the engine's --entrypoint takes it, the manifest's args after it. */
+  entrypoint(command: string[], args: string[]): { entrypoint: string; command: string[] };
+}
+
+const PODMAN: Engine = {
+  exists: imageExists,
+  fileList: imageFileList,
+  run: runContainer,
+  exec: execInContainer,
+  // podman takes an exec-form entrypoint as a JSON array; the manifest's args replace the CMD
+  entrypoint: (command, args) => ({ entrypoint: JSON.stringify(command), command: args }),
+};
+
+function dockerEngine(docker: DockerEngine): Engine {
+  return {
+    exists: async (image) => (await docker.docker(['image', 'inspect', image]).then(() => true, () => false)),
+    fileList: (image) => docker.fileList(image),
+    run: (opts) => docker.run(opts),
+    exec: (c, argv) => docker.execIn(c, argv),
+    // docker's --entrypoint is one executable: the rest of the command goes before the manifest's args
+    entrypoint: (command, args) => ({ entrypoint: command[0], command: [...command.slice(1), ...args] }),
+  };
+}
+
 /** The literal env of a container, as podman -e takes it (the apps' images need no Secret here). */
 function literalEnv(container: any): Record<string, string> {
   return Object.fromEntries((container.env ?? []).filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
@@ -141,8 +177,8 @@ function withoutHome(env: Record<string, string>): Record<string, string> {
 }
 
 /** No secret anywhere in the image, and /app holds exactly the context's files the .dockerignore keeps. */
-function expectNoSecrets(img: ImageUnderTest, how: string): void {
-  const files = imageFileList(img.imageRef);
+async function expectNoSecrets(engine: Engine, img: ImageUnderTest, how: string): Promise<void> {
+  const files = await engine.fileList(img.imageRef);
   const secrets = files.filter(f => SECRET_NAMES.has(path.posix.basename(f)) || f.startsWith('app/.git'));
   expect({ how, image: img.name, secrets }).toEqual({ how, image: img.name, secrets: [] });
   const inApp = files.filter(f => f.startsWith('app/')).map(f => f.slice('app/'.length));
@@ -164,13 +200,13 @@ function listTree(root: string, rel = ''): string[] {
  * Runs the image as the pod runs it (uid, read-only root, /tmp, literal env), with its own CMD or
  * with the manifest's command; the liveness path answers and HOME is writable.
  */
-async function expectServes(img: ImageUnderTest, how: string, which: 'image CMD' | 'manifest command'): Promise<void> {
+async function expectServes(engine: Engine, img: ImageUnderTest, how: string, which: 'image CMD' | 'manifest command'): Promise<void> {
   const c = img.container;
   const port = c.ports[0].containerPort;
   const hostPort = await freePort();
   const command: string[] | undefined = c.command;
   const t0 = Date.now();
-  const server = await runContainer({
+  const server = await engine.run({
     image: img.imageRef,
     user: img.user,
     readOnly: c.securityContext.readOnlyRootFilesystem,
@@ -178,16 +214,13 @@ async function expectServes(img: ImageUnderTest, how: string, which: 'image CMD'
     // With its own CMD the image runs as `docker run` would: HOME from its ENV, not from the manifest.
     env: which === 'image CMD' ? withoutHome(literalEnv(c)) : literalEnv(c),
     ports: [{ host: hostPort, container: port }],
-    ...(which === 'manifest command'
-      // podman takes an exec-form entrypoint as a JSON array; the manifest's args replace the CMD
-      ? { entrypoint: JSON.stringify(command), command: c.args ?? [] }
-      : {}),
+    ...(which === 'manifest command' ? engine.entrypoint(command!, c.args ?? []) : {}),
   });
   try {
     const health = await waitForHttp(`http://127.0.0.1:${hostPort}${c.livenessProbe.httpGet.path}`, { timeoutMs: 120_000, container: server });
     expect(health.status).toBe(200);
     timings[`${how}:${img.name}:${which}:untilHealthy`] = Date.now() - t0;
-    const home = await execInContainer(server, ['python', '-c',
+    const home = await engine.exec(server, ['python', '-c',
       "import os, pathlib; h = pathlib.Path(os.path.expanduser('~')); p = h / '.cache' / 'probe'; p.parent.mkdir(parents=True, exist_ok=True); p.write_text('ok'); print(h)"]);
     expect({ how, image: img.name, which, exit: home.exitCode, home: home.stdout.trim() }).toEqual({ how, image: img.name, which, exit: 0, home: '/tmp' });
   } finally {
@@ -195,14 +228,14 @@ async function expectServes(img: ImageUnderTest, how: string, which: 'image CMD'
   }
 }
 
-async function checkImages(group: Group, how: string): Promise<void> {
+async function checkImages(group: Group, how: string, engine = PODMAN): Promise<void> {
   for (const img of group.images) {
-    builtTags.add(img.imageRef);
-    expect(imageExists(img.imageRef)).toBe(true);
-    expectNoSecrets(img, how);
-    await expectServes(img, how, 'image CMD');
+    if (engine === PODMAN) builtTags.add(img.imageRef);
+    expect(await engine.exists(img.imageRef)).toBe(true);
+    await expectNoSecrets(engine, img, how);
+    await expectServes(engine, img, how, 'image CMD');
     // ml-model's Deployment states no command: it runs the image's CMD, checked above.
-    if (img.container.command) await expectServes(img, how, 'manifest command');
+    if (img.container.command) await expectServes(engine, img, how, 'manifest command');
   }
 }
 
@@ -266,5 +299,82 @@ describe('the reference apps\' Python images, built from contexts with secrets t
       await checkImages(g, 'podman-compose');
       await removeGroupImages(g).catch(() => undefined);
     }
+  });
+  /**
+   * The path most users take: a Docker engine (dockerd 20.10, BuildKit), started by the test on a
+   * socket of its own (test/e2e/_docker.ts). The local bases are copied into it under the names the
+   * builds' base ARGs give; the images are then looked at and run through the same engine.
+   */
+  describe('through a Docker engine (BuildKit)', () => {
+    let docker: DockerEngine;
+    let engine: Engine;
+
+    beforeAll(async () => {
+      const t0 = Date.now();
+      docker = await DockerEngine.start({ buildx: true });
+      timings['docker:start+buildx'] = Date.now() - t0;
+      engine = dockerEngine(docker);
+      for (const base of [PYTHON_SKLEARN_BASE_IMAGE, PYTHON_BASE_IMAGE, DEBIAN_BASE_IMAGE]) {
+        timings[`docker:load ${base}`] = (await timed(() => docker.loadImage(base))).ms;
+      }
+    });
+
+    afterAll(async () => {
+      await docker?.stop();
+    });
+
+    const baseArgs = (g: Group): string[] => ['--build-arg', `PYTHON_IMAGE=${g.base}`, ...(g.otherRefs.length > 0 ? ['--build-arg', `TF_SERVING_IMAGE=${DEBIAN_BASE_IMAGE}`] : [])];
+    const removeFromDocker = (g: Group) => docker.docker(['rmi', '-f', ...g.images.map(i => i.imageRef), ...g.otherRefs]);
+
+    test('images/build.sh with BUILDER=docker: docker build with BuildKit, which reads Dockerfile.dockerignore', async () => {
+      for (const g of groups) {
+        const { ms } = await timed(() => runTool('bash', [path.join(g.outdir, 'images/build.sh'), ...baseArgs(g)], { env: { ...docker.env, BUILDER: 'docker' } }));
+        timings[`docker build:${path.basename(path.dirname(g.outdir))}`] = ms;
+        await checkImages(g, 'docker build', engine);
+        await removeFromDocker(g);
+      }
+    });
+
+    test('docker buildx bake in images/ (the docker driver: the daemon\'s BuildKit and image store)', async () => {
+      for (const g of groups) {
+        const images = path.join(g.outdir, 'images');
+        const set = ['--set', `*.args.PYTHON_IMAGE=${g.base}`, ...(g.otherRefs.length > 0 ? ['--set', `*.args.TF_SERVING_IMAGE=${DEBIAN_BASE_IMAGE}`] : [])];
+        const { value: res, ms } = await timed(() => docker.docker(['buildx', 'bake', '--progress', 'plain', '--no-cache', ...set], { cwd: images }));
+        timings[`docker buildx bake:${path.basename(path.dirname(g.outdir))}`] = ms;
+        expect(res.output).not.toMatch(/pulling|resolve docker\.io/i);
+        await checkImages(g, 'docker buildx bake', engine);
+        await removeFromDocker(g);
+      }
+    });
+
+    test('docker-compose 1.29 build and up of ml-model against dockerd (its builds through the docker CLI: BuildKit)', async () => {
+      const g = groups[0];
+      const img = g.images.find(i => i.name === 'ml-model')!;
+      const composeDir = path.join(g.outdir, 'compose');
+      const file = `${img.stack}.compose.yml`;
+      const service = (parseYamlStream(fs.readFileSync(path.join(composeDir, file), 'utf8'))[0] as any).services[img.service];
+      const portVar = /^127\.0\.0\.1:\$\{(\w+):-\d+\}:\d+$/.exec(service.ports[0])![1];
+      const port = await freePort();
+      // COMPOSE_DOCKER_CLI_BUILD: compose 1.29 builds with `docker build` (BuildKit, Dockerfile.dockerignore)
+      // instead of docker-py's legacy builder, which reads only the context's .dockerignore
+      const env = { ...docker.env, COMPOSE_DOCKER_CLI_BUILD: '1', [portVar]: String(port) };
+      const project = `cdk8s-ml-e2e-docker-${process.pid}`;
+      const compose = (args: string[]) => runTool('docker-compose', ['-p', project, '-f', file, ...args], { env, cwd: composeDir });
+      try {
+        timings['docker-compose build:ml-model'] = (await timed(() => compose(['build', '--no-cache', '--build-arg', `PYTHON_IMAGE=${g.base}`, img.service]))).ms;
+        await expectNoSecrets(engine, img, 'docker-compose');
+        const t0 = Date.now();
+        await compose(['up', '-d', '--no-build', img.service]);
+        const health = await waitForHttp(`http://127.0.0.1:${port}${img.container.livenessProbe.httpGet.path}`, { timeoutMs: 120_000 });
+        expect(health.status).toBe(200);
+        timings['docker-compose up:ml-model:untilHealthy'] = Date.now() - t0;
+        const id = (await compose(['ps', '-q', img.service])).stdout.trim();
+        const inspect = JSON.parse((await docker.docker(['inspect', id])).stdout)[0];
+        expect({ user: inspect.Config.User, readOnly: inspect.HostConfig.ReadonlyRootfs, tmpfs: Object.keys(inspect.HostConfig.Tmpfs ?? {}) })
+          .toEqual({ user: img.user, readOnly: true, tmpfs: ['/tmp'] });
+      } finally {
+        await compose(['down', '--volumes', '--rmi', 'all', '--timeout', '0']).catch(() => undefined);
+      }
+    });
   });
 });

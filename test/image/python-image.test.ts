@@ -34,7 +34,7 @@ describe('PythonImage', () => {
     const kinds = finalStage(dockerfile);
     const installAt = kinds.findIndex(k => /^RUN .*pip install .*-r requirements.txt/.test(k));
     const copyReqAt = kinds.findIndex(k => /^COPY requirements.txt /.test(k));
-    const copyCodeAt = kinds.findIndex(k => k === 'COPY --from=context /context/ ./');
+    const copyCodeAt = kinds.findIndex(k => k === 'COPY --from=clean-context /context/ ./');
     expect(copyReqAt).toBeGreaterThan(-1);
     expect(copyReqAt).toBeLessThan(installAt);
     expect(installAt).toBeLessThan(copyCodeAt);
@@ -206,7 +206,7 @@ describe('no secret in any image, whichever builder reads or ignores the .docker
     expect(froms).toHaveLength(2);
     const context = facts.instructions.slice(froms[0], froms[1]);
     const final = finalStage(dockerfile);
-    expect(context[0]).toEqual({ keyword: 'FROM', args: '${PYTHON_IMAGE} AS context' });
+    expect(context[0]).toEqual({ keyword: 'FROM', args: '${PYTHON_IMAGE} AS clean-context' });
     // THEN the context stage deletes what the .dockerignore lists, in its order (one list for both)
     const patterns = out.files.get('images/api/Dockerfile.dockerignore')!.split('\n').filter(l => l !== '' && !l.startsWith('#'));
     expect(patterns).toEqual(expect.arrayContaining(['**/.env', '**/*.pem', '**/id_rsa*', 'data/raw', '!data/raw/README.md']));
@@ -216,6 +216,16 @@ describe('no secret in any image, whichever builder reads or ignores the .docker
     expect(argv.slice(3)).toEqual(patterns);
     // AND the final stage takes from the build context only the requirements file, the rest from the cleaned stage
     const copies = final.filter(k => /^(COPY|ADD) /.test(k));
-    expect(copies).toEqual(['COPY requirements.txt ./requirements.txt', 'COPY --from=context /context/ ./']);
+    expect(copies).toEqual(['COPY requirements.txt ./requirements.txt', 'COPY --from=clean-context /context/ ./']);
+  });
+
+  test('no stage has a name BuildKit reserves (context, scratch: build check ReservedStageName)', () => {
+    const out = synthStack(s => new InferenceService(s, 'api', {
+      image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/team/api', tag: '1.2.3' }),
+    }));
+    const stages = dockerfileFacts(out.dockerfile('api')).instructions.filter(i => i.keyword === 'FROM')
+      .map(i => / AS (\S+)$/i.exec(i.args)?.[1]).filter((s): s is string => s !== undefined);
+    expect(stages).toEqual(['clean-context']);
+    for (const stage of stages) expect(['context', 'scratch']).not.toContain(stage.toLowerCase());
   });
 });

@@ -107,9 +107,16 @@ describe('LlmServer', () => {
     fs.mkdirSync(path.join(root, 'stub', 'huggingface_hub'), { recursive: true });
     fs.writeFileSync(path.join(root, 'stub', 'huggingface_hub', '__init__.py'), [
       'import os',
-      'def snapshot_download(repo_id, revision, local_dir):',
+      'from fnmatch import fnmatch',
+      // a Llama-style repository: safetensors, and the original checkpoint again as .pth under original/
+      "FILES = ['config.json', 'model-00001-of-00002.safetensors', 'original/consolidated.00.pth', 'original/params.json', 'original/sub/x.pth', 'extra.pth']",
+      'def snapshot_download(repo_id, revision, local_dir, ignore_patterns=None):',
       "    with open(os.environ['CALLS'], 'a') as f: f.write(f'{repo_id}@{revision}\\n')",
-      "    open(os.path.join(local_dir, 'config.json'), 'w').write('{}')",
+      // the filter of huggingface_hub utils/_paths.py filter_repo_objects: fnmatch on the repo path
+      '    for name in FILES:',
+      '        if any(fnmatch(name, p) for p in (ignore_patterns or [])): continue',
+      '        os.makedirs(os.path.dirname(os.path.join(local_dir, name)), exist_ok=True)',
+      "        open(os.path.join(local_dir, name), 'w').write('{}')",
     ].join('\n'));
     const calls = path.join(root, 'calls.txt');
     const localDest = path.join(root, dest.replace(/^\/model-cache\//, 'cache/'));
@@ -120,8 +127,26 @@ describe('LlmServer', () => {
     // THEN the hub was called once, and the second run says why it skipped
     expect(fs.readFileSync(calls, 'utf8')).toBe(`${REPO}@${REV}\n`);
     expect(fs.existsSync(path.join(localDest, 'config.json'))).toBe(true);
+    // only one copy of the weights: the original checkpoint (original/, *.pth) is not downloaded
+    expect(fs.readdirSync(localDest).sort()).toEqual(['.cdk8s-ml-complete', 'config.json', 'model-00001-of-00002.safetensors']);
     expect(first).toContain('downloaded to');
     expect(second).toContain('already in the cache');
+  });
+
+  test('no service-link variables in the pods: a Service named vllm would set VLLM_PORT=tcp://..., which vLLM refuses', () => {
+    // GIVEN a server whose own Service is named vllm, with a canary (a second Deployment)
+    const out = synthStack(stack => new LlmServer(stack, 'vllm', { model: hf({ cache: { size: '60Gi', accessMode: 'ReadWriteMany' } }), canary: { version: '0.30.0', weight: 50 }, replicas: 2 }));
+    expect(out.find('Service', 'vllm')).toBeDefined();
+    for (const name of ['vllm', 'vllm-canary']) expect(podSpec(out.find('Deployment', name)).enableServiceLinks).toBe(false);
+  });
+
+  test('the documented gpuMemoryUtilization default is vLLM\'s: 0.92 (vllm/config/cache.py)', () => {
+    const source = fs.readFileSync(path.join(__dirname, '../../lib/serving/llm-server.ts'), 'utf8');
+    const doc = source.slice(source.lastIndexOf('/**', source.indexOf('readonly gpuMemoryUtilization')), source.indexOf('readonly gpuMemoryUtilization'));
+    expect(doc).toMatch(/@default - vLLM's \(0\.92\b/);
+    expect(doc).not.toMatch(/0\.9\)/);
+    // no flag is written for the default: vLLM's own value applies
+    expect(podSpec(synthStack(llm()).find('Deployment', 'llm')).containers[0].args).not.toContain('--gpu-memory-utilization');
   });
 
   test('Multi-Attach: several replicas on the default ReadWriteOnce cache claim fail; a ReadWriteMany claim serves them', () => {

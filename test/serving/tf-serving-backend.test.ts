@@ -1,3 +1,4 @@
+import * as fs from 'fs';
 import * as path from 'path';
 import { InferenceService, ModelImage, ModelSource, TfServingBackend, VersionPolicy } from '../../lib';
 import { dockerfileFacts } from '../../lib/check/dockerfile';
@@ -100,6 +101,17 @@ describe('TfServingBackend', () => {
       num_batch_threads: [{ value: [8] }], allowed_batch_sizes: [16, 32, 64],
     });
     expect(podSpec(out.find('Deployment')).containers[0].args).toEqual(expect.arrayContaining(['--enable_batching=true', '--batching_parameters_file=/etc/tfserving/batching.config']));
+  });
+
+  test('warm-up: TF Serving runs it by default (server.h); enableModelWarmup: false turns it off with the flag', () => {
+    const argsOf = (enableModelWarmup?: boolean) => podSpec(synthStack(stack => new TfServingBackend(stack, 'server', { modelName: 'm', model: GS, enableModelWarmup }))
+      .find('Deployment')).containers[0].args as string[];
+    expect(argsOf(false)).toContain('--enable_model_warmup=false');
+    expect(argsOf(true)).toContain('--enable_model_warmup=true');
+    expect(argsOf().filter(a => a.startsWith('--enable_model_warmup'))).toEqual([]);
+    const source = fs.readFileSync(path.join(__dirname, '../../lib/serving/tf-serving-backend.ts'), 'utf8');
+    const doc = source.slice(source.lastIndexOf('/**', source.indexOf('readonly enableModelWarmup')), source.indexOf('readonly enableModelWarmup'));
+    expect(doc).toMatch(/@default true\b/);
   });
 
   test('Prometheus monitoring on by default: config, scrape annotations, Prometheus admitted', () => {
