@@ -142,4 +142,10 @@ describe('cdk8s-ml check agrees with the API server on the corpus', () => {
     // A listed disagreement that went away (the server or the check changed) is stale: remove it from the list.
     expect(disagreements.map((r) => r.file).sort()).toEqual(Object.keys(KNOWN_DISAGREEMENTS).sort());
   }, 15 * 60_000);
+
+  afterAll(async () => {
+    // On another cluster, leave nothing of ours (the local one is removed whole by the teardown).
+    const cluster = await testCluster();
+    if (!cluster.local) await cluster.kube.delete('v1', 'Namespace', NAMESPACE);
+  }, 60_000);
 });

@@ -65,9 +65,12 @@ describe('the reference stacks on a real API server and controllers', () => {
   let cluster: TestCluster;
   const stacks = new Map<string, string>();
   const results: StackDeployment[] = [];
+  /** Whether the argocd namespace (Argo CD's, outside the stream) was there before: only then is it left. */
+  let argocdExisted = true;
 
   beforeAll(async () => {
     cluster = await testCluster();
+    argocdExisted = (await cluster.kube.get('v1', 'Namespace', 'argocd')) !== undefined;
     installOutputCrds(cluster);
     const out = synth(app => {
       buildReferenceApps(app);
@@ -128,6 +131,10 @@ describe('the reference stacks on a real API server and controllers', () => {
   afterAll(async () => {
     if (!cluster || cluster.local) return; // the local cluster is removed whole by the teardown
     const namespaces = [...stacks.values()].flatMap(y => parseYamlStream(y)).filter(o => o.kind === 'Namespace').map(o => o.metadata.name);
+    if (!argocdExisted) namespaces.push('argocd');
+    // The Applications too, where Argo CD's namespace stays: Argo CD would try to sync them.
+    const applications = parseYamlStream(stacks.get('argocd') ?? '').filter(o => o.kind === 'Application');
+    await Promise.all(applications.map(o => cluster.kube.delete(o.apiVersion, o.kind, o.metadata.name, o.metadata.namespace)));
     await Promise.all(namespaces.map(ns => cluster.kube.delete('v1', 'Namespace', ns)));
   }, 120_000);
 });

@@ -30,10 +30,12 @@ export class ServerSample {
   objects = 0;
   private offered = 0;
   private failing = false;
-  /** Namespaces created for real (a dry run of a namespaced object needs its namespace). */
+  /** Namespaces applied for real (a dry run of a namespaced object needs its namespace). */
   readonly namespaces = new Set<string>();
+  /** Those of them that did not exist before: close() deletes them (on another cluster, nothing of ours stays). */
+  private readonly created = new Set<string>();
 
-  constructor(private readonly kube: SyncKube, private readonly target: number, private readonly every: number) {}
+  constructor(private readonly kube: SyncKube, private readonly target: number, private readonly every: number, private readonly external = false) {}
 
   /** Throws listing what the server refused or warned about. */
   offer(objects: readonly any[]): void {
@@ -49,6 +51,9 @@ export class ServerSample {
     const used = new Set(objects.map(o => o?.metadata?.namespace).filter((n): n is string => typeof n === 'string'));
     const namespaces = [...written, ...[...used].filter(n => !written.some(o => o.metadata.name === n)).map(name => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }))];
     for (const ns of namespaces) {
+      if (!this.namespaces.has(ns.metadata.name) && this.kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(ns.metadata.name)}`).status === 404) {
+        this.created.add(ns.metadata.name);
+      }
       const a = this.kube.apply(ns);
       if (a.status >= 300) problems.push(`${objectRef(ns)}: ${a.status} ${answerMessage(a)}`);
       problems.push(...a.warnings.map(w => `${objectRef(ns)}: warning: ${w}`));
@@ -66,7 +71,20 @@ export class ServerSample {
     }
   }
 
+  /**
+   * On another cluster, deletes the namespaces this sample created and waits until they are gone (the
+   * next property file may use the same names: objects cannot be made in a terminating namespace);
+   * the local cluster is removed whole by the teardown. Then stops the client.
+   */
   close(): Promise<number> {
+    if (this.external) {
+      for (const name of this.created) this.kube.request('DELETE', `/api/v1/namespaces/${encodeURIComponent(name)}`);
+      const pause = new Int32Array(new SharedArrayBuffer(4));
+      const deadline = Date.now() + 120_000;
+      for (const name of this.created) {
+        while (this.kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(name)}`).status !== 404 && Date.now() < deadline) Atomics.wait(pause, 0, 0, 250);
+      }
+    }
     return this.kube.close();
   }
 
@@ -82,5 +100,5 @@ export class ServerSample {
 export async function openServerSample(target: number, every: number): Promise<ServerSample> {
   const cluster = await testCluster();
   installOutputCrds(cluster);
-  return new ServerSample(new SyncKube(cluster.kubeconfig), target, every);
+  return new ServerSample(new SyncKube(cluster.kubeconfig), target, every, !cluster.local);
 }

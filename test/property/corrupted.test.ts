@@ -23,7 +23,7 @@ beforeAll(async () => {
   // Only accepted corruptions have output (about one case in seven): each of them, up to SERVER_CASES.
   server = await openServerSample(SERVER_CASES, 1);
 }, 60 * 60_000);
-afterAll(() => server?.close());
+afterAll(() => server?.close(), 150_000);
 
 test('property 2: a valid configuration with one value corrupted fails with a validation error naming construct and prop, or its output passes every check', () => {
   const outcome = { rejected: 0, accepted: 0 };

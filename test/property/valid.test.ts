@@ -21,7 +21,7 @@ beforeAll(async () => {
   // Every k-th case, spread over the run: SERVER_CASES of RUNS.
   server = await openServerSample(SERVER_CASES, Math.max(1, Math.floor(RUNS / Math.max(1, SERVER_CASES))));
 }, 60 * 60_000);
-afterAll(() => server?.close());
+afterAll(() => server?.close(), 150_000);
 
 test('property 1: every valid configuration synthesizes, deterministically, into output that passes every check', () => {
   const sizes = { objects: 0, files: 0, cases: 0 };
