@@ -100,19 +100,21 @@ describe('hand-off: readers wait for the trainer\'s model', () => {
     test('a model still being written (a "." name) is waited for, and the timeout fails with the trainer named', () => {
       const dir = tempDir();
       fs.mkdirSync(path.join(dir, '.tmp-1700000000'));
-      const r = run(command(dir, 1));
+      // 3 s, not 1: the script computes its deadline, then checks it; with 1 s, a start just before a
+      // second's end on a loaded machine passed the deadline at the first check and never said it waited.
+      const r = run(command(dir, 3));
       expect(r.status).toBe(1);
-      expect(r.stdout).toContain('waiting for model from TrainingJob test/train at train-model (timeout 1 s)');
-      expect(r.stderr).toContain('no model from TrainingJob test/train at train-model after 1 s');
+      expect(r.stdout).toContain('waiting for model from TrainingJob test/train at train-model (timeout 3 s)');
+      expect(r.stderr).toContain('no model from TrainingJob test/train at train-model after 3 s');
     });
 
     test('with modelReadyFile, a first model file does not end the wait; the ready file does', () => {
       const dir = tempDir();
       fs.writeFileSync(path.join(dir, 'clf_lda.joblib'), 'x');
-      const r = run(command(dir, 1, 'metadata.json'));
+      const r = run(command(dir, 3, 'metadata.json')); // 3 s: see the test above
       expect(r.status).toBe(1);
-      expect(r.stdout).toContain('waiting for model from TrainingJob test/train at train-model (until metadata.json exists) (timeout 1 s)');
-      expect(r.stderr).toContain('no model from TrainingJob test/train at train-model (no metadata.json) after 1 s');
+      expect(r.stdout).toContain('waiting for model from TrainingJob test/train at train-model (until metadata.json exists) (timeout 3 s)');
+      expect(r.stderr).toContain('no model from TrainingJob test/train at train-model (no metadata.json) after 3 s');
       fs.writeFileSync(path.join(dir, 'metadata.json'), '{}');
       const ok = run(command(dir, 60, 'metadata.json'));
       expect(ok.status).toBe(0);
