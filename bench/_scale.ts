@@ -11,9 +11,9 @@
 //                                                untimed check of WARMDIR, so loading the schemas is not
 //                                                counted), then the strict unintended-ingress analysis
 //                                                (test/_util/synth.ts checked()) on its manifests
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import * as kplus from 'cdk8s-plus-28';
 import { FlaskFrontend, InferenceService, MlApp, MlStack, PythonImage } from '../lib';
@@ -38,25 +38,34 @@ function flaskContext(): string {
 
 /** What cdk8s-ml writes for every model server: uid, read-only root, probes, resources. */
 const serverSecurity: kplus.DeploymentProps['securityContext'] = { user: 10001, group: 10001, fsGroup: 10001, ensureNonRoot: true };
-const containerSecurity: kplus.ContainerProps['securityContext'] = { readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, user: 10001, group: 10001 };
+const containerSecurity: kplus.ContainerProps['securityContext'] = {
+  readOnlyRootFilesystem: true,
+  allowPrivilegeEscalation: false,
+  user: 10001,
+  group: 10001,
+};
 
 function plusPdb(chart: Chart, name: string): void {
-  new kplus.k8s.KubePodDisruptionBudget(chart, `${name}-pdb`, { spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: { app: name } } } });
+  new kplus.k8s.KubePodDisruptionBudget(chart, `${name}-pdb`, {
+    spec: { maxUnavailable: kplus.k8s.IntOrString.fromNumber(1), selector: { matchLabels: { app: name } } },
+  });
 }
 
 function plusServer(chart: Chart, i: number): kplus.Deployment {
   const d = new kplus.Deployment(chart, `svc-${i}`, {
     replicas: 2,
     securityContext: serverSecurity,
-    containers: [{
-      image: `registry.example.com/model-${i}:1.0.0`,
-      portNumber: 8080,
-      readiness: kplus.Probe.fromHttpGet('/healthz'),
-      liveness: kplus.Probe.fromHttpGet('/healthz'),
-      startup: kplus.Probe.fromHttpGet('/healthz'),
-      securityContext: containerSecurity,
-      resources: { cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(2) } },
-    }],
+    containers: [
+      {
+        image: `registry.example.com/model-${i}:1.0.0`,
+        portNumber: 8080,
+        readiness: kplus.Probe.fromHttpGet('/healthz'),
+        liveness: kplus.Probe.fromHttpGet('/healthz'),
+        startup: kplus.Probe.fromHttpGet('/healthz'),
+        securityContext: containerSecurity,
+        resources: { cpu: { request: kplus.Cpu.millis(500), limit: kplus.Cpu.units(2) } },
+      },
+    ],
   });
   d.exposeViaService({ ports: [{ port: 8080 }] });
   plusPdb(chart, `svc-${i}`);
@@ -68,7 +77,11 @@ if (mode === 'cdk8s-ml') {
   const stack = new MlStack(app, 'bench');
   const client = new InferenceService(stack, 'client', { image: 'registry.example.com/client:1.0.0' });
   for (let i = 0; i < n; i++) {
-    const s = new InferenceService(stack, `svc-${i}`, { image: `registry.example.com/model-${i}:1.0.0`, replicas: 2, healthCheck: { path: '/healthz' } });
+    const s = new InferenceService(stack, `svc-${i}`, {
+      image: `registry.example.com/model-${i}:1.0.0`,
+      replicas: 2,
+      healthCheck: { path: '/healthz' },
+    });
     s.allowFrom(client);
   }
   for (const content of app.synthFiles().values()) bytes += content.length;
@@ -87,7 +100,11 @@ if (mode === 'cdk8s-ml') {
   // One image for every frontend, as a fleet of one web app per model would share it.
   const image = PythonImage.fromDirectory(flaskContext(), { repository: 'registry.example.com/web', tag: '1.0.0' });
   for (let i = 0; i < n; i++) {
-    const backend = new InferenceService(stack, `svc-${i}`, { image: `registry.example.com/model-${i}:1.0.0`, replicas: 2, healthCheck: { path: '/healthz' } });
+    const backend = new InferenceService(stack, `svc-${i}`, {
+      image: `registry.example.com/model-${i}:1.0.0`,
+      replicas: 2,
+      healthCheck: { path: '/healthz' },
+    });
     new FlaskFrontend(stack, `web-${i}`, { image, backend, replicas: 2 });
   }
   if (outdir) {
@@ -105,17 +122,34 @@ if (mode === 'cdk8s-ml') {
     const web = new kplus.Deployment(chart, `web-${i}`, {
       replicas: 2,
       securityContext: serverSecurity,
-      containers: [{
-        image: 'registry.example.com/web:1.0.0',
-        command: ['gunicorn', '--bind', '0.0.0.0:8080', '--workers', '2', '--threads', '4', '--timeout', '60', '--worker-tmp-dir', '/tmp', '--access-logfile', '-', 'app:app'],
-        portNumber: 8080,
-        envVariables: { BACKEND_URL: kplus.EnvValue.fromValue(`http://svc-${i}.bench.svc:8080`) },
-        readiness: kplus.Probe.fromHttpGet('/healthz'),
-        liveness: kplus.Probe.fromHttpGet('/healthz'),
-        startup: kplus.Probe.fromHttpGet('/healthz'),
-        securityContext: containerSecurity,
-        resources: { cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) } },
-      }],
+      containers: [
+        {
+          image: 'registry.example.com/web:1.0.0',
+          command: [
+            'gunicorn',
+            '--bind',
+            '0.0.0.0:8080',
+            '--workers',
+            '2',
+            '--threads',
+            '4',
+            '--timeout',
+            '60',
+            '--worker-tmp-dir',
+            '/tmp',
+            '--access-logfile',
+            '-',
+            'app:app',
+          ],
+          portNumber: 8080,
+          envVariables: { BACKEND_URL: kplus.EnvValue.fromValue(`http://svc-${i}.bench.svc:8080`) },
+          readiness: kplus.Probe.fromHttpGet('/healthz'),
+          liveness: kplus.Probe.fromHttpGet('/healthz'),
+          startup: kplus.Probe.fromHttpGet('/healthz'),
+          securityContext: containerSecurity,
+          resources: { cpu: { request: kplus.Cpu.millis(250), limit: kplus.Cpu.units(1) } },
+        },
+      ],
     });
     web.exposeViaService({ ports: [{ port: 8080 }] });
     plusPdb(chart, `web-${i}`);
@@ -125,7 +159,14 @@ if (mode === 'cdk8s-ml') {
   bytes = app.synthYaml().length;
 } else if (mode === 'check') {
   let out = '';
-  const io = { cwd: process.cwd(), stdout: (t: string) => { out += t; }, stderr: () => undefined, readStdin: () => '' };
+  const io = {
+    cwd: process.cwd(),
+    stdout: (t: string) => {
+      out += t;
+    },
+    stderr: () => undefined,
+    readStdin: () => '',
+  };
   const check = (dir: string) => {
     const code = cli(['check', dir], io);
     if (code !== 0) throw new Error(`cdk8s-ml check ${dir} exited ${code}:\n${out.slice(0, 4000)}`);
@@ -136,13 +177,19 @@ if (mode === 'cdk8s-ml') {
   extra.checkMs = elapsedMs(checking);
   const strict = process.hrtime.bigint();
   const dir = path.join(arg, 'manifests');
-  const objects = fs.readdirSync(dir).flatMap(f => parseYamlStream(fs.readFileSync(path.join(dir, f), 'utf8')));
+  const objects = fs.readdirSync(dir).flatMap((f) => parseYamlStream(fs.readFileSync(path.join(dir, f), 'utf8')));
   const unintended = unintendedIngress(objects);
-  if (unintended.length > 0) throw new Error(`unintended ingress: ${unintended.slice(0, 5).map(c => `${c.from} -> ${c.to}:${c.port}`).join(', ')}`);
+  if (unintended.length > 0)
+    throw new Error(
+      `unintended ingress: ${unintended
+        .slice(0, 5)
+        .map((c) => `${c.from} -> ${c.to}:${c.port}`)
+        .join(', ')}`,
+    );
   extra.unintendedMs = elapsedMs(strict);
   extra.objects = objects.length;
 } else {
   throw new Error('usage: _scale.ts cdk8s-ml|cdk8s-plus|cdk8s-ml-web|cdk8s-plus-web N [DIR] | check DIR');
 }
 const ms = elapsedMs();
-process.stdout.write(JSON.stringify({ mode, n, ms, peakRssMb: process.resourceUsage().maxRSS / 1024, bytes, ...extra }) + '\n');
+process.stdout.write(`${JSON.stringify({ mode, n, ms, peakRssMb: process.resourceUsage().maxRSS / 1024, bytes, ...extra })}\n`);

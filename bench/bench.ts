@@ -18,10 +18,10 @@
 // run BENCH_SCALE_RUNS times. BENCH_ONLY=web runs (f) and (g) alone. BENCH_DIFF_RUNS (default 3)
 // sets the repeats of (h) (0 skips it), BENCH_DIFF_N its size (default 10000); BENCH_ONLY=diff runs
 // (h) alone.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { initProject, installProject, packCheckout, run, userEnv } from '../test/_util/consumer';
 
 const ROOT = path.resolve(__dirname, '..');
@@ -50,7 +50,7 @@ function synthBench(): Record<string, number> {
     'node_modules/.bin/cdk8s synth (no npx)': [path.join(ROOT, 'node_modules/.bin/cdk8s'), ['synth', '--check-upgrade', 'false']],
     'floor: node_modules/.bin/cdk8s --version (cdk8s-cli start-up)': [path.join(ROOT, 'node_modules/.bin/cdk8s'), ['--version']],
   };
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map(k => [k, []]));
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   wall('npm', ['run', '-s', 'synth']); // warm the file cache
   for (let i = 0; i < RUNS; i++) {
     for (const [name, [cmd, args]] of Object.entries(cases)) times[name].push(wall(cmd, args)); // interleaved
@@ -58,7 +58,11 @@ function synthBench(): Record<string, number> {
   return Object.fromEntries(Object.entries(times).map(([k, v]) => [k, median(v)]));
 }
 
-interface Scale { ms: number; wall: number; peakRssMb: number }
+interface Scale {
+  ms: number;
+  wall: number;
+  peakRssMb: number;
+}
 function scaleRun(mode: string, n: number | string, ...more: string[]): Scale & Record<string, number> {
   const t = process.hrtime.bigint();
   const r = spawnSync('node', [...TS_NODE, 'bench/_scale.ts', mode, String(n), ...more], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -74,13 +78,22 @@ function scaleBench(): Record<string, Scale> {
       for (const mode of ['cdk8s-ml', 'cdk8s-plus']) (res[`${mode} N=${n}`] ??= []).push(scaleRun(mode, n));
     }
   }
-  return Object.fromEntries(Object.entries(res).map(([k, v]) => [k, {
-    ms: median(v.map(x => x.ms)), wall: median(v.map(x => x.wall)), peakRssMb: Math.max(...v.map(x => x.peakRssMb)),
-  }]));
+  return Object.fromEntries(
+    Object.entries(res).map(([k, v]) => [
+      k,
+      {
+        ms: median(v.map((x) => x.ms)),
+        wall: median(v.map((x) => x.wall)),
+        peakRssMb: Math.max(...v.map((x) => x.peakRssMb)),
+      },
+    ]),
+  );
 }
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
-console.log(`machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${RUNS} runs per synth case, ${SCALE_RUNS} per scale case, medians\n`);
+console.log(
+  `machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${RUNS} runs per synth case, ${SCALE_RUNS} per scale case, medians\n`,
+);
 
 // BENCH_ONLY=web: parts (f) and (g) alone; BENCH_ONLY=diff: part (h) alone.
 if (process.env.BENCH_ONLY === 'web') {
@@ -99,17 +112,26 @@ for (const [k, v] of Object.entries(s)) console.log(`  ${k.padEnd(66)} ${fmt(v)}
 const readme = s['README: npm run synth'];
 const cli = s['npx cdk8s synth'];
 const bin = s['node_modules/.bin/cdk8s synth (no npx)'];
-console.log(`  targets: README synth <= 1.0 s: ${readme <= 1.0 ? 'met' : 'MISSED'} (${fmt(readme)}); cdk8s synth <= 2.0 s: npx ${cli <= 2.0 ? 'met' : 'MISSED'} (${fmt(cli)}), without npx ${bin <= 2.0 ? 'met' : 'MISSED'} (${fmt(bin)})\n`);
+console.log(
+  `  targets: README synth <= 1.0 s: ${readme <= 1.0 ? 'met' : 'MISSED'} (${fmt(readme)}); cdk8s synth <= 2.0 s: npx ${cli <= 2.0 ? 'met' : 'MISSED'} (${fmt(cli)}), without npx ${bin <= 2.0 ? 'met' : 'MISSED'} (${fmt(bin)})\n`,
+);
 
 const sc = scaleBench();
-console.log('(b) N inference services, each with Service, PDB and NetworkPolicy: build + synth in memory (in-process time), process wall time, peak RSS');
-for (const [k, v] of Object.entries(sc)) console.log(`  ${k.padEnd(22)} synth ${v.ms.toFixed(0).padStart(5)} ms   wall ${fmt(v.wall)}   peak ${v.peakRssMb.toFixed(0)} MB`);
+console.log(
+  '(b) N inference services, each with Service, PDB and NetworkPolicy: build + synth in memory (in-process time), process wall time, peak RSS',
+);
+for (const [k, v] of Object.entries(sc))
+  console.log(`  ${k.padEnd(22)} synth ${v.ms.toFixed(0).padStart(5)} ms   wall ${fmt(v.wall)}   peak ${v.peakRssMb.toFixed(0)} MB`);
 const ratio = sc['cdk8s-ml N=1000'].ms / sc['cdk8s-plus N=1000'].ms;
 const wallRatio = sc['cdk8s-ml N=1000'].wall / sc['cdk8s-plus N=1000'].wall;
 const peak = sc['cdk8s-ml N=1000'].peakRssMb;
-console.log(`  N=1000 cdk8s-ml / cdk8s-plus: ${ratio.toFixed(2)}x synth, ${wallRatio.toFixed(2)}x wall (target <= 1.2x: ${ratio <= 1.2 && wallRatio <= 1.2 ? 'met' : 'MISSED'}); peak ${peak.toFixed(0)} MB (target <= 250 MB: ${peak <= 250 ? 'met' : 'MISSED'})\n`);
+console.log(
+  `  N=1000 cdk8s-ml / cdk8s-plus: ${ratio.toFixed(2)}x synth, ${wallRatio.toFixed(2)}x wall (target <= 1.2x: ${ratio <= 1.2 && wallRatio <= 1.2 ? 'met' : 'MISSED'}); peak ${peak.toFixed(0)} MB (target <= 250 MB: ${peak <= 250 ? 'met' : 'MISSED'})\n`,
+);
 const growth = sc['cdk8s-ml N=1000'].ms / sc['cdk8s-ml N=100'].ms;
-console.log(`(c) growth t(1000)/t(100) for cdk8s-ml: ${growth.toFixed(1)} (target <= 12: ${growth <= 12 ? 'met' : 'MISSED'}); cdk8s-plus: ${(sc['cdk8s-plus N=1000'].ms / sc['cdk8s-plus N=100'].ms).toFixed(1)}`);
+console.log(
+  `(c) growth t(1000)/t(100) for cdk8s-ml: ${growth.toFixed(1)} (target <= 12: ${growth <= 12 ? 'met' : 'MISSED'}); cdk8s-plus: ${(sc['cdk8s-plus N=1000'].ms / sc['cdk8s-plus N=100'].ms).toFixed(1)}`,
+);
 
 /**
  * (f) and (g): N inference services with a frontend each. cdk8s-ml and cdk8s-plus-28 interleaved per
@@ -136,31 +158,46 @@ function webBench(): void {
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }
-  const med = (key: string, field: string) => median(runs[key].map(r => r[field]));
-  const peak = (key: string) => Math.max(...runs[key].map(r => r.peakRssMb));
-  console.log(`\n(f) N inference services, each with a FlaskFrontend wired to it (8 objects per pair): build + synth (in-process, median; cdk8s-ml with MlApp.synth, writing its output as \`npm run synth\` does, cdk8s-plus-28 in memory); peak RSS (max); ${SCALE_RUNS} runs at 1,000, ${WEB_RUNS} at 10,000`);
-  const ns = Object.keys(runs).filter(k => k.startsWith('cdk8s-ml ')).map(k => Number(k.split('=')[1]));
+  const med = (key: string, field: string) => median(runs[key].map((r) => r[field]));
+  const peak = (key: string) => Math.max(...runs[key].map((r) => r.peakRssMb));
+  console.log(
+    `\n(f) N inference services, each with a FlaskFrontend wired to it (8 objects per pair): build + synth (in-process, median; cdk8s-ml with MlApp.synth, writing its output as \`npm run synth\` does, cdk8s-plus-28 in memory); peak RSS (max); ${SCALE_RUNS} runs at 1,000, ${WEB_RUNS} at 10,000`,
+  );
+  const ns = Object.keys(runs)
+    .filter((k) => k.startsWith('cdk8s-ml '))
+    .map((k) => Number(k.split('=')[1]));
   for (const n of ns) {
     const [ml, plus] = [`cdk8s-ml N=${n}`, `cdk8s-plus N=${n}`];
-    const line = (name: string, key: string) => `  ${name.padEnd(10)} N=${String(n).padEnd(6)} synth ${(med(key, 'ms') / 1000).toFixed(2).padStart(6)} s   wall ${fmt(med(key, 'wall'))}   peak ${peak(key).toFixed(0).padStart(5)} MB   ${(runs[key][0].bytes / 2 ** 20).toFixed(0)} MB of output`;
+    const line = (name: string, key: string) =>
+      `  ${name.padEnd(10)} N=${String(n).padEnd(6)} synth ${(med(key, 'ms') / 1000).toFixed(2).padStart(6)} s   wall ${fmt(med(key, 'wall'))}   peak ${peak(key).toFixed(0).padStart(5)} MB   ${(runs[key][0].bytes / 2 ** 20).toFixed(0)} MB of output`;
     console.log(line('cdk8s-ml', ml));
     console.log(line('cdk8s-plus', plus));
-    console.log(`  N=${n} cdk8s-ml / cdk8s-plus: ${(med(ml, 'ms') / med(plus, 'ms')).toFixed(2)}x synth, ${(med(ml, 'wall') / med(plus, 'wall')).toFixed(2)}x wall`);
+    console.log(
+      `  N=${n} cdk8s-ml / cdk8s-plus: ${(med(ml, 'ms') / med(plus, 'ms')).toFixed(2)}x synth, ${(med(ml, 'wall') / med(plus, 'wall')).toFixed(2)}x wall`,
+    );
   }
   if (ns.includes(10000)) {
     const growth = med('cdk8s-ml N=10000', 'ms') / med('cdk8s-ml N=1000', 'ms');
     const plusGrowth = med('cdk8s-plus N=10000', 'ms') / med('cdk8s-plus N=1000', 'ms');
     const peak10k = peak('cdk8s-ml N=10000');
-    console.log(`  t(10,000)/t(1,000) for cdk8s-ml: ${growth.toFixed(1)} (target <= 11: ${growth <= 11 ? 'met' : 'MISSED'}); cdk8s-plus: ${plusGrowth.toFixed(1)}; peak RSS at 10,000: ${peak10k.toFixed(0)} MB (target <= 1024 MB: ${peak10k <= 1024 ? 'met' : 'MISSED'})`);
+    console.log(
+      `  t(10,000)/t(1,000) for cdk8s-ml: ${growth.toFixed(1)} (target <= 11: ${growth <= 11 ? 'met' : 'MISSED'}); cdk8s-plus: ${plusGrowth.toFixed(1)}; peak RSS at 10,000: ${peak10k.toFixed(0)} MB (target <= 1024 MB: ${peak10k <= 1024 ? 'met' : 'MISSED'})`,
+    );
   }
-  console.log(`\n(g) cdk8s-ml check over (f)'s output (the command in process, after a warm-up check; median) and the strict unintended-ingress analysis of the same manifests`);
+  console.log(
+    `\n(g) cdk8s-ml check over (f)'s output (the command in process, after a warm-up check; median) and the strict unintended-ingress analysis of the same manifests`,
+  );
   for (const n of ns) {
     const c = `check N=${n}`;
-    console.log(`  N=${String(n).padEnd(6)} ${String(runs[c][0].objects).padStart(6)} objects   cdk8s-ml check ${(med(c, 'checkMs') / 1000).toFixed(2).padStart(6)} s   unintended ingress ${(med(c, 'unintendedMs') / 1000).toFixed(2).padStart(6)} s   peak ${peak(c).toFixed(0)} MB`);
+    console.log(
+      `  N=${String(n).padEnd(6)} ${String(runs[c][0].objects).padStart(6)} objects   cdk8s-ml check ${(med(c, 'checkMs') / 1000).toFixed(2).padStart(6)} s   unintended ingress ${(med(c, 'unintendedMs') / 1000).toFixed(2).padStart(6)} s   peak ${peak(c).toFixed(0)} MB`,
+    );
   }
   if (ns.includes(10000)) {
     const g = (f: string) => med('check N=10000', f) / med('check N=1000', f);
-    console.log(`  t(10,000)/t(1,000): check ${g('checkMs').toFixed(1)}, unintended ingress ${g('unintendedMs').toFixed(1)} (linear: ~10; target <= 11: ${g('checkMs') <= 11 && g('unintendedMs') <= 11 ? 'met' : 'MISSED'})`);
+    console.log(
+      `  t(10,000)/t(1,000): check ${g('checkMs').toFixed(1)}, unintended ingress ${g('unintendedMs').toFixed(1)} (linear: ~10; target <= 11: ${g('checkMs') <= 11 && g('unintendedMs') <= 11 ? 'met' : 'MISSED'})`,
+    );
   }
 }
 
@@ -193,22 +230,28 @@ function diffBench(): void {
     fs.writeFileSync(manifest, text.replace(image, image.replace(/1\.0\.0$/, '1.0.1')));
     const cli = [...TS_NODE, path.join(ROOT, 'lib/cli/main.ts')];
     const cases: Record<string, [string, string[]]> = {
-      'baseline: cdk8s-ml --version (the command\'s start-up)': ['node', [...cli, '--version']],
+      "baseline: cdk8s-ml --version (the command's start-up)": ['node', [...cli, '--version']],
       'diff -r base head': ['diff', ['-r', a, b]],
       'cdk8s-ml diff base head': ['node', [...cli, 'diff', a, b]],
       'cdk8s-ml diff base head --format markdown': ['node', [...cli, 'diff', a, b, '--format', 'markdown']],
     };
-    const runs: Record<string, { wall: number; peakRssMb: number }[]> = Object.fromEntries(Object.keys(cases).map(k => [k, []]));
+    const runs: Record<string, { wall: number; peakRssMb: number }[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
     for (const [cmd, args] of Object.values(cases)) timed(cmd, args); // warm the file cache
     for (let i = 0; i < DIFF_RUNS; i++) {
       for (const [name, [cmd, args]] of Object.entries(cases)) runs[name].push(timed(cmd, args));
     }
     const objects = text.split(/^---$/m).length;
-    console.log(`\n(h) cdk8s-ml diff of two outputs of N=${DIFF_N} services with frontends (${objects} objects, ${(text.length / 2 ** 20).toFixed(0)} MB of manifests) differing in one image, against diff -r of the same directories (wall time, median of ${DIFF_RUNS}; peak RSS, max)`);
+    console.log(
+      `\n(h) cdk8s-ml diff of two outputs of N=${DIFF_N} services with frontends (${objects} objects, ${(text.length / 2 ** 20).toFixed(0)} MB of manifests) differing in one image, against diff -r of the same directories (wall time, median of ${DIFF_RUNS}; peak RSS, max)`,
+    );
     for (const [name, r] of Object.entries(runs)) {
-      console.log(`  ${name.padEnd(50)} ${fmt(median(r.map(x => x.wall))).padStart(8)}   peak ${Math.max(...r.map(x => x.peakRssMb)).toFixed(0).padStart(5)} MB`);
+      console.log(
+        `  ${name.padEnd(50)} ${fmt(median(r.map((x) => x.wall))).padStart(8)}   peak ${Math.max(...r.map((x) => x.peakRssMb))
+          .toFixed(0)
+          .padStart(5)} MB`,
+      );
     }
-    const ratio = median(runs['cdk8s-ml diff base head'].map(x => x.wall)) / median(runs['diff -r base head'].map(x => x.wall));
+    const ratio = median(runs['cdk8s-ml diff base head'].map((x) => x.wall)) / median(runs['diff -r base head'].map((x) => x.wall));
     console.log(`  cdk8s-ml diff / diff -r: ${ratio.toFixed(1)}x`);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -217,7 +260,7 @@ function diffBench(): void {
 
 /** Interleaved runs of each case; medians. */
 function interleaved(cases: Record<string, [string, string[], string]>): Record<string, number> {
-  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map(k => [k, []]));
+  const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
   for (const [cmd, args, cwd] of Object.values(cases)) wall(cmd, args, cwd); // warm the file cache
   for (let i = 0; i < RUNS; i++) {
     for (const [name, [cmd, args, cwd]] of Object.entries(cases)) times[name].push(wall(cmd, args, cwd));
@@ -229,7 +272,7 @@ function duKb(dir: string): number {
   return Number(run('du', ['-sk', dir], ROOT).stdout.split('\t')[0]);
 }
 
-console.log('\n(d) a new project from cdk8s-ml init, installed from this checkout\'s tarball (wall time, median)');
+console.log("\n(d) a new project from cdk8s-ml init, installed from this checkout's tarball (wall time, median)");
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-bench-'));
 try {
   const { tarball } = packCheckout(work);
@@ -247,7 +290,9 @@ try {
   for (const [k, v] of Object.entries(d)) console.log(`  ${k.padEnd(66)} ${fmt(v)}`);
   const npxRatio = d['npx cdk8s synth (cdk8s.yaml: node -r cdk8s-ml/register main.ts)'] / d['baseline: npx cdk8s --version (cdk8s-cli start-up)'];
   const binRatio = d['node_modules/.bin/cdk8s synth'] / d['baseline: node_modules/.bin/cdk8s --version'];
-  console.log(`  cdk8s synth / cdk8s --version: npx ${npxRatio.toFixed(2)}x, without npx ${binRatio.toFixed(2)}x (target <= 1.2x: ${npxRatio <= 1.2 ? 'met' : 'MISSED'} with npx, ${binRatio <= 1.2 ? 'met' : 'MISSED'} without)`);
+  console.log(
+    `  cdk8s synth / cdk8s --version: npx ${npxRatio.toFixed(2)}x, without npx ${binRatio.toFixed(2)}x (target <= 1.2x: ${npxRatio <= 1.2 ? 'met' : 'MISSED'} with npx, ${binRatio <= 1.2 ? 'met' : 'MISSED'} without)`,
+  );
 
   // Runtime install size: what `npm ci --omit=dev` (the Argo CD plugin's install) puts in node_modules.
   const runtime = path.join(work, 'runtime');
@@ -255,16 +300,25 @@ try {
   for (const f of ['package.json', 'package-lock.json']) fs.copyFileSync(path.join(project, f), path.join(runtime, f));
   run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--no-audit', '--no-fund'], runtime);
   const nm = path.join(runtime, 'node_modules');
-  const own = ['cdk8s', 'cdk8s-plus-28', 'constructs', '@swc'].reduce((kb, p) => kb + (fs.existsSync(path.join(nm, p)) ? duKb(path.join(nm, p)) : 0), 0);
+  const own = ['cdk8s', 'cdk8s-plus-28', 'constructs', '@swc'].reduce(
+    (kb, p) => kb + (fs.existsSync(path.join(nm, p)) ? duKb(path.join(nm, p)) : 0),
+    0,
+  );
   const all = duKb(nm);
-  console.log(`  runtime install (npm ci --omit=dev): ${(all / 1024).toFixed(0)} MB in all; cdk8s-ml and its own dependencies ${((all - own) / 1024).toFixed(0)} MB, the peers and @swc/core ${(own / 1024).toFixed(0)} MB`);
+  console.log(
+    `  runtime install (npm ci --omit=dev): ${(all / 1024).toFixed(0)} MB in all; cdk8s-ml and its own dependencies ${((all - own) / 1024).toFixed(0)} MB, the peers and @swc/core ${(own / 1024).toFixed(0)} MB`,
+  );
 
-  console.log('\n(e) cdk8s-ml check (the installed command) on the reference apps\' output (wall time, median)');
+  console.log("\n(e) cdk8s-ml check (the installed command) on the reference apps' output (wall time, median)");
   const dist = path.join(work, 'reference-dist');
   run('node', [...TS_NODE, 'apps/main.ts'], ROOT, { ...userEnv(), CDK8S_OUTDIR: dist });
   const e = interleaved({
-    'baseline: cdk8s-ml --version (the command\'s start-up)': [bin('cdk8s-ml'), ['--version'], project],
-    [`cdk8s-ml check <reference output: ${fs.readdirSync(path.join(dist, 'manifests')).length} manifest files>`]: [bin('cdk8s-ml'), ['check', dist], project],
+    "baseline: cdk8s-ml --version (the command's start-up)": [bin('cdk8s-ml'), ['--version'], project],
+    [`cdk8s-ml check <reference output: ${fs.readdirSync(path.join(dist, 'manifests')).length} manifest files>`]: [
+      bin('cdk8s-ml'),
+      ['check', dist],
+      project,
+    ],
   });
   for (const [k, v] of Object.entries(e)) console.log(`  ${k.padEnd(66)} ${fmt(v)}`);
 } finally {

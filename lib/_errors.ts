@@ -53,7 +53,7 @@ export function describe(value: unknown): string {
   try {
     // JSON.stringify gives undefined for functions and symbols.
     const s = JSON.stringify(value) ?? String(value);
-    return s.length > 120 ? s.slice(0, 117) + '...' : s;
+    return s.length > 120 ? `${s.slice(0, 117)}...` : s;
   } catch {
     // Circular objects (a construct), BigInt; an object without a prototype has no toString either.
     try {
@@ -81,7 +81,13 @@ export function checkInt(scope: IConstruct, prop: string, value: unknown, min: n
 export function checkPort(scope: IConstruct, prop: string, value: unknown): void {
   if (value === undefined) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535) {
-    fail(scope, prop, 'must be a TCP port from 1 to 65535', value, `choose a port number from 1 to 65535 (8080 is the usual HTTP port for an unprivileged container)`);
+    fail(
+      scope,
+      prop,
+      'must be a TCP port from 1 to 65535',
+      value,
+      `choose a port number from 1 to 65535 (8080 is the usual HTTP port for an unprivileged container)`,
+    );
   }
 }
 
@@ -112,7 +118,6 @@ export function collectedValidationError(e: unknown): MlValidationError | undefi
   if (ours.length === 0 || rest.replace(/\[[^\]]*\]/g, '').trim() !== '') return undefined;
   for (const error of ours) PROBLEMS.delete(error.message);
   const first = ours.sort((a, b) => e.message.indexOf(a.message) - e.message.indexOf(b.message))[0];
-  if (ours.length > 1) first.message = ours.map(x => x.message).join('\n');
+  if (ours.length > 1) first.message = ours.map((x) => x.message).join('\n');
   return first;
 }
-

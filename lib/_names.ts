@@ -28,8 +28,13 @@ export function toDnsLabel(id: string): string {
 /** Validate an explicit or derived resource name; `maxLen` leaves room for suffixes we append. */
 export function checkName(scope: IConstruct, prop: string, name: string, maxLen = 63): string {
   if (typeof name !== 'string' || name.length > maxLen || !DNS_LABEL.test(name)) {
-    fail(scope, prop, `must be a DNS-1123 label (lowercase letters, digits and '-', start and end alphanumeric, at most ${maxLen} characters)`,
-      name, `pass a name such as '${(typeof name === 'string' ? toDnsLabel(name).slice(0, maxLen) : '') || 'model-server'}'`);
+    fail(
+      scope,
+      prop,
+      `must be a DNS-1123 label (lowercase letters, digits and '-', start and end alphanumeric, at most ${maxLen} characters)`,
+      name,
+      `pass a name such as '${(typeof name === 'string' ? toDnsLabel(name).slice(0, maxLen) : '') || 'model-server'}'`,
+    );
   }
   return name;
 }
@@ -46,7 +51,8 @@ export function serviceNameProblem(name: string): string | undefined {
   return "must start with a lowercase letter: it names a Service, and Kubernetes validates Service names as DNS-1035 labels (lowercase letters, digits and '-', starting with a letter, at most 63 characters)";
 }
 
-const PUNYCODE_PROBLEM = "starts with 'xn--' but is not valid punycode: it is part of the Service's URL (http://<service>.<namespace>.svc), which URL parsers (WHATWG URL, Python's idna codec) then reject";
+const PUNYCODE_PROBLEM =
+  "starts with 'xn--' but is not valid punycode: it is part of the Service's URL (http://<service>.<namespace>.svc), which URL parsers (WHATWG URL, Python's idna codec) then reject";
 
 /**
  * A DNS label that URL parsers accept as a host label. Kubernetes allows 'xn--' labels that are not

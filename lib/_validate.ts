@@ -12,7 +12,7 @@
  *
  * Append-friendly: new checks go at the end of the file.
  */
-import { isIP } from 'net';
+import { isIP } from 'node:net';
 import { IConstruct } from 'constructs';
 import { checkInt, checkPort, describe, fail, MlInputError } from './_errors';
 
@@ -39,14 +39,26 @@ export function checkOptionalObject(scope: IConstruct, prop: string, v: unknown,
 }
 
 /** An optional list; `each` checks (and may convert) every item, reported as `prop[i]`. */
-export function checkArray<T>(scope: IConstruct, prop: string, v: unknown, example: string, each: (item: unknown, itemProp: string) => T): T[] | undefined {
+export function checkArray<T>(
+  scope: IConstruct,
+  prop: string,
+  v: unknown,
+  example: string,
+  each: (item: unknown, itemProp: string) => T,
+): T[] | undefined {
   if (v === undefined) return undefined;
   if (!Array.isArray(v)) fail(scope, prop, 'must be a list', v, `pass a list, e.g. ${example}`);
   return v.map((item, i) => each(item, `${prop}[${i}]`));
 }
 
 /** An optional map of string keys; `each` checks every entry. */
-export function checkMap<T>(scope: IConstruct, prop: string, v: unknown, example: string, each: (key: string, value: unknown) => T): Record<string, T> | undefined {
+export function checkMap<T>(
+  scope: IConstruct,
+  prop: string,
+  v: unknown,
+  example: string,
+  each: (key: string, value: unknown) => T,
+): Record<string, T> | undefined {
   if (v === undefined) return undefined;
   if (!isPlainObject(v)) fail(scope, prop, 'must be an object of key: value entries', v, `pass an object, e.g. ${example}`);
   const out: Record<string, T> = {};
@@ -55,7 +67,14 @@ export function checkMap<T>(scope: IConstruct, prop: string, v: unknown, example
 }
 
 export function checkOptionalBoolean(scope: IConstruct, prop: string, v: unknown): boolean | undefined {
-  if (v !== undefined && typeof v !== 'boolean') fail(scope, prop, 'must be true or false', v, `write ${prop}: ${v === 'false' || v === 0 ? 'false' : 'true'} (a boolean, not a string or number)`);
+  if (v !== undefined && typeof v !== 'boolean')
+    fail(
+      scope,
+      prop,
+      'must be true or false',
+      v,
+      `write ${prop}: ${v === 'false' || v === 0 ? 'false' : 'true'} (a boolean, not a string or number)`,
+    );
   return v as boolean | undefined;
 }
 
@@ -67,7 +86,8 @@ export function asText(x: unknown): string {
 /** One of a fixed set of strings (an enum). */
 export function checkOneOf<T extends string>(scope: IConstruct, prop: string, v: unknown, values: readonly T[]): T | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !values.includes(v as T)) fail(scope, prop, `must be one of ${values.map(x => `'${x}'`).join(', ')}`, v, `use '${values[0]}'`);
+  if (typeof v !== 'string' || !values.includes(v as T))
+    fail(scope, prop, `must be one of ${values.map((x) => `'${x}'`).join(', ')}`, v, `use '${values[0]}'`);
   return v as T;
 }
 
@@ -115,12 +135,22 @@ export function checkString(scope: IConstruct, prop: string, v: unknown, o: Stri
   const max = o.maxLength ?? 65536;
   if (v.length > max) fail(scope, prop, `must be at most ${max} characters`, v, `shorten it, e.g. ${o.example}`);
   if (LONE_SURROGATE.test(v) || v.includes('\u0000') || (!o.multiline && CONTROL.test(v))) {
-    fail(scope, prop, o.multiline ? 'must not contain NUL or unpaired surrogate characters' : 'must be one line without control characters (no newline, tab or NUL)', v,
-      `remove the control characters, e.g. ${o.example}`);
+    fail(
+      scope,
+      prop,
+      o.multiline ? 'must not contain NUL or unpaired surrogate characters' : 'must be one line without control characters (no newline, tab or NUL)',
+      v,
+      `remove the control characters, e.g. ${o.example}`,
+    );
   }
   if (o.multiline && NOT_YAML_PRINTABLE.test(v)) {
-    fail(scope, prop, 'must not contain DEL, C1 control characters (U+0080-U+009F) or U+FFFE/U+FFFF: server-side apply (kubectl apply --server-side, Argo CD ServerSideApply) refuses them as YAML control characters', v,
-      `remove them, e.g. ${o.example}`);
+    fail(
+      scope,
+      prop,
+      'must not contain DEL, C1 control characters (U+0080-U+009F) or U+FFFE/U+FFFF: server-side apply (kubectl apply --server-side, Argo CD ServerSideApply) refuses them as YAML control characters',
+      v,
+      `remove them, e.g. ${o.example}`,
+    );
   }
   return v;
 }
@@ -132,7 +162,8 @@ export function checkString(scope: IConstruct, prop: string, v: unknown, o: Stri
 export function checkArgv(scope: IConstruct, prop: string, v: unknown, o: { nonEmpty?: boolean; example: string }): string[] | undefined {
   if (v === undefined) return undefined;
   if (!Array.isArray(v)) fail(scope, prop, 'must be a list of strings (one per argument)', v, `pass a list, e.g. ${o.example}`);
-  if (o.nonEmpty && v.length === 0) fail(scope, prop, 'must not be empty', v, `leave it out to run the image's, or give the process to start, e.g. ${o.example}`);
+  if (o.nonEmpty && v.length === 0)
+    fail(scope, prop, 'must not be empty', v, `leave it out to run the image's, or give the process to start, e.g. ${o.example}`);
   v.forEach((a, i) => checkString(scope, `${prop}[${i}]`, a, { example: o.example, multiline: true, allowEmpty: true }));
   return v as string[];
 }
@@ -156,15 +187,28 @@ export function isDnsSubdomain(v: unknown): v is string {
 
 /** A suggestion for a name: lowercased, anything else '-'. */
 function nameSuggestion(v: unknown, fallback: string): string {
-  const s = typeof v === 'string' ? v.toLowerCase().replace(/[^a-z0-9.-]+/g, '-').replace(/^[-.]+|[-.]+$/g, '').slice(0, 63).replace(/[-.]+$/, '') : '';
+  const s =
+    typeof v === 'string'
+      ? v
+          .toLowerCase()
+          .replace(/[^a-z0-9.-]+/g, '-')
+          .replace(/^[-.]+|[-.]+$/g, '')
+          .slice(0, 63)
+          .replace(/[-.]+$/, '')
+      : '';
   return s || fallback;
 }
 
 /** A namespace (or other DNS-1123 label) name. */
 export function checkDnsLabel(scope: IConstruct, prop: string, v: unknown, what: string, example: string): string {
   if (!isDnsLabel(v)) {
-    fail(scope, prop, `must be ${what}: a DNS-1123 label (lowercase letters, digits and '-', alphanumeric at both ends, at most 63 characters)`, v,
-      `use e.g. '${nameSuggestion(v, example)}'`);
+    fail(
+      scope,
+      prop,
+      `must be ${what}: a DNS-1123 label (lowercase letters, digits and '-', alphanumeric at both ends, at most 63 characters)`,
+      v,
+      `use e.g. '${nameSuggestion(v, example)}'`,
+    );
   }
   return v;
 }
@@ -172,8 +216,13 @@ export function checkDnsLabel(scope: IConstruct, prop: string, v: unknown, what:
 /** The name of a Secret, ConfigMap, claim or class the manifests refer to. */
 export function checkDnsSubdomain(scope: IConstruct, prop: string, v: unknown, what: string, example: string): string {
   if (!isDnsSubdomain(v)) {
-    fail(scope, prop, `must be ${what}: a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', alphanumeric at both ends, at most 253 characters)`, v,
-      `use the object's name as kubectl shows it, e.g. '${nameSuggestion(v, example)}'`);
+    fail(
+      scope,
+      prop,
+      `must be ${what}: a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', alphanumeric at both ends, at most 253 characters)`,
+      v,
+      `use the object's name as kubectl shows it, e.g. '${nameSuggestion(v, example)}'`,
+    );
   }
   return v;
 }
@@ -190,8 +239,13 @@ export function isConfigKey(v: unknown): v is string {
 
 export function checkConfigKey(scope: IConstruct, prop: string, v: unknown): string {
   if (!isConfigKey(v)) {
-    fail(scope, prop, "must be a key of a Secret or ConfigMap (letters, digits, '-', '_' and '.', at most 253, not '.' or '..')", v,
-      "use the key as `kubectl describe` lists it, e.g. 'password' or 'config.json'");
+    fail(
+      scope,
+      prop,
+      "must be a key of a Secret or ConfigMap (letters, digits, '-', '_' and '.', at most 253, not '.' or '..')",
+      v,
+      "use the key as `kubectl describe` lists it, e.g. 'password' or 'config.json'",
+    );
   }
   return v;
 }
@@ -207,8 +261,13 @@ export function isEnvVarName(v: unknown): v is string {
 
 export function checkEnvVarName(scope: IConstruct, prop: string, v: unknown): string {
   if (!isEnvVarName(v)) {
-    fail(scope, prop, "names a variable Kubernetes rejects: an environment variable name is ASCII letters, digits, '_', '-' and '.', not starting with a digit", v,
-      "rename it, e.g. 'MODEL_NAME'");
+    fail(
+      scope,
+      prop,
+      "names a variable Kubernetes rejects: an environment variable name is ASCII letters, digits, '_', '-' and '.', not starting with a digit",
+      v,
+      "rename it, e.g. 'MODEL_NAME'",
+    );
   }
   return v;
 }
@@ -236,11 +295,30 @@ export function isLabelValue(v: unknown): v is string {
 const KEY_RULE = "an optional DNS prefix and '/', then a name of at most 63 of [A-Za-z0-9._-], alphanumeric at both ends";
 
 /** Labels or a node selector: qualified-name keys, label values (ValidateLabels). */
-export function checkLabels(scope: IConstruct, prop: string, v: unknown, example = "{ 'cloud.google.com/gke-nodepool': 'gpu' }"): Record<string, string> | undefined {
+export function checkLabels(
+  scope: IConstruct,
+  prop: string,
+  v: unknown,
+  example = "{ 'cloud.google.com/gke-nodepool': 'gpu' }",
+): Record<string, string> | undefined {
   return checkMap(scope, prop, v, example, (k, value) => {
-    if (!isQualifiedName(k)) fail(scope, prop, `has a key that is not a valid Kubernetes label key (${KEY_RULE})`, k, `use keys such as 'app.kubernetes.io/name' or 'pool', e.g. ${example}`);
+    if (!isQualifiedName(k))
+      fail(
+        scope,
+        prop,
+        `has a key that is not a valid Kubernetes label key (${KEY_RULE})`,
+        k,
+        `use keys such as 'app.kubernetes.io/name' or 'pool', e.g. ${example}`,
+      );
     checkRenderableKey(scope, prop, k);
-    if (!isLabelValue(value)) fail(scope, `${prop}.${k}`, 'must be a valid Kubernetes label value (a string of at most 63 of [A-Za-z0-9._-], alphanumeric at both ends, or empty)', value, `use a value such as 'gpu' or 'v1'`);
+    if (!isLabelValue(value))
+      fail(
+        scope,
+        `${prop}.${k}`,
+        'must be a valid Kubernetes label value (a string of at most 63 of [A-Za-z0-9._-], alphanumeric at both ends, or empty)',
+        value,
+        `use a value such as 'gpu' or 'v1'`,
+      );
     return value;
   });
 }
@@ -249,16 +327,29 @@ export function checkLabels(scope: IConstruct, prop: string, v: unknown, example
  * Annotations: keys are qualified names compared lowercased (ValidateAnnotations), values any
  * string; all of them together at most 256 KiB (TotalAnnotationSizeLimitB).
  */
-export function checkAnnotations(scope: IConstruct, prop: string, v: unknown, example = "{ 'example.com/owner': 'ml-team' }"): Record<string, string> | undefined {
+export function checkAnnotations(
+  scope: IConstruct,
+  prop: string,
+  v: unknown,
+  example = "{ 'example.com/owner': 'ml-team' }",
+): Record<string, string> | undefined {
   let size = 0;
   const out = checkMap(scope, prop, v, example, (k, value) => {
-    if (!isQualifiedName(k.toLowerCase())) fail(scope, prop, `has a key that is not an annotation key (${KEY_RULE})`, k, `use keys such as 'prometheus.io/scrape', e.g. ${example}`);
+    if (!isQualifiedName(k.toLowerCase()))
+      fail(scope, prop, `has a key that is not an annotation key (${KEY_RULE})`, k, `use keys such as 'prometheus.io/scrape', e.g. ${example}`);
     checkRenderableKey(scope, prop, k);
     const s = checkString(scope, `${prop}.${k}`, value, { example: "'true'", multiline: true, allowEmpty: true, maxLength: 262144 });
     size += k.length + s.length;
     return s;
   });
-  if (size > 262144) fail(scope, prop, 'must total at most 256 KiB (the API server limit of all annotations of an object)', `${size} bytes`, 'move large values to a ConfigMap');
+  if (size > 262144)
+    fail(
+      scope,
+      prop,
+      'must total at most 256 KiB (the API server limit of all annotations of an object)',
+      `${size} bytes`,
+      'move large values to a ConfigMap',
+    );
   return out;
 }
 
@@ -268,8 +359,22 @@ export function checkAnnotations(scope: IConstruct, prop: string, v: unknown, ex
 
 const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
 const SUFFIX: Record<string, number> = {
-  '': 1, 'n': 1e-9, 'u': 1e-6, 'm': 1e-3, 'k': 1e3, 'M': 1e6, 'G': 1e9, 'T': 1e12, 'P': 1e15, 'E': 1e18,
-  'Ki': 2 ** 10, 'Mi': 2 ** 20, 'Gi': 2 ** 30, 'Ti': 2 ** 40, 'Pi': 2 ** 50, 'Ei': 2 ** 60,
+  '': 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /**
@@ -295,7 +400,13 @@ export function parseQuantity(v: unknown): number | undefined {
 export function checkQuantity(scope: IConstruct, prop: string, v: unknown, what: string, example: string): string {
   const n = parseQuantity(v);
   if (n === undefined || n <= 0 || /[mnu]$/.test(v as string)) {
-    fail(scope, prop, `must be ${what} such as '${example}'`, v, `use a binary suffix: '512Mi', '${example}' (Kubernetes rejects 'GB' and spaces; 'm' is milli)`);
+    fail(
+      scope,
+      prop,
+      `must be ${what} such as '${example}'`,
+      v,
+      `use a binary suffix: '512Mi', '${example}' (Kubernetes rejects 'GB' and spaces; 'm' is milli)`,
+    );
   }
   return v as string;
 }
@@ -344,20 +455,46 @@ export interface AbsolutePathOptions {
  */
 export function checkAbsolutePath(scope: IConstruct, prop: string, v: unknown, o: AbsolutePathOptions): string {
   const reserved = ['/', ...(o.reserved ?? [])];
-  const ok = typeof v === 'string' && v.startsWith('/') && v.length <= 4096
-    && v.slice(1).replace(/\/$/, '').split('/').every(seg => PATH_SEGMENT.test(seg) && seg !== '.' && seg !== '..');
+  const ok =
+    typeof v === 'string' &&
+    v.startsWith('/') &&
+    v.length <= 4096 &&
+    v
+      .slice(1)
+      .replace(/\/$/, '')
+      .split('/')
+      .every((seg) => PATH_SEGMENT.test(seg) && seg !== '.' && seg !== '..');
   if (!ok || reserved.includes((v as string).replace(/\/+$/, '') || '/')) {
-    fail(scope, prop, `must be an absolute path other than ${reserved.join(' and ')}`, v,
-      `use e.g. '${o.example}' (segments of letters, digits and ._-@+=,~; no '..')`);
+    fail(
+      scope,
+      prop,
+      `must be an absolute path other than ${reserved.join(' and ')}`,
+      v,
+      `use e.g. '${o.example}' (segments of letters, digits and ._-@+=,~; no '..')`,
+    );
   }
   return v as string;
 }
 
 /** A path relative to a claim, a build context or a directory: no leading '/', no '..' segment. */
 export function checkRelativePath(scope: IConstruct, prop: string, v: unknown, example: string): string {
-  const ok = typeof v === 'string' && v.length > 0 && v.length <= 4096 && !v.startsWith('/')
-    && v.replace(/\/$/, '').split('/').every(seg => PATH_SEGMENT.test(seg) && seg !== '.' && seg !== '..');
-  if (!ok) fail(scope, prop, "must be a relative path (segments of letters, digits and ._-@+=,~; no leading '/', no '..')", v, `write it relative to its root, e.g. '${example}'`);
+  const ok =
+    typeof v === 'string' &&
+    v.length > 0 &&
+    v.length <= 4096 &&
+    !v.startsWith('/') &&
+    v
+      .replace(/\/$/, '')
+      .split('/')
+      .every((seg) => PATH_SEGMENT.test(seg) && seg !== '.' && seg !== '..');
+  if (!ok)
+    fail(
+      scope,
+      prop,
+      "must be a relative path (segments of letters, digits and ._-@+=,~; no leading '/', no '..')",
+      v,
+      `write it relative to its root, e.g. '${example}'`,
+    );
   return v as string;
 }
 
@@ -371,14 +508,20 @@ export function checkRelativePath(scope: IConstruct, prop: string, v: unknown, e
 export function checkUrlPath(scope: IConstruct, prop: string, v: unknown, o: { query?: boolean; ingress?: boolean } = {}): string {
   const path = o.ingress ? /^\/[A-Za-z0-9\-._~/]*$/ : /^\/([A-Za-z0-9\-._~!$&'()*+,;=:@/]|%[0-9A-Fa-f]{2})*$/;
   const [p, ...q] = typeof v === 'string' ? v.split('?') : [];
-  const ok = typeof v === 'string' && v.length <= 2048 && path.test(p)
-    && (q.length === 0 || (o.query === true && q.length === 1 && /^([A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/.test(q[0])))
-    && (!o.ingress || !/\/\/|\/\.\.?(\/|$)/.test(p));
+  const ok =
+    typeof v === 'string' &&
+    v.length <= 2048 &&
+    path.test(p) &&
+    (q.length === 0 || (o.query === true && q.length === 1 && /^([A-Za-z0-9\-._~!$&'()*+,;=:@/?]|%[0-9A-Fa-f]{2})*$/.test(q[0]))) &&
+    (!o.ingress || !/\/\/|\/\.\.?(\/|$)/.test(p));
   if (!ok) {
     // The usual mistake first, in the words of the other checks: 'healthz' for '/healthz'.
-    if (typeof v === 'string' && v !== '' && !v.startsWith('/') && !/[\s\u0000-\u001f]/.test(v)) fail(scope, prop, "must start with '/'", v, `use '/${v}' (start the path with '/')`);
+    if (typeof v === 'string' && v !== '' && !v.startsWith('/') && !/[\s\u0000-\u001f]/.test(v))
+      fail(scope, prop, "must start with '/'", v, `use '/${v}' (start the path with '/')`);
     const fix = "use a path such as '/healthz'";
-    const chars = o.ingress ? "letters, digits and -._~/, no '//' and no '.' or '..' segment" : `RFC 3986 path characters${o.query ? ', optionally a ?query' : ''}`;
+    const chars = o.ingress
+      ? "letters, digits and -._~/, no '//' and no '.' or '..' segment"
+      : `RFC 3986 path characters${o.query ? ', optionally a ?query' : ''}`;
     fail(scope, prop, `must be an HTTP path starting with '/' (${chars})`, v, fix);
   }
   return v as string;
@@ -400,7 +543,9 @@ export interface ImageReference {
 const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]+)?`;
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[_.]|__|[-]+)[a-z0-9]+)*';
-const REFERENCE = new RegExp(`^(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`);
+const REFERENCE = new RegExp(
+  `^(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`,
+);
 
 /**
  * Parse an image reference: `[domain/]path[:tag][@digest]`. The first component is a domain only
@@ -437,8 +582,13 @@ export function checkImageReference(scope: IConstruct, prop: string, v: unknown,
     fail(scope, prop, 'must be an image reference: [registry/]repository[:tag][@digest], lowercase repository, one line', v, `use e.g. '${example}'`);
   }
   if (o.pinned && !ref.digest && (!ref.tag || ref.tag === 'latest')) {
-    fail(scope, prop, "must be an image reference pinned to a version tag (not 'latest') or a digest", v,
-      `append a version, e.g. '${example}', so each rollout is a visible change`);
+    fail(
+      scope,
+      prop,
+      "must be an image reference pinned to a version tag (not 'latest') or a digest",
+      v,
+      `append a version, e.g. '${example}', so each rollout is a visible change`,
+    );
   }
   return v as string;
 }
@@ -447,7 +597,16 @@ export function checkImageReference(scope: IConstruct, prop: string, v: unknown,
 // Downward API (pkg/apis/core/validation/validation.go: validEnvDownwardAPIFieldPathExpressions, v1.28)
 // ---------------------------------------------------------------------------
 
-const ENV_FIELD_PATHS = ['metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName', 'spec.serviceAccountName', 'status.hostIP', 'status.podIP', 'status.podIPs'];
+const ENV_FIELD_PATHS = [
+  'metadata.name',
+  'metadata.namespace',
+  'metadata.uid',
+  'spec.nodeName',
+  'spec.serviceAccountName',
+  'status.hostIP',
+  'status.podIP',
+  'status.podIPs',
+];
 
 /** A fieldRef path an env variable may read: the list above, or one label or annotation by key. */
 export function isEnvFieldPath(v: unknown): v is string {
@@ -459,8 +618,13 @@ export function isEnvFieldPath(v: unknown): v is string {
 
 export function checkEnvFieldPath(scope: IConstruct, prop: string, v: unknown): string {
   if (!isEnvFieldPath(v)) {
-    fail(scope, prop, `must be a pod field the downward API gives env (${ENV_FIELD_PATHS.join(', ')}, metadata.labels['<key>'] or metadata.annotations['<key>'])`, v,
-      "use e.g. 'metadata.name' or 'status.podIP'");
+    fail(
+      scope,
+      prop,
+      `must be a pod field the downward API gives env (${ENV_FIELD_PATHS.join(', ')}, metadata.labels['<key>'] or metadata.annotations['<key>'])`,
+      v,
+      "use e.g. 'metadata.name' or 'status.podIP'",
+    );
   }
   return v;
 }
@@ -470,15 +634,27 @@ export function checkEnvFieldPath(scope: IConstruct, prop: string, v: unknown): 
 // ---------------------------------------------------------------------------
 
 /** A count (whole number >= 0) or a percent string ('25%'); returns it and whether it is zero. */
-export function checkIntOrPercent(scope: IConstruct, prop: string, v: unknown, o: { maxPercent?: number; max?: number } = {}): { value: number | string; zero: boolean } {
+export function checkIntOrPercent(
+  scope: IConstruct,
+  prop: string,
+  v: unknown,
+  o: { maxPercent?: number; max?: number } = {},
+): { value: number | string; zero: boolean } {
   const max = o.max ?? 2147483647;
   if (typeof v === 'number') {
-    if (!Number.isInteger(v) || v < 0 || v > max) fail(scope, prop, `must be a whole number from 0 to ${max} or a percent string such as '25%'`, v, "use e.g. 1 or '25%'");
+    if (!Number.isInteger(v) || v < 0 || v > max)
+      fail(scope, prop, `must be a whole number from 0 to ${max} or a percent string such as '25%'`, v, "use e.g. 1 or '25%'");
     return { value: v, zero: v === 0 };
   }
   const m = typeof v === 'string' ? /^(\d{1,10})%$/.exec(v) : null;
   if (!m || (o.maxPercent !== undefined && Number(m[1]) > o.maxPercent)) {
-    fail(scope, prop, `must be a whole number or a percent string such as '25%'${o.maxPercent !== undefined ? ` (at most ${o.maxPercent}%)` : ''}`, v, "use e.g. 1 or '25%'");
+    fail(
+      scope,
+      prop,
+      `must be a whole number or a percent string such as '25%'${o.maxPercent !== undefined ? ` (at most ${o.maxPercent}%)` : ''}`,
+      v,
+      "use e.g. 1 or '25%'",
+    );
   }
   return { value: v as string, zero: Number(m[1]) === 0 };
 }
@@ -524,23 +700,41 @@ export function checkHttpUrl(scope: IConstruct, prop: string, v: unknown, exampl
  */
 export function checkChildId(scope: IConstruct, id: unknown, kind: string): string {
   if (typeof scope !== 'object' || scope === null || typeof (scope as { node?: unknown }).node !== 'object') {
-    throw new MlInputError(`${kind}: the scope (first argument) must be a construct, an MlStack or a construct inside one, got ${describe(scope)}. Fix: pass the stack, e.g. new ${kind}(stack, 'id', props).`);
+    throw new MlInputError(
+      `${kind}: the scope (first argument) must be a construct, an MlStack or a construct inside one, got ${describe(scope)}. Fix: pass the stack, e.g. new ${kind}(stack, 'id', props).`,
+    );
   }
   if (typeof id !== 'string' || id === '') {
-    fail(scope, 'id', `of a new ${kind} must be a non-empty string (it names the construct in the tree, '${scope.node.path || '<app>'}/<id>', and its objects)`, id,
-      `pass an id such as 'api' as the second argument of new ${kind}(scope, id, props)`);
+    fail(
+      scope,
+      'id',
+      `of a new ${kind} must be a non-empty string (it names the construct in the tree, '${scope.node.path || '<app>'}/<id>', and its objects)`,
+      id,
+      `pass an id such as 'api' as the second argument of new ${kind}(scope, id, props)`,
+    );
   }
   // constructs would throw a plain "There is already a Construct with name ..." naming no prop:
   // for a sibling's id, and for any property every JavaScript object has (its children are a plain
   // object, and it tests `id in children`).
   if (id in {}) {
-    fail(scope, 'id', `of a new ${kind} cannot be '${id}': the constructs library keeps children in a plain object, which already has a property of that name`, id, `use another id, e.g. '${id}-1'`);
+    fail(
+      scope,
+      'id',
+      `of a new ${kind} cannot be '${id}': the constructs library keeps children in a plain object, which already has a property of that name`,
+      id,
+      `use another id, e.g. '${id}-1'`,
+    );
   }
   // tryFindChild, not a search of node.children: a stack of 20,000 workloads made that quadratic (npm run bench).
   const other = scope.node.tryFindChild(id);
   if (other) {
-    fail(scope, 'id', `of a new ${kind} is already the id of ${other.constructor?.name ?? 'a construct'} '${other.node.path}' (ids are unique among the children of one scope)`, id,
-      `give the new ${kind} an id of its own, e.g. '${id}-2'`);
+    fail(
+      scope,
+      'id',
+      `of a new ${kind} is already the id of ${other.constructor?.name ?? 'a construct'} '${other.node.path}' (ids are unique among the children of one scope)`,
+      id,
+      `give the new ${kind} an id of its own, e.g. '${id}-2'`,
+    );
   }
   return id;
 }
@@ -561,8 +755,13 @@ export function isMetricName(v: unknown): v is string {
 
 export function checkMetricName(scope: IConstruct, prop: string, v: unknown, o: { api: 'custom' | 'external'; example: string }): string {
   if (!isMetricName(v)) {
-    fail(scope, prop, "must be a metric name as the metrics API serves it (not empty, '.' or '..'; no '/', '%', whitespace or control characters)", v,
-      `use a name the metrics adapter lists (kubectl get --raw /apis/${o.api}.metrics.k8s.io/v1beta1), e.g. '${o.example}'`);
+    fail(
+      scope,
+      prop,
+      "must be a metric name as the metrics API serves it (not empty, '.' or '..'; no '/', '%', whitespace or control characters)",
+      v,
+      `use a name the metrics adapter lists (kubectl get --raw /apis/${o.api}.metrics.k8s.io/v1beta1), e.g. '${o.example}'`,
+    );
   }
   return v;
 }
@@ -576,7 +775,13 @@ export function checkMetricQuantity(scope: IConstruct, prop: string, v: unknown,
   const s = typeof v === 'number' && Number.isFinite(v) ? String(v) : v;
   const n = parseQuantity(s);
   if (n === undefined || !(n > 0)) {
-    fail(scope, prop, "must be a positive quantity (a number such as 5 or '0.5', or with a suffix such as '500m' or '2k')", v, `use e.g. '${example}'`);
+    fail(
+      scope,
+      prop,
+      "must be a positive quantity (a number such as 5 or '0.5', or with a suffix such as '500m' or '2k')",
+      v,
+      `use e.g. '${example}'`,
+    );
   }
   return s as string;
 }
@@ -593,12 +798,18 @@ export function isHuggingFaceRepo(v: unknown): v is string {
   const part = /^[A-Za-z0-9](?:[A-Za-z0-9_.-]{0,94}[A-Za-z0-9_])?$/;
   if (typeof v !== 'string' || v.includes('--') || v.includes('..')) return false;
   const parts = v.split('/');
-  return parts.length === 2 && parts.every(p => part.test(p));
+  return parts.length === 2 && parts.every((p) => part.test(p));
 }
 
 export function checkHuggingFaceRepo(scope: IConstruct, prop: string, v: unknown): string {
   if (!isHuggingFaceRepo(v)) {
-    fail(scope, prop, "must be a Hugging Face repository id 'org/name' (letters, digits, - _ .)", v, "copy the id from the model page, e.g. 'Qwen/Qwen2.5-0.5B-Instruct'");
+    fail(
+      scope,
+      prop,
+      "must be a Hugging Face repository id 'org/name' (letters, digits, - _ .)",
+      v,
+      "copy the id from the model page, e.g. 'Qwen/Qwen2.5-0.5B-Instruct'",
+    );
   }
   return v;
 }
@@ -609,11 +820,22 @@ export function checkHuggingFaceRepo(scope: IConstruct, prop: string, v: unknown
  */
 export function checkGitRevision(scope: IConstruct, prop: string, v: unknown): string {
   if (v === undefined) {
-    fail(scope, prop, 'is required: the cache keeps the revision it downloaded, so the weights change only when this value does', v,
-      "pin the commit sha from the model page's history (e.g. '7ae557604adf67be50417f59c2c2f167def9a775'), or a tag");
+    fail(
+      scope,
+      prop,
+      'is required: the cache keeps the revision it downloaded, so the weights change only when this value does',
+      v,
+      "pin the commit sha from the model page's history (e.g. '7ae557604adf67be50417f59c2c2f167def9a775'), or a tag",
+    );
   }
   if (typeof v !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$/.test(v) || /\.\.|\/\/|\/$|\.$|\.lock(\/|$)|\/\./.test(v)) {
-    fail(scope, prop, 'must be a commit sha, tag or branch of the repository', v, "use the 40-character commit sha, e.g. '7ae557604adf67be50417f59c2c2f167def9a775'");
+    fail(
+      scope,
+      prop,
+      'must be a commit sha, tag or branch of the repository',
+      v,
+      "use the 40-character commit sha, e.g. '7ae557604adf67be50417f59c2c2f167def9a775'",
+    );
   }
   return v;
 }
@@ -625,17 +847,22 @@ export function checkGitRevision(scope: IConstruct, prop: string, v: unknown): s
  */
 export function checkRenderableKey(scope: IConstruct, prop: string, key: string): void {
   if (key === 'constructor') {
-    fail(scope, prop, "has the key 'constructor', which cdk8s cannot write (its serializer reads an object's constructor property to tell plain data from class instances)", key,
-      "use a prefixed key, e.g. 'example.com/constructor'");
+    fail(
+      scope,
+      prop,
+      "has the key 'constructor', which cdk8s cannot write (its serializer reads an object's constructor property to tell plain data from class instances)",
+      key,
+      "use a prefixed key, e.g. 'example.com/constructor'",
+    );
   }
 }
-
 
 /**
  * A share in whole percent, 0..100 (a canary's traffic weight): a number, an integer, in range.
  * `meaning` says what the ends mean, e.g. '0 rolls back, 100 promotes'.
  */
 export function checkWholePercent(scope: IConstruct, prop: string, v: unknown, o: { meaning: string; fix: string }): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100) fail(scope, prop, `must be a whole percentage from 0 to 100 (${o.meaning})`, v, o.fix);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100)
+    fail(scope, prop, `must be a whole percentage from 0 to 100 (${o.meaning})`, v, o.fix);
   return v;
 }

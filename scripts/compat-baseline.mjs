@@ -9,7 +9,7 @@
 //
 // Nothing else writes the baseline: `jest -u` rewrites snapshots, not these files, so a change to an
 // immutable field cannot slip through test/compat/upgrade-safety.test.ts by updating snapshots.
-import { createRequire } from 'module';
+import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 require('./register.js'); // runs the TypeScript helpers (the repo's require hook)
@@ -19,8 +19,10 @@ const allowBreaking = process.argv.includes('--allow-breaking');
 const { written, breaking } = writeBaselines({ allowBreaking });
 for (const p of breaking) console.error(`${allowBreaking ? 'accepted' : 'breaking'}: ${p.message}`);
 if (written.length === 0) {
-  console.error(`compat-baseline: nothing written: ${breaking.length} change(s) break upgrades from the previous baseline; `
-    + 'fix them, or pass --allow-breaking to bless an incompatible release');
+  console.error(
+    `compat-baseline: nothing written: ${breaking.length} change(s) break upgrades from the previous baseline; ` +
+      'fix them, or pass --allow-breaking to bless an incompatible release',
+  );
   process.exit(1);
 }
 for (const f of written) console.log(`wrote ${f}`);

@@ -46,7 +46,12 @@ while (queue.length > 0) {
   for (const type of Object.values(all.get(name))) queue.push(...classesIn(type));
 }
 
-const sorted = (obj) => Object.fromEntries(Object.keys(obj).sort().map((k) => [k, obj[k]]));
+const sorted = (obj) =>
+  Object.fromEntries(
+    Object.keys(obj)
+      .sort()
+      .map((k) => [k, obj[k]]),
+  );
 const version = JSON.parse(readFileSync(require.resolve('@kubernetes/client-node/package.json'), 'utf8')).version;
 const lines = [...kept].sort().map((name) => `${JSON.stringify(name)}: ${JSON.stringify(sorted(all.get(name)))}`);
 const text = [

@@ -1,3 +1,3 @@
 // This repo's require hook is the one the package ships (register.js at the package root).
-'use strict';
+
 require('../register.js');

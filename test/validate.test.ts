@@ -5,10 +5,35 @@
 import { Construct } from 'constructs';
 import { MlApp, MlValidationError } from '../lib';
 import {
-  checkAbsolutePath, checkAnnotations, checkArgv, checkArray, checkChildId, checkCpu, checkDnsLabel, checkDnsSubdomain, checkEnvFieldPath,
-  checkImageReference, checkIntOrPercent, checkLabels, checkMemory, checkObject, checkOptionalBoolean, checkQuantity, checkRelativePath,
-  checkString, checkUrlPath, isCidr, isConfigKey, isDnsLabel, isDnsSubdomain, isEnvFieldPath, isEnvVarName, isLabelValue, isQualifiedName,
-  parseImageReference, parseQuantity,
+  checkAbsolutePath,
+  checkAnnotations,
+  checkArgv,
+  checkArray,
+  checkChildId,
+  checkCpu,
+  checkDnsLabel,
+  checkDnsSubdomain,
+  checkEnvFieldPath,
+  checkImageReference,
+  checkIntOrPercent,
+  checkLabels,
+  checkMemory,
+  checkObject,
+  checkOptionalBoolean,
+  checkQuantity,
+  checkRelativePath,
+  checkString,
+  checkUrlPath,
+  isCidr,
+  isConfigKey,
+  isDnsLabel,
+  isDnsSubdomain,
+  isEnvFieldPath,
+  isEnvVarName,
+  isLabelValue,
+  isQualifiedName,
+  parseImageReference,
+  parseQuantity,
 } from '../lib/_validate';
 import { describe as describeValue, MlInputError } from '../lib/_errors';
 
@@ -27,12 +52,16 @@ function rejection(f: () => unknown): MlValidationError {
 
 describe('types', () => {
   test('objects, lists, booleans and strings say what they got', () => {
-    expect(rejection(() => checkObject(scope, 'props', [], '{}')).message).toBe("Construct 'thing': props must be an object of options, got []. Fix: pass an object, e.g. {}");
+    expect(rejection(() => checkObject(scope, 'props', [], '{}')).message).toBe(
+      "Construct 'thing': props must be an object of options, got []. Fix: pass an object, e.g. {}",
+    );
     expect(checkObject(scope, 'props', { a: 1 }, '{}')).toEqual({ a: 1 });
-    expect(rejection(() => checkArray(scope, 'list', 'abc', "['a']", x => x)).prop).toBe('list');
-    expect(checkArray(scope, 'list', undefined, "['a']", x => x)).toBeUndefined();
-    expect(rejection(() => checkArray(scope, 'list', [1, 'x'], "['a']", (x, p) => checkString(scope, p, x, { example: "'a'" }))).prop).toBe('list[0]');
-    expect(rejection(() => checkOptionalBoolean(scope, 'flag', 'false')).message).toContain("Fix: write flag: false");
+    expect(rejection(() => checkArray(scope, 'list', 'abc', "['a']", (x) => x)).prop).toBe('list');
+    expect(checkArray(scope, 'list', undefined, "['a']", (x) => x)).toBeUndefined();
+    expect(rejection(() => checkArray(scope, 'list', [1, 'x'], "['a']", (x, p) => checkString(scope, p, x, { example: "'a'" }))).prop).toBe(
+      'list[0]',
+    );
+    expect(rejection(() => checkOptionalBoolean(scope, 'flag', 'false')).message).toContain('Fix: write flag: false');
     expect(checkOptionalBoolean(scope, 'flag', undefined)).toBeUndefined();
   });
 
@@ -60,10 +89,15 @@ describe('names and keys', () => {
   test('DNS-1123 labels and subdomains', () => {
     for (const ok of ['a', 'a-b', '0', 'x'.repeat(63)]) expect(isDnsLabel(ok)).toBe(true);
     for (const bad of ['', 'A', '-a', 'a-', 'a.b', 'x'.repeat(64), 42]) expect(isDnsLabel(bad)).toBe(false);
-    for (const ok of ['a.b', 'a-b.c-d', `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`]) expect(isDnsSubdomain(ok)).toBe(true);
+    for (const ok of ['a.b', 'a-b.c-d', `${'a'.repeat(63)}.${'b'.repeat(63)}.${'c'.repeat(63)}.${'d'.repeat(61)}`])
+      expect(isDnsSubdomain(ok)).toBe(true);
     for (const bad of ['a..b', '.a', 'a.', 'has space', 'UPPER', `${'a'.repeat(250)}.com`]) expect(isDnsSubdomain(bad)).toBe(false);
-    expect(rejection(() => checkDnsSubdomain(scope, 'secretName', 'Has Space', 'the name of a Secret', 'creds')).message).toContain("use the object's name as kubectl shows it, e.g. 'has-space'");
-    expect(rejection(() => checkDnsLabel(scope, 'namespace', 'ingress\nnginx', 'a namespace name', 'ingress-nginx')).message).toContain('got "ingress\\nnginx"');
+    expect(rejection(() => checkDnsSubdomain(scope, 'secretName', 'Has Space', 'the name of a Secret', 'creds')).message).toContain(
+      "use the object's name as kubectl shows it, e.g. 'has-space'",
+    );
+    expect(rejection(() => checkDnsLabel(scope, 'namespace', 'ingress\nnginx', 'a namespace name', 'ingress-nginx')).message).toContain(
+      'got "ingress\\nnginx"',
+    );
   });
 
   test('Secret and ConfigMap keys', () => {
@@ -78,13 +112,16 @@ describe('names and keys', () => {
 
   test('qualified names (label and annotation keys) and label values', () => {
     for (const ok of ['app', 'app.kubernetes.io/name', 'example.com/Bad_Key.1', 'a'.repeat(63)]) expect(isQualifiedName(ok)).toBe(true);
-    for (const bad of ['', 'Bad Key', 'a/b/c', '/name', 'Example.com/x', 'x/', '-a', 'a'.repeat(64), 'a/'.repeat(1) + 'b'.repeat(64)]) expect(isQualifiedName(bad)).toBe(false);
+    for (const bad of ['', 'Bad Key', 'a/b/c', '/name', 'Example.com/x', 'x/', '-a', 'a'.repeat(64), 'a/'.repeat(1) + 'b'.repeat(64)])
+      expect(isQualifiedName(bad)).toBe(false);
     for (const ok of ['', 'v1', 'a.b_c-d', 'x'.repeat(63)]) expect(isLabelValue(ok)).toBe(true);
     for (const bad of ['-a', 'a-', 'a b', 'x'.repeat(64), 1]) expect(isLabelValue(bad)).toBe(false);
   });
 
   test('labels and annotations name the bad key or value', () => {
-    expect(rejection(() => checkLabels(scope, 'nodeSelector', { 'bad key': 'x' })).message).toContain('nodeSelector has a key that is not a valid Kubernetes label key');
+    expect(rejection(() => checkLabels(scope, 'nodeSelector', { 'bad key': 'x' })).message).toContain(
+      'nodeSelector has a key that is not a valid Kubernetes label key',
+    );
     expect(rejection(() => checkLabels(scope, 'nodeSelector', { pool: 'has space' })).prop).toBe('nodeSelector.pool');
     expect(rejection(() => checkLabels(scope, 'nodeSelector', 'str')).prop).toBe('nodeSelector');
     // Annotation keys compare lowercased (a capital in the prefix is fine); values are any string.
@@ -113,16 +150,19 @@ describe('quantities', () => {
   test('memory and sizes are positive, with no milli suffix', () => {
     expect(checkMemory(scope, 'memory', '512Mi')).toBe('512Mi');
     expect(checkMemory(scope, 'memory', '1e9')).toBe('1e9');
-    for (const bad of ['-1Gi', '0', '500m', '2GB', '8 GB', 2048, null]) expect(rejection(() => checkMemory(scope, 'memory', bad)).prop).toBe('memory');
+    for (const bad of ['-1Gi', '0', '500m', '2GB', '8 GB', 2048, null])
+      expect(rejection(() => checkMemory(scope, 'memory', bad)).prop).toBe('memory');
     expect(rejection(() => checkQuantity(scope, 'size', 'ten', 'a storage quantity', '10Gi')).message).toBe(
-      "Construct 'thing': size must be a storage quantity such as '10Gi', got \"ten\". Fix: use a binary suffix: '512Mi', '10Gi' (Kubernetes rejects 'GB' and spaces; 'm' is milli)");
+      "Construct 'thing': size must be a storage quantity such as '10Gi', got \"ten\". Fix: use a binary suffix: '512Mi', '10Gi' (Kubernetes rejects 'GB' and spaces; 'm' is milli)",
+    );
   });
 
   test('CPU is cores or millicores, positive, a string or a number', () => {
     expect(checkCpu(scope, 'cpu', '500m')).toBe('500m');
     expect(checkCpu(scope, 'cpu', 0.5)).toBe('0.5');
     expect(checkCpu(scope, 'cpu', '2')).toBe('2');
-    for (const bad of ['half', '0', '-1', '1e3', '1Ki', NaN, Infinity, null, '']) expect(rejection(() => checkCpu(scope, 'cpu', bad)).prop).toBe('cpu');
+    for (const bad of ['half', '0', '-1', '1e3', '1Ki', NaN, Infinity, null, ''])
+      expect(rejection(() => checkCpu(scope, 'cpu', bad)).prop).toBe('cpu');
   });
 });
 
@@ -133,7 +173,9 @@ describe('paths', () => {
     for (const bad of ['/', 'models', '/a/../b', '/a//b', '/a/./b', '/has space', '/$HOME', '/a\nb', 42, '']) {
       expect(rejection(() => checkAbsolutePath(scope, 'p', bad, { example: '/models' })).prop).toBe('p');
     }
-    expect(rejection(() => checkAbsolutePath(scope, 'p', '/tmp/', { example: '/models', reserved: ['/tmp'] })).message).toContain('must be an absolute path other than / and /tmp, got "/tmp/"');
+    expect(rejection(() => checkAbsolutePath(scope, 'p', '/tmp/', { example: '/models', reserved: ['/tmp'] })).message).toContain(
+      'must be an absolute path other than / and /tmp, got "/tmp/"',
+    );
   });
 
   test('relative paths', () => {
@@ -144,9 +186,12 @@ describe('paths', () => {
   test('URL paths: a leading /, RFC 3986 characters; Ingress paths stricter', () => {
     expect(checkUrlPath(scope, 'p', '/v1/models/m:predict')).toBe('/v1/models/m:predict');
     expect(checkUrlPath(scope, 'p', '/healthz?full=1', { query: true })).toBe('/healthz?full=1');
-    expect(rejection(() => checkUrlPath(scope, 'p', 'livez')).message).toBe("Construct 'thing': p must start with '/', got \"livez\". Fix: use '/livez' (start the path with '/')");
+    expect(rejection(() => checkUrlPath(scope, 'p', 'livez')).message).toBe(
+      "Construct 'thing': p must start with '/', got \"livez\". Fix: use '/livez' (start the path with '/')",
+    );
     for (const bad of ['/a b', '/a\nb', '/ü', '/a?b', '', 42]) expect(rejection(() => checkUrlPath(scope, 'p', bad)).prop).toBe('p');
-    for (const bad of ['/a//b', '/a/../b', '/a/.', '/a:b', '/a%20b']) expect(rejection(() => checkUrlPath(scope, 'p', bad, { ingress: true })).prop).toBe('p');
+    for (const bad of ['/a//b', '/a/../b', '/a/.', '/a:b', '/a%20b'])
+      expect(rejection(() => checkUrlPath(scope, 'p', bad, { ingress: true })).prop).toBe('p');
     expect(checkUrlPath(scope, 'p', '/api/v1', { ingress: true })).toBe('/api/v1');
   });
 });
@@ -158,20 +203,30 @@ describe('image references', () => {
     expect(parseImageReference('localhost:5000/a/b:1')).toEqual({ domain: 'localhost:5000', path: 'a/b', tag: '1' });
     expect(parseImageReference('Registry.example.com/app:1')).toEqual({ domain: 'Registry.example.com', path: 'app', tag: '1' });
     expect(parseImageReference(`r.io/a@sha256:${'a'.repeat(64)}`)).toEqual({ domain: 'r.io', path: 'a', digest: `sha256:${'a'.repeat(64)}` });
-    for (const bad of ['', 'line\nbreak', 'a b', 'UPPER/app:1', 'app:', 'app:-x', 'a//b', `r.io/${'a'.repeat(260)}`, 'app@sha256:abc', 42]) expect(parseImageReference(bad)).toBeUndefined();
+    for (const bad of ['', 'line\nbreak', 'a b', 'UPPER/app:1', 'app:', 'app:-x', 'a//b', `r.io/${'a'.repeat(260)}`, 'app@sha256:abc', 42])
+      expect(parseImageReference(bad)).toBeUndefined();
   });
 
   test('pinned: a tag other than latest, or a digest', () => {
     expect(checkImageReference(scope, 'image', 'r.io/a:1', { pinned: true })).toBe('r.io/a:1');
-    for (const bad of ['r.io/a', 'r.io/a:latest']) expect(rejection(() => checkImageReference(scope, 'image', bad, { pinned: true })).message).toContain('pinned');
+    for (const bad of ['r.io/a', 'r.io/a:latest'])
+      expect(rejection(() => checkImageReference(scope, 'image', bad, { pinned: true })).message).toContain('pinned');
     expect(checkImageReference(scope, 'base', 'python', { pinned: false })).toBe('python');
   });
 });
 
 describe('downward API, int-or-percent, CIDRs, ids', () => {
   test('env field paths', () => {
-    for (const ok of ['metadata.name', 'status.podIP', 'status.podIPs', "metadata.labels['app.kubernetes.io/name']", "metadata.annotations['Example.com/x']"]) expect(isEnvFieldPath(ok)).toBe(true);
-    for (const bad of ['metadata.bogus', 'metadata.labels', "metadata.labels['bad key']", 'spec.containers[0].image', '']) expect(isEnvFieldPath(bad)).toBe(false);
+    for (const ok of [
+      'metadata.name',
+      'status.podIP',
+      'status.podIPs',
+      "metadata.labels['app.kubernetes.io/name']",
+      "metadata.annotations['Example.com/x']",
+    ])
+      expect(isEnvFieldPath(ok)).toBe(true);
+    for (const bad of ['metadata.bogus', 'metadata.labels', "metadata.labels['bad key']", 'spec.containers[0].image', ''])
+      expect(isEnvFieldPath(bad)).toBe(false);
     expect(rejection(() => checkEnvFieldPath(scope, 'env.X.fieldPath', 'status.hostIPs')).prop).toBe('env.X.fieldPath');
   });
 
@@ -191,7 +246,9 @@ describe('downward API, int-or-percent, CIDRs, ids', () => {
   test('ids of new constructs name the parent', () => {
     expect(checkChildId(scope, 'api', 'InferenceService')).toBe('api');
     const e = rejection(() => checkChildId(scope, null, 'InferenceService'));
-    expect(e.message).toMatch(/^Construct 'thing': id of a new InferenceService must be a non-empty string .*, got null\. Fix: pass an id such as 'api'/);
+    expect(e.message).toMatch(
+      /^Construct 'thing': id of a new InferenceService must be a non-empty string .*, got null\. Fix: pass an id such as 'api'/,
+    );
     expect(rejection(() => checkChildId(scope, 42, 'X')).prop).toBe('id');
     expect(() => checkChildId(42 as any, 'api', 'InferenceService')).toThrow(MlInputError);
   });

@@ -6,7 +6,7 @@
 //   = 25%), which the Service states in its ml.cdk8s.io/traffic-split annotation.
 // Promotion is `weight: 100` (the stable Deployment takes the canary's version), rollback
 // `weight: 0` (the canary objects go); either is one line here and a small diff in the YAML.
-import * as path from 'path';
+import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { Exposure, FlaskFrontend, InferenceService, MlApp, MlStack, ModelSource, PythonImage, TfServingBackend } from '../../lib';
 
@@ -40,5 +40,5 @@ export function canary(app: Construct): MlStack {
 }
 
 if (require.main === module) {
-  MlApp.main(app => canary(app));
+  MlApp.main((app) => canary(app));
 }

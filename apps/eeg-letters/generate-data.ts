@@ -3,8 +3,8 @@
 // Deterministic: a seeded PRNG and only + - * / (normal noise as a sum of 12 uniforms), so every
 // machine writes the same bytes; a test compares the committed file with this output.
 //   npx ts-node --swc apps/eeg-letters/generate-data.ts
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export const CHANNELS = ['fp1', 'fp2', 'c3', 'c4', 'p3', 'p4', 'o1', 'o2'];
 export const LETTERS = ['A', 'B', 'C', 'D', 'E'];
@@ -25,16 +25,20 @@ function prng(seed: number): () => number {
 
 export function generateEegLetters(seed = 20240501): string {
   const rand = prng(seed);
-  const normal = () => { let s = 0; for (let i = 0; i < 12; i++) s += rand(); return s - 6; };
+  const normal = () => {
+    let s = 0;
+    for (let i = 0; i < 12; i++) s += rand();
+    return s - 6;
+  };
   // Each letter has its own mean amplitude per channel; samples are that plus unit noise.
-  const means = LETTERS.map(() => CHANNELS.map(() => (rand() * 4 - 2)));
+  const means = LETTERS.map(() => CHANNELS.map(() => rand() * 4 - 2));
   const lines = [[...CHANNELS, 'letter'].join(',')];
   for (let r = 0; r < ROWS_PER_LETTER; r++) {
     for (const [l, letter] of LETTERS.entries()) {
-      lines.push([...means[l].map(m => (m + normal()).toFixed(4)), letter].join(','));
+      lines.push([...means[l].map((m) => (m + normal()).toFixed(4)), letter].join(','));
     }
   }
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 if (require.main === module) {

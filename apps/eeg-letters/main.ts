@@ -2,7 +2,7 @@
 // inference.py and api.py; a TrainingJob writes the models to a claim it creates; a
 // BatchInferenceJob and an online API read the same claim read-only. No SSH, no key in any image,
 // no download at run time (the data ships in the image), pinned tags.
-import * as path from 'path';
+import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { BatchInferenceJob, InferenceService, MlApp, MlStack, ModelOutput, ModelSource, PythonImage, TrainingJob } from '../../lib';
 
@@ -57,5 +57,5 @@ export function eegLetters(app: Construct): MlStack {
 }
 
 if (require.main === module) {
-  MlApp.main(app => eegLetters(app));
+  MlApp.main((app) => eegLetters(app));
 }

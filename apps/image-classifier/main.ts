@@ -1,7 +1,7 @@
 // The classic image classifier (classic-deployments.md section 2), with its defects fixed: the model
 // comes from object storage (not an empty emptyDir), the Ingress has TLS, the web tier autoscales,
 // every pod has probes, and the GPU the model server needs is expressed (nvidia.com/gpu + toleration).
-import * as path from 'path';
+import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { Exposure, FlaskFrontend, MlApp, MlStack, ModelSource, PythonImage, TfServingBackend } from '../../lib';
 
@@ -37,5 +37,5 @@ export function imageClassifier(app: Construct): MlStack {
 }
 
 if (require.main === module) {
-  MlApp.main(app => imageClassifier(app));
+  MlApp.main((app) => imageClassifier(app));
 }

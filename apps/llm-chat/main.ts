@@ -2,7 +2,7 @@
 // KServe, no operator. The weights are downloaded once into a claim by an init container and
 // pinned to a commit; the chat app gets the OpenAI base URL and model name from the wiring, and
 // only its pods may call the model server.
-import * as path from 'path';
+import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { Exposure, FlaskFrontend, LlmServer, MlApp, MlStack, ModelSource, PythonImage } from '../../lib';
 
@@ -37,5 +37,5 @@ export function llmChat(app: Construct): MlStack {
 }
 
 if (require.main === module) {
-  MlApp.main(app => llmChat(app));
+  MlApp.main((app) => llmChat(app));
 }

@@ -1,6 +1,6 @@
 // The smallest case (classic-deployments.md section 4): one Python model server from its source
 // folder, as a Deployment + Service with its Dockerfile, instead of a hand-written Pod.
-import * as path from 'path';
+import * as path from 'node:path';
 import { Construct } from 'constructs';
 import { InferenceService, MlApp, MlStack, PythonImage } from '../../lib';
 
@@ -22,5 +22,5 @@ export function mlModel(app: Construct): MlStack {
 }
 
 if (require.main === module) {
-  MlApp.main(app => mlModel(app));
+  MlApp.main((app) => mlModel(app));
 }

@@ -49,10 +49,15 @@ function goInt(s: string): bigint | undefined {
   if (!m) return undefined;
   const [, sign, hex, oct, bin, leadingZeroOct, dec] = m;
   const magnitude =
-    hex !== undefined ? BigInt(`0x${hex}`) :
-      oct !== undefined ? BigInt(`0o${oct}`) :
-        bin !== undefined ? BigInt(`0b${bin}`) :
-          leadingZeroOct !== undefined ? BigInt(`0o0${leadingZeroOct}`) : BigInt(dec);
+    hex !== undefined
+      ? BigInt(`0x${hex}`)
+      : oct !== undefined
+        ? BigInt(`0o${oct}`)
+        : bin !== undefined
+          ? BigInt(`0b${bin}`)
+          : leadingZeroOct !== undefined
+            ? BigInt(`0o0${leadingZeroOct}`)
+            : BigInt(dec);
   const value = sign === '-' ? -magnitude : magnitude;
   // ParseInt takes a signed int64; ParseUint an unsigned uint64 without a sign.
   return value >= INT64_MIN && value <= (sign === '' ? UINT64_MAX : INT64_MAX) ? value : undefined;

@@ -17,7 +17,8 @@ import { imageTagIssue } from './k8s-pss';
 /* eslint-disable @typescript-eslint/no-require-imports */
 /** dockerfile-ast and dockerfile-utils load on first use: importing the library for its constructs should not pay for them. */
 const parseDockerfile = (text: string): Dockerfile => (require('dockerfile-ast') as typeof import('dockerfile-ast')).DockerfileParser.parse(text);
-const validate = (text: string): ReturnType<typeof import('dockerfile-utils').validate> => (require('dockerfile-utils') as typeof import('dockerfile-utils')).validate(text);
+const validate = (text: string): ReturnType<typeof import('dockerfile-utils').validate> =>
+  (require('dockerfile-utils') as typeof import('dockerfile-utils')).validate(text);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** vscode-languageserver DiagnosticSeverity: 1 = Error, 2 = Warning, 3 = Information, 4 = Hint. */
@@ -215,17 +216,17 @@ function reservedStageProblems(df: Dockerfile): string[] {
     const stage = from.getBuildStage();
     if (!stage || !RESERVED_STAGE_NAMES.has(stage.toLowerCase())) return [];
     const line = from.getRange().start.line + 1;
-    return [`line ${line}: reserved-stage-name: '${stage}' is reserved by BuildKit and should not be used as a stage name`
-      + ' (ReservedStageName); rename the stage'];
+    return [
+      `line ${line}: reserved-stage-name: '${stage}' is reserved by BuildKit and should not be used as a stage name` +
+        ' (ReservedStageName); rename the stage',
+    ];
   });
 }
 
 /** All problems of one Dockerfile; empty = OK. */
 export function checkDockerfile(text: string): string[] {
   const df = parseDockerfile(text);
-  return [
-    ...utilsProblems(text), ...baseImageProblems(df), ...userProblems(df), ...copyProblems(df), ...reservedStageProblems(df),
-  ];
+  return [...utilsProblems(text), ...baseImageProblems(df), ...userProblems(df), ...copyProblems(df), ...reservedStageProblems(df)];
 }
 
 // ---------------------------------------------------------------------------
@@ -269,7 +270,10 @@ export function dockerignorePatternToRegExp(pattern: string): RegExp {
       const end = p.indexOf(']', i + 1);
       if (end < 0) re += '\\[';
       else {
-        re += `[${p.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        re += `[${p
+          .slice(i + 1, end)
+          .replace(/^!/, '^')
+          .replace(/\\/g, '\\\\')}]`;
         i = end;
       }
     } else re += ch.replace(/[.+^${}()|\]]/g, '\\$&');
@@ -282,7 +286,11 @@ function parseDockerignore(text: string): IgnoreRule[] {
     .split(/\r?\n/)
     .map((l) => l.trim())
     .filter((l) => l !== '' && !l.startsWith('#'))
-    .map((l) => (l.startsWith('!') ? { negate: true, re: dockerignorePatternToRegExp(l.slice(1).trim()) } : { negate: false, re: dockerignorePatternToRegExp(l) }));
+    .map((l) =>
+      l.startsWith('!')
+        ? { negate: true, re: dockerignorePatternToRegExp(l.slice(1).trim()) }
+        : { negate: false, re: dockerignorePatternToRegExp(l) },
+    );
 }
 
 /** A path is excluded when the last rule matching it, or one of its parent directories, is not a negation. */

@@ -5,8 +5,8 @@
  *   `file:line: rule: message`                   a Dockerfile instruction
  *   `file: rule: message`                        anything else
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { loadYamlDocument } from './_yaml';
 import { checkCompose } from './compose';
 import { checkDockerfile, checkDockerignore } from './dockerfile';
@@ -135,7 +135,8 @@ function imageProblems(files: ReadonlyMap<string, string>, names: readonly strin
   // images/docker-bake.json and images/build.sh sit beside the per-image directories.
   const imageDirs = [...new Set(names.filter((f) => /^images\/[^/]+\//.test(f)).map((f) => f.split('/').slice(0, 2).join('/')))];
   const bakeText = files.get('images/docker-bake.json');
-  if (imageDirs.length > 0 && bakeText === undefined) problems.push(at('images/docker-bake.json', 'layout: missing (one command must build every image)'));
+  if (imageDirs.length > 0 && bakeText === undefined)
+    problems.push(at('images/docker-bake.json', 'layout: missing (one command must build every image)'));
   if (bakeText !== undefined) {
     let bake: { target?: Record<string, unknown> } | undefined;
     try {
@@ -146,7 +147,8 @@ function imageProblems(files: ReadonlyMap<string, string>, names: readonly strin
     if (bake) {
       const targets = Object.keys(bake.target ?? {}).sort();
       const dirs = imageDirs.map((d) => d.split('/')[1]).sort();
-      if (JSON.stringify(targets) !== JSON.stringify(dirs)) problems.push(at('images/docker-bake.json', `layout: targets ${targets.join(',')} differ from image directories ${dirs.join(',')}`));
+      if (JSON.stringify(targets) !== JSON.stringify(dirs))
+        problems.push(at('images/docker-bake.json', `layout: targets ${targets.join(',')} differ from image directories ${dirs.join(',')}`));
     }
   }
   for (const d of imageDirs) {
@@ -156,7 +158,8 @@ function imageProblems(files: ReadonlyMap<string, string>, names: readonly strin
     if (df === undefined) problems.push(at(dockerfile, 'layout: missing'));
     else problems.push(...checkDockerfileFile({ file: `${prefix}${dockerfile}`, text: df }));
     const di = files.get(ignore);
-    if (di === undefined) problems.push(at(ignore, 'layout: missing (the whole build context, .git and secrets included, would be sent to the builder)'));
+    if (di === undefined)
+      problems.push(at(ignore, 'layout: missing (the whole build context, .git and secrets included, would be sent to the builder)'));
     else problems.push(...checkDockerignoreFile({ file: `${prefix}${ignore}`, text: di }));
   }
   return problems;

@@ -17,11 +17,31 @@ export const GATEWAY_API_FIELDS: Readonly<Record<string, Record<string, string>>
   GatewayV1HTTPRoute: { apiVersion: 'string', kind: 'string', metadata: 'V1ObjectMeta', spec: 'GatewayV1HTTPRouteSpec', status: 'object' },
   GatewayV1HTTPRouteSpec: { parentRefs: 'Array<GatewayV1ParentReference>', hostnames: 'Array<string>', rules: 'Array<GatewayV1HTTPRouteRule>' },
   GatewayV1ParentReference: { group: 'string', kind: 'string', namespace: 'string', name: 'string', sectionName: 'string', port: 'number' },
-  GatewayV1HTTPRouteRule: { name: 'string', matches: 'Array<GatewayV1HTTPRouteMatch>', filters: 'Array<object>', backendRefs: 'Array<GatewayV1HTTPBackendRef>', timeouts: 'GatewayV1HTTPRouteTimeouts', sessionPersistence: 'object' },
-  GatewayV1HTTPRouteMatch: { path: 'GatewayV1HTTPPathMatch', headers: 'Array<GatewayV1HTTPHeaderMatch>', queryParams: 'Array<GatewayV1HTTPHeaderMatch>', method: 'string' },
+  GatewayV1HTTPRouteRule: {
+    name: 'string',
+    matches: 'Array<GatewayV1HTTPRouteMatch>',
+    filters: 'Array<object>',
+    backendRefs: 'Array<GatewayV1HTTPBackendRef>',
+    timeouts: 'GatewayV1HTTPRouteTimeouts',
+    sessionPersistence: 'object',
+  },
+  GatewayV1HTTPRouteMatch: {
+    path: 'GatewayV1HTTPPathMatch',
+    headers: 'Array<GatewayV1HTTPHeaderMatch>',
+    queryParams: 'Array<GatewayV1HTTPHeaderMatch>',
+    method: 'string',
+  },
   GatewayV1HTTPPathMatch: { type: 'string', value: 'string' },
   GatewayV1HTTPHeaderMatch: { type: 'string', name: 'string', value: 'string' },
-  GatewayV1HTTPBackendRef: { group: 'string', kind: 'string', name: 'string', namespace: 'string', port: 'number', weight: 'number', filters: 'Array<object>' },
+  GatewayV1HTTPBackendRef: {
+    group: 'string',
+    kind: 'string',
+    name: 'string',
+    namespace: 'string',
+    port: 'number',
+    weight: 'number',
+    filters: 'Array<object>',
+  },
   GatewayV1HTTPRouteTimeouts: { request: 'string', backendRequest: 'string' },
 };
 
@@ -52,26 +72,35 @@ export function gatewaySchemaProblems(obj: K8sObject): Problem[] {
   };
   // As for every kind (objectmeta.go ValidateObjectMetaAccessor): a create may give generateName instead.
   const named = (v: unknown) => typeof v === 'string' && v !== '';
-  if (!named(obj?.metadata?.name) && !named(obj?.metadata?.generateName)) out.push('metadata.name is required (or metadata.generateName, with kubectl create)');
+  if (!named(obj?.metadata?.name) && !named(obj?.metadata?.generateName))
+    out.push('metadata.name is required (or metadata.generateName, with kubectl create)');
   const spec = obj?.spec;
   if (!isPlainObject(spec)) out.push('spec is required');
   else {
     list(spec.parentRefs, 'spec.parentRefs', 32).forEach((p: any, i) => {
       const at = `spec.parentRefs[${i}]`;
       str(p?.name, `${at}.name`, 253);
-      if (p?.namespace !== undefined && (typeof p.namespace !== 'string' || !NAMESPACE_RE.test(p.namespace) || p.namespace.length > 63)) out.push(`${at}.namespace must be a namespace name`);
+      if (p?.namespace !== undefined && (typeof p.namespace !== 'string' || !NAMESPACE_RE.test(p.namespace) || p.namespace.length > 63))
+        out.push(`${at}.namespace must be a namespace name`);
       if (p?.port !== undefined) int(p.port, `${at}.port`, 1, 65535);
     });
     list(spec.hostnames, 'spec.hostnames', 16).forEach((h, i) => {
-      if (typeof h !== 'string' || h.length > 253 || !HOSTNAME_RE.test(h)) out.push(`spec.hostnames[${i}] must be a DNS host name (a leading *. allowed)`);
+      if (typeof h !== 'string' || h.length > 253 || !HOSTNAME_RE.test(h))
+        out.push(`spec.hostnames[${i}] must be a DNS host name (a leading *. allowed)`);
     });
     list(spec.rules, 'spec.rules', 16).forEach((r: any, i) => {
       const at = `spec.rules[${i}]`;
       list(r?.matches, `${at}.matches`, 64).forEach((m: any, j) => {
         const path = m?.path;
         if (path !== undefined) {
-          if (!['Exact', 'PathPrefix', 'RegularExpression'].includes(path?.type ?? 'PathPrefix')) out.push(`${at}.matches[${j}].path.type must be Exact, PathPrefix or RegularExpression`);
-          if (path?.value !== undefined && (typeof path.value !== 'string' || path.value.length > 1024 || ((path.type ?? 'PathPrefix') !== 'RegularExpression' && !path.value.startsWith('/')))) {
+          if (!['Exact', 'PathPrefix', 'RegularExpression'].includes(path?.type ?? 'PathPrefix'))
+            out.push(`${at}.matches[${j}].path.type must be Exact, PathPrefix or RegularExpression`);
+          if (
+            path?.value !== undefined &&
+            (typeof path.value !== 'string' ||
+              path.value.length > 1024 ||
+              ((path.type ?? 'PathPrefix') !== 'RegularExpression' && !path.value.startsWith('/')))
+          ) {
             out.push(`${at}.matches[${j}].path.value must be an absolute path (starting with '/', at most 1024 characters)`);
           }
         }
@@ -81,7 +110,8 @@ export function gatewaySchemaProblems(obj: K8sObject): Problem[] {
         const bat = `${at}.backendRefs[${j}]`;
         str(b?.name, `${bat}.name`, 253);
         // CEL: "Must have port for Service reference"
-        if ((b?.group ?? '') === '' && (b?.kind ?? 'Service') === 'Service' && b?.port === undefined) out.push(`${bat}.port is required for a Service backend`);
+        if ((b?.group ?? '') === '' && (b?.kind ?? 'Service') === 'Service' && b?.port === undefined)
+          out.push(`${bat}.port is required for a Service backend`);
         if (b?.port !== undefined) int(b.port, `${bat}.port`, 1, 65535);
         if (b?.weight !== undefined) int(b.weight, `${bat}.weight`, 0, 1000000);
       });

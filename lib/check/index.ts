@@ -55,7 +55,11 @@ export interface CheckRule {
 
 /** Every rule id a problem can carry, in the order `cdk8s-ml check --help` lists them. */
 export const CHECK_RULES: readonly CheckRule[] = [
-  { id: 'schema', summary: 'the Kubernetes OpenAPI schema (types, enums, required fields), apiVersions current Kubernetes serves, and what the apiserver validates beyond it' },
+  {
+    id: 'schema',
+    summary:
+      'the Kubernetes OpenAPI schema (types, enums, required fields), apiVersions current Kubernetes serves, and what the apiserver validates beyond it',
+  },
   { id: 'unknown-field', summary: 'a field the type does not have (a typo the apiserver would silently drop)' },
   { id: 'dns-1123', summary: 'names, label keys/values, annotation and data keys, hosts and port names the apiserver would reject' },
   { id: 'port-range', summary: 'ports outside 1..65535, named ports that are not IANA_SVC_NAMEs' },
@@ -64,8 +68,15 @@ export const CHECK_RULES: readonly CheckRule[] = [
   { id: 'service-target-port', summary: 'every Service port lands on a container port of the selected pods' },
   { id: 'env-url', summary: 'in-cluster URLs in env name a Service that exists, on a port it exposes' },
   { id: 'duplicate-env', summary: 'a container lists each env variable once (server-side apply rejects a duplicate)' },
-  { id: 'network-reachability', summary: 'NetworkPolicies admit every connection the objects imply: env URLs to Services, Prometheus scrapes, Ingress and LoadBalancer traffic, Indexed Job peers, object storage' },
-  { id: 'pss-restricted', summary: `Pod Security Standards "restricted" (which rejects the pod at admission), at the version the namespace enforces (default ${POD_SECURITY_VERSION})` },
+  {
+    id: 'network-reachability',
+    summary:
+      'NetworkPolicies admit every connection the objects imply: env URLs to Services, Prometheus scrapes, Ingress and LoadBalancer traffic, Indexed Job peers, object storage',
+  },
+  {
+    id: 'pss-restricted',
+    summary: `Pod Security Standards "restricted" (which rejects the pod at admission), at the version the namespace enforces (default ${POD_SECURITY_VERSION})`,
+  },
   { id: 'starts-non-root', summary: 'runAsNonRoot with a numeric non-zero runAsUser, so the kubelet can start it' },
   { id: 'read-only-root-fs', summary: 'readOnlyRootFilesystem: true' },
   { id: 'resources', summary: 'cpu/memory requests and memory limits on every container' },
@@ -78,6 +89,9 @@ export const CHECK_RULES: readonly CheckRule[] = [
   { id: 'reserved-stage-name', summary: 'no build stage named context or scratch, which BuildKit reserves (ReservedStageName)' },
   { id: 'dockerignore', summary: '.dockerignore keeps .git, .env, keys, __pycache__ and virtualenvs out of the build context' },
   { id: 'compose-schema', summary: 'the Compose Specification JSON schema' },
-  { id: 'layout', summary: 'output directory layout: only manifests/*.yaml are manifests; every image has its build files; diagrams/*.md hold a mermaid block' },
+  {
+    id: 'layout',
+    summary: 'output directory layout: only manifests/*.yaml are manifests; every image has its build files; diagrams/*.md hold a mermaid block',
+  },
   { id: 'yaml', summary: 'the file is not valid YAML (duplicate keys included)' },
 ];

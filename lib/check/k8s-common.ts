@@ -157,7 +157,10 @@ export interface LocatedContainer {
   readonly kind: 'containers' | 'initContainers' | 'ephemeralContainers';
 }
 
-export function containersOf(t: WorkloadPodTemplate, kinds: readonly LocatedContainer['kind'][] = ['initContainers', 'containers']): LocatedContainer[] {
+export function containersOf(
+  t: WorkloadPodTemplate,
+  kinds: readonly LocatedContainer['kind'][] = ['initContainers', 'containers'],
+): LocatedContainer[] {
   const out: LocatedContainer[] = [];
   for (const kind of kinds) {
     asArray<IContainer>(t.podSpec[kind]).forEach((c, i) => {
@@ -197,13 +200,18 @@ export function labelSelectorMatches(selector: unknown, labels: Labels): boolean
 function requirementMatches(req: LabelSelectorRequirement, labels: Labels): boolean {
   const key = String(req?.key ?? '');
   const values = asArray<string>(req?.values);
-  const has = Object.prototype.hasOwnProperty.call(labels, key);
+  const has = Object.hasOwn(labels, key);
   switch (req?.operator) {
-    case 'In': return has && values.includes(labels[key]);
-    case 'NotIn': return !has || !values.includes(labels[key]);
-    case 'Exists': return has;
-    case 'DoesNotExist': return !has;
-    default: return false;
+    case 'In':
+      return has && values.includes(labels[key]);
+    case 'NotIn':
+      return !has || !values.includes(labels[key]);
+    case 'Exists':
+      return has;
+    case 'DoesNotExist':
+      return !has;
+    default:
+      return false;
   }
 }
 
@@ -222,7 +230,11 @@ export function podsSelectedBy(svc: K8sObject, templates: readonly WorkloadPodTe
   const sel = serviceSelector(svc);
   if (!sel) return [];
   const ns = effectiveNamespace(svc);
-  if (templates instanceof LabelIndex) return templates.candidates(ns, sel).map((i) => templates.items[i]).filter((t) => labelsMatch(sel, t.labels));
+  if (templates instanceof LabelIndex)
+    return templates
+      .candidates(ns, sel)
+      .map((i) => templates.items[i])
+      .filter((t) => labelsMatch(sel, t.labels));
   return templates.filter((t) => t.namespace === ns && labelsMatch(sel, t.labels));
 }
 
@@ -241,7 +253,11 @@ export class LabelIndex<T> {
   private readonly byNamespace = new Map<string, { readonly all: number[]; readonly byPair: Map<string, number[]> }>();
 
   /** `namespaceOf` undefined: the item is in no namespace (an IP address) and never a candidate. */
-  constructor(readonly items: readonly T[], namespaceOf: (item: T) => string | undefined, labelsOf: (item: T) => Labels) {
+  constructor(
+    readonly items: readonly T[],
+    namespaceOf: (item: T) => string | undefined,
+    labelsOf: (item: T) => Labels,
+  ) {
     items.forEach((item, i) => {
       const ns = namespaceOf(item);
       if (ns === undefined) return;
@@ -278,7 +294,11 @@ export class LabelIndex<T> {
 
 /** Pod templates by namespace and label, for podsSelectedBy. */
 export function templateIndex(templates: readonly WorkloadPodTemplate[]): LabelIndex<WorkloadPodTemplate> {
-  return new LabelIndex(templates, (t) => t.namespace, (t) => t.labels);
+  return new LabelIndex(
+    templates,
+    (t) => t.namespace,
+    (t) => t.labels,
+  );
 }
 
 /**
@@ -290,7 +310,12 @@ export function templateIndex(templates: readonly WorkloadPodTemplate[]): LabelI
 export class SelectorIndex<T> {
   private readonly byNamespace = new Map<string, { readonly any: number[]; readonly byPair: Map<string, number[]> }>();
 
-  constructor(readonly items: readonly T[], namespaceOf: (item: T) => string, equalityOf: (item: T) => Labels | undefined, pairCount: (key: string, value: string) => number = () => 0) {
+  constructor(
+    readonly items: readonly T[],
+    namespaceOf: (item: T) => string,
+    equalityOf: (item: T) => Labels | undefined,
+    pairCount: (key: string, value: string) => number = () => 0,
+  ) {
     items.forEach((item, i) => {
       const pairs = equalityOf(item);
       if (pairs === undefined) return;

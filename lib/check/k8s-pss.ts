@@ -83,7 +83,8 @@ function parseVersion(value: unknown): ParsedVersion {
   const m = typeof value === 'string' ? /^v1\.([0-9]|[1-9][0-9]*)$/.exec(value) : null;
   if (!m) return { minor: NEWEST_MINOR, issue: 'must be "latest" or "v1.<minor>"', malformed: true };
   const minor = Number(m[1]);
-  if (minor < OLDEST_MINOR) return { minor: OLDEST_MINOR, issue: `is older than v1.${OLDEST_MINOR}, the oldest Pod Security version this check models` };
+  if (minor < OLDEST_MINOR)
+    return { minor: OLDEST_MINOR, issue: `is older than v1.${OLDEST_MINOR}, the oldest Pod Security version this check models` };
   return { minor: Math.min(minor, NEWEST_MINOR) };
 }
 
@@ -92,7 +93,9 @@ export function podSecurityMinor(option: unknown): PolicyMinor {
   if (option === undefined) return parseVersion(POD_SECURITY_VERSION).minor;
   const parsed = parseVersion(option);
   if (parsed.issue !== undefined) {
-    throw new MlInputError(`check option podSecurityVersion must be "latest" or "v1.<minor>" with minor from ${OLDEST_MINOR}, got ${describeValue(option)}. Fix: pass the version your namespaces enforce (pod-security.kubernetes.io/enforce-version), such as '${POD_SECURITY_VERSION}', the one cdk8s-ml's namespaces enforce, or leave it out`);
+    throw new MlInputError(
+      `check option podSecurityVersion must be "latest" or "v1.<minor>" with minor from ${OLDEST_MINOR}, got ${describeValue(option)}. Fix: pass the version your namespaces enforce (pod-security.kubernetes.io/enforce-version), such as '${POD_SECURITY_VERSION}', the one cdk8s-ml's namespaces enforce, or leave it out`,
+    );
   }
   return parsed.minor;
 }
@@ -127,7 +130,11 @@ export function podSecurityVersions(objects: readonly K8sObject[], defaultMinor:
       const consequence = parsed.malformed
         ? `the apiserver rejects the Namespace; its pods are checked at latest (${NEWEST_POD_SECURITY_VERSION})`
         : `its pods are checked at v1.${parsed.minor}; pin v1.${OLDEST_MINOR} or newer`;
-      problems.push({ obj, rule: RULE, message: `${joinPath('metadata.labels', ENFORCE_VERSION_LABEL)} ${JSON.stringify(version)} ${parsed.issue}: ${consequence}` });
+      problems.push({
+        obj,
+        rule: RULE,
+        message: `${joinPath('metadata.labels', ENFORCE_VERSION_LABEL)} ${JSON.stringify(version)} ${parsed.issue}: ${consequence}`,
+      });
     }
   }
   return {
@@ -174,7 +181,10 @@ const SAFE_SYSCTLS: readonly FromVersion[] = [
 
 /** check_seLinuxOptions.go: container_engine_t from v1.31 (and the empty type always). */
 const ALLOWED_SELINUX_TYPES: readonly FromVersion[] = [
-  [0, 'container_t'], [0, 'container_init_t'], [0, 'container_kvm_t'], [31, 'container_engine_t'],
+  [0, 'container_t'],
+  [0, 'container_init_t'],
+  [0, 'container_kvm_t'],
+  [31, 'container_engine_t'],
 ];
 
 /** check_hostProbesAndhostLifecycle.go: a `host` in probes and lifecycle handlers is forbidden from v1.34 (the kubelet would call it: SSRF). */
@@ -234,7 +244,8 @@ const volumes: SubCheck = ({ t, minor }, report) => {
 const hostPorts: SubCheck = ({ containers }, report) => {
   for (const c of containers) {
     asArray<{ hostPort?: unknown }>(c.container.ports).forEach((p, i) => {
-      if (p?.hostPort !== undefined && p.hostPort !== 0) report(`${describeContainer(c)}: ${c.path}.ports[${i}].hostPort must be unset (got ${String(p.hostPort)})`);
+      if (p?.hostPort !== undefined && p.hostPort !== 0)
+        report(`${describeContainer(c)}: ${c.path}.ports[${i}].hostPort must be unset (got ${String(p.hostPort)})`);
     });
   }
 };
@@ -250,7 +261,8 @@ const capabilities: SubCheck = ({ containers, windows }, report) => {
   for (const c of containers) {
     const caps = securityContextOf(c).capabilities ?? {};
     const added = asArray<string>(caps.add).filter((cap) => cap !== 'NET_BIND_SERVICE');
-    if (added.length > 0) report(`${describeContainer(c)}: ${scPath(c, 'capabilities.add')} may only contain NET_BIND_SERVICE (got ${added.join(', ')})`);
+    if (added.length > 0)
+      report(`${describeContainer(c)}: ${scPath(c, 'capabilities.add')} may only contain NET_BIND_SERVICE (got ${added.join(', ')})`);
     if (!asArray<string>(caps.drop).includes('ALL')) report(`${describeContainer(c)}: ${scPath(c, 'capabilities.drop')} must include ALL`);
   }
 };
@@ -274,7 +286,9 @@ const runAsNonRoot: SubCheck = (ctx, report) => {
   for (const c of containers) {
     const effective = securityContextOf(c).runAsNonRoot ?? podSc.runAsNonRoot;
     if (effective !== true) {
-      report(`${describeContainer(c)}: runAsNonRoot must be true in ${podScPath}.runAsNonRoot or ${scPath(c, 'runAsNonRoot')} (got ${String(effective)})`);
+      report(
+        `${describeContainer(c)}: runAsNonRoot must be true in ${podScPath}.runAsNonRoot or ${scPath(c, 'runAsNonRoot')} (got ${String(effective)})`,
+      );
     }
   }
 };
@@ -296,7 +310,9 @@ const seccomp: SubCheck = ({ podSc, podScPath, containers, windows }, report) =>
     const own = securityContextOf(c).seccompProfile?.type;
     const effective = own ?? podType;
     if (effective !== 'RuntimeDefault' && effective !== 'Localhost') {
-      report(`${describeContainer(c)}: seccompProfile.type must be RuntimeDefault or Localhost in ${podScPath}.seccompProfile or ${scPath(c, 'seccompProfile')} (got ${String(effective)})`);
+      report(
+        `${describeContainer(c)}: seccompProfile.type must be RuntimeDefault or Localhost in ${podScPath}.seccompProfile or ${scPath(c, 'seccompProfile')} (got ${String(effective)})`,
+      );
     }
   }
 };
@@ -307,9 +323,11 @@ const sysctls: SubCheck = ({ podSc, podScPath, minor }, report) => {
     const name = String(s?.name);
     if (safe.includes(name)) return;
     const later = SAFE_SYSCTLS.find(([, n]) => n === name);
-    report(later
-      ? `${podScPath}.sysctls[${i}] sets sysctl ${name}, which Pod Security v1.${minor} does not allow (safe from v1.${later[0]} on)`
-      : `${podScPath}.sysctls[${i}] sets unsafe sysctl ${name}`);
+    report(
+      later
+        ? `${podScPath}.sysctls[${i}] sets sysctl ${name}, which Pod Security v1.${minor} does not allow (safe from v1.${later[0]} on)`
+        : `${podScPath}.sysctls[${i}] sets unsafe sysctl ${name}`,
+    );
   });
 };
 
@@ -329,7 +347,9 @@ const seLinux: SubCheck = ({ podSc, podScPath, containers, minor }, report) => {
   const allowedTypes = allowedAt(ALLOWED_SELINUX_TYPES, minor);
   seLinuxIssues(podSc.seLinuxOptions, `${podScPath}.seLinuxOptions`, allowedTypes).forEach(report);
   for (const c of containers) {
-    seLinuxIssues(securityContextOf(c).seLinuxOptions, scPath(c, 'seLinuxOptions'), allowedTypes).forEach((m) => report(`${describeContainer(c)}: ${m}`));
+    seLinuxIssues(securityContextOf(c).seLinuxOptions, scPath(c, 'seLinuxOptions'), allowedTypes).forEach((m) =>
+      report(`${describeContainer(c)}: ${m}`),
+    );
   }
 };
 
@@ -348,7 +368,8 @@ const procMount: SubCheck = ({ containers }, report) => {
 const appArmor: SubCheck = ({ t, podSc, podScPath, containers }, report) => {
   if (podSc.appArmorProfile?.type === 'Unconfined') report(`${podScPath}.appArmorProfile.type must not be Unconfined`);
   for (const c of containers) {
-    if (securityContextOf(c).appArmorProfile?.type === 'Unconfined') report(`${describeContainer(c)}: ${scPath(c, 'appArmorProfile.type')} must not be Unconfined`);
+    if (securityContextOf(c).appArmorProfile?.type === 'Unconfined')
+      report(`${describeContainer(c)}: ${scPath(c, 'appArmorProfile.type')} must not be Unconfined`);
   }
   // The pre-1.30 annotation form is still honoured by the admission controller (empty allowed).
   for (const [key, value] of Object.entries(t.annotations)) {
@@ -361,7 +382,8 @@ const appArmor: SubCheck = ({ t, podSc, podScPath, containers }, report) => {
 const hostProcess: SubCheck = ({ podSc, podScPath, containers }, report) => {
   if (podSc.windowsOptions?.hostProcess === true) report(`${podScPath}.windowsOptions.hostProcess must not be true`);
   for (const c of containers) {
-    if (securityContextOf(c).windowsOptions?.hostProcess === true) report(`${describeContainer(c)}: ${scPath(c, 'windowsOptions.hostProcess')} must not be true`);
+    if (securityContextOf(c).windowsOptions?.hostProcess === true)
+      report(`${describeContainer(c)}: ${scPath(c, 'windowsOptions.hostProcess')} must not be true`);
   }
 };
 
@@ -388,14 +410,29 @@ const probeHosts: SubCheck = ({ containers, minor }, report) => {
   if (minor < PROBE_HOST_FROM) return;
   for (const c of containers) {
     for (const [at, host] of handlerHosts(c)) {
-      report(`${describeContainer(c)}: ${at} must be unset from Pod Security v1.${PROBE_HOST_FROM} on (got ${JSON.stringify(host)}): the kubelet would send the request to that host; unset, it goes to the pod`);
+      report(
+        `${describeContainer(c)}: ${at} must be unset from Pod Security v1.${PROBE_HOST_FROM} on (got ${JSON.stringify(host)}): the kubelet would send the request to that host; unset, it goes to the pod`,
+      );
     }
   }
 };
 
 const PSS_CHECKS: readonly SubCheck[] = [
-  hostNamespaces, volumes, hostPorts, privileged, capabilities, privilegeEscalation,
-  runAsNonRoot, runAsUser, seccomp, sysctls, seLinux, procMount, appArmor, hostProcess, probeHosts,
+  hostNamespaces,
+  volumes,
+  hostPorts,
+  privileged,
+  capabilities,
+  privilegeEscalation,
+  runAsNonRoot,
+  runAsUser,
+  seccomp,
+  sysctls,
+  seLinux,
+  procMount,
+  appArmor,
+  hostProcess,
+  probeHosts,
 ];
 
 function podCtx(t: WorkloadPodTemplate, minor: PolicyMinor = parseVersion(POD_SECURITY_VERSION).minor): PodCtx {
@@ -436,7 +473,9 @@ function startsNonRoot(ctx: PodCtx): string[] {
     if ((sc.runAsNonRoot ?? ctx.podSc.runAsNonRoot) !== true) continue;
     const uid = sc.runAsUser ?? ctx.podSc.runAsUser;
     if (typeof uid !== 'number' || !Number.isInteger(uid) || uid <= 0) {
-      out.push(`${describeContainer(c)}: runAsNonRoot is true but no non-zero numeric runAsUser is set in ${ctx.podScPath}.runAsUser or ${scPath(c, 'runAsUser')} (got ${String(uid)}); images without a numeric USER fail with "image will run as root"`);
+      out.push(
+        `${describeContainer(c)}: runAsNonRoot is true but no non-zero numeric runAsUser is set in ${ctx.podScPath}.runAsUser or ${scPath(c, 'runAsUser')} (got ${String(uid)}); images without a numeric USER fail with "image will run as root"`,
+      );
     }
   }
   return out;
@@ -445,7 +484,10 @@ function startsNonRoot(ctx: PodCtx): string[] {
 function readOnlyRootFs(ctx: PodCtx): string[] {
   return ctx.containers
     .filter((c) => c.kind !== 'ephemeralContainers' && securityContextOf(c).readOnlyRootFilesystem !== true)
-    .map((c) => `${describeContainer(c)}: ${scPath(c, 'readOnlyRootFilesystem')} must be true (got ${String(securityContextOf(c).readOnlyRootFilesystem)})`);
+    .map(
+      (c) =>
+        `${describeContainer(c)}: ${scPath(c, 'readOnlyRootFilesystem')} must be true (got ${String(securityContextOf(c).readOnlyRootFilesystem)})`,
+    );
 }
 
 /** Without requests the scheduler overcommits; without limits one pod can starve the node. Ephemeral containers cannot set resources. */

@@ -88,7 +88,11 @@ export function pointerToPath(pointer: string): string {
 function withoutNulls(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(withoutNulls);
   if (!isPlainObject(value)) return value;
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null).map(([k, v]) => [k, withoutNulls(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .filter(([, v]) => v !== null)
+      .map(([k, v]) => [k, withoutNulls(v)]),
+  );
 }
 
 /**
@@ -136,18 +140,31 @@ function schemaProblems(obj: K8sObject): Problem[] {
   const apiVersion = obj?.apiVersion;
   const kind = obj?.kind;
   if (typeof apiVersion !== 'string' || typeof kind !== 'string') {
-    return [{ obj, rule: 'schema', message: `apiVersion and kind must be strings (got apiVersion=${JSON.stringify(apiVersion)}, kind=${JSON.stringify(kind)})` }];
+    return [
+      {
+        obj,
+        rule: 'schema',
+        message: `apiVersion and kind must be strings (got apiVersion=${JSON.stringify(apiVersion)}, kind=${JSON.stringify(kind)})`,
+      },
+    ];
   }
   const Model = modelFor(apiVersion, kind);
   if (!Model) {
-    return [{ obj, rule: 'schema', message: `no Kubernetes model for apiVersion "${apiVersion}" kind "${kind}" (a typo, or a CRD missing from KNOWN_CUSTOM_KINDS)` }];
+    return [
+      {
+        obj,
+        rule: 'schema',
+        message: `no Kubernetes model for apiVersion "${apiVersion}" kind "${kind}" (a typo, or a CRD missing from KNOWN_CUSTOM_KINDS)`,
+      },
+    ];
   }
   try {
     new Model(withoutNulls(obj)).validate();
   } catch (err) {
     const errors = (err as { errors?: AjvLikeError[] }).errors;
     if (Array.isArray(errors) && errors.length > 0) {
-      for (const e of errors.filter((x) => !requirementNotEnforced(obj, x))) problems.push({ obj, rule: 'schema', message: describeAjvError(e, obj) });
+      for (const e of errors.filter((x) => !requirementNotEnforced(obj, x)))
+        problems.push({ obj, rule: 'schema', message: describeAjvError(e, obj) });
     } else {
       problems.push({ obj, rule: 'schema', message: String((err as Error)?.message ?? err) });
     }
@@ -184,7 +201,7 @@ function loadTypeMaps(): TypeMaps {
   // The type-only import puts the JSON in the compilation, so tsc copies it next to this module.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   // The Gateway API's HTTPRoute has no client-node model: its table is kept by hand (gateway-api.ts).
-  return { ...(require('./k8s-fields.json') as typeof import('./k8s-fields.json')).classes as TypeMaps, ...GATEWAY_API_FIELDS };
+  return { ...((require('./k8s-fields.json') as typeof import('./k8s-fields.json')).classes as TypeMaps), ...GATEWAY_API_FIELDS };
 }
 
 let typeMaps: TypeMaps | undefined;
@@ -204,7 +221,7 @@ function parseType(type: string): FieldType {
   const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
   if (arr) parsed = { t: 'array', of: parseType(arr[1]) };
   else if (map) parsed = { t: 'map', of: parseType(map[1]) };
-  else if (Object.prototype.hasOwnProperty.call(maps(), type)) parsed = { t: 'class', name: type };
+  else if (Object.hasOwn(maps(), type)) parsed = { t: 'class', name: type };
   else parsed = LEAF;
   parsedTypes.set(type, parsed);
   return parsed;
@@ -268,7 +285,13 @@ function unknownFieldProblems(obj: K8sObject): Problem[] {
     // kubernetes-models still ships long-removed API versions (extensions/v1beta1 Deployment, ...);
     // client-node only models what a current apiserver (1.33) serves, so no root class = not served.
     return modelFor(String(obj?.apiVersion), String(obj?.kind))
-      ? [{ obj, rule: 'schema', message: `apiVersion "${obj.apiVersion}" kind "${obj.kind}" is not served by current Kubernetes (no @kubernetes/client-node 1.3 model); use the current apiVersion` }]
+      ? [
+          {
+            obj,
+            rule: 'schema',
+            message: `apiVersion "${obj.apiVersion}" kind "${obj.kind}" is not served by current Kubernetes (no @kubernetes/client-node 1.3 model); use the current apiVersion`,
+          },
+        ]
       : [];
   }
   return paths.map((p) => ({ obj, rule: 'unknown-field', message: `${p} is not a field of ${obj.apiVersion} ${obj.kind}` }));

@@ -4,7 +4,7 @@
  * (kubernetes/kubernetes v1.36, pkg/apis/<group>/validation unless said otherwise). Found by
  * test/cluster/check-agreement.test.ts, where the check passed what a real server refused.
  */
-import * as net from 'net';
+import * as net from 'node:net';
 import { asArray, containersOf, isPlainObject, K8sObject, labelValueIssue, podTemplateOf, Problem } from './k8s-common';
 
 interface ServerCheck {
@@ -29,7 +29,10 @@ function labelSelectorIssues(obj: K8sObject): string[] {
     if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) out.push(`${at}.values must be empty for operator ${op}`);
   };
   const visit = (node: unknown, at: string, inSelector: boolean): void => {
-    if (Array.isArray(node)) return node.forEach((v, i) => visit(v, `${at}[${i}]`, inSelector));
+    if (Array.isArray(node)) {
+      node.forEach((v, i) => visit(v, `${at}[${i}]`, inSelector));
+      return;
+    }
     if (!isPlainObject(node)) return;
     for (const [k, v] of Object.entries(node)) {
       const p = at ? `${at}.${k}` : k;
@@ -95,7 +98,8 @@ function nodeSelectorIssues(obj: K8sObject): string[] {
         if (!NODE_SELECTOR_OPERATORS.includes(op)) out.push(`${p}.operator "${op}" is not one of ${NODE_SELECTOR_OPERATORS.join(', ')}`);
         else if ((op === 'In' || op === 'NotIn') && values.length === 0) out.push(`${p}.values must be given for operator ${op}`);
         else if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) out.push(`${p}.values must be empty for operator ${op}`);
-        else if ((op === 'Gt' || op === 'Lt') && (values.length !== 1 || !/^-?\d+$/.test(String(values[0])))) out.push(`${p}.values must be one integer for operator ${op}`);
+        else if ((op === 'Gt' || op === 'Lt') && (values.length !== 1 || !/^-?\d+$/.test(String(values[0]))))
+          out.push(`${p}.values must be one integer for operator ${op}`);
         // In and NotIn values of matchExpressions are label values (validateNodeSelectorRequirement).
         if (field === 'matchExpressions' && (op === 'In' || op === 'NotIn')) {
           values.forEach((v, j) => {
@@ -107,8 +111,12 @@ function nodeSelectorIssues(obj: K8sObject): string[] {
     }
   };
   const base = `${t.specPath}.affinity.nodeAffinity`;
-  asArray<any>((node as any).requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms).forEach((nt, i) => term(nt, `${base}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[${i}]`));
-  asArray<any>((node as any).preferredDuringSchedulingIgnoredDuringExecution).forEach((pt, i) => term(pt?.preference, `${base}.preferredDuringSchedulingIgnoredDuringExecution[${i}].preference`));
+  asArray<any>((node as any).requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms).forEach((nt, i) =>
+    term(nt, `${base}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[${i}]`),
+  );
+  asArray<any>((node as any).preferredDuringSchedulingIgnoredDuringExecution).forEach((pt, i) =>
+    term(pt?.preference, `${base}.preferredDuringSchedulingIgnoredDuringExecution[${i}].preference`),
+  );
   return out;
 }
 
@@ -118,7 +126,9 @@ function deploymentIssues(obj: K8sObject): string[] {
   const min = spec?.minReadySeconds;
   const deadline = spec?.progressDeadlineSeconds ?? 600;
   if (typeof min === 'number' && typeof deadline === 'number' && deadline <= min) {
-    return [`spec.progressDeadlineSeconds (${deadline}${spec?.progressDeadlineSeconds === undefined ? ', the default' : ''}) must be greater than minReadySeconds (${min})`];
+    return [
+      `spec.progressDeadlineSeconds (${deadline}${spec?.progressDeadlineSeconds === undefined ? ', the default' : ''}) must be greater than minReadySeconds (${min})`,
+    ];
   }
   return [];
 }
@@ -133,7 +143,9 @@ function jobRestartPolicyIssues(obj: K8sObject): string[] {
 
 /** policy ValidatePodDisruptionBudgetSpec. */
 function pdbIssues(obj: K8sObject): string[] {
-  return obj?.spec?.minAvailable !== undefined && obj?.spec?.maxUnavailable !== undefined ? ['spec: minAvailable and maxUnavailable cannot both be set'] : [];
+  return obj?.spec?.minAvailable !== undefined && obj?.spec?.maxUnavailable !== undefined
+    ? ['spec: minAvailable and maxUnavailable cannot both be set']
+    : [];
 }
 
 /** core ValidateSecret: the keys each built-in type needs (stringData is merged into data first). */
@@ -146,9 +158,13 @@ const SECRET_TYPE_KEYS: Readonly<Record<string, readonly string[]>> = {
 
 function secretIssues(obj: K8sObject): string[] {
   const needed = SECRET_TYPE_KEYS[String(obj?.type)] ?? [];
-  const keys = new Set([...Object.keys(isPlainObject(obj?.data) ? obj.data : {}), ...Object.keys(isPlainObject(obj?.stringData) ? obj.stringData : {})]);
+  const keys = new Set([
+    ...Object.keys(isPlainObject(obj?.data) ? obj.data : {}),
+    ...Object.keys(isPlainObject(obj?.stringData) ? obj.stringData : {}),
+  ]);
   const out = needed.filter((k) => !keys.has(k)).map((k) => `data["${k}"] is required for a Secret of type ${obj.type}`);
-  if (obj?.type === 'kubernetes.io/basic-auth' && !keys.has('username') && !keys.has('password')) out.push('data must hold username or password for a Secret of type kubernetes.io/basic-auth');
+  if (obj?.type === 'kubernetes.io/basic-auth' && !keys.has('username') && !keys.has('password'))
+    out.push('data must hold username or password for a Secret of type kubernetes.io/basic-auth');
   return out;
 }
 
@@ -162,7 +178,8 @@ function servicePortIssues(obj: K8sObject): string[] {
     const key = `${p?.port}/${p?.protocol ?? 'TCP'}`;
     if (seen.has(key)) out.push(`spec.ports[${i}]: port ${key} is listed twice`);
     seen.add(key);
-    if (ports.length > 1 && (typeof p?.name !== 'string' || p.name === '')) out.push(`spec.ports[${i}].name is required when a Service has more than one port`);
+    if (ports.length > 1 && (typeof p?.name !== 'string' || p.name === ''))
+      out.push(`spec.ports[${i}].name is required when a Service has more than one port`);
     if (typeof p?.name === 'string' && p.name !== '') {
       if (names.has(p.name)) out.push(`spec.ports[${i}].name "${p.name}" is listed twice`);
       names.add(p.name);
@@ -174,7 +191,9 @@ function servicePortIssues(obj: K8sObject): string[] {
 /** core ValidatePersistentVolumeClaimSpec: a claim requests storage. */
 function pvcIssues(obj: K8sObject): string[] {
   const requests = obj?.spec?.resources?.requests;
-  return isPlainObject(requests) && requests.storage !== undefined && requests.storage !== null ? [] : ['spec.resources.requests.storage is required'];
+  return isPlainObject(requests) && requests.storage !== undefined && requests.storage !== null
+    ? []
+    : ['spec.resources.requests.storage is required'];
 }
 
 const HPA_METRIC_TYPES = ['ContainerResource', 'External', 'Object', 'Pods', 'Resource'];
@@ -183,7 +202,11 @@ const HPA_METRIC_TYPES = ['ContainerResource', 'External', 'Object', 'Pods', 'Re
 function hpaIssues(obj: K8sObject): string[] {
   if (obj?.apiVersion !== 'autoscaling/v2') return [];
   return asArray<any>(obj?.spec?.metrics)
-    .map((m, i) => (typeof m?.type === 'string' && !HPA_METRIC_TYPES.includes(m.type) ? `spec.metrics[${i}].type "${m.type}" is not one of ${HPA_METRIC_TYPES.join(', ')}` : undefined))
+    .map((m, i) =>
+      typeof m?.type === 'string' && !HPA_METRIC_TYPES.includes(m.type)
+        ? `spec.metrics[${i}].type "${m.type}" is not one of ${HPA_METRIC_TYPES.join(', ')}`
+        : undefined,
+    )
     .filter((m): m is string => m !== undefined);
 }
 
@@ -195,8 +218,10 @@ function crdIssues(obj: K8sObject): string[] {
   const out: string[] = [];
   const spec = obj?.spec;
   const required = `${spec?.names?.plural}.${spec?.group}`;
-  if (typeof obj?.metadata?.name === 'string' && obj.metadata.name !== required) out.push(`metadata.name "${obj.metadata.name}" must be spec.names.plural+"."+spec.group ("${required}")`);
-  if (spec?.scope !== undefined && spec.scope !== 'Cluster' && spec.scope !== 'Namespaced') out.push(`spec.scope "${spec.scope}" is not one of Cluster, Namespaced`);
+  if (typeof obj?.metadata?.name === 'string' && obj.metadata.name !== required)
+    out.push(`metadata.name "${obj.metadata.name}" must be spec.names.plural+"."+spec.group ("${required}")`);
+  if (spec?.scope !== undefined && spec.scope !== 'Cluster' && spec.scope !== 'Namespaced')
+    out.push(`spec.scope "${spec.scope}" is not one of Cluster, Namespaced`);
   asArray<any>(spec?.versions).forEach((v, i) => {
     if (!isPlainObject(v?.schema?.openAPIV3Schema)) out.push(`spec.versions[${i}].schema.openAPIV3Schema is required`);
   });
@@ -248,8 +273,7 @@ const SERVER_CHECKS: readonly ServerCheck[] = [
 
 /** The server-side validation problems of one object, as rule `schema`. */
 export function serverValidationProblems(obj: K8sObject): Problem[] {
-  return SERVER_CHECKS
-    .filter((c) => c.kinds.includes('*') || c.kinds.includes(obj?.kind))
+  return SERVER_CHECKS.filter((c) => c.kinds.includes('*') || c.kinds.includes(obj?.kind))
     .flatMap((c) => c.check(obj))
     .map((message) => ({ obj, rule: 'schema', message }));
 }

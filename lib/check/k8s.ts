@@ -18,7 +18,7 @@
  * All objects are checked together: a Service in one stack may be referenced
  * from an env var in another.
  */
-import { isIP } from 'net';
+import { isIP } from 'node:net';
 import {
   asArray,
   asLabels,
@@ -91,10 +91,10 @@ export function labelKeyIssue(key: string): string | undefined {
   const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
   const name = slash >= 0 ? key.slice(slash + 1) : key;
   if (prefix !== undefined && !isDns1123Subdomain(prefix)) return `prefix "${prefix}" is not a DNS-1123 subdomain`;
-  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name)) return `name part "${name}" must be 1-63 chars of [A-Za-z0-9._-], alphanumeric at both ends`;
+  if (name.length === 0 || name.length > 63 || !LABEL_NAME.test(name))
+    return `name part "${name}" must be 1-63 chars of [A-Za-z0-9._-], alphanumeric at both ends`;
   return undefined;
 }
-
 
 /** RBAC objects are validated as path segments by the apiserver (`system:foo` is legal), not as DNS names. */
 const PATH_SEGMENT_NAMED_KINDS: ReadonlySet<string> = new Set(['Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding']);
@@ -109,9 +109,12 @@ function maskTrailingDash(prefix: string): string {
 }
 
 function nameIssue(kind: unknown, field: string, name: string): string | undefined {
-  if (kind === 'Service' && !isDns1035Label(name)) return `${field} must be a DNS-1035 label (<=63 chars, lowercase alphanumerics and '-', starting with a letter)`;
-  if (kind === 'Namespace' && !isDns1123Label(name)) return `${field} must be a DNS-1123 label (<=63 chars, lowercase alphanumerics and '-', no dots)`;
-  if (!isDns1123Subdomain(name)) return `${field} must be a DNS-1123 subdomain (<=253 chars, lowercase alphanumerics, '-' and '.', alphanumeric at both ends)`;
+  if (kind === 'Service' && !isDns1035Label(name))
+    return `${field} must be a DNS-1035 label (<=63 chars, lowercase alphanumerics and '-', starting with a letter)`;
+  if (kind === 'Namespace' && !isDns1123Label(name))
+    return `${field} must be a DNS-1123 label (<=63 chars, lowercase alphanumerics and '-', no dots)`;
+  if (!isDns1123Subdomain(name))
+    return `${field} must be a DNS-1123 subdomain (<=253 chars, lowercase alphanumerics, '-' and '.', alphanumeric at both ends)`;
   return undefined;
 }
 
@@ -122,9 +125,10 @@ function metadataNameIssues(obj: K8sObject): string[] {
   const kind = obj?.kind;
   if (!PATH_SEGMENT_NAMED_KINDS.has(kind)) {
     const nameProblem = typeof name === 'string' ? nameIssue(kind, `metadata.name "${name}"`, name) : undefined;
-    const prefixProblem = typeof generateName === 'string' && generateName !== ''
-      ? nameIssue(kind, `metadata.generateName "${generateName}" (a name prefix)`, maskTrailingDash(generateName))
-      : undefined;
+    const prefixProblem =
+      typeof generateName === 'string' && generateName !== ''
+        ? nameIssue(kind, `metadata.generateName "${generateName}" (a name prefix)`, maskTrailingDash(generateName))
+        : undefined;
     out.push(...[nameProblem, prefixProblem].filter(isString));
   }
   const ns = obj?.metadata?.namespace;
@@ -166,10 +170,12 @@ function configMapKeyIssue(key: string): string | undefined {
 function dataKeyIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'ConfigMap' && obj?.kind !== 'Secret') return [];
   const fields = obj.kind === 'ConfigMap' ? ['data', 'binaryData'] : ['data', 'stringData'];
-  return fields.flatMap((f) => Object.keys(isPlainObject(obj[f]) ? obj[f] : {}).flatMap((k) => {
-    const issue = configMapKeyIssue(k);
-    return issue ? [`${f} key "${k}" ${issue}`] : [];
-  }));
+  return fields.flatMap((f) =>
+    Object.keys(isPlainObject(obj[f]) ? obj[f] : {}).flatMap((k) => {
+      const issue = configMapKeyIssue(k);
+      return issue ? [`${f} key "${k}" ${issue}`] : [];
+    }),
+  );
 }
 
 /** networking validateIngressRules / validateIngressTLS: hosts are DNS-1123 subdomains, a leading `*.` allowed, never IPs. */
@@ -192,7 +198,9 @@ function claimTemplateNameIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'StatefulSet') return [];
   return asArray<any>(obj?.spec?.volumeClaimTemplates).flatMap((c, i) => {
     const name = c?.metadata?.name;
-    return typeof name === 'string' && !isDns1123Label(name) ? [`spec.volumeClaimTemplates[${i}].metadata.name "${name}" must be a DNS-1123 label`] : [];
+    return typeof name === 'string' && !isDns1123Label(name)
+      ? [`spec.volumeClaimTemplates[${i}].metadata.name "${name}" must be a DNS-1123 label`]
+      : [];
   });
 }
 
@@ -228,7 +236,10 @@ function containerNameIssues(t: WorkloadPodTemplate): string[] {
     const name = c.container.name;
     if (typeof name === 'string' && !isDns1123Label(name)) out.push(`${c.path}.name "${name}" must be a DNS-1123 label`);
     asArray<{ name?: unknown }>(c.container.ports).forEach((p, i) => {
-      if (typeof p?.name === 'string' && !isIanaSvcName(p.name)) out.push(`${describeContainer(c)}: ${c.path}.ports[${i}].name "${p.name}" must be an IANA_SVC_NAME (<=15 chars, lowercase alphanumerics and '-', at least one letter, no '--')`);
+      if (typeof p?.name === 'string' && !isIanaSvcName(p.name))
+        out.push(
+          `${describeContainer(c)}: ${c.path}.ports[${i}].name "${p.name}" must be an IANA_SVC_NAME (<=15 chars, lowercase alphanumerics and '-', at least one letter, no '--')`,
+        );
     });
   }
   asArray<{ name?: unknown }>(t.podSpec.volumes).forEach((v, i) => {
@@ -245,7 +256,8 @@ function servicePortNameIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'Service') return [];
   const out: string[] = [];
   asArray<{ name?: unknown }>(obj?.spec?.ports).forEach((p, i) => {
-    if (typeof p?.name === 'string' && !isDns1123Label(p.name)) out.push(`spec.ports[${i}].name "${p.name}" must be a DNS-1123 label (<=63 chars, lowercase alphanumerics and '-', alphanumeric at both ends)`);
+    if (typeof p?.name === 'string' && !isDns1123Label(p.name))
+      out.push(`spec.ports[${i}].name "${p.name}" must be a DNS-1123 label (<=63 chars, lowercase alphanumerics and '-', alphanumeric at both ends)`);
   });
   return out;
 }
@@ -271,7 +283,10 @@ function portIssue(value: unknown, at: string, allowNamed: boolean): string | un
   if (value === undefined) return undefined;
   // A named port (resolved by service-target-port) is an IANA_SVC_NAME: pkg/apis/core/validation
   // ValidatePortNumOrName (Service targetPort, probes) and ValidateNetworkPolicyPort: IsValidPortName.
-  if (typeof value === 'string' && allowNamed) return isIanaSvcName(value) ? undefined : `${at} "${value}" must be a port number or an IANA_SVC_NAME (<=15 chars, lowercase alphanumerics and '-', at least one letter, no '--')`;
+  if (typeof value === 'string' && allowNamed)
+    return isIanaSvcName(value)
+      ? undefined
+      : `${at} "${value}" must be a port number or an IANA_SVC_NAME (<=15 chars, lowercase alphanumerics and '-', at least one letter, no '--')`;
   if (typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= 65535) return undefined;
   return `${at} must be an integer in 1..65535 (got ${JSON.stringify(value)})`;
 }
@@ -283,7 +298,8 @@ function containerPortIssues(t: WorkloadPodTemplate): string[] {
   for (const c of containersOf(t, ['initContainers', 'containers', 'ephemeralContainers'])) {
     asArray<{ containerPort?: unknown; hostPort?: unknown }>(c.container.ports).forEach((p, i) => {
       out.push(...[portIssue(p?.containerPort, `${c.path}.ports[${i}].containerPort`, false)].filter(isString));
-      if (p?.hostPort !== undefined && p.hostPort !== 0) out.push(...[portIssue(p.hostPort, `${c.path}.ports[${i}].hostPort`, false)].filter(isString));
+      if (p?.hostPort !== undefined && p.hostPort !== 0)
+        out.push(...[portIssue(p.hostPort, `${c.path}.ports[${i}].hostPort`, false)].filter(isString));
     });
     for (const probe of PROBES) {
       const pr: unknown = c.container[probe];
@@ -301,11 +317,13 @@ function servicePortIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'Service') return [];
   const out: string[] = [];
   asArray<Record<string, unknown>>(obj?.spec?.ports).forEach((p, i) => {
-    out.push(...[
-      portIssue(p?.port, `spec.ports[${i}].port`, false),
-      portIssue(p?.targetPort, `spec.ports[${i}].targetPort`, true),
-      portIssue(p?.nodePort, `spec.ports[${i}].nodePort`, false),
-    ].filter(isString));
+    out.push(
+      ...[
+        portIssue(p?.port, `spec.ports[${i}].port`, false),
+        portIssue(p?.targetPort, `spec.ports[${i}].targetPort`, true),
+        portIssue(p?.nodePort, `spec.ports[${i}].nodePort`, false),
+      ].filter(isString),
+    );
   });
   return out;
 }
@@ -328,7 +346,9 @@ function networkPolicyPortIssues(obj: K8sObject): string[] {
 function ingressPortIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'Ingress') return [];
   const backends: Array<[unknown, string]> = [[obj?.spec?.defaultBackend, 'spec.defaultBackend']];
-  asArray<any>(obj?.spec?.rules).forEach((r, i) => asArray<any>(r?.http?.paths).forEach((p, j) => backends.push([p?.backend, `spec.rules[${i}].http.paths[${j}].backend`])));
+  asArray<any>(obj?.spec?.rules).forEach((r, i) =>
+    asArray<any>(r?.http?.paths).forEach((p, j) => backends.push([p?.backend, `spec.rules[${i}].http.paths[${j}].backend`])),
+  );
   return backends.flatMap(([b, at]) => {
     const port = (b as any)?.service?.port;
     return [portIssue(port?.number, `${at}.service.port.number`, false)].filter(isString);
@@ -349,7 +369,10 @@ function portRangeProblems(obj: K8sObject, t: WorkloadPodTemplate | undefined): 
 // ---------------------------------------------------------------------------
 
 /** Checks one Service's selector; returns the single selected workload when there is exactly one. */
-function serviceSelectorProblems(svc: K8sObject, templates: LabelIndex<WorkloadPodTemplate>): { problems: Problem[]; target?: WorkloadPodTemplate; targets?: WorkloadPodTemplate[] } {
+function serviceSelectorProblems(
+  svc: K8sObject,
+  templates: LabelIndex<WorkloadPodTemplate>,
+): { problems: Problem[]; target?: WorkloadPodTemplate; targets?: WorkloadPodTemplate[] } {
   const sel = serviceSelector(svc);
   if (!sel) return { problems: [] };
   const selected = podsSelectedBy(svc, templates);
@@ -366,7 +389,11 @@ function serviceSelectorProblems(svc: K8sObject, templates: LabelIndex<WorkloadP
   }
   const [first, ...others] = selected;
   return {
-    problems: others.map((o) => ({ obj: svc, rule, message: `spec.selector ${formatLabels(sel)} selects the pods of ${first.ref} but also selects the pods of ${o.ref}` })),
+    problems: others.map((o) => ({
+      obj: svc,
+      rule,
+      message: `spec.selector ${formatLabels(sel)} selects the pods of ${first.ref} but also selects the pods of ${o.ref}`,
+    })),
   };
 }
 
@@ -379,13 +406,25 @@ function workloadSelectorProblems(t: WorkloadPodTemplate): Problem[] {
   if (t.kind === 'ReplicationController') {
     const sel = asLabels(selector);
     if (Object.keys(sel).length === 0 || Object.entries(sel).every(([k, v]) => t.labels[k] === v)) return [];
-    return [{ obj: t.obj, rule: 'workload-selector', message: `spec.selector ${formatLabels(sel)} does not match template labels ${formatLabels(t.labels)}` }];
+    return [
+      {
+        obj: t.obj,
+        rule: 'workload-selector',
+        message: `spec.selector ${formatLabels(sel)} does not match template labels ${formatLabels(t.labels)}`,
+      },
+    ];
   }
   if (!isPlainObject(selector)) {
     return [{ obj: t.obj, rule: 'workload-selector', message: 'spec.selector is required' }];
   }
   if (labelSelectorMatches(selector, t.labels)) return [];
-  return [{ obj: t.obj, rule: 'workload-selector', message: `spec.selector.matchLabels ${formatLabels(asLabels(selector.matchLabels))} does not match ${t.specPath.replace(/\.spec$/, '')}.metadata.labels ${formatLabels(t.labels)}` }];
+  return [
+    {
+      obj: t.obj,
+      rule: 'workload-selector',
+      message: `spec.selector.matchLabels ${formatLabels(asLabels(selector.matchLabels))} does not match ${t.specPath.replace(/\.spec$/, '')}.metadata.labels ${formatLabels(t.labels)}`,
+    },
+  ];
 }
 
 interface ExposedPort {
@@ -438,7 +477,7 @@ function serviceProblems(objects: readonly K8sObject[], templates: readonly Work
     if (svc?.kind !== 'Service') continue;
     const { problems: selProblems, target, targets } = serviceSelectorProblems(svc, index);
     problems.push(...selProblems);
-    for (const t of target ? [target] : targets ?? []) problems.push(...targetPortProblems(svc, t));
+    for (const t of target ? [target] : (targets ?? [])) problems.push(...targetPortProblems(svc, t));
   }
   return problems;
 }
@@ -454,7 +493,9 @@ function indexServices(objects: readonly K8sObject[]): ServiceIndex {
   const index = new Map<string, number[]>();
   for (const o of objects) {
     if (o?.kind !== 'Service' || typeof o?.metadata?.name !== 'string') continue;
-    const ports = asArray<{ port?: unknown }>(o?.spec?.ports).map((p) => p?.port).filter((p): p is number => typeof p === 'number');
+    const ports = asArray<{ port?: unknown }>(o?.spec?.ports)
+      .map((p) => p?.port)
+      .filter((p): p is number => typeof p === 'number');
     index.set(`${effectiveNamespace(o)}/${o.metadata.name}`, ports);
   }
   return index;
@@ -484,7 +525,12 @@ function envUrlProblems(t: WorkloadPodTemplate, services: ServiceIndex, namespac
       if (typeof e?.value !== 'string' || !e.value.includes('://')) return;
       for (const url of e.value.match(URL_RE) ?? []) {
         const issue = envUrlIssues(url, t.namespace, services, namespaces);
-        if (issue) problems.push({ obj: t.obj, rule: 'env-url', message: `${describeContainer(c)}: env ${String(e.name)} (${c.path}.env[${i}].value): ${issue}` });
+        if (issue)
+          problems.push({
+            obj: t.obj,
+            rule: 'env-url',
+            message: `${describeContainer(c)}: env ${String(e.name)} (${c.path}.env[${i}].value): ${issue}`,
+          });
       }
     });
   }
@@ -507,7 +553,12 @@ function duplicateEnvProblems(t: WorkloadPodTemplate): Problem[] {
       if (typeof e?.name !== 'string') return;
       const at = first.get(e.name);
       if (at === undefined) first.set(e.name, i);
-      else problems.push({ obj: t.obj, rule: 'duplicate-env', message: `${describeContainer(c)}: env ${e.name} is listed twice (${c.path}.env[${at}] and env[${i}]): server-side apply rejects the duplicate key` });
+      else
+        problems.push({
+          obj: t.obj,
+          rule: 'duplicate-env',
+          message: `${describeContainer(c)}: env ${e.name} is listed twice (${c.path}.env[${at}] and env[${i}]): server-side apply rejects the duplicate key`,
+        });
     });
   }
   return problems;

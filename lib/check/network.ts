@@ -130,7 +130,11 @@ export function parsedUrlsIn(text: string): { readonly raw: string; readonly url
  * `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`; `svc.ns` counts only
  * when ns is a namespace we deploy to, so `example.com` stays external.
  */
-export function inClusterService(host: string, podNamespace: string, namespaces: ReadonlySet<string>): { namespace: string; name: string } | undefined {
+export function inClusterService(
+  host: string,
+  podNamespace: string,
+  namespaces: ReadonlySet<string>,
+): { namespace: string; name: string } | undefined {
   const labels = host.toLowerCase().split('.');
   if (labels.length === 1) return host === 'localhost' ? undefined : { namespace: podNamespace, name: labels[0] };
   const [name, ns, ...rest] = labels;
@@ -171,7 +175,7 @@ function cidrContains(cidr: unknown, ip: number): boolean {
   const n = bits === undefined ? 32 : Number(bits);
   if (net === undefined || !Number.isInteger(n) || n < 0 || n > 32) return false; // IPv6 blocks never hold an IPv4 endpoint
   const mask = n === 0 ? 0 : (~0 << (32 - n)) >>> 0;
-  return ((ip & mask) >>> 0) === ((net & mask) >>> 0);
+  return (ip & mask) >>> 0 === (net & mask) >>> 0;
 }
 
 function ipBlockMatches(block: unknown, ip: number): boolean {
@@ -252,7 +256,9 @@ function parsePolicy(obj: K8sObject): Policy {
   const isolatesEgress = types.length > 0 ? types.includes('Egress') : asArray(spec.egress).length > 0;
   const namespace = effectiveNamespace(obj);
   const badPort = (v: unknown) => v !== undefined && typeof v === 'number' && !(Number.isInteger(v) && v >= 1 && v <= 65535);
-  const malformed = [...rulesOf(spec, 'ingress'), ...rulesOf(spec, 'egress')].some((r) => (r.ports ?? []).some((p) => isPlainObject(p) && (badPort(p.port) || badPort(p.endPort))));
+  const malformed = [...rulesOf(spec, 'ingress'), ...rulesOf(spec, 'egress')].some((r) =>
+    (r.ports ?? []).some((p) => isPlainObject(p) && (badPort(p.port) || badPort(p.endPort))),
+  );
   return {
     name: `${namespace}/${String(obj?.metadata?.name ?? '<no name>')}`,
     namespace,
@@ -272,7 +278,8 @@ function namespacesNamedBy(peers: readonly unknown[]): string[] {
     const name = asLabels(sel.matchLabels)['kubernetes.io/metadata.name'];
     if (name) out.push(name);
     for (const e of asArray<any>(sel.matchExpressions)) {
-      if (e?.key === 'kubernetes.io/metadata.name' && e?.operator === 'In') out.push(...asArray<unknown>(e.values).filter((v): v is string => typeof v === 'string'));
+      if (e?.key === 'kubernetes.io/metadata.name' && e?.operator === 'In')
+        out.push(...asArray<unknown>(e.values).filter((v): v is string => typeof v === 'string'));
     }
   }
   return out;
@@ -285,7 +292,11 @@ function servingPorts(t: WorkloadPodTemplate): ContainerPort[] {
     if (c.kind === 'initContainers' && c.container.restartPolicy !== 'Always') continue;
     for (const p of asArray<{ containerPort?: unknown; name?: unknown; protocol?: unknown }>(c.container.ports)) {
       if (typeof p?.containerPort !== 'number') continue;
-      out.push({ port: p.containerPort, name: typeof p.name === 'string' ? p.name : undefined, protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP' });
+      out.push({
+        port: p.containerPort,
+        name: typeof p.name === 'string' ? p.name : undefined,
+        protocol: typeof p.protocol === 'string' ? p.protocol : 'TCP',
+      });
     }
   }
   return out;
@@ -321,7 +332,8 @@ class NetworkModel {
       this.workloads.set(t.ref, { ref: t.ref, pod: { namespace: t.namespace, labels: podLabels(t), ports: servingPorts(t) }, template: t });
     }
     for (const o of plain) {
-      if (o.kind === 'Namespace' && typeof o.metadata?.name === 'string') this.namespaceObjectLabels.set(o.metadata.name, asLabels(o.metadata?.labels));
+      if (o.kind === 'Namespace' && typeof o.metadata?.name === 'string')
+        this.namespaceObjectLabels.set(o.metadata.name, asLabels(o.metadata?.labels));
       if (o.kind === 'NetworkPolicy') {
         const p = parsePolicy(o);
         for (const r of [...(p.ingress ?? []), ...(p.egress ?? [])]) for (const ns of namespacesNamedBy(r.peers ?? [])) this.namedNamespaces.add(ns);
@@ -332,7 +344,12 @@ class NetworkModel {
     this.templateIndex = templateIndex(this.templates);
     // A policy is filed under the pair of its podSelector's matchLabels that fewest pods carry.
     const pairCount = pairCounter([...this.workloads.values()].map((w) => w.pod?.labels ?? {}));
-    this.policyIndex = new SelectorIndex(this.policies, (p) => p.namespace, (p) => (isPlainObject(p.podSelector) ? asLabels(p.podSelector.matchLabels) : undefined), pairCount);
+    this.policyIndex = new SelectorIndex(
+      this.policies,
+      (p) => p.namespace,
+      (p) => (isPlainObject(p.podSelector) ? asLabels(p.podSelector.matchLabels) : undefined),
+      pairCount,
+    );
   }
 
   /** The endpoint a ref names; throws for a ref that names nothing. */
@@ -341,10 +358,13 @@ class NetworkModel {
     if (known) return known;
     let ep: Endpoint | undefined;
     if (ref === OUTSIDE) ep = { ref, ip: parseIpv4(OUTSIDE_IP), ipText: OUTSIDE_IP };
-    else if (ref.startsWith('probe:') && ref.length > 'probe:'.length) ep = { ref, pod: { namespace: ref.slice('probe:'.length), labels: {}, ports: [] } };
+    else if (ref.startsWith('probe:') && ref.length > 'probe:'.length)
+      ep = { ref, pod: { namespace: ref.slice('probe:'.length), labels: {}, ports: [] } };
     else if (ref.startsWith('ip:') && parseIpv4(ref.slice(3)) !== undefined) ep = { ref, ip: parseIpv4(ref.slice(3)), ipText: ref.slice(3) };
     if (!ep) {
-      throw new Error(`unknown network endpoint ${JSON.stringify(ref)}: use Kind/namespace/name of a workload among the objects (${[...this.workloads.keys()].join(', ') || 'none'}), probe:<namespace>, outside or ip:<IPv4 address>`);
+      throw new Error(
+        `unknown network endpoint ${JSON.stringify(ref)}: use Kind/namespace/name of a workload among the objects (${[...this.workloads.keys()].join(', ') || 'none'}), probe:<namespace>, outside or ip:<IPv4 address>`,
+      );
     }
     this.extraEndpoints.set(ref, ep);
     return ep;
@@ -383,7 +403,10 @@ class NetworkModel {
     if (!pod) return [];
     let cached = this.selecting.get(ep);
     if (!cached) {
-      const here = this.policyIndex.candidates(pod.namespace, pod.labels).map((i) => this.policies[i]).filter((p) => labelSelectorMatches(p.podSelector, pod.labels));
+      const here = this.policyIndex
+        .candidates(pod.namespace, pod.labels)
+        .map((i) => this.policies[i])
+        .filter((p) => labelSelectorMatches(p.podSelector, pod.labels));
       cached = { ingress: here.filter((p) => p.ingress), egress: here.filter((p) => p.egress) };
       this.selecting.set(ep, cached);
     }
@@ -409,16 +432,21 @@ class NetworkModel {
     if ((typeof spec.protocol === 'string' ? spec.protocol : 'TCP') !== protocol) return false;
     if (spec.port == null) return true;
     if (typeof spec.port === 'number') return port >= spec.port && port <= (typeof spec.endPort === 'number' ? spec.endPort : spec.port);
-    if (typeof spec.port === 'string') return destination.pod?.ports.some((p) => p.name === spec.port && p.protocol === protocol && p.port === port) ?? false;
+    if (typeof spec.port === 'string')
+      return destination.pod?.ports.some((p) => p.name === spec.port && p.protocol === protocol && p.port === port) ?? false;
     return false;
   }
 
   private side(subject: Endpoint, peer: Endpoint, dir: Direction, port: number, protocol: string, destination: Endpoint): Side {
     const policies = this.policiesSelecting(subject, dir);
     if (policies.length === 0) return { isolated: false, policies, admittedBy: [] };
-    const admittedBy = policies.filter((p) => (p[dir] ?? []).some((r) =>
-      (r.peers === undefined || r.peers.some((x) => this.peerMatches(x, p.namespace, peer)))
-      && (r.ports === undefined || r.ports.some((x) => this.portMatches(x, port, protocol, destination)))));
+    const admittedBy = policies.filter((p) =>
+      (p[dir] ?? []).some(
+        (r) =>
+          (r.peers === undefined || r.peers.some((x) => this.peerMatches(x, p.namespace, peer))) &&
+          (r.ports === undefined || r.ports.some((x) => this.portMatches(x, port, protocol, destination))),
+      ),
+    );
     return { isolated: true, policies, admittedBy };
   }
 
@@ -475,9 +503,20 @@ class SourceIndex {
   readonly namespaces: LabelIndex<string>;
   readonly ips: readonly number[];
 
-  constructor(model: NetworkModel, readonly endpoints: readonly Endpoint[]) {
-    this.pods = new LabelIndex(endpoints, (e) => e.pod?.namespace, (e) => e.pod?.labels ?? {});
-    this.namespaces = new LabelIndex(this.pods.namespaces(), () => '', (ns) => model.namespaceLabels(ns));
+  constructor(
+    model: NetworkModel,
+    readonly endpoints: readonly Endpoint[],
+  ) {
+    this.pods = new LabelIndex(
+      endpoints,
+      (e) => e.pod?.namespace,
+      (e) => e.pod?.labels ?? {},
+    );
+    this.namespaces = new LabelIndex(
+      this.pods.namespaces(),
+      () => '',
+      (ns) => model.namespaceLabels(ns),
+    );
     this.ips = endpoints.flatMap((e, i) => (e.ip !== undefined ? [i] : []));
   }
 
@@ -506,7 +545,12 @@ interface Intent {
  * Where Prometheus or the ingress controller runs is not in the manifests: the namespace the
  * options name; else the default, or any namespace the destination's policies admit by name.
  */
-function sourceNamespaces(model: NetworkModel, to: Endpoint, explicit: string | undefined, fallback: string): { from: EndpointRef; alternatives?: EndpointRef[] } {
+function sourceNamespaces(
+  model: NetworkModel,
+  to: Endpoint,
+  explicit: string | undefined,
+  fallback: string,
+): { from: EndpointRef; alternatives?: EndpointRef[] } {
   if (explicit !== undefined) return { from: `probe:${explicit}` };
   const others = model.namespacesAdmitting(to).filter((ns) => ns !== fallback);
   return { from: `probe:${fallback}`, ...(others.length > 0 ? { alternatives: others.map((ns) => `probe:${ns}`) } : {}) };
@@ -542,13 +586,21 @@ function servicePorts(svc: K8sObject): Array<Record<string, unknown>> {
 
 const BARE_HOST_PORT = /(?:^|[\s,;=("'[{])([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?):(\d{1,5})(?![\w.])/gi;
 
-interface ServiceMention { readonly svc: K8sObject; readonly sp: Record<string, unknown> }
+interface ServiceMention {
+  readonly svc: K8sObject;
+  readonly sp: Record<string, unknown>;
+}
 
 /**
  * The Services an env value calls: URLs with an in-cluster host, and bare `svc:port`,
  * `svc.ns.svc:port` (or a pod of a headless Service) when that Service exposes that port.
  */
-function serviceMentions(value: string, podNamespace: string, namespaces: ReadonlySet<string>, services: ReadonlyMap<string, K8sObject>): ServiceMention[] {
+function serviceMentions(
+  value: string,
+  podNamespace: string,
+  namespaces: ReadonlySet<string>,
+  services: ReadonlyMap<string, K8sObject>,
+): ServiceMention[] {
   const out: ServiceMention[] = [];
   const add = (host: string, port: number) => {
     const target = serviceOfHost(host, podNamespace, namespaces);
@@ -576,7 +628,14 @@ function envIntents(model: NetworkModel, services: ReadonlyMap<string, K8sObject
           const ns = effectiveNamespace(svc);
           const shown = ns === t.namespace ? svc.metadata.name : `${ns}/${svc.metadata.name}`;
           for (const { to, port } of serviceTargets(model, svc, sp)) {
-            out.push({ from: t.ref, to: to.ref, port, protocol: protocolOf(sp), reason: `env ${String(e.name)} calls Service ${shown}:${String(sp.port)}`, obj: t.obj });
+            out.push({
+              from: t.ref,
+              to: to.ref,
+              port,
+              protocol: protocolOf(sp),
+              reason: `env ${String(e.name)} calls Service ${shown}:${String(sp.port)}`,
+              obj: t.obj,
+            });
           }
         }
       }
@@ -612,7 +671,12 @@ function externalIntents(model: NetworkModel, namespaces: ReadonlySet<string>): 
     for (const c of containersOf(t)) {
       for (const { where, text } of containerTexts(c)) {
         const intent = (to: EndpointRef, port: number, mention: string): Intent => ({
-          from: t.ref, to, port, protocol: 'TCP', reason: `container "${c.name}" mentions ${shorten(mention)} in ${where}`, obj: t.obj,
+          from: t.ref,
+          to,
+          port,
+          protocol: 'TCP',
+          reason: `container "${c.name}" mentions ${shorten(mention)} in ${where}`,
+          obj: t.obj,
         });
         for (const m of text.match(OBJECT_STORE_URI) ?? []) out.push(intent(OUTSIDE, 443, m));
         for (const m of text.match(RCLONE_REMOTE) ?? []) if (!/[,:]endpoint=/.test(m)) out.push(intent(OUTSIDE, 443, m.replace(/^[\s"'=]/, '')));
@@ -636,13 +700,25 @@ function prometheusIntents(model: NetworkModel, options: NetworkCheckOptions): I
     const to = model.workloads.get(t.ref);
     if (t.annotations['prometheus.io/scrape'] !== 'true' || !/^\d+$/.test(port ?? '') || !to) continue;
     const source = sourceNamespaces(model, to, options.prometheusNamespace, DEFAULT_PROMETHEUS_NAMESPACE);
-    out.push({ ...source, to: t.ref, port: Number(port), protocol: 'TCP', reason: `annotation prometheus.io/scrape: Prometheus scrapes port ${port}`, obj: t.obj });
+    out.push({
+      ...source,
+      to: t.ref,
+      port: Number(port),
+      protocol: 'TCP',
+      reason: `annotation prometheus.io/scrape: Prometheus scrapes port ${port}`,
+      obj: t.obj,
+    });
   }
   return out;
 }
 
 /** An Ingress: the ingress controller's namespace reaches the backend Services' pods. */
-function ingressIntents(model: NetworkModel, objects: readonly K8sObject[], services: ReadonlyMap<string, K8sObject>, options: NetworkCheckOptions): Intent[] {
+function ingressIntents(
+  model: NetworkModel,
+  objects: readonly K8sObject[],
+  services: ReadonlyMap<string, K8sObject>,
+  options: NetworkCheckOptions,
+): Intent[] {
   const out: Intent[] = [];
   for (const ing of objects) {
     if (ing?.kind !== 'Ingress') continue;
@@ -653,11 +729,20 @@ function ingressIntents(model: NetworkModel, objects: readonly K8sObject[], serv
       const svc = typeof name === 'string' ? services.get(`${ns}/${name}`) : undefined;
       if (!svc) continue;
       const want = b.service.port;
-      const sp = servicePorts(svc).find((p) => (typeof want?.number === 'number' ? p.port === want.number : typeof want?.name === 'string' && p.name === want.name));
+      const sp = servicePorts(svc).find((p) =>
+        typeof want?.number === 'number' ? p.port === want.number : typeof want?.name === 'string' && p.name === want.name,
+      );
       if (!sp) continue;
       for (const { to, port } of serviceTargets(model, svc, sp)) {
         const source = sourceNamespaces(model, to, options.ingressControllerNamespace, DEFAULT_INGRESS_NAMESPACE);
-        out.push({ ...source, to: to.ref, port, protocol: protocolOf(sp), reason: `routes to Service ${name}:${String(sp.port)} through the ingress controller`, obj: ing });
+        out.push({
+          ...source,
+          to: to.ref,
+          port,
+          protocol: protocolOf(sp),
+          reason: `routes to Service ${name}:${String(sp.port)} through the ingress controller`,
+          obj: ing,
+        });
       }
     }
   }
@@ -681,7 +766,14 @@ function httpRouteIntents(model: NetworkModel, objects: readonly K8sObject[], se
       const sp = svc && servicePorts(svc).find((p) => p.port === b.port);
       if (!svc || !sp) continue;
       for (const { to, port } of serviceTargets(model, svc, sp)) {
-        out.push({ ...sourceNamespaces(model, to, undefined, gatewayNs), to: to.ref, port, protocol: protocolOf(sp), reason: `routes to Service ${String(b.name)}:${String(sp.port)} through Gateway ${String(parent?.name)}`, obj: route });
+        out.push({
+          ...sourceNamespaces(model, to, undefined, gatewayNs),
+          to: to.ref,
+          port,
+          protocol: protocolOf(sp),
+          reason: `routes to Service ${String(b.name)}:${String(sp.port)} through Gateway ${String(parent?.name)}`,
+          obj: route,
+        });
       }
     }
   }
@@ -696,7 +788,14 @@ function loadBalancerIntents(model: NetworkModel, objects: readonly K8sObject[])
     if (svc?.kind !== 'Service' || (type !== 'LoadBalancer' && type !== 'NodePort')) continue;
     for (const sp of servicePorts(svc)) {
       for (const { to, port } of serviceTargets(model, svc, sp)) {
-        out.push({ from: OUTSIDE, to: to.ref, port, protocol: protocolOf(sp), reason: `type ${type} exposes port ${String(sp.port)} to clients outside the cluster`, obj: svc });
+        out.push({
+          from: OUTSIDE,
+          to: to.ref,
+          port,
+          protocol: protocolOf(sp),
+          reason: `type ${type} exposes port ${String(sp.port)} to clients outside the cluster`,
+          obj: svc,
+        });
       }
     }
   }
@@ -717,7 +816,10 @@ function peerIntents(model: NetworkModel, objects: readonly K8sObject[]): Intent
     const spec = jobSpecOf(t);
     const pods = Math.max(Number(spec?.completions ?? 1), Number(spec?.parallelism ?? 1));
     if (spec?.completionMode !== 'Indexed' || !(pods > 1)) continue;
-    const svc = headlessIndex.candidates(t.namespace, t.labels).map((i) => headless[i]).find((s) => podsSelectedBy(s, [t]).length === 1);
+    const svc = headlessIndex
+      .candidates(t.namespace, t.labels)
+      .map((i) => headless[i])
+      .find((s) => podsSelectedBy(s, [t]).length === 1);
     const self = model.workloads.get(t.ref);
     if (!svc || !self) continue;
     const ports = new Map<number, string>();
@@ -733,7 +835,14 @@ function peerIntents(model: NetworkModel, objects: readonly K8sObject[]): Intent
     for (const p of self.pod?.ports ?? []) if (p.protocol === 'TCP' && !ports.has(p.port)) ports.set(p.port, `container port ${p.name ?? p.port}`);
     if (!ports.has(PEER_SAMPLE_PORT)) ports.set(PEER_SAMPLE_PORT, 'a port NCCL/gloo may open at run time');
     for (const [port, why] of ports) {
-      out.push({ from: t.ref, to: t.ref, port, protocol: 'TCP', reason: `the pods of this Indexed Job reach each other through headless Service ${String(svc.metadata?.name)} on ${why}`, obj: t.obj });
+      out.push({
+        from: t.ref,
+        to: t.ref,
+        port,
+        protocol: 'TCP',
+        reason: `the pods of this Indexed Job reach each other through headless Service ${String(svc.metadata?.name)} on ${why}`,
+        obj: t.obj,
+      });
     }
   }
   return out;
@@ -742,7 +851,8 @@ function peerIntents(model: NetworkModel, objects: readonly K8sObject[]): Intent
 function deriveIntents(model: NetworkModel, objects: readonly K8sObject[], options: NetworkCheckOptions): Intent[] {
   const plain: K8sObject[] = objects.filter(isPlainObject);
   const services = new Map<string, K8sObject>();
-  for (const o of plain) if (o.kind === 'Service' && typeof o.metadata?.name === 'string') services.set(`${effectiveNamespace(o)}/${o.metadata.name}`, o);
+  for (const o of plain)
+    if (o.kind === 'Service' && typeof o.metadata?.name === 'string') services.set(`${effectiveNamespace(o)}/${o.metadata.name}`, o);
   const namespaces = new Set<string>(plain.map(effectiveNamespace));
   for (const o of plain) if (o.kind === 'Namespace' && typeof o.metadata?.name === 'string') namespaces.add(o.metadata.name);
   const all = [
@@ -786,8 +896,10 @@ function policyNames(policies: readonly Policy[]): string {
 function blockers(v: Verdict, from: Endpoint, to: Endpoint, port: number, protocol: string, self: string | undefined): string {
   const parts: string[] = [];
   const on = portText(port, protocol);
-  if (v.egress.isolated && v.egress.admittedBy.length === 0) parts.push(`${policyNames(v.egress.policies)} no egress to ${describe(to, self)} on ${on}`);
-  if (v.ingress.isolated && v.ingress.admittedBy.length === 0) parts.push(`${policyNames(v.ingress.policies)} no ingress from ${describe(from, self)} on ${on}`);
+  if (v.egress.isolated && v.egress.admittedBy.length === 0)
+    parts.push(`${policyNames(v.egress.policies)} no egress to ${describe(to, self)} on ${on}`);
+  if (v.ingress.isolated && v.ingress.admittedBy.length === 0)
+    parts.push(`${policyNames(v.ingress.policies)} no ingress from ${describe(from, self)} on ${on}`);
   return parts.join(' and ');
 }
 
@@ -837,7 +949,12 @@ function admitted(model: NetworkModel, from: Endpoint, to: Endpoint, port: numbe
  * rules can admit (model.ingressCandidates; all of them when it is not isolated for ingress): the
  * same connections in the same order, without a question per pair of 10,000 workloads (npm run bench).
  */
-function ingressQuestions(model: NetworkModel, options: NetworkCheckOptions, destinations: readonly Endpoint[], includeSelf: boolean): AdmittedConnection[] {
+function ingressQuestions(
+  model: NetworkModel,
+  options: NetworkCheckOptions,
+  destinations: readonly Endpoint[],
+  includeSelf: boolean,
+): AdmittedConnection[] {
   const sources = new SourceIndex(model, [...model.workloads.values(), ...model.probeRefs(options).map((r) => model.endpoint(r))]);
   const out: AdmittedConnection[] = [];
   for (const to of destinations) {
@@ -880,7 +997,14 @@ export function allowedIngress(objects: readonly K8sObject[], options: NetworkCh
 export function intendedConnections(objects: readonly K8sObject[], options: NetworkCheckOptions = {}): IntendedConnection[] {
   const model = new NetworkModel(objects);
   return [
-    ...deriveIntents(model, objects, options).map((i) => ({ from: settle(model, i).from.ref, to: i.to, port: i.port, protocol: i.protocol, reason: i.reason, declaredBy: refOf(i.obj) })),
+    ...deriveIntents(model, objects, options).map((i) => ({
+      from: settle(model, i).from.ref,
+      to: i.to,
+      port: i.port,
+      protocol: i.protocol,
+      reason: i.reason,
+      declaredBy: refOf(i.obj),
+    })),
     ...(options.intended ?? []).map((c) => ({ ...c, protocol: c.protocol ?? 'TCP', reason: 'declared in options.intended', declaredBy: '-' })),
   ];
 }
@@ -901,9 +1025,12 @@ export function unintendedIngress(objects: readonly K8sObject[], options: Networ
     model.endpoint(i.to); // an unknown ref in options.intended throws
     intended.add(key(i.from === OUTSIDE ? '*' : i.from, i.to, i.port, i.protocol ?? 'TCP'));
   }
-  const isolated = [...model.workloads.values()].filter((w) => model.policiesSelecting(w, 'ingress').length > 0 || model.policiesSelecting(w, 'egress').length > 0);
-  return ingressQuestions(model, options, isolated, false)
-    .filter((c) => c.port !== DNS_PORT && !intended.has(key(c.from, c.to, c.port, c.protocol)) && !intended.has(key('*', c.to, c.port, c.protocol)));
+  const isolated = [...model.workloads.values()].filter(
+    (w) => model.policiesSelecting(w, 'ingress').length > 0 || model.policiesSelecting(w, 'egress').length > 0,
+  );
+  return ingressQuestions(model, options, isolated, false).filter(
+    (c) => c.port !== DNS_PORT && !intended.has(key(c.from, c.to, c.port, c.protocol)) && !intended.has(key('*', c.to, c.port, c.protocol)),
+  );
 }
 
 /** The `network-reachability` rule: every intended connection the policies deny, on the object that intends it. */
@@ -918,7 +1045,11 @@ export function networkReachabilityProblems(objects: readonly K8sObject[]): Prob
     const blocking = [v.egress, v.ingress].filter((side) => side.isolated && side.admittedBy.length === 0);
     if (blocking.some((side) => side.policies.some((p) => p.malformed))) continue;
     const self = i.obj === from.template?.obj ? from.ref : undefined;
-    problems.push({ obj: i.obj, rule: 'network-reachability', message: `${i.reason} (${destinationText(to, i.port, i.protocol)}), but ${blockers(v, from, to, i.port, i.protocol, self)}` });
+    problems.push({
+      obj: i.obj,
+      rule: 'network-reachability',
+      message: `${i.reason} (${destinationText(to, i.port, i.protocol)}), but ${blockers(v, from, to, i.port, i.protocol, self)}`,
+    });
   }
   return problems;
 }

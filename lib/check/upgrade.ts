@@ -86,7 +86,7 @@ const APPLY_FAILS = 'field is immutable: the apiserver rejects the update, so ku
  * ReplicaSet and DaemonSet: pkg/registry/apps/{replicaset,daemonset}/strategy.go ValidateUpdate.
  */
 const selectorRule: KindRule = {
-  view: obj => ({ spec: pick(obj?.spec, ['selector']) }),
+  view: (obj) => ({ spec: pick(obj?.spec, ['selector']) }),
   compare: (prev, next) => differences(prev.spec?.selector, next.spec?.selector, 'spec.selector', APPLY_FAILS),
 };
 
@@ -97,12 +97,18 @@ const selectorRule: KindRule = {
  * forbidden"): selector, serviceName, volumeClaimTemplates, podManagementPolicy.
  */
 const STATEFULSET_MUTABLE = [
-  'replicas', 'ordinals', 'template', 'updateStrategy', 'revisionHistoryLimit', 'persistentVolumeClaimRetentionPolicy', 'minReadySeconds',
+  'replicas',
+  'ordinals',
+  'template',
+  'updateStrategy',
+  'revisionHistoryLimit',
+  'persistentVolumeClaimRetentionPolicy',
+  'minReadySeconds',
 ];
 const statefulSetRule: KindRule = {
-  view: obj => ({ spec: omit(obj?.spec, STATEFULSET_MUTABLE) }),
-  compare: (prev, next) => differences(prev.spec, next.spec, 'spec',
-    `${APPLY_FAILS} (a StatefulSet may change only ${STATEFULSET_MUTABLE.join(', ')})`),
+  view: (obj) => ({ spec: omit(obj?.spec, STATEFULSET_MUTABLE) }),
+  compare: (prev, next) =>
+    differences(prev.spec, next.spec, 'spec', `${APPLY_FAILS} (a StatefulSet may change only ${STATEFULSET_MUTABLE.join(', ')})`),
 };
 
 /**
@@ -116,7 +122,7 @@ const statefulSetRule: KindRule = {
 const JOB_IMMUTABLE = ['selector', 'template', 'completionMode', 'podFailurePolicy', 'backoffLimitPerIndex', 'managedBy', 'successPolicy'];
 const ARGO_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
 const jobRule: KindRule = {
-  view: obj => ({
+  view: (obj) => ({
     ...metadataAnnotations(obj, [ARGO_SYNC_OPTIONS]),
     spec: pick(obj?.spec, [...JOB_IMMUTABLE, 'completions', 'parallelism']),
   }),
@@ -125,7 +131,7 @@ const jobRule: KindRule = {
     const why = replaced
       ? `${APPLY_FAILS} (Argo CD's sync option Replace=true deletes and recreates the Job instead, so it runs again)`
       : APPLY_FAILS;
-    const out = JOB_IMMUTABLE.flatMap(f => differences(prev.spec?.[f], next.spec?.[f], `spec.${f}`, why));
+    const out = JOB_IMMUTABLE.flatMap((f) => differences(prev.spec?.[f], next.spec?.[f], `spec.${f}`, why));
     const elastic = next.spec?.completionMode === 'Indexed' && next.spec?.completions === next.spec?.parallelism;
     if (!elastic) out.push(...differences(prev.spec?.completions, next.spec?.completions, 'spec.completions', why));
     return out;
@@ -144,7 +150,7 @@ const jobRule: KindRule = {
  */
 const STORAGE_CLASS_ANNOTATION = 'volume.beta.kubernetes.io/storage-class';
 const pvcRule: KindRule = {
-  view: obj => ({ ...metadataAnnotations(obj, [STORAGE_CLASS_ANNOTATION]), spec: obj?.spec }),
+  view: (obj) => ({ ...metadataAnnotations(obj, [STORAGE_CLASS_ANNOTATION]), spec: obj?.spec }),
   compare: (prev, next) => {
     const why = `${APPLY_FAILS} (a claim's spec may change only its storage request, upwards)`;
     const storage = (o: K8sObject) => o.spec?.resources?.requests?.storage;
@@ -157,15 +163,23 @@ const pvcRule: KindRule = {
     };
     const prevHasVolumeName = prev.spec?.volumeName !== undefined;
     const out = differences(strip(prev.spec, true), strip(next.spec, prevHasVolumeName), 'spec', why);
-    out.push(...differences(prev.metadata?.annotations?.[STORAGE_CLASS_ANNOTATION], next.metadata?.annotations?.[STORAGE_CLASS_ANNOTATION],
-      `metadata.annotations${keySegment(STORAGE_CLASS_ANNOTATION)}`, APPLY_FAILS));
+    out.push(
+      ...differences(
+        prev.metadata?.annotations?.[STORAGE_CLASS_ANNOTATION],
+        next.metadata?.annotations?.[STORAGE_CLASS_ANNOTATION],
+        `metadata.annotations${keySegment(STORAGE_CLASS_ANNOTATION)}`,
+        APPLY_FAILS,
+      ),
+    );
     const [was, now] = [storage(prev), storage(next)];
     const [wasBytes, nowBytes] = [parseQuantity(was), parseQuantity(now)];
     const comparable = wasBytes !== undefined && nowBytes !== undefined;
     if (comparable ? nowBytes < wasBytes : !deepEqual(was, now)) {
       out.push({
-        field: 'spec.resources.requests.storage', previous: was, next: now,
-        why: 'a claim\'s storage request may only grow: the apiserver rejects a smaller one (field can not be less than previous value), volumes do not shrink',
+        field: 'spec.resources.requests.storage',
+        previous: was,
+        next: now,
+        why: "a claim's storage request may only grow: the apiserver rejects a smaller one (field can not be less than previous value), volumes do not shrink",
       });
     }
     return out;
@@ -184,7 +198,7 @@ const pvcRule: KindRule = {
  * ExternalName Services have no clusterIP to keep.
  */
 const serviceRule: KindRule = {
-  view: obj => ({ spec: pick(obj?.spec, ['type', 'clusterIP', 'clusterIPs', 'ipFamilies', 'loadBalancerClass']) }),
+  view: (obj) => ({ spec: pick(obj?.spec, ['type', 'clusterIP', 'clusterIPs', 'ipFamilies', 'loadBalancerClass']) }),
   compare: (prev, next) => {
     const [was, now] = [prev.spec ?? {}, next.spec ?? {}];
     if (was.type === 'ExternalName' || now.type === 'ExternalName') return [];
@@ -194,7 +208,9 @@ const serviceRule: KindRule = {
       ...differences(was.clusterIPs, now.clusterIPs, 'spec.clusterIPs', why),
     ];
     if (Array.isArray(was.ipFamilies) && Array.isArray(now.ipFamilies)) {
-      out.push(...differences(was.ipFamilies[0], now.ipFamilies[0], 'spec.ipFamilies[0]', `${APPLY_FAILS} (the primary IP family may not change once set)`));
+      out.push(
+        ...differences(was.ipFamilies[0], now.ipFamilies[0], 'spec.ipFamilies[0]', `${APPLY_FAILS} (the primary IP family may not change once set)`),
+      );
     }
     if (was.type === 'LoadBalancer' && now.type === 'LoadBalancer') {
       out.push(...differences(was.loadBalancerClass, now.loadBalancerClass, 'spec.loadBalancerClass', `${APPLY_FAILS} (may not change once set)`));
@@ -211,14 +227,15 @@ const serviceRule: KindRule = {
  */
 function frozenDataRule(dataFields: readonly string[], immutableType: boolean): KindRule {
   return {
-    view: obj => ({
+    view: (obj) => ({
       ...(immutableType ? pick(obj, ['type']) : {}),
       ...(obj?.immutable === true ? pick(obj, ['immutable', ...dataFields]) : pick(obj, ['immutable'])),
     }),
     compare: (prev, next) => {
       const out = immutableType ? differences(prev.type, next.type, 'type', APPLY_FAILS) : [];
       if (prev.immutable !== true) return out;
-      const why = 'field is immutable when `immutable` is set: the apiserver rejects the update; a new name (and a rollout of its readers) is the way to change it';
+      const why =
+        'field is immutable when `immutable` is set: the apiserver rejects the update; a new name (and a rollout of its readers) is the way to change it';
       for (const f of ['immutable', ...dataFields]) out.push(...differences(prev[f], next[f], f, why));
       return out;
     },
@@ -280,7 +297,7 @@ function viewOf(obj: K8sObject): K8sObject {
  * Commit it as the baseline of a released output; objects without a kind or a name are left out.
  */
 export function immutableFields(objects: readonly K8sObject[]): K8sObject[] {
-  return objects.filter(o => identityOf(o) !== undefined).map(viewOf);
+  return objects.filter((o) => identityOf(o) !== undefined).map(viewOf);
 }
 
 /**
@@ -296,7 +313,7 @@ export function checkUpgrade(previous: readonly K8sObject[], next: readonly K8sO
     if (id !== undefined) nextById.set(id, o);
   }
   const previousIds = new Set(previous.map(identityOf));
-  const added = next.filter(o => identityOf(o) !== undefined && !previousIds.has(identityOf(o)));
+  const added = next.filter((o) => identityOf(o) !== undefined && !previousIds.has(identityOf(o)));
   const problems: UpgradeProblem[] = [];
   for (const prev of previous) {
     const id = identityOf(prev);
@@ -317,24 +334,37 @@ function gone(prev: K8sObject, next: readonly K8sObject[], added: readonly K8sOb
   const sameNamespace = (o: K8sObject) => o?.kind === prev.kind && o?.metadata?.namespace === prev.metadata.namespace;
   const sameName = (o: K8sObject) => sameNamespace(o) && o?.metadata?.name === prev.metadata.name;
   const dataLoss = groupOf(prev) === '' && (prev.kind === 'PersistentVolumeClaim' || prev.kind === 'Namespace');
-  const consequence = prev.kind === 'Namespace'
-    ? 'deleting a Namespace deletes every object in it, its claims and their volumes included'
-    : dataLoss
-      ? 'deleting a claim deletes its volume when the StorageClass reclaims with Delete (the default for dynamic provisioning): the data is gone'
-      : 'a plain kubectl apply leaves it running unmanaged';
-  const moved = next.find(o => sameName(o) && groupOf(o) !== groupOf(prev));
+  const consequence =
+    prev.kind === 'Namespace'
+      ? 'deleting a Namespace deletes every object in it, its claims and their volumes included'
+      : dataLoss
+        ? 'deleting a claim deletes its volume when the StorageClass reclaims with Delete (the default for dynamic provisioning): the data is gone'
+        : 'a plain kubectl apply leaves it running unmanaged';
+  const moved = next.find((o) => sameName(o) && groupOf(o) !== groupOf(prev));
   if (moved) {
-    return problem(prev, {
-      field: 'apiVersion', previous: prev.apiVersion, next: moved.apiVersion,
-      why: `another API group is another resource to kubectl and Argo CD: the old object is pruned and a new one created; ${consequence}`,
-    }, dataLoss ? 'data-loss' : 'removed');
+    return problem(
+      prev,
+      {
+        field: 'apiVersion',
+        previous: prev.apiVersion,
+        next: moved.apiVersion,
+        why: `another API group is another resource to kubectl and Argo CD: the old object is pruned and a new one created; ${consequence}`,
+      },
+      dataLoss ? 'data-loss' : 'removed',
+    );
   }
-  const candidates = added.filter(o => sameNamespace(o) && groupOf(o) === groupOf(prev));
+  const candidates = added.filter((o) => sameNamespace(o) && groupOf(o) === groupOf(prev));
   const renamed = candidates.length === 1 ? ` (renamed to ${JSON.stringify(candidates[0].metadata?.name)}? a rename is a delete and a create)` : '';
-  return problem(prev, {
-    field: 'metadata.name', previous: prev.metadata.name, next: undefined,
-    why: `the object is gone from the output${renamed}: Argo CD's prune and kubectl apply --prune delete it; ${consequence}`,
-  }, dataLoss ? 'data-loss' : 'removed');
+  return problem(
+    prev,
+    {
+      field: 'metadata.name',
+      previous: prev.metadata.name,
+      next: undefined,
+      why: `the object is gone from the output${renamed}: Argo CD's prune and kubectl apply --prune delete it; ${consequence}`,
+    },
+    dataLoss ? 'data-loss' : 'removed',
+  );
 }
 
 function problem(prev: K8sObject, d: Difference, reason: UpgradeProblemReason): UpgradeProblem {
@@ -353,7 +383,7 @@ function differences(a: unknown, b: unknown, path: string, why: string): Differe
   if (deepEqual(a, b)) return [];
   if (isPlainObject(a) && isPlainObject(b)) {
     const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-    return keys.flatMap(k => differences(a[k], b[k], `${path}${keySegment(k)}`, why));
+    return keys.flatMap((k) => differences(a[k], b[k], `${path}${keySegment(k)}`, why));
   }
   if (Array.isArray(a) && Array.isArray(b)) {
     return Array.from({ length: Math.max(a.length, b.length) }, (_, i) => differences(a[i], b[i], `${path}[${i}]`, why)).flat();
@@ -365,8 +395,8 @@ function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, i) => deepEqual(v, b[i]));
   if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = Object.keys(a).filter(k => a[k] !== undefined);
-    return keys.length === Object.keys(b).filter(k => b[k] !== undefined).length && keys.every(k => deepEqual(a[k], b[k]));
+    const keys = Object.keys(a).filter((k) => a[k] !== undefined);
+    return keys.length === Object.keys(b).filter((k) => b[k] !== undefined).length && keys.every((k) => deepEqual(a[k], b[k]));
   }
   return false;
 }

@@ -1,4 +1,4 @@
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 
 /** What a subcommand may touch of its process: streams and the working directory (tests pass their own). */
 export interface CliIo {

@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export interface OwnPackage {
   readonly dir: string;
@@ -22,7 +22,13 @@ export function ownPackage(): OwnPackage {
     if (fs.existsSync(file)) {
       const pkg = JSON.parse(fs.readFileSync(file, 'utf8'));
       if (pkg.name === 'cdk8s-ml') {
-        cached = { dir, name: pkg.name, version: pkg.version, peerDependencies: pkg.peerDependencies ?? {}, devDependencies: pkg.devDependencies ?? {} };
+        cached = {
+          dir,
+          name: pkg.name,
+          version: pkg.version,
+          peerDependencies: pkg.peerDependencies ?? {},
+          devDependencies: pkg.devDependencies ?? {},
+        };
         return cached;
       }
     }

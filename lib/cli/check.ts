@@ -4,11 +4,20 @@
  * Dockerfile or a compose file. The Kubernetes objects of all PATHs are checked as one set, as a
  * cluster would see them: a Service in one file may be what an env URL in another names.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CliIo, EXIT_FAILED, EXIT_OK, UsageError } from './_io';
 import { CHECK_RULES } from '../check';
-import { checkComposeFile, checkDockerfileFile, checkDockerignoreFile, checkManifestFiles, listFiles, NamedText, outputParts, readOutputDir } from '../check/files';
+import {
+  checkComposeFile,
+  checkDockerfileFile,
+  checkDockerignoreFile,
+  checkManifestFiles,
+  listFiles,
+  NamedText,
+  outputParts,
+  readOutputDir,
+} from '../check/files';
 
 const idWidth = Math.max(...CHECK_RULES.map((r) => r.id.length)) + 2;
 const ruleList = CHECK_RULES.map((r) => `  ${r.id.padEnd(idWidth)}${r.summary}`).join('\n');
@@ -97,7 +106,10 @@ function parseArgs(args: readonly string[]): string[] {
     else if (options && a.startsWith('-') && a !== '-') throw new UsageError(`unknown option "${a}"`);
     else paths.push(a);
   }
-  if (paths.length === 0) throw new UsageError('no PATH given: name an output directory, a directory or file of YAML, a Dockerfile, a compose file, or - for standard input');
+  if (paths.length === 0)
+    throw new UsageError(
+      'no PATH given: name an output directory, a directory or file of YAML, a Dockerfile, a compose file, or - for standard input',
+    );
   if (paths.filter((p) => p === '-').length > 1) throw new UsageError('- (standard input) given more than once');
   return paths;
 }

@@ -3,10 +3,10 @@
  * directories (or synthesizes the base from a git ref in a temporary worktree) with diffOutputs and
  * prints the result as text, GitHub Markdown (a pull-request comment) or JSON.
  */
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CliIo, EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError } from './_io';
 import { appCommand } from './render';
 import { readOutputDir } from '../check/files';
@@ -66,10 +66,16 @@ function parseArgs(args: readonly string[], cwd: string): DiffArgs {
     }
   }
   if (git && (positional.length < 1 || positional.length > 2)) {
-    throw new UsageError(positional.length === 0 ? '--git needs a REF (e.g. --git origin/main)' : `--git takes REF and at most one HEAD_REF, got ${positional.length} arguments`);
+    throw new UsageError(
+      positional.length === 0
+        ? '--git needs a REF (e.g. --git origin/main)'
+        : `--git takes REF and at most one HEAD_REF, got ${positional.length} arguments`,
+    );
   }
   if (!git && positional.length !== 2) {
-    throw new UsageError(`needs two output directories, BASE and HEAD, got ${positional.length === 0 ? 'none' : positional.map((p) => JSON.stringify(p)).join(' ')} (or --git REF to synthesize the base from git)`);
+    throw new UsageError(
+      `needs two output directories, BASE and HEAD, got ${positional.length === 0 ? 'none' : positional.map((p) => JSON.stringify(p)).join(' ')} (or --git REF to synthesize the base from git)`,
+    );
   }
   return { format, positional, git, dir };
 }
@@ -78,7 +84,8 @@ function parseArgs(args: readonly string[], cwd: string): DiffArgs {
 function readOutput(dir: string, role: string): Map<string, string> {
   if (!fs.existsSync(dir)) throw new UsageError(`${role} ${dir}: no such directory`);
   if (!fs.statSync(dir).isDirectory()) throw new UsageError(`${role} ${dir}: not a directory (give an output directory, e.g. dist)`);
-  if (!fs.existsSync(path.join(dir, 'manifests'))) throw new UsageError(`${role} ${dir}: no manifests/ in it; is it an output directory as MlApp writes it (e.g. dist)?`);
+  if (!fs.existsSync(path.join(dir, 'manifests')))
+    throw new UsageError(`${role} ${dir}: no manifests/ in it; is it an output directory as MlApp writes it (e.g. dist)?`);
   return readOutputDir(dir);
 }
 
@@ -95,8 +102,12 @@ function git(args: readonly string[], cwd: string): { ok: boolean; out: string; 
 function synthProject(dir: string, outdir: string, io: CliIo, what: string): void {
   const command = appCommand(dir);
   const res = spawnSync(command, {
-    cwd: dir, shell: true, env: { ...process.env, CDK8S_OUTDIR: outdir },
-    stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 256 * 1024 * 1024,
+    cwd: dir,
+    shell: true,
+    env: { ...process.env, CDK8S_OUTDIR: outdir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
   });
   if (res.stdout) io.stderr(res.stdout);
   if (res.stderr) io.stderr(res.stderr);
@@ -118,7 +129,8 @@ function synthAtRef(dir: string, ref: string, tmp: string, io: CliIo): Map<strin
     const project = path.join(worktree, prefix);
     // node_modules is not in git: the worktree uses the project's installed packages.
     const modules = path.join(dir, 'node_modules');
-    if (fs.existsSync(modules) && !fs.existsSync(path.join(project, 'node_modules'))) fs.symlinkSync(modules, path.join(project, 'node_modules'), 'dir');
+    if (fs.existsSync(modules) && !fs.existsSync(path.join(project, 'node_modules')))
+      fs.symlinkSync(modules, path.join(project, 'node_modules'), 'dir');
     const outdir = path.join(project, OUTDIR_NAME);
     synthProject(project, outdir, io, `${ref} (${commit.out.slice(0, 12)})`);
     return readOutput(outdir, `the output of ${ref}`);

@@ -2,8 +2,8 @@
  * `cdk8s-ml init [dir]`: a new project that works at once — `npm install`, `npx cdk8s synth`,
  * `npm test` and the Argo CD plugin — with a TfServingBackend behind a FlaskFrontend to start from.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CliIo } from './_io';
 import { ownPackage } from './_package';
 
@@ -50,14 +50,24 @@ function parseArgs(args: readonly string[], cwd: string): InitArgs {
   const target = path.resolve(cwd, dir ?? '.');
   const chosen = name ?? defaultName(target);
   if (!NAME_RE.test(chosen)) {
-    fail(`project name ${JSON.stringify(chosen)} must be 1-40 lowercase letters, digits or '-', starting with a letter (it names a Kubernetes namespace and Service); pass --name`);
+    fail(
+      `project name ${JSON.stringify(chosen)} must be 1-40 lowercase letters, digits or '-', starting with a letter (it names a Kubernetes namespace and Service); pass --name`,
+    );
   }
   return { dir: target, name: chosen, force };
 }
 
 /** The directory's name as a DNS label: `My_Project` -> `my-project`. */
 function defaultName(dir: string): string {
-  return path.basename(dir).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^[^a-z]+/, '').replace(/-+$/, '').slice(0, 40) || 'ml-app';
+  return (
+    path
+      .basename(dir)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .replace(/^[^a-z]+/, '')
+      .replace(/-+$/, '')
+      .slice(0, 40) || 'ml-app'
+  );
 }
 
 /** The project's package.json: versions are the ones this release of cdk8s-ml is tested with. */
@@ -98,7 +108,8 @@ export function scaffoldFiles(name: string): Map<string, string> {
   };
   walk('');
   // The Argo CD plugin files are the package's own, not copies kept in the template.
-  for (const f of ['plugin.yaml', 'repo-server-patch.yaml']) files.set(`argocd/${f}`, fs.readFileSync(path.join(own.dir, 'deploy', 'argocd', f), 'utf8'));
+  for (const f of ['plugin.yaml', 'repo-server-patch.yaml'])
+    files.set(`argocd/${f}`, fs.readFileSync(path.join(own.dir, 'deploy', 'argocd', f), 'utf8'));
   return new Map([...files].sort(([a], [b]) => (a < b ? -1 : 1)));
 }
 
@@ -107,7 +118,9 @@ function checkTarget(dir: string, force: boolean): void {
   if (!fs.statSync(dir).isDirectory()) fail(`${dir} is a file, not a directory`);
   const present = fs.readdirSync(dir).filter((f) => f !== '.git');
   if (present.length > 0 && !force) {
-    fail(`${dir} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''}); choose an empty directory, or pass --force to write the project's files over it`);
+    fail(
+      `${dir} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''}); choose an empty directory, or pass --force to write the project's files over it`,
+    );
   }
 }
 
@@ -125,6 +138,8 @@ export function runInit(args: string[], io: CliIo): number {
     fail(`cannot write into ${dir}: ${(e as Error).message}`);
   }
   const shown = path.relative(io.cwd, dir) || '.';
-  io.stdout(`Created ${name} in ${shown}: ${[...files.keys()].join(', ')}\n\nNext:\n${shown === '.' ? '' : `  cd ${shown}\n`}  npm install\n  npx cdk8s synth\n  npm test\n`);
+  io.stdout(
+    `Created ${name} in ${shown}: ${[...files.keys()].join(', ')}\n\nNext:\n${shown === '.' ? '' : `  cd ${shown}\n`}  npm install\n  npx cdk8s synth\n  npm test\n`,
+  );
   return 0;
 }

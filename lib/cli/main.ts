@@ -44,7 +44,7 @@ export function main(argv: readonly string[], io: CliIo = processIo()): number {
     io.stdout(`${packageVersion()}\n`);
     return 0;
   }
-  const command = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!command) {
     io.stderr(`cdk8s-ml: unknown command "${name}"; the commands are ${Object.keys(COMMANDS).join(', ')} (cdk8s-ml --help).\n`);
     return EXIT_USAGE;

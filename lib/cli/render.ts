@@ -5,10 +5,10 @@
  * --stdout` glues files together without `---` (cdk8s-cli#943). Nothing but manifests reaches
  * stdout; the app's own output goes to stderr.
  */
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { CliIo, EXIT_FAILED, UsageError } from './_io';
 import { MANIFESTS_DIR } from '../stack/_output';
@@ -66,7 +66,11 @@ export function appCommand(dir: string): string {
 function manifestFiles(outdir: string): string[] {
   const manifests = path.join(outdir, MANIFESTS_DIR);
   const dir = fs.existsSync(manifests) ? manifests : outdir;
-  return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => path.join(dir, f));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => path.join(dir, f));
 }
 
 export function renderStream(files: readonly string[], stack: string | undefined): string {

@@ -1,7 +1,17 @@
 import { Construct } from 'constructs';
 import { fail } from '../_errors';
 import { checkName } from '../_names';
-import { checkChildId, checkDnsLabel, checkDnsSubdomain, checkHttpUrl, checkObject, checkOneOf, checkOptionalBoolean, checkRelativePath, checkString } from '../_validate';
+import {
+  checkChildId,
+  checkDnsLabel,
+  checkDnsSubdomain,
+  checkHttpUrl,
+  checkObject,
+  checkOneOf,
+  checkOptionalBoolean,
+  checkRelativePath,
+  checkString,
+} from '../_validate';
 import { MlStack } from '../stack/ml-stack';
 import { KUEUE_QUEUE_LABEL } from '../training/_job';
 import { Application, ApplicationSpecIgnoreDifferences } from '../../imports/argoproj.io';
@@ -57,7 +67,7 @@ export const KUEUE_ADMISSION_IGNORED_FIELDS: readonly string[] = [
   '.spec.template.spec.nodeSelector',
   '.spec.template.spec.tolerations',
   '.spec.template.spec.schedulingGates',
-].map(field => `select(.metadata.labels["${KUEUE_QUEUE_LABEL}"] != null) | ${field}`);
+].map((field) => `select(.metadata.labels["${KUEUE_QUEUE_LABEL}"] != null) | ${field}`);
 
 /** What the Application ignores in the diff: Kueue's admission of queued batch Jobs. */
 function jobIgnoreDifferences(): ApplicationSpecIgnoreDifferences {
@@ -83,14 +93,22 @@ export class ArgoCdApplication extends Construct {
     checkObject(this, 'props', props, "{ stack, repoURL: 'https://github.com/acme/ml-platform.git' }");
     if (!MlStack.isMlStack(props.stack)) fail(this, 'stack', 'must be an MlStack', props.stack, 'pass the stack object the Application deploys');
     if (typeof props.repoURL !== 'string' || !/^(https?:\/\/|ssh:\/\/|git@)[^\s\u0000-\u001f\u007f]+$/.test(props.repoURL)) {
-      fail(this, 'repoURL', 'must be a git URL (https://, ssh:// or git@host:org/repo)', props.repoURL, "use e.g. 'https://github.com/acme/ml-platform.git'");
+      fail(
+        this,
+        'repoURL',
+        'must be a git URL (https://, ssh:// or git@host:org/repo)',
+        props.repoURL,
+        "use e.g. 'https://github.com/acme/ml-platform.git'",
+      );
     }
     const path = props.path ?? '.';
-    if (typeof path !== 'string' || path.startsWith('/') || path.split('/').includes('..')) fail(this, 'path', 'must be a relative path inside the repository', path, "use e.g. 'dist/manifests' or '.'");
+    if (typeof path !== 'string' || path.startsWith('/') || path.split('/').includes('..'))
+      fail(this, 'path', 'must be a relative path inside the repository', path, "use e.g. 'dist/manifests' or '.'");
     if (path !== '.') checkRelativePath(this, 'path', path, 'dist/manifests');
     const render = checkOneOf(this, 'render', props.render, ['plugin', 'committed']) ?? 'plugin';
     // A branch, tag or commit: one line, no spaces (git check-ref-format).
-    if (props.targetRevision !== undefined && (checkString(this, 'targetRevision', props.targetRevision, { example: "'main'" }), /\s/.test(props.targetRevision))) {
+    if (props.targetRevision !== undefined) checkString(this, 'targetRevision', props.targetRevision, { example: "'main'" });
+    if (props.targetRevision !== undefined && /\s/.test(props.targetRevision)) {
       fail(this, 'targetRevision', 'must be a branch, tag or commit (no spaces)', props.targetRevision, "use e.g. 'main', 'v1.2.0' or 'HEAD'");
     }
     if (props.project !== undefined) checkDnsSubdomain(this, 'project', props.project, 'an Argo CD AppProject name', 'default');

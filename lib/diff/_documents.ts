@@ -78,9 +78,27 @@ export function textsOnlyIn(a: readonly string[], b: readonly string[]): string[
 
 /** Block keys a workload's scale and requests never depend on (see reduceForScale). */
 const NOT_SCALE = new Set([
-  'env', 'envFrom', 'livenessProbe', 'readinessProbe', 'startupProbe', 'volumes', 'volumeMounts', 'securityContext', 'labels',
-  'annotations', 'affinity', 'topologySpreadConstraints', 'tolerations', 'command', 'args', 'ports', 'selector', 'nodeSelector',
-  'behavior', 'metrics', 'lifecycle',
+  'env',
+  'envFrom',
+  'livenessProbe',
+  'readinessProbe',
+  'startupProbe',
+  'volumes',
+  'volumeMounts',
+  'securityContext',
+  'labels',
+  'annotations',
+  'affinity',
+  'topologySpreadConstraints',
+  'tolerations',
+  'command',
+  'args',
+  'ports',
+  'selector',
+  'nodeSelector',
+  'behavior',
+  'metrics',
+  'lifecycle',
 ]);
 
 /**

@@ -94,10 +94,11 @@ function objectDiff(before: readonly K8sObject[], after: readonly K8sObject[]): 
 /** Workload changes and totals, when a workload or an autoscaler is among the changed objects. */
 function scaleDiff(w: StackWork, cache: DocumentCache): Pick<StackDiff, 'workloads' | 'totals'> {
   if (![...w.before, ...w.after].some((o) => SCALE_KINDS.has(o?.kind))) return { workloads: [] };
-  const relevant = (docs: readonly string[]) => docs.filter((d) => {
-    const kind = kindOfText(d);
-    return kind === undefined || SCALE_KINDS.has(kind);
-  });
+  const relevant = (docs: readonly string[]) =>
+    docs.filter((d) => {
+      const kind = kindOfText(d);
+      return kind === undefined || SCALE_KINDS.has(kind);
+    });
   const [b, a] = [summarizeWorkloads(cache.forScale(relevant(w.beforeDocs))), summarizeWorkloads(cache.forScale(relevant(w.afterDocs)))];
   return { workloads: workloadChanges(b, a), totals: { before: totalsOf(b.values()), after: totalsOf(a.values()) } };
 }
@@ -106,17 +107,19 @@ function scaleDiff(w: StackWork, cache: DocumentCache): Pick<StackDiff, 'workloa
 function changedStacks(base: ReadonlyMap<string, string>, head: ReadonlyMap<string, string>, cache: DocumentCache): StackWork[] {
   const [b, h] = [manifestsByStack(base), manifestsByStack(head)];
   const names = [...new Set([...b.keys(), ...h.keys()])].sort();
-  return names.filter((s) => b.get(s) !== h.get(s)).map((stack) => {
-    const [beforeDocs, afterDocs] = [splitDocuments(b.get(stack) ?? ''), splitDocuments(h.get(stack) ?? '')];
-    return {
-      stack,
-      status: !b.has(stack) ? 'added' : !h.has(stack) ? 'removed' : 'changed',
-      beforeDocs,
-      afterDocs,
-      before: cache.all(textsOnlyIn(beforeDocs, afterDocs)),
-      after: cache.all(textsOnlyIn(afterDocs, beforeDocs)),
-    };
-  });
+  return names
+    .filter((s) => b.get(s) !== h.get(s))
+    .map((stack) => {
+      const [beforeDocs, afterDocs] = [splitDocuments(b.get(stack) ?? ''), splitDocuments(h.get(stack) ?? '')];
+      return {
+        stack,
+        status: !b.has(stack) ? 'added' : !h.has(stack) ? 'removed' : 'changed',
+        beforeDocs,
+        afterDocs,
+        before: cache.all(textsOnlyIn(beforeDocs, afterDocs)),
+        after: cache.all(textsOnlyIn(afterDocs, beforeDocs)),
+      };
+    });
 }
 
 /**
@@ -127,11 +130,12 @@ function networkByStack(work: readonly StackWork[], base: ReadonlyMap<string, st
   const out = new Map<string, { allowed: ConnectionChange[]; denied: ConnectionChange[] }>();
   if (!work.some((w) => networkMayChange(w.before, w.after))) return out;
   const stackOf = new Map<string, string>();
-  const objectsOf = (files: ReadonlyMap<string, string>) => [...manifestsByStack(files)].flatMap(([stack, text]) => {
-    const objs = cache.all(splitDocuments(text));
-    for (const o of objs) stackOf.set(objectRef(o), stack);
-    return objs;
-  });
+  const objectsOf = (files: ReadonlyMap<string, string>) =>
+    [...manifestsByStack(files)].flatMap(([stack, text]) => {
+      const objs = cache.all(splitDocuments(text));
+      for (const o of objs) stackOf.set(objectRef(o), stack);
+      return objs;
+    });
   const { added, removed } = connectionChanges(objectsOf(base), objectsOf(head));
   const entry = (c: ConnectionChange) => {
     const stack = stackOf.get(c.to) ?? '-';
@@ -162,22 +166,29 @@ export function diffOutputs(baseFiles: OutputFiles, headFiles: OutputFiles): Out
   for (const stack of network.keys()) {
     if (!work.some((w) => w.stack === stack)) work.push({ stack, status: 'changed', beforeDocs: [], afterDocs: [], before: [], after: [] });
   }
-  const stacks = work.sort((x, y) => (x.stack < y.stack ? -1 : 1)).map((w): StackDiff => {
-    const exposures = exposureChanges(w.before, w.after);
-    const diagramFile = `diagrams/${w.stack}.md`;
-    const [db, dh] = [base.get(diagramFile), head.get(diagramFile)];
-    return {
-      stack: w.stack,
-      status: w.status,
-      objects: objectDiff(w.before, w.after),
-      ...scaleDiff(w, cache),
-      network: { ...(network.get(w.stack) ?? { allowed: [], denied: [] }), exposed: exposures.added, unexposed: exposures.removed },
-      hazards: findHazards({ before: w.before, after: w.after }),
-      diagram: db === undefined && dh === undefined ? undefined : { file: diagramFile, before: db, after: dh },
-    };
-  });
+  const stacks = work
+    .sort((x, y) => (x.stack < y.stack ? -1 : 1))
+    .map((w): StackDiff => {
+      const exposures = exposureChanges(w.before, w.after);
+      const diagramFile = `diagrams/${w.stack}.md`;
+      const [db, dh] = [base.get(diagramFile), head.get(diagramFile)];
+      return {
+        stack: w.stack,
+        status: w.status,
+        objects: objectDiff(w.before, w.after),
+        ...scaleDiff(w, cache),
+        network: { ...(network.get(w.stack) ?? { allowed: [], denied: [] }), exposed: exposures.added, unexposed: exposures.removed },
+        hazards: findHazards({ before: w.before, after: w.after }),
+        diagram: db === undefined && dh === undefined ? undefined : { file: diagramFile, before: db, after: dh },
+      };
+    });
   // A file written differently (another tool's formatting) with the same objects is no change.
-  const changed = stacks.filter((s) => s.status !== 'changed' || s.objects.added.length + s.objects.removed.length + s.objects.changed.length > 0
-    || s.network.allowed.length + s.network.denied.length > 0 || s.hazards.length > 0);
+  const changed = stacks.filter(
+    (s) =>
+      s.status !== 'changed' ||
+      s.objects.added.length + s.objects.removed.length + s.objects.changed.length > 0 ||
+      s.network.allowed.length + s.network.denied.length > 0 ||
+      s.hazards.length > 0,
+  );
   return { stacks: changed, hazards: changed.flatMap((s) => s.hazards), files: otherFiles(base, head) };
 }

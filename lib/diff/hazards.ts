@@ -58,16 +58,25 @@ const upgradeRule: HazardRule = {
 const jobRerunRule: HazardRule = {
   id: 'job-rerun',
   summary: `a Job whose pod template changed and that carries ${ARGO_SYNC_OPTIONS} Replace=true: Argo CD re-creates it, its pods run again on merge`,
-  find: (_, pairs) => pairs.filter(([, a]) => isJob(a) && replacedByArgo(a)).flatMap(([b, a]) => {
-    const fields = fieldChanges(b.spec?.template, a.spec?.template, 'spec.template');
-    if (fields.length === 0) return [];
-    const shown = fields.slice(0, 3).map((f) => `${f.path}: ${showValue(f.before, 60)} -> ${showValue(f.after, 60)}`).join('; ');
-    const more = fields.length > 3 ? `; and ${fields.length - 3} more` : '';
-    return [{
-      id: 'job-rerun' as const, object: objectRef(a),
-      message: `${objectRef(a)}: the pod template changed (${shown}${more}); with ${ARGO_SYNC_OPTIONS} Replace=true Argo CD deletes and re-creates the Job: it runs again on merge`,
-    }];
-  }),
+  find: (_, pairs) =>
+    pairs
+      .filter(([, a]) => isJob(a) && replacedByArgo(a))
+      .flatMap(([b, a]) => {
+        const fields = fieldChanges(b.spec?.template, a.spec?.template, 'spec.template');
+        if (fields.length === 0) return [];
+        const shown = fields
+          .slice(0, 3)
+          .map((f) => `${f.path}: ${showValue(f.before, 60)} -> ${showValue(f.after, 60)}`)
+          .join('; ');
+        const more = fields.length > 3 ? `; and ${fields.length - 3} more` : '';
+        return [
+          {
+            id: 'job-rerun' as const,
+            object: objectRef(a),
+            message: `${objectRef(a)}: the pod template changed (${shown}${more}); with ${ARGO_SYNC_OPTIONS} Replace=true Argo CD deletes and re-creates the Job: it runs again on merge`,
+          },
+        ];
+      }),
 };
 
 /**
@@ -80,20 +89,28 @@ const PSS_LEVELS = ['privileged', 'baseline', 'restricted'];
 const pssRule: HazardRule = {
   id: 'pod-security',
   summary: `the Pod Security level a namespace enforces (label ${PSS_LABEL}) changed`,
-  find: (_, pairs) => pairs.filter(([b]) => b.kind === 'Namespace').flatMap(([b, a]) => {
-    // An unset label enforces "privileged" (the admission controller's default configuration).
-    const [was, now] = [b.metadata?.labels?.[PSS_LABEL] ?? 'privileged', a.metadata?.labels?.[PSS_LABEL] ?? 'privileged'];
-    if (was === now) return [];
-    const way = PSS_LEVELS.indexOf(now) < PSS_LEVELS.indexOf(was) ? 'loosened: pods the old level rejected are admitted' : 'tightened: new pods the old level admitted are rejected';
-    return [{ id: 'pod-security' as const, object: objectRef(a), message: `${objectRef(a)}: Pod Security enforce ${was} -> ${now}, ${way}` }];
-  }),
+  find: (_, pairs) =>
+    pairs
+      .filter(([b]) => b.kind === 'Namespace')
+      .flatMap(([b, a]) => {
+        // An unset label enforces "privileged" (the admission controller's default configuration).
+        const [was, now] = [b.metadata?.labels?.[PSS_LABEL] ?? 'privileged', a.metadata?.labels?.[PSS_LABEL] ?? 'privileged'];
+        if (was === now) return [];
+        const way =
+          PSS_LEVELS.indexOf(now) < PSS_LEVELS.indexOf(was)
+            ? 'loosened: pods the old level rejected are admitted'
+            : 'tightened: new pods the old level admitted are rejected';
+        return [{ id: 'pod-security' as const, object: objectRef(a), message: `${objectRef(a)}: Pod Security enforce ${was} -> ${now}, ${way}` }];
+      }),
 };
 
 /** `classifier-stable 90, classifier-canary 10` of each rule of an HTTPRoute. */
 function routeWeights(route: K8sObject): string {
   const rules: any[] = Array.isArray(route?.spec?.rules) ? route.spec.rules : [];
   // A backendRef without weight has weight 1 (Gateway API HTTPBackendRef, "weight ... defaults to 1").
-  return rules.map((r) => (Array.isArray(r?.backendRefs) ? r.backendRefs : []).map((ref: any) => `${ref?.name} ${ref?.weight ?? 1}`).join(', ')).join('; ');
+  return rules
+    .map((r) => (Array.isArray(r?.backendRefs) ? r.backendRefs : []).map((ref: any) => `${ref?.name} ${ref?.weight ?? 1}`).join(', '))
+    .join('; ');
 }
 
 /**
@@ -117,10 +134,16 @@ const canaryRule: HazardRule = {
       const o = a ?? b;
       if (o.kind === 'HTTPRoute') {
         const [was, now] = [b ? routeWeights(b) : '(no route)', a ? routeWeights(a) : '(no route)'];
-        if (was !== now && /,/.test(`${was}${now}`)) out.push({ id: 'canary-weight', object: objectRef(o), message: `${objectRef(o)}: backend weights ${was} -> ${now}` });
+        if (was !== now && /,/.test(`${was}${now}`))
+          out.push({ id: 'canary-weight', object: objectRef(o), message: `${objectRef(o)}: backend weights ${was} -> ${now}` });
       } else if (o.kind === 'Service') {
         const [was, now] = [b?.metadata?.annotations?.[TRAFFIC_SPLIT], a?.metadata?.annotations?.[TRAFFIC_SPLIT]];
-        if (was !== now) out.push({ id: 'canary-weight', object: objectRef(o), message: `${objectRef(o)}: traffic split ${showValue(was, 200)} -> ${showValue(now, 200)}` });
+        if (was !== now)
+          out.push({
+            id: 'canary-weight',
+            object: objectRef(o),
+            message: `${objectRef(o)}: traffic split ${showValue(was, 200)} -> ${showValue(now, 200)}`,
+          });
       }
     }
     return out;

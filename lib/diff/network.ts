@@ -63,7 +63,10 @@ function collapseProbes(list: ConnectionChange[]): ConnectionChange[] {
 }
 
 /** Connections allowed in `after` and not in `before` (added), and the other way round (removed). */
-export function connectionChanges(before: readonly K8sObject[], after: readonly K8sObject[]): { added: ConnectionChange[]; removed: ConnectionChange[] } {
+export function connectionChanges(
+  before: readonly K8sObject[],
+  after: readonly K8sObject[],
+): { added: ConnectionChange[]; removed: ConnectionChange[] } {
   const [b, a] = [connections(before), connections(after)];
   return {
     added: collapseProbes([...a].filter(([k]) => !b.has(k)).map(([, c]) => c)),
@@ -94,7 +97,9 @@ export function networkMayChange(before: readonly K8sObject[], after: readonly K
 export function exposuresOf(o: K8sObject): string[] {
   const ref = objectRef(o);
   if (o?.kind === 'Service' && (o.spec?.type === 'LoadBalancer' || o.spec?.type === 'NodePort')) {
-    const ports = asArray<any>(o.spec.ports).map((p) => (o.spec.type === 'NodePort' && p?.nodePort ? `${p.port} (node port ${p.nodePort})` : String(p?.port)));
+    const ports = asArray<any>(o.spec.ports).map((p) =>
+      o.spec.type === 'NodePort' && p?.nodePort ? `${p.port} (node port ${p.nodePort})` : String(p?.port),
+    );
     return [`${ref}: ${o.spec.type} port ${ports.join(', ')}`];
   }
   if (o?.kind === 'Ingress') {
@@ -104,7 +109,9 @@ export function exposuresOf(o: K8sObject): string[] {
     return out.length > 0 ? out : [`${ref}: (no rules)`];
   }
   if (o?.kind === 'HTTPRoute') {
-    const parents = asArray<any>(o.spec?.parentRefs).map((p) => `${p?.namespace ?? o.metadata?.namespace}/${p?.name}`).join(', ');
+    const parents = asArray<any>(o.spec?.parentRefs)
+      .map((p) => `${p?.namespace ?? o.metadata?.namespace}/${p?.name}`)
+      .join(', ');
     const hosts = asArray<string>(o.spec?.hostnames);
     return (hosts.length > 0 ? hosts : ['*']).map((h) => `${ref}: hostname ${h} via Gateway ${parents}`);
   }

@@ -25,7 +25,11 @@ const signed = (n: number, f: (x: number) => string) => (n === 0 ? '0' : n > 0 ?
 /** Rows of (label, before, after, change) for each resource at min and max scale. */
 function totalsRows(t: { before: ScaleTotals; after: ScaleTotals }): string[][] {
   const rows: string[][] = [];
-  const res: [string, keyof ResourceAmounts, (n: number) => string][] = [['CPU', 'cpu', cpu], ['memory', 'memory', memory], ['GPUs', 'gpu', String]];
+  const res: [string, keyof ResourceAmounts, (n: number) => string][] = [
+    ['CPU', 'cpu', cpu],
+    ['memory', 'memory', memory],
+    ['GPUs', 'gpu', String],
+  ];
   for (const scale of ['min', 'max'] as const) {
     for (const [label, key, f] of res) {
       const [b, a] = [t.before[scale][key], t.after[scale][key]];
@@ -52,7 +56,8 @@ function workloadLines(s: StackDiff): { ref: string; status: string; lines: stri
 
 function summaryLine(d: OutputDiff): string {
   if (d.stacks.length === 0 && d.files.added.length + d.files.removed.length + d.files.changed.length === 0) return 'no changes';
-  const stacks = d.stacks.length === 0 ? 'no stack changed' : `${plural(d.stacks.length, 'stack')} changed (${d.stacks.map((s) => s.stack).join(', ')})`;
+  const stacks =
+    d.stacks.length === 0 ? 'no stack changed' : `${plural(d.stacks.length, 'stack')} changed (${d.stacks.map((s) => s.stack).join(', ')})`;
   return `${stacks}; ${d.hazards.length === 0 ? 'no hazards' : plural(d.hazards.length, 'hazard')}`;
 }
 
@@ -64,7 +69,11 @@ function textStack(s: StackDiff): string[] {
   const out = [`== stack ${s.stack}${s.status === 'changed' ? '' : ` (${s.status})`}`];
   const o = s.objects;
   out.push(`objects: ${o.added.length} added, ${o.removed.length} removed, ${o.changed.length} changed`);
-  out.push(...o.added.map((r) => `  + ${r}`), ...o.removed.map((r) => `  - ${r}`), ...o.changed.map((c) => `  ~ ${c.ref} (${plural(c.fields.length, 'field')})`));
+  out.push(
+    ...o.added.map((r) => `  + ${r}`),
+    ...o.removed.map((r) => `  - ${r}`),
+    ...o.changed.map((c) => `  ~ ${c.ref} (${plural(c.fields.length, 'field')})`),
+  );
   const wl = workloadLines(s);
   if (wl.length > 0) {
     out.push('workloads:');
@@ -83,7 +92,11 @@ function textStack(s: StackDiff): string[] {
   if (s.hazards.length > 0) out.push('hazards:', ...s.hazards.map((h) => `  ! [${h.id}] ${h.message}`));
   if (s.diagram && s.diagram.before !== s.diagram.after) {
     const [b, a] = [(s.diagram.before ?? '').split('\n'), (s.diagram.after ?? '').split('\n')];
-    out.push(`diagram ${s.diagram.file}:`, ...b.filter((l) => !a.includes(l)).map((l) => `  - ${l}`), ...a.filter((l) => !b.includes(l)).map((l) => `  + ${l}`));
+    out.push(
+      `diagram ${s.diagram.file}:`,
+      ...b.filter((l) => !a.includes(l)).map((l) => `  - ${l}`),
+      ...a.filter((l) => !b.includes(l)).map((l) => `  + ${l}`),
+    );
   }
   return out;
 }
@@ -125,33 +138,73 @@ function fenced(info: string, content: string): string[] {
 function markdownStack(s: StackDiff): string[] {
   const o = s.objects;
   const out = [`### Stack \`${s.stack}\`${s.status === 'changed' ? '' : ` (${s.status})`}`, ''];
-  out.push(`${o.added.length} added, ${o.removed.length} removed, ${o.changed.length} changed${s.hazards.length > 0 ? `, **${plural(s.hazards.length, 'hazard')}**` : ''}`);
-  out.push(...table(['', 'object', 'fields changed'], [
-    ...o.added.map((r) => ['added', cell(r, true), '']),
-    ...o.removed.map((r) => ['removed', cell(r, true), '']),
-    ...o.changed.map((c) => ['changed', cell(c.ref, true), String(c.fields.length)]),
-  ]));
-  out.push(...table(['workload', 'change'], workloadLines(s).flatMap((w) =>
-    (w.lines.length > 0 ? w.lines : ['']).map((l, i) => [i === 0 ? cell(`${w.ref}${w.status === 'changed' ? '' : ` (${w.status})`}`, true) : '', cell(l)]))));
-  if (s.totals) out.push(...table(['requests', 'before', 'after', 'change'], totalsRows(s.totals).filter(([, b, a]) => b !== '0' || a !== '0').map((r) => r.map((c) => cell(c)))));
+  out.push(
+    `${o.added.length} added, ${o.removed.length} removed, ${o.changed.length} changed${s.hazards.length > 0 ? `, **${plural(s.hazards.length, 'hazard')}**` : ''}`,
+  );
+  out.push(
+    ...table(
+      ['', 'object', 'fields changed'],
+      [
+        ...o.added.map((r) => ['added', cell(r, true), '']),
+        ...o.removed.map((r) => ['removed', cell(r, true), '']),
+        ...o.changed.map((c) => ['changed', cell(c.ref, true), String(c.fields.length)]),
+      ],
+    ),
+  );
+  out.push(
+    ...table(
+      ['workload', 'change'],
+      workloadLines(s).flatMap((w) =>
+        (w.lines.length > 0 ? w.lines : ['']).map((l, i) => [
+          i === 0 ? cell(`${w.ref}${w.status === 'changed' ? '' : ` (${w.status})`}`, true) : '',
+          cell(l),
+        ]),
+      ),
+    ),
+  );
+  if (s.totals)
+    out.push(
+      ...table(
+        ['requests', 'before', 'after', 'change'],
+        totalsRows(s.totals)
+          .filter(([, b, a]) => b !== '0' || a !== '0')
+          .map((r) => r.map((c) => cell(c))),
+      ),
+    );
   const n = s.network;
-  out.push(...table(['network', 'connection or way in'], [
-    ...n.allowed.map((c) => ['newly allowed', cell(connection(c), true)]),
-    ...n.denied.map((c) => ['no longer allowed', cell(connection(c), true)]),
-    ...n.exposed.map((e) => ['new way in', cell(e, true)]),
-    ...n.unexposed.map((e) => ['way in removed', cell(e, true)]),
-  ]));
-  const raw = [...o.added.map((r) => `+ ${r}`), ...o.removed.map((r) => `- ${r}`), ...o.changed.flatMap((c) => [
-    `@@ ${c.ref}`,
-    ...c.fields.flatMap((f) => [
-      ...(f.before === undefined ? [] : [`- ${f.path}: ${showValue(f.before, 300)}`]),
-      ...(f.after === undefined ? [] : [`+ ${f.path}: ${showValue(f.after, 300)}`]),
+  out.push(
+    ...table(
+      ['network', 'connection or way in'],
+      [
+        ...n.allowed.map((c) => ['newly allowed', cell(connection(c), true)]),
+        ...n.denied.map((c) => ['no longer allowed', cell(connection(c), true)]),
+        ...n.exposed.map((e) => ['new way in', cell(e, true)]),
+        ...n.unexposed.map((e) => ['way in removed', cell(e, true)]),
+      ],
+    ),
+  );
+  const raw = [
+    ...o.added.map((r) => `+ ${r}`),
+    ...o.removed.map((r) => `- ${r}`),
+    ...o.changed.flatMap((c) => [
+      `@@ ${c.ref}`,
+      ...c.fields.flatMap((f) => [
+        ...(f.before === undefined ? [] : [`- ${f.path}: ${showValue(f.before, 300)}`]),
+        ...(f.after === undefined ? [] : [`+ ${f.path}: ${showValue(f.after, 300)}`]),
+      ]),
     ]),
-  ])];
+  ];
   if (raw.length > 0) out.push('<details><summary>Field diff</summary>', '', ...fenced('diff', raw.join('\n')), '', '</details>', '');
   if (s.diagram && s.diagram.before !== s.diagram.after) {
     const block = (title: string, md?: string) => [`**${title}**`, '', ...(md === undefined ? ['(none)'] : fenced('mermaid', mermaidOf(md))), ''];
-    out.push('<details><summary>Diagram, before and after</summary>', '', ...block('Before', s.diagram.before), ...block('After', s.diagram.after), '</details>', '');
+    out.push(
+      '<details><summary>Diagram, before and after</summary>',
+      '',
+      ...block('Before', s.diagram.before),
+      ...block('After', s.diagram.after),
+      '</details>',
+      '',
+    );
   }
   return out;
 }
@@ -165,13 +218,31 @@ function mermaidOf(md: string): string {
 export function renderDiffMarkdown(d: OutputDiff): string {
   const out = [MARKDOWN_MARKER, '## cdk8s-ml diff', '', `${d.hazards.length > 0 ? '⚠️ ' : ''}${summaryLine(d)}`];
   if (d.hazards.length > 0) {
-    out.push('', '### Hazards', ...table(['hazard', 'object', 'what happens'], d.hazards.map((h) => [cell(h.id, true), cell(h.object, true), cell(h.message)])));
+    out.push(
+      '',
+      '### Hazards',
+      ...table(
+        ['hazard', 'object', 'what happens'],
+        d.hazards.map((h) => [cell(h.id, true), cell(h.object, true), cell(h.message)]),
+      ),
+    );
   }
   for (const s of d.stacks) out.push('', ...markdownStack(s));
   const f = d.files;
   const files = [...f.added.map((x) => ['added', x]), ...f.removed.map((x) => ['removed', x]), ...f.changed.map((x) => ['changed', x])];
-  if (files.length > 0) out.push('', '### Other files', ...table(['', 'file'], files.map(([k, x]) => [k, cell(x, true)])));
-  return `${out.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd()}\n`;
+  if (files.length > 0)
+    out.push(
+      '',
+      '### Other files',
+      ...table(
+        ['', 'file'],
+        files.map(([k, x]) => [k, cell(x, true)]),
+      ),
+    );
+  return `${out
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trimEnd()}\n`;
 }
 
 export function renderDiffJson(d: OutputDiff): string {

@@ -51,11 +51,17 @@ export const GPU_RESOURCE = 'nvidia.com/gpu';
 export const WORKLOAD_DIFF_KINDS: ReadonlySet<string> = new Set(['Deployment', 'StatefulSet', 'ReplicaSet', 'Job', 'CronJob']);
 export const ZERO: ResourceAmounts = { cpu: 0, memory: 0, gpu: 0 };
 
-const add = (a: ResourceAmounts, b: ResourceAmounts, times = 1): ResourceAmounts =>
-  ({ cpu: a.cpu + times * b.cpu, memory: a.memory + times * b.memory, gpu: a.gpu + times * b.gpu });
-const max = (a: ResourceAmounts, b: ResourceAmounts): ResourceAmounts =>
-  ({ cpu: Math.max(a.cpu, b.cpu), memory: Math.max(a.memory, b.memory), gpu: Math.max(a.gpu, b.gpu) });
-const quantity = (v: unknown): number => (typeof v === 'number' ? v : parseQuantity(v) ?? 0);
+const add = (a: ResourceAmounts, b: ResourceAmounts, times = 1): ResourceAmounts => ({
+  cpu: a.cpu + times * b.cpu,
+  memory: a.memory + times * b.memory,
+  gpu: a.gpu + times * b.gpu,
+});
+const max = (a: ResourceAmounts, b: ResourceAmounts): ResourceAmounts => ({
+  cpu: Math.max(a.cpu, b.cpu),
+  memory: Math.max(a.memory, b.memory),
+  gpu: Math.max(a.gpu, b.gpu),
+});
+const quantity = (v: unknown): number => (typeof v === 'number' ? v : (parseQuantity(v) ?? 0));
 
 /**
  * A container's request of each resource. A resource with a limit and no request is requested at the
@@ -83,12 +89,18 @@ export function podRequest(podSpec: any): ResourceAmounts {
     if (c?.restartPolicy === 'Always') sidecars = add(sidecars, containerRequest(c));
     else initPeak = max(initPeak, add(sidecars, containerRequest(c)));
   }
-  const app = (Array.isArray(podSpec?.containers) ? podSpec.containers : []).reduce((s: ResourceAmounts, c: any) => add(s, containerRequest(c)), sidecars);
+  const app = (Array.isArray(podSpec?.containers) ? podSpec.containers : []).reduce(
+    (s: ResourceAmounts, c: any) => add(s, containerRequest(c)),
+    sidecars,
+  );
   return max(app, initPeak);
 }
 
 function containersOf(podSpec: any): ContainerSummary[] {
-  const list = [...(Array.isArray(podSpec?.initContainers) ? podSpec.initContainers : []), ...(Array.isArray(podSpec?.containers) ? podSpec.containers : [])];
+  const list = [
+    ...(Array.isArray(podSpec?.initContainers) ? podSpec.initContainers : []),
+    ...(Array.isArray(podSpec?.containers) ? podSpec.containers : []),
+  ];
   return list.map((c: any) => {
     const resources: Record<string, string> = {};
     for (const side of ['requests', 'limits']) {
@@ -162,8 +174,12 @@ export function workloadChanges(before: ReadonlyMap<string, WorkloadSummary>, af
       return ib === ia ? [] : [{ container, before: ib, after: ia }];
     });
     const resources = names.flatMap((container) => {
-      const [rb, ra] = [b?.containers.find((c) => c.name === container)?.resources ?? {}, a?.containers.find((c) => c.name === container)?.resources ?? {}];
-      return [...new Set([...Object.keys(rb), ...Object.keys(ra)])].sort()
+      const [rb, ra] = [
+        b?.containers.find((c) => c.name === container)?.resources ?? {},
+        a?.containers.find((c) => c.name === container)?.resources ?? {},
+      ];
+      return [...new Set([...Object.keys(rb), ...Object.keys(ra)])]
+        .sort()
         .filter((f) => rb[f] !== ra[f])
         .map((field) => ({ container, field, before: rb[field], after: ra[field] }));
     });

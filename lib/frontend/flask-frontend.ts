@@ -67,7 +67,13 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
     super(scope, checkChildId(scope, id, 'FlaskFrontend'));
     checkObject(this, 'props', props, "{ image: PythonImage.fromDirectory('web', { repository, tag }), backend: server }");
     if (!PythonImage.isPythonImage(props.image)) {
-      fail(this, 'image', 'must be a PythonImage (the frontend is built from its source)', props.image, "use PythonImage.fromDirectory('web', { repository, tag })");
+      fail(
+        this,
+        'image',
+        'must be a PythonImage (the frontend is built from its source)',
+        props.image,
+        "use PythonImage.fromDirectory('web', { repository, tag })",
+      );
     }
     const image = props.image;
     image._validate(this);
@@ -79,7 +85,8 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
       fail(this, 'backends.backend', "clashes with the 'backend' prop (both would set BACKEND_URL)", 'backend', 'rename the entry in backends');
     }
     const wsgiApp = props.wsgiApp ?? 'app:app';
-    if (typeof wsgiApp !== 'string' || !/^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\([^\u0000-\u001f]*\))?$/.test(wsgiApp)) fail(this, 'wsgiApp', 'must be module:variable', wsgiApp, "use e.g. 'app:app' or 'mypkg.web:create_app()'");
+    if (typeof wsgiApp !== 'string' || !/^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\([^\u0000-\u001f]*\))?$/.test(wsgiApp))
+      fail(this, 'wsgiApp', 'must be module:variable', wsgiApp, "use e.g. 'app:app' or 'mypkg.web:create_app()'");
     checkInt(this, 'workers', props.workers, 1, 64);
     checkInt(this, 'threads', props.threads, 1, 256);
     checkInt(this, 'timeoutSeconds', props.timeoutSeconds, 1, 3600);
@@ -88,7 +95,8 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
     const env: Record<string, string> = {};
     const composeEnv: Record<string, string> = {};
     for (const [key, server] of Object.entries(backends)) {
-      if (!/^[a-z][a-zA-Z0-9]*$/.test(key)) fail(this, `backends.${key}`, 'must be a camelCase name (it becomes an env variable prefix)', key, "use a name such as 'classifier'");
+      if (!/^[a-z][a-zA-Z0-9]*$/.test(key))
+        fail(this, `backends.${key}`, 'must be a camelCase name (it becomes an env variable prefix)', key, "use a name such as 'classifier'");
       const prefix = key === 'backend' ? 'BACKEND' : key.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
       const local = `http://${server.workloadName}:${server.containerPort}`;
       env[`${prefix}_URL`] = server.url;
@@ -113,17 +121,30 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
     const threads = props.threads ?? 4;
     const command = [
       'gunicorn',
-      '--bind', `0.0.0.0:${image.port}`,
-      '--workers', String(workers),
-      '--threads', String(threads),
-      '--timeout', String(props.timeoutSeconds ?? 60),
+      '--bind',
+      `0.0.0.0:${image.port}`,
+      '--workers',
+      String(workers),
+      '--threads',
+      String(threads),
+      '--timeout',
+      String(props.timeoutSeconds ?? 60),
       // /tmp is the writable emptyDir; gunicorn's heartbeat files go there.
-      '--worker-tmp-dir', '/tmp',
-      '--access-logfile', '-',
+      '--worker-tmp-dir',
+      '/tmp',
+      '--access-logfile',
+      '-',
       wsgiApp,
     ];
-    const secretEnv: Record<string, EnvValue> = props.secretKey ? { FLASK_SECRET_KEY: EnvValue.fromSecret(props.secretKey.secretName, props.secretKey.key ?? 'secret-key') } : {};
-    const probe = (period: number): k8s.Probe => ({ httpGet: { path: healthPath, port: k8s.IntOrString.fromNumber(image.port) }, periodSeconds: period, timeoutSeconds: 5, failureThreshold: 3 });
+    const secretEnv: Record<string, EnvValue> = props.secretKey
+      ? { FLASK_SECRET_KEY: EnvValue.fromSecret(props.secretKey.secretName, props.secretKey.key ?? 'secret-key') }
+      : {};
+    const probe = (period: number): k8s.Probe => ({
+      httpGet: { path: healthPath, port: k8s.IntOrString.fromNumber(image.port) },
+      periodSeconds: period,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    });
     this._core = new ServerCore(name, {
       owner: this,
       component: 'frontend',
@@ -142,7 +163,7 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
       resourceDefaults: { cpu: '250m', cpuLimit: '1', memory: '256Mi', memoryLimit: '512Mi' },
       containerName: 'web',
       metrics: props.metrics,
-      compose: { environment: composeEnv, dependsOn: Object.values(backends).map(b => b.workloadName), healthcheckWith: 'python' },
+      compose: { environment: composeEnv, dependsOn: Object.values(backends).map((b) => b.workloadName), healthcheckWith: 'python' },
     });
     // The image's CMD is this command unless the image names its own (PythonImage.command).
     image._runWith(this, command, 'server');
@@ -151,10 +172,12 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
 
   /** The backends are model servers of this library; the secret key names a Secret's key. */
   private checkWiringProps(props: FlaskFrontendProps): void {
-    const example = "backend: server (an InferenceService or TfServingBackend)";
-    if (props.backend !== undefined && !isModelServer(props.backend)) fail(this, 'backend', 'must be a model server (InferenceService or TfServingBackend)', props.backend, `pass the server object: ${example}`);
+    const example = 'backend: server (an InferenceService or TfServingBackend)';
+    if (props.backend !== undefined && !isModelServer(props.backend))
+      fail(this, 'backend', 'must be a model server (InferenceService or TfServingBackend)', props.backend, `pass the server object: ${example}`);
     checkMap(this, 'backends', props.backends, '{ classifier: server }', (key, server) => {
-      if (!isModelServer(server)) fail(this, `backends.${key}`, 'must be a model server (InferenceService or TfServingBackend)', server, `pass the server object: ${example}`);
+      if (!isModelServer(server))
+        fail(this, `backends.${key}`, 'must be a model server (InferenceService or TfServingBackend)', server, `pass the server object: ${example}`);
       return server;
     });
     const sk = checkOptionalObject(this, 'secretKey', props.secretKey, "{ secretName: 'web-secret', key: 'secret-key' }");

@@ -18,7 +18,7 @@ export class DockerfileBuilder {
   public env(vars: Record<string, string>): this {
     const keys = Object.keys(vars);
     if (keys.length === 0) return this;
-    this.lines.push(`ENV ${keys.map(k => `${k}=${quote(vars[k])}`).join(' \\\n    ')}`);
+    this.lines.push(`ENV ${keys.map((k) => `${k}=${quote(vars[k])}`).join(' \\\n    ')}`);
     return this;
   }
   public workdir(dir: string): this {
@@ -35,9 +35,14 @@ export class DockerfileBuilder {
   }
   /** RUN in exec form (no shell needed in the image); `wrapAfter` arguments stay on the first line, one per line after. */
   public runExec(argv: readonly string[], wrapAfter = argv.length): this {
-    const head = argv.slice(0, wrapAfter).map(a => JSON.stringify(a)).join(', ');
-    const rest = argv.slice(wrapAfter).map(a => JSON.stringify(a));
-    this.lines.push(rest.length === 0 ? `RUN [${head}]` : [`RUN [${head},`, ...rest.map((a, i) => `    ${a}${i < rest.length - 1 ? ',' : ']'}`)].join(' \\\n'));
+    const head = argv
+      .slice(0, wrapAfter)
+      .map((a) => JSON.stringify(a))
+      .join(', ');
+    const rest = argv.slice(wrapAfter).map((a) => JSON.stringify(a));
+    this.lines.push(
+      rest.length === 0 ? `RUN [${head}]` : [`RUN [${head},`, ...rest.map((a, i) => `    ${a}${i < rest.length - 1 ? ',' : ']'}`)].join(' \\\n'),
+    );
     return this;
   }
   public user(uid: number, gid: number): this {
@@ -53,7 +58,7 @@ export class DockerfileBuilder {
     return this;
   }
   public render(): string {
-    return this.lines.join('\n') + '\n';
+    return `${this.lines.join('\n')}\n`;
   }
 }
 
@@ -65,7 +70,7 @@ export class DockerfileBuilder {
  */
 function quote(v: string): string {
   if (/^[A-Za-z0-9_./:@%+=,-]+$/.test(v)) return v;
-  return `"${v.replace(/[\\"$]/g, c => `\\${c}`)}"`;
+  return `"${v.replace(/[\\"$]/g, (c) => `\\${c}`)}"`;
 }
 
 /** What never reaches an image: credentials, VCS data, caches and local environments. */
@@ -100,7 +105,7 @@ export const DEFAULT_DOCKERIGNORE = [
 
 /** The .dockerignore patterns of `lines` (comments and blank lines dropped), in order. */
 export function ignorePatterns(lines: readonly string[]): string[] {
-  return lines.map(l => l.trim()).filter(l => l !== '' && !l.startsWith('#'));
+  return lines.map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
 }
 
 /**
@@ -147,11 +152,13 @@ export const CONTEXT_DIR = '/context';
  */
 export function contextStage(df: DockerfileBuilder, base: string, patterns: readonly string[]): DockerfileBuilder {
   return df
-    .comment([
-      `Stage "${CONTEXT_STAGE}": the build context minus what Dockerfile.dockerignore lists (the same patterns). Builders that`,
-      'do not read that file (podman-compose, podman build without --ignorefile) send keys and .env too: they are deleted',
-      'here, and the image is only the last stage, which copies the code from this one.',
-    ].join('\n'))
+    .comment(
+      [
+        `Stage "${CONTEXT_STAGE}": the build context minus what Dockerfile.dockerignore lists (the same patterns). Builders that`,
+        'do not read that file (podman-compose, podman build without --ignorefile) send keys and .env too: they are deleted',
+        'here, and the image is only the last stage, which copies the code from this one.',
+      ].join('\n'),
+    )
     .from(base, CONTEXT_STAGE)
     .workdir(CONTEXT_DIR)
     .copy('.', '.')

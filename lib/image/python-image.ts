@@ -1,10 +1,21 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { IConstruct } from 'constructs';
 import { CONTEXT_DIR, CONTEXT_STAGE, contextStage, DEFAULT_DOCKERIGNORE, DockerfileBuilder, ignorePatterns } from './_dockerfile';
 import { checkImageRef, IImage, ImageBuilds } from './_image-build';
 import { checkInt, checkPort, fail, problem } from '../_errors';
-import { asText, checkArgv, checkArray, checkDnsLabel, checkEnvVarName, checkImageReference, checkMap, checkRelativePath, checkString, isPlainObject } from '../_validate';
+import {
+  asText,
+  checkArgv,
+  checkArray,
+  checkDnsLabel,
+  checkEnvVarName,
+  checkImageReference,
+  checkMap,
+  checkRelativePath,
+  checkString,
+  isPlainObject,
+} from '../_validate';
 import { toDnsLabel } from '../_names';
 import { WRITABLE_HOME } from '../workload/_pod';
 
@@ -123,7 +134,7 @@ export class PythonImage implements IImage {
     this.uid = o.uid ?? DEFAULT_PYTHON_UID;
     this.gid = this.uid;
     this.port = o.port ?? 8080;
-    this.name = o.name ?? toDnsLabel(typeof o.repository === 'string' ? o.repository.split('/').pop() ?? 'image' : 'image');
+    this.name = o.name ?? toDnsLabel(typeof o.repository === 'string' ? (o.repository.split('/').pop() ?? 'image') : 'image');
   }
 
   /**
@@ -143,8 +154,8 @@ export class PythonImage implements IImage {
 
   private resolveCommand(): { argv: readonly string[]; from?: ImageRun } {
     if (this.options.command !== undefined) return { argv: this.options.command };
-    const eligible = this.runs.filter(r => !r.argv.some(a => /\$\([A-Za-z_][A-Za-z0-9_]*\)/.test(a)));
-    const from = eligible.find(r => r.server) ?? eligible[0];
+    const eligible = this.runs.filter((r) => !r.argv.some((a) => /\$\([A-Za-z_][A-Za-z0-9_]*\)/.test(a)));
+    const from = eligible.find((r) => r.server) ?? eligible[0];
     return from ? { argv: from.argv, from } : { argv: DEFAULT_COMMAND };
   }
 
@@ -161,7 +172,14 @@ export class PythonImage implements IImage {
       .from(base)
       // HOME: the uid has no passwd entry (HOME would be /) and the root filesystem is read-only;
       // /tmp is writable in the pods (emptyDir) and under compose (tmpfs). Caches under ~ go there.
-      .env({ PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1', PIP_NO_CACHE_DIR: '1', PIP_DISABLE_PIP_VERSION_CHECK: '1', ...o.env, HOME: WRITABLE_HOME })
+      .env({
+        PYTHONUNBUFFERED: '1',
+        PYTHONDONTWRITEBYTECODE: '1',
+        PIP_NO_CACHE_DIR: '1',
+        PIP_DISABLE_PIP_VERSION_CHECK: '1',
+        ...o.env,
+        HOME: WRITABLE_HOME,
+      })
       .workdir(this.workdir)
       // Dependencies first: a code change does not invalidate this layer.
       .copy(requirements, './requirements.txt')
@@ -171,15 +189,17 @@ export class PythonImage implements IImage {
       .user(this.uid, this.gid)
       .expose(this.port);
     if (o.command === undefined) {
-      df.comment(from
-        ? `CMD: the command of ${from.scope.constructor.name} '${from.scope.node.path}' (the first ${from.server ? 'server' : 'job'} that runs this image; its manifest states it too).`
-        : 'CMD: no workload runs this image with a command of its own.');
+      df.comment(
+        from
+          ? `CMD: the command of ${from.scope.constructor.name} '${from.scope.node.path}' (the first ${from.server ? 'server' : 'job'} that runs this image; its manifest states it too).`
+          : 'CMD: no workload runs this image with a command of its own.',
+      );
     }
     return df.cmd(argv).render();
   }
 
   public renderDockerignore(): string {
-    return this.ignoreLines().join('\n') + '\n';
+    return `${this.ignoreLines().join('\n')}\n`;
   }
 
   /** One list for both the .dockerignore and the deletions of the context stage. */
@@ -204,10 +224,23 @@ export class PythonImage implements IImage {
    */
   public _validate(scope: IConstruct): void {
     if (!isPlainObject(this.rawOptions)) {
-      fail(scope, 'image', 'needs options (the second argument of PythonImage.fromDirectory)', this.rawOptions, "pass { repository: 'registry.example.com/web', tag: '1.0.0' }");
+      fail(
+        scope,
+        'image',
+        'needs options (the second argument of PythonImage.fromDirectory)',
+        this.rawOptions,
+        "pass { repository: 'registry.example.com/web', tag: '1.0.0' }",
+      );
     }
     const o = this.options;
-    if (typeof this.directory !== 'string') fail(scope, 'image', 'needs a build context directory (a path)', this.directory, "pass the directory of your code, e.g. PythonImage.fromDirectory('web', { repository, tag })");
+    if (typeof this.directory !== 'string')
+      fail(
+        scope,
+        'image',
+        'needs a build context directory (a path)',
+        this.directory,
+        "pass the directory of your code, e.g. PythonImage.fromDirectory('web', { repository, tag })",
+      );
     checkImageRef(scope, 'image', o.repository, o.tag);
     checkInt(scope, 'image.uid', o.uid, 1, 2147483647);
     checkPort(scope, 'image.port', o.port);
@@ -217,8 +250,13 @@ export class PythonImage implements IImage {
     checkMap(scope, 'image.env', o.env, "{ HF_HOME: '/tmp/hf' }", (k, v) => {
       checkEnvVarName(scope, 'image.env', k);
       if (k === 'HOME') {
-        fail(scope, 'image.env.HOME', `is set by the library to ${WRITABLE_HOME}, the one directory every pod can write (read-only root, a uid without a home directory)`, v,
-          'remove it; point a cache elsewhere with its own variable (HF_HOME, TORCH_HOME, MPLCONFIGDIR)');
+        fail(
+          scope,
+          'image.env.HOME',
+          `is set by the library to ${WRITABLE_HOME}, the one directory every pod can write (read-only root, a uid without a home directory)`,
+          v,
+          'remove it; point a cache elsewhere with its own variable (HF_HOME, TORCH_HOME, MPLCONFIGDIR)',
+        );
       }
       return checkString(scope, `image.env.${k}`, v, { example: "'/tmp/hf'", allowEmpty: true });
     });
@@ -233,12 +271,23 @@ export class PythonImage implements IImage {
     this._validate(scope);
     const o = this.options;
     if (!fs.existsSync(this.directory) || !fs.statSync(this.directory).isDirectory()) {
-      fail(scope, 'image', 'needs an existing build context directory', this.directory, 'create the directory with your code and requirements.txt, or fix the path given to PythonImage.fromDirectory');
+      fail(
+        scope,
+        'image',
+        'needs an existing build context directory',
+        this.directory,
+        'create the directory with your code and requirements.txt, or fix the path given to PythonImage.fromDirectory',
+      );
     }
     const requirements = o.requirements ?? 'requirements.txt';
     if (path.isAbsolute(requirements) || requirements.split(/[\\/]/).includes('..') || !fs.existsSync(path.join(this.directory, requirements))) {
-      fail(scope, 'image.requirements', `must name a file inside the build context ${this.directory}`, requirements,
-        `add ${requirements} to the build context (an empty file is fine), or pass requirements: '<path inside the context>'`);
+      fail(
+        scope,
+        'image.requirements',
+        `must name a file inside the build context ${this.directory}`,
+        requirements,
+        `add ${requirements} to the build context (an empty file is fine), or pass requirements: '<path inside the context>'`,
+      );
     }
     // It is a COPY source: a space would split it into two.
     checkRelativePath(scope, 'image.requirements', requirements, 'requirements.txt');
@@ -261,7 +310,14 @@ export class PythonImage implements IImage {
   private defaultCommandProblems(scope: IConstruct): string[] {
     const { argv } = this.resolveCommand();
     if (argv !== DEFAULT_COMMAND || fs.existsSync(path.join(this.directory, 'app.py'))) return [];
-    return [problem(scope, 'image.command', `is not set and no workload runs the image with a command, so its CMD would be ${JSON.stringify(DEFAULT_COMMAND)}, but the build context ${this.directory} has no app.py`,
-      undefined, "pass command: ['python', '<your script>.py'] (or your server's command) to PythonImage.fromDirectory, or give the workload a command")];
+    return [
+      problem(
+        scope,
+        'image.command',
+        `is not set and no workload runs the image with a command, so its CMD would be ${JSON.stringify(DEFAULT_COMMAND)}, but the build context ${this.directory} has no app.py`,
+        undefined,
+        "pass command: ['python', '<your script>.py'] (or your server's command) to PythonImage.fromDirectory, or give the workload a command",
+      ),
+    ];
   }
 }

@@ -1,7 +1,20 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
-import { checkConfigKey, checkDnsSubdomain, checkGitRevision, checkHttpUrl, checkHuggingFaceRepo, checkImageReference, checkOneOf, checkOptionalObject, checkOptionalSize, checkRelativePath, isDnsSubdomain, isPlainObject } from '../_validate';
+import {
+  checkConfigKey,
+  checkDnsSubdomain,
+  checkGitRevision,
+  checkHttpUrl,
+  checkHuggingFaceRepo,
+  checkImageReference,
+  checkOneOf,
+  checkOptionalObject,
+  checkOptionalSize,
+  checkRelativePath,
+  isDnsSubdomain,
+  isPlainObject,
+} from '../_validate';
 import { IImage } from '../image/_image-build';
 import { ModelImage } from './model-image';
 import { StorageEndpoint, storageEndpointsOf } from '../policy/_network';
@@ -93,7 +106,7 @@ export interface HuggingFaceOptions {
    * download init container sees it, never the server.
    * @default - anonymous download (public repositories)
    */
-  readonly tokenSecret?: { readonly secretName: string; /** @default 'token' */ readonly key?: string };
+  readonly tokenSecret?: { readonly secretName: string /** @default 'token' */; readonly key?: string };
   /** Where the download is cached. @default - a ReadWriteOnce claim of 50Gi created with the server */
   readonly cache?: HuggingFaceCacheOptions;
   /** Hub endpoint, e.g. an in-cluster mirror (HF_ENDPOINT). @default 'https://huggingface.co' */
@@ -242,35 +255,61 @@ export class ModelSource {
     const s = this.source;
     const options = (what: string): Record<string, unknown> => {
       const o = (s as { options?: unknown }).options;
-      if (!isPlainObject(o)) fail(scope, prop, `was made with options that are not an object (${what})`, o, `pass an object of options to ${what}, or leave it out`);
+      if (!isPlainObject(o))
+        fail(scope, prop, `was made with options that are not an object (${what})`, o, `pass an object of options to ${what}, or leave it out`);
       return o;
     };
     switch (s.kind) {
       case 'uri': {
         if (!s.scheme) {
-          fail(scope, prop, 'must be an s3://, gs://, http:// or https:// URI with a bucket or host', s.uri,
-            'use ModelSource.fromUri with one of those schemes, ModelSource.fromVolume for a PersistentVolumeClaim, or ModelSource.fromImage for a model baked into the image');
+          fail(
+            scope,
+            prop,
+            'must be an s3://, gs://, http:// or https:// URI with a bucket or host',
+            s.uri,
+            'use ModelSource.fromUri with one of those schemes, ModelSource.fromVolume for a PersistentVolumeClaim, or ModelSource.fromImage for a model baked into the image',
+          );
         }
         const o = options('ModelSource.fromUri');
         checkDownloadOptions(scope, prop, s.scheme, o);
         const cache = checkOptionalObject(scope, `${prop}.cacheClaim`, o.cacheClaim, "{ claimName: 'model-cache', accessMode: 'ReadWriteMany' }");
         if (cache) {
           if (!isDnsSubdomain(cache.claimName)) {
-            fail(scope, `${prop}.cacheClaim.claimName`, 'must name a PersistentVolumeClaim (a DNS-1123 name)', cache.claimName, 'pass the claim name as it appears in kubectl get pvc');
+            fail(
+              scope,
+              `${prop}.cacheClaim.claimName`,
+              'must name a PersistentVolumeClaim (a DNS-1123 name)',
+              cache.claimName,
+              'pass the claim name as it appears in kubectl get pvc',
+            );
           }
           checkOneOf(scope, `${prop}.cacheClaim.accessMode`, cache.accessMode, ['ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod']);
         }
         return;
       }
       case 'volume': {
-        if (!isDnsSubdomain(s.claimName)) fail(scope, prop, 'must name a PersistentVolumeClaim (a DNS-1123 name)', s.claimName, 'pass the claim name as it appears in kubectl get pvc');
+        if (!isDnsSubdomain(s.claimName))
+          fail(
+            scope,
+            prop,
+            'must name a PersistentVolumeClaim (a DNS-1123 name)',
+            s.claimName,
+            'pass the claim name as it appears in kubectl get pvc',
+          );
         const o = options('ModelSource.fromVolume');
         if (o.subPath !== undefined) checkRelativePath(scope, `${prop}.subPath`, o.subPath, 'models/and-gate');
         checkOneOf(scope, `${prop}.accessMode`, o.accessMode, ['ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOnce', 'ReadWriteOncePod']);
         return;
       }
       case 'image':
-        if (!ModelImage.isModelImage(s.image)) fail(scope, prop, 'must be made with ModelSource.fromImage(ModelImage.fromDirectory(...))', s.image, "use ModelImage.fromDirectory('export/m', { repository, tag, modelName })");
+        if (!ModelImage.isModelImage(s.image))
+          fail(
+            scope,
+            prop,
+            'must be made with ModelSource.fromImage(ModelImage.fromDirectory(...))',
+            s.image,
+            "use ModelImage.fromDirectory('export/m', { repository, tag, modelName })",
+          );
         s.image._validate(scope);
         return;
       case 'hugging-face':
@@ -279,11 +318,18 @@ export class ModelSource {
       case 'training-job': {
         const p = s.producer as unknown;
         if (typeof p !== 'object' || p === null || !('_modelOutput' in p)) {
-          fail(scope, prop, 'must be made with ModelSource.fromTrainingJob(job) from a TrainingJob', p, 'pass the TrainingJob object that writes the model');
+          fail(
+            scope,
+            prop,
+            'must be made with ModelSource.fromTrainingJob(job) from a TrainingJob',
+            p,
+            'pass the TrainingJob object that writes the model',
+          );
         }
         const o = options('ModelSource.fromTrainingJob');
         checkInt(scope, `${prop}.waitTimeoutSeconds`, o.waitTimeoutSeconds, 1);
-        if (o.waitImage !== undefined) checkImageReference(scope, `${prop}.waitImage`, o.waitImage, { pinned: true, example: DEFAULT_DOWNLOADER_IMAGE });
+        if (o.waitImage !== undefined)
+          checkImageReference(scope, `${prop}.waitImage`, o.waitImage, { pinned: true, example: DEFAULT_DOWNLOADER_IMAGE });
         return;
       }
     }
@@ -296,7 +342,14 @@ export class ModelSource {
    * Face cache), and gives its default downloader image.
    * @internal
    */
-  public _bind(scope: IConstruct, mountPath: string, downloadSubdir = '', volumeName = 'model', prop = 'model', consumer?: ModelConsumer): ModelMount {
+  public _bind(
+    scope: IConstruct,
+    mountPath: string,
+    downloadSubdir = '',
+    volumeName = 'model',
+    prop = 'model',
+    consumer?: ModelConsumer,
+  ): ModelMount {
     this._validate(scope, prop);
     const s = this.source;
     switch (s.kind) {
@@ -304,9 +357,11 @@ export class ModelSource {
         const dest = downloadSubdir ? `${mountPath}/${downloadSubdir}` : mountPath;
         const o = s.options;
         return {
-          volumes: [o.cacheClaim
-            ? { name: volumeName, persistentVolumeClaim: { claimName: o.cacheClaim.claimName } }
-            : { name: volumeName, emptyDir: { sizeLimit: k8s.Quantity.fromString(o.sizeLimit ?? '10Gi') } }],
+          volumes: [
+            o.cacheClaim
+              ? { name: volumeName, persistentVolumeClaim: { claimName: o.cacheClaim.claimName } }
+              : { name: volumeName, emptyDir: { sizeLimit: k8s.Quantity.fromString(o.sizeLimit ?? '10Gi') } },
+          ],
           initContainers: [downloadInitContainer(volumeName, s.uri, s.scheme, mountPath, dest, o)],
           volumeMounts: [{ name: volumeName, mountPath, readOnly: true }],
           needsObjectStorage: true,
@@ -348,8 +403,10 @@ export class ModelSource {
  * container's image, envFrom and emptyDir. Shared with data inputs. @internal
  */
 export function checkDownloadOptions(scope: IConstruct, prop: string, scheme: string, o: Record<string, unknown>): void {
-  if (o.credentialsSecret !== undefined) checkDnsSubdomain(scope, `${prop}.credentialsSecret`, o.credentialsSecret, 'the name of a Secret', 'storage-credentials');
-  if (o.downloaderImage !== undefined) checkImageReference(scope, `${prop}.downloaderImage`, o.downloaderImage, { pinned: true, example: DEFAULT_DOWNLOADER_IMAGE });
+  if (o.credentialsSecret !== undefined)
+    checkDnsSubdomain(scope, `${prop}.credentialsSecret`, o.credentialsSecret, 'the name of a Secret', 'storage-credentials');
+  if (o.downloaderImage !== undefined)
+    checkImageReference(scope, `${prop}.downloaderImage`, o.downloaderImage, { pinned: true, example: DEFAULT_DOWNLOADER_IMAGE });
   checkOptionalSize(scope, `${prop}.sizeLimit`, o.sizeLimit, '20Gi');
   checkS3Endpoint(scope, `${prop}.s3Endpoint`, scheme, o.s3Endpoint);
 }
@@ -361,8 +418,18 @@ export function checkDownloadOptions(scope: IConstruct, prop: string, scheme: st
 export function checkS3Endpoint(scope: IConstruct, prop: string, scheme: string, endpoint: unknown): void {
   if (endpoint === undefined) return;
   if (scheme !== 's3') fail(scope, prop, 'only applies to s3:// URIs', endpoint, 'drop s3Endpoint, or use an s3:// URI');
-  if (typeof endpoint !== 'string' || !/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?\/?$/.test(endpoint) || Number(/:(\d+)\/?$/.exec(endpoint)?.[1] ?? 1) > 65535) {
-    fail(scope, prop, 'must be an http:// or https:// URL of a host and optional port', endpoint, "use e.g. 'http://minio.storage.svc:9000' or 'https://s3.eu-central-1.example.com'");
+  if (
+    typeof endpoint !== 'string' ||
+    !/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?\/?$/.test(endpoint) ||
+    Number(/:(\d+)\/?$/.exec(endpoint)?.[1] ?? 1) > 65535
+  ) {
+    fail(
+      scope,
+      prop,
+      'must be an http:// or https:// URL of a host and optional port',
+      endpoint,
+      "use e.g. 'http://minio.storage.svc:9000' or 'https://s3.eu-central-1.example.com'",
+    );
   }
 }
 
@@ -371,7 +438,14 @@ export function checkS3Endpoint(scope: IConstruct, prop: string, scheme: string,
  * `dest`; credentials, when given, reach only this container. Shared by models and data inputs.
  * @internal
  */
-export function downloadInitContainer(volumeName: string, uri: string, scheme: string, mountPath: string, dest: string, o: ModelUriOptions): k8s.Container {
+export function downloadInitContainer(
+  volumeName: string,
+  uri: string,
+  scheme: string,
+  mountPath: string,
+  dest: string,
+  o: ModelUriOptions,
+): k8s.Container {
   return {
     name: `${volumeName}-download`,
     image: o.downloaderImage ?? DEFAULT_DOWNLOADER_IMAGE,
@@ -390,7 +464,15 @@ export function downloadInitContainer(volumeName: string, uri: string, scheme: s
  * The init container that holds a reader until the trainer has published a model in the claim
  * (an entry not starting with '.'), printing where it waits and for how long. @internal
  */
-export function waitForModelInitContainer(volumeName: string, mountPath: string, subPath: string | undefined, trainer: string, where: string, o: FromTrainingJobOptions, readyFile?: string): k8s.Container {
+export function waitForModelInitContainer(
+  volumeName: string,
+  mountPath: string,
+  subPath: string | undefined,
+  trainer: string,
+  where: string,
+  o: FromTrainingJobOptions,
+  readyFile?: string,
+): k8s.Container {
   const timeout = o.waitTimeoutSeconds ?? 86400;
   // $5, when given, is the trainer's modelReadyFile: the model is complete once that path exists
   // (the trainer writes it last). Without it, once an entry not starting with '.' exists.
@@ -445,7 +527,13 @@ function checkHuggingFaceOptions(scope: IConstruct, prop: string, repo: unknown,
   const token = checkOptionalObject(scope, `${prop}.tokenSecret`, o.tokenSecret, "{ secretName: 'hf-token', key: 'token' }");
   if (token) {
     if (token.secretName === undefined) {
-      fail(scope, `${prop}.tokenSecret.secretName`, 'is required: it names the Secret that holds the Hugging Face token', undefined, "pass tokenSecret: { secretName: 'hf-token' } (key defaults to 'token')");
+      fail(
+        scope,
+        `${prop}.tokenSecret.secretName`,
+        'is required: it names the Secret that holds the Hugging Face token',
+        undefined,
+        "pass tokenSecret: { secretName: 'hf-token' } (key defaults to 'token')",
+      );
     }
     checkDnsSubdomain(scope, `${prop}.tokenSecret.secretName`, token.secretName, 'the name of a Secret', 'hf-token');
     if (token.key !== undefined) checkConfigKey(scope, `${prop}.tokenSecret.key`, token.key);
@@ -454,29 +542,60 @@ function checkHuggingFaceOptions(scope: IConstruct, prop: string, repo: unknown,
   if (cache) {
     if (cache.existingClaim !== undefined) {
       checkDnsSubdomain(scope, `${prop}.cache.existingClaim`, cache.existingClaim, 'the name of a PersistentVolumeClaim', 'model-cache');
-      const created = (['size', 'storageClassName'] as const).find(k => cache[k] !== undefined);
-      if (created) fail(scope, `${prop}.cache.${created}`, 'only applies to a claim the server creates, not to existingClaim', cache[created], `drop ${created}, or drop existingClaim to let the server create the claim`);
+      const created = (['size', 'storageClassName'] as const).find((k) => cache[k] !== undefined);
+      if (created)
+        fail(
+          scope,
+          `${prop}.cache.${created}`,
+          'only applies to a claim the server creates, not to existingClaim',
+          cache[created],
+          `drop ${created}, or drop existingClaim to let the server create the claim`,
+        );
     }
     checkOptionalSize(scope, `${prop}.cache.size`, cache.size, '100Gi');
-    if (cache.storageClassName !== undefined) checkDnsSubdomain(scope, `${prop}.cache.storageClassName`, cache.storageClassName, 'the name of a StorageClass', 'standard-rwx');
+    if (cache.storageClassName !== undefined)
+      checkDnsSubdomain(scope, `${prop}.cache.storageClassName`, cache.storageClassName, 'the name of a StorageClass', 'standard-rwx');
     // The init container writes the download: a read-only claim cannot hold it.
     checkOneOf(scope, `${prop}.cache.accessMode`, cache.accessMode, ['ReadWriteOnce', 'ReadWriteMany', 'ReadWriteOncePod']);
   }
   if (o.endpoint !== undefined) checkHttpUrl(scope, `${prop}.endpoint`, o.endpoint, HF_ENDPOINT);
-  if (o.downloaderImage !== undefined) checkImageReference(scope, `${prop}.downloaderImage`, o.downloaderImage, { pinned: true, example: 'vllm/vllm-openai:v0.31.0' });
+  if (o.downloaderImage !== undefined)
+    checkImageReference(scope, `${prop}.downloaderImage`, o.downloaderImage, { pinned: true, example: 'vllm/vllm-openai:v0.31.0' });
 }
 
 /**
  * The cache claim (created, or existing), the init container that fills `<repo>/<revision>` in it
  * once, and the consumer's read-only mount of that directory at `mountPath`.
  */
-function bindHuggingFace(scope: IConstruct, prop: string, repo: string, o: HuggingFaceOptions, mountPath: string, volumeName: string, consumer: ModelConsumer | undefined): ModelMount {
+function bindHuggingFace(
+  scope: IConstruct,
+  prop: string,
+  repo: string,
+  o: HuggingFaceOptions,
+  mountPath: string,
+  volumeName: string,
+  consumer: ModelConsumer | undefined,
+): ModelMount {
   const cache = o.cache ?? {};
   if (!cache.existingClaim && !consumer) {
-    fail(scope, `${prop}.cache.existingClaim`, 'is required here: only an LlmServer creates the cache claim of a Hugging Face model', undefined, "pass cache: { existingClaim: 'model-cache' }, or serve the model with LlmServer");
+    fail(
+      scope,
+      `${prop}.cache.existingClaim`,
+      'is required here: only an LlmServer creates the cache claim of a Hugging Face model',
+      undefined,
+      "pass cache: { existingClaim: 'model-cache' }, or serve the model with LlmServer",
+    );
   }
-  const image = o.downloaderImage ?? consumer?.image
-    ?? fail(scope, `${prop}.downloaderImage`, 'is required here: the download runs in an image with python3 and huggingface_hub', undefined, "pass downloaderImage, e.g. 'vllm/vllm-openai:v0.31.0'");
+  const image =
+    o.downloaderImage ??
+    consumer?.image ??
+    fail(
+      scope,
+      `${prop}.downloaderImage`,
+      'is required here: the download runs in an image with python3 and huggingface_hub',
+      undefined,
+      "pass downloaderImage, e.g. 'vllm/vllm-openai:v0.31.0'",
+    );
   const accessMode = cache.accessMode ?? 'ReadWriteOnce';
   const claimName = cache.existingClaim ?? `${consumer!.name}-model-cache`;
   if (!cache.existingClaim) {
@@ -540,7 +659,14 @@ const HF_DOWNLOAD_SCRIPT = [
 ].join('\n');
 
 /** The download init container: the only container that sees the token. */
-function huggingFaceInitContainer(volumeName: string, image: string, repo: string, o: HuggingFaceOptions, endpoint: string, dest: string): k8s.Container {
+function huggingFaceInitContainer(
+  volumeName: string,
+  image: string,
+  repo: string,
+  o: HuggingFaceOptions,
+  endpoint: string,
+  dest: string,
+): k8s.Container {
   const token = o.tokenSecret;
   return {
     name: `${volumeName}-download`,

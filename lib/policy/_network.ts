@@ -18,8 +18,18 @@ export interface IWorkload extends IConstruct {
   readonly _network: WorkloadNetwork;
 }
 
-interface IngressRule { readonly from: k8s.NetworkPolicyPeer[] | undefined; readonly ports: number[]; readonly why: string; readonly peer?: WiredPeer }
-interface EgressRule { readonly to: k8s.NetworkPolicyPeer[] | undefined; readonly ports: { port: number; protocol?: string }[]; readonly why: string; readonly peer?: WiredPeer }
+interface IngressRule {
+  readonly from: k8s.NetworkPolicyPeer[] | undefined;
+  readonly ports: number[];
+  readonly why: string;
+  readonly peer?: WiredPeer;
+}
+interface EgressRule {
+  readonly to: k8s.NetworkPolicyPeer[] | undefined;
+  readonly ports: { port: number; protocol?: string }[];
+  readonly why: string;
+  readonly peer?: WiredPeer;
+}
 
 /** The other end of a rule, as the rule selects it: pods (by labels) in a namespace, or any pod of a namespace. @internal */
 export interface WiredPeer {
@@ -91,7 +101,14 @@ export class WorkloadNetwork {
   private readonly egress = new Map<string, EgressRule>();
   private readonly mentioning: k8s.Container[] = [];
 
-  constructor(private readonly owner: Construct, name: string, private readonly podSelector: Record<string, string>, labels: Record<string, string>, private readonly namespaceName: string, private readonly isolateEgress: boolean) {
+  constructor(
+    private readonly owner: Construct,
+    name: string,
+    private readonly podSelector: Record<string, string>,
+    labels: Record<string, string>,
+    private readonly namespaceName: string,
+    private readonly isolateEgress: boolean,
+  ) {
     const stack = MlStack.of(owner);
     const policy = new k8s.KubeNetworkPolicy(owner, 'NetworkPolicy', {
       metadata: stack._metadata(name, labels),
@@ -99,19 +116,36 @@ export class WorkloadNetwork {
     });
     NETWORK_OF_POLICY.set(policy, this);
     // Pods resolve names; port 53 to any destination also covers node-local DNS caches.
-    this.egress.set('dns', { to: undefined, ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }], why: 'dns' });
+    this.egress.set('dns', {
+      to: undefined,
+      ports: [
+        { port: 53, protocol: 'UDP' },
+        { port: 53, protocol: 'TCP' },
+      ],
+      why: 'dns',
+    });
   }
 
   /** Admit `peer`'s pods on `ports`; the caller also calls `peer._network.allowEgressTo(this...)`. */
   public allowIngressFrom(peer: IWorkload, ports: number[]): void {
     this.ingress.set(`pod:${peer.namespaceName}/${peer.workloadName}:${ports.join(',')}`, {
-      from: [this.peerOf(peer.podSelector, peer.namespaceName)], ports, why: 'wired', peer: { namespace: peer.namespaceName, podSelector: peer.podSelector },
+      from: [this.peerOf(peer.podSelector, peer.namespaceName)],
+      ports,
+      why: 'wired',
+      peer: { namespace: peer.namespaceName, podSelector: peer.podSelector },
     });
   }
   public allowIngressFromNamespace(namespace: string, ports: number[], podSelector?: Record<string, string>): void {
     this.ingress.set(`ns:${namespace}:${ports.join(',')}`, {
-      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } }, ...(podSelector ? { podSelector: { matchLabels: podSelector } } : {}) }],
-      ports, why: 'namespace', peer: { namespace, ...(podSelector ? { podSelector } : {}) },
+      from: [
+        {
+          namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': namespace } },
+          ...(podSelector ? { podSelector: { matchLabels: podSelector } } : {}),
+        },
+      ],
+      ports,
+      why: 'namespace',
+      peer: { namespace, ...(podSelector ? { podSelector } : {}) },
     });
   }
   /** A LoadBalancer Service: clients come from outside the cluster with arbitrary addresses. */
@@ -120,7 +154,10 @@ export class WorkloadNetwork {
   }
   public allowEgressTo(peer: { podSelector: Record<string, string>; namespaceName: string; workloadName: string }, ports: number[]): void {
     this.egress.set(`pod:${peer.namespaceName}/${peer.workloadName}:${ports.join(',')}`, {
-      to: [this.peerOf(peer.podSelector, peer.namespaceName)], ports: ports.map(port => ({ port })), why: 'wired', peer: { namespace: peer.namespaceName, podSelector: peer.podSelector },
+      to: [this.peerOf(peer.podSelector, peer.namespaceName)],
+      ports: ports.map((port) => ({ port })),
+      why: 'wired',
+      peer: { namespace: peer.namespaceName, podSelector: peer.podSelector },
     });
   }
   /**
@@ -131,11 +168,19 @@ export class WorkloadNetwork {
   public allowEgressToObjectStorage(endpoints: readonly StorageEndpoint[] = []): void {
     const all = endpoints.length > 0 ? endpoints : [CLOUD_STORAGE];
     for (const e of all) {
-      const to = e.namespace ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': e.namespace } } }] : [{ ipBlock: { cidr: '0.0.0.0/0' } }];
-      this.egress.set(e.namespace ? `ns:${e.namespace}:${e.port}` : `ext:${e.port}`, { to, ports: [{ port: e.port }], why: 'storage', ...(e.namespace ? { peer: { namespace: e.namespace } } : {}) });
+      const to = e.namespace
+        ? [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': e.namespace } } }]
+        : [{ ipBlock: { cidr: '0.0.0.0/0' } }];
+      this.egress.set(e.namespace ? `ns:${e.namespace}:${e.port}` : `ext:${e.port}`, {
+        to,
+        ports: [{ port: e.port }],
+        why: 'storage',
+        ...(e.namespace ? { peer: { namespace: e.namespace } } : {}),
+      });
     }
-    if (all.some(e => e.metadata)) {
-      for (const m of METADATA_IPS) this.egress.set(`metadata:${m.cidr}`, { to: [{ ipBlock: { cidr: m.cidr } }], ports: [{ port: m.port }], why: 'metadata' });
+    if (all.some((e) => e.metadata)) {
+      for (const m of METADATA_IPS)
+        this.egress.set(`metadata:${m.cidr}`, { to: [{ ipBlock: { cidr: m.cidr } }], ports: [{ port: m.port }], why: 'metadata' });
     }
   }
   /**
@@ -154,11 +199,23 @@ export class WorkloadNetwork {
     // Every stack's namespace: only for a `<service>.<namespace>` host, and once per synth (perSynth):
     // a search of the whole app for every workload made synth quadratic (npm run bench).
     let namespaces: ReadonlySet<string> | undefined;
-    const appNamespaces = () => (namespaces ??= perSynth(this.owner, 'namespaces', () => new Set(this.owner.node.root.node.findAll().filter(MlStack.isMlStack).map(s => s.namespaceName))));
-    const texts = this.mentioning.flatMap(c => [...(c.command ?? []), ...(c.args ?? []), ...(c.env ?? []).map(e => e.value)])
+    const appNamespaces = () =>
+      (namespaces ??= perSynth(
+        this.owner,
+        'namespaces',
+        () =>
+          new Set(
+            this.owner.node.root.node
+              .findAll()
+              .filter(MlStack.isMlStack)
+              .map((s) => s.namespaceName),
+          ),
+      ));
+    const texts = this.mentioning
+      .flatMap((c) => [...(c.command ?? []), ...(c.args ?? []), ...(c.env ?? []).map((e) => e.value)])
       .filter((t): t is string => typeof t === 'string');
     for (const text of texts) {
-      if ((text.match(OBJECT_STORE_MENTION) ?? []).some(m => !/[,:]endpoint=/.test(m))) this.allowEgressToObjectStorage([CLOUD_STORAGE]);
+      if ((text.match(OBJECT_STORE_MENTION) ?? []).some((m) => !/[,:]endpoint=/.test(m))) this.allowEgressToObjectStorage([CLOUD_STORAGE]);
       for (const { url: parsed } of parsedUrlsIn(text)) {
         if (!isExternalHost(parsed.hostname, this.namespaceName, appNamespaces)) continue;
         this.allowEgressToObjectStorage([{ port: urlPort(parsed), metadata: false }]);
@@ -182,8 +239,14 @@ export class WorkloadNetwork {
     return {
       namespace: this.namespaceName,
       podSelector: this.podSelector,
-      ingress: sorted(this.ingress).map(r => ({ ...(r.peer ? { peer: r.peer } : {}), ports: r.ports, why: r.why })),
-      egress: this.isolateEgress ? sorted(this.egress).map(r => ({ ...(r.peer ? { peer: r.peer } : {}), ports: r.ports.filter(p => (p.protocol ?? 'TCP') === 'TCP').map(p => p.port), why: r.why })) : [],
+      ingress: sorted(this.ingress).map((r) => ({ ...(r.peer ? { peer: r.peer } : {}), ports: r.ports, why: r.why })),
+      egress: this.isolateEgress
+        ? sorted(this.egress).map((r) => ({
+            ...(r.peer ? { peer: r.peer } : {}),
+            ports: r.ports.filter((p) => (p.protocol ?? 'TCP') === 'TCP').map((p) => p.port),
+            why: r.why,
+          }))
+        : [],
     };
   }
 
@@ -197,13 +260,13 @@ export class WorkloadNetwork {
     if (isolateEgress) this.addMentionedEgress();
     const sorted = <T>(m: Map<string, T>) => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([, v]) => v);
     // A rule without ports (peers of one distributed job: NCCL/gloo pick ports at run time) admits every port.
-    const ingress: k8s.NetworkPolicyIngressRule[] = sorted(this.ingress).map(r => ({
+    const ingress: k8s.NetworkPolicyIngressRule[] = sorted(this.ingress).map((r) => ({
       ...(r.from ? { from: r.from } : {}),
-      ...(r.ports.length > 0 ? { ports: r.ports.map(port => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' })) } : {}),
+      ...(r.ports.length > 0 ? { ports: r.ports.map((port) => ({ port: k8s.IntOrString.fromNumber(port), protocol: 'TCP' })) } : {}),
     }));
-    const egress: k8s.NetworkPolicyEgressRule[] = sorted(this.egress).map(r => ({
+    const egress: k8s.NetworkPolicyEgressRule[] = sorted(this.egress).map((r) => ({
       ...(r.to ? { to: r.to } : {}),
-      ...(r.ports.length > 0 ? { ports: r.ports.map(p => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' })) } : {}),
+      ...(r.ports.length > 0 ? { ports: r.ports.map((p) => ({ port: k8s.IntOrString.fromNumber(p.port), protocol: p.protocol ?? 'TCP' })) } : {}),
     }));
     return {
       podSelector: { matchLabels: this.podSelector },
@@ -217,7 +280,8 @@ export class WorkloadNetwork {
 
 /** A host outside the cluster: not loopback, not a variable, not a Service (or a pod of a headless one). */
 function isExternalHost(host: string, podNamespace: string, namespaces: () => ReadonlySet<string>): boolean {
-  if (host === '' || host.includes('$') || host === 'localhost' || host === '0.0.0.0' || host === '[::1]' || host === '[::]' || /^127\./.test(host)) return false;
+  if (host === '' || host.includes('$') || host === 'localhost' || host === '0.0.0.0' || host === '[::1]' || host === '[::]' || /^127\./.test(host))
+    return false;
   const labels = host.toLowerCase().split('.');
   if (labels.length >= 4 && ['svc', 'svc.cluster.local'].includes(labels.slice(3).join('.'))) return false;
   // The namespaces matter only to a two-label host (`svc.ns`); inClusterService decides the rest alone.
@@ -240,12 +304,13 @@ export function connect(client: IWorkload, server: IWorkload, ports: number[]): 
  * node.addValidation: the Services are known once every workload exists.
  */
 export function envUrlProblems(owner: IConstruct, env: readonly k8s.EnvVar[]): string[] {
-  const withUrls = env.filter(e => typeof e.value === 'string' && (e.value.match(URL_RE) ?? []).length > 0);
+  const withUrls = env.filter((e) => typeof e.value === 'string' && (e.value.match(URL_RE) ?? []).length > 0);
   if (withUrls.length === 0) return [];
   const { namespaces, services } = appServices(owner.node.root);
   const podNamespace = MlStack.of(owner).namespaceName;
   const problems: string[] = [];
-  const fix = 'wire the workload to the server by object (a FlaskFrontend backend, or server.allowFrom(workload) and server.url), which writes the URL and opens the NetworkPolicies';
+  const fix =
+    'wire the workload to the server by object (a FlaskFrontend backend, or server.allowFrom(workload) and server.url), which writes the URL and opens the NetworkPolicies';
   for (const e of withUrls) {
     for (const url of e.value!.match(URL_RE) ?? []) {
       let parsed: URL;
@@ -262,7 +327,15 @@ export function envUrlProblems(owner: IConstruct, env: readonly k8s.EnvVar[]): s
       if (ports === undefined) {
         problems.push(problem(owner, `env.${e.name}`, `names Service ${key} (${url}), which this app does not define`, e.value, fix));
       } else if (!ports.includes(urlPort(parsed))) {
-        problems.push(problem(owner, `env.${e.name}`, `uses port ${urlPort(parsed)} of Service ${key} (${url}), which exposes ${ports.join(', ') || 'no ports'}`, e.value, fix));
+        problems.push(
+          problem(
+            owner,
+            `env.${e.name}`,
+            `uses port ${urlPort(parsed)} of Service ${key} (${url}), which exposes ${ports.join(', ') || 'no ports'}`,
+            e.value,
+            fix,
+          ),
+        );
       }
     }
   }
@@ -275,14 +348,16 @@ function appServices(root: IConstruct): { namespaces: Set<string>; services: Map
   if (servicesOfApp?.root === root) return servicesOfApp;
   const all = root.node.findAll();
   const services = new Map<string, number[]>();
-  for (const o of all.filter(ApiObject.isApiObject).filter(x => x.kind === 'Service')) {
-    services.set(`${o.metadata.namespace ?? ''}/${o.name}`, ((o.toJson() as any).spec?.ports ?? []).map((p: { port: number }) => p.port));
+  for (const o of all.filter(ApiObject.isApiObject).filter((x) => x.kind === 'Service')) {
+    services.set(
+      `${o.metadata.namespace ?? ''}/${o.name}`,
+      ((o.toJson() as any).spec?.ports ?? []).map((p: { port: number }) => p.port),
+    );
   }
-  const index = { root, namespaces: new Set(all.filter(MlStack.isMlStack).map(s => s.namespaceName)), services };
+  const index = { root, namespaces: new Set(all.filter(MlStack.isMlStack).map((s) => s.namespaceName)), services };
   servicesOfApp = index;
   queueMicrotask(() => {
     if (servicesOfApp === index) servicesOfApp = undefined;
   });
   return index;
 }
-

@@ -62,7 +62,13 @@ export abstract class ServedWorkload extends Construct {
    */
   public allowFrom(client: IWorkload, options: AllowFromOptions = {}): void {
     if (typeof client !== 'object' || client === null || typeof (client as { _network?: unknown })._network !== 'object') {
-      fail(this, 'allowFrom', 'needs a workload of this library as its client (a server, frontend or job)', client, 'pass the workload object, e.g. server.allowFrom(web)');
+      fail(
+        this,
+        'allowFrom',
+        'needs a workload of this library as its client (a server, frontend or job)',
+        client,
+        'pass the workload object, e.g. server.allowFrom(web)',
+      );
     }
     const o = checkObject(this, 'allowFrom.options', options, "{ ports: ['grpc'] }") as AllowFromOptions;
     const ports = this._core.targetPortsNamed(o.ports);

@@ -113,7 +113,13 @@ export function checkHealthCheck(owner: Construct, hc: unknown): HealthCheckOpti
 
 /** extraPorts: a list of { name, port } (names and numbers are checked with the main port). */
 export function checkExtraPorts(owner: Construct, v: unknown): ServerPort[] | undefined {
-  return checkArray(owner, 'extraPorts', v, "[{ name: 'grpc', port: 9000 }]", (x, prop) => checkObject(owner, prop, x, "{ name: 'grpc', port: 9000 }") as unknown as ServerPort);
+  return checkArray(
+    owner,
+    'extraPorts',
+    v,
+    "[{ name: 'grpc', port: 9000 }]",
+    (x, prop) => checkObject(owner, prop, x, "{ name: 'grpc', port: 9000 }") as unknown as ServerPort,
+  );
 }
 
 /** What the construct that owns the server hands the shared machinery. @internal */
@@ -262,7 +268,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
 
   /** In-cluster base URL of a Service port. */
   public urlOf(portName?: string): string {
-    const sp = portName ? this.servicePorts.find(x => x.name === portName) : this.servicePorts[0];
+    const sp = portName ? this.servicePorts.find((x) => x.name === portName) : this.servicePorts[0];
     if (!sp) throw new Error(`${this.workloadName} has no port named ${portName}`);
     return `http://${this.serviceName}.${this.namespaceName}.svc:${sp.port}`;
   }
@@ -270,9 +276,14 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   /** Container ports of the named Service ports (default the main HTTP port), for `allowFrom`. */
   public targetPortsNamed(names: readonly string[] | undefined): number[] {
     const wanted = names ?? ['http'];
-    const choices = this.servicePorts.map(p => `'${p.name}'`).join(', ');
-    if (!Array.isArray(wanted) || wanted.length === 0) fail(this.owner, 'allowFrom.ports', 'must name at least one port', wanted, `name ports of this server: ${choices}`);
-    return wanted.map(n => this.servicePorts.find(p => p.name === n)?.targetPort ?? fail(this.owner, 'allowFrom.ports', 'names a port this server does not have', n, `use one of ${choices}`));
+    const choices = this.servicePorts.map((p) => `'${p.name}'`).join(', ');
+    if (!Array.isArray(wanted) || wanted.length === 0)
+      fail(this.owner, 'allowFrom.ports', 'must name at least one port', wanted, `name ports of this server: ${choices}`);
+    return wanted.map(
+      (n) =>
+        this.servicePorts.find((p) => p.name === n)?.targetPort ??
+        fail(this.owner, 'allowFrom.ports', 'names a port this server does not have', n, `use one of ${choices}`),
+    );
   }
 
   private checkScale(s: ServerSpec): number {
@@ -280,23 +291,40 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     checkInt(owner, 'replicas', p.replicas, 0);
     const as = p.autoscaling;
     if (as) {
-      if (p.replicas !== undefined) fail(owner, 'replicas', 'cannot be set together with autoscaling (the HPA owns the replica count)', p.replicas, 'remove replicas, or set autoscaling.minReplicas');
+      if (p.replicas !== undefined)
+        fail(
+          owner,
+          'replicas',
+          'cannot be set together with autoscaling (the HPA owns the replica count)',
+          p.replicas,
+          'remove replicas, or set autoscaling.minReplicas',
+        );
       checkAutoscaling(owner, as);
     }
-    const maxReplicas = as ? as.maxReplicas : p.replicas ?? 1;
+    const maxReplicas = as ? as.maxReplicas : (p.replicas ?? 1);
     const claim = s.model?.claim;
     // ReadWriteOnce attaches to one node, ReadWriteOncePod to one pod (Kubernetes docs, Persistent
     // Volumes: access modes): several replicas fail with Multi-Attach errors.
     if (claim && SINGLE_ATTACH.includes(claim.accessMode) && maxReplicas > 1) {
-      fail(owner, 'model', `reads PersistentVolumeClaim '${claim.name}' (${claim.accessMode}) from up to ${maxReplicas} replicas: pods on other nodes fail with Multi-Attach errors`, claim.accessMode,
-        'use a ReadWriteMany (or ReadOnlyMany) claim, run one replica, or serve the model from object storage (ModelSource.fromUri)');
+      fail(
+        owner,
+        'model',
+        `reads PersistentVolumeClaim '${claim.name}' (${claim.accessMode}) from up to ${maxReplicas} replicas: pods on other nodes fail with Multi-Attach errors`,
+        claim.accessMode,
+        'use a ReadWriteMany (or ReadOnlyMany) claim, run one replica, or serve the model from object storage (ModelSource.fromUri)',
+      );
     }
     checkInt(owner, 'rollout.minReadySeconds', p.rollout?.minReadySeconds, 0);
     // apps ValidateDeploymentSpec: progressDeadlineSeconds (unset here: 600) must exceed minReadySeconds.
     // Found by the property tests' cases on the API server.
     if ((p.rollout?.minReadySeconds ?? 0) >= 600) {
-      fail(owner, 'rollout.minReadySeconds', "must be less than the Deployment's progressDeadlineSeconds (600, the default): the API server refuses minReadySeconds >= progressDeadlineSeconds", p.rollout?.minReadySeconds,
-        'use e.g. 30: a new pod must stay ready that long before it counts as available');
+      fail(
+        owner,
+        'rollout.minReadySeconds',
+        "must be less than the Deployment's progressDeadlineSeconds (600, the default): the API server refuses minReadySeconds >= progressDeadlineSeconds",
+        p.rollout?.minReadySeconds,
+        'use e.g. 30: a new pod must stay ready that long before it counts as available',
+      );
     }
     checkInt(owner, 'startupTimeoutSeconds', s.startupTimeoutSeconds, 10);
     return maxReplicas;
@@ -312,8 +340,13 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     const claim = s.model?.claim;
     if (claim && SINGLE_ATTACH.includes(claim.accessMode)) {
       if (r.maxSurge !== undefined && r.maxSurge !== 0 && r.maxSurge !== '0%') {
-        fail(s.owner, 'rollout.maxSurge', `must be 0 while the model is on PersistentVolumeClaim '${claim.name}' (${claim.accessMode}): the surge pod cannot attach it while the old pod runs, and the rollout stalls`, r.maxSurge,
-          'drop rollout.maxSurge (the default then replaces the pod), or use a ReadWriteMany claim or object storage');
+        fail(
+          s.owner,
+          'rollout.maxSurge',
+          `must be 0 while the model is on PersistentVolumeClaim '${claim.name}' (${claim.accessMode}): the surge pod cannot attach it while the old pod runs, and the rollout stalls`,
+          r.maxSurge,
+          'drop rollout.maxSurge (the default then replaces the pod), or use a ReadWriteMany claim or object storage',
+        );
       }
       return this.checkedRollingUpdate(s, 0, r.maxUnavailable ?? 1);
     }
@@ -325,8 +358,15 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     const surge = checkIntOrPercent(s.owner, 'rollout.maxSurge', maxSurge);
     const unavailable = checkIntOrPercent(s.owner, 'rollout.maxUnavailable', maxUnavailable, { maxPercent: 100 });
     if (surge.zero && unavailable.zero) {
-      fail(s.owner, 'rollout.maxUnavailable', 'may not be 0 when maxSurge is 0 (the API server rejects it: no pod could ever be replaced)', maxUnavailable,
-        s.props.rollout?.maxSurge === undefined ? 'let a pod be replaced at a time: maxUnavailable: 1' : 'raise maxSurge to 1 (a new pod starts before an old one stops), or set maxUnavailable: 1');
+      fail(
+        s.owner,
+        'rollout.maxUnavailable',
+        'may not be 0 when maxSurge is 0 (the API server rejects it: no pod could ever be replaced)',
+        maxUnavailable,
+        s.props.rollout?.maxSurge === undefined
+          ? 'let a pod be replaced at a time: maxUnavailable: 1'
+          : 'raise maxSurge to 1 (a new pod starts before an old one stops), or set maxUnavailable: 1',
+      );
     }
     return { maxSurge: intOrString(maxSurge), maxUnavailable: intOrString(maxUnavailable) };
   }
@@ -335,9 +375,9 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     const { owner, props: p } = s;
     if (exposure.kind === 'load-balancer') checkPort(owner, 'exposure.port', exposure.options.port);
     checkPort(owner, 'servicePort', p.servicePort);
-    const mainServicePort = exposure.kind === 'load-balancer' ? exposure.options.port ?? p.servicePort ?? 80 : p.servicePort ?? s.ports[0].port;
+    const mainServicePort = exposure.kind === 'load-balancer' ? (exposure.options.port ?? p.servicePort ?? 80) : (p.servicePort ?? s.ports[0].port);
     // Service port numbers must be unique within a Service (API validation of ServiceSpec.ports).
-    const clash = s.ports.slice(1).find(x => x.port === mainServicePort);
+    const clash = s.ports.slice(1).find((x) => x.port === mainServicePort);
     if (clash) {
       const prop = exposure.kind === 'load-balancer' && exposure.options.port !== undefined ? 'exposure.port' : 'servicePort';
       fail(owner, prop, `clashes with the extra port '${clash.name}' on the Service`, mainServicePort, 'pick a Service port no extra port uses');
@@ -350,8 +390,9 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     if (!m) return undefined;
     const portName = m.port ?? 'http';
     checkString(s.owner, 'metrics.port', portName, { example: "'metrics'" });
-    const port = s.ports.find(x => x.name === portName)?.port
-      ?? fail(s.owner, 'metrics.port', 'names a port this server does not have', portName, `use one of ${s.ports.map(x => `'${x.name}'`).join(', ')}`);
+    const port =
+      s.ports.find((x) => x.name === portName)?.port ??
+      fail(s.owner, 'metrics.port', 'names a port this server does not have', portName, `use one of ${s.ports.map((x) => `'${x.name}'`).join(', ')}`);
     const path = checkUrlPath(s.owner, 'metrics.path', m.path ?? '/metrics', { query: true });
     const namespace = checkDnsLabel(s.owner, 'metrics.namespace', m.namespace ?? 'monitoring', 'a namespace name', 'monitoring');
     return { port, path, namespace };
@@ -366,22 +407,29 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       image: imageRef,
       ...(s.command ? { command: s.command } : {}),
       ...(s.args && s.args.length > 0 ? { args: s.args } : {}),
-      ports: s.ports.map(port => ({ name: port.name, containerPort: port.port, protocol: 'TCP' })),
+      ports: s.ports.map((port) => ({ name: port.name, containerPort: port.port, protocol: 'TCP' })),
       ...(s.env && s.env.length > 0 ? { env: s.env } : {}),
-      ...(s.props.envFrom && s.props.envFrom.length > 0 ? { envFrom: s.props.envFrom.map(e => e._spec) } : {}),
+      ...(s.props.envFrom && s.props.envFrom.length > 0 ? { envFrom: s.props.envFrom.map((e) => e._spec) } : {}),
       resources: this.sized.resources,
       readinessProbe: s.readiness,
       livenessProbe: s.liveness,
       // Readiness and liveness only start once this passes: a big model gets the whole window to load.
       startupProbe: {
         ...(s.readiness.httpGet ? { httpGet: s.readiness.httpGet } : { tcpSocket: s.readiness.tcpSocket }),
-        periodSeconds: startupPeriod, failureThreshold: Math.ceil(s.startupTimeoutSeconds / startupPeriod), timeoutSeconds: 5,
+        periodSeconds: startupPeriod,
+        failureThreshold: Math.ceil(s.startupTimeoutSeconds / startupPeriod),
+        timeoutSeconds: 5,
       },
       ...(mounts.length > 0 ? { volumeMounts: mounts } : {}),
     };
   }
 
-  private addDeployment(s: ServerSpec, metrics: { port: number; path: string } | undefined, rollingUpdate: k8s.RollingUpdateDeployment, t?: Partial<TrackShape>): k8s.KubeDeployment {
+  private addDeployment(
+    s: ServerSpec,
+    metrics: { port: number; path: string } | undefined,
+    rollingUpdate: k8s.RollingUpdateDeployment,
+    t?: Partial<TrackShape>,
+  ): k8s.KubeDeployment {
     const p = s.props;
     const scope = t?.scope ?? s.owner;
     const podSelector = t?.selector ?? this.podSelector;
@@ -405,7 +453,9 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       tolerations: gpu > 0 ? [gpuToleration(gpuResource)] : [],
       spreadLabels: maxReplicas > 1 ? podSelector : undefined,
     });
-    const scrape: Record<string, string> = metrics ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metrics.port), 'prometheus.io/path': metrics.path } : {};
+    const scrape: Record<string, string> = metrics
+      ? { 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metrics.port), 'prometheus.io/path': metrics.path }
+      : {};
     const annotations = { ...scrape, ...s.podAnnotations, ...p.podAnnotations };
     return new k8s.KubeDeployment(scope, 'Deployment', {
       metadata: this.stack._metadata(t?.name ?? this.workloadName, labels),
@@ -424,10 +474,19 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     });
   }
 
-  private addService(s: ServerSpec, exposure: Exposure['_spec'], split?: TrackSplit, t?: { scope: Construct; name: string; selector: Record<string, string>; labels: Record<string, string> }): k8s.KubeService {
+  private addService(
+    s: ServerSpec,
+    exposure: Exposure['_spec'],
+    split?: TrackSplit,
+    t?: { scope: Construct; name: string; selector: Record<string, string>; labels: Record<string, string> },
+  ): k8s.KubeService {
     const lb = t ? undefined : exposure.kind === 'load-balancer' ? exposure.options : undefined;
     // With a canary the Service selects both tracks (they share app.kubernetes.io/name only) and says which split results.
-    const annotations = { ...(t ? {} : s.serviceAnnotations), ...lb?.annotations, ...(split && !t ? { [TRAFFIC_SPLIT_ANNOTATION]: split.description } : {}) };
+    const annotations = {
+      ...(t ? {} : s.serviceAnnotations),
+      ...lb?.annotations,
+      ...(split && !t ? { [TRAFFIC_SPLIT_ANNOTATION]: split.description } : {}),
+    };
     const selector = t?.selector ?? (split ? { [LABEL_NAME]: this.podSelector[LABEL_NAME] } : this.podSelector);
     return new k8s.KubeService(t?.scope ?? s.owner, 'Service', {
       metadata: this.stack._metadata(t?.name ?? this.serviceName, t?.labels ?? this.labels, annotations),
@@ -435,13 +494,21 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
         ...(lb ? { type: 'LoadBalancer' } : {}),
         ...(lb?.sourceRanges ? { loadBalancerSourceRanges: lb.sourceRanges } : {}),
         selector,
-        ports: this.servicePorts.map(sp => ({ name: sp.name, port: sp.port, targetPort: k8s.IntOrString.fromNumber(sp.targetPort), protocol: 'TCP' })),
+        ports: this.servicePorts.map((sp) => ({
+          name: sp.name,
+          port: sp.port,
+          targetPort: k8s.IntOrString.fromNumber(sp.targetPort),
+          protocol: 'TCP',
+        })),
       },
     });
   }
 
   /** A PDB whenever more than one replica can run. */
-  private addDisruptionBudget(maxReplicas = this.maxReplicas, t?: { scope: Construct; name: string; selector: Record<string, string>; labels: Record<string, string> }): void {
+  private addDisruptionBudget(
+    maxReplicas = this.maxReplicas,
+    t?: { scope: Construct; name: string; selector: Record<string, string>; labels: Record<string, string> },
+  ): void {
     if (maxReplicas <= 1) return;
     new k8s.KubePodDisruptionBudget(t?.scope ?? this.owner, 'PodDisruptionBudget', {
       metadata: this.stack._metadata(t?.name ?? this.workloadName, t?.labels ?? this.labels),
@@ -461,39 +528,76 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     const claim = s.model?.claim;
     const canaryClaim = (s.canary!.model ?? s.model)?.claim;
     if (claim && canaryClaim && claim.name === canaryClaim.name && SINGLE_ATTACH.includes(claim.accessMode)) {
-      fail(s.owner, 'canary', `reads PersistentVolumeClaim '${claim.name}' (${claim.accessMode}) beside the stable pods: pods on other nodes fail with Multi-Attach errors`, claim.accessMode,
-        'give the canary its own model (canary.model), or use a ReadWriteMany claim or object storage');
+      fail(
+        s.owner,
+        'canary',
+        `reads PersistentVolumeClaim '${claim.name}' (${claim.accessMode}) beside the stable pods: pods on other nodes fail with Multi-Attach errors`,
+        claim.accessMode,
+        'give the canary its own model (canary.model), or use a ReadWriteMany claim or object storage',
+      );
     }
     const canaryName = `${this.workloadName}-canary`;
     if (exposure.kind !== 'gateway') {
       if (p.autoscaling) {
-        fail(s.owner, 'canary', 'is split by replica ratio behind one Service, which two HPAs scaling each track on its own would not keep', `weight ${c.weight} with autoscaling`,
-          "route through a Gateway (exposure: Exposure.gateway({ gateway: { name, namespace } })) to split by weight, or use fixed replicas");
+        fail(
+          s.owner,
+          'canary',
+          'is split by replica ratio behind one Service, which two HPAs scaling each track on its own would not keep',
+          `weight ${c.weight} with autoscaling`,
+          'route through a Gateway (exposure: Exposure.gateway({ gateway: { name, namespace } })) to split by weight, or use fixed replicas',
+        );
       }
       if (c.replicas !== undefined) {
-        fail(s.owner, 'canary.replicas', 'only applies behind Exposure.gateway(): without a gateway the weight decides how the replicas are shared out', c.replicas, 'drop canary.replicas (set replicas, the total of both tracks), or use Exposure.gateway()');
+        fail(
+          s.owner,
+          'canary.replicas',
+          'only applies behind Exposure.gateway(): without a gateway the weight decides how the replicas are shared out',
+          c.replicas,
+          'drop canary.replicas (set replicas, the total of both tracks), or use Exposure.gateway()',
+        );
       }
       const r = splitReplicas(s.owner, p.replicas ?? 1, c.weight);
-      return { weight: c.weight, stable: r.stable, canary: r.canary, stableMax: r.stable, canaryMax: r.canary, description: describeSplit(this.workloadName, canaryName, r) };
+      return {
+        weight: c.weight,
+        stable: r.stable,
+        canary: r.canary,
+        stableMax: r.stable,
+        canaryMax: r.canary,
+        description: describeSplit(this.workloadName, canaryName, r),
+      };
     }
     const share = (n: number) => Math.max(1, Math.round((n * c.weight) / 100));
     const as = p.autoscaling;
-    const stableMax = as ? as.maxReplicas : p.replicas ?? 1;
-    const canary = c.replicas ?? share(as ? as.minReplicas ?? 1 : stableMax);
+    const stableMax = as ? as.maxReplicas : (p.replicas ?? 1);
+    const canary = c.replicas ?? share(as ? (as.minReplicas ?? 1) : stableMax);
     const canaryMax = as ? Math.max(canary, c.replicas ?? Math.ceil((as.maxReplicas * c.weight) / 100)) : canary;
     return {
-      weight: c.weight, stable: p.replicas ?? 1, canary, stableMax, canaryMax,
+      weight: c.weight,
+      stable: p.replicas ?? 1,
+      canary,
+      stableMax,
+      canaryMax,
       description: `HTTPRoute ${this.workloadName}: ${this.workloadName}-stable ${100 - c.weight}%, ${canaryName} ${c.weight}%; this Service (in-cluster clients): by pods, ${as ? 'as the HPAs scale' : describeSplit(this.workloadName, canaryName, { stable: p.replicas ?? 1, canary })}`,
     };
   }
 
   /** The canary track: Deployment, PDB, HPA and NetworkPolicy of its own, and a Service behind a gateway. */
-  private addCanary(s: ServerSpec, metrics: { port: number; path: string; namespace: string } | undefined, rollingUpdate: k8s.RollingUpdateDeployment, exposure: Exposure['_spec'], split: TrackSplit): CanaryTrack {
+  private addCanary(
+    s: ServerSpec,
+    metrics: { port: number; path: string; namespace: string } | undefined,
+    rollingUpdate: k8s.RollingUpdateDeployment,
+    exposure: Exposure['_spec'],
+    split: TrackSplit,
+  ): CanaryTrack {
     const c = s.canary!;
     const scope = new Construct(s.owner, 'Canary');
     const name = `${this.workloadName}-canary`;
     // app.kubernetes.io/name shared with stable (the one Service selects both); instance and track its own.
-    const selector = { [LABEL_NAME]: this.podSelector[LABEL_NAME], [LABEL_INSTANCE]: `${this.podSelector[LABEL_INSTANCE]}-canary`.slice(0, 63).replace(/-+$/, ''), [TRACK_LABEL]: 'canary' };
+    const selector = {
+      [LABEL_NAME]: this.podSelector[LABEL_NAME],
+      [LABEL_INSTANCE]: `${this.podSelector[LABEL_INSTANCE]}-canary`.slice(0, 63).replace(/-+$/, ''),
+      [TRACK_LABEL]: 'canary',
+    };
     const labels = { ...this.labels, ...selector };
     if (c.image !== undefined && typeof c.image !== 'string') c.image._bind(scope);
     const imageRef = c.image === undefined ? this.imageRef : typeof c.image === 'string' ? c.image : c.image.imageRef;
@@ -503,7 +607,12 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     const deployment = this.addDeployment(cs, metrics, rollingUpdate, { ...track, container, replicas: split.canary, maxReplicas: split.canaryMax });
     if (exposure.kind === 'gateway') {
       this.addService(s, exposure, undefined, track);
-      this.addService(s, exposure, undefined, { scope: new Construct(s.owner, 'Stable'), name: `${this.workloadName}-stable`, selector: this.podSelector, labels: this.labels });
+      this.addService(s, exposure, undefined, {
+        scope: new Construct(s.owner, 'Stable'),
+        name: `${this.workloadName}-stable`,
+        selector: this.podSelector,
+        labels: this.labels,
+      });
     }
     this.addDisruptionBudget(split.canaryMax, track);
     const as = s.props.autoscaling;
@@ -511,13 +620,26 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       const spec = checkAutoscaling(this.owner, as)!;
       new k8s.KubeHorizontalPodAutoscalerV2(scope, 'HorizontalPodAutoscaler', {
         metadata: this.stack._metadata(name, labels),
-        spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name }, minReplicas: split.canary, maxReplicas: split.canaryMax, metrics: spec.metrics, behavior: spec.behavior },
+        spec: {
+          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
+          minReplicas: split.canary,
+          maxReplicas: split.canaryMax,
+          metrics: spec.metrics,
+          behavior: spec.behavior,
+        },
       });
     }
     const network = new WorkloadNetwork(scope, name, selector, labels, this.namespaceName, s.props.isolateEgress ?? true);
     network.allowEgressToMentioned([container, ...(cs.model?.initContainers ?? [])]);
     this.openNetwork(cs, exposure, metrics, network);
-    return { workloadName: name, namespaceName: this.namespaceName, podSelector: selector, _network: network, deployment, replicas: as ? undefined : split.canary };
+    return {
+      workloadName: name,
+      namespaceName: this.namespaceName,
+      podSelector: selector,
+      _network: network,
+      deployment,
+      replicas: as ? undefined : split.canary,
+    };
   }
 
   /**
@@ -526,9 +648,13 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
    */
   private addHttpRoute(o: GatewayOptions, weight: number | undefined): void {
     const port = this.servicePorts[0].port;
-    const backendRefs = weight === undefined
-      ? [{ name: this.serviceName, port }]
-      : [{ name: `${this.workloadName}-stable`, port, weight: 100 - weight }, { name: `${this.workloadName}-canary`, port, weight }];
+    const backendRefs =
+      weight === undefined
+        ? [{ name: this.serviceName, port }]
+        : [
+            { name: `${this.workloadName}-stable`, port, weight: 100 - weight },
+            { name: `${this.workloadName}-canary`, port, weight },
+          ];
     new ApiObject(this.owner, 'HTTPRoute', {
       apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'HTTPRoute',
@@ -570,23 +696,35 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       user: `${s.uid}:${s.gid}`,
       files: s.compose?.files,
       dependsOn: s.compose?.dependsOn,
-      healthcheck: s.compose?.healthcheckWith ? { test: composeHealthcheck(s.readiness, s.compose.healthcheckWith), startPeriodSeconds: s.startupTimeoutSeconds } : undefined,
+      healthcheck: s.compose?.healthcheckWith
+        ? { test: composeHealthcheck(s.readiness, s.compose.healthcheckWith), startPeriodSeconds: s.startupTimeoutSeconds }
+        : undefined,
       ...(gpus > 0 ? { gpus } : {}),
     });
   }
 
   /** Isolated by default; opened by the model's storage, exposure and metrics (wiring adds clients). */
-  private openNetwork(s: ServerSpec, exposure: Exposure['_spec'], metrics: { port: number; namespace: string } | undefined, network = this._network): void {
+  private openNetwork(
+    s: ServerSpec,
+    exposure: Exposure['_spec'],
+    metrics: { port: number; namespace: string } | undefined,
+    network = this._network,
+  ): void {
     const mainPort = s.ports[0].port;
     if (s.model?.needsObjectStorage) network.allowEgressToObjectStorage(s.model.storageEndpoints);
     // A Service of type LoadBalancer publishes every port of the Service (TF Serving's gRPC, extra
     // ports), so the policy admits them all: one admitting only the main port left the others
     // published but unreachable.
-    if (exposure.kind === 'load-balancer') network.allowIngressFromAnywhere(s.ports.map(p => p.port));
+    if (exposure.kind === 'load-balancer') network.allowIngressFromAnywhere(s.ports.map((p) => p.port));
     if (exposure.kind === 'gateway') {
       // The gateway's proxy pods reach the pods (by namespace: their labels are not ours to know).
       const namespace = exposure.options.controllerNamespace ?? exposure.options.gateway.namespace ?? this.namespaceName;
-      this.checkOtherNamespace(s, exposure.options.controllerNamespace !== undefined ? 'exposure.controllerNamespace' : 'exposure.gateway.namespace', namespace, 'the gateway');
+      this.checkOtherNamespace(
+        s,
+        exposure.options.controllerNamespace !== undefined ? 'exposure.controllerNamespace' : 'exposure.gateway.namespace',
+        namespace,
+        'the gateway',
+      );
       network.allowIngressFromNamespace(namespace, [mainPort]);
     }
     if (exposure.kind === 'ingress') {
@@ -595,7 +733,12 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       network.allowIngressFromNamespace(namespace, [mainPort]);
     }
     if (metrics) {
-      this.checkOtherNamespace(s, (s.props as { metricsNamespace?: string }).metricsNamespace !== undefined ? 'metricsNamespace' : 'metrics.namespace', metrics.namespace, 'Prometheus');
+      this.checkOtherNamespace(
+        s,
+        (s.props as { metricsNamespace?: string }).metricsNamespace !== undefined ? 'metricsNamespace' : 'metrics.namespace',
+        metrics.namespace,
+        'Prometheus',
+      );
       network.allowIngressFromNamespace(metrics.namespace, [metrics.port]);
     }
   }
@@ -607,8 +750,13 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
    */
   private checkOtherNamespace(s: ServerSpec, prop: string, namespace: string, who: string): void {
     if (namespace !== this.namespaceName) return;
-    fail(s.owner, prop, `is the workload's own namespace: a NetworkPolicy admits ${who} by namespace, so every pod of '${namespace}' could connect, not only ${who} and the wired clients`, namespace,
-      `run ${who} in a namespace of its own (the default is '${who === 'Prometheus' ? 'monitoring' : who === 'the gateway' ? "the Gateway's namespace" : 'ingress-nginx'}'), or deploy this stack to another namespace`);
+    fail(
+      s.owner,
+      prop,
+      `is the workload's own namespace: a NetworkPolicy admits ${who} by namespace, so every pod of '${namespace}' could connect, not only ${who} and the wired clients`,
+      namespace,
+      `run ${who} in a namespace of its own (the default is '${who === 'Prometheus' ? 'monitoring' : who === 'the gateway' ? "the Gateway's namespace" : 'ingress-nginx'}'), or deploy this stack to another namespace`,
+    );
   }
 
   /** The exposure's options were checked with the props (checkExposure). */
@@ -619,10 +767,14 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       spec: {
         ...(o.className ? { ingressClassName: o.className } : {}),
         ...(o.disableTls ? {} : { tls: [{ hosts: [o.host], secretName: o.tlsSecretName ?? `${this.workloadName}-tls` }] }),
-        rules: [{
-          host: o.host,
-          http: { paths: [{ path, pathType: 'Prefix', backend: { service: { name: this.serviceName, port: { number: this.servicePorts[0].port } } } }] },
-        }],
+        rules: [
+          {
+            host: o.host,
+            http: {
+              paths: [{ path, pathType: 'Prefix', backend: { service: { name: this.serviceName, port: { number: this.servicePorts[0].port } } } }],
+            },
+          },
+        ],
       },
     });
   }
@@ -664,10 +816,19 @@ function checkPorts(owner: Construct, ports: ServerPort[]): void {
   for (const [i, port] of ports.entries()) {
     const prop = i === 0 ? 'port' : `extraPorts[${i - 1}]`;
     // checkPort leaves an absent value alone (optional props); an extra port has no default.
-    if (i > 0 && port.port === undefined) fail(owner, `${prop}.port`, 'is required (an extra port needs its number)', port.port, "give it one, e.g. { name: 'grpc', port: 9000 }");
+    if (i > 0 && port.port === undefined)
+      fail(owner, `${prop}.port`, 'is required (an extra port needs its number)', port.port, "give it one, e.g. { name: 'grpc', port: 9000 }");
     checkPort(owner, i === 0 ? 'port' : `${prop}.port`, port.port);
-    if (!isPortName(port.name)) fail(owner, `${prop}.name`, 'must be an IANA port name (at most 15 lowercase letters, digits and -)', port.name, "use a name such as 'grpc' or 'metrics'");
-    if (seen.has(port.port)) fail(owner, i === 0 ? 'port' : `${prop}.port`, `is used twice (also by '${seen.get(port.port)}')`, port.port, 'give every port its own number');
+    if (!isPortName(port.name))
+      fail(
+        owner,
+        `${prop}.name`,
+        'must be an IANA port name (at most 15 lowercase letters, digits and -)',
+        port.name,
+        "use a name such as 'grpc' or 'metrics'",
+      );
+    if (seen.has(port.port))
+      fail(owner, i === 0 ? 'port' : `${prop}.port`, `is used twice (also by '${seen.get(port.port)}')`, port.port, 'give every port its own number');
     if ([...seen.values()].includes(port.name)) fail(owner, `${prop}.name`, 'is used twice', port.name, 'give every port its own name');
     seen.set(port.port, port.name);
   }
@@ -683,11 +844,24 @@ function checkMountPaths(s: ServerSpec, mounts: k8s.VolumeMount[]): void {
   for (const m of s.model?.volumeMounts ?? []) {
     const at = m.mountPath.replace(/\/+$/, '') || '/';
     if (reserved.includes(at)) {
-      fail(s.owner, 'modelPath', `is where the pod's ${at === '/tmp' ? 'scratch /tmp' : 'shared memory'} volume is mounted`, m.mountPath, "mount the model elsewhere, e.g. '/models'");
+      fail(
+        s.owner,
+        'modelPath',
+        `is where the pod's ${at === '/tmp' ? 'scratch /tmp' : 'shared memory'} volume is mounted`,
+        m.mountPath,
+        "mount the model elsewhere, e.g. '/models'",
+      );
     }
   }
   for (const m of mounts) {
-    if (seen.has(m.mountPath)) fail(s.owner, 'modelPath', 'is where another volume of the container is mounted', m.mountPath, "mount the model at a path of its own, e.g. '/models'");
+    if (seen.has(m.mountPath))
+      fail(
+        s.owner,
+        'modelPath',
+        'is where another volume of the container is mounted',
+        m.mountPath,
+        "mount the model at a path of its own, e.g. '/models'",
+      );
     seen.add(m.mountPath);
   }
 }

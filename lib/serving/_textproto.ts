@@ -6,12 +6,14 @@ export type TextProtoValue = string | number | boolean | TextProtoMessage;
 export type TextProtoMessage = Array<[string, TextProtoValue]>;
 
 export function renderTextProto(msg: TextProtoMessage, indent = ''): string {
-  return msg.map(([key, value]) => {
-    if (Array.isArray(value)) {
-      return `${indent}${key} {\n${renderTextProto(value, indent + '  ')}${indent}}\n`;
-    }
-    return `${indent}${key}: ${scalar(value)}\n`;
-  }).join('');
+  return msg
+    .map(([key, value]) => {
+      if (Array.isArray(value)) {
+        return `${indent}${key} {\n${renderTextProto(value, `${indent}  `)}${indent}}\n`;
+      }
+      return `${indent}${key}: ${scalar(value)}\n`;
+    })
+    .join('');
 }
 
 function scalar(v: string | number | boolean): string {

@@ -17,7 +17,15 @@ import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import {
-  checkArray, checkBrand, checkCpu, checkLabels, checkMemory, checkMetricName, checkMetricQuantity, checkObject, checkOptionalObject,
+  checkArray,
+  checkBrand,
+  checkCpu,
+  checkLabels,
+  checkMemory,
+  checkMetricName,
+  checkMetricQuantity,
+  checkObject,
+  checkOptionalObject,
 } from '../_validate';
 
 const METRIC = Symbol.for('cdk8s-ml.Metric');
@@ -167,7 +175,14 @@ const AS_EXAMPLE = "{ maxReplicas: 8, metrics: [Metric.pods('vllm:num_requests_w
 export function checkAutoscaling(scope: IConstruct, v: unknown): AutoscalerSpec | undefined {
   const as = checkOptionalObject(scope, 'autoscaling', v, AS_EXAMPLE);
   if (!as) return undefined;
-  if (as.maxReplicas === undefined) fail(scope, 'autoscaling.maxReplicas', 'is required with autoscaling (the HPA needs an upper bound)', undefined, 'set autoscaling: { maxReplicas: 10 } (and minReplicas, default 1)');
+  if (as.maxReplicas === undefined)
+    fail(
+      scope,
+      'autoscaling.maxReplicas',
+      'is required with autoscaling (the HPA needs an upper bound)',
+      undefined,
+      'set autoscaling: { maxReplicas: 10 } (and minReplicas, default 1)',
+    );
   checkInt(scope, 'autoscaling.minReplicas', as.minReplicas, 1);
   checkInt(scope, 'autoscaling.maxReplicas', as.maxReplicas, 1);
   const max = as.maxReplicas as number;
@@ -184,47 +199,126 @@ function renderMetrics(scope: IConstruct, as: Record<string, unknown>): k8s.Metr
     const out: k8s.MetricSpecV2[] = [];
     const cpu = (as.cpuUtilization as number | undefined) ?? (as.memoryUtilization === undefined ? 70 : undefined);
     if (cpu !== undefined) out.push(resourceMetric('cpu', { type: 'Utilization', averageUtilization: cpu }));
-    if (as.memoryUtilization !== undefined) out.push(resourceMetric('memory', { type: 'Utilization', averageUtilization: as.memoryUtilization as number }));
+    if (as.memoryUtilization !== undefined)
+      out.push(resourceMetric('memory', { type: 'Utilization', averageUtilization: as.memoryUtilization as number }));
     return out;
   }
-  const both = ['cpuUtilization', 'memoryUtilization'].find(k => as[k] !== undefined);
-  if (both) fail(scope, `autoscaling.${both}`, 'cannot be set together with autoscaling.metrics (the targets would be in two places)', as[both], `move it into metrics: [Metric.${both === 'cpuUtilization' ? 'cpu' : 'memory'}(${as[both]}), ...]`);
+  const both = ['cpuUtilization', 'memoryUtilization'].find((k) => as[k] !== undefined);
+  if (both)
+    fail(
+      scope,
+      `autoscaling.${both}`,
+      'cannot be set together with autoscaling.metrics (the targets would be in two places)',
+      as[both],
+      `move it into metrics: [Metric.${both === 'cpuUtilization' ? 'cpu' : 'memory'}(${as[both]}), ...]`,
+    );
   const list = checkArray(scope, 'autoscaling.metrics', as.metrics, '[Metric.cpu(70)]', (m, prop) => renderMetric(scope, prop, m)) ?? [];
-  if (list.length === 0) fail(scope, 'autoscaling.metrics', 'must name at least one metric (an empty list makes Kubernetes fall back to 80% CPU, silently)', [], 'list metrics, e.g. [Metric.cpu(70)], or leave metrics out for CPU 70%');
+  if (list.length === 0)
+    fail(
+      scope,
+      'autoscaling.metrics',
+      'must name at least one metric (an empty list makes Kubernetes fall back to 80% CPU, silently)',
+      [],
+      'list metrics, e.g. [Metric.cpu(70)], or leave metrics out for CPU 70%',
+    );
   const seen = new Map<string, number>();
   list.forEach((m, i) => {
     const key = JSON.stringify([m.type, m.resource?.name ?? m.pods?.metric ?? m.external?.metric]);
-    if (seen.has(key)) fail(scope, `autoscaling.metrics[${i}]`, `is the same metric as metrics[${seen.get(key)}] (the HPA would follow the higher of two targets for one metric)`, m.resource?.name ?? (m.pods ?? m.external)?.metric.name, 'keep one target per metric');
+    if (seen.has(key))
+      fail(
+        scope,
+        `autoscaling.metrics[${i}]`,
+        `is the same metric as metrics[${seen.get(key)}] (the HPA would follow the higher of two targets for one metric)`,
+        m.resource?.name ?? (m.pods ?? m.external)?.metric.name,
+        'keep one target per metric',
+      );
     seen.set(key, i);
   });
   return list;
 }
 
 function renderMetric(scope: IConstruct, prop: string, m: unknown): k8s.MetricSpecV2 {
-  const { _spec: spec } = checkBrand(scope, prop, m, Metric.isMetric,
+  const { _spec: spec } = checkBrand(
+    scope,
+    prop,
+    m,
+    Metric.isMetric,
     'made with Metric.cpu(), Metric.memory(), Metric.resource(), Metric.pods() or Metric.external() (Object and ContainerResource metrics are not supported)',
-    "Metric.pods('vllm:num_requests_waiting', { averageValue: 5 })");
+    "Metric.pods('vllm:num_requests_waiting', { averageValue: 5 })",
+  );
   if (spec.source === 'Resource') return renderResource(scope, prop, spec.name, spec.target);
-  const name = checkMetricName(scope, `${prop}.name`, spec.name, spec.source === 'Pods'
-    ? { api: 'custom', example: 'vllm:num_requests_waiting' } : { api: 'external', example: 'sqs_messages_visible' });
-  const o = checkObject(scope, prop, spec.options, spec.source === 'Pods' ? '{ averageValue: 5 }' : "{ selector: { queue: 'jobs' }, averageValue: 30 }");
+  const name = checkMetricName(
+    scope,
+    `${prop}.name`,
+    spec.name,
+    spec.source === 'Pods' ? { api: 'custom', example: 'vllm:num_requests_waiting' } : { api: 'external', example: 'sqs_messages_visible' },
+  );
+  const o = checkObject(
+    scope,
+    prop,
+    spec.options,
+    spec.source === 'Pods' ? '{ averageValue: 5 }' : "{ selector: { queue: 'jobs' }, averageValue: 30 }",
+  );
   const metric: k8s.MetricIdentifierV2 = { name, ...selectorOf(scope, `${prop}.selector`, o.selector) };
   if (spec.source === 'Pods') {
-    checkOnly(scope, prop, o, ['averageValue', 'selector'], 'a Pods metric is averaged over the pods: its target is averageValue only', `write Metric.pods('${name}', { averageValue: 5 })`);
-    if (o.averageValue === undefined) fail(scope, `${prop}.averageValue`, 'is required for a Pods metric (the target average over the pods)', undefined, `set { averageValue: 5 }: scale so that each pod sees about 5 of '${name}'`);
-    return { type: 'Pods', pods: { metric, target: { type: 'AverageValue', averageValue: quantity(scope, `${prop}.averageValue`, o.averageValue) } } };
+    checkOnly(
+      scope,
+      prop,
+      o,
+      ['averageValue', 'selector'],
+      'a Pods metric is averaged over the pods: its target is averageValue only',
+      `write Metric.pods('${name}', { averageValue: 5 })`,
+    );
+    if (o.averageValue === undefined)
+      fail(
+        scope,
+        `${prop}.averageValue`,
+        'is required for a Pods metric (the target average over the pods)',
+        undefined,
+        `set { averageValue: 5 }: scale so that each pod sees about 5 of '${name}'`,
+      );
+    return {
+      type: 'Pods',
+      pods: { metric, target: { type: 'AverageValue', averageValue: quantity(scope, `${prop}.averageValue`, o.averageValue) } },
+    };
   }
-  checkOnly(scope, prop, o, ['averageValue', 'value', 'selector'], 'an External metric takes value (of the whole metric) or averageValue (per pod)', `write Metric.external('${name}', { averageValue: 30 })`);
+  checkOnly(
+    scope,
+    prop,
+    o,
+    ['averageValue', 'value', 'selector'],
+    'an External metric takes value (of the whole metric) or averageValue (per pod)',
+    `write Metric.external('${name}', { averageValue: 30 })`,
+  );
   return { type: 'External', external: { metric, target: valueTarget(scope, prop, o) } };
 }
 
 function renderResource(scope: IConstruct, prop: string, name: unknown, target: unknown): k8s.MetricSpecV2 {
-  const resource = oneOf(scope, `${prop}.name`, name, ['cpu', 'memory'] as const, 'use Metric.cpu(70) or Metric.memory(80) (a GPU or other metric is a Pods metric of its exporter)')
-    ?? fail(scope, `${prop}.name`, "must be 'cpu' or 'memory'", name, 'use Metric.cpu(70) or Metric.memory(80)');
+  const resource =
+    oneOf(
+      scope,
+      `${prop}.name`,
+      name,
+      ['cpu', 'memory'] as const,
+      'use Metric.cpu(70) or Metric.memory(80) (a GPU or other metric is a Pods metric of its exporter)',
+    ) ?? fail(scope, `${prop}.name`, "must be 'cpu' or 'memory'", name, 'use Metric.cpu(70) or Metric.memory(80)');
   const t = checkObject(scope, prop, target, '{ averageUtilization: 70 }');
-  checkOnly(scope, prop, t, ['averageUtilization', 'averageValue'], 'a cpu or memory metric takes averageUtilization or averageValue', `write Metric.${resource}(70) or Metric.resource('${resource}', { averageValue: '${resource === 'cpu' ? '500m' : '2Gi'}' })`);
+  checkOnly(
+    scope,
+    prop,
+    t,
+    ['averageUtilization', 'averageValue'],
+    'a cpu or memory metric takes averageUtilization or averageValue',
+    `write Metric.${resource}(70) or Metric.resource('${resource}', { averageValue: '${resource === 'cpu' ? '500m' : '2Gi'}' })`,
+  );
   if ((t.averageUtilization === undefined) === (t.averageValue === undefined)) {
-    fail(scope, prop, `must set exactly one of averageUtilization and averageValue for ${resource}`, t, `use e.g. Metric.${resource}(70), or Metric.resource('${resource}', { averageValue: '${resource === 'cpu' ? '500m' : '2Gi'}' })`);
+    fail(
+      scope,
+      prop,
+      `must set exactly one of averageUtilization and averageValue for ${resource}`,
+      t,
+      `use e.g. Metric.${resource}(70), or Metric.resource('${resource}', { averageValue: '${resource === 'cpu' ? '500m' : '2Gi'}' })`,
+    );
   }
   if (t.averageUtilization !== undefined) {
     checkInt(scope, `${prop}.averageUtilization`, t.averageUtilization, 1, 1000);
@@ -242,11 +336,23 @@ function resourceMetric(name: string, target: k8s.MetricTargetV2): k8s.MetricSpe
 /** External: exactly one of value and averageValue (validateExternalSource). */
 function valueTarget(scope: IConstruct, prop: string, o: Record<string, unknown>): k8s.MetricTargetV2 {
   if (o.value !== undefined && o.averageValue !== undefined) {
-    fail(scope, `${prop}.value`, 'cannot be set together with averageValue (the API server rejects both: one is a target of the whole metric, the other per pod)', o.value, 'keep averageValue (per pod: replicas = metric / averageValue) or value, not both');
+    fail(
+      scope,
+      `${prop}.value`,
+      'cannot be set together with averageValue (the API server rejects both: one is a target of the whole metric, the other per pod)',
+      o.value,
+      'keep averageValue (per pod: replicas = metric / averageValue) or value, not both',
+    );
   }
   if (o.averageValue !== undefined) return { type: 'AverageValue', averageValue: quantity(scope, `${prop}.averageValue`, o.averageValue) };
   if (o.value !== undefined) return { type: 'Value', value: quantity(scope, `${prop}.value`, o.value) };
-  return fail(scope, `${prop}.averageValue`, 'or value is required for an External metric', undefined, 'set { averageValue: 30 } (e.g. 30 queued messages per pod) or { value: 100 } (of the whole metric)');
+  return fail(
+    scope,
+    `${prop}.averageValue`,
+    'or value is required for an External metric',
+    undefined,
+    'set { averageValue: 30 } (e.g. 30 queued messages per pod) or { value: 100 } (of the whole metric)',
+  );
 }
 
 function quantity(scope: IConstruct, prop: string, v: unknown): k8s.Quantity {
@@ -266,19 +372,19 @@ function selectorOf(scope: IConstruct, prop: string, v: unknown): { selector?: k
 /** An enum value, with a fix that says what each value means (checkOneOf only names the first). */
 function oneOf<T extends string>(scope: IConstruct, prop: string, v: unknown, values: readonly T[], fix: string): T | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !values.includes(v as T)) fail(scope, prop, `must be one of ${values.map(x => `'${x}'`).join(', ')}`, v, fix);
+  if (typeof v !== 'string' || !values.includes(v as T)) fail(scope, prop, `must be one of ${values.map((x) => `'${x}'`).join(', ')}`, v, fix);
   return v as T;
 }
 
 /** A key the source does not take is a mistake (e.g. averageUtilization on a Pods metric), not something to drop. */
 function checkOnly(scope: IConstruct, prop: string, o: Record<string, unknown>, keys: string[], why: string, fix?: string): void {
-  const extra = Object.keys(o).find(k => !keys.includes(k) && o[k] !== undefined);
-  if (extra) fail(scope, `${prop}.${extra}`, `is not an option here: ${why}`, o[extra], fix ?? `use ${keys.map(k => `'${k}'`).join(', ')}`);
+  const extra = Object.keys(o).find((k) => !keys.includes(k) && o[k] !== undefined);
+  if (extra) fail(scope, `${prop}.${extra}`, `is not an option here: ${why}`, o[extra], fix ?? `use ${keys.map((k) => `'${k}'`).join(', ')}`);
 }
 
 /** scaleDown gets the ML default field by field; scaleUp only what is given (Kubernetes defaults the rest, pkg/apis/autoscaling/v2/defaults.go). */
 function renderBehavior(scope: IConstruct, v: unknown): k8s.HorizontalPodAutoscalerBehaviorV2 {
-  const b = checkOptionalObject(scope, 'autoscaling.behavior', v, "{ scaleDown: { stabilizationWindowSeconds: 300 } }") ?? {};
+  const b = checkOptionalObject(scope, 'autoscaling.behavior', v, '{ scaleDown: { stabilizationWindowSeconds: 300 } }') ?? {};
   checkOnly(scope, 'autoscaling.behavior', b, ['scaleUp', 'scaleDown'], 'behavior has scaleUp and scaleDown');
   const up = checkRules(scope, 'autoscaling.behavior.scaleUp', b.scaleUp);
   const down = checkRules(scope, 'autoscaling.behavior.scaleDown', b.scaleDown) ?? {};
@@ -295,12 +401,32 @@ function renderBehavior(scope: IConstruct, v: unknown): k8s.HorizontalPodAutosca
 function checkRules(scope: IConstruct, prop: string, v: unknown): k8s.HpaScalingRulesV2 | undefined {
   const r = checkOptionalObject(scope, prop, v, '{ stabilizationWindowSeconds: 300 }');
   if (!r) return undefined;
-  checkOnly(scope, prop, r, ['stabilizationWindowSeconds', 'policies', 'selectPolicy'], 'scaling rules have stabilizationWindowSeconds, policies and selectPolicy');
+  checkOnly(
+    scope,
+    prop,
+    r,
+    ['stabilizationWindowSeconds', 'policies', 'selectPolicy'],
+    'scaling rules have stabilizationWindowSeconds, policies and selectPolicy',
+  );
   checkInt(scope, `${prop}.stabilizationWindowSeconds`, r.stabilizationWindowSeconds, 0, 3600);
-  const selectPolicy = oneOf(scope, `${prop}.selectPolicy`, r.selectPolicy, ['Max', 'Min', 'Disabled'] as const,
-    "use 'Max' (the policy allowing the biggest change), 'Min' or 'Disabled' (never scale this way), spelled as shown");
-  const policies = checkArray(scope, `${prop}.policies`, r.policies, "[{ type: 'Pods', value: 1, periodSeconds: 60 }]", (p, at) => checkPolicy(scope, at, p));
-  if (policies && policies.length === 0) fail(scope, `${prop}.policies`, 'must hold at least one policy (the API server rejects an empty list)', [], "leave policies out for the default, or give one, e.g. [{ type: 'Pods', value: 1, periodSeconds: 60 }]");
+  const selectPolicy = oneOf(
+    scope,
+    `${prop}.selectPolicy`,
+    r.selectPolicy,
+    ['Max', 'Min', 'Disabled'] as const,
+    "use 'Max' (the policy allowing the biggest change), 'Min' or 'Disabled' (never scale this way), spelled as shown",
+  );
+  const policies = checkArray(scope, `${prop}.policies`, r.policies, "[{ type: 'Pods', value: 1, periodSeconds: 60 }]", (p, at) =>
+    checkPolicy(scope, at, p),
+  );
+  if (policies && policies.length === 0)
+    fail(
+      scope,
+      `${prop}.policies`,
+      'must hold at least one policy (the API server rejects an empty list)',
+      [],
+      "leave policies out for the default, or give one, e.g. [{ type: 'Pods', value: 1, periodSeconds: 60 }]",
+    );
   return {
     ...(r.stabilizationWindowSeconds !== undefined ? { stabilizationWindowSeconds: r.stabilizationWindowSeconds as number } : {}),
     ...(selectPolicy ? { selectPolicy } : {}),
@@ -311,10 +437,12 @@ function checkRules(scope: IConstruct, prop: string, v: unknown): k8s.HpaScaling
 function checkPolicy(scope: IConstruct, prop: string, v: unknown): k8s.HpaScalingPolicyV2 {
   const p = checkObject(scope, prop, v, "{ type: 'Pods', value: 1, periodSeconds: 60 }");
   checkOnly(scope, prop, p, ['type', 'value', 'periodSeconds'], 'a policy has type, value and periodSeconds');
-  const type = oneOf(scope, `${prop}.type`, p.type, ['Pods', 'Percent'] as const, "use 'Pods' (a number of pods) or 'Percent' (of the current pods)")
-    ?? fail(scope, `${prop}.type`, "is required: 'Pods' (a number of pods) or 'Percent' (of the current pods)", undefined, "set type: 'Pods'");
+  const type =
+    oneOf(scope, `${prop}.type`, p.type, ['Pods', 'Percent'] as const, "use 'Pods' (a number of pods) or 'Percent' (of the current pods)") ??
+    fail(scope, `${prop}.type`, "is required: 'Pods' (a number of pods) or 'Percent' (of the current pods)", undefined, "set type: 'Pods'");
   for (const k of ['value', 'periodSeconds'] as const) {
-    if (p[k] === undefined) fail(scope, `${prop}.${k}`, 'is required in a scaling policy', undefined, "give all three, e.g. { type: 'Pods', value: 1, periodSeconds: 60 }");
+    if (p[k] === undefined)
+      fail(scope, `${prop}.${k}`, 'is required in a scaling policy', undefined, "give all three, e.g. { type: 'Pods', value: 1, periodSeconds: 60 }");
   }
   checkInt(scope, `${prop}.value`, p.value, 1);
   checkInt(scope, `${prop}.periodSeconds`, p.periodSeconds, 1, 1800);

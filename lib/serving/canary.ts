@@ -65,13 +65,23 @@ export function checkCanary(scope: IConstruct, v: unknown, changes: readonly Can
   if (v === undefined) return undefined;
   const example = `{ weight: 10, ${changes[0]}: ... }`;
   const c = checkObject(scope, 'canary', v, example) as unknown as CanaryOptions;
-  checkWholePercent(scope, 'canary.weight', c.weight, { meaning: '0 rolls back, 100 promotes', fix: 'set canary.weight to e.g. 10 (10% of the traffic to the canary)' });
+  checkWholePercent(scope, 'canary.weight', c.weight, {
+    meaning: '0 rolls back, 100 promotes',
+    fix: 'set canary.weight to e.g. 10 (10% of the traffic to the canary)',
+  });
   const known = ['weight', 'replicas', ...changes];
   for (const k of Object.keys(c)) {
-    if (!known.includes(k)) fail(scope, `canary.${k}`, 'is not something this server\'s canary can change', k, `use ${changes.join(', ')} (and weight, replicas)`);
+    if (!known.includes(k))
+      fail(scope, `canary.${k}`, "is not something this server's canary can change", k, `use ${changes.join(', ')} (and weight, replicas)`);
   }
-  if (!changes.some(k => (c as unknown as Record<string, unknown>)[k] !== undefined)) {
-    fail(scope, 'canary', 'changes nothing: the canary would run exactly what stable runs', c, `give it its own ${changes.join(' or ')}, or remove the canary`);
+  if (!changes.some((k) => (c as unknown as Record<string, unknown>)[k] !== undefined)) {
+    fail(
+      scope,
+      'canary',
+      'changes nothing: the canary would run exactly what stable runs',
+      c,
+      `give it its own ${changes.join(' or ')}, or remove the canary`,
+    );
   }
   const r = c.replicas;
   if (r !== undefined && (typeof r !== 'number' || !Number.isInteger(r) || r < 1 || r > 1000)) {
@@ -101,8 +111,13 @@ export function splitReplicas(scope: IConstruct, total: number, weight: number):
   if (split && Math.abs(split.canaryPercent - weight) <= REPLICA_RATIO_TOLERANCE) return split;
   const enough = replicasFor(weight);
   const got = split ? `${split.canary} of ${total} pods = ${fmt(split.canaryPercent)}%` : `${total} pod(s) cannot hold two tracks`;
-  fail(scope, 'canary.weight', `cannot be expressed by ${total} replicas within ${REPLICA_RATIO_TOLERANCE} points (the split is by pod count behind one Service: ${got})`, weight,
-    `raise replicas to ${enough} (${Math.round((enough * weight) / 100)} canary of ${enough}), or use exposure: Exposure.gateway({ gateway }) to split by weight`);
+  fail(
+    scope,
+    'canary.weight',
+    `cannot be expressed by ${total} replicas within ${REPLICA_RATIO_TOLERANCE} points (the split is by pod count behind one Service: ${got})`,
+    weight,
+    `raise replicas to ${enough} (${Math.round((enough * weight) / 100)} canary of ${enough}), or use exposure: Exposure.gateway({ gateway }) to split by weight`,
+  );
 }
 
 function nearestSplit(total: number, weight: number): ReplicaSplit | undefined {

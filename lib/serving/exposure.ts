@@ -1,6 +1,17 @@
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { checkAnnotations, checkArray, checkBrand, checkCidr, checkDnsLabel, checkDnsSubdomain, checkObject, checkOptionalBoolean, checkPort, checkUrlPath } from '../_validate';
+import {
+  checkAnnotations,
+  checkArray,
+  checkBrand,
+  checkCidr,
+  checkDnsLabel,
+  checkDnsSubdomain,
+  checkObject,
+  checkOptionalBoolean,
+  checkPort,
+  checkUrlPath,
+} from '../_validate';
 
 const EXPOSURE = Symbol.for('cdk8s-ml.Exposure');
 
@@ -101,11 +112,23 @@ export class Exposure {
  */
 export function checkExposure(scope: IConstruct, v: unknown): ExposureKind {
   if (v === undefined) return { kind: 'cluster' };
-  const e = checkBrand(scope, 'exposure', v, Exposure.isExposure, 'made with Exposure.clusterInternal(), Exposure.loadBalancer(), Exposure.ingress() or Exposure.gateway()', 'Exposure.loadBalancer() or Exposure.ingress({ host })');
+  const e = checkBrand(
+    scope,
+    'exposure',
+    v,
+    Exposure.isExposure,
+    'made with Exposure.clusterInternal(), Exposure.loadBalancer(), Exposure.ingress() or Exposure.gateway()',
+    'Exposure.loadBalancer() or Exposure.ingress({ host })',
+  );
   const spec = e._spec;
   if (spec.kind === 'cluster') return spec;
   if (spec.kind === 'gateway') return checkGateway(scope, spec);
-  checkObject(scope, 'exposure', spec.options, spec.kind === 'ingress' ? "Exposure.ingress({ host: 'api.example.com' })" : 'Exposure.loadBalancer({ port: 80 })');
+  checkObject(
+    scope,
+    'exposure',
+    spec.options,
+    spec.kind === 'ingress' ? "Exposure.ingress({ host: 'api.example.com' })" : 'Exposure.loadBalancer({ port: 80 })',
+  );
   if (spec.kind === 'load-balancer') {
     const o = spec.options;
     checkPort(scope, 'exposure.port', o.port);
@@ -123,7 +146,8 @@ export function checkExposure(scope: IConstruct, v: unknown): ExposureKind {
   checkOptionalBoolean(scope, 'exposure.disableTls', o.disableTls);
   if (o.className !== undefined) checkDnsSubdomain(scope, 'exposure.className', o.className, 'the name of an IngressClass', 'nginx');
   checkAnnotations(scope, 'exposure.annotations', o.annotations, "{ 'cert-manager.io/cluster-issuer': 'letsencrypt' }");
-  if (o.controllerNamespace !== undefined) checkDnsLabel(scope, 'exposure.controllerNamespace', o.controllerNamespace, 'a namespace name', 'ingress-nginx');
+  if (o.controllerNamespace !== undefined)
+    checkDnsLabel(scope, 'exposure.controllerNamespace', o.controllerNamespace, 'a namespace name', 'ingress-nginx');
   return spec;
 }
 
@@ -138,12 +162,15 @@ function checkGateway(scope: IConstruct, spec: { kind: 'gateway'; options: Gatew
   if (g.namespace !== undefined) checkDnsLabel(scope, 'exposure.gateway.namespace', g.namespace, 'a namespace name', 'gateway');
   checkArray(scope, 'exposure.hostnames', o.hostnames, "['api.example.com']", (h, prop) => {
     // Gateway API HTTPRoute.spec.hostnames: RFC 1123 names, optionally a leading '*.', no IPs, at most 16.
-    if (typeof h !== 'string' || h.length > 253 || !HOSTNAME_RE.test(h) || /^[0-9.]+$/.test(h)) fail(scope, prop, 'must be a DNS host name (a leading *. allowed, no IP address)', h, "use a host such as 'api.example.com'");
+    if (typeof h !== 'string' || h.length > 253 || !HOSTNAME_RE.test(h) || /^[0-9.]+$/.test(h))
+      fail(scope, prop, 'must be a DNS host name (a leading *. allowed, no IP address)', h, "use a host such as 'api.example.com'");
     return h;
   });
-  if ((o.hostnames?.length ?? 0) > 16) fail(scope, 'exposure.hostnames', 'may list at most 16 names (Gateway API limit)', o.hostnames!.length, 'keep 16 or fewer');
+  if ((o.hostnames?.length ?? 0) > 16)
+    fail(scope, 'exposure.hostnames', 'may list at most 16 names (Gateway API limit)', o.hostnames!.length, 'keep 16 or fewer');
   if (o.path !== undefined) checkUrlPath(scope, 'exposure.path', o.path);
-  if (o.controllerNamespace !== undefined) checkDnsLabel(scope, 'exposure.controllerNamespace', o.controllerNamespace, 'a namespace name', 'envoy-gateway-system');
+  if (o.controllerNamespace !== undefined)
+    checkDnsLabel(scope, 'exposure.controllerNamespace', o.controllerNamespace, 'a namespace name', 'envoy-gateway-system');
   checkAnnotations(scope, 'exposure.annotations', o.annotations);
   return spec;
 }

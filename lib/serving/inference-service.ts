@@ -8,7 +8,18 @@ import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
 import { defaultName } from '../stack/ml-stack';
 import { podIds, runArgv } from '../workload/_pod';
-import { checkExtraPorts, checkHealthCheck, checkServedWorkloadProps, composeModelDir, envVars, HealthCheckOptions, MetricsOptions, ServedWorkloadProps, ServerCore, ServerPort } from './_server';
+import {
+  checkExtraPorts,
+  checkHealthCheck,
+  checkServedWorkloadProps,
+  composeModelDir,
+  envVars,
+  HealthCheckOptions,
+  MetricsOptions,
+  ServedWorkloadProps,
+  ServerCore,
+  ServerPort,
+} from './_server';
 import { IModelServer } from './model-server';
 import { ServedWorkload } from './_served-workload';
 import { CanaryOptions, checkCanary } from './canary';
@@ -75,10 +86,24 @@ export class InferenceService extends ServedWorkload implements IModelServer {
     const extraPorts = checkExtraPorts(this, props.extraPorts) ?? [];
     checkArgv(this, 'command', props.command, { example: "['python', 'serve.py']" });
     checkArgv(this, 'args', props.args, { example: "['--workers', '2']" });
-    if (props.model !== undefined) checkBrand(this, 'model', props.model, ModelSource.isModelSource, 'a ModelSource', "ModelSource.fromUri('s3://bucket/models/m'), fromVolume, fromImage or fromTrainingJob");
+    if (props.model !== undefined)
+      checkBrand(
+        this,
+        'model',
+        props.model,
+        ModelSource.isModelSource,
+        'a ModelSource',
+        "ModelSource.fromUri('s3://bucket/models/m'), fromVolume, fromImage or fromTrainingJob",
+      );
     const port = props.port ?? (typeof image !== 'string' ? image.port : undefined) ?? 8080;
     if (typeof image !== 'string' && image.port !== undefined && props.port !== undefined && props.port !== image.port) {
-      fail(this, 'port', `differs from the port the image EXPOSEs (${image.port})`, props.port, "set the port on the image (PythonImage's port option) so image and manifest share one value");
+      fail(
+        this,
+        'port',
+        `differs from the port the image EXPOSEs (${image.port})`,
+        props.port,
+        "set the port on the image (PythonImage's port option) so image and manifest share one value",
+      );
     }
     const { uid, gid } = podIds(this, image, props.uid);
     const modelPath = checkAbsolutePath(this, 'modelPath', props.modelPath ?? '/models', { example: '/models' });
@@ -94,9 +119,10 @@ export class InferenceService extends ServedWorkload implements IModelServer {
     };
     const hc = checkHealthCheck(this, props.healthCheck);
     const predictPath = checkUrlPath(this, 'predictPath', props.predictPath ?? '/predict');
-    const probe = (path: string | undefined): k8s.Probe => path
-      ? { httpGet: { path, port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }
-      : { tcpSocket: { port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
+    const probe = (path: string | undefined): k8s.Probe =>
+      path
+        ? { httpGet: { path, port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }
+        : { tcpSocket: { port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
 
     this._core = new ServerCore(name, {
       owner: this,
@@ -118,21 +144,30 @@ export class InferenceService extends ServedWorkload implements IModelServer {
       gpuNodeSelector: props.gpuNodeSelector,
       containerName: 'server',
       metrics: props.metrics,
-      canary: canary && canary.weight > 0 ? {
-        options: canary,
-        image: canaryImage,
-        env: canary.env || (canary.model && !props.model) ? envVars({ ...props.env, ...canary.env }, { ...modelEnv, ...(canary.model ? { MODEL_DIR: modelPath } : {}) }) : undefined,
-        model: canary.model?._bind(this, modelPath, '', 'model', 'canary.model'),
-      } : undefined,
+      canary:
+        canary && canary.weight > 0
+          ? {
+              options: canary,
+              image: canaryImage,
+              env:
+                canary.env || (canary.model && !props.model)
+                  ? envVars({ ...props.env, ...canary.env }, { ...modelEnv, ...(canary.model ? { MODEL_DIR: modelPath } : {}) })
+                  : undefined,
+              model: canary.model?._bind(this, modelPath, '', 'model', 'canary.model'),
+            }
+          : undefined,
       compose: {
-        ...(props.model && !props.model.image ? { volumes: [{ source: composeModelDir(props.model._composeDir(props.modelName ?? name)), target: modelPath }] } : {}),
+        ...(props.model && !props.model.image
+          ? { volumes: [{ source: composeModelDir(props.model._composeDir(props.modelName ?? name)), target: modelPath }] }
+          : {}),
         // A PythonImage has python; for another image we cannot know a tool to run a healthcheck with.
         ...(PythonImage.isPythonImage(image) ? { healthcheckWith: 'python' as const } : {}),
       },
     });
     // What the pod runs becomes the CMD of an image the app builds, unless that image names its own.
     if (typeof image !== 'string') image._runWith?.(this, runArgv(props.command, props.args), 'server');
-    if (canaryImage !== undefined && typeof canaryImage !== 'string' && canaryImage !== image) canaryImage._runWith?.(this, runArgv(props.command, props.args), 'server');
+    if (canaryImage !== undefined && typeof canaryImage !== 'string' && canaryImage !== image)
+      canaryImage._runWith?.(this, runArgv(props.command, props.args), 'server');
     this.containerPort = port;
     this.modelName = props.modelName;
     this.predictPath = predictPath;
@@ -140,7 +175,9 @@ export class InferenceService extends ServedWorkload implements IModelServer {
 
   public predictUrl(model?: string): string {
     if (model !== undefined && model !== this.modelName) {
-      throw new MlInputError(`InferenceService '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${JSON.stringify(this.modelName)}).`);
+      throw new MlInputError(
+        `InferenceService '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${JSON.stringify(this.modelName)}).`,
+      );
     }
     return `${this.url}${this.predictPath}`;
   }

@@ -5,7 +5,17 @@ import { checkImageString } from '../image/_image-build';
 import { checkName } from '../_names';
 import { ModelMount, ModelSource } from '../model/model-source';
 import { defaultName, MlStack } from '../stack/ml-stack';
-import { checkAbsolutePath, checkArray, checkBrand, checkChildId, checkDnsLabel, checkObject, checkOptionalBoolean, checkOptionalSize, checkString } from '../_validate';
+import {
+  checkAbsolutePath,
+  checkArray,
+  checkBrand,
+  checkChildId,
+  checkDnsLabel,
+  checkObject,
+  checkOptionalBoolean,
+  checkOptionalSize,
+  checkString,
+} from '../_validate';
 import { checkHealthCheck, checkServedWorkloadProps, composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore } from './_server';
 import { ServedWorkload } from './_served-workload';
 import { IModelServer } from './model-server';
@@ -32,7 +42,12 @@ export interface IOpenAiServer extends IModelServer {
 
 /** True for LlmServer (and any server that offers an OpenAI-compatible base URL). */
 export function isOpenAiServer(x: unknown): x is IOpenAiServer {
-  return typeof x === 'object' && x !== null && typeof (x as IOpenAiServer).openAiBaseUrl === 'string' && typeof (x as IOpenAiServer).modelName === 'string';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as IOpenAiServer).openAiBaseUrl === 'string' &&
+    typeof (x as IOpenAiServer).modelName === 'string'
+  );
 }
 
 export interface LlmServerProps extends ServedWorkloadProps {
@@ -113,16 +128,29 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
     const image = this.resolveImage(props);
     const canary = checkCanary(this, props.canary, ['version', 'image', 'env']);
     if (canary?.image !== undefined) checkImageString(this, 'canary.image', canary.image);
-    if (canary?.version !== undefined && (typeof canary.version !== 'string' || !/^\d+\.\d+\.\d+$/.test(canary.version))) fail(this, 'canary.version', 'must be a vLLM release such as 0.31.0', canary.version, `pin a release, e.g. '${DEFAULT_VLLM_VERSION}'`);
+    if (canary?.version !== undefined && (typeof canary.version !== 'string' || !/^\d+\.\d+\.\d+$/.test(canary.version)))
+      fail(this, 'canary.version', 'must be a vLLM release such as 0.31.0', canary.version, `pin a release, e.g. '${DEFAULT_VLLM_VERSION}'`);
     const canaryImage = canary?.image ?? (canary?.version !== undefined ? `vllm/vllm-openai:v${canary.version}` : undefined);
-    if (canaryImage !== undefined && canaryImage === image) fail(this, 'canary', 'runs the same image as stable: the canary would change nothing', canaryImage, 'give the canary another release or image, or remove it');
+    if (canaryImage !== undefined && canaryImage === image)
+      fail(
+        this,
+        'canary',
+        'runs the same image as stable: the canary would change nothing',
+        canaryImage,
+        'give the canary another release or image, or remove it',
+      );
     const gpu = props.resources?.gpu ?? 1;
     this.tensorParallel = this.resolveTensorParallel(props, gpu);
     const modelPath = checkAbsolutePath(this, 'modelPath', props.modelPath ?? '/models', { example: '/models' });
     const labels = MlStack.of(this)._workloadLabels(name, 'model-server').labels;
     const model = this.bindModel(props.model, modelPath, { name, labels, image });
     this.modelName = this.resolveServedModelName(props);
-    const probe: k8s.Probe = { httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(VLLM_PORT) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
+    const probe: k8s.Probe = {
+      httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(VLLM_PORT) },
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    };
 
     this._core = new ServerCore(name, {
       owner: this,
@@ -152,7 +180,10 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
       // the pod VLLM_PORT=tcp://<ip>:<port>, and vLLM refuses to start ("VLLM_PORT ... appears to be a
       // URI", get_vllm_port in vllm/envs.py). The server finds its peers by DNS, never by these.
       enableServiceLinks: false,
-      canary: canary && canary.weight > 0 ? { options: canary, image: canaryImage, env: canary.env ? envVars({ ...props.env, ...canary.env }, cacheEnv()) : undefined } : undefined,
+      canary:
+        canary && canary.weight > 0
+          ? { options: canary, image: canaryImage, env: canary.env ? envVars({ ...props.env, ...canary.env }, cacheEnv()) : undefined }
+          : undefined,
       containerName: 'vllm',
       compose: {
         volumes: [{ source: composeModelDir(props.model._composeDir(composeModelName(props.model, this.modelName))), target: modelPath }],
@@ -175,26 +206,64 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
 
   /** Types and shapes of the props only LlmServer has (JavaScript callers included). */
   private checkServerProps(p: LlmServerProps): void {
-    checkBrand(this, 'model', p.model, ModelSource.isModelSource, 'a ModelSource', "ModelSource.fromHuggingFace('Qwen/Qwen2.5-0.5B-Instruct', { revision: '<commit sha>' })");
-    if (p.model.image) fail(this, 'model', 'is baked into a TF Serving ModelImage, which vLLM cannot serve', p.model.image.imageRef, "serve Hugging Face weights: ModelSource.fromHuggingFace('org/name', { revision }) or fromVolume");
+    checkBrand(
+      this,
+      'model',
+      p.model,
+      ModelSource.isModelSource,
+      'a ModelSource',
+      "ModelSource.fromHuggingFace('Qwen/Qwen2.5-0.5B-Instruct', { revision: '<commit sha>' })",
+    );
+    if (p.model.image)
+      fail(
+        this,
+        'model',
+        'is baked into a TF Serving ModelImage, which vLLM cannot serve',
+        p.model.image.imageRef,
+        "serve Hugging Face weights: ModelSource.fromHuggingFace('org/name', { revision }) or fromVolume",
+      );
     if (p.servedModelName !== undefined) {
       checkString(this, 'servedModelName', p.servedModelName, { example: "'qwen2.5-0.5b'", maxLength: 128 });
-      if (!/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/.test(p.servedModelName)) fail(this, 'servedModelName', 'must be letters, digits and . _ / : - (clients send it in every request)', p.servedModelName, "use e.g. 'qwen2.5-0.5b-instruct'");
+      if (!/^[A-Za-z0-9][A-Za-z0-9._/:-]*$/.test(p.servedModelName))
+        fail(
+          this,
+          'servedModelName',
+          'must be letters, digits and . _ / : - (clients send it in every request)',
+          p.servedModelName,
+          "use e.g. 'qwen2.5-0.5b-instruct'",
+        );
     }
     if (p.version !== undefined && (typeof p.version !== 'string' || !/^\d+\.\d+\.\d+(\.post\d+)?$/.test(p.version))) {
       fail(this, 'version', 'must be a vLLM release such as 0.31.0', p.version, `pin a release, e.g. '${DEFAULT_VLLM_VERSION}'`);
     }
     if (p.image !== undefined) checkImageString(this, 'image', p.image);
-    if (p.image !== undefined && p.version !== undefined) fail(this, 'version', 'cannot be set together with image (the image names its own release)', p.version, 'drop version, or drop image');
+    if (p.image !== undefined && p.version !== undefined)
+      fail(this, 'version', 'cannot be set together with image (the image names its own release)', p.version, 'drop version, or drop image');
     checkInt(this, 'tensorParallel', p.tensorParallel, 1, 64);
     checkInt(this, 'maxModelLen', p.maxModelLen, 1);
-    if (p.gpuMemoryUtilization !== undefined && !(typeof p.gpuMemoryUtilization === 'number' && p.gpuMemoryUtilization > 0 && p.gpuMemoryUtilization <= 1)) {
-      fail(this, 'gpuMemoryUtilization', 'must be a fraction in (0, 1]', p.gpuMemoryUtilization, 'use e.g. 0.92 (vLLM\'s default), lower when another process shares the GPU');
+    if (
+      p.gpuMemoryUtilization !== undefined &&
+      !(typeof p.gpuMemoryUtilization === 'number' && p.gpuMemoryUtilization > 0 && p.gpuMemoryUtilization <= 1)
+    ) {
+      fail(
+        this,
+        'gpuMemoryUtilization',
+        'must be a fraction in (0, 1]',
+        p.gpuMemoryUtilization,
+        "use e.g. 0.92 (vLLM's default), lower when another process shares the GPU",
+      );
     }
     // Flags and their values, one argv entry each ('--max-num-seqs', '64').
     checkArray(this, 'extraArgs', p.extraArgs, "['--enable-prefix-caching']", (a, prop) => {
       const arg = checkString(this, prop, a, { example: "'--enable-prefix-caching'" });
-      if (OWNED_FLAGS.test(arg)) fail(this, prop, 'sets a flag the construct owns (model, port, served name and tensor parallelism come from props)', arg, 'drop it and use the matching prop (servedModelName, tensorParallel, resources.gpu)');
+      if (OWNED_FLAGS.test(arg))
+        fail(
+          this,
+          prop,
+          'sets a flag the construct owns (model, port, served name and tensor parallelism come from props)',
+          arg,
+          'drop it and use the matching prop (servedModelName, tensorParallel, resources.gpu)',
+        );
       return arg;
     });
     checkOptionalSize(this, 'cacheSize', p.cacheSize, '10Gi');
@@ -207,7 +276,13 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
   private resolveImage(p: LlmServerProps): string {
     const image = p.image ?? `vllm/vllm-openai:v${p.version ?? DEFAULT_VLLM_VERSION}`;
     if (p.resources?.gpu === 0 && p.image === undefined) {
-      fail(this, 'resources.gpu', 'is 0, but vllm/vllm-openai is a CUDA build that does not start without a GPU', 0, 'request a GPU (resources.gpu: 1), or set image to a vLLM CPU build');
+      fail(
+        this,
+        'resources.gpu',
+        'is 0, but vllm/vllm-openai is a CUDA build that does not start without a GPU',
+        0,
+        'request a GPU (resources.gpu: 1), or set image to a vLLM CPU build',
+      );
     }
     return image;
   }
@@ -216,11 +291,22 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
   private resolveTensorParallel(p: LlmServerProps, gpu: number): number {
     const tp = p.tensorParallel ?? Math.max(1, gpu);
     if (p.tensorParallel !== undefined && gpu === 0 && tp > 1) {
-      fail(this, 'tensorParallel', 'needs a GPU per shard, but resources.gpu is 0', tp, 'request that many GPUs (resources.gpu), or drop tensorParallel');
+      fail(
+        this,
+        'tensorParallel',
+        'needs a GPU per shard, but resources.gpu is 0',
+        tp,
+        'request that many GPUs (resources.gpu), or drop tensorParallel',
+      );
     }
     if (p.tensorParallel !== undefined && gpu > 0 && tp !== gpu) {
-      fail(this, 'tensorParallel', `must equal resources.gpu (${gpu}): vLLM shards the model across exactly --tensor-parallel-size GPUs, and a GPU more or less is idle or missing`, tp,
-        `drop tensorParallel (it follows resources.gpu), or set resources.gpu: ${tp}`);
+      fail(
+        this,
+        'tensorParallel',
+        `must equal resources.gpu (${gpu}): vLLM shards the model across exactly --tensor-parallel-size GPUs, and a GPU more or less is idle or missing`,
+        tp,
+        `drop tensorParallel (it follows resources.gpu), or set resources.gpu: ${tp}`,
+      );
     }
     return tp;
   }
@@ -233,7 +319,13 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
   private resolveServedModelName(p: LlmServerProps): string {
     const name = p.servedModelName ?? p.model.huggingFace?.repo;
     if (name === undefined) {
-      fail(this, 'servedModelName', 'is required when the model is not a Hugging Face repository (it is the name clients send)', undefined, "set servedModelName, e.g. 'my-finetune'");
+      fail(
+        this,
+        'servedModelName',
+        'is required when the model is not a Hugging Face repository (it is the name clients send)',
+        undefined,
+        "set servedModelName, e.g. 'my-finetune'",
+      );
     }
     return name;
   }
@@ -242,10 +334,14 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
   private serverArgs(p: LlmServerProps, modelPath: string): string[] {
     return [
       modelPath,
-      '--host', '0.0.0.0',
-      '--port', String(VLLM_PORT),
-      '--served-model-name', this.modelName,
-      '--tensor-parallel-size', String(this.tensorParallel),
+      '--host',
+      '0.0.0.0',
+      '--port',
+      String(VLLM_PORT),
+      '--served-model-name',
+      this.modelName,
+      '--tensor-parallel-size',
+      String(this.tensorParallel),
       ...(p.maxModelLen !== undefined ? ['--max-model-len', String(p.maxModelLen)] : []),
       ...(p.gpuMemoryUtilization !== undefined ? ['--gpu-memory-utilization', String(p.gpuMemoryUtilization)] : []),
       ...(p.extraArgs ?? []),

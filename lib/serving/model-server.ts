@@ -22,6 +22,13 @@ export interface IModelServer extends IWorkload {
 /** A model server of this library (InferenceService, TfServingBackend): what wiring needs of it. */
 export function isModelServer(x: unknown): x is IModelServer {
   const s = x as Partial<IModelServer> & { _network?: unknown };
-  return typeof x === 'object' && x !== null && typeof s.workloadName === 'string' && typeof s.url === 'string'
-    && typeof s.predictUrl === 'function' && typeof s.allowFrom === 'function' && typeof s._network === 'object';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof s.workloadName === 'string' &&
+    typeof s.url === 'string' &&
+    typeof s.predictUrl === 'function' &&
+    typeof s.allowFrom === 'function' &&
+    typeof s._network === 'object'
+  );
 }

@@ -2,7 +2,16 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkInt, fail, MlInputError } from '../_errors';
 import { checkImageString } from '../image/_image-build';
-import { checkArray, checkBrand, checkChildId, checkDnsLabel, checkObject, checkOptionalBoolean, checkOptionalObject, checkString } from '../_validate';
+import {
+  checkArray,
+  checkBrand,
+  checkChildId,
+  checkDnsLabel,
+  checkObject,
+  checkOptionalBoolean,
+  checkOptionalObject,
+  checkString,
+} from '../_validate';
 import { checkName } from '../_names';
 import { DEFAULT_TF_SERVING_VERSION, ModelImage, TF_SERVING_UID } from '../model/model-image';
 import { ModelMount, ModelSource } from '../model/model-source';
@@ -36,7 +45,10 @@ export class VersionPolicy {
   public static isVersionPolicy(x: unknown): x is VersionPolicy {
     return typeof x === 'object' && x !== null && VERSION_POLICY in x;
   }
-  private constructor(/** @internal */ public readonly _kind: 'latest' | 'all' | 'specific', /** @internal */ public readonly _values: number[]) {
+  private constructor(
+    /** @internal */ public readonly _kind: 'latest' | 'all' | 'specific',
+    /** @internal */ public readonly _values: number[],
+  ) {
     Object.defineProperty(this, VERSION_POLICY, { value: true });
   }
 }
@@ -159,34 +171,86 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
     const models = this.resolveModels(props);
     const gpu = props.resources?.gpu ?? 0;
     const version = props.version ?? DEFAULT_TF_SERVING_VERSION;
-    if (typeof version !== 'string' || !/^\d+\.\d+\.\d+$/.test(version)) fail(this, 'version', 'must be a TF Serving release such as 2.20.0', version, `pin a release, e.g. '${DEFAULT_TF_SERVING_VERSION}'`);
+    if (typeof version !== 'string' || !/^\d+\.\d+\.\d+$/.test(version))
+      fail(this, 'version', 'must be a TF Serving release such as 2.20.0', version, `pin a release, e.g. '${DEFAULT_TF_SERVING_VERSION}'`);
 
     // Image: a baked model image, an override, or the pinned release.
-    const baked = models.map(m => m.source.image).filter((i): i is ModelImage => i !== undefined);
-    if (baked.length > 1) fail(this, 'models', 'bake models into more than one image; a pod runs one TF Serving image', baked.map(b => b.imageRef), 'bake them into one ModelImage or serve the others from storage');
-    if (baked.length === 1 && props.image) fail(this, 'image', 'cannot be set when the model is baked into a ModelImage (that image is the server)', props.image, 'drop image, or serve the model from storage');
+    const baked = models.map((m) => m.source.image).filter((i): i is ModelImage => i !== undefined);
+    if (baked.length > 1)
+      fail(
+        this,
+        'models',
+        'bake models into more than one image; a pod runs one TF Serving image',
+        baked.map((b) => b.imageRef),
+        'bake them into one ModelImage or serve the others from storage',
+      );
+    if (baked.length === 1 && props.image)
+      fail(
+        this,
+        'image',
+        'cannot be set when the model is baked into a ModelImage (that image is the server)',
+        props.image,
+        'drop image, or serve the model from storage',
+      );
     if (props.image !== undefined) checkImageString(this, 'image', props.image);
     baked[0]?._validate(this);
     const image = baked[0] ?? props.image ?? `tensorflow/serving:${version}${gpu > 0 ? '-gpu' : ''}`;
     const imageName = typeof image === 'string' ? image : image.baseImage;
     const canary = checkCanary(this, props.canary, ['image', 'version']);
-    if (canary?.version !== undefined && (typeof canary.version !== 'string' || !/^\d+\.\d+\.\d+$/.test(canary.version))) fail(this, 'canary.version', 'must be a TF Serving release such as 2.20.0', canary.version, `pin a release, e.g. '${DEFAULT_TF_SERVING_VERSION}'`);
-    if (canary?.image !== undefined && canary.version !== undefined) fail(this, 'canary.image', 'cannot be set together with canary.version (the image names the release)', canary.image, 'keep one of the two');
+    if (canary?.version !== undefined && (typeof canary.version !== 'string' || !/^\d+\.\d+\.\d+$/.test(canary.version)))
+      fail(
+        this,
+        'canary.version',
+        'must be a TF Serving release such as 2.20.0',
+        canary.version,
+        `pin a release, e.g. '${DEFAULT_TF_SERVING_VERSION}'`,
+      );
+    if (canary?.image !== undefined && canary.version !== undefined)
+      fail(this, 'canary.image', 'cannot be set together with canary.version (the image names the release)', canary.image, 'keep one of the two');
     if (canary?.image !== undefined) checkImageString(this, 'canary.image', canary.image);
-    if (canary && baked.length === 1 && canary.version !== undefined) fail(this, 'canary.version', 'cannot change the release of a baked ModelImage (that image is the server)', canary.version, 'bake a second ModelImage and give it as canary.image');
+    if (canary && baked.length === 1 && canary.version !== undefined)
+      fail(
+        this,
+        'canary.version',
+        'cannot change the release of a baked ModelImage (that image is the server)',
+        canary.version,
+        'bake a second ModelImage and give it as canary.image',
+      );
     const canaryImage = canary?.image ?? (canary?.version !== undefined ? `tensorflow/serving:${canary.version}${gpu > 0 ? '-gpu' : ''}` : undefined);
-    if (canaryImage !== undefined && canaryImage === (typeof image === 'string' ? image : image.imageRef)) fail(this, 'canary', 'runs the same image as stable: the canary would change nothing', canaryImage, 'give the canary another release or image, or remove it');
-    if (typeof canaryImage === 'string' && gpu > 0 && !/-gpu$/.test(canaryImage.split(':').pop() ?? '')) fail(this, 'canary.image', `runs a CPU-only TF Serving image while resources.gpu is ${gpu}`, canaryImage, 'use the matching -gpu tag');
+    if (canaryImage !== undefined && canaryImage === (typeof image === 'string' ? image : image.imageRef))
+      fail(
+        this,
+        'canary',
+        'runs the same image as stable: the canary would change nothing',
+        canaryImage,
+        'give the canary another release or image, or remove it',
+      );
+    if (typeof canaryImage === 'string' && gpu > 0 && !/-gpu$/.test(canaryImage.split(':').pop() ?? ''))
+      fail(this, 'canary.image', `runs a CPU-only TF Serving image while resources.gpu is ${gpu}`, canaryImage, 'use the matching -gpu tag');
     if (gpu > 0 && !/-gpu$/.test(imageName.split(':').pop() ?? '')) {
-      fail(this, typeof image === 'string' ? 'image' : 'model', `runs a CPU-only TF Serving image while resources.gpu is ${gpu}`, imageName,
-        typeof image === 'string' ? 'use the matching -gpu tag (e.g. tensorflow/serving:2.20.0-gpu) or drop resources.gpu' : 'build the ModelImage with gpu: true, or drop resources.gpu');
+      fail(
+        this,
+        typeof image === 'string' ? 'image' : 'model',
+        `runs a CPU-only TF Serving image while resources.gpu is ${gpu}`,
+        imageName,
+        typeof image === 'string'
+          ? 'use the matching -gpu tag (e.g. tensorflow/serving:2.20.0-gpu) or drop resources.gpu'
+          : 'build the ModelImage with gpu: true, or drop resources.gpu',
+      );
     }
 
     // Model mounts
     const mounts: ModelMount[] = [];
     const bound = models.map((m, i) => {
       if (m.source.image) {
-        if (m.source.image.modelName !== m.name) fail(this, `models[${i}].source`, `bakes the model as '${m.source.image.modelName}' but it is served as '${m.name}'`, m.source.image.modelName, 'use the same modelName in ModelImage and here');
+        if (m.source.image.modelName !== m.name)
+          fail(
+            this,
+            `models[${i}].source`,
+            `bakes the model as '${m.source.image.modelName}' but it is served as '${m.name}'`,
+            m.source.image.modelName,
+            'use the same modelName in ModelImage and here',
+          );
         return { name: m.name, basePath: `/models/${m.name}`, source: m.source };
       }
       if (m.source.scheme === 'gs') {
@@ -199,34 +263,62 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       return { name: m.name, basePath: `/models/${m.name}`, source: m.source };
     });
     this._models = bound;
-    this._labels = Object.fromEntries(models.map(m => [m.name, { ...m.versionLabels }]));
-    const gsCredentials = models.map(m => m.source.scheme === 'gs' ? m.source.uriOptions?.credentialsSecret : undefined).find(x => x);
-    const needsStorage = models.some(m => m.source.scheme === 'gs') || mounts.some(mm => mm.needsObjectStorage);
-    const claims = mounts.filter(mm => mm.claim);
+    this._labels = Object.fromEntries(models.map((m) => [m.name, { ...m.versionLabels }]));
+    const gsCredentials = models.map((m) => (m.source.scheme === 'gs' ? m.source.uriOptions?.credentialsSecret : undefined)).find((x) => x);
+    const needsStorage = models.some((m) => m.source.scheme === 'gs') || mounts.some((mm) => mm.needsObjectStorage);
+    const claims = mounts.filter((mm) => mm.claim);
     const model: ModelMount = {
-      volumes: [...mounts.flatMap(mm => mm.volumes), ...(gsCredentials ? [{ name: 'gcp-credentials', secret: { secretName: gsCredentials } }] : [])],
-      initContainers: mounts.flatMap(mm => mm.initContainers),
-      volumeMounts: [...mounts.flatMap(mm => mm.volumeMounts), ...(gsCredentials ? [{ name: 'gcp-credentials', mountPath: '/var/secrets/gcp', readOnly: true }] : [])],
+      volumes: [
+        ...mounts.flatMap((mm) => mm.volumes),
+        ...(gsCredentials ? [{ name: 'gcp-credentials', secret: { secretName: gsCredentials } }] : []),
+      ],
+      initContainers: mounts.flatMap((mm) => mm.initContainers),
+      volumeMounts: [
+        ...mounts.flatMap((mm) => mm.volumeMounts),
+        ...(gsCredentials ? [{ name: 'gcp-credentials', mountPath: '/var/secrets/gcp', readOnly: true }] : []),
+      ],
       needsObjectStorage: needsStorage,
       storageEndpoints: [
-        ...models.filter(m => m.source.scheme === 'gs').flatMap(m => storageEndpointsOf(m.source.uri!)),
-        ...mounts.flatMap(mm => mm.storageEndpoints ?? []),
+        ...models.filter((m) => m.source.scheme === 'gs').flatMap((m) => storageEndpointsOf(m.source.uri!)),
+        ...mounts.flatMap((mm) => mm.storageEndpoints ?? []),
       ],
       // The claim the replica and rollout checks apply to: a single-attach one when any is (ReadWriteOncePod too).
-      claim: claims.find(c => ['ReadWriteOnce', 'ReadWriteOncePod'].includes(c.claim!.accessMode))?.claim ?? claims[0]?.claim,
-      fsGroup: mounts.find(mm => mm.fsGroup !== undefined)?.fsGroup,
+      claim: claims.find((c) => ['ReadWriteOnce', 'ReadWriteOncePod'].includes(c.claim!.accessMode))?.claim ?? claims[0]?.claim,
+      fsGroup: mounts.find((mm) => mm.fsGroup !== undefined)?.fsGroup,
     };
 
     // Config files
-    for (const [k, v] of [['modelConfigPollSeconds', props.modelConfigPollSeconds], ['fileSystemPollSeconds', props.fileSystemPollSeconds], ['restApiTimeoutMs', props.restApiTimeoutMs]] as const) checkInt(this, k, v, 1);
-    for (const [k, v] of [['restApiNumThreads', props.restApiNumThreads], ['intraOpParallelism', props.intraOpParallelism], ['interOpParallelism', props.interOpParallelism]] as const) checkInt(this, k, v, 1, 1024);
-    if (props.gpuMemoryFraction !== undefined && !(typeof props.gpuMemoryFraction === 'number' && props.gpuMemoryFraction > 0 && props.gpuMemoryFraction <= 1)) {
+    for (const [k, v] of [
+      ['modelConfigPollSeconds', props.modelConfigPollSeconds],
+      ['fileSystemPollSeconds', props.fileSystemPollSeconds],
+      ['restApiTimeoutMs', props.restApiTimeoutMs],
+    ] as const)
+      checkInt(this, k, v, 1);
+    for (const [k, v] of [
+      ['restApiNumThreads', props.restApiNumThreads],
+      ['intraOpParallelism', props.intraOpParallelism],
+      ['interOpParallelism', props.interOpParallelism],
+    ] as const)
+      checkInt(this, k, v, 1, 1024);
+    if (
+      props.gpuMemoryFraction !== undefined &&
+      !(typeof props.gpuMemoryFraction === 'number' && props.gpuMemoryFraction > 0 && props.gpuMemoryFraction <= 1)
+    ) {
       fail(this, 'gpuMemoryFraction', 'must be a fraction in (0, 1]', props.gpuMemoryFraction, 'use e.g. 0.5 to let two processes share a GPU');
     }
     const metrics = props.metrics ?? true;
     const files: Record<string, string> = { 'models.config': renderTextProto(modelConfigList(bound, models)) };
     if (props.batching) files['batching.config'] = renderTextProto(this.batchingConfig(props.batching));
-    if (metrics) files['monitoring.config'] = renderTextProto([['prometheus_config', [['enable', true], ['path', METRICS_PATH]]]]);
+    if (metrics)
+      files['monitoring.config'] = renderTextProto([
+        [
+          'prometheus_config',
+          [
+            ['enable', true],
+            ['path', METRICS_PATH],
+          ],
+        ],
+      ]);
     this.configFiles = files;
     const configMapName = `${name}-config`;
     new k8s.KubeConfigMap(this, 'ConfigMap', {
@@ -250,16 +342,29 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       // A label may name a version that is not loaded yet only with this flag; labels in the start-up
       // config otherwise stop the server ("not currently available"): TF Serving's configuration
       // guide, tensorflow/serving#1230, #1608.
-      ...(models.some(m => Object.keys(m.versionLabels ?? {}).length > 0) ? ['--allow_version_labels_for_unavailable_models=true'] : []),
+      ...(models.some((m) => Object.keys(m.versionLabels ?? {}).length > 0) ? ['--allow_version_labels_for_unavailable_models=true'] : []),
       ...(props.extraArgs ?? []),
     ];
     for (const a of props.extraArgs ?? []) {
-      if (!/^--[A-Za-z0-9_]/.test(a)) fail(this, 'extraArgs', 'must be tensorflow_model_server flags (--flag=value)', a, `write it as '--${a.replace(/^-*/, '')}'`);
-      if (/^--(port|rest_api_port|model_config_file|model_name|model_base_path)=/.test(a)) fail(this, 'extraArgs', 'sets a flag the construct owns (ports and model config come from props)', a, 'drop it and use the matching prop (models, modelConfigPollSeconds...)');
+      if (!/^--[A-Za-z0-9_]/.test(a))
+        fail(this, 'extraArgs', 'must be tensorflow_model_server flags (--flag=value)', a, `write it as '--${a.replace(/^-*/, '')}'`);
+      if (/^--(port|rest_api_port|model_config_file|model_name|model_base_path)=/.test(a))
+        fail(
+          this,
+          'extraArgs',
+          'sets a flag the construct owns (ports and model config come from props)',
+          a,
+          'drop it and use the matching prop (models, modelConfigPollSeconds...)',
+        );
     }
 
     const readinessPath = `/v1/models/${bound[0].name}`;
-    const probe: k8s.Probe = { httpGet: { path: readinessPath, port: k8s.IntOrString.fromNumber(TF_SERVING_REST_PORT) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
+    const probe: k8s.Probe = {
+      httpGet: { path: readinessPath, port: k8s.IntOrString.fromNumber(TF_SERVING_REST_PORT) },
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    };
     this._core = new ServerCore(name, {
       owner: this,
       component: 'model-server',
@@ -268,7 +373,10 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       uid: TF_SERVING_UID,
       gid: TF_SERVING_UID,
       fsGroup: TF_SERVING_UID,
-      ports: [{ name: 'http', port: TF_SERVING_REST_PORT }, { name: 'grpc', port: TF_SERVING_GRPC_PORT }],
+      ports: [
+        { name: 'http', port: TF_SERVING_REST_PORT },
+        { name: 'grpc', port: TF_SERVING_GRPC_PORT },
+      ],
       args,
       env: envVars(props.env, {
         // HOME=/tmp comes with every container (buildPodSpec); CUDA's JIT cache goes to /tmp too.
@@ -290,13 +398,22 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       containerName: 'tensorflow-serving',
       compose: {
         // Locally every model is a directory: baked into the image, or bind-mounted from MODELS_DIR.
-        files: Object.entries({ ...files, 'models.config': renderTextProto(modelConfigList(bound.map(m => ({ name: m.name, basePath: `/models/${m.name}` })), models)) })
-          .map(([file, content]) => ({ name: file, content, target: `${CONFIG_DIR}/${file}` })),
-        volumes: bound.filter(m => !m.source.image).map(m => ({ source: composeModelDir(m.source._composeDir(m.name)), target: `/models/${m.name}` })),
+        files: Object.entries({
+          ...files,
+          'models.config': renderTextProto(
+            modelConfigList(
+              bound.map((m) => ({ name: m.name, basePath: `/models/${m.name}` })),
+              models,
+            ),
+          ),
+        }).map(([file, content]) => ({ name: file, content, target: `${CONFIG_DIR}/${file}` })),
+        volumes: bound
+          .filter((m) => !m.source.image)
+          .map((m) => ({ source: composeModelDir(m.source._composeDir(m.name)), target: `/models/${m.name}` })),
         healthcheckWith: 'bash',
       },
     });
-    this.modelNames = bound.map(m => m.name);
+    this.modelNames = bound.map((m) => m.name);
     this.modelName = this.modelNames[0];
   }
 
@@ -307,66 +424,147 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
   public predictUrl(model?: string, options: PredictUrlOptions = {}): string {
     const m = model ?? this.modelName;
     if (!this.modelNames.includes(m)) {
-      throw new MlInputError(`TfServingBackend '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${this.modelNames.join(', ')}). Fix: pass one of those names.`);
+      throw new MlInputError(
+        `TfServingBackend '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${this.modelNames.join(', ')}). Fix: pass one of those names.`,
+      );
     }
     checkObject(this, 'predictUrl.options', options, "{ label: 'canary' }");
     const label = options.label;
     if (label === undefined) return `${this.url}/v1/models/${m}:predict`;
     const labels = Object.keys(this._labels[m] ?? {});
     if (typeof label !== 'string' || !labels.includes(label)) {
-      fail(this, 'predictUrl.label', `is not a version label of model '${m}'`, label, labels.length > 0 ? `use one of ${labels.map(l => `'${l}'`).join(', ')}` : `give the model versionLabels, e.g. { stable: 1, canary: 2 }, with VersionPolicy.specific([1, 2])`);
+      fail(
+        this,
+        'predictUrl.label',
+        `is not a version label of model '${m}'`,
+        label,
+        labels.length > 0
+          ? `use one of ${labels.map((l) => `'${l}'`).join(', ')}`
+          : `give the model versionLabels, e.g. { stable: 1, canary: 2 }, with VersionPolicy.specific([1, 2])`,
+      );
     }
     return `${this.url}/v1/models/${m}/labels/${label}:predict`;
   }
 
   /** The props only TF Serving has (the served workload's are checkServedWorkloadProps'). */
   private checkServerProps(props: TfServingBackendProps): void {
-    if (props.models !== undefined && !Array.isArray(props.models)) fail(this, 'models', 'must be a list of { name, source }', props.models, "use [{ name: 'a', source: ModelSource.fromUri('gs://models/a') }]");
+    if (props.models !== undefined && !Array.isArray(props.models))
+      fail(this, 'models', 'must be a list of { name, source }', props.models, "use [{ name: 'a', source: ModelSource.fromUri('gs://models/a') }]");
     (props.models ?? []).forEach((m, i) => checkObject(this, `models[${i}]`, m, "{ name: 'a', source: ModelSource.fromUri('gs://models/a') }"));
     const b = checkOptionalObject(this, 'batching', props.batching, '{ maxBatchSize: 32 }');
     if (b) {
-      checkArray(this, 'batching.allowedBatchSizes', b.allowedBatchSizes, '[8, 16, 32]', x => x);
+      checkArray(this, 'batching.allowedBatchSizes', b.allowedBatchSizes, '[8, 16, 32]', (x) => x);
       checkOptionalBoolean(this, 'batching.padVariableLengthInputs', b.padVariableLengthInputs);
     }
     checkOptionalBoolean(this, 'metrics', props.metrics);
     if (props.metricsNamespace !== undefined) checkDnsLabel(this, 'metricsNamespace', props.metricsNamespace, 'a namespace name', 'monitoring');
     checkOptionalBoolean(this, 'enableModelWarmup', props.enableModelWarmup);
     // Flags are args of one process: no newline or control character in them.
-    checkArray(this, 'extraArgs', props.extraArgs, "['--grpc_max_threads=8']", (a, prop) => checkString(this, prop, a, { example: "'--grpc_max_threads=8'" }));
+    checkArray(this, 'extraArgs', props.extraArgs, "['--grpc_max_threads=8']", (a, prop) =>
+      checkString(this, prop, a, { example: "'--grpc_max_threads=8'" }),
+    );
     checkHealthCheck(this, props.healthCheck);
   }
 
   private resolveModels(props: TfServingBackendProps): TfServingModel[] {
     if (props.models && (props.model || props.modelName)) {
-      fail(this, 'models', 'cannot be combined with model/modelName', props.models.map(m => m.name), 'use models for several models, or modelName + model for one');
+      fail(
+        this,
+        'models',
+        'cannot be combined with model/modelName',
+        props.models.map((m) => m.name),
+        'use models for several models, or modelName + model for one',
+      );
     }
     const models = props.models ?? (props.model || props.modelName ? [{ name: props.modelName as string, source: props.model as ModelSource }] : []);
-    if (models.length === 0) fail(this, 'models', 'must name at least one model', props.models, "pass modelName and model: ModelSource.fromUri('gs://bucket/models/and-gate')");
+    if (models.length === 0)
+      fail(
+        this,
+        'models',
+        'must name at least one model',
+        props.models,
+        "pass modelName and model: ModelSource.fromUri('gs://bucket/models/and-gate')",
+      );
     const seen = new Set<string>();
     models.forEach((m, i) => {
       const prop = props.models ? `models[${i}]` : 'modelName';
       if (typeof m.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(m.name)) {
-        fail(this, `${prop}${props.models ? '.name' : ''}`, 'must be a model name of letters, digits, _ . - (it becomes /v1/models/<name>)', m.name, "use a name such as 'and-gate'");
+        fail(
+          this,
+          `${prop}${props.models ? '.name' : ''}`,
+          'must be a model name of letters, digits, _ . - (it becomes /v1/models/<name>)',
+          m.name,
+          "use a name such as 'and-gate'",
+        );
       }
       if (seen.has(m.name)) fail(this, `${prop}.name`, 'is used by two models', m.name, 'give every model its own name');
       seen.add(m.name);
-      if (!ModelSource.isModelSource(m.source)) fail(this, props.models ? `${prop}.source` : 'model', 'must be a ModelSource', m.source, "use ModelSource.fromUri('gs://...'), fromVolume, fromImage or fromTrainingJob");
+      if (!ModelSource.isModelSource(m.source))
+        fail(
+          this,
+          props.models ? `${prop}.source` : 'model',
+          'must be a ModelSource',
+          m.source,
+          "use ModelSource.fromUri('gs://...'), fromVolume, fromImage or fromTrainingJob",
+        );
       // Its factory's arguments before anything reads them (the baked image's name and version, say).
       m.source._validate(this, props.models ? `${prop}.source` : 'model');
-      if (m.versionPolicy !== undefined) checkBrand(this, `${prop}.versionPolicy`, m.versionPolicy, VersionPolicy.isVersionPolicy, 'made with VersionPolicy.latest(), all() or specific()', 'VersionPolicy.specific([1, 2])');
+      if (m.versionPolicy !== undefined)
+        checkBrand(
+          this,
+          `${prop}.versionPolicy`,
+          m.versionPolicy,
+          VersionPolicy.isVersionPolicy,
+          'made with VersionPolicy.latest(), all() or specific()',
+          'VersionPolicy.specific([1, 2])',
+        );
       const vp = m.versionPolicy;
-      if (vp?._kind === 'specific' && !Array.isArray(vp._values)) fail(this, `${prop}.versionPolicy`, 'specific() needs a list of versions', vp._values, 'use e.g. VersionPolicy.specific([1, 2])');
+      if (vp?._kind === 'specific' && !Array.isArray(vp._values))
+        fail(this, `${prop}.versionPolicy`, 'specific() needs a list of versions', vp._values, 'use e.g. VersionPolicy.specific([1, 2])');
       if (m.versionLabels !== undefined) checkObject(this, `${prop}.versionLabels`, m.versionLabels, '{ stable: 1, canary: 2 }');
-      if (vp?._kind === 'latest' && (!Number.isInteger(vp._values[0]) || vp._values[0] < 1)) fail(this, `${prop}.versionPolicy`, 'latest(n) needs a whole n >= 1', vp._values[0], 'use VersionPolicy.latest(1)');
+      if (vp?._kind === 'latest' && (!Number.isInteger(vp._values[0]) || vp._values[0] < 1))
+        fail(this, `${prop}.versionPolicy`, 'latest(n) needs a whole n >= 1', vp._values[0], 'use VersionPolicy.latest(1)');
       if (vp?._kind === 'specific') {
-        if (vp._values.length === 0) fail(this, `${prop}.versionPolicy`, 'specific() needs at least one version', vp._values, 'list the integer versions to serve');
-        vp._values.forEach(v => { if (!Number.isInteger(v) || v < 0) fail(this, `${prop}.versionPolicy`, 'versions must be integers (TF Serving version directories are integers)', v, 'use e.g. VersionPolicy.specific([1, 2])'); });
+        if (vp._values.length === 0)
+          fail(this, `${prop}.versionPolicy`, 'specific() needs at least one version', vp._values, 'list the integer versions to serve');
+        vp._values.forEach((v) => {
+          if (!Number.isInteger(v) || v < 0)
+            fail(
+              this,
+              `${prop}.versionPolicy`,
+              'versions must be integers (TF Serving version directories are integers)',
+              v,
+              'use e.g. VersionPolicy.specific([1, 2])',
+            );
+        });
       }
       for (const [label, v] of Object.entries(m.versionLabels ?? {})) {
-        if (!Number.isInteger(v) || v < 0) fail(this, `${prop}.versionLabels.${label}`, 'must be an integer version', v, 'point the label at an integer version directory, e.g. { stable: 1 }');
-        if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(label)) fail(this, `${prop}.versionLabels`, 'has a label that is not a simple word', label, "use labels such as 'stable' and 'canary'");
-        if (vp?._kind === 'specific' && !vp._values.includes(v)) fail(this, `${prop}.versionLabels.${label}`, `points at version ${v}, which the version policy does not load`, v, `add ${v} to VersionPolicy.specific([...]) or point the label at a loaded version`);
-        if (vp === undefined || vp._kind === 'latest') fail(this, `${prop}.versionLabels.${label}`, 'needs a version policy that loads the labelled versions', v, `set versionPolicy: VersionPolicy.specific([${v}, ...])`);
+        if (!Number.isInteger(v) || v < 0)
+          fail(
+            this,
+            `${prop}.versionLabels.${label}`,
+            'must be an integer version',
+            v,
+            'point the label at an integer version directory, e.g. { stable: 1 }',
+          );
+        if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(label))
+          fail(this, `${prop}.versionLabels`, 'has a label that is not a simple word', label, "use labels such as 'stable' and 'canary'");
+        if (vp?._kind === 'specific' && !vp._values.includes(v))
+          fail(
+            this,
+            `${prop}.versionLabels.${label}`,
+            `points at version ${v}, which the version policy does not load`,
+            v,
+            `add ${v} to VersionPolicy.specific([...]) or point the label at a loaded version`,
+          );
+        if (vp === undefined || vp._kind === 'latest')
+          fail(
+            this,
+            `${prop}.versionLabels.${label}`,
+            'needs a version policy that loads the labelled versions',
+            v,
+            `set versionPolicy: VersionPolicy.specific([${v}, ...])`,
+          );
       }
     });
     return models;
@@ -374,14 +572,27 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
 
   private batchingConfig(b: BatchingOptions): TextProtoMessage {
     const maxBatchSize = b.maxBatchSize ?? 32;
-    for (const [k, v] of Object.entries({ maxBatchSize: b.maxBatchSize, batchTimeoutMicros: b.batchTimeoutMicros, maxEnqueuedBatches: b.maxEnqueuedBatches, numBatchThreads: b.numBatchThreads })) {
+    for (const [k, v] of Object.entries({
+      maxBatchSize: b.maxBatchSize,
+      batchTimeoutMicros: b.batchTimeoutMicros,
+      maxEnqueuedBatches: b.maxEnqueuedBatches,
+      numBatchThreads: b.numBatchThreads,
+    })) {
       checkInt(this, `batching.${k}`, v, k === 'batchTimeoutMicros' ? 0 : 1);
     }
     const sizes = b.allowedBatchSizes ?? [];
-    sizes.forEach(sz => checkInt(this, 'batching.allowedBatchSizes', sz, 1));
+    sizes.forEach((sz) => checkInt(this, 'batching.allowedBatchSizes', sz, 1));
     if (sizes.length > 0) {
-      if (sizes.some((v, i) => i > 0 && v <= sizes[i - 1])) fail(this, 'batching.allowedBatchSizes', 'must be increasing', sizes, 'sort them, e.g. [8, 16, 32]');
-      if (sizes[sizes.length - 1] !== maxBatchSize) fail(this, 'batching.allowedBatchSizes', `must end with maxBatchSize (${maxBatchSize}) or TF Serving refuses to start`, sizes, `append ${maxBatchSize} or set maxBatchSize to ${sizes[sizes.length - 1]}`);
+      if (sizes.some((v, i) => i > 0 && v <= sizes[i - 1]))
+        fail(this, 'batching.allowedBatchSizes', 'must be increasing', sizes, 'sort them, e.g. [8, 16, 32]');
+      if (sizes[sizes.length - 1] !== maxBatchSize)
+        fail(
+          this,
+          'batching.allowedBatchSizes',
+          `must end with maxBatchSize (${maxBatchSize}) or TF Serving refuses to start`,
+          sizes,
+          `append ${maxBatchSize} or set maxBatchSize to ${sizes[sizes.length - 1]}`,
+        );
     }
     return [
       ['max_batch_size', [['value', maxBatchSize]]],
@@ -395,18 +606,38 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
 }
 
 function modelConfigList(bound: Array<{ name: string; basePath: string }>, models: TfServingModel[]): TextProtoMessage {
-  return [['model_config_list', bound.map((m, i): [string, TextProtoMessage] => {
-    const vp = models[i].versionPolicy;
-    const policy: TextProtoMessage | undefined = vp === undefined ? undefined
-      : vp._kind === 'latest' ? [['latest', [['num_versions', vp._values[0]]]]]
-        : vp._kind === 'all' ? [['all', []]]
-          : [['specific', vp._values.map((v): [string, number] => ['versions', v])]];
-    return ['config', [
-      ['name', m.name],
-      ['base_path', m.basePath],
-      ['model_platform', 'tensorflow'],
-      ...(policy ? [['model_version_policy', policy] as [string, TextProtoMessage]] : []),
-      ...Object.entries(models[i].versionLabels ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]): [string, TextProtoMessage] => ['version_labels', [['key', k], ['value', v]]]),
-    ]];
-  })]];
+  return [
+    [
+      'model_config_list',
+      bound.map((m, i): [string, TextProtoMessage] => {
+        const vp = models[i].versionPolicy;
+        const policy: TextProtoMessage | undefined =
+          vp === undefined
+            ? undefined
+            : vp._kind === 'latest'
+              ? [['latest', [['num_versions', vp._values[0]]]]]
+              : vp._kind === 'all'
+                ? [['all', []]]
+                : [['specific', vp._values.map((v): [string, number] => ['versions', v])]];
+        return [
+          'config',
+          [
+            ['name', m.name],
+            ['base_path', m.basePath],
+            ['model_platform', 'tensorflow'],
+            ...(policy ? [['model_version_policy', policy] as [string, TextProtoMessage]] : []),
+            ...Object.entries(models[i].versionLabels ?? {})
+              .sort(([a], [b]) => (a < b ? -1 : 1))
+              .map(([k, v]): [string, TextProtoMessage] => [
+                'version_labels',
+                [
+                  ['key', k],
+                  ['value', v],
+                ],
+              ]),
+          ],
+        ];
+      }),
+    ],
+  ];
 }

@@ -1,4 +1,4 @@
-import * as path from 'path';
+import * as path from 'node:path';
 import { IConstruct } from 'constructs';
 import { IImage } from '../image/_image-build';
 import { WRITABLE_HOME } from '../workload/_pod';
@@ -88,47 +88,62 @@ export class StackCompose implements IOutputContributor {
   private *serviceEntries(outdir: string): Generator<[string, Record<string, unknown>]> {
     const composeDir = path.join(outdir, COMPOSE_DIR);
     const used: UsedPorts = { taken: new Set<number>(), next: new Map<number, number>() };
-    const healthy = new Set(this.services.filter(s => s.healthcheck).map(s => s.name));
+    const healthy = new Set(this.services.filter((s) => s.healthcheck).map((s) => s.name));
     for (const s of this.services) {
       const image = typeof s.image === 'string' ? s.image : s.image.imageRef;
       const build = typeof s.image === 'string' ? undefined : s.image._buildInfo?.();
       const volumes = [
-        ...(s.volumes ?? []).map(v => ({ type: 'bind', source: v.source, target: v.target, read_only: v.readOnly ?? true })),
-        ...(s.files ?? []).map(f => ({ type: 'bind', source: `./${this.stackName}/${s.name}/${f.name}`, target: f.target, read_only: true })),
+        ...(s.volumes ?? []).map((v) => ({ type: 'bind', source: v.source, target: v.target, read_only: v.readOnly ?? true })),
+        ...(s.files ?? []).map((f) => ({ type: 'bind', source: `./${this.stackName}/${s.name}/${f.name}`, target: f.target, read_only: true })),
       ];
-      yield [s.name, {
-        ...(s.profiles && s.profiles.length > 0 ? { profiles: s.profiles } : {}),
-        image,
-        ...(build ? {
-          build: {
-            context: rel(composeDir, build.contextDir),
-            dockerfile: rel(build.contextDir, path.join(outdir, 'images', build.name, 'Dockerfile')),
-            ...(Object.keys(build.args).length > 0 ? { args: mapValues(build.args, composeLiteral) } : {}),
-          },
-        } : {}),
-        ...(s.command ? { entrypoint: s.command.map(composeLiteral) } : {}),
-        ...(s.args && s.args.length > 0 ? { command: s.args.map(composeLiteral) } : {}),
-        // HOME as in every pod: the one writable directory under a read-only root (buildPodSpec).
-        environment: mapValues({ HOME: WRITABLE_HOME, ...s.environment }, renderValue),
-        ...(s.ports.length > 0 ? { ports: s.ports.map((p, i) => publish(s.name, p, i === 0, used)) } : {}),
-        user: s.user,
-        // Same constraints as the pods: read-only root, scratch /tmp, no privileges.
-        read_only: true,
-        tmpfs: ['/tmp'],
-        cap_drop: ['ALL'],
-        security_opt: ['no-new-privileges:true'],
-        ...(volumes.length > 0 ? { volumes } : {}),
-        ...(s.healthcheck ? {
-          healthcheck: { test: ['CMD', ...s.healthcheck.test.map(composeLiteral)], interval: '10s', timeout: '5s', retries: 3, start_period: `${s.healthcheck.startPeriodSeconds}s` },
-        } : {}),
-        // compose-spec depends_on `condition`: docker-compose waits for the healthcheck; podman-compose
-        // 1.0.3 only orders the start-up (clients must retry, as in the cluster).
-        ...(s.dependsOn && s.dependsOn.length > 0 ? {
-          depends_on: Object.fromEntries(s.dependsOn.map(d => [d, { condition: healthy.has(d) ? 'service_healthy' : 'service_started' }])),
-        } : {}),
-        // compose-spec device reservations (docker-compose >= 1.28 passes them to the engine as --gpus).
-        ...(s.gpus ? { deploy: { resources: { reservations: { devices: [{ driver: 'nvidia', count: s.gpus, capabilities: ['gpu'] }] } } } } : {}),
-      }];
+      yield [
+        s.name,
+        {
+          ...(s.profiles && s.profiles.length > 0 ? { profiles: s.profiles } : {}),
+          image,
+          ...(build
+            ? {
+                build: {
+                  context: rel(composeDir, build.contextDir),
+                  dockerfile: rel(build.contextDir, path.join(outdir, 'images', build.name, 'Dockerfile')),
+                  ...(Object.keys(build.args).length > 0 ? { args: mapValues(build.args, composeLiteral) } : {}),
+                },
+              }
+            : {}),
+          ...(s.command ? { entrypoint: s.command.map(composeLiteral) } : {}),
+          ...(s.args && s.args.length > 0 ? { command: s.args.map(composeLiteral) } : {}),
+          // HOME as in every pod: the one writable directory under a read-only root (buildPodSpec).
+          environment: mapValues({ HOME: WRITABLE_HOME, ...s.environment }, renderValue),
+          ...(s.ports.length > 0 ? { ports: s.ports.map((p, i) => publish(s.name, p, i === 0, used)) } : {}),
+          user: s.user,
+          // Same constraints as the pods: read-only root, scratch /tmp, no privileges.
+          read_only: true,
+          tmpfs: ['/tmp'],
+          cap_drop: ['ALL'],
+          security_opt: ['no-new-privileges:true'],
+          ...(volumes.length > 0 ? { volumes } : {}),
+          ...(s.healthcheck
+            ? {
+                healthcheck: {
+                  test: ['CMD', ...s.healthcheck.test.map(composeLiteral)],
+                  interval: '10s',
+                  timeout: '5s',
+                  retries: 3,
+                  start_period: `${s.healthcheck.startPeriodSeconds}s`,
+                },
+              }
+            : {}),
+          // compose-spec depends_on `condition`: docker-compose waits for the healthcheck; podman-compose
+          // 1.0.3 only orders the start-up (clients must retry, as in the cluster).
+          ...(s.dependsOn && s.dependsOn.length > 0
+            ? {
+                depends_on: Object.fromEntries(s.dependsOn.map((d) => [d, { condition: healthy.has(d) ? 'service_healthy' : 'service_started' }])),
+              }
+            : {}),
+          // compose-spec device reservations (docker-compose >= 1.28 passes them to the engine as --gpus).
+          ...(s.gpus ? { deploy: { resources: { reservations: { devices: [{ driver: 'nvidia', count: s.gpus, capabilities: ['gpu'] }] } } } } : {}),
+        },
+      ];
     }
   }
 

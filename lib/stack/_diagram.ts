@@ -33,12 +33,25 @@ interface PodOwner {
   readonly claims: ReadonlyMap<string, ClaimUse>;
 }
 
-interface ClaimUse { readonly writes: string[]; readonly reads: string[] }
+interface ClaimUse {
+  readonly writes: string[];
+  readonly reads: string[];
+}
 
 type Shape = 'workload' | 'service' | 'claim' | 'route' | 'external';
-interface DiagramNode { readonly ref: string; readonly lines: string[]; readonly shape: Shape; readonly inStack: boolean }
+interface DiagramNode {
+  readonly ref: string;
+  readonly lines: string[];
+  readonly shape: Shape;
+  readonly inStack: boolean;
+}
 /** `net`: a connection the NetworkPolicies allow (solid, labelled with ports); `rel`: any other relation (dotted). */
-interface DiagramEdge { readonly from: string; readonly to: string; readonly label: string; readonly style: 'net' | 'rel' }
+interface DiagramEdge {
+  readonly from: string;
+  readonly to: string;
+  readonly label: string;
+  readonly style: 'net' | 'rel';
+}
 
 /** The file a stack's diagram is written to. */
 export function diagramFileOf(manifestFile: string): string {
@@ -76,7 +89,7 @@ export class DiagramSources {
     if (!hasDiagram(chart)) return objects;
     const seen: SeenObject[] = [];
     this.seen.set(chart, seen);
-    return objects.map(o => {
+    return objects.map((o) => {
       if (o.kind === 'NetworkPolicy') seen.push({ obj: o, kind: o.kind });
       if (!POD_OWNERS.has(o.kind) && !KEPT_JSON.has(o.kind)) return o;
       return {
@@ -146,7 +159,7 @@ class PodIndex {
     if (entries.length === 0) return this.byNamespace.get(namespace) ?? [];
     const lists = entries.map(([k, v]) => this.byLabel.get(`${namespace}\n${k}=${v}`) ?? []);
     const shortest = lists.reduce((a, b) => (b.length < a.length ? b : a));
-    return shortest.filter(p => matches(selector!, p.labels));
+    return shortest.filter((p) => matches(selector!, p.labels));
   }
 }
 
@@ -187,17 +200,23 @@ type AddEdge = (e: DiagramEdge) => void;
 /** Claims the stack creates or its pods mount: who writes (training, batch output, a download cache) and who reads. */
 function addClaims(objects: readonly SeenObject[], own: readonly PodOwner[], addNode: AddNode, addEdge: AddEdge): void {
   const created = new Set<string>();
-  for (const o of objects.filter(x => x.kind === 'PersistentVolumeClaim')) {
+  for (const o of objects.filter((x) => x.kind === 'PersistentVolumeClaim')) {
     const j = o.json;
     const ref = `PersistentVolumeClaim/${j.metadata?.namespace ?? 'default'}/${j.metadata?.name}`;
     const size = j.spec?.resources?.requests?.storage;
-    addNode({ ref, lines: [`PersistentVolumeClaim ${j.metadata?.name}`, [size, ...asArray<string>(j.spec?.accessModes)].filter(Boolean).join(' ')], shape: 'claim', inStack: true });
+    addNode({
+      ref,
+      lines: [`PersistentVolumeClaim ${j.metadata?.name}`, [size, ...asArray<string>(j.spec?.accessModes)].filter(Boolean).join(' ')],
+      shape: 'claim',
+      inStack: true,
+    });
     created.add(ref);
   }
   for (const p of own) {
     for (const [claim, use] of p.claims) {
       const ref = `PersistentVolumeClaim/${p.namespace}/${claim}`;
-      if (!created.has(ref)) addNode({ ref, lines: [`PersistentVolumeClaim ${claim}`, 'existing, not created by the stack'], shape: 'claim', inStack: true });
+      if (!created.has(ref))
+        addNode({ ref, lines: [`PersistentVolumeClaim ${claim}`, 'existing, not created by the stack'], shape: 'claim', inStack: true });
       // A download cache is both: an init container writes it, the server reads it.
       if (use.writes.length > 0) addEdge({ from: p.ref, to: ref, label: `writes ${use.writes.join(', ')}`, style: 'rel' });
       if (use.reads.length > 0) addEdge({ from: ref, to: p.ref, label: `reads ${use.reads.join(', ')}`, style: 'rel' });
@@ -207,23 +226,30 @@ function addClaims(objects: readonly SeenObject[], own: readonly PodOwner[], add
 
 /** Services with their ports, the pods each selects, and a LoadBalancer's clients. */
 function addServices(objects: readonly SeenObject[], chart: Chart, pods: PodIndex, addNode: AddNode, addEdge: AddEdge): void {
-  for (const o of objects.filter(x => x.kind === 'Service')) {
+  for (const o of objects.filter((x) => x.kind === 'Service')) {
     const j = o.json;
     const ns = j.metadata?.namespace ?? 'default';
     const ref = `Service/${ns}/${j.metadata?.name}`;
     const type = j.spec?.type ?? 'ClusterIP';
     const kind = j.spec?.clusterIP === 'None' ? 'headless' : type === 'ClusterIP' ? undefined : type;
-    const ports = asArray<any>(j.spec?.ports).map(p => `${p.name ? `${p.name} ` : ''}${p.port} → ${p.targetPort ?? p.port}`);
+    const ports = asArray<any>(j.spec?.ports).map((p) => `${p.name ? `${p.name} ` : ''}${p.port} → ${p.targetPort ?? p.port}`);
     // The ratio a canary behind one Service gets (lib/serving/canary.ts TRAFFIC_SPLIT_ANNOTATION; stack must not import serving).
     const split = j.metadata?.annotations?.['ml.cdk8s.io/traffic-split'];
-    addNode({ ref, lines: [`Service ${j.metadata?.name}${kind ? ` (${kind})` : ''}`, ...ports, ...(split ? [`split ${split}`] : [])], shape: 'service', inStack: true });
+    addNode({
+      ref,
+      lines: [`Service ${j.metadata?.name}${kind ? ` (${kind})` : ''}`, ...ports, ...(split ? [`split ${split}`] : [])],
+      shape: 'service',
+      inStack: true,
+    });
     const selector: Record<string, string> | undefined = j.spec?.selector;
     if (selector && Object.keys(selector).length > 0) {
       for (const p of pods.selected(ns, selector)) if (p.chart === chart) addEdge({ from: ref, to: p.ref, label: 'selects', style: 'rel' });
     }
     if (type === 'LoadBalancer' || type === 'NodePort') {
       addNode(OUTSIDE_NODE);
-      const at = asArray<any>(j.spec?.ports).map(p => String(type === 'NodePort' ? (p.nodePort ?? 'node port') : p.port)).join(', ');
+      const at = asArray<any>(j.spec?.ports)
+        .map((p) => String(type === 'NodePort' ? (p.nodePort ?? 'node port') : p.port))
+        .join(', ');
       addEdge({ from: OUTSIDE_NODE.ref, to: ref, label: `${type} ${at}`, style: 'rel' });
     }
   }
@@ -231,25 +257,35 @@ function addServices(objects: readonly SeenObject[], chart: Chart, pods: PodInde
 
 /** Ingresses and Gateway API routes: what reaches which Service (with its weight, for a traffic split). */
 function addRoutes(objects: readonly SeenObject[], addNode: AddNode, addEdge: AddEdge): void {
-  for (const o of objects.filter(x => ROUTES.has(x.kind))) {
+  for (const o of objects.filter((x) => ROUTES.has(x.kind))) {
     const j = o.json;
     const ns = j.metadata?.namespace ?? 'default';
     const ref = `${o.kind}/${ns}/${j.metadata?.name}`;
-    const hosts = [...new Set([...asArray<any>(j.spec?.rules).map(r => r?.host), ...asArray<string>(j.spec?.hostnames)].filter(Boolean))];
+    const hosts = [...new Set([...asArray<any>(j.spec?.rules).map((r) => r?.host), ...asArray<string>(j.spec?.hostnames)].filter(Boolean))];
     addNode({ ref, lines: [`${o.kind} ${j.metadata?.name}`, ...hosts.map(String)], shape: 'route', inStack: true });
     if (o.kind === 'Ingress') {
       for (const r of asArray<any>(j.spec?.rules)) {
         for (const p of asArray<any>(r?.http?.paths)) {
           const svc = p?.backend?.service;
           if (!svc?.name) continue;
-          addEdge({ from: ref, to: `Service/${ns}/${svc.name}`, label: `${p.path ?? '/'} → ${svc.port?.number ?? svc.port?.name ?? ''}`.trim(), style: 'rel' });
+          addEdge({
+            from: ref,
+            to: `Service/${ns}/${svc.name}`,
+            label: `${p.path ?? '/'} → ${svc.port?.number ?? svc.port?.name ?? ''}`.trim(),
+            style: 'rel',
+          });
         }
       }
       continue;
     }
     for (const parent of asArray<any>(j.spec?.parentRefs)) {
       const gw = `${parent?.kind ?? 'Gateway'}/${parent?.namespace ?? ns}/${parent?.name}`;
-      addNode({ ref: gw, lines: [`${parent?.kind ?? 'Gateway'} ${parent?.namespace ?? ns}/${parent?.name}`, 'existing'], shape: 'external', inStack: false });
+      addNode({
+        ref: gw,
+        lines: [`${parent?.kind ?? 'Gateway'} ${parent?.namespace ?? ns}/${parent?.name}`, 'existing'],
+        shape: 'external',
+        inStack: false,
+      });
       addEdge({ from: gw, to: ref, label: parent?.sectionName ? `listener ${parent.sectionName}` : 'attaches', style: 'rel' });
     }
     for (const rule of asArray<any>(j.spec?.rules)) {
@@ -271,13 +307,20 @@ const OUTSIDE_NODE: DiagramNode = { ref: 'outside', lines: ['outside', 'any addr
  */
 function addNetwork(objects: readonly SeenObject[], chart: Chart, pods: PodIndex, addNode: AddNode, addEdge: AddEdge): void {
   const selected = (ns: string, selector: Record<string, string> | undefined) => pods.selected(ns, selector);
-  for (const o of objects.filter(x => x.kind === 'NetworkPolicy')) {
+  for (const o of objects.filter((x) => x.kind === 'NetworkPolicy')) {
     const w: WiringRecords | undefined = wiringOfPolicy(o.obj);
     if (!w) continue;
-    const targets = selected(w.namespace, w.podSelector).filter(p => p.chart === chart);
+    const targets = selected(w.namespace, w.podSelector).filter((p) => p.chart === chart);
     const label = (ports: readonly number[]) => (ports.length === 0 ? 'all ports' : [...ports].sort((a, b) => a - b).join(', '));
     for (const r of w.ingress) {
-      const sources = r.why === 'anywhere' ? [OUTSIDE_NODE] : r.why === 'wired' && r.peer ? selected(r.peer.namespace, r.peer.podSelector).map(p => podNode(p, chart)) : r.peer ? [namespaceNode(r.peer)] : [];
+      const sources =
+        r.why === 'anywhere'
+          ? [OUTSIDE_NODE]
+          : r.why === 'wired' && r.peer
+            ? selected(r.peer.namespace, r.peer.podSelector).map((p) => podNode(p, chart))
+            : r.peer
+              ? [namespaceNode(r.peer)]
+              : [];
       for (const s of sources) {
         addNode(s);
         for (const t of targets) addEdge({ from: s.ref, to: t.ref, label: label(r.ports), style: 'net' });
@@ -285,7 +328,10 @@ function addNetwork(objects: readonly SeenObject[], chart: Chart, pods: PodIndex
     }
     for (const r of w.egress) {
       let dests: DiagramNode[];
-      if (r.why === 'wired' && r.peer) dests = selected(r.peer.namespace, r.peer.podSelector).filter(p => p.chart !== chart).map(p => podNode(p, chart));
+      if (r.why === 'wired' && r.peer)
+        dests = selected(r.peer.namespace, r.peer.podSelector)
+          .filter((p) => p.chart !== chart)
+          .map((p) => podNode(p, chart));
       else if (r.why === 'storage' || r.why === 'https') dests = [r.peer ? namespaceNode(r.peer) : OUTSIDE_NODE];
       else continue;
       for (const d of dests) {
@@ -298,11 +344,18 @@ function addNetwork(objects: readonly SeenObject[], chart: Chart, pods: PodIndex
 
 function podNode(p: PodOwner, chart: Chart): DiagramNode {
   const inStack = p.chart === chart;
-  return { ref: p.ref, lines: inStack ? [`${p.kind} ${p.name}`] : [`${p.kind} ${p.namespace}/${p.name}`, `stack ${p.chart.node.path}`], shape: 'workload', inStack };
+  return {
+    ref: p.ref,
+    lines: inStack ? [`${p.kind} ${p.name}`] : [`${p.kind} ${p.namespace}/${p.name}`, `stack ${p.chart.node.path}`],
+    shape: 'workload',
+    inStack,
+  };
 }
 
 function namespaceNode(peer: WiredPeer): DiagramNode {
-  const sel = Object.entries(peer.podSelector ?? {}).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => `${k}=${v}`);
+  const sel = Object.entries(peer.podSelector ?? {})
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .map(([k, v]) => `${k}=${v}`);
   return {
     ref: `namespace/${peer.namespace}${sel.length > 0 ? `/${sel.join(',')}` : ''}`,
     lines: [sel.length > 0 ? `pods ${sel.join(', ')}` : 'any pod', `in namespace ${peer.namespace}`],
@@ -324,7 +377,7 @@ function matches(selector: Record<string, string>, labels: Record<string, string
  * `_<hex>_`), starting with a capital (a leading 'o' or 'x' reads as an edge end after `--`).
  */
 function baseId(ref: string): string {
-  const id = ref.replace(/[^A-Za-z0-9]/g, c => (c === '-' ? '_' : c === '/' ? '__' : `_${c.charCodeAt(0).toString(16)}_`));
+  const id = ref.replace(/[^A-Za-z0-9]/g, (c) => (c === '-' ? '_' : c === '/' ? '__' : `_${c.charCodeAt(0).toString(16)}_`));
   return id.charAt(0).toUpperCase() + id.slice(1);
 }
 
@@ -359,20 +412,24 @@ function renderMarkdown(stack: MlStack, nodes: DiagramNode[], edges: DiagramEdge
     `# Stack ${stack.node.path} (namespace ${stack.namespaceName})`,
     '',
     'Generated by cdk8s-ml at synth from the same constructs as the manifests; do not edit.',
-    'Solid arrows: connections the NetworkPolicies allow, labelled with the pods\' ports (DNS and the cloud',
+    "Solid arrows: connections the NetworkPolicies allow, labelled with the pods' ports (DNS and the cloud",
     'metadata server left out). Dotted arrows: a Service selecting pods, a claim written or read, an',
     'exposure routing to a Service.',
     '',
     '```mermaid',
     'flowchart LR',
     // A stack without workloads (Argo CD Applications only) has no subgraph: Mermaid draws none for an empty one.
-    ...(nodes.some(n => n.inStack)
-      ? [`  subgraph ${baseId(`namespace-${stack.namespaceName}`)}_stack ["${labelText([`namespace ${stack.namespaceName}`])}"]`, ...nodes.filter(n => n.inStack).map(n => `    ${line(n)}`), '  end']
+    ...(nodes.some((n) => n.inStack)
+      ? [
+          `  subgraph ${baseId(`namespace-${stack.namespaceName}`)}_stack ["${labelText([`namespace ${stack.namespaceName}`])}"]`,
+          ...nodes.filter((n) => n.inStack).map((n) => `    ${line(n)}`),
+          '  end',
+        ]
       : ['  %% no workloads, Services, claims or exposures in this stack']),
-    ...nodes.filter(n => !n.inStack).map(n => `  ${line(n)}`),
+    ...nodes.filter((n) => !n.inStack).map((n) => `  ${line(n)}`),
   ];
-  const drawn = edges.filter(e => ids.has(e.from) && ids.has(e.to));
-  drawn.sort((a, b) => (a.style + a.from + '|' + a.to + '|' + a.label < b.style + b.from + '|' + b.to + '|' + b.label ? -1 : 1));
+  const drawn = edges.filter((e) => ids.has(e.from) && ids.has(e.to));
+  drawn.sort((a, b) => (`${a.style + a.from}|${a.to}|${a.label}` < `${b.style + b.from}|${b.to}|${b.label}` ? -1 : 1));
   for (const e of drawn) out.push(`  ${ids.get(e.from)} ${e.style === 'net' ? '-->' : '-.->'}|"${labelText([e.label])}"| ${ids.get(e.to)}`);
   out.push('```', '');
   return out.join('\n');

@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 /**
  * Anything besides the manifests that one synth writes (image build files, compose files...).
@@ -29,7 +29,7 @@ export const DIAGRAMS_DIR = 'diagrams';
  * before the swap leaves `outdir` exactly as it was.
  */
 export function writeTreeAtomically(outdir: string, files: Map<string, string>): void {
-  writeTreeStaged(outdir, stage => {
+  writeTreeStaged(outdir, (stage) => {
     for (const [rel, content] of files) stage.writeFile(rel, content);
   });
 }
@@ -87,12 +87,12 @@ function writeFile(file: string, pieces: Iterable<string>, mode: number): void {
   const fd = fs.openSync(file, 'w', mode);
   try {
     for (const piece of pieces) {
-      for (let start = 0; start < piece.length;) {
+      for (let start = 0; start < piece.length; ) {
         let end = Math.min(start + WRITE_SLICE, piece.length);
         // Never between the two halves of a surrogate pair (each alone would be written as U+FFFD).
         if (end < piece.length && isHighSurrogate(piece.charCodeAt(end - 1))) end--;
         const bytes = Buffer.from(start === 0 && end === piece.length ? piece : piece.slice(start, end), 'utf8');
-        for (let off = 0; off < bytes.length;) off += fs.writeSync(fd, bytes, off);
+        for (let off = 0; off < bytes.length; ) off += fs.writeSync(fd, bytes, off);
         start = end;
       }
     }

@@ -21,7 +21,12 @@ export function syncAfter(reader: IConstruct, producer: IConstruct): void {
     producers = new Set();
     Object.defineProperty(reader, PRODUCERS, { value: producers });
     // Annotate at synth, when every object of the reader exists (Chart.toJson validates first).
-    reader.node.addValidation({ validate: () => { annotate(reader); return []; } });
+    reader.node.addValidation({
+      validate: () => {
+        annotate(reader);
+        return [];
+      },
+    });
   }
   producers.add(producer);
 }
@@ -31,7 +36,7 @@ export function syncWaveOf(c: IConstruct, visiting: Set<IConstruct> = new Set())
   const producers: Set<IConstruct> | undefined = (c as any)[PRODUCERS];
   if (!producers || visiting.has(c)) return 0;
   visiting.add(c);
-  const wave = 1 + Math.max(...[...producers].map(p => syncWaveOf(p, visiting)));
+  const wave = 1 + Math.max(...[...producers].map((p) => syncWaveOf(p, visiting)));
   visiting.delete(c);
   return wave;
 }

@@ -51,15 +51,15 @@ export function perSynth<T>(scope: IConstruct, key: string, compute: () => T): T
  */
 export function appCharts(app: App): Chart[] {
   const all = app.node.findAll();
-  return all.some(c => c.node.dependencies.length > 0) ? app.charts : all.filter(Chart.isChart);
+  return all.some((c) => c.node.dependencies.length > 0) ? app.charts : all.filter(Chart.isChart);
 }
 
 /** The ApiObjects `chart.toJson()` renders, in its order: dependencies first, each object in its closest chart only. @internal */
 export function chartObjects(chart: Chart): ApiObject[] {
   const all = chart.node.findAll();
   // Without a single dependency, cdk8s's DependencyGraph orders the objects as findAll does (appCharts).
-  const ordered = all.some(c => c.node.dependencies.length > 0) ? new DependencyGraph(chart.node).topology() : all;
-  return ordered.filter((c): c is ApiObject => ApiObject.isApiObject(c)).filter(o => Chart.of(o) === chart);
+  const ordered = all.some((c) => c.node.dependencies.length > 0) ? new DependencyGraph(chart.node).topology() : all;
+  return ordered.filter((c): c is ApiObject => ApiObject.isApiObject(c)).filter((o) => Chart.of(o) === chart);
 }
 
 type FindAll = (c: IConstruct) => IConstruct[];
@@ -82,8 +82,12 @@ function resolveDependencies(app: App, findAll: FindAll): void {
   // Read again: the chart dependencies just added make every object of one chart depend on every object of the other.
   for (const { source, target } of buildDependencies(app, findAll)) {
     const [sourceChart, targetChart] = [Chart.of(source), Chart.of(target)];
-    const targets = findAll(target).filter(ApiObject.isApiObject).filter(x => Chart.of(x) === targetChart);
-    const sources = findAll(source).filter(ApiObject.isApiObject).filter(x => Chart.of(x) === sourceChart);
+    const targets = findAll(target)
+      .filter(ApiObject.isApiObject)
+      .filter((x) => Chart.of(x) === targetChart);
+    const sources = findAll(source)
+      .filter(ApiObject.isApiObject)
+      .filter((x) => Chart.of(x) === sourceChart);
     for (const t of targets) for (const s of sources) if (t !== s) s.node.addDependency(t);
   }
 }

@@ -4,7 +4,8 @@ import { kubectlReadsAsNonString } from '../check/_yaml';
 // The int and float patterns of the YAML 1.1 type repository (yaml.org/type/int, /float); constants, as a
 // literal in the function would be a new RegExp for every string written.
 const YAML11_INT = /^([-+]?(0b[0-1_]+|0[0-7_]+|(0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(:[0-5]?[0-9])+))$/;
-const YAML11_FLOAT = /^([-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
+const YAML11_FLOAT =
+  /^([-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
 /**
  * YAML 1.1 reads strings such as 1_000, 0x_1F, 1_0.5 or '.' as numbers, where YAML 1.2 reads strings; kubectl and
  * Argo CD parse with a YAML 1.1 library. js-yaml quotes a string when some implicit type of its
@@ -46,7 +47,11 @@ export function renderYaml(objects: readonly { toJson(): unknown }[]): string {
  */
 export function* renderYamlPieces(objects: readonly { toJson(): unknown }[]): Generator<string> {
   for (let i = 0; i < objects.length; i += RENDER_BATCH) {
-    yield (i > 0 ? '---\n' : '') + objects.slice(i, i + RENDER_BATCH).map(o => dumpOne(o.toJson())).join('---\n');
+    yield (i > 0 ? '---\n' : '') +
+      objects
+        .slice(i, i + RENDER_BATCH)
+        .map((o) => dumpOne(o.toJson()))
+        .join('---\n');
   }
 }
 const RENDER_BATCH = 64;
@@ -75,5 +80,8 @@ function dumpOne(doc: unknown): string {
  * joined by `---` (`cdk8s synth --stdout` glues them together without one: cdk8s-cli#943).
  */
 export function joinYamlStreams(texts: readonly string[]): string {
-  return texts.filter(t => t.trim() !== '').map(t => (t.endsWith('\n') ? t : `${t}\n`)).join('---\n');
+  return texts
+    .filter((t) => t.trim() !== '')
+    .map((t) => (t.endsWith('\n') ? t : `${t}\n`))
+    .join('---\n');
 }

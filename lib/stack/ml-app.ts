@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App, Chart } from 'cdk8s';
 import { IConstruct } from 'constructs';
 import { IOutputContributor, MANIFESTS_DIR, writeTreeStaged } from './_output';
@@ -76,9 +76,14 @@ export class MlApp extends App {
         const file = manifestFileOf(chart);
         if (files.has(file)) {
           // MlStacks claim their file when constructed; this is for other charts of the app.
-          const other = this.charts.find(c => c !== chart && manifestFileOf(c) === file)!;
-          fail(chart, 'id', `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too (a chart's file is named after its path, lowercased and '-'-joined)`, chart.node.id,
-            `give one of the two charts another id (here, or '${other.node.path}')`);
+          const other = this.charts.find((c) => c !== chart && manifestFileOf(c) === file)!;
+          fail(
+            chart,
+            'id',
+            `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too (a chart's file is named after its path, lowercased and '-'-joined)`,
+            chart.node.id,
+            `give one of the two charts another id (here, or '${other.node.path}')`,
+          );
         }
         files.set(file, this.renderManifest(file, diagrams.watch(chart, objects)));
       }
@@ -102,7 +107,7 @@ export class MlApp extends App {
 
   /** Synthesize into `outdir`; all or nothing. */
   public synth(): void {
-    writeTreeStaged(this.outdir, stage => {
+    writeTreeStaged(this.outdir, (stage) => {
       // Each manifest goes to the staging directory piece by piece as its objects render, never held
       // whole (npm run bench: 10,000 services with frontends peak at ~0.88 GB instead of ~1.07 GB).
       const streamed = new Set<string>();
@@ -128,7 +133,9 @@ export class MlApp extends App {
     const files = [...this.synthFiles()].filter(([rel]) => rel.startsWith(`${MANIFESTS_DIR}/`));
     const selected = stack === undefined ? files : files.filter(([rel]) => rel === `${MANIFESTS_DIR}/${stack}.k8s.yaml`);
     if (selected.length === 0) {
-      throw new MlInputError(`--stack ${stack}: no such stack; the stacks are ${files.map(([rel]) => rel.slice(MANIFESTS_DIR.length + 1, -'.k8s.yaml'.length)).join(', ')}.`);
+      throw new MlInputError(
+        `--stack ${stack}: no such stack; the stacks are ${files.map(([rel]) => rel.slice(MANIFESTS_DIR.length + 1, -'.k8s.yaml'.length)).join(', ')}.`,
+      );
     }
     return joinYamlStreams(selected.map(([, content]) => content));
   }

@@ -54,7 +54,9 @@ export class MlStack extends Chart {
     for (let c: IConstruct | undefined = scope; c; c = c.node.scope) {
       if (MlStack.isMlStack(c)) return c;
     }
-    throw new MlInputError(`${scope.node.path || scope.node.id}: cdk8s-ml constructs must be defined inside an MlStack (new MlStack(app, 'my-stack')).`);
+    throw new MlInputError(
+      `${scope.node.path || scope.node.id}: cdk8s-ml constructs must be defined inside an MlStack (new MlStack(app, 'my-stack')).`,
+    );
   }
 
   /** Namespace of every object in the stack. */
@@ -78,8 +80,13 @@ export class MlStack extends Chart {
     this.stackName = stackName;
     this.namespaceName = checkName(this, 'namespace', props.namespace ?? stackName);
     if (!isUrlHostLabel(this.namespaceName)) {
-      fail(this, 'namespace', "starts with 'xn--' but is not valid punycode: it is part of every Service URL of the stack (http://<service>.<namespace>.svc), which URL parsers then reject", this.namespaceName,
-        "use a namespace that does not start with 'xn--'");
+      fail(
+        this,
+        'namespace',
+        "starts with 'xn--' but is not valid punycode: it is part of every Service URL of the stack (http://<service>.<namespace>.svc), which URL parsers then reject",
+        this.namespaceName,
+        "use a namespace that does not start with 'xn--'",
+      );
     }
     checkLabels(this, 'labels', props.labels, "{ 'team': 'ml-platform' }");
     checkOptionalBoolean(this, 'createNamespace', props.createNamespace);
@@ -125,8 +132,13 @@ export class MlStack extends Chart {
     const file = manifestFileOf(this);
     const other = files.get(file);
     if (other) {
-      fail(this, 'id', `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too (a stack's file is named after its id, lowercased and '-'-joined)`, this.node.id,
-        `give one of the two stacks another id (here, or '${other.node.path}')`);
+      fail(
+        this,
+        'id',
+        `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too (a stack's file is named after its id, lowercased and '-'-joined)`,
+        this.node.id,
+        `give one of the two stacks another id (here, or '${other.node.path}')`,
+      );
     }
     files.set(file, this);
   }
@@ -137,8 +149,13 @@ export class MlStack extends Chart {
     NAMESPACE_OWNERS.set(this.node.root, owners);
     const other = owners.get(this.namespaceName);
     if (other) {
-      fail(this, 'createNamespace', `would emit Namespace '${this.namespaceName}', which ${other.constructor.name} '${other.node.path}' emits too: their two Argo CD applications would both own it (a SharedResourceWarning, and deleting either application deletes the namespace with everything in it)`,
-        true, `set createNamespace: false on every stack of namespace '${this.namespaceName}' but one (here, or on '${other.node.path}')`);
+      fail(
+        this,
+        'createNamespace',
+        `would emit Namespace '${this.namespaceName}', which ${other.constructor.name} '${other.node.path}' emits too: their two Argo CD applications would both own it (a SharedResourceWarning, and deleting either application deletes the namespace with everything in it)`,
+        true,
+        `set createNamespace: false on every stack of namespace '${this.namespaceName}' but one (here, or on '${other.node.path}')`,
+      );
     }
     owners.set(this.namespaceName, this);
   }
@@ -148,11 +165,23 @@ export class MlStack extends Chart {
    * names too; this covers every Service object, whoever made it.
    */
   private serviceNameProblems(): string[] {
-    return objectsOf(this).filter(o => o.kind === 'Service').flatMap(o => {
-      const why = serviceNameProblem(o.name);
-      const owner = ownerOf(o);
-      return why ? [problem(owner, 'name', why, o.name, `pass name: '${serviceNameSuggestion(o.name)}', or give the construct an id that starts with a letter`)] : [];
-    });
+    return objectsOf(this)
+      .filter((o) => o.kind === 'Service')
+      .flatMap((o) => {
+        const why = serviceNameProblem(o.name);
+        const owner = ownerOf(o);
+        return why
+          ? [
+              problem(
+                owner,
+                'name',
+                why,
+                o.name,
+                `pass name: '${serviceNameSuggestion(o.name)}', or give the construct an id that starts with a letter`,
+              ),
+            ]
+          : [];
+      });
   }
 
   /**
@@ -179,13 +208,19 @@ export class MlStack extends Chart {
       byOwner.set(before, clash);
       clash.kinds.push(o.kind);
     }
-    return [...clashes].flatMap(([later, byOwner]) => [...byOwner].map(([before, c]) => {
-      const isWorkloadName = (later as { workloadName?: string }).workloadName === c.name;
-      const kinds = c.kinds.length > 1 ? `${c.kinds.slice(0, -1).join(', ')} and ${c.kinds[c.kinds.length - 1]}` : c.kinds[0];
-      return problem(later, isWorkloadName ? 'name' : `${c.kinds[0]} name`,
-        `clashes with ${before.constructor?.name ?? 'Construct'} '${before.node.path}'${c.namespace ? ` in namespace '${c.namespace}'` : ''}: both emit ${kinds} named "${c.name}", and Kubernetes keeps one object per kind and name, so one would silently replace the other`,
-        c.name, `give one of the two another id or name (an id becomes a name lowercased and '-'-joined: 'IrisAPI' and 'iris-api' are both "iris-api")`);
-    }));
+    return [...clashes].flatMap(([later, byOwner]) =>
+      [...byOwner].map(([before, c]) => {
+        const isWorkloadName = (later as { workloadName?: string }).workloadName === c.name;
+        const kinds = c.kinds.length > 1 ? `${c.kinds.slice(0, -1).join(', ')} and ${c.kinds[c.kinds.length - 1]}` : c.kinds[0];
+        return problem(
+          later,
+          isWorkloadName ? 'name' : `${c.kinds[0]} name`,
+          `clashes with ${before.constructor?.name ?? 'Construct'} '${before.node.path}'${c.namespace ? ` in namespace '${c.namespace}'` : ''}: both emit ${kinds} named "${c.name}", and Kubernetes keeps one object per kind and name, so one would silently replace the other`,
+          c.name,
+          `give one of the two another id or name (an id becomes a name lowercased and '-'-joined: 'IrisAPI' and 'iris-api' are both "iris-api")`,
+        );
+      }),
+    );
   }
 
   /**
@@ -217,7 +252,10 @@ function stackOf(c: IConstruct): MlStack | undefined {
 
 /** The ApiObjects whose nearest stack is this one. */
 function objectsOf(stack: MlStack): ApiObject[] {
-  return stack.node.findAll().filter(ApiObject.isApiObject).filter(o => stackOf(o) === stack);
+  return stack.node
+    .findAll()
+    .filter(ApiObject.isApiObject)
+    .filter((o) => stackOf(o) === stack);
 }
 
 /** The construct whose props made an object: the workload it belongs to, else its parent, else itself. */

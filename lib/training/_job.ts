@@ -112,8 +112,16 @@ export function checkJobWorkloadProps(owner: Construct, p: JobWorkloadProps): st
   checkPodProps(owner, p);
   checkArgv(owner, 'command', p.command, { nonEmpty: true, example: "['python', 'train.py']" });
   checkArgv(owner, 'args', p.args, { example: "['--epochs', '10']" });
-  checkArray(owner, 'inputs', p.inputs, "[DataInput.fromUri('s3://bucket/data', { mountPath: '/data' })]",
-    (x, prop) => checkBrand(owner, prop, x, DataInput.isDataInput, 'made with DataInput.fromVolume() or DataInput.fromUri()', "DataInput.fromVolume('datasets', { mountPath: '/data' })"));
+  checkArray(owner, 'inputs', p.inputs, "[DataInput.fromUri('s3://bucket/data', { mountPath: '/data' })]", (x, prop) =>
+    checkBrand(
+      owner,
+      prop,
+      x,
+      DataInput.isDataInput,
+      'made with DataInput.fromVolume() or DataInput.fromUri()',
+      "DataInput.fromVolume('datasets', { mountPath: '/data' })",
+    ),
+  );
   checkInt(owner, 'backoffLimit', p.backoffLimit, 0, 100);
   checkInt(owner, 'activeDeadlineSeconds', p.activeDeadlineSeconds, 1);
   checkInt(owner, 'ttlSecondsAfterFinished', p.ttlSecondsAfterFinished, 0);
@@ -190,17 +198,29 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       // The workers find each other through a headless Service of the job's name.
       checkServiceName(owner, 'name', name);
       if (sched) {
-        fail(owner, 'schedule', 'cannot be combined with distributed (the pods of a CronJob run get a generated Job name, so worker 0 has no stable DNS name)', sched.cron,
-          'run distributed training as a Job (re-run it from CI or Argo CD), or schedule a single-pod TrainingJob');
+        fail(
+          owner,
+          'schedule',
+          'cannot be combined with distributed (the pods of a CronJob run get a generated Job name, so worker 0 has no stable DNS name)',
+          sched.cron,
+          'run distributed training as a Job (re-run it from CI or Argo CD), or schedule a single-pod TrainingJob',
+        );
       }
     }
     this.parallelism = d ? d.workers : 1;
 
     // Inputs: DATA_DIR is the first one's mount path.
     const inputs = (p.inputs ?? []).map((input, i) => input._bind(owner, `inputs[${i}]`, `data-${i}`));
-    const mountPaths = [...s.volumeMounts, ...inputs.flatMap(i => i.volumeMounts)].map(m => m.mountPath);
+    const mountPaths = [...s.volumeMounts, ...inputs.flatMap((i) => i.volumeMounts)].map((m) => m.mountPath);
     for (const [i, m] of mountPaths.entries()) {
-      if (m === '/tmp' || mountPaths.indexOf(m) !== i) fail(owner, 'inputs', 'mount two volumes at the same path', m, 'give every input its own mountPath (not /tmp, and not the model or output directory)');
+      if (m === '/tmp' || mountPaths.indexOf(m) !== i)
+        fail(
+          owner,
+          'inputs',
+          'mount two volumes at the same path',
+          m,
+          'give every input its own mountPath (not /tmp, and not the model or output directory)',
+        );
     }
 
     const { resources, gpu, gpuResource } = buildResources(owner, p.resources, { cpu: '1', cpuLimit: '2', memory: '2Gi', memoryLimit: '4Gi' });
@@ -225,9 +245,9 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       ...(p.args && p.args.length > 0 ? { args: p.args } : {}),
       ...(d ? { ports: [{ name: d.portName, containerPort: d.port, protocol: 'TCP' }] } : {}),
       env: [...computed, ...user],
-      ...(p.envFrom && p.envFrom.length > 0 ? { envFrom: p.envFrom.map(e => e._spec) } : {}),
+      ...(p.envFrom && p.envFrom.length > 0 ? { envFrom: p.envFrom.map((e) => e._spec) } : {}),
       resources,
-      volumeMounts: [...s.volumeMounts, ...inputs.flatMap(i => i.volumeMounts)],
+      volumeMounts: [...s.volumeMounts, ...inputs.flatMap((i) => i.volumeMounts)],
     };
     if (this.container.env!.length === 0) delete (this.container as any).env;
     if (this.container.volumeMounts!.length === 0) delete (this.container as any).volumeMounts;
@@ -239,8 +259,8 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       gid: this.gid,
       fsGroup: this.fsGroup,
       containers: [this.container],
-      initContainers: [...s.initContainers, ...inputs.flatMap(i => i.initContainers)],
-      volumes: [...s.volumes, ...inputs.flatMap(i => i.volumes)],
+      initContainers: [...s.initContainers, ...inputs.flatMap((i) => i.initContainers)],
+      volumes: [...s.volumes, ...inputs.flatMap((i) => i.volumes)],
       shmSize: p.shmSize,
       serviceAccountName,
       automountServiceAccountToken: p.serviceAccount?.automountToken,
@@ -307,10 +327,10 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     if (!d) addCompose(name, s, this, gpu);
 
     this._network = new WorkloadNetwork(owner, name, selector, labels, this.namespaceName, p.isolateEgress ?? true);
-    this._network.allowEgressToMentioned([this.container, ...s.initContainers, ...inputs.flatMap(i => i.initContainers)]);
+    this._network.allowEgressToMentioned([this.container, ...s.initContainers, ...inputs.flatMap((i) => i.initContainers)]);
     if (user.length > 0) owner.node.addValidation({ validate: () => envUrlProblems(owner, user) });
-    if (s.needsObjectStorage || inputs.some(i => i.needsObjectStorage)) {
-      this._network.allowEgressToObjectStorage([...(s.storageEndpoints ?? []), ...inputs.flatMap(i => i.storageEndpoints ?? [])]);
+    if (s.needsObjectStorage || inputs.some((i) => i.needsObjectStorage)) {
+      this._network.allowEgressToObjectStorage([...(s.storageEndpoints ?? []), ...inputs.flatMap((i) => i.storageEndpoints ?? [])]);
     }
     // Workers reach each other on every port: the rendezvous port, plus the ports NCCL/gloo open at run time.
     if (d && d.workers > 1) connect(this as unknown as IWorkload, this as unknown as IWorkload, []);
@@ -392,20 +412,38 @@ export const KUEUE_QUEUE_LABEL = 'kueue.x-k8s.io/queue-name';
 /** A LocalQueue name as a label value: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
 function checkQueue(owner: Construct, queue: string): void {
   if (typeof queue !== 'string' || queue.length > 63 || !/^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/.test(queue)) {
-    fail(owner, 'queue', 'must be a Kueue LocalQueue name usable as a label value (at most 63 of [A-Za-z0-9._-], alphanumeric at both ends)', queue,
-      "use the name of a LocalQueue of the namespace (kubectl get localqueues), e.g. 'team-gpu'");
+    fail(
+      owner,
+      'queue',
+      'must be a Kueue LocalQueue name usable as a label value (at most 63 of [A-Za-z0-9._-], alphanumeric at both ends)',
+      queue,
+      "use the name of a LocalQueue of the namespace (kubectl get localqueues), e.g. 'team-gpu'",
+    );
   }
 }
 
 function checkSchedule(owner: Construct, s: ScheduleOptions): void {
   const problem = typeof s.cron === 'string' ? cronProblem(s.cron) : 'is not a string';
-  if (problem) fail(owner, 'schedule.cron', `must be a cron expression: it ${problem}`, s.cron, "write five fields, e.g. '0 3 * * *' (03:00 every day), and put the time zone in schedule.timeZone");
+  if (problem)
+    fail(
+      owner,
+      'schedule.cron',
+      `must be a cron expression: it ${problem}`,
+      s.cron,
+      "write five fields, e.g. '0 3 * * *' (03:00 every day), and put the time zone in schedule.timeZone",
+    );
   const tz = /^(UTC|GMT|[A-Z][A-Za-z]+(\/[A-Za-z0-9_+-]+){1,2}|Etc\/[A-Za-z0-9+-]+)$/;
   if (s.timeZone !== undefined && (typeof s.timeZone !== 'string' || s.timeZone.length > 64 || !tz.test(s.timeZone))) {
     fail(owner, 'schedule.timeZone', 'must be an IANA time zone name', s.timeZone, "use a name such as 'UTC', 'Europe/Berlin' or 'America/New_York'");
   }
   if (s.concurrencyPolicy !== undefined && !['Forbid', 'Replace', 'Allow'].includes(s.concurrencyPolicy)) {
-    fail(owner, 'schedule.concurrencyPolicy', "must be 'Forbid', 'Replace' or 'Allow'", s.concurrencyPolicy, "use 'Forbid' (skip a run while the previous one is running)");
+    fail(
+      owner,
+      'schedule.concurrencyPolicy',
+      "must be 'Forbid', 'Replace' or 'Allow'",
+      s.concurrencyPolicy,
+      "use 'Forbid' (skip a run while the previous one is running)",
+    );
   }
   checkInt(owner, 'schedule.successfulJobsHistoryLimit', s.successfulJobsHistoryLimit, 0, 100);
   checkInt(owner, 'schedule.failedJobsHistoryLimit', s.failedJobsHistoryLimit, 0, 100);

@@ -45,12 +45,25 @@ export class BatchInferenceJob extends Construct implements IWorkload {
     const image = checkJobWorkloadProps(this, props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 52);
     if (!ModelSource.isModelSource(props.model)) {
-      fail(this, 'model', 'must be a ModelSource', props.model, 'use ModelSource.fromTrainingJob(job), fromUri(...), fromVolume(...) or fromImage(...)');
+      fail(
+        this,
+        'model',
+        'must be a ModelSource',
+        props.model,
+        'use ModelSource.fromTrainingJob(job), fromUri(...), fromVolume(...) or fromImage(...)',
+      );
     }
     const modelPath = checkAbsolutePath(this, 'modelPath', props.modelPath ?? '/models', { example: '/models', reserved: ['/tmp'] });
     const outputDir = checkAbsolutePath(this, 'outputDir', props.outputDir ?? '/output', { example: '/output', reserved: ['/tmp'] });
     if (props.output !== undefined) {
-      checkBrand(this, 'output', props.output, ModelOutput.isModelOutput, 'made with ModelOutput.newClaim() or ModelOutput.existingClaim()', "ModelOutput.newClaim({ size: '1Gi' })");
+      checkBrand(
+        this,
+        'output',
+        props.output,
+        ModelOutput.isModelOutput,
+        'made with ModelOutput.newClaim() or ModelOutput.existingClaim()',
+        "ModelOutput.newClaim({ size: '1Gi' })",
+      );
     }
     if (props.output && (outputDir === modelPath || outputDir.startsWith(`${modelPath}/`) || modelPath.startsWith(`${outputDir}/`))) {
       fail(this, 'outputDir', `must not overlap modelPath (${modelPath}): the model is read-only`, outputDir, "use e.g. '/output'");
@@ -65,12 +78,12 @@ export class BatchInferenceJob extends Construct implements IWorkload {
       props,
       image,
       containerName: 'inference',
-      env: [
-        { name: 'MODEL_DIR', value: modelPath },
-        ...(output ? [{ name: 'OUTPUT_DIR', value: outputDir }] : []),
-      ],
+      env: [{ name: 'MODEL_DIR', value: modelPath }, ...(output ? [{ name: 'OUTPUT_DIR', value: outputDir }] : [])],
       volumes: [...model.volumes, ...(output ? [{ name: 'output', persistentVolumeClaim: { claimName: output.claimName } }] : [])],
-      volumeMounts: [...model.volumeMounts, ...(output ? [{ name: 'output', mountPath: outputDir, ...(output.subPath ? { subPath: output.subPath } : {}) }] : [])],
+      volumeMounts: [
+        ...model.volumeMounts,
+        ...(output ? [{ name: 'output', mountPath: outputDir, ...(output.subPath ? { subPath: output.subPath } : {}) }] : []),
+      ],
       initContainers: model.initContainers,
       needsObjectStorage: model.needsObjectStorage,
       storageEndpoints: model.storageEndpoints,
@@ -81,7 +94,15 @@ export class BatchInferenceJob extends Construct implements IWorkload {
         volumes: [
           // A model baked into the image needs no mount; any other is a directory under MODELS_DIR.
           ...(props.model.image ? [] : [{ source: composeModelDir(props.model._composeDir(name)), target: modelPath }]),
-          ...(output ? [{ source: composeModelDir(output.subPath ? `${output.claimName}/${output.subPath}` : output.claimName), target: outputDir, readOnly: false }] : []),
+          ...(output
+            ? [
+                {
+                  source: composeModelDir(output.subPath ? `${output.claimName}/${output.subPath}` : output.claimName),
+                  target: outputDir,
+                  readOnly: false,
+                },
+              ]
+            : []),
         ],
       },
     });

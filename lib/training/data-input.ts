@@ -41,9 +41,7 @@ export interface BoundInput {
 
 const DATA_INPUT = Symbol.for('cdk8s-ml.DataInput');
 
-type Spec =
-  | { kind: 'volume'; claimName: string; options: DataVolumeOptions }
-  | { kind: 'uri'; uri: string; options: DataUriOptions };
+type Spec = { kind: 'volume'; claimName: string; options: DataVolumeOptions } | { kind: 'uri'; uri: string; options: DataUriOptions };
 
 /**
  * Data a job reads: a PersistentVolumeClaim mounted read-only, or object storage (s3://, gs://,
@@ -70,13 +68,26 @@ export class DataInput {
   public _bind(scope: IConstruct, prop: string, volumeName: string): BoundInput {
     const s = this.spec;
     if (!isPlainObject(s.options)) {
-      fail(scope, prop, `was made without its options (DataInput.${s.kind === 'volume' ? 'fromVolume' : 'fromUri'} needs { mountPath })`, s.options,
-        s.kind === 'volume' ? "use DataInput.fromVolume('datasets', { mountPath: '/data' })" : "use DataInput.fromUri('s3://bucket/data', { mountPath: '/data' })");
+      fail(
+        scope,
+        prop,
+        `was made without its options (DataInput.${s.kind === 'volume' ? 'fromVolume' : 'fromUri'} needs { mountPath })`,
+        s.options,
+        s.kind === 'volume'
+          ? "use DataInput.fromVolume('datasets', { mountPath: '/data' })"
+          : "use DataInput.fromUri('s3://bucket/data', { mountPath: '/data' })",
+      );
     }
     const mountPath = checkAbsolutePath(scope, `${prop}.mountPath`, s.options.mountPath, { example: '/data' });
     if (s.kind === 'volume') {
       if (!isDnsSubdomain(s.claimName)) {
-        fail(scope, `${prop}.claimName`, 'must name a PersistentVolumeClaim (a DNS-1123 name)', s.claimName, 'pass the claim name as it appears in kubectl get pvc');
+        fail(
+          scope,
+          `${prop}.claimName`,
+          'must name a PersistentVolumeClaim (a DNS-1123 name)',
+          s.claimName,
+          'pass the claim name as it appears in kubectl get pvc',
+        );
       }
       const sub = s.options.subPath;
       if (sub !== undefined && (typeof sub !== 'string' || sub === '' || sub.startsWith('/') || sub.split('/').includes('..'))) {
@@ -91,10 +102,16 @@ export class DataInput {
         mountPath,
       };
     }
-    const scheme = typeof s.uri === 'string' ? /^(s3|gs|https?):\/\/[^/\s\u0000-\u001f\u007f]+(\/[^\s\u0000-\u001f\u007f]*)?$/.exec(s.uri)?.[1] : undefined;
+    const scheme =
+      typeof s.uri === 'string' ? /^(s3|gs|https?):\/\/[^/\s\u0000-\u001f\u007f]+(\/[^\s\u0000-\u001f\u007f]*)?$/.exec(s.uri)?.[1] : undefined;
     if (!scheme) {
-      fail(scope, `${prop}.uri`, 'must be an s3://, gs://, http:// or https:// URI with a bucket or host', s.uri,
-        'use one of those schemes, or DataInput.fromVolume for data on a PersistentVolumeClaim');
+      fail(
+        scope,
+        `${prop}.uri`,
+        'must be an s3://, gs://, http:// or https:// URI with a bucket or host',
+        s.uri,
+        'use one of those schemes, or DataInput.fromVolume for data on a PersistentVolumeClaim',
+      );
     }
     const o = s.options;
     checkDownloadOptions(scope, prop, scheme, o as unknown as Record<string, unknown>);

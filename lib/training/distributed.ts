@@ -78,8 +78,13 @@ export class Distributed {
   /** @internal */
   public _validate(scope: IConstruct): void {
     if (!Number.isInteger(this.workers) || this.workers < 2 || this.workers > 10000) {
-      fail(scope, 'distributed.workers', 'must be a whole number from 2 to 10000 (one pod per worker)', this.workers,
-        'set distributed.workers to the number of worker pods, e.g. 4; for a single pod leave distributed out (several GPUs in one pod need no Distributed: run torchrun --nproc_per_node)');
+      fail(
+        scope,
+        'distributed.workers',
+        'must be a whole number from 2 to 10000 (one pod per worker)',
+        this.workers,
+        'set distributed.workers to the number of worker pods, e.g. 4; for a single pod leave distributed out (several GPUs in one pod need no Distributed: run torchrun --nproc_per_node)',
+      );
     }
     checkPort(scope, 'distributed.port', this.port);
   }
@@ -93,8 +98,13 @@ export class Distributed {
   public _processesPerWorker(scope: IConstruct, gpusPerWorker: number, argv: readonly string[] | undefined): number {
     const processes = Math.max(1, gpusPerWorker);
     if (this.framework === 'pytorch' && processes > 1 && !startsTorchrun(argv ?? [])) {
-      fail(scope, 'command', `does not start torchrun, but each of the ${this.workers} distributed PyTorch workers requests ${gpusPerWorker} GPUs (resources.gpu) and only torchrun starts one process per GPU`,
-        argv, "start the script with torchrun, e.g. command: ['torchrun', 'train.py'] (it reads PET_NPROC_PER_NODE), or request resources.gpu: 1 and more distributed.workers");
+      fail(
+        scope,
+        'command',
+        `does not start torchrun, but each of the ${this.workers} distributed PyTorch workers requests ${gpusPerWorker} GPUs (resources.gpu) and only torchrun starts one process per GPU`,
+        argv,
+        "start the script with torchrun, e.g. command: ['torchrun', 'train.py'] (it reads PET_NPROC_PER_NODE), or request resources.gpu: 1 and more distributed.workers",
+      );
     }
     return processes;
   }
@@ -112,7 +122,10 @@ export class Distributed {
    * @internal
    */
   public _env(n: PeerNaming, processesPerWorker = 1): k8s.EnvVar[] {
-    const index: k8s.EnvVar = { name: 'JOB_COMPLETION_INDEX', valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } } };
+    const index: k8s.EnvVar = {
+      name: 'JOB_COMPLETION_INDEX',
+      valueFrom: { fieldRef: { fieldPath: `metadata.annotations['${COMPLETION_INDEX_ANNOTATION}']` } },
+    };
     if (this.framework === 'pytorch') {
       const master = this._hostOf(n, 0);
       return [
@@ -134,10 +147,7 @@ export class Distributed {
       ];
     }
     const workers = Array.from({ length: this.workers }, (_, i) => `"${this._hostOf(n, i)}:${this.port}"`).join(',');
-    return [
-      index,
-      { name: 'TF_CONFIG', value: `{"cluster":{"worker":[${workers}]},"task":{"type":"worker","index":$(JOB_COMPLETION_INDEX)}}` },
-    ];
+    return [index, { name: 'TF_CONFIG', value: `{"cluster":{"worker":[${workers}]},"task":{"type":"worker","index":$(JOB_COMPLETION_INDEX)}}` }];
   }
 }
 
@@ -147,5 +157,5 @@ export class Distributed {
  * which read the PET_* variables.
  */
 export function startsTorchrun(argv: readonly string[]): boolean {
-  return argv.some(a => /(^|[\s/;&|])torchrun(\s|$)/.test(a) || /(^|\s)torch\.distributed\.(run|launch)(\s|$)/.test(a));
+  return argv.some((a) => /(^|[\s/;&|])torchrun(\s|$)/.test(a) || /(^|\s)torch\.distributed\.(run|launch)(\s|$)/.test(a));
 }

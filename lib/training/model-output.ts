@@ -42,9 +42,7 @@ export interface BoundOutput {
   readonly subPath?: string;
 }
 
-type Spec =
-  | { kind: 'new'; options: NewClaimOptions }
-  | { kind: 'existing'; claimName: string; options: ExistingClaimOptions };
+type Spec = { kind: 'new'; options: NewClaimOptions } | { kind: 'existing'; claimName: string; options: ExistingClaimOptions };
 
 /**
  * Where a job writes: a PersistentVolumeClaim the job creates (`newClaim`) or one that exists
@@ -75,25 +73,43 @@ export class ModelOutput {
   public _bind(owner: Construct, prop: string, defaultClaimName: string, labels: Record<string, string>): BoundOutput {
     const s = this.spec;
     if (!isPlainObject(s.options)) {
-      fail(owner, prop, `was made with options that are not an object (ModelOutput.${s.kind === 'new' ? 'newClaim' : 'existingClaim'})`, s.options,
-        s.kind === 'new' ? "use ModelOutput.newClaim({ size: '10Gi' })" : "use ModelOutput.existingClaim('models') or pass an object of options");
+      fail(
+        owner,
+        prop,
+        `was made with options that are not an object (ModelOutput.${s.kind === 'new' ? 'newClaim' : 'existingClaim'})`,
+        s.options,
+        s.kind === 'new' ? "use ModelOutput.newClaim({ size: '10Gi' })" : "use ModelOutput.existingClaim('models') or pass an object of options",
+      );
     }
     const accessMode = (s.options.accessMode ?? 'ReadWriteOnce') as ClaimAccessMode;
     if (typeof accessMode !== 'string' || !WRITABLE.includes(accessMode)) {
-      fail(owner, `${prop}.accessMode`, 'must be writable (the job writes to the claim)', accessMode, "use 'ReadWriteOnce', 'ReadWriteMany' or 'ReadWriteOncePod'");
+      fail(
+        owner,
+        `${prop}.accessMode`,
+        'must be writable (the job writes to the claim)',
+        accessMode,
+        "use 'ReadWriteOnce', 'ReadWriteMany' or 'ReadWriteOncePod'",
+      );
     }
     if (s.kind === 'existing') {
       checkDnsSubdomain(owner, `${prop}.claimName`, s.claimName, 'the name of a PersistentVolumeClaim', 'models');
       const sub = s.options.subPath;
       if (sub !== undefined && (typeof sub !== 'string' || sub === '' || sub.startsWith('/') || sub.split('/').includes('..'))) {
-        fail(owner, `${prop}.subPath`, 'must be a relative path inside the claim', sub, "write it relative to the claim's root, e.g. 'models/eeg-letters'");
+        fail(
+          owner,
+          `${prop}.subPath`,
+          'must be a relative path inside the claim',
+          sub,
+          "write it relative to the claim's root, e.g. 'models/eeg-letters'",
+        );
       }
       if (sub !== undefined) checkRelativePath(owner, `${prop}.subPath`, sub, 'models/eeg-letters');
       return { claimName: s.claimName, accessMode, ...(sub ? { subPath: sub } : {}) };
     }
     const o = s.options;
     checkQuantity(owner, `${prop}.size`, o.size, 'a storage quantity', '10Gi');
-    if (o.storageClassName !== undefined) checkDnsSubdomain(owner, `${prop}.storageClassName`, o.storageClassName, 'the name of a StorageClass', 'standard-rwx');
+    if (o.storageClassName !== undefined)
+      checkDnsSubdomain(owner, `${prop}.storageClassName`, o.storageClassName, 'the name of a StorageClass', 'standard-rwx');
     const claimName = checkName(owner, `${prop}.name`, o.name ?? defaultClaimName);
     const stack = MlStack.of(owner);
     new k8s.KubePersistentVolumeClaim(owner, prop === 'modelOutput' ? 'ModelClaim' : 'OutputClaim', {

@@ -82,19 +82,50 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
     // 52: the CronJob limit (the controller appends 11 characters to name each run's Job).
     const name = checkName(this, 'name', props.name ?? defaultName(this), 52);
     if (props.distributed !== undefined && !Distributed.isDistributed(props.distributed)) {
-      fail(this, 'distributed', 'must be made with Distributed.pytorch() or Distributed.tensorflow()', props.distributed, 'use Distributed.pytorch({ workers: 4 })');
+      fail(
+        this,
+        'distributed',
+        'must be made with Distributed.pytorch() or Distributed.tensorflow()',
+        props.distributed,
+        'use Distributed.pytorch({ workers: 4 })',
+      );
     }
     if (props.modelOutput !== undefined) {
-      checkBrand(this, 'modelOutput', props.modelOutput, ModelOutput.isModelOutput, 'made with ModelOutput.newClaim() or ModelOutput.existingClaim()', "ModelOutput.newClaim({ size: '10Gi' })");
+      checkBrand(
+        this,
+        'modelOutput',
+        props.modelOutput,
+        ModelOutput.isModelOutput,
+        'made with ModelOutput.newClaim() or ModelOutput.existingClaim()',
+        "ModelOutput.newClaim({ size: '10Gi' })",
+      );
     }
     const modelDir = checkAbsolutePath(this, 'modelDir', props.modelDir ?? '/models', { example: '/models', reserved: ['/tmp'] });
     this.modelDir = modelDir;
     if (props.modelReadyFile !== undefined) {
       const f = props.modelReadyFile;
-      if (typeof f !== 'string' || !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f) || f.length > 255 || f.split('/').some(seg => seg === '.' || seg === '..')) {
-        fail(this, 'modelReadyFile', 'must be a relative path inside modelDir (letters, digits, ".", "_", "-", "/"; no "." or ".." segments)', f, "use e.g. 'metadata.json' or 'model/DONE'");
+      if (
+        typeof f !== 'string' ||
+        !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f) ||
+        f.length > 255 ||
+        f.split('/').some((seg) => seg === '.' || seg === '..')
+      ) {
+        fail(
+          this,
+          'modelReadyFile',
+          'must be a relative path inside modelDir (letters, digits, ".", "_", "-", "/"; no "." or ".." segments)',
+          f,
+          "use e.g. 'metadata.json' or 'model/DONE'",
+        );
       }
-      if (!props.modelOutput) fail(this, 'modelReadyFile', 'needs modelOutput (readers wait for it in the output claim)', f, 'give the job modelOutput, or drop modelReadyFile');
+      if (!props.modelOutput)
+        fail(
+          this,
+          'modelReadyFile',
+          'needs modelOutput (readers wait for it in the output claim)',
+          f,
+          'give the job modelOutput, or drop modelReadyFile',
+        );
       this.modelReadyFile = f;
     }
     this.distributed = props.distributed;
@@ -102,8 +133,13 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
     this.output = props.modelOutput?._bind(this, 'modelOutput', `${name}-model`, labels);
     const workers = props.distributed?.workers ?? 1;
     if (this.output && workers > 1 && this.output.accessMode !== 'ReadWriteMany') {
-      fail(this, 'modelOutput.accessMode', `must be ReadWriteMany when ${workers} distributed workers mount the claim (pods on other nodes fail with Multi-Attach errors)`, this.output.accessMode,
-        "use ModelOutput.newClaim({ accessMode: 'ReadWriteMany', ... }) on an RWX storage class (EFS, Filestore, NFS, CephFS), or leave modelOutput out and let rank 0 upload the model to object storage");
+      fail(
+        this,
+        'modelOutput.accessMode',
+        `must be ReadWriteMany when ${workers} distributed workers mount the claim (pods on other nodes fail with Multi-Attach errors)`,
+        this.output.accessMode,
+        "use ModelOutput.newClaim({ accessMode: 'ReadWriteMany', ... }) on an RWX storage class (EFS, Filestore, NFS, CephFS), or leave modelOutput out and let rank 0 upload the model to object storage",
+      );
     }
 
     this._core = new JobCore(name, {
@@ -118,7 +154,18 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
       initContainers: [],
       needsObjectStorage: false,
       distributed: props.distributed,
-      compose: { profile: 'train', volumes: this.output ? [{ source: composeModelDir(this.output.subPath ? `${this.output.claimName}/${this.output.subPath}` : this.output.claimName), target: modelDir, readOnly: false }] : [] },
+      compose: {
+        profile: 'train',
+        volumes: this.output
+          ? [
+              {
+                source: composeModelDir(this.output.subPath ? `${this.output.claimName}/${this.output.subPath}` : this.output.claimName),
+                target: modelDir,
+                readOnly: false,
+              },
+            ]
+          : [],
+      },
     });
     this.workloadName = name;
     this.namespaceName = this._core.namespaceName;
@@ -136,18 +183,35 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
   public get _modelOutput(): IModelProducer['_modelOutput'] {
     const out = this.output;
     if (!out) {
-      fail(this, 'modelOutput', 'is not set, so there is no model for ModelSource.fromTrainingJob to mount', undefined,
-        "give the job modelOutput: ModelOutput.newClaim({ size: '10Gi' }) (or ModelOutput.existingClaim(...))");
+      fail(
+        this,
+        'modelOutput',
+        'is not set, so there is no model for ModelSource.fromTrainingJob to mount',
+        undefined,
+        "give the job modelOutput: ModelOutput.newClaim({ size: '10Gi' }) (or ModelOutput.existingClaim(...))",
+      );
     }
-    return { claimName: out.claimName, accessMode: out.accessMode, ...(out.subPath ? { subPath: out.subPath } : {}), fsGroup: this.fsGroup, namespaceName: this.namespaceName, ...(this.modelReadyFile ? { readyFile: this.modelReadyFile } : {}) };
+    return {
+      claimName: out.claimName,
+      accessMode: out.accessMode,
+      ...(out.subPath ? { subPath: out.subPath } : {}),
+      fsGroup: this.fsGroup,
+      namespaceName: this.namespaceName,
+      ...(this.modelReadyFile ? { readyFile: this.modelReadyFile } : {}),
+    };
   }
 
   /** @internal */
   public _registerReader(reader: IConstruct): void {
     const readerNamespace = MlStack.of(reader).namespaceName;
     if (readerNamespace !== this.namespaceName) {
-      fail(reader, 'model', `reads the output of TrainingJob '${this.node.path}' from namespace '${readerNamespace}', but its claim lives in '${this.namespaceName}' (a PersistentVolumeClaim is namespaced)`, this.node.path,
-        'put the reader in a stack with the same namespace, or hand the model over through object storage (ModelSource.fromUri)');
+      fail(
+        reader,
+        'model',
+        `reads the output of TrainingJob '${this.node.path}' from namespace '${readerNamespace}', but its claim lives in '${this.namespaceName}' (a PersistentVolumeClaim is namespaced)`,
+        this.node.path,
+        'put the reader in a stack with the same namespace, or hand the model over through object storage (ModelSource.fromUri)',
+      );
     }
     if (!this.readers.includes(reader)) this.readers.push(reader);
     syncAfter(reader, this);
@@ -163,16 +227,33 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
   private validateReaders(): string[] {
     const out = this.output;
     if (!out || this.readers.length === 0 || out.accessMode === 'ReadWriteMany') return [];
-    const readers = this.readers.map(r => ({ path: r.node.path, pods: podsOf(r) }));
-    const list = readers.map(r => `'${r.path}' (${r.pods} pod${r.pods === 1 ? '' : 's'})`).join(', ');
-    const fix = "make the claim ReadWriteMany (ModelOutput.newClaim({ accessMode: 'ReadWriteMany', storageClassName: <an RWX class: EFS, Filestore, NFS, CephFS> })), run a single reader pod, or write the model to object storage and read it with ModelSource.fromUri";
+    const readers = this.readers.map((r) => ({ path: r.node.path, pods: podsOf(r) }));
+    const list = readers.map((r) => `'${r.path}' (${r.pods} pod${r.pods === 1 ? '' : 's'})`).join(', ');
+    const fix =
+      "make the claim ReadWriteMany (ModelOutput.newClaim({ accessMode: 'ReadWriteMany', storageClassName: <an RWX class: EFS, Filestore, NFS, CephFS> })), run a single reader pod, or write the model to object storage and read it with ModelSource.fromUri";
     const problems: string[] = [];
     if (this._core.scheduled) {
-      problems.push(problem(this, 'modelOutput', `is a ${out.accessMode} claim written by every scheduled run while ${list} read it: a run on another node fails with Multi-Attach errors`, out.accessMode, fix));
+      problems.push(
+        problem(
+          this,
+          'modelOutput',
+          `is a ${out.accessMode} claim written by every scheduled run while ${list} read it: a run on another node fails with Multi-Attach errors`,
+          out.accessMode,
+          fix,
+        ),
+      );
     }
     const total = readers.reduce((n, r) => n + r.pods, 0);
     if (total > 1) {
-      problems.push(problem(this, 'modelOutput', `is a ${out.accessMode} claim read by up to ${total} pods at once (${list}): pods on other nodes fail with Multi-Attach errors`, out.accessMode, fix));
+      problems.push(
+        problem(
+          this,
+          'modelOutput',
+          `is a ${out.accessMode} claim read by up to ${total} pods at once (${list}): pods on other nodes fail with Multi-Attach errors`,
+          out.accessMode,
+          fix,
+        ),
+      );
     }
     return problems;
   }

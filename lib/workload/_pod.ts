@@ -79,17 +79,22 @@ export function hardenContainer(c: k8s.Container, extraMounts: k8s.VolumeMount[]
  * to a variable listed before it). The one place HOME is set: a user HOME is an error, not a second entry.
  */
 function withHome(owner: IConstruct, c: k8s.Container): k8s.Container {
-  const user = c.env?.find(e => e.name === 'HOME');
+  const user = c.env?.find((e) => e.name === 'HOME');
   if (user) {
-    fail(owner, 'env.HOME', `is set by the library to ${WRITABLE_HOME}, the one directory every pod can write (read-only root filesystem, a uid without a home directory)`, user.value ?? user.valueFrom,
-      'remove env.HOME; to put a cache elsewhere, use its own variable (HF_HOME, TORCH_HOME, MPLCONFIGDIR) on a volume you mount');
+    fail(
+      owner,
+      'env.HOME',
+      `is set by the library to ${WRITABLE_HOME}, the one directory every pod can write (read-only root filesystem, a uid without a home directory)`,
+      user.value ?? user.valueFrom,
+      'remove env.HOME; to put a cache elsewhere, use its own variable (HF_HOME, TORCH_HOME, MPLCONFIGDIR) on a volume you mount',
+    );
   }
   return { ...c, env: [...libraryEnv([{ name: 'HOME', value: WRITABLE_HOME }]), ...(c.env ?? [])] };
 }
 
 export function buildPodSpec(o: PodOptions): k8s.PodSpec {
-  const initContainers = (o.initContainers ?? []).map(c => withHome(o.owner, c));
-  const containers = o.containers.map(c => withHome(o.owner, c));
+  const initContainers = (o.initContainers ?? []).map((c) => withHome(o.owner, c));
+  const containers = o.containers.map((c) => withHome(o.owner, c));
   // Every container of every workload passes here once: the one place env names are checked.
   for (const c of [...initContainers, ...containers]) checkEnvNames(o.owner, c);
   const tolerations = renderTolerations(o.owner, o.tolerations ?? [], o.scheduling?.tolerations);
@@ -118,22 +123,24 @@ export function buildPodSpec(o: PodOptions): k8s.PodSpec {
       ...(o.fsGroup !== undefined ? { fsGroup: o.fsGroup, fsGroupChangePolicy: 'OnRootMismatch' } : {}),
       seccompProfile: { type: 'RuntimeDefault' },
     },
-    ...(initContainers.length > 0 ? { initContainers: initContainers.map(c => hardenContainer(c)) } : {}),
-    containers: containers.map(c => hardenContainer(c, shmMounts)),
+    ...(initContainers.length > 0 ? { initContainers: initContainers.map((c) => hardenContainer(c)) } : {}),
+    containers: containers.map((c) => hardenContainer(c, shmMounts)),
     volumes,
     ...(o.nodeSelector && Object.keys(o.nodeSelector).length > 0 ? { nodeSelector: o.nodeSelector } : {}),
     ...(affinity && Object.keys(affinity).length > 0 ? { affinity } : {}),
     ...(tolerations.length > 0 ? { tolerations } : {}),
     ...(o.spreadLabels
       ? {
-        topologySpreadConstraints: [{
-          maxSkew: 1,
-          topologyKey: 'kubernetes.io/hostname',
-          // ScheduleAnyway: a small cluster still schedules every replica.
-          whenUnsatisfiable: 'ScheduleAnyway',
-          labelSelector: { matchLabels: o.spreadLabels },
-        }],
-      }
+          topologySpreadConstraints: [
+            {
+              maxSkew: 1,
+              topologyKey: 'kubernetes.io/hostname',
+              // ScheduleAnyway: a small cluster still schedules every replica.
+              whenUnsatisfiable: 'ScheduleAnyway',
+              labelSelector: { matchLabels: o.spreadLabels },
+            },
+          ],
+        }
       : {}),
     ...(priorityClassName ? { priorityClassName } : {}),
   };
@@ -164,9 +171,19 @@ export function checkPodProps(owner: IConstruct, p: PodProps): void {
   checkLabels(owner, 'nodeSelector', p.nodeSelector);
   checkLabels(owner, 'gpuNodeSelector', p.gpuNodeSelector, "{ 'cloud.google.com/gke-accelerator': 'nvidia-l4' }");
   checkOptionalSize(owner, 'shmSize', p.shmSize, '8Gi');
-  const sa = checkOptionalObject(owner, 'serviceAccount', p.serviceAccount, "{ annotations: { 'iam.gke.io/gcp-service-account': 'sa@project.iam.gserviceaccount.com' } }");
+  const sa = checkOptionalObject(
+    owner,
+    'serviceAccount',
+    p.serviceAccount,
+    "{ annotations: { 'iam.gke.io/gcp-service-account': 'sa@project.iam.gserviceaccount.com' } }",
+  );
   if (sa) {
-    checkAnnotations(owner, 'serviceAccount.annotations', sa.annotations, "{ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/model-reader' }");
+    checkAnnotations(
+      owner,
+      'serviceAccount.annotations',
+      sa.annotations,
+      "{ 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/model-reader' }",
+    );
     checkOptionalBoolean(owner, 'serviceAccount.automountToken', sa.automountToken);
   }
   checkAnnotations(owner, 'podAnnotations', p.podAnnotations);
@@ -192,7 +209,13 @@ export function runArgv(command: readonly string[] | undefined, args: readonly s
 }
 
 /** A ServiceAccount named after the workload when asked for (cloud identity); its name for the pod. */
-export function serviceAccountFor(owner: Construct, stack: MlStack, name: string, labels: Record<string, string>, options: ServiceAccountOptions | undefined): string | undefined {
+export function serviceAccountFor(
+  owner: Construct,
+  stack: MlStack,
+  name: string,
+  labels: Record<string, string>,
+  options: ServiceAccountOptions | undefined,
+): string | undefined {
   if (!options) return undefined;
   new k8s.KubeServiceAccount(owner, 'ServiceAccount', {
     metadata: stack._metadata(name, labels, options.annotations),

@@ -1,7 +1,17 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { checkArray, checkBrand, checkConfigKey, checkDnsSubdomain, checkEnvFieldPath, checkEnvVarName, checkMap, checkOptionalBoolean, checkString } from '../_validate';
+import {
+  checkArray,
+  checkBrand,
+  checkConfigKey,
+  checkDnsSubdomain,
+  checkEnvFieldPath,
+  checkEnvVarName,
+  checkMap,
+  checkOptionalBoolean,
+  checkString,
+} from '../_validate';
 
 const ENV_VALUE = Symbol.for('cdk8s-ml.EnvValue');
 const ENV_FROM = Symbol.for('cdk8s-ml.EnvFrom');
@@ -50,7 +60,13 @@ export class EnvValue {
       checkEnvFieldPath(scope, `${prop}.fieldPath`, s.fieldPath);
     } else {
       const what = s.kind === 'secret' ? 'the name of a Secret' : 'the name of a ConfigMap';
-      checkDnsSubdomain(scope, `${prop}.${s.kind === 'secret' ? 'secretName' : 'configMapName'}`, s.name, what, s.kind === 'secret' ? 'api-credentials' : 'app-settings');
+      checkDnsSubdomain(
+        scope,
+        `${prop}.${s.kind === 'secret' ? 'secretName' : 'configMapName'}`,
+        s.name,
+        what,
+        s.kind === 'secret' ? 'api-credentials' : 'app-settings',
+      );
       checkConfigKey(scope, `${prop}.key`, s.key);
       checkOptionalBoolean(scope, `${prop}.optional`, s.optional);
     }
@@ -80,7 +96,11 @@ export class EnvFrom {
   public static isEnvFrom(x: unknown): x is EnvFrom {
     return typeof x === 'object' && x !== null && ENV_FROM in x;
   }
-  private constructor(private readonly kind: 'secret' | 'configMap', private readonly name: unknown, private readonly prefix: unknown) {
+  private constructor(
+    private readonly kind: 'secret' | 'configMap',
+    private readonly name: unknown,
+    private readonly prefix: unknown,
+  ) {
     Object.defineProperty(this, ENV_FROM, { value: true });
   }
 
@@ -106,7 +126,14 @@ export function checkEnv(scope: IConstruct, prop: string, env: unknown): EnvMap 
   return checkMap(scope, prop, env, "{ LOG_LEVEL: 'info', TOKEN: EnvValue.fromSecret('api', 'token') }", (name, v) => {
     checkEnvVarName(scope, prop, name);
     if (typeof v === 'string') return checkString(scope, `${prop}.${name}`, v, { example: "'info'", multiline: true, allowEmpty: true });
-    if (!EnvValue.isEnvValue(v)) fail(scope, `${prop}.${name}`, 'must be a string or an EnvValue', v, "use a string, or EnvValue.fromSecret('name', 'key') / fromConfigMap / fromFieldRef");
+    if (!EnvValue.isEnvValue(v))
+      fail(
+        scope,
+        `${prop}.${name}`,
+        'must be a string or an EnvValue',
+        v,
+        "use a string, or EnvValue.fromSecret('name', 'key') / fromConfigMap / fromFieldRef",
+      );
     v._validate(scope, `${prop}.${name}`);
     return v;
   });
@@ -115,7 +142,14 @@ export function checkEnv(scope: IConstruct, prop: string, env: unknown): EnvMap 
 /** A workload's `envFrom`: a list of EnvFrom. */
 export function checkEnvFrom(scope: IConstruct, prop: string, envFrom: unknown): EnvFrom[] | undefined {
   return checkArray(scope, prop, envFrom, "[EnvFrom.secret('api-credentials')]", (e, itemProp) => {
-    const ef = checkBrand(scope, itemProp, e, EnvFrom.isEnvFrom, 'made with EnvFrom.secret() or EnvFrom.configMap()', "EnvFrom.secret('api-credentials')");
+    const ef = checkBrand(
+      scope,
+      itemProp,
+      e,
+      EnvFrom.isEnvFrom,
+      'made with EnvFrom.secret() or EnvFrom.configMap()',
+      "EnvFrom.secret('api-credentials')",
+    );
     ef._validate(scope, itemProp);
     return ef;
   });
@@ -152,11 +186,22 @@ export function checkEnvNames(scope: IConstruct, container: k8s.Container): void
       seen.set(e.name, e);
       continue;
     }
-    const user = [first, e].find(x => !LIBRARY_ENV.has(x));
-    if (user && [first, e].some(x => LIBRARY_ENV.has(x))) {
-      fail(scope, `env.${e.name}`, `is set by the library from the props and wiring (container '${container.name}' would list it twice: server-side apply rejects the duplicate key)`,
-        user.value ?? user.valueFrom, `remove env.${e.name}; change the prop it comes from instead`);
+    const user = [first, e].find((x) => !LIBRARY_ENV.has(x));
+    if (user && [first, e].some((x) => LIBRARY_ENV.has(x))) {
+      fail(
+        scope,
+        `env.${e.name}`,
+        `is set by the library from the props and wiring (container '${container.name}' would list it twice: server-side apply rejects the duplicate key)`,
+        user.value ?? user.valueFrom,
+        `remove env.${e.name}; change the prop it comes from instead`,
+      );
     }
-    fail(scope, `env.${e.name}`, `is listed twice in container '${container.name}' (server-side apply rejects the duplicate key)`, e.value ?? e.valueFrom, `set ${e.name} once`);
+    fail(
+      scope,
+      `env.${e.name}`,
+      `is listed twice in container '${container.name}' (server-side apply rejects the duplicate key)`,
+      e.value ?? e.valueFrom,
+      `set ${e.name} once`,
+    );
   }
 }

@@ -44,7 +44,11 @@ const MIN_MEMORY = 4 * 2 ** 20;
 type Sized = { resources: k8s.ResourceRequirements; gpu: number; gpuResource: string };
 
 /** Resolve resources against workload defaults, validating each value. */
-export function buildResources(scope: IConstruct, props: ResourcesProps | undefined, defaults: Required<Pick<ResourcesProps, 'cpu' | 'cpuLimit' | 'memory' | 'memoryLimit'>>): Sized {
+export function buildResources(
+  scope: IConstruct,
+  props: ResourcesProps | undefined,
+  defaults: Required<Pick<ResourcesProps, 'cpu' | 'cpuLimit' | 'memory' | 'memoryLimit'>>,
+): Sized {
   const p: ResourcesProps = checkOptionalObject(scope, 'resources', props, "{ cpu: '1', memory: '4Gi' }") ?? {};
   const large = checkOptionalBoolean(scope, 'resources.allowLargeRequests', p.allowLargeRequests) ?? false;
   // The user's values first: a default limit is derived from them.
@@ -59,13 +63,25 @@ export function buildResources(scope: IConstruct, props: ResourcesProps | undefi
   const cpu = given.cpu ?? String(defaults.cpu);
   const cpuLimit = given.cpuLimit ?? (given.cpu !== undefined && q(given.cpu) > q(defaults.cpuLimit) ? given.cpu : String(defaults.cpuLimit));
   const memory = given.memory ?? defaults.memory;
-  const memoryLimit = given.memoryLimit ?? (given.memory !== undefined && q(given.memory) > q(defaults.memoryLimit) ? given.memory : defaults.memoryLimit);
+  const memoryLimit =
+    given.memoryLimit ?? (given.memory !== undefined && q(given.memory) > q(defaults.memoryLimit) ? given.memory : defaults.memoryLimit);
   if (q(cpuLimit) < q(cpu)) fail(scope, 'resources.cpuLimit', `must be at least the CPU request ${cpu}`, cpuLimit, 'raise cpuLimit or lower cpu');
-  if (q(memoryLimit) < q(memory)) fail(scope, 'resources.memoryLimit', `must be at least the memory request ${memory}`, memoryLimit, 'raise memoryLimit or lower memory');
+  if (q(memoryLimit) < q(memory))
+    fail(scope, 'resources.memoryLimit', `must be at least the memory request ${memory}`, memoryLimit, 'raise memoryLimit or lower memory');
   const gpu = checkGpu(scope, p.gpu, large);
   const gpuResource = p.gpuResource ?? 'nvidia.com/gpu';
-  if (typeof gpuResource !== 'string' || !/^[a-z0-9.-]+\/[a-z0-9._-]+$/.test(gpuResource)) fail(scope, 'resources.gpuResource', 'must be an extended resource name such as nvidia.com/gpu', gpuResource, "use 'nvidia.com/gpu' or your device plugin's resource name");
-  const ephemeralStorage = p.ephemeralStorage === undefined ? undefined : checkQuantity(scope, 'resources.ephemeralStorage', p.ephemeralStorage, 'an ephemeral-storage quantity', '10Gi');
+  if (typeof gpuResource !== 'string' || !/^[a-z0-9.-]+\/[a-z0-9._-]+$/.test(gpuResource))
+    fail(
+      scope,
+      'resources.gpuResource',
+      'must be an extended resource name such as nvidia.com/gpu',
+      gpuResource,
+      "use 'nvidia.com/gpu' or your device plugin's resource name",
+    );
+  const ephemeralStorage =
+    p.ephemeralStorage === undefined
+      ? undefined
+      : checkQuantity(scope, 'resources.ephemeralStorage', p.ephemeralStorage, 'an ephemeral-storage quantity', '10Gi');
   const requests: Record<string, k8s.Quantity> = { cpu: k8s.Quantity.fromString(cpu), memory: k8s.Quantity.fromString(memory) };
   const limits: Record<string, k8s.Quantity> = { cpu: k8s.Quantity.fromString(cpuLimit), memory: k8s.Quantity.fromString(memoryLimit) };
   if (ephemeralStorage) {
@@ -84,17 +100,34 @@ function checkLarge(scope: IConstruct, given: Record<'cpu' | 'cpuLimit' | 'memor
     const v = given[prop];
     const cores = v === undefined ? 0 : parseQuantity(v)!;
     if (v !== undefined && !large && cores > LARGE.cpu) {
-      fail(scope, `resources.${prop}`, `asks for ${cores} CPU cores, more than a node of a usual cluster has (the pod would stay Pending)`, v,
-        `write millicores with an 'm' ('${v}m' is ${cores / 1000} cores), or set resources.allowLargeRequests: true if your nodes have that many cores`);
+      fail(
+        scope,
+        `resources.${prop}`,
+        `asks for ${cores} CPU cores, more than a node of a usual cluster has (the pod would stay Pending)`,
+        v,
+        `write millicores with an 'm' ('${v}m' is ${cores / 1000} cores), or set resources.allowLargeRequests: true if your nodes have that many cores`,
+      );
     }
   }
   for (const prop of ['memory', 'memoryLimit'] as const) {
     const v = given[prop];
     if (v === undefined) continue;
-    if (parseQuantity(v)! < MIN_MEMORY) fail(scope, `resources.${prop}`, 'is less than 4Mi: no container starts in it (a number without a unit is bytes)', v, `add a unit, e.g. '${v}Mi'`);
+    if (parseQuantity(v)! < MIN_MEMORY)
+      fail(
+        scope,
+        `resources.${prop}`,
+        'is less than 4Mi: no container starts in it (a number without a unit is bytes)',
+        v,
+        `add a unit, e.g. '${v}Mi'`,
+      );
     if (!large && parseQuantity(v)! > LARGE.memory) {
-      fail(scope, `resources.${prop}`, 'is more than 1Ti, more than a node of a usual cluster has (the pod would stay Pending)', v,
-        'check the unit (Mi, Gi), or set resources.allowLargeRequests: true if your nodes have that much memory');
+      fail(
+        scope,
+        `resources.${prop}`,
+        'is more than 1Ti, more than a node of a usual cluster has (the pod would stay Pending)',
+        v,
+        'check the unit (Mi, Gi), or set resources.allowLargeRequests: true if your nodes have that much memory',
+      );
     }
   }
 }
@@ -103,11 +136,22 @@ function checkGpu(scope: IConstruct, v: unknown, large: boolean): number {
   const gpu = v ?? 0;
   if (typeof gpu !== 'number' || !Number.isInteger(gpu) || gpu < 0) {
     const whole = typeof gpu === 'number' && Number.isFinite(gpu) ? Math.max(1, Math.ceil(gpu)) : 1;
-    fail(scope, 'resources.gpu', 'must be a whole number of GPUs >= 0 (Kubernetes cannot share a GPU between containers)', gpu, `request ${whole} GPU(s), or use GPU time-slicing / MIG configured on the node`);
+    fail(
+      scope,
+      'resources.gpu',
+      'must be a whole number of GPUs >= 0 (Kubernetes cannot share a GPU between containers)',
+      gpu,
+      `request ${whole} GPU(s), or use GPU time-slicing / MIG configured on the node`,
+    );
   }
   if (!large && gpu > LARGE.gpu) {
-    fail(scope, 'resources.gpu', `asks for more than ${LARGE.gpu} GPUs in one container, more than a node of a usual cluster has (the pod would stay Pending)`, gpu,
-      'spread the work over pods (Distributed), or set resources.allowLargeRequests: true if your nodes have that many GPUs');
+    fail(
+      scope,
+      'resources.gpu',
+      `asks for more than ${LARGE.gpu} GPUs in one container, more than a node of a usual cluster has (the pod would stay Pending)`,
+      gpu,
+      'spread the work over pods (Distributed), or set resources.allowLargeRequests: true if your nodes have that many GPUs',
+    );
   }
   return gpu;
 }

@@ -53,21 +53,42 @@ export class Toleration {
   public _toKube(scope: IConstruct, prop: string): k8s.Toleration {
     const t = this.spec;
     if (!isQualifiedName(t.key)) {
-      fail(scope, `${prop}.key`, 'must be a taint key: an optional DNS subdomain prefix and / and a name of at most 63 of [A-Za-z0-9._-], alphanumeric at both ends', t.key,
-        "use the key the nodes are tainted with, e.g. 'nvidia.com/gpu' or 'sku'");
+      fail(
+        scope,
+        `${prop}.key`,
+        'must be a taint key: an optional DNS subdomain prefix and / and a name of at most 63 of [A-Za-z0-9._-], alphanumeric at both ends',
+        t.key,
+        "use the key the nodes are tainted with, e.g. 'nvidia.com/gpu' or 'sku'",
+      );
     }
     if (t.operator === 'Equal' && !isLabelValue(t.value)) {
-      fail(scope, `${prop}.value`, 'must be a taint value: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends', t.value,
-        `use the taint's value, or Toleration.exists('${t.key}') to match any value`);
+      fail(
+        scope,
+        `${prop}.value`,
+        'must be a taint value: at most 63 of [A-Za-z0-9._-], alphanumeric at both ends',
+        t.value,
+        `use the taint's value, or Toleration.exists('${t.key}') to match any value`,
+      );
     }
     if (t.effect !== undefined && !Object.values(TaintEffect).includes(t.effect as TaintEffect)) {
-      fail(scope, `${prop}.effect`, 'must be NoSchedule, PreferNoSchedule or NoExecute', t.effect, 'use TaintEffect.NO_SCHEDULE (or leave effect out to match every effect)');
+      fail(
+        scope,
+        `${prop}.effect`,
+        'must be NoSchedule, PreferNoSchedule or NoExecute',
+        t.effect,
+        'use TaintEffect.NO_SCHEDULE (or leave effect out to match every effect)',
+      );
     }
     if (t.tolerationSeconds !== undefined) {
       checkInt(scope, `${prop}.tolerationSeconds`, t.tolerationSeconds, 0);
       if (t.effect !== TaintEffect.NO_EXECUTE) {
-        fail(scope, `${prop}.tolerationSeconds`, "only applies to effect NoExecute (the API server rejects it with any other effect: \"effect must be 'NoExecute' when `tolerationSeconds` is set\")",
-          t.tolerationSeconds, 'add effect: TaintEffect.NO_EXECUTE, or remove tolerationSeconds');
+        fail(
+          scope,
+          `${prop}.tolerationSeconds`,
+          'only applies to effect NoExecute (the API server rejects it with any other effect: "effect must be \'NoExecute\' when `tolerationSeconds` is set")',
+          t.tolerationSeconds,
+          'add effect: TaintEffect.NO_EXECUTE, or remove tolerationSeconds',
+        );
       }
     }
     return { ...t };
@@ -111,14 +132,22 @@ export function gpuToleration(resource: string): k8s.Toleration {
 
 /** The pod's tolerations: the library's first, then the user's, each distinct one once. */
 export function renderTolerations(scope: IConstruct, library: k8s.Toleration[], user: Toleration[] | undefined): k8s.Toleration[] {
-  if (user !== undefined && !Array.isArray(user)) fail(scope, 'tolerations', 'must be a list of Toleration', user, "use [Toleration.equal('sku', 'gpu')]");
+  if (user !== undefined && !Array.isArray(user))
+    fail(scope, 'tolerations', 'must be a list of Toleration', user, "use [Toleration.equal('sku', 'gpu')]");
   const rendered = (user ?? []).map((t, i) => {
-    if (!Toleration.isToleration(t)) fail(scope, `tolerations[${i}]`, 'must be made with Toleration.equal() or Toleration.exists()', t, "use Toleration.equal('sku', 'gpu', { effect: TaintEffect.NO_SCHEDULE })");
+    if (!Toleration.isToleration(t))
+      fail(
+        scope,
+        `tolerations[${i}]`,
+        'must be made with Toleration.equal() or Toleration.exists()',
+        t,
+        "use Toleration.equal('sku', 'gpu', { effect: TaintEffect.NO_SCHEDULE })",
+      );
     return t._toKube(scope, `tolerations[${i}]`);
   });
   const out: k8s.Toleration[] = [];
   for (const t of [...library, ...rendered]) {
-    if (!out.some(o => sameToleration(o, t))) out.push(t);
+    if (!out.some((o) => sameToleration(o, t))) out.push(t);
   }
   return out;
 }
@@ -134,20 +163,34 @@ export function checkScheduling(scope: IConstruct, p: SchedulingProps): void {
 export function checkPriorityClassName(scope: IConstruct, name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
   if (typeof name !== 'string' || name.length > 253 || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(name)) {
-    fail(scope, 'priorityClassName', "must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', alphanumeric at both ends, at most 253 characters)", name,
-      "use the name of a PriorityClass of the cluster, e.g. 'high-priority'");
+    fail(
+      scope,
+      'priorityClassName',
+      "must be a DNS-1123 subdomain (lowercase letters, digits, '-' and '.', alphanumeric at both ends, at most 253 characters)",
+      name,
+      "use the name of a PriorityClass of the cluster, e.g. 'high-priority'",
+    );
   }
   return name;
 }
 
 function sameToleration(a: k8s.Toleration, b: k8s.Toleration): boolean {
-  return a.key === b.key && (a.operator ?? 'Equal') === (b.operator ?? 'Equal') && (a.value ?? '') === (b.value ?? '') && a.effect === b.effect && a.tolerationSeconds === b.tolerationSeconds;
+  return (
+    a.key === b.key &&
+    (a.operator ?? 'Equal') === (b.operator ?? 'Equal') &&
+    (a.value ?? '') === (b.value ?? '') &&
+    a.effect === b.effect &&
+    a.tolerationSeconds === b.tolerationSeconds
+  );
 }
 
 /** Only the options a toleration has, so an unknown key of a JavaScript caller never reaches the output. */
 function pickOptions(o: unknown): TolerationOptions {
   const x = (typeof o === 'object' && o !== null ? o : {}) as TolerationOptions;
-  return { ...(x.effect !== undefined ? { effect: x.effect } : {}), ...(x.tolerationSeconds !== undefined ? { tolerationSeconds: x.tolerationSeconds } : {}) };
+  return {
+    ...(x.effect !== undefined ? { effect: x.effect } : {}),
+    ...(x.tolerationSeconds !== undefined ? { tolerationSeconds: x.tolerationSeconds } : {}),
+  };
 }
 
 /**
@@ -158,13 +201,24 @@ function pickOptions(o: unknown): TolerationOptions {
 export function checkAffinity(scope: IConstruct, affinity: unknown): k8s.Affinity | undefined {
   if (affinity === undefined) return undefined;
   if (!isPlainObject(affinity) || !isJsonData(affinity)) {
-    fail(scope, 'affinity', 'must be a Kubernetes v1 Affinity, written as plain data', affinity, 'write it as the PodSpec affinity field is written (nodeAffinity, podAffinity, podAntiAffinity)');
+    fail(
+      scope,
+      'affinity',
+      'must be a Kubernetes v1 Affinity, written as plain data',
+      affinity,
+      'write it as the PodSpec affinity field is written (nodeAffinity, podAffinity, podAntiAffinity)',
+    );
   }
   const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'affinity' }, spec: { containers: [{ name: 'c', image: 'c:1' }], affinity } };
-  const problem = checkObjectSchema(pod).find(p => /affinity/.test(p.message));
+  const problem = checkObjectSchema(pod).find((p) => /affinity/.test(p.message));
   if (problem) {
-    fail(scope, 'affinity', `is not a Kubernetes v1 Affinity (${problem.message.replace(/^spec\.affinity\.?/, '')})`, affinity,
-      'write it as the PodSpec affinity field is written (nodeAffinity, podAffinity, podAntiAffinity)');
+    fail(
+      scope,
+      'affinity',
+      `is not a Kubernetes v1 Affinity (${problem.message.replace(/^spec\.affinity\.?/, '')})`,
+      affinity,
+      'write it as the PodSpec affinity field is written (nodeAffinity, podAffinity, podAntiAffinity)',
+    );
   }
   checkSelectorKeys(scope, 'affinity', affinity);
   checkAffinityTermsSelect(scope, affinity);
@@ -181,13 +235,25 @@ function checkAffinityTermsSelect(scope: IConstruct, affinity: Record<string, un
     const a = affinity[kind];
     if (!isPlainObject(a)) continue;
     const terms: Array<[string, unknown]> = [
-      ...(Array.isArray(a.requiredDuringSchedulingIgnoredDuringExecution) ? a.requiredDuringSchedulingIgnoredDuringExecution : []).map((t, i): [string, unknown] => [`requiredDuringSchedulingIgnoredDuringExecution[${i}]`, t]),
-      ...(Array.isArray(a.preferredDuringSchedulingIgnoredDuringExecution) ? a.preferredDuringSchedulingIgnoredDuringExecution : []).map((t, i): [string, unknown] => [`preferredDuringSchedulingIgnoredDuringExecution[${i}].podAffinityTerm`, isPlainObject(t) ? t.podAffinityTerm : undefined]),
+      ...(Array.isArray(a.requiredDuringSchedulingIgnoredDuringExecution) ? a.requiredDuringSchedulingIgnoredDuringExecution : []).map(
+        (t, i): [string, unknown] => [`requiredDuringSchedulingIgnoredDuringExecution[${i}]`, t],
+      ),
+      ...(Array.isArray(a.preferredDuringSchedulingIgnoredDuringExecution) ? a.preferredDuringSchedulingIgnoredDuringExecution : []).map(
+        (t, i): [string, unknown] => [
+          `preferredDuringSchedulingIgnoredDuringExecution[${i}].podAffinityTerm`,
+          isPlainObject(t) ? t.podAffinityTerm : undefined,
+        ],
+      ),
     ];
     for (const [at, term] of terms) {
       if (isPlainObject(term) && (term.labelSelector === undefined || term.labelSelector === null)) {
-        fail(scope, `affinity.${kind}.${at}.labelSelector`, 'is required: a term without a labelSelector matches no pod, so it does nothing (the API server warns)', term.labelSelector,
-          "select the pods the term is about, e.g. labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'api' } }");
+        fail(
+          scope,
+          `affinity.${kind}.${at}.labelSelector`,
+          'is required: a term without a labelSelector matches no pod, so it does nothing (the API server warns)',
+          term.labelSelector,
+          "select the pods the term is about, e.g. labelSelector: { matchLabels: { 'app.kubernetes.io/name': 'api' } }",
+        );
       }
     }
   }
@@ -199,15 +265,20 @@ function checkAffinityTermsSelect(scope: IConstruct, affinity: Record<string, un
  * ValidateNodeSelectorRequirement and validateTopologyKey: qualified names).
  */
 function checkSelectorKeys(scope: IConstruct, at: string, v: unknown): void {
-  if (Array.isArray(v)) return v.forEach((x, i) => checkSelectorKeys(scope, `${at}[${i}]`, x));
+  if (Array.isArray(v)) {
+    v.forEach((x, i) => checkSelectorKeys(scope, `${at}[${i}]`, x));
+    return;
+  }
   if (!isPlainObject(v)) return;
   for (const [k, x] of Object.entries(v)) {
     const prop = `${at}.${k}`;
     if (k === 'matchLabels') checkLabels(scope, prop, x);
-    else if (k === 'topologyKey' && !isQualifiedName(x)) fail(scope, prop, 'must be a label key (a qualified name)', x, "use e.g. 'kubernetes.io/hostname' or 'topology.kubernetes.io/zone'");
+    else if (k === 'topologyKey' && !isQualifiedName(x))
+      fail(scope, prop, 'must be a label key (a qualified name)', x, "use e.g. 'kubernetes.io/hostname' or 'topology.kubernetes.io/zone'");
     else if (k === 'matchExpressions' && Array.isArray(x)) {
       x.forEach((r, i) => {
-        if (isPlainObject(r) && !isQualifiedName(r.key)) fail(scope, `${prop}[${i}].key`, 'must be a label key (a qualified name)', r.key, "use e.g. 'cloud.google.com/gke-nodepool'");
+        if (isPlainObject(r) && !isQualifiedName(r.key))
+          fail(scope, `${prop}[${i}].key`, 'must be a label key (a qualified name)', r.key, "use e.g. 'cloud.google.com/gke-nodepool'");
       });
     } else checkSelectorKeys(scope, prop, x);
   }
@@ -218,9 +289,13 @@ function isJsonData(v: unknown, depth = 0): boolean {
   if (depth > 32) return false;
   if (typeof v === 'string' || typeof v === 'boolean') return true;
   if (typeof v === 'number') return Number.isFinite(v);
-  if (Array.isArray(v)) return v.every(x => isJsonData(x, depth + 1));
+  if (Array.isArray(v)) return v.every((x) => isJsonData(x, depth + 1));
   if (typeof v !== 'object' || v === null) return false;
   const proto = Object.getPrototypeOf(v);
   // A key every object has ('constructor', '__proto__') is no Kubernetes field, and cdk8s's serializer breaks on it or drops it.
-  return (proto === Object.prototype || proto === null) && Object.keys(v).every(k => !(k in Object.prototype)) && Object.values(v).every(x => isJsonData(x, depth + 1));
+  return (
+    (proto === Object.prototype || proto === null) &&
+    Object.keys(v).every((k) => !(k in Object.prototype)) &&
+    Object.values(v).every((x) => isJsonData(x, depth + 1))
+  );
 }

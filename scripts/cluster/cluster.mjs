@@ -49,7 +49,7 @@ class StepError extends Error {
   }
 }
 
-const log = msg => process.stderr.write(`[cluster] ${msg}\n`);
+const log = (msg) => process.stderr.write(`[cluster] ${msg}\n`);
 
 // ---------------------------------------------------------------------------------------------------
 // Versions and build
@@ -101,7 +101,10 @@ function goBuild(modDir, args, what, env = {}) {
   fs.writeFileSync(logFile, `${res.stdout ?? ''}${res.stderr ?? ''}`);
   if (res.status !== 0) {
     const tail = `${res.stderr ?? ''}`.trim().split('\n').slice(-25).join('\n');
-    throw new StepError('build', `go build of ${what} failed (exit ${res.status}${res.error ? `, ${res.error.message}` : ''}):\n${tail}\nfull log: ${logFile}`);
+    throw new StepError(
+      'build',
+      `go build of ${what} failed (exit ${res.status}${res.error ? `, ${res.error.message}` : ''}):\n${tail}\nfull log: ${logFile}`,
+    );
   }
   log(`built ${what} in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
@@ -110,7 +113,7 @@ function goBuild(modDir, args, what, env = {}) {
 export function build() {
   const dir = binDir();
   const v = versions();
-  const missingK8s = K8S_BINARIES.filter(b => !fs.existsSync(path.join(dir, b)));
+  const missingK8s = K8S_BINARIES.filter((b) => !fs.existsSync(path.join(dir, b)));
   const tmp = `${dir}.tmp-${process.pid}`;
   try {
     if (missingK8s.length > 0) {
@@ -119,7 +122,8 @@ export function build() {
       // The version stamp upstream's hack/lib/version.sh sets (without it the binaries say v0.0.0-master);
       // CGO_ENABLED=0 as upstream builds these (hack/lib/golang.sh KUBE_STATIC_LIBRARIES).
       const ldflags = [
-        '-s', '-w',
+        '-s',
+        '-w',
         `-X k8s.io/component-base/version.gitVersion=${v.kubernetes}`,
         `-X k8s.io/component-base/version.gitMajor=${major}`,
         `-X k8s.io/component-base/version.gitMinor=${minor}`,
@@ -128,7 +132,9 @@ export function build() {
         `-X k8s.io/client-go/pkg/version.gitMajor=${major}`,
         `-X k8s.io/client-go/pkg/version.gitMinor=${minor}`,
       ].join(' ');
-      goBuild('k8s', ['build', '-ldflags', ldflags, '-o', `${tmp}/`, ...missingK8s.map(b => `k8s.io/kubernetes/cmd/${b}`)], 'kubernetes', { CGO_ENABLED: '0' });
+      goBuild('k8s', ['build', '-ldflags', ldflags, '-o', `${tmp}/`, ...missingK8s.map((b) => `k8s.io/kubernetes/cmd/${b}`)], 'kubernetes', {
+        CGO_ENABLED: '0',
+      });
     }
     if (!fs.existsSync(path.join(dir, 'etcd'))) {
       fs.mkdirSync(tmp, { recursive: true });
@@ -151,13 +157,21 @@ export function build() {
 function fetchCrds() {
   const dest = crdDir();
   if (fs.existsSync(path.join(dest, 'done'))) return dest;
-  const res = spawnSync('go', ['mod', 'download', '-json', 'sigs.k8s.io/gateway-api'], { cwd: path.join(HERE, 'crds'), env: { ...process.env, ...GOENV }, encoding: 'utf8' });
+  const res = spawnSync('go', ['mod', 'download', '-json', 'sigs.k8s.io/gateway-api'], {
+    cwd: path.join(HERE, 'crds'),
+    env: { ...process.env, ...GOENV },
+    encoding: 'utf8',
+  });
   if (res.status !== 0) throw new StepError('build', `go mod download sigs.k8s.io/gateway-api failed: ${res.stderr || res.stdout}`);
   const info = JSON.parse(res.stdout);
   const src = path.join(info.Dir, 'config', 'crd', 'standard');
   if (!fs.existsSync(src)) throw new StepError('build', `the Gateway API module ${info.Version} has no config/crd/standard (looked in ${src})`);
   fs.mkdirSync(dest, { recursive: true });
-  for (const f of fs.readdirSync(src).filter(f => f.endsWith('.yaml')).sort()) fs.copyFileSync(path.join(src, f), path.join(dest, f));
+  for (const f of fs
+    .readdirSync(src)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort())
+    fs.copyFileSync(path.join(src, f), path.join(dest, f));
   fs.writeFileSync(path.join(dest, 'done'), `${info.Version}\n`);
   return dest;
 }
@@ -173,19 +187,43 @@ function openssl(args, what) {
 }
 
 function makeCerts(dir) {
-  const p = f => path.join(dir, f);
+  const p = (f) => path.join(dir, f);
   // ECDSA P-256 keys: quick to make, accepted for TLS, client certs and service-account tokens (ES256).
-  const key = name => openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', p(`${name}.key`)], `key ${name}`);
+  const key = (name) => openssl(['ecparam', '-name', 'prime256v1', '-genkey', '-noout', '-out', p(`${name}.key`)], `key ${name}`);
   key('ca');
   openssl(['req', '-x509', '-new', '-key', p('ca.key'), '-sha256', '-days', '30', '-subj', '/CN=cdk8s-ml-test-ca', '-out', p('ca.crt')], 'CA');
   const sign = (name, subject, ext) => {
     key(name);
     openssl(['req', '-new', '-key', p(`${name}.key`), '-subj', subject, '-out', p(`${name}.csr`)], `CSR ${name}`);
     fs.writeFileSync(p(`${name}.ext`), ext);
-    openssl(['x509', '-req', '-in', p(`${name}.csr`), '-CA', p('ca.crt'), '-CAkey', p('ca.key'), '-CAcreateserial', '-sha256', '-days', '30', '-extfile', p(`${name}.ext`), '-out', p(`${name}.crt`)], `certificate ${name}`);
+    openssl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        p(`${name}.csr`),
+        '-CA',
+        p('ca.crt'),
+        '-CAkey',
+        p('ca.key'),
+        '-CAcreateserial',
+        '-sha256',
+        '-days',
+        '30',
+        '-extfile',
+        p(`${name}.ext`),
+        '-out',
+        p(`${name}.crt`),
+      ],
+      `certificate ${name}`,
+    );
   };
   // The SANs clients use: this host, and the in-cluster name and first service IP of the `kubernetes` Service.
-  sign('apiserver', '/CN=kube-apiserver', 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1\n');
+  sign(
+    'apiserver',
+    '/CN=kube-apiserver',
+    'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:10.96.0.1\n',
+  );
   const client = 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
   // CN is the user, O the groups (Kubernetes x509 authentication); RBAC's bootstrap policy binds
   // system:kube-controller-manager and system:kube-scheduler to their roles, system:masters to cluster-admin.
@@ -243,7 +281,7 @@ function startProcess(name, bin, args) {
   return child.pid;
 }
 
-const alive = pid => {
+const alive = (pid) => {
   try {
     process.kill(pid, 0);
     return true;
@@ -251,31 +289,40 @@ const alive = pid => {
     return false;
   }
 };
-const sleep = ms => new Promise(r => setTimeout(r, ms));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 function logTail(name, lines = 20) {
   try {
-    return fs.readFileSync(path.join(STATE, 'logs', `${name}.log`), 'utf8').trim().split('\n').slice(-lines).join('\n');
+    return fs
+      .readFileSync(path.join(STATE, 'logs', `${name}.log`), 'utf8')
+      .trim()
+      .split('\n')
+      .slice(-lines)
+      .join('\n');
   } catch {
     return '(no log)';
   }
 }
 
 function get(url, certDir, { client = 'admin', verify = true } = {}) {
-  return new Promise(resolve => {
-    const req = https.get(url, {
-      ca: fs.readFileSync(path.join(certDir, 'ca.crt')),
-      // The scheduler serves /healthz with a self-signed certificate of its own, as in kubeadm clusters.
-      rejectUnauthorized: verify,
-      cert: fs.readFileSync(path.join(certDir, `${client}.crt`)),
-      key: fs.readFileSync(path.join(certDir, `${client}.key`)),
-      timeout: 5000,
-    }, res => {
-      let body = '';
-      res.on('data', d => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode, body }));
-    });
-    req.on('error', e => resolve({ status: 0, body: e.message }));
+  return new Promise((resolve) => {
+    const req = https.get(
+      url,
+      {
+        ca: fs.readFileSync(path.join(certDir, 'ca.crt')),
+        // The scheduler serves /healthz with a self-signed certificate of its own, as in kubeadm clusters.
+        rejectUnauthorized: verify,
+        cert: fs.readFileSync(path.join(certDir, `${client}.crt`)),
+        key: fs.readFileSync(path.join(certDir, `${client}.key`)),
+        timeout: 5000,
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (d) => (body += d));
+        res.on('end', () => resolve({ status: res.statusCode, body }));
+      },
+    );
+    req.on('error', (e) => resolve({ status: 0, body: e.message }));
     req.on('timeout', () => req.destroy(new Error('timeout')));
   });
 }
@@ -289,7 +336,8 @@ async function waitFor(step, name, timeoutMs, probe) {
     const r = await probe();
     if (r === true) return Date.now() - t0;
     last = r;
-    if (Date.now() - t0 > timeoutMs) throw new StepError(step, `${name} not ready after ${timeoutMs / 1000} s (${last}); last lines of its log:\n${logTail(name)}`);
+    if (Date.now() - t0 > timeoutMs)
+      throw new StepError(step, `${name} not ready after ${timeoutMs / 1000} s (${last}); last lines of its log:\n${logTail(name)}`);
     await sleep(250);
   }
 }
@@ -306,7 +354,7 @@ function readInfo() {
 export async function status() {
   const info = readInfo();
   if (!info) return undefined;
-  if (!info.pids || Object.values(info.pids).some(pid => !alive(pid))) return undefined;
+  if (!info.pids || Object.values(info.pids).some((pid) => !alive(pid))) return undefined;
   const r = await get(`${info.server}/readyz`, info.certDir);
   return r.status === 200 ? info : undefined;
 }
@@ -327,7 +375,11 @@ async function withLock(fn) {
     } catch (e) {
       if (e.code !== 'EEXIST') throw e;
       let holder = 0;
-      try { holder = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8')); } catch { /* being written */ }
+      try {
+        holder = Number(fs.readFileSync(path.join(lock, 'pid'), 'utf8'));
+      } catch {
+        /* being written */
+      }
       if (holder && !alive(holder)) {
         fs.rmSync(lock, { recursive: true, force: true });
         continue;
@@ -365,38 +417,49 @@ async function upLocked({ owner = 'manual' } = {}) {
   try {
     const etcdUrl = `http://${HOST}:${etcdClient}`;
     info.pids.etcd = startProcess('etcd', path.join(bin, 'etcd'), [
-      '--name=default', `--data-dir=${path.join(STATE, 'etcd')}`,
-      `--listen-client-urls=${etcdUrl}`, `--advertise-client-urls=${etcdUrl}`,
-      `--listen-peer-urls=http://${HOST}:${etcdPeer}`, `--initial-advertise-peer-urls=http://${HOST}:${etcdPeer}`,
+      '--name=default',
+      `--data-dir=${path.join(STATE, 'etcd')}`,
+      `--listen-client-urls=${etcdUrl}`,
+      `--advertise-client-urls=${etcdUrl}`,
+      `--listen-peer-urls=http://${HOST}:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://${HOST}:${etcdPeer}`,
       `--initial-cluster=default=http://${HOST}:${etcdPeer}`,
       // A throwaway test store: no fsync (what envtest-style setups do for speed).
-      '--unsafe-no-fsync', '--log-level=warn',
+      '--unsafe-no-fsync',
+      '--log-level=warn',
     ]);
     writeInfo();
     await waitFor('start etcd', 'etcd', 30_000, async () => {
-      const r = await new Promise(resolve => {
-        const req = http.get(`${etcdUrl}/health`, res => {
+      const r = await new Promise((resolve) => {
+        const req = http.get(`${etcdUrl}/health`, (res) => {
           let b = '';
-          res.on('data', d => (b += d));
+          res.on('data', (d) => (b += d));
           res.on('end', () => resolve(res.statusCode === 200 && b.includes('true') ? true : `health ${res.statusCode} ${b}`));
         });
-        req.on('error', e => resolve(e.message));
+        req.on('error', (e) => resolve(e.message));
       });
       return r;
     });
-    const c = f => path.join(certDir, f);
+    const c = (f) => path.join(certDir, f);
     info.pids['kube-apiserver'] = startProcess('kube-apiserver', path.join(bin, 'kube-apiserver'), [
       `--etcd-servers=${etcdUrl}`,
-      `--bind-address=${HOST}`, `--advertise-address=${HOST}`, `--secure-port=${apiPort}`,
-      `--tls-cert-file=${c('apiserver.crt')}`, `--tls-private-key-file=${c('apiserver.key')}`,
+      `--bind-address=${HOST}`,
+      `--advertise-address=${HOST}`,
+      `--secure-port=${apiPort}`,
+      `--tls-cert-file=${c('apiserver.crt')}`,
+      `--tls-private-key-file=${c('apiserver.key')}`,
       `--client-ca-file=${c('ca.crt')}`,
       // The aggregation layer's front-proxy settings, as kubeadm writes them (one CA here).
-      `--requestheader-client-ca-file=${c('ca.crt')}`, '--requestheader-allowed-names=front-proxy-client',
-      '--requestheader-username-headers=X-Remote-User', '--requestheader-group-headers=X-Remote-Group',
+      `--requestheader-client-ca-file=${c('ca.crt')}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-username-headers=X-Remote-User',
+      '--requestheader-group-headers=X-Remote-Group',
       '--requestheader-extra-headers-prefix=X-Remote-Extra-',
-      `--kubelet-client-certificate=${c('apiserver-kubelet-client.crt')}`, `--kubelet-client-key=${c('apiserver-kubelet-client.key')}`,
+      `--kubelet-client-certificate=${c('apiserver-kubelet-client.crt')}`,
+      `--kubelet-client-key=${c('apiserver-kubelet-client.key')}`,
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
-      `--service-account-key-file=${c('sa.pub')}`, `--service-account-signing-key-file=${c('sa.key')}`,
+      `--service-account-key-file=${c('sa.pub')}`,
+      `--service-account-signing-key-file=${c('sa.key')}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
       '--authorization-mode=Node,RBAC',
       // The default admission chain (PodSecurity, ServiceAccount, LimitRanger, DefaultStorageClass, ...) plus
@@ -409,25 +472,35 @@ async function upLocked({ owner = 'manual' } = {}) {
     writeInfo();
     await waitFor('start kube-apiserver', 'kube-apiserver', 90_000, async () => {
       const r = await get(`${server}/readyz`, certDir);
-      return r.status === 200 ? true : `readyz ${r.status} ${r.body.split('\n').filter(l => l.startsWith('[-]')).join(' ') || r.body.slice(0, 200)}`;
+      return r.status === 200
+        ? true
+        : `readyz ${r.status} ${
+            r.body
+              .split('\n')
+              .filter((l) => l.startsWith('[-]'))
+              .join(' ') || r.body.slice(0, 200)
+          }`;
     });
     info.pids['kube-controller-manager'] = startProcess('kube-controller-manager', path.join(bin, 'kube-controller-manager'), [
       `--kubeconfig=${path.join(STATE, 'controller-manager.kubeconfig')}`,
       `--authentication-kubeconfig=${path.join(STATE, 'controller-manager.kubeconfig')}`,
       `--authorization-kubeconfig=${path.join(STATE, 'controller-manager.kubeconfig')}`,
-      `--bind-address=${HOST}`, `--secure-port=${kcmPort}`,
+      `--bind-address=${HOST}`,
+      `--secure-port=${kcmPort}`,
       '--leader-elect=false',
       '--use-service-account-credentials=true',
       `--service-account-private-key-file=${c('sa.key')}`,
       `--root-ca-file=${c('ca.crt')}`,
-      `--cluster-signing-cert-file=${c('ca.crt')}`, `--cluster-signing-key-file=${c('ca.key')}`,
+      `--cluster-signing-cert-file=${c('ca.crt')}`,
+      `--cluster-signing-key-file=${c('ca.key')}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
     ]);
     info.pids['kube-scheduler'] = startProcess('kube-scheduler', path.join(bin, 'kube-scheduler'), [
       `--kubeconfig=${path.join(STATE, 'scheduler.kubeconfig')}`,
       `--authentication-kubeconfig=${path.join(STATE, 'scheduler.kubeconfig')}`,
       `--authorization-kubeconfig=${path.join(STATE, 'scheduler.kubeconfig')}`,
-      `--bind-address=${HOST}`, `--secure-port=${schedPort}`,
+      `--bind-address=${HOST}`,
+      `--secure-port=${schedPort}`,
       '--leader-elect=false',
     ]);
     writeInfo();
@@ -458,7 +531,7 @@ export function down(opts = {}) {
 
 async function downLocked({ quiet = false } = {}) {
   const pidDir = path.join(STATE, 'pids');
-  const pids = fs.existsSync(pidDir) ? fs.readdirSync(pidDir).map(n => [n, Number(fs.readFileSync(path.join(pidDir, n), 'utf8'))]) : [];
+  const pids = fs.existsSync(pidDir) ? fs.readdirSync(pidDir).map((n) => [n, Number(fs.readFileSync(path.join(pidDir, n), 'utf8'))]) : [];
   // Reverse start order: clients before the API server, etcd last.
   const order = ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
   pids.sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]));
@@ -467,12 +540,24 @@ async function downLocked({ quiet = false } = {}) {
     try {
       process.kill(-pid, 'SIGTERM'); // the process group: detached children lead their own group
     } catch {
-      try { process.kill(pid, 'SIGTERM'); } catch { /* gone */ }
+      try {
+        process.kill(pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
     }
     const t0 = Date.now();
     while (alive(pid) && Date.now() - t0 < 10_000) await sleep(100);
     if (alive(pid)) {
-      try { process.kill(-pid, 'SIGKILL'); } catch { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } }
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }
       while (alive(pid) && Date.now() - t0 < 15_000) await sleep(100);
     }
     if (alive(pid)) throw new StepError('down', `${name} (pid ${pid}) did not stop`);
@@ -512,7 +597,9 @@ async function main() {
       return;
     }
     case 'env':
-      process.stdout.write(`CDK8S_ML_CLUSTER_BIN=${binDir()}\nCDK8S_ML_CLUSTER_CRDS=${crdDir()}\nCDK8S_ML_CLUSTER_KUBECONFIG=${path.join(STATE, 'admin.kubeconfig')}\n`);
+      process.stdout.write(
+        `CDK8S_ML_CLUSTER_BIN=${binDir()}\nCDK8S_ML_CLUSTER_CRDS=${crdDir()}\nCDK8S_ML_CLUSTER_KUBECONFIG=${path.join(STATE, 'admin.kubeconfig')}\n`,
+      );
       return;
     default:
       process.stderr.write('usage: node scripts/cluster/cluster.mjs build|up|down|status|env|crds\n');
@@ -521,7 +608,7 @@ async function main() {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  main().catch(e => {
+  main().catch((e) => {
     process.stderr.write(`${e.message}\n`);
     process.exitCode = 1;
   });

@@ -1,8 +1,8 @@
 // jest globalTeardown: stops the local cluster (scripts/cluster/cluster.mjs down) when a test file of
 // this jest run started it; leaves a cluster started by `npm run cluster:up` or by another run running.
-const { spawnSync } = require('child_process');
-const fs = require('fs');
-const path = require('path');
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
 
 module.exports = async () => {
   const home = path.resolve(process.env.CDK8S_ML_CLUSTER_HOME || '/var/tmp/cdk8s-ml-cluster');

@@ -3,9 +3,9 @@
  * from the tarball and an install with the tarball in place of the registry's cdk8s-ml. Shared by the
  * consumer end-to-end test and the benchmark.
  */
-import { spawnSync, SpawnSyncReturns } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { spawnSync, SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export const ROOT = path.resolve(__dirname, '../..');
 

@@ -11,11 +11,11 @@
  * fieldValidation=Strict as query parameters, the same requests kubectl makes) and returns the
  * server's warnings (the `Warning` response headers, RFC 7234 form `299 - "text"`) with every answer.
  */
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as https from 'https';
-import * as path from 'path';
-import { MessageChannel, receiveMessageOnPort, Worker } from 'worker_threads';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as https from 'node:https';
+import * as path from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker } from 'node:worker_threads';
 import { load } from 'js-yaml';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -56,7 +56,12 @@ function clusterScript(args: string[], extraEnv: Record<string, string> = {}): s
 }
 
 function envLines(text: string): Record<string, string> {
-  return Object.fromEntries(text.trim().split('\n').map(l => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+  return Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 }
 
 async function open(): Promise<TestCluster> {
@@ -70,7 +75,13 @@ async function open(): Promise<TestCluster> {
   }
   // The owner mark lets the global teardown stop only a cluster this jest run started.
   const kubeconfig = clusterScript(['up'], { CDK8S_ML_CLUSTER_OWNER: jestRunOwner() }).trim();
-  return { kubeconfig, kubectl: path.join(paths.CDK8S_ML_CLUSTER_BIN, 'kubectl'), gatewayCrds: paths.CDK8S_ML_CLUSTER_CRDS, local: true, kube: new Kube(kubeconfig) };
+  return {
+    kubeconfig,
+    kubectl: path.join(paths.CDK8S_ML_CLUSTER_BIN, 'kubectl'),
+    gatewayCrds: paths.CDK8S_ML_CLUSTER_CRDS,
+    local: true,
+    kube: new Kube(kubeconfig),
+  };
 }
 
 /** Set by test/_util/cluster-setup.js in the jest parent; workers inherit it. */
@@ -119,16 +130,19 @@ export function loadKubeconfig(file: string): Connection {
   const cfg = load(fs.readFileSync(file, 'utf8')) as any;
   const dir = path.dirname(file);
   const named = (list: any[] | undefined, name: string, what: string) => {
-    const found = (list ?? []).find(e => e?.name === name);
+    const found = (list ?? []).find((e) => e?.name === name);
     if (!found) throw new Error(`${file}: no ${what} named ${JSON.stringify(name)}`);
     return found;
   };
   const ctx = named(cfg?.contexts, cfg?.['current-context'], 'context').context;
   const cluster = named(cfg.clusters, ctx.cluster, 'cluster').cluster;
-  const user = ctx.user ? named(cfg.users, ctx.user, 'user').user ?? {} : {};
+  const user = ctx.user ? (named(cfg.users, ctx.user, 'user').user ?? {}) : {};
   const read = (data: string | undefined, f: string | undefined) =>
     data ? Buffer.from(data, 'base64').toString('utf8') : f ? fs.readFileSync(path.resolve(dir, f), 'utf8') : undefined;
-  if (user.exec || user['auth-provider']) throw new Error(`${file}: user ${ctx.user} uses an exec or auth-provider plugin, which these tests do not run; give a kubeconfig with a client certificate or a token`);
+  if (user.exec || user['auth-provider'])
+    throw new Error(
+      `${file}: user ${ctx.user} uses an exec or auth-provider plugin, which these tests do not run; give a kubeconfig with a client certificate or a token`,
+    );
   const token = user.token ?? (user.tokenFile ? fs.readFileSync(path.resolve(dir, user.tokenFile), 'utf8').trim() : undefined);
   return {
     server: String(cluster.server).replace(/\/$/, ''),
@@ -168,7 +182,9 @@ function discovered(a: ApiAnswer): Map<string, ResourceInfo> {
 }
 
 function collectionUrl(apiVersion: string, r: ResourceInfo, namespace: string | undefined): string {
-  return r.namespaced ? `${groupPath(apiVersion)}/namespaces/${encodeURIComponent(namespace ?? 'default')}/${r.plural}` : `${groupPath(apiVersion)}/${r.plural}`;
+  return r.namespaced
+    ? `${groupPath(apiVersion)}/namespaces/${encodeURIComponent(namespace ?? 'default')}/${r.plural}`
+    : `${groupPath(apiVersion)}/${r.plural}`;
 }
 
 /** The server-side apply request of an object (PATCH application/apply-patch+yaml, forced, strict). */
@@ -193,9 +209,9 @@ export class Kube {
     if (payload !== undefined) headers['Content-Type'] = contentType;
     const url = new URL(this.connection.server + urlPath);
     return new Promise((resolve, reject) => {
-      const req = https.request(url, { method, headers, ...this.connection.tls, timeout: 60_000 }, res => {
+      const req = https.request(url, { method, headers, ...this.connection.tls, timeout: 60_000 }, (res) => {
         const chunks: Buffer[] = [];
-        res.on('data', c => chunks.push(c));
+        res.on('data', (c) => chunks.push(c));
         res.on('end', () => resolve(parseAnswer(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), res.rawHeaders)));
       });
       req.on('error', reject);
@@ -208,7 +224,8 @@ export class Kube {
   /** The REST resource of apiVersion/kind, from discovery (re-read once on a miss: a CRD may be new). */
   async resource(apiVersion: string, kind: string): Promise<ResourceInfo | undefined> {
     for (let attempt = 0; attempt < 2; attempt++) {
-      if (!this.resources.has(apiVersion) || attempt > 0) this.resources.set(apiVersion, discovered(await this.request('GET', groupPath(apiVersion))));
+      if (!this.resources.has(apiVersion) || attempt > 0)
+        this.resources.set(apiVersion, discovered(await this.request('GET', groupPath(apiVersion))));
       const found = this.resources.get(apiVersion)!.get(kind);
       if (found) return found;
     }
@@ -251,14 +268,21 @@ export class Kube {
   }
 
   async delete(apiVersion: string, kind: string, name: string, namespace?: string): Promise<ApiAnswer> {
-    return this.request('DELETE', `${await this.collectionPath({ apiVersion, kind, metadata: { namespace } })}/${encodeURIComponent(name)}?propagationPolicy=Background`);
+    return this.request(
+      'DELETE',
+      `${await this.collectionPath({ apiVersion, kind, metadata: { namespace } })}/${encodeURIComponent(name)}?propagationPolicy=Background`,
+    );
   }
 
   /** Creates (for real) a namespace with these labels if it does not exist; waits for its default ServiceAccount. */
   async ensureNamespace(name: string, labels: Record<string, string> = {}): Promise<void> {
     const a = await this.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
     if (a.status >= 300) throw new Error(`namespace ${name}: ${a.status} ${answerMessage(a)}`);
-    await waitUntil(`ServiceAccount default in namespace ${name}`, 60_000, async () => (await this.get('v1', 'ServiceAccount', 'default', name)) !== undefined);
+    await waitUntil(
+      `ServiceAccount default in namespace ${name}`,
+      60_000,
+      async () => (await this.get('v1', 'ServiceAccount', 'default', name)) !== undefined,
+    );
   }
 
   /** Deletes a namespace and waits until it is gone (the namespace controller empties it first). */
@@ -274,20 +298,25 @@ export async function waitUntil(what: string, timeoutMs: number, done: () => Pro
   for (;;) {
     if (await done()) return Date.now() - t0;
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await new Promise(r => setTimeout(r, everyMs));
+    await new Promise((r) => setTimeout(r, everyMs));
   }
 }
 
 /** Runs the cluster's kubectl; returns its exit status, stdout and stderr (never throws on a refusal). */
 export function kubectl(cluster: TestCluster, args: string[], input?: string): { status: number; stdout: string; stderr: string } {
-  const res = spawnSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, ...args], { input, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 5 * 60_000 });
+  const res = spawnSync(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, ...args], {
+    input,
+    encoding: 'utf8',
+    maxBuffer: 256 * 1024 * 1024,
+    timeout: 5 * 60_000,
+  });
   if (res.error) throw new Error(`${cluster.kubectl} ${args.join(' ')}: ${res.error.message}`);
   return { status: res.status ?? -1, stdout: res.stdout, stderr: res.stderr };
 }
 
 /** kubectl's warnings in its stderr (`Warning: ...` lines). */
 export function kubectlWarnings(stderr: string): string[] {
-  return stderr.split('\n').filter(l => l.startsWith('Warning: '));
+  return stderr.split('\n').filter((l) => l.startsWith('Warning: '));
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -306,7 +335,11 @@ export class SyncKube {
   constructor(kubeconfigPath: string) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { connection: loadKubeconfig(kubeconfigPath), port: port2, flag: this.flag }, transferList: [port2] });
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { connection: loadKubeconfig(kubeconfigPath), port: port2, flag: this.flag },
+      transferList: [port2],
+    });
     this.worker.unref();
   }
 

@@ -1,6 +1,6 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Testing } from 'cdk8s';
 import { MlApp, MlStack, MlStackProps } from '../../lib';
 import { checkOutputFiles, isConnectionAllowed, NetworkConnection, parseYamlStream, unintendedIngress } from '../../lib/check';
@@ -41,7 +41,7 @@ export function synth(build: (app: MlApp) => void, outdirOrCheck?: string | Chec
 
 /** One stack in a fresh app: the usual set-up of a construct test. */
 export function synthStack(build: (stack: MlStack) => void, props: MlStackProps = {}, check: CheckOptions = {}): Synthesized {
-  return synth(app => build(new MlStack(app, 'test', props)), check);
+  return synth((app) => build(new MlStack(app, 'test', props)), check);
 }
 
 const showConnection = (c: NetworkConnection) => `${c.from} -> ${c.to} port ${c.port}${c.protocol && c.protocol !== 'TCP' ? `/${c.protocol}` : ''}`;
@@ -54,10 +54,13 @@ const showConnection = (c: NetworkConnection) => `${c.from} -> ${c.to} port ${c.
 function strictNetworkProblems(objects: readonly any[], check: CheckOptions): string[] {
   const problems: string[] = [];
   for (const c of check.intended ?? []) {
-    if (!isConnectionAllowed(objects, c.from, c.to, c.port, c.protocol)) problems.push(`declared intended connection ${showConnection(c)} is denied by the NetworkPolicies`);
+    if (!isConnectionAllowed(objects, c.from, c.to, c.port, c.protocol))
+      problems.push(`declared intended connection ${showConnection(c)} is denied by the NetworkPolicies`);
   }
   for (const c of unintendedIngress(objects, { intended: check.intended })) {
-    problems.push(`${showConnection(c)} is admitted${c.admittedBy.length > 0 ? ` by NetworkPolicy ${c.admittedBy.join(', ')}` : ''} but not intended (declare it in { intended } if the test means it)`);
+    problems.push(
+      `${showConnection(c)} is admitted${c.admittedBy.length > 0 ? ` by NetworkPolicy ${c.admittedBy.join(', ')}` : ''} but not intended (declare it in { intended } if the test means it)`,
+    );
   }
   return problems;
 }
@@ -69,8 +72,11 @@ export function checked(app: MlApp, files: Map<string, string>, check: CheckOpti
   const network = strictNetworkProblems(objects, check);
   if (network.length > 0) throw new Error(`strict network check failed:\n  ${network.join('\n  ')}`);
   const find = (kind: string, name?: string) => {
-    const found = objects.filter(o => o.kind === kind && (name === undefined || o.metadata?.name === name));
-    if (found.length !== 1) throw new Error(`expected exactly one ${kind}${name ? ` named ${name}` : ''}, found ${found.length}: ${objects.map(o => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
+    const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+    if (found.length !== 1)
+      throw new Error(
+        `expected exactly one ${kind}${name ? ` named ${name}` : ''}, found ${found.length}: ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`,
+      );
     return found[0];
   };
   return {
@@ -78,7 +84,7 @@ export function checked(app: MlApp, files: Map<string, string>, check: CheckOpti
     files,
     objects,
     find,
-    all: (kind: string) => objects.filter(o => o.kind === kind),
+    all: (kind: string) => objects.filter((o) => o.kind === kind),
     dockerfile: (image: string) => {
       const f = files.get(`images/${image}/Dockerfile`);
       if (f === undefined) throw new Error(`no images/${image}/Dockerfile among ${[...files.keys()].join(', ')}`);

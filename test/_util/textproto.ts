@@ -4,13 +4,18 @@
  * files are valid and say what we meant. Independent of the renderer in lib/.
  */
 type FieldType = 'string' | 'int' | 'bool' | { message: string };
-interface FieldDef { type: FieldType; repeated?: boolean }
+interface FieldDef {
+  type: FieldType;
+  repeated?: boolean;
+}
 const WRAPPED_INT: Record<string, FieldDef> = { value: { type: 'int' } };
 const TYPES: Record<string, Record<string, FieldDef>> = {
   ModelServerConfig: { model_config_list: { type: { message: 'ModelConfigList' } } },
   ModelConfigList: { config: { type: { message: 'ModelConfig' }, repeated: true } },
   ModelConfig: {
-    name: { type: 'string' }, base_path: { type: 'string' }, model_platform: { type: 'string' },
+    name: { type: 'string' },
+    base_path: { type: 'string' },
+    model_platform: { type: 'string' },
     model_version_policy: { type: { message: 'ServableVersionPolicy' } },
     version_labels: { type: { message: 'VersionLabel' }, repeated: true },
   },
@@ -20,9 +25,12 @@ const TYPES: Record<string, Record<string, FieldDef>> = {
   All: {},
   Specific: { versions: { type: 'int', repeated: true } },
   BatchingParameters: {
-    max_batch_size: { type: { message: 'Int64Value' } }, batch_timeout_micros: { type: { message: 'Int64Value' } },
-    max_enqueued_batches: { type: { message: 'Int64Value' } }, num_batch_threads: { type: { message: 'Int64Value' } },
-    allowed_batch_sizes: { type: 'int', repeated: true }, pad_variable_length_inputs: { type: 'bool' },
+    max_batch_size: { type: { message: 'Int64Value' } },
+    batch_timeout_micros: { type: { message: 'Int64Value' } },
+    max_enqueued_batches: { type: { message: 'Int64Value' } },
+    num_batch_threads: { type: { message: 'Int64Value' } },
+    allowed_batch_sizes: { type: 'int', repeated: true },
+    pad_variable_length_inputs: { type: 'bool' },
   },
   Int64Value: WRAPPED_INT,
   MonitoringConfig: { prometheus_config: { type: { message: 'PrometheusConfig' } } },

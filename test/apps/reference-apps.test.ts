@@ -1,22 +1,30 @@
-import * as path from 'path';
+import * as path from 'node:path';
 import { MlApp } from '../../lib';
 import { buildReferenceApps } from '../../apps/main';
 import { checkOutput, isConnectionAllowed, parseYamlStream } from '../../lib/check';
 import { synth, tempDir } from '../_util/synth';
 
 describe('reference apps', () => {
-  const out = synth(app => buildReferenceApps(app));
+  const out = synth((app) => buildReferenceApps(app));
 
   test('every stack writes one manifest file, and each passes the shared check (done by synth)', () => {
-    const manifests = [...out.files.keys()].filter(f => f.startsWith('manifests/'));
-    expect(manifests).toEqual(expect.arrayContaining(['manifests/and-gate.k8s.yaml', 'manifests/eeg-letters.k8s.yaml', 'manifests/image-classifier.k8s.yaml', 'manifests/ml-model.k8s.yaml', 'manifests/llm-chat.k8s.yaml']));
+    const manifests = [...out.files.keys()].filter((f) => f.startsWith('manifests/'));
+    expect(manifests).toEqual(
+      expect.arrayContaining([
+        'manifests/and-gate.k8s.yaml',
+        'manifests/eeg-letters.k8s.yaml',
+        'manifests/image-classifier.k8s.yaml',
+        'manifests/ml-model.k8s.yaml',
+        'manifests/llm-chat.k8s.yaml',
+      ]),
+    );
   });
 
   test('every workload object carries the recommended labels: part-of, managed-by, name, instance, component', () => {
     const missing = out.objects
-      .filter(o => !['Namespace', 'Application'].includes(o.kind))
-      .filter(o => ['part-of', 'managed-by', 'name', 'instance', 'component'].some(k => !o.metadata.labels?.[`app.kubernetes.io/${k}`]))
-      .map(o => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
+      .filter((o) => !['Namespace', 'Application'].includes(o.kind))
+      .filter((o) => ['part-of', 'managed-by', 'name', 'instance', 'component'].some((k) => !o.metadata.labels?.[`app.kubernetes.io/${k}`]))
+      .map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`);
     expect(missing).toEqual([]);
   });
 
@@ -28,19 +36,24 @@ describe('reference apps', () => {
 
   test('every image a manifest runs and the app builds is in the bake file, with the same tag, and nothing else', () => {
     const bake = JSON.parse(out.files.get('images/docker-bake.json')!);
-    const built = Object.values<any>(bake.target).flatMap(t => t.tags);
-    const used = new Set(out.objects.flatMap(o => {
-      const spec = o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.spec?.template?.spec;
-      return spec ? [...(spec.initContainers ?? []), ...spec.containers].map((c: any) => c.image) : [];
-    }));
+    const built = Object.values<any>(bake.target).flatMap((t) => t.tags);
+    const used = new Set(
+      out.objects.flatMap((o) => {
+        const spec = o.kind === 'CronJob' ? o.spec.jobTemplate.spec.template.spec : o.spec?.template?.spec;
+        return spec ? [...(spec.initContainers ?? []), ...spec.containers].map((c: any) => c.image) : [];
+      }),
+    );
     for (const tag of built) expect(used).toContain(tag);
-    const dockerfiles = [...out.files.keys()].filter(f => f.endsWith('/Dockerfile')).map(f => f.split('/')[1]).sort();
+    const dockerfiles = [...out.files.keys()]
+      .filter((f) => f.endsWith('/Dockerfile'))
+      .map((f) => f.split('/')[1])
+      .sort();
     expect(Object.keys(bake.target).sort()).toEqual(dockerfiles);
   });
 
-  const inStack = (ns: string) => out.objects.filter(o => o.metadata?.namespace === ns);
+  const inStack = (ns: string) => out.objects.filter((o) => o.metadata?.namespace === ns);
   const get = (ns: string, kind: string, name: string) => {
-    const found = inStack(ns).filter(o => o.kind === kind && o.metadata.name === name);
+    const found = inStack(ns).filter((o) => o.kind === kind && o.metadata.name === name);
     expect(found).toHaveLength(1);
     return found[0];
   };
@@ -66,7 +79,9 @@ describe('reference apps', () => {
     }
     expect(server.spec.template.spec.containers[0].image).toBe('registry.example.com/and-gate-model:1.0.0');
     // only the web pods reach TF Serving
-    const fromPods = get('and-gate', 'NetworkPolicy', 'server').spec.ingress.filter((r: any) => r.from?.[0]?.podSelector && !r.from[0].namespaceSelector);
+    const fromPods = get('and-gate', 'NetworkPolicy', 'server').spec.ingress.filter(
+      (r: any) => r.from?.[0]?.podSelector && !r.from[0].namespaceSelector,
+    );
     expect(fromPods).toEqual([{ from: [{ podSelector: { matchLabels: web.spec.selector.matchLabels } }], ports: [{ port: 8501, protocol: 'TCP' }] }]);
     expect(out.files.get('manifests/and-gate.k8s.yaml')).not.toContain('localhost');
   });
@@ -75,10 +90,16 @@ describe('reference apps', () => {
     const web = get('image-classifier', 'Deployment', 'image-classifier');
     const c = web.spec.template.spec.containers[0];
     expect(c.resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { cpu: '1', memory: '2Gi' } });
-    expect(get('image-classifier', 'Service', 'image-classifier').spec.ports).toEqual([{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }]);
+    expect(get('image-classifier', 'Service', 'image-classifier').spec.ports).toEqual([
+      { name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' },
+    ]);
     const ingress = get('image-classifier', 'Ingress', 'image-classifier');
     expect(ingress.spec.tls).toEqual([{ hosts: ['image-classifier.example.com'], secretName: 'image-classifier-tls' }]);
-    expect(ingress.spec.rules[0].http.paths[0]).toEqual({ path: '/', pathType: 'Prefix', backend: { service: { name: 'image-classifier', port: { number: 80 } } } });
+    expect(ingress.spec.rules[0].http.paths[0]).toEqual({
+      path: '/',
+      pathType: 'Prefix',
+      backend: { service: { name: 'image-classifier', port: { number: 80 } } },
+    });
     expect(get('image-classifier', 'HorizontalPodAutoscaler', 'image-classifier').spec).toMatchObject({ minReplicas: 3, maxReplicas: 10 });
     expect('replicas' in web.spec).toBe(false);
     const server = get('image-classifier', 'Deployment', 'model-server').spec.template.spec;
@@ -93,8 +114,12 @@ describe('reference apps', () => {
   test('the compose files run the same images as the manifests', () => {
     for (const stack of ['and-gate', 'image-classifier', 'ml-model', 'llm-chat']) {
       const compose = parseYamlStream(out.files.get(`compose/${stack}.compose.yml`)!)[0];
-      const images = new Set(inStack(stack).filter(o => o.kind === 'Deployment').map(d => d.spec.template.spec.containers[0].image));
-      expect(new Set(Object.values<any>(compose.services).map(s => s.image))).toEqual(images);
+      const images = new Set(
+        inStack(stack)
+          .filter((o) => o.kind === 'Deployment')
+          .map((d) => d.spec.template.spec.containers[0].image),
+      );
+      expect(new Set(Object.values<any>(compose.services).map((s) => s.image))).toEqual(images);
     }
   });
 
@@ -110,22 +135,32 @@ describe('reference apps', () => {
     expect(env.OPENAI_MODEL).toBe('qwen2.5-0.5b-instruct');
     // only the chat pods (and Prometheus, by namespace) reach vLLM
     const fromPods = get('llm-chat', 'NetworkPolicy', 'llm').spec.ingress.filter((r: any) => r.from?.[0]?.podSelector);
-    expect(fromPods).toEqual([{ from: [{ podSelector: { matchLabels: chat.spec.selector.matchLabels } }], ports: [{ port: 8000, protocol: 'TCP' }] }]);
+    expect(fromPods).toEqual([
+      { from: [{ podSelector: { matchLabels: chat.spec.selector.matchLabels } }], ports: [{ port: 8000, protocol: 'TCP' }] },
+    ]);
   });
 
   test('canary: a TF Serving pair split 90/10 by a Gateway route, a server pair 3:1 by pods behind its Service, the frontend reaching all four', () => {
     expect(get('canary', 'HTTPRoute', 'classifier').spec.rules[0].backendRefs).toEqual([
-      { name: 'classifier-stable', port: 8501, weight: 90 }, { name: 'classifier-canary', port: 8501, weight: 10 },
+      { name: 'classifier-stable', port: 8501, weight: 90 },
+      { name: 'classifier-canary', port: 8501, weight: 10 },
     ]);
     expect(get('canary', 'Deployment', 'classifier-canary').spec.template.spec.containers[0].image).toBe('tensorflow/serving:2.20.0');
-    expect(get('canary', 'Service', 'scorer').metadata.annotations['ml.cdk8s.io/traffic-split']).toBe('scorer: 75% (3 pods), scorer-canary: 25% (1 pod)');
+    expect(get('canary', 'Service', 'scorer').metadata.annotations['ml.cdk8s.io/traffic-split']).toBe(
+      'scorer: 75% (3 pods), scorer-canary: 25% (1 pod)',
+    );
     const objects = inStack('canary');
-    for (const [to, port] of [['classifier', 8501], ['classifier-canary', 8501], ['scorer', 8080], ['scorer-canary', 8080]] as const) {
+    for (const [to, port] of [
+      ['classifier', 8501],
+      ['classifier-canary', 8501],
+      ['scorer', 8080],
+      ['scorer-canary', 8080],
+    ] as const) {
       expect(isConnectionAllowed(objects, 'Deployment/canary/web', `Deployment/canary/${to}`, port)).toBe(true);
     }
   });
 
-  test.each(['and-gate', 'eeg-letters', 'image-classifier', 'ml-model', 'llm-chat', 'canary'])('%s manifests snapshot', stack => {
+  test.each(['and-gate', 'eeg-letters', 'image-classifier', 'ml-model', 'llm-chat', 'canary'])('%s manifests snapshot', (stack) => {
     expect(out.files.get(`manifests/${stack}.k8s.yaml`)).toMatchSnapshot();
   });
 });

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/no-explicit-any */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { stringify } from 'yaml';
 import { checkCompose, checkOutput, checkOutputFiles } from '../../lib/check';
 import { COMPOSE_CASES, GOOD_DOCKERFILE, GOOD_DOCKERIGNORE, goodCompose, goodSet } from './fixtures';
@@ -32,7 +32,13 @@ describe('checkOutput (an output directory on disk)', () => {
     write('images/web/Dockerfile', GOOD_DOCKERFILE);
     write('images/web/Dockerfile.dockerignore', GOOD_DOCKERIGNORE);
     write('images/web/requirements.txt', 'flask==3.1.0\n');
-    write('images/docker-bake.json', JSON.stringify({ group: { default: { targets: ['web'] } }, target: { web: { context: '../../src/web', dockerfile: '../../dist/images/web/Dockerfile', tags: ['registry.example.com/web:1.0.0'] } } }));
+    write(
+      'images/docker-bake.json',
+      JSON.stringify({
+        group: { default: { targets: ['web'] } },
+        target: { web: { context: '../../src/web', dockerfile: '../../dist/images/web/Dockerfile', tags: ['registry.example.com/web:1.0.0'] } },
+      }),
+    );
     write('images/build.sh', '#!/usr/bin/env bash\n');
     write('compose/web.yml', stringify(goodCompose()));
   }
@@ -68,7 +74,9 @@ describe('checkOutput (an output directory on disk)', () => {
   it('prefixes manifest problems with the file of the object, checking files together', () => {
     fs.rmSync(path.join(dir, 'manifests/web.yaml'));
     const problems = checkOutput(dir);
-    expect(problems).toContainEqual(expect.stringMatching(/^manifests\/smoke\.yaml: Job\/ml\/smoke-test: env-url: .*names Service ml\/web, which is not among the manifests/));
+    expect(problems).toContainEqual(
+      expect.stringMatching(/^manifests\/smoke\.yaml: Job\/ml\/smoke-test: env-url: .*names Service ml\/web, which is not among the manifests/),
+    );
   });
 
   it('checks Dockerfiles, dockerignores and compose files with their paths', () => {
@@ -140,22 +148,32 @@ describe('checkOutputFiles: reading YAML', () => {
   });
 
   it('reads values as kubectl does: date-like stays a string, 1_000 is a number (YAML 1.1); merge keys are merged', () => {
-    const cm = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: ml\n  labels: &l {tier: web}\n  annotations:\n    <<: *l\n    released: 2024-01-01\n    count: "1_000"\n';
+    const cm =
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: ml\n  labels: &l {tier: web}\n  annotations:\n    <<: *l\n    released: 2024-01-01\n    count: "1_000"\n';
     expect(checkOutputFiles({ ...good(), 'manifests/cm.yaml': cm })).toEqual([]);
     expect(checkOutputFiles({ ...good(), 'manifests/cm.yaml': cm.replace('"1_000"', '1_000') })).toEqual([
       expect.stringMatching(/^manifests\/cm.yaml: ConfigMap\/ml\/x: schema: metadata.annotations.count must be string \(got 1000: kubectl reads/),
     ]);
   });
 
-  it("checks the items of a v1 List (kubectl get -o yaml)", () => {
-    const list = { apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name', namespace: 'ml' } }] };
+  it('checks the items of a v1 List (kubectl get -o yaml)', () => {
+    const list = {
+      apiVersion: 'v1',
+      kind: 'List',
+      items: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'Bad_Name', namespace: 'ml' } }],
+    };
     expect(checkOutputFiles({ ...good(), 'manifests/list.yaml': stringify(list) })).toEqual([
       expect.stringMatching(/^manifests\/list\.yaml: ConfigMap\/ml\/Bad_Name: dns-1123: /),
     ]);
   });
 
   it('a bake file that is not JSON is a layout problem, not a crash', () => {
-    const files = { ...good(), 'images/web/Dockerfile': GOOD_DOCKERFILE, 'images/web/Dockerfile.dockerignore': GOOD_DOCKERIGNORE, 'images/docker-bake.json': '{' };
+    const files = {
+      ...good(),
+      'images/web/Dockerfile': GOOD_DOCKERFILE,
+      'images/web/Dockerfile.dockerignore': GOOD_DOCKERIGNORE,
+      'images/docker-bake.json': '{',
+    };
     expect(checkOutputFiles(files)).toEqual([expect.stringMatching(/^images\/docker-bake\.json: layout: not valid JSON: /)]);
   });
 });

@@ -53,18 +53,20 @@ describe('dockerfileFacts', () => {
   });
 
   it('handles flags, continuations, shell-form CMD, ENTRYPOINT and a uid-only USER', () => {
-    const facts = dockerfileFacts([
-      'ARG BASE=debian:12.8-slim',
-      'FROM ${BASE}',
-      'COPY --chown=10001:10001 app /app',
-      'RUN apt-get update \\',
-      '    && apt-get install -y curl',
-      'EXPOSE 8501/tcp 8500',
-      'USER 10001',
-      'ENTRYPOINT ["/usr/bin/tini", "--"]',
-      'CMD serve --port 8501',
-      '',
-    ].join('\n'));
+    const facts = dockerfileFacts(
+      [
+        'ARG BASE=debian:12.8-slim',
+        'FROM ${BASE}',
+        'COPY --chown=10001:10001 app /app',
+        'RUN apt-get update \\',
+        '    && apt-get install -y curl',
+        'EXPOSE 8501/tcp 8500',
+        'USER 10001',
+        'ENTRYPOINT ["/usr/bin/tini", "--"]',
+        'CMD serve --port 8501',
+        '',
+      ].join('\n'),
+    );
     expect(facts.user).toEqual({ uid: 10001 });
     expect(facts.exposes).toEqual([8501, 8500]);
     expect(facts.instructions[2]).toEqual({ keyword: 'COPY', args: '--chown=10001:10001 app /app' });
@@ -90,7 +92,9 @@ describe('checkDockerignore', () => {
   });
 
   it('only root-level *.pem is not enough', () => {
-    expect(checkDockerignore(GOOD_DOCKERIGNORE.replace('**/*.pem', '*.pem'))).toEqual(['dockerignore: must exclude *.pem (also nested); not excluded: certs/server.pem']);
+    expect(checkDockerignore(GOOD_DOCKERIGNORE.replace('**/*.pem', '*.pem'))).toEqual([
+      'dockerignore: must exclude *.pem (also nested); not excluded: certs/server.pem',
+    ]);
   });
 
   it('a later negation re-includes', () => {

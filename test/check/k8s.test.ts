@@ -41,7 +41,9 @@ describe('good set', () => {
     const s = goodSet();
     depC(s).image = 'web:latest';
     s.networkPolicy.spec.ingress[0].ports[0].port = 0;
-    expect(() => expectValidManifests(all(s))).toThrow(/^2 manifest problem\(s\):\nDeployment\/ml\/web: image-tag: .*\nNetworkPolicy\/ml\/web: port-range: .*\(got 0\)$/);
+    expect(() => expectValidManifests(all(s))).toThrow(
+      /^2 manifest problem\(s\):\nDeployment\/ml\/web: image-tag: .*\nNetworkPolicy\/ml\/web: port-range: .*\(got 0\)$/,
+    );
     expect(() => expectValidManifests(all(goodSet()))).not.toThrow();
   });
 });
@@ -54,10 +56,40 @@ describe('schema', () => {
       ['v1', 'ServiceAccount', {}],
       ['v1', 'Secret', { stringData: { a: 'b' } }],
       ['v1', 'PersistentVolumeClaim', { spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } }],
-      ['autoscaling/v2', 'HorizontalPodAutoscaler', { spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, maxReplicas: 3, metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }] } }],
-      ['networking.k8s.io/v1', 'Ingress', { spec: { rules: [{ host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] } }] } }],
+      [
+        'autoscaling/v2',
+        'HorizontalPodAutoscaler',
+        {
+          spec: {
+            scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' },
+            maxReplicas: 3,
+            metrics: [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 70 } } }],
+          },
+        },
+      ],
+      [
+        'networking.k8s.io/v1',
+        'Ingress',
+        {
+          spec: {
+            rules: [
+              {
+                host: 'web.example.com',
+                http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web', port: { number: 80 } } } }] },
+              },
+            ],
+          },
+        },
+      ],
       ['rbac.authorization.k8s.io/v1', 'Role', { rules: [{ apiGroups: [''], resources: ['pods'], verbs: ['get'] }] }],
-      ['rbac.authorization.k8s.io/v1', 'RoleBinding', { roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' }, subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: 'ml' }] }],
+      [
+        'rbac.authorization.k8s.io/v1',
+        'RoleBinding',
+        {
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'r' },
+          subjects: [{ kind: 'ServiceAccount', name: 'web', namespace: 'ml' }],
+        },
+      ],
     ];
     const objects = kinds.map(([apiVersion, kind, body]) => ({ apiVersion, kind, metadata: { name: 'x', namespace: 'ml' }, ...body }));
     expect(checkManifests(objects)).toEqual([]);
@@ -118,7 +150,12 @@ describe('service-selector and workload-selector', () => {
   it('skips selector-less and ExternalName Services', () => {
     const s = goodSet();
     const headless = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'external-db', namespace: 'ml' }, spec: { ports: [{ port: 5432 }] } };
-    const ext = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'ml' }, spec: { type: 'ExternalName', externalName: 'api.example.com', selector: { x: 'y' } } };
+    const ext = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'api', namespace: 'ml' },
+      spec: { type: 'ExternalName', externalName: 'api.example.com', selector: { x: 'y' } },
+    };
     expect(checkManifests([...all(s), headless, ext])).toEqual([]);
   });
 
@@ -142,14 +179,26 @@ describe('service-target-port', () => {
     const s = goodSet();
     s.service.spec.ports[0].targetPort = 8080;
     s.service.spec.ports.push({ name: 'proxy', port: 9000, targetPort: 'proxy' });
-    depPod(s).initContainers = [{ ...JSON.parse(JSON.stringify(depC(s))), name: 'proxy', restartPolicy: 'Always', ports: [{ name: 'proxy', containerPort: 9000 }], readinessProbe: undefined, livenessProbe: undefined }];
+    depPod(s).initContainers = [
+      {
+        ...JSON.parse(JSON.stringify(depC(s))),
+        name: 'proxy',
+        restartPolicy: 'Always',
+        ports: [{ name: 'proxy', containerPort: 9000 }],
+        readinessProbe: undefined,
+        livenessProbe: undefined,
+      },
+    ];
     delete depPod(s).initContainers[0].readinessProbe;
     delete depPod(s).initContainers[0].livenessProbe;
     expect(checkManifests(all(s))).toEqual([]);
   });
 
   it('is skipped when the selector already failed', () => {
-    const problems = problemsAfter((s) => { s.service.spec.selector = { nope: 'x' }; s.service.spec.ports[0].targetPort = 1; });
+    const problems = problemsAfter((s) => {
+      s.service.spec.selector = { nope: 'x' };
+      s.service.spec.ports[0].targetPort = 1;
+    });
     expect(problems.filter((p) => p.includes('service-target-port'))).toEqual([]);
   });
 });
@@ -209,7 +258,8 @@ describe('starts-non-root, read-only-root-fs, resources, image-tag', () => {
 
 describe('parseYamlStream', () => {
   it('reads multi-document YAML and drops empty documents', () => {
-    const text = '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# only a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n---\n';
+    const text =
+      '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# only a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n---\n';
     expect(parseYamlStream(text).map((o) => o.metadata.name)).toEqual(['a', 'b']);
   });
 

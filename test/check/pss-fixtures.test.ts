@@ -10,8 +10,8 @@
  * Each fixture is checked as the bare Pod it is: the check reads the pod template of Pods as well
  * as of workloads, so no wrapping is needed.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { InferenceService, MlInputError, POD_SECURITY_VERSION } from '../../lib';
 import { checkManifests, checkOutputFiles, NEWEST_POD_SECURITY_VERSION, parseYamlStream } from '../../lib/check';
 import { synthStack } from '../_util/synth';
@@ -29,16 +29,21 @@ function fixtures(version: string): Fixture[] {
   if (!fs.existsSync(path.join(FIXTURE_DIR, version))) throw new Error(`Pod Security fixtures for ${version} not found in ${FIXTURE_DIR}`);
   return (['pass', 'fail'] as const).flatMap((verdict) => {
     const dir = path.join(FIXTURE_DIR, version, verdict);
-    return fs.readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((file) => {
-      const docs = parseYamlStream(fs.readFileSync(path.join(dir, file), 'utf8'));
-      if (docs.length !== 1 || docs[0]?.kind !== 'Pod') throw new Error(`${version}/${verdict}/${file} is not one Pod`);
-      return { version, verdict, file, pod: docs[0] };
-    });
+    return fs
+      .readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((file) => {
+        const docs = parseYamlStream(fs.readFileSync(path.join(dir, file), 'utf8'));
+        if (docs.length !== 1 || docs[0]?.kind !== 'Pod') throw new Error(`${version}/${verdict}/${file} is not one Pod`);
+        return { version, verdict, file, pod: docs[0] };
+      });
   });
 }
 
 const PSS = ': pss-restricted: ';
-const pssProblems = (objects: any[], options?: { podSecurityVersion?: string }): string[] => checkManifests(objects, options).filter((p) => p.includes(PSS));
+const pssProblems = (objects: any[], options?: { podSecurityVersion?: string }): string[] =>
+  checkManifests(objects, options).filter((p) => p.includes(PSS));
 const agrees = (f: Fixture, problems: string[]): boolean => (f.verdict === 'pass' ? problems.length === 0 : problems.length > 0);
 
 /** What Kubernetes' fixture directories hold: file counts per version (a partial copy fails here). */
@@ -51,7 +56,9 @@ describe.each(Object.keys(EXPECTED_COUNTS))('Kubernetes restricted fixtures %s t
   const all = fixtures(version);
 
   it('holds every fixture file', () => {
-    expect({ pass: all.filter((f) => f.verdict === 'pass').length, fail: all.filter((f) => f.verdict === 'fail').length }).toEqual(EXPECTED_COUNTS[version]);
+    expect({ pass: all.filter((f) => f.verdict === 'pass').length, fail: all.filter((f) => f.verdict === 'fail').length }).toEqual(
+      EXPECTED_COUNTS[version],
+    );
   });
 
   it.each(all.map((f) => [`${f.verdict}/${f.file}`, f] as const))('%s', (_name, f) => {
@@ -88,20 +95,32 @@ describe('the version the namespaces enforce is the version the check applies', 
     const probeHost = fixtures('v1.37').find((f) => f.file === 'hostprobesandhostlifecycle0.yaml' && f.verdict === 'fail')!.pod;
     expect(pssProblems([probeHost])).toEqual([]);
     expect(pssProblems([probeHost], { podSecurityVersion: 'v1.37' })).toEqual([
-      expect.stringMatching(/^Pod\/-\/hostprobesandhostlifecycle0: pss-restricted: container "container1" \(spec\.containers\[0\]\): spec\.containers\[0\]\.livenessProbe\.httpGet\.host must be unset from Pod Security v1\.34 on \(got "bad\.host"\)/),
+      expect.stringMatching(
+        /^Pod\/-\/hostprobesandhostlifecycle0: pss-restricted: container "container1" \(spec\.containers\[0\]\): spec\.containers\[0\]\.livenessProbe\.httpGet\.host must be unset from Pod Security v1\.34 on \(got "bad\.host"\)/,
+      ),
     ]);
   });
 });
 
 describe('a namespace in the output decides the version its pods are checked at', () => {
-  const inNamespace = (pod: any, ns: string): any => ({ ...pod, metadata: { ...pod.metadata, name: pod.metadata.name.replace(/_/g, '-'), namespace: ns } });
+  const inNamespace = (pod: any, ns: string): any => ({
+    ...pod,
+    metadata: { ...pod.metadata, name: pod.metadata.name.replace(/_/g, '-'), namespace: ns },
+  });
   const namespace = (name: string, labels: Record<string, string>): any => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels } });
   const probeHost = (): any => fixtures('v1.37').find((f) => f.file === 'hostprobesandhostlifecycle0.yaml' && f.verdict === 'fail')!.pod;
   const newSysctls = (): any => fixtures('v1.37').find((f) => f.file === 'sysctls1.yaml' && f.verdict === 'pass')!.pod;
 
   it('a fixture pod in a namespace labelled enforce-version v1.37 is checked at v1.37', () => {
-    const objects = [namespace('ml', { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.37' }), inNamespace(probeHost(), 'ml')];
-    expect(pssProblems(objects)).toEqual([expect.stringMatching(/^Pod\/ml\/hostprobesandhostlifecycle0: pss-restricted: .*livenessProbe\.httpGet\.host must be unset from Pod Security v1\.34 on/)]);
+    const objects = [
+      namespace('ml', { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.37' }),
+      inNamespace(probeHost(), 'ml'),
+    ];
+    expect(pssProblems(objects)).toEqual([
+      expect.stringMatching(
+        /^Pod\/ml\/hostprobesandhostlifecycle0: pss-restricted: .*livenessProbe\.httpGet\.host must be unset from Pod Security v1\.34 on/,
+      ),
+    ]);
     // ...and the label wins over the option, as the cluster would.
     expect(pssProblems(objects, { podSecurityVersion: 'v1.28' })).toHaveLength(1);
     // The sysctls v1.37 allows are allowed there, and not in a v1.28 namespace.
@@ -109,13 +128,18 @@ describe('a namespace in the output decides the version its pods are checked at'
     expect(pssProblems([objects[0], sysctlPod])).toEqual([]);
     const pinned = namespace('ml', { 'pod-security.kubernetes.io/enforce': 'restricted', 'pod-security.kubernetes.io/enforce-version': 'v1.28' });
     expect(pssProblems([pinned, sysctlPod])).toEqual([
-      expect.stringMatching(/^Pod\/ml\/sysctls1: pss-restricted: spec\.securityContext\.sysctls\[0\] sets sysctl net\.ipv4\.tcp_slow_start_after_idle, which Pod Security v1\.28 does not allow/),
+      expect.stringMatching(
+        /^Pod\/ml\/sysctls1: pss-restricted: spec\.securityContext\.sysctls\[0\] sets sysctl net\.ipv4\.tcp_slow_start_after_idle, which Pod Security v1\.28 does not allow/,
+      ),
       expect.stringMatching(/sysctls\[1\] sets sysctl net\.ipv4\.tcp_notsent_lowat, which Pod Security v1\.28 does not allow/),
     ]);
   });
 
   it('a namespace labelled latest, or enforcing without a version (the cluster default is latest), gets the newest rules the check knows', () => {
-    const labelSets: Array<Record<string, string>> = [{ 'pod-security.kubernetes.io/enforce-version': 'latest' }, { 'pod-security.kubernetes.io/enforce': 'restricted' }];
+    const labelSets: Array<Record<string, string>> = [
+      { 'pod-security.kubernetes.io/enforce-version': 'latest' },
+      { 'pod-security.kubernetes.io/enforce': 'restricted' },
+    ];
     for (const labels of labelSets) {
       expect(pssProblems([namespace('ml', labels), inNamespace(probeHost(), 'ml')])).toHaveLength(1);
     }
@@ -134,9 +158,15 @@ describe('a namespace in the output decides the version its pods are checked at'
 
   it('reports an enforce-version the apiserver rejects, or one older than the check models, on the Namespace', () => {
     const bad = checkManifests([namespace('ml', { 'pod-security.kubernetes.io/enforce-version': 'v1.028' }), inNamespace(probeHost(), 'ml')]);
-    expect(bad).toContainEqual(expect.stringMatching(/^Namespace\/-\/ml: pss-restricted: metadata\.labels\["pod-security\.kubernetes\.io\/enforce-version"\] "v1\.028" must be "latest" or "v1\.<minor>": the apiserver rejects the Namespace/));
+    expect(bad).toContainEqual(
+      expect.stringMatching(
+        /^Namespace\/-\/ml: pss-restricted: metadata\.labels\["pod-security\.kubernetes\.io\/enforce-version"\] "v1\.028" must be "latest" or "v1\.<minor>": the apiserver rejects the Namespace/,
+      ),
+    );
     const old = checkManifests([namespace('ml', { 'pod-security.kubernetes.io/enforce-version': 'v1.25' })]);
-    expect(old).toEqual([expect.stringMatching(/^Namespace\/-\/ml: pss-restricted: .*"v1\.25" is older than v1\.28, the oldest Pod Security version this check models/)]);
+    expect(old).toEqual([
+      expect.stringMatching(/^Namespace\/-\/ml: pss-restricted: .*"v1\.25" is older than v1\.28, the oldest Pod Security version this check models/),
+    ]);
   });
 
   it('a version newer than the check knows is checked with the newest rules it knows', () => {
@@ -146,7 +176,9 @@ describe('a namespace in the output decides the version its pods are checked at'
 
 describe('the podSecurityVersion option of the public entry points', () => {
   it('checkOutputFiles takes it too', () => {
-    const files = { 'manifests/a.yaml': JSON.stringify(fixtures('v1.37').find((f) => f.file === 'hostprobesandhostlifecycle0.yaml' && f.verdict === 'fail')!.pod) };
+    const files = {
+      'manifests/a.yaml': JSON.stringify(fixtures('v1.37').find((f) => f.file === 'hostprobesandhostlifecycle0.yaml' && f.verdict === 'fail')!.pod),
+    };
     expect(checkOutputFiles(files).filter((p) => p.includes(PSS))).toEqual([]);
     expect(checkOutputFiles(files, { podSecurityVersion: 'v1.37' }).filter((p) => p.includes(PSS))).toEqual([
       expect.stringMatching(/^manifests\/a\.yaml: Pod\/-\/hostprobesandhostlifecycle0: pss-restricted: .*host must be unset/),
@@ -156,7 +188,9 @@ describe('the podSecurityVersion option of the public entry points', () => {
   it.each([['v1.27'], ['1.28'], ['v1.x'], ['v1.028'], [''], [28]])('rejects podSecurityVersion %p with a message that says what is accepted', (v) => {
     const run = (): unknown => checkManifests([], { podSecurityVersion: v as any });
     expect(run).toThrow(MlInputError);
-    expect(run).toThrow(/^check option podSecurityVersion must be "latest" or "v1\.<minor>" with minor from 28, got .*\. Fix: pass the version your namespaces enforce/);
+    expect(run).toThrow(
+      /^check option podSecurityVersion must be "latest" or "v1\.<minor>" with minor from 28, got .*\. Fix: pass the version your namespaces enforce/,
+    );
   });
 
   it('accepts latest and every version from v1.28 on', () => {
@@ -176,14 +210,18 @@ describe('versioned rules between v1.28 and v1.37', () => {
   ])('sysctl %s is allowed from %s + 1 (%s)', (name, before, from) => {
     const pod = base();
     pod.spec.securityContext.sysctls = [{ name, value: '1' }];
-    expect(at(pod, before)).toEqual([expect.stringMatching(new RegExp(`sets sysctl ${name.replace(/\./g, '\\.')}, which Pod Security ${before.replace('.', '\\.')} does not allow`))]);
+    expect(at(pod, before)).toEqual([
+      expect.stringMatching(new RegExp(`sets sysctl ${name.replace(/\./g, '\\.')}, which Pod Security ${before.replace('.', '\\.')} does not allow`)),
+    ]);
     expect(at(pod, from)).toEqual([]);
   });
 
   it('SELinux type container_engine_t is allowed from v1.31', () => {
     const pod = base();
     pod.spec.containers[0].securityContext.seLinuxOptions = { type: 'container_engine_t' };
-    expect(at(pod, 'v1.30')).toEqual([expect.stringMatching(/seLinuxOptions\.type must be one of container_t, container_init_t, container_kvm_t \(got container_engine_t\)/)]);
+    expect(at(pod, 'v1.30')).toEqual([
+      expect.stringMatching(/seLinuxOptions\.type must be one of container_t, container_init_t, container_kvm_t \(got container_engine_t\)/),
+    ]);
     expect(at(pod, 'v1.31')).toEqual([]);
   });
 
@@ -238,4 +276,3 @@ describe('versioned rules between v1.28 and v1.37', () => {
     expect(at(pod, 'v1.28')).toEqual([]);
   });
 });
-

@@ -1,19 +1,28 @@
-import { spawnSync, SpawnSyncReturns } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync, SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { dump } from 'js-yaml';
 import { buildReferenceApps } from '../../apps/main';
 import { CHECK_RULES, MlApp } from '../../lib';
 import { main } from '../../lib/cli/main';
 import {
-  all, caseObjects, COMPOSE_CASES, DOCKERFILE_CASES, DOCKERIGNORE_CASES, GOOD_DOCKERFILE, GOOD_DOCKERIGNORE, goodCompose, goodSet, K8S_CASES,
+  all,
+  caseObjects,
+  COMPOSE_CASES,
+  DOCKERFILE_CASES,
+  DOCKERIGNORE_CASES,
+  GOOD_DOCKERFILE,
+  GOOD_DOCKERIGNORE,
+  goodCompose,
+  goodSet,
+  K8S_CASES,
 } from '../check/fixtures';
 import { captureIo } from './_io';
 
 const ROOT = path.resolve(__dirname, '../..');
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-check-test-'));
-const yamlStream = (objects: readonly unknown[]) => objects.map(o => dump(o, { noRefs: true })).join('---\n');
+const yamlStream = (objects: readonly unknown[]) => objects.map((o) => dump(o, { noRefs: true })).join('---\n');
 
 function write(dir: string, rel: string, text: string): string {
   fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -25,12 +34,24 @@ function write(dir: string, rel: string, text: string): string {
 function check(cwd: string, args: string[], stdin = '') {
   const io = captureIo(cwd, stdin);
   const code = main(['check', ...args], io);
-  return { code, out: io.out.join(''), err: io.err.join(''), lines: io.out.join('').split('\n').filter(l => l !== '') };
+  return {
+    code,
+    out: io.out.join(''),
+    err: io.err.join(''),
+    lines: io.out
+      .join('')
+      .split('\n')
+      .filter((l) => l !== ''),
+  };
 }
 
 /** The same through a real process: the TypeScript sources under the repo's require hook. */
 function checkProcess(cwd: string, args: string[], input?: string): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, ['-r', path.join(ROOT, 'scripts/register.js'), path.join(ROOT, 'lib/cli/main.ts'), 'check', ...args], { cwd, input, encoding: 'utf8' });
+  return spawnSync(process.execPath, ['-r', path.join(ROOT, 'scripts/register.js'), path.join(ROOT, 'lib/cli/main.ts'), 'check', ...args], {
+    cwd,
+    input,
+    encoding: 'utf8',
+  });
 }
 
 /** `file: Kind/ns/name: rule: message`, `file:8: rule: message` or `file: rule: message` -> file and rule. */
@@ -63,8 +84,12 @@ function writeBadCases(dir: string): Array<{ file: string; rule: string }> {
   for (const [rule, cases] of Object.entries(DOCKERFILE_CASES)) {
     cases.forEach(([, text], i) => out.push({ rule, file: write(dir, `images/${rule}-${i}.Dockerfile`, text) }));
   }
-  DOCKERIGNORE_CASES.forEach(([, line], i) => out.push({ rule: 'dockerignore', file: write(dir, `images/missing-${i}.dockerignore`, GOOD_DOCKERIGNORE.replace(line, '')) }));
-  COMPOSE_CASES.forEach(([, mutate], i) => out.push({ rule: 'compose-schema', file: write(dir, `compose/${i}.compose.yml`, JSON.stringify(mutate(goodCompose()))) }));
+  DOCKERIGNORE_CASES.forEach(([, line], i) =>
+    out.push({ rule: 'dockerignore', file: write(dir, `images/missing-${i}.dockerignore`, GOOD_DOCKERIGNORE.replace(line, '')) }),
+  );
+  COMPOSE_CASES.forEach(([, mutate], i) =>
+    out.push({ rule: 'compose-schema', file: write(dir, `compose/${i}.compose.yml`, JSON.stringify(mutate(goodCompose()))) }),
+  );
   out.push({ rule: 'yaml', file: write(dir, 'k8s/broken.yaml', 'kind: [\n') });
   out.push({ rule: 'yaml', file: write(dir, 'k8s/duplicate-key.yaml', 'apiVersion: v1\nkind: ConfigMap\nkind: Secret\n') });
   // An output directory with a YAML file where cdk8s synth --stdout would take it for a manifest.
@@ -74,29 +99,40 @@ function writeBadCases(dir: string): Array<{ file: string; rule: string }> {
 }
 
 describe('cdk8s-ml check', () => {
-  test('a real process catches every bad case of the checker\'s fixtures, each in its file, in one run over all of them', () => {
+  test("a real process catches every bad case of the checker's fixtures, each in its file, in one run over all of them", () => {
     const dir = tempDir();
     const cases = writeBadCases(dir);
-    const res = checkProcess(dir, ['k8s', ...cases.filter(c => c.file.startsWith('images/')).map(c => c.file), 'compose', 'out']);
+    const res = checkProcess(dir, ['k8s', ...cases.filter((c) => c.file.startsWith('images/')).map((c) => c.file), 'compose', 'out']);
     expect(res.status).toBe(1);
-    const found = new Set(res.stdout.split('\n').filter(l => l !== '').map(parseLine).map(p => `${p.file} ${p.rule}`));
-    expect(cases.filter(c => !found.has(`${c.file} ${c.rule}`))).toEqual([]);
+    const found = new Set(
+      res.stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .map(parseLine)
+        .map((p) => `${p.file} ${p.rule}`),
+    );
+    expect(cases.filter((c) => !found.has(`${c.file} ${c.rule}`))).toEqual([]);
     // Every rule the check has is among them.
-    expect(CHECK_RULES.map(r => r.id).filter(id => !cases.some(c => c.rule === id))).toEqual([]);
+    expect(CHECK_RULES.map((r) => r.id).filter((id) => !cases.some((c) => c.rule === id))).toEqual([]);
     expect(res.stderr).toMatch(/^\d+ problems in \d+ files\n$/);
-    const files = new Set(res.stdout.split('\n').filter(l => l !== '').map(l => parseLine(l).file));
-    expect(res.stderr).toBe(`${res.stdout.split('\n').filter(l => l !== '').length} problems in ${files.size} files\n`);
+    const files = new Set(
+      res.stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => parseLine(l).file),
+    );
+    expect(res.stderr).toBe(`${res.stdout.split('\n').filter((l) => l !== '').length} problems in ${files.size} files\n`);
   }, 60_000);
 
-  describe('each bad case on its own, in process: the line is the checker\'s problem, prefixed with the file', () => {
+  describe("each bad case on its own, in process: the line is the checker's problem, prefixed with the file", () => {
     const dir = tempDir();
 
     test.each(Object.values(K8S_CASES).flat())('manifests: %s', (_name, mutate, expected) => {
       write(dir, 'case.yaml', yamlStream(caseObjects(mutate)));
       const res = check(dir, ['case.yaml']);
       expect(res.code).toBe(1);
-      expect(res.lines.every(l => l.startsWith('case.yaml: '))).toBe(true);
-      expect(res.lines.map(l => l.slice('case.yaml: '.length))).toContainEqual(expect.stringMatching(expected));
+      expect(res.lines.every((l) => l.startsWith('case.yaml: '))).toBe(true);
+      expect(res.lines.map((l) => l.slice('case.yaml: '.length))).toContainEqual(expect.stringMatching(expected));
     });
 
     test.each(Object.values(DOCKERFILE_CASES).flat())('Dockerfile: %s', (_name, text, expected) => {
@@ -104,7 +140,9 @@ describe('cdk8s-ml check', () => {
       const res = check(dir, ['Dockerfile']);
       expect(res.code).toBe(1);
       // Dockerfile:8: is what checkDockerfile reports as line 8:
-      expect(res.lines.map(l => l.replace(/^Dockerfile:(\d+): /, 'line $1: ').replace(/^Dockerfile: /, ''))).toContainEqual(expect.stringMatching(expected));
+      expect(res.lines.map((l) => l.replace(/^Dockerfile:(\d+): /, 'line $1: ').replace(/^Dockerfile: /, ''))).toContainEqual(
+        expect.stringMatching(expected),
+      );
     });
 
     test.each(DOCKERIGNORE_CASES)('.dockerignore without %s', (_name, line, expected) => {
@@ -118,7 +156,7 @@ describe('cdk8s-ml check', () => {
       write(dir, 'docker-compose.yml', dump(mutate(goodCompose())));
       const res = check(dir, ['docker-compose.yml']);
       expect(res.code).toBe(1);
-      expect(res.lines.map(l => l.replace(/^docker-compose\.yml: /, ''))).toContainEqual(expect.stringMatching(expected));
+      expect(res.lines.map((l) => l.replace(/^docker-compose\.yml: /, ''))).toContainEqual(expect.stringMatching(expected));
     });
   });
 
@@ -144,8 +182,12 @@ describe('cdk8s-ml check', () => {
     expect(res.code).toBe(1);
     // Both of its env URLs (TARGET_URL, SHORT_URL) name it.
     expect(res.lines).toEqual([
-      expect.stringMatching(/^rendered\/jobs\/smoke\.yaml: Job\/ml\/smoke-test: env-url: .*env TARGET_URL .*names Service ml\/web, which is not among the manifests$/),
-      expect.stringMatching(/^rendered\/jobs\/smoke\.yaml: Job\/ml\/smoke-test: env-url: .*env SHORT_URL .*names Service ml\/web, which is not among the manifests$/),
+      expect.stringMatching(
+        /^rendered\/jobs\/smoke\.yaml: Job\/ml\/smoke-test: env-url: .*env TARGET_URL .*names Service ml\/web, which is not among the manifests$/,
+      ),
+      expect.stringMatching(
+        /^rendered\/jobs\/smoke\.yaml: Job\/ml\/smoke-test: env-url: .*env SHORT_URL .*names Service ml\/web, which is not among the manifests$/,
+      ),
     ]);
     expect(res.err).toBe('2 problems in 1 file\n');
     // ...and given back as a second PATH, the objects of both are one set again.
@@ -157,10 +199,16 @@ describe('cdk8s-ml check', () => {
     const dir = tempDir();
     const s = goodSet();
     write(dir, 'service.yaml', yamlStream([s.service]));
-    expect(check(dir, ['-', 'service.yaml'], yamlStream([s.namespace, s.configMap, s.deployment, s.networkPolicy, s.pdb, s.job]))).toMatchObject({ code: 0, out: '' });
+    expect(check(dir, ['-', 'service.yaml'], yamlStream([s.namespace, s.configMap, s.deployment, s.networkPolicy, s.pdb, s.job]))).toMatchObject({
+      code: 0,
+      out: '',
+    });
     const res = check(dir, ['-'], yamlStream([s.job]));
     expect(res.code).toBe(1);
-    expect(res.lines).toEqual([expect.stringMatching(/^-: Job\/ml\/smoke-test: env-url: .*TARGET_URL/), expect.stringMatching(/^-: Job\/ml\/smoke-test: env-url: .*SHORT_URL/)]);
+    expect(res.lines).toEqual([
+      expect.stringMatching(/^-: Job\/ml\/smoke-test: env-url: .*TARGET_URL/),
+      expect.stringMatching(/^-: Job\/ml\/smoke-test: env-url: .*SHORT_URL/),
+    ]);
     expect(check(dir, ['-'], 'a: [\n').lines).toEqual([expect.stringMatching(/^-: yaml: YAML error at line 2, column 1: /)]);
   });
 

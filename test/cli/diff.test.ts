@@ -1,7 +1,7 @@
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { buildReferenceApps } from '../../apps/main';
 import { main } from '../../lib/cli/main';
@@ -122,7 +122,9 @@ fs.writeFileSync(path.join(out, 'manifests/demo.k8s.yaml'), [
     fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ replicas: 3, image: 'registry.example.com/api:1.1.0' }));
     const r = run(['diff', '--git', 'HEAD'], dir);
     expect(r.code).toBe(0);
-    expect(r.out).toContain('  Deployment/demo/api\n    image api: registry.example.com/api:1.0.0 -> registry.example.com/api:1.1.0\n    scale: 2 replicas -> 3 replicas\n');
+    expect(r.out).toContain(
+      '  Deployment/demo/api\n    image api: registry.example.com/api:1.0.0 -> registry.example.com/api:1.1.0\n    scale: 2 replicas -> 3 replicas\n',
+    );
     git(dir, 'commit', '-q', '-am', 'two');
     expect(run(['diff', '--git', 'HEAD~1', 'HEAD'], dir).out).toContain('scale: 2 replicas -> 3 replicas');
     expect(run(['diff', '--git', 'HEAD~1', '--dir', dir], ROOT).out).toContain('scale: 2 replicas -> 3 replicas');
@@ -143,9 +145,15 @@ fs.writeFileSync(path.join(out, 'manifests/demo.k8s.yaml'), [
 
   test('a ref that does not exist, or no git repository: usage errors', () => {
     const dir = project();
-    expect(run(['diff', '--git', 'no-such-branch'], dir)).toMatchObject({ code: 2, err: `cdk8s-ml diff: --git no-such-branch: no such commit in ${fs.realpathSync(dir)} (cdk8s-ml diff --help)\n` });
+    expect(run(['diff', '--git', 'no-such-branch'], dir)).toMatchObject({
+      code: 2,
+      err: `cdk8s-ml diff: --git no-such-branch: no such commit in ${fs.realpathSync(dir)} (cdk8s-ml diff --help)\n`,
+    });
     const plain = tempDir();
-    expect(run(['diff', '--git', 'main'], plain)).toMatchObject({ code: 2, err: `cdk8s-ml diff: --git: ${plain} is not in a git repository (cdk8s-ml diff --help)\n` });
+    expect(run(['diff', '--git', 'main'], plain)).toMatchObject({
+      code: 2,
+      err: `cdk8s-ml diff: --git: ${plain} is not in a git repository (cdk8s-ml diff --help)\n`,
+    });
   });
 });
 
@@ -158,7 +166,12 @@ describe("the scaffold's workflow (templates/init/.github/workflows/manifest-dif
     expect(Object.keys(workflow.on)).toEqual(['pull_request']);
     expect(workflow.permissions).toEqual({ contents: 'read', 'pull-requests': 'write' });
     expect(steps.map((s) => s.name ?? s.uses)).toEqual([
-      'actions/checkout@v4', 'actions/setup-node@v4', 'Synthesize the head', 'Synthesize the base', 'Diff', 'Comment on the pull request',
+      'actions/checkout@v4',
+      'actions/setup-node@v4',
+      'Synthesize the head',
+      'Synthesize the base',
+      'Diff',
+      'Comment on the pull request',
     ]);
     expect(steps[0].with['fetch-depth']).toBe(0); // the base commit must be there for git worktree
     expect(steps[3].run).toContain('git worktree add --detach "$RUNNER_TEMP/base-src" "$BASE_SHA"');
@@ -170,7 +183,10 @@ describe("the scaffold's workflow (templates/init/.github/workflows/manifest-dif
     const tmp = tempDir();
     fs.renameSync(writeOutput(synth(buildReferenceApps).files), path.join(tmp, 'base'));
     fs.renameSync(writeOutput(synth(referenceWith({ canary: { scorerWeight: 50 } })).files), path.join(tmp, 'head'));
-    const cmd = line.replace(/^npx cdk8s-ml /, '').replace(/\s*>.*$/, '').replace(/\$RUNNER_TEMP/g, tmp);
+    const cmd = line
+      .replace(/^npx cdk8s-ml /, '')
+      .replace(/\s*>.*$/, '')
+      .replace(/\$RUNNER_TEMP/g, tmp);
     const argv = cmd.split(/\s+/).map((a) => a.replace(/^"(.*)"$/, '$1'));
     expect(argv).toEqual(['diff', `${tmp}/base`, `${tmp}/head`, '--format', 'markdown']);
     const r = run(argv);

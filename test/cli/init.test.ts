@@ -1,6 +1,6 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { main } from '../../lib/cli/main';
 import { scaffoldFiles } from '../../lib/cli/init';
 import { captureIo } from './_io';
@@ -15,8 +15,26 @@ describe('cdk8s-ml init', () => {
     const io = captureIo(parent);
     expect(main(['init', 'fraud-detect'], io)).toBe(0);
     const dir = path.join(parent, 'fraud-detect');
-    const written = fs.readdirSync(dir, { recursive: true, withFileTypes: true }).filter(e => e.isFile()).map(e => path.relative(dir, path.join(e.parentPath, e.name))).sort();
-    expect(written).toEqual(['.github/workflows/manifest-diff.yml', '.gitignore', 'README.md', 'argocd/plugin.yaml', 'argocd/repo-server-patch.yaml', 'cdk8s.yaml', 'jest.config.js', 'main.ts', 'package.json', 'test/main.test.ts', 'tsconfig.json', 'web/app.py', 'web/requirements.txt']);
+    const written = fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
+      .sort();
+    expect(written).toEqual([
+      '.github/workflows/manifest-diff.yml',
+      '.gitignore',
+      'README.md',
+      'argocd/plugin.yaml',
+      'argocd/repo-server-patch.yaml',
+      'cdk8s.yaml',
+      'jest.config.js',
+      'main.ts',
+      'package.json',
+      'test/main.test.ts',
+      'tsconfig.json',
+      'web/app.py',
+      'web/requirements.txt',
+    ]);
     expect(io.out.join('')).toContain('npm install');
     expect(fs.readFileSync(path.join(dir, 'main.ts'), 'utf8')).toContain("new MlStack(app, 'fraud-detect', { namespace: 'fraud-detect' })");
     expect(fs.readFileSync(path.join(dir, '.gitignore'), 'utf8').split('\n')).toEqual(expect.arrayContaining(['node_modules/', 'dist/']));
@@ -33,13 +51,21 @@ describe('cdk8s-ml init', () => {
       '@swc/core': own.devDependencies['@swc/core'],
     });
     expect(pkg.devDependencies.typescript).toMatch(/^~5\.9\./);
-    expect(Object.keys(pkg.devDependencies).sort()).toEqual(['@swc/jest', '@types/jest', '@types/node', 'cdk8s-cli', 'jest', 'ts-node', 'typescript']);
+    expect(Object.keys(pkg.devDependencies).sort()).toEqual([
+      '@swc/jest',
+      '@types/jest',
+      '@types/node',
+      'cdk8s-cli',
+      'jest',
+      'ts-node',
+      'typescript',
+    ]);
     expect(pkg.scripts.test).toBe('tsc -p tsconfig.json && jest');
     const app = /^app: (.*)$/m.exec(files.get('cdk8s.yaml')!)![1];
     expect(app).toBe('node -r cdk8s-ml/register main.ts');
     // the Argo CD files are the package's own, byte for byte
     expect(files.get('argocd/plugin.yaml')).toBe(fs.readFileSync(path.join(ROOT, 'deploy/argocd/plugin.yaml'), 'utf8'));
-    expect([...files.values()].some(c => c.includes('__NAME__'))).toBe(false);
+    expect([...files.values()].some((c) => c.includes('__NAME__'))).toBe(false);
   });
 
   test('refuses a non-empty directory (one line, exit 1) unless --force, which keeps other files', () => {
@@ -47,7 +73,9 @@ describe('cdk8s-ml init', () => {
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');
     const io = captureIo(dir);
     expect(main(['init', '--name', 'demo'], io)).toBe(1);
-    expect(io.err.join('')).toBe(`cdk8s-ml init: ${dir} is not empty (notes.txt); choose an empty directory, or pass --force to write the project's files over it (cdk8s-ml init --help)\n`);
+    expect(io.err.join('')).toBe(
+      `cdk8s-ml init: ${dir} is not empty (notes.txt); choose an empty directory, or pass --force to write the project's files over it (cdk8s-ml init --help)\n`,
+    );
     expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
     expect(main(['init', '--name', 'demo', '--force'], captureIo(dir))).toBe(0);
     expect(fs.readFileSync(path.join(dir, 'notes.txt'), 'utf8')).toBe('mine');

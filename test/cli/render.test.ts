@@ -1,6 +1,6 @@
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { MlApp } from '../../lib';
 import { buildReferenceApps } from '../../apps/main';
@@ -36,13 +36,13 @@ describe('cdk8s-ml render (the Argo CD plugin generate command)', () => {
     expect(stream.split(/^---$/m)).toHaveLength(loadAll(stream).length); // every boundary explicit
   }, 30_000);
 
-  test('stdout holds only manifests: the app\'s own output goes to stderr; --stack picks one stack; nothing is written to the project', () => {
+  test("stdout holds only manifests: the app's own output goes to stderr; --stack picks one stack; nothing is written to the project", () => {
     const dir = project(TWO_STACKS);
     const io = captureIo(dir);
     expect(main(['render', '--stack', 'shop'], io)).toBe(0);
     const objects = loadAll(io.out.join('')) as any[];
     expect(objects.length).toBeGreaterThan(2);
-    expect(new Set(objects.map(o => o.metadata.namespace ?? o.metadata.name))).toEqual(new Set(['shop']));
+    expect(new Set(objects.map((o) => o.metadata.namespace ?? o.metadata.name))).toEqual(new Set(['shop']));
     expect(io.err.join('')).toContain('the app may print to stdout');
     expect(fs.readdirSync(dir).sort()).toEqual(['cdk8s.yaml', 'main.ts']);
   }, 30_000);

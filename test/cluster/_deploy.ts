@@ -5,8 +5,8 @@
  * then the same for real; then every Deployment's, Job's and (triggered) CronJob's Pods must be created,
  * each one admitted by Pod Security at its namespace's level, with no FailedCreate event.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseYamlStream } from '../../lib/check';
 import { kubectl, kubectlWarnings, TestCluster, waitUntil } from '../_util/kube';
 
@@ -22,19 +22,21 @@ export interface StackDeployment {
   readonly resumed: string[];
 }
 
-const yamlDocs = (objects: readonly any[]) => objects.map(o => `---\n${JSON.stringify(o)}\n`).join('');
+const yamlDocs = (objects: readonly any[]) => objects.map((o) => `---\n${JSON.stringify(o)}\n`).join('');
 
 export function kubectlApply(cluster: TestCluster, yaml: string, dryRun: boolean): { applied: string[]; refused: string[]; warnings: string[] } {
   const args = ['apply', '--server-side', '--field-manager=cdk8s-ml-test', '--force-conflicts', '--validate=strict', '-o', 'name', '-f', '-'];
   if (dryRun) args.splice(1, 0, '--dry-run=server');
   const res = kubectl(cluster, args, yaml);
-  const refused = res.status === 0 ? [] : res.stderr.split('\n').filter(l => l.trim() !== '' && !l.startsWith('Warning: '));
-  return { applied: res.stdout.split('\n').filter(l => l.trim() !== ''), refused, warnings: kubectlWarnings(res.stderr) };
+  const refused = res.status === 0 ? [] : res.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: '));
+  return { applied: res.stdout.split('\n').filter((l) => l.trim() !== ''), refused, warnings: kubectlWarnings(res.stderr) };
 }
 
 /** Pods whose labels match a workload's selector (matchLabels only: what this library writes). */
 async function podsOf(cluster: TestCluster, namespace: string, selector: Record<string, string>): Promise<any[]> {
-  const labelSelector = Object.entries(selector).map(([k, v]) => `${k}=${v}`).join(',');
+  const labelSelector = Object.entries(selector)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
   return cluster.kube.list('v1', 'Pod', namespace, labelSelector);
 }
 
@@ -44,7 +46,7 @@ async function podsOf(cluster: TestCluster, namespace: string, selector: Record<
  */
 export async function deployStack(cluster: TestCluster, stack: string, yaml: string, extraNamespaces: string[] = []): Promise<StackDeployment> {
   const objects = parseYamlStream(yaml);
-  const namespaces = objects.filter(o => o.kind === 'Namespace');
+  const namespaces = objects.filter((o) => o.kind === 'Namespace');
   for (const ns of extraNamespaces) await cluster.kube.ensureNamespace(ns);
   const refused: string[] = [];
   const warnings: string[] = [];
@@ -53,7 +55,12 @@ export async function deployStack(cluster: TestCluster, stack: string, yaml: str
     const real = dry.refused.length === 0 ? kubectlApply(cluster, yamlDocs(namespaces), false) : { applied: [], refused: [], warnings: [] };
     refused.push(...dry.refused, ...real.refused);
     warnings.push(...dry.warnings, ...real.warnings);
-    for (const ns of namespaces) await waitUntil(`ServiceAccount default in ${ns.metadata.name}`, 60_000, async () => (await cluster.kube.get('v1', 'ServiceAccount', 'default', ns.metadata.name)) !== undefined);
+    for (const ns of namespaces)
+      await waitUntil(
+        `ServiceAccount default in ${ns.metadata.name}`,
+        60_000,
+        async () => (await cluster.kube.get('v1', 'ServiceAccount', 'default', ns.metadata.name)) !== undefined,
+      );
   }
   const dry = kubectlApply(cluster, yaml, true);
   refused.push(...dry.refused);
@@ -90,7 +97,12 @@ export async function deployStack(cluster: TestCluster, stack: string, yaml: str
       if (!job) continue;
       if (job.spec.suspend) {
         // Kueue admits a queued Job by setting suspend: false; without Kueue here, the test does it.
-        const a = await cluster.kube.request('PATCH', `/apis/batch/v1/namespaces/${ns}/jobs/${name}`, { spec: { suspend: false } }, 'application/merge-patch+json');
+        const a = await cluster.kube.request(
+          'PATCH',
+          `/apis/batch/v1/namespaces/${ns}/jobs/${name}`,
+          { spec: { suspend: false } },
+          'application/merge-patch+json',
+        );
         if (a.status !== 200) refused.push(`resuming Job ${ns}/${name}: ${a.status}`);
         resumed.push(`Job/${ns}/${name}`);
         job = a.body;
@@ -104,9 +116,10 @@ export async function deployStack(cluster: TestCluster, stack: string, yaml: str
     }
   }
   const failedCreate: string[] = [];
-  for (const ns of new Set(objects.map(o => o.metadata?.namespace).filter((n): n is string => typeof n === 'string'))) {
+  for (const ns of new Set(objects.map((o) => o.metadata?.namespace).filter((n): n is string => typeof n === 'string'))) {
     for (const e of await cluster.kube.list('v1', 'Event', ns)) {
-      if (e.reason === 'FailedCreate' || /forbidden|violates PodSecurity/i.test(e.message ?? '')) failedCreate.push(`${e.involvedObject?.kind}/${ns}/${e.involvedObject?.name}: ${e.reason}: ${e.message}`);
+      if (e.reason === 'FailedCreate' || /forbidden|violates PodSecurity/i.test(e.message ?? ''))
+        failedCreate.push(`${e.involvedObject?.kind}/${ns}/${e.involvedObject?.name}: ${e.reason}: ${e.message}`);
     }
   }
   return { stack, objects: objects.length, refused, warnings, pods, failedCreate, resumed };
@@ -118,7 +131,7 @@ export function installCrds(cluster: TestCluster, files: string[]): string[] {
   for (const file of files) {
     const res = kubectl(cluster, ['apply', '--server-side', '--field-manager=cdk8s-ml-test', '--force-conflicts', '-o', 'name', '-f', file]);
     if (res.status !== 0) throw new Error(`installing the CRDs of ${file}: ${res.stderr}`);
-    installed.push(...res.stdout.split('\n').filter(l => l.startsWith('customresourcedefinition')));
+    installed.push(...res.stdout.split('\n').filter((l) => l.startsWith('customresourcedefinition')));
   }
   const wait = kubectl(cluster, ['wait', '--for=condition=Established', '--timeout=60s', ...installed]);
   if (wait.status !== 0) throw new Error(`CRDs not Established: ${wait.stderr}`);
@@ -131,6 +144,10 @@ export function installCrds(cluster: TestCluster, files: string[]): string[] {
  * imports (imports/crds/), so their schemas and validation rules judge our objects too.
  */
 export function installOutputCrds(cluster: TestCluster): string[] {
-  const gateway = fs.readdirSync(cluster.gatewayCrds).filter(f => f.endsWith('.yaml')).sort().map(f => path.join(cluster.gatewayCrds, f));
+  const gateway = fs
+    .readdirSync(cluster.gatewayCrds)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => path.join(cluster.gatewayCrds, f));
   return installCrds(cluster, [...gateway, path.join(__dirname, '../../imports/crds/argocd-application.yaml')]);
 }

@@ -20,9 +20,9 @@
  * - The bad-input catalog (test/catalog/bad-input.test.ts) adds nothing: every case fails at synth
  *   (that test asserts it), so no case has an output to send.
  */
-import { execFile } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { execFile } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CHECK_RULES } from '../../lib/check';
 import { checkManifestFiles } from '../../lib/check/files';
 import { TestCluster, testCluster } from '../_util/kube';
@@ -50,7 +50,16 @@ interface Verdict {
 }
 
 function corpusFiles(): string[] {
-  return fs.readdirSync(CORPUS).sort().flatMap((kind) => fs.readdirSync(path.join(CORPUS, kind)).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => `${kind}/${f}`));
+  return fs
+    .readdirSync(CORPUS)
+    .sort()
+    .flatMap((kind) =>
+      fs
+        .readdirSync(path.join(CORPUS, kind))
+        .filter((f) => /\.ya?ml$/.test(f))
+        .sort()
+        .map((f) => `${kind}/${f}`),
+    );
 }
 
 /** `file: Kind/ns/name: rule: message` or `file: rule: message`: the first `: <rule id>: ` names the rule. */
@@ -71,10 +80,18 @@ function checkVerdict(file: string): Verdict {
 
 function runKubectl(cluster: TestCluster, args: string[]): Promise<{ ok: boolean; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(cluster.kubectl, ['--kubeconfig', cluster.kubeconfig, ...args], { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (err, _stdout, stderr) => {
-      const why = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Warning: ')).join('\n');
-      resolve({ ok: !err, stderr: err ? why || String(err.message) : '' });
-    });
+    execFile(
+      cluster.kubectl,
+      ['--kubeconfig', cluster.kubeconfig, ...args],
+      { timeout: 120_000, maxBuffer: 16 * 1024 * 1024 },
+      (err, _stdout, stderr) => {
+        const why = stderr
+          .split('\n')
+          .filter((l) => l.trim() !== '' && !l.startsWith('Warning: '))
+          .join('\n');
+        resolve({ ok: !err, stderr: err ? why || String(err.message) : '' });
+      },
+    );
   });
 }
 
@@ -100,48 +117,54 @@ async function mapLimited<T, R>(items: readonly T[], limit: number, fn: (item: T
 }
 
 describe('cdk8s-ml check agrees with the API server on the corpus', () => {
-  test('every file: check verdict (schema, unknown-field, dns-1123, port-range, yaml) = strict server dry-run verdict', async () => {
-    const cluster = await testCluster();
-    await cluster.kube.ensureNamespace(NAMESPACE);
-    installOutputCrds(cluster);
-    const files = corpusFiles();
-    expect(files.length).toBeGreaterThanOrEqual(150);
+  test(
+    'every file: check verdict (schema, unknown-field, dns-1123, port-range, yaml) = strict server dry-run verdict',
+    async () => {
+      const cluster = await testCluster();
+      await cluster.kube.ensureNamespace(NAMESPACE);
+      installOutputCrds(cluster);
+      const files = corpusFiles();
+      expect(files.length).toBeGreaterThanOrEqual(150);
 
-    const t0 = Date.now();
-    const server = await mapLimited(files, CONCURRENCY, (f) => serverVerdict(cluster, f));
-    const serverMs = Date.now() - t0;
-    const t1 = Date.now();
-    const check = files.map(checkVerdict);
-    const checkMs = Date.now() - t1;
+      const t0 = Date.now();
+      const server = await mapLimited(files, CONCURRENCY, (f) => serverVerdict(cluster, f));
+      const serverMs = Date.now() - t0;
+      const t1 = Date.now();
+      const check = files.map(checkVerdict);
+      const checkMs = Date.now() - t1;
 
-    const rows = files.map((file, i) => ({ file, kind: file.split('/')[0], server: server[i], check: check[i] }));
-    const disagreements = rows.filter((r) => r.server.valid !== r.check.valid);
-    const unexpected = disagreements.filter((r) => !(r.file in KNOWN_DISAGREEMENTS));
-    const byKind = new Map<string, { valid: number; invalid: number }>();
-    for (const r of rows) {
-      const k = byKind.get(r.kind) ?? { valid: 0, invalid: 0 };
-      if (r.server.valid) k.valid++;
-      else k.invalid++;
-      byKind.set(r.kind, k);
-    }
-    const intentDiffers = rows.filter((r) => path.basename(r.file).startsWith('valid') !== r.server.valid && !(r.file in KNOWN_DISAGREEMENTS));
-    const serverValid = rows.filter((r) => r.server.valid).length;
-    const report = [
-      `check/server agreement: ${rows.length - disagreements.length}/${rows.length}` +
-        ` (server: ${serverValid} valid, ${rows.length - serverValid} invalid; kubectl ${(serverMs / 1000).toFixed(1)} s at ${CONCURRENCY} at a time, check ${(checkMs / 1000).toFixed(1)} s)`,
-      `per kind (server valid/invalid): ${[...byKind].map(([k, v]) => `${k} ${v.valid}/${v.invalid}`).join(', ')}`,
-      ...disagreements.map((r) =>
-        `${r.file in KNOWN_DISAGREEMENTS ? 'KNOWN ' : ''}DISAGREE ${r.file}: server says ${r.server.valid ? 'valid' : 'invalid'}, check says ${r.check.valid ? 'valid' : 'invalid'}\n` +
-        (r.file in KNOWN_DISAGREEMENTS ? `  why:    ${KNOWN_DISAGREEMENTS[r.file]}\n` : '') +
-        `  server: ${r.server.why.replace(/\n/g, '\n          ') || '(accepted)'}\n  check:  ${r.check.why.replace(/\n/g, '\n          ') || '(no problem)'}`),
-      ...intentDiffers.map((r) => `note: ${r.file} is named for the other verdict than the server's (${r.server.valid ? 'valid' : r.server.why})`),
-    ].join('\n');
-    // eslint-disable-next-line no-console
-    console.log(report);
-    expect(unexpected.map((r) => r.file)).toEqual([]);
-    // A listed disagreement that went away (the server or the check changed) is stale: remove it from the list.
-    expect(disagreements.map((r) => r.file).sort()).toEqual(Object.keys(KNOWN_DISAGREEMENTS).sort());
-  }, 15 * 60_000);
+      const rows = files.map((file, i) => ({ file, kind: file.split('/')[0], server: server[i], check: check[i] }));
+      const disagreements = rows.filter((r) => r.server.valid !== r.check.valid);
+      const unexpected = disagreements.filter((r) => !(r.file in KNOWN_DISAGREEMENTS));
+      const byKind = new Map<string, { valid: number; invalid: number }>();
+      for (const r of rows) {
+        const k = byKind.get(r.kind) ?? { valid: 0, invalid: 0 };
+        if (r.server.valid) k.valid++;
+        else k.invalid++;
+        byKind.set(r.kind, k);
+      }
+      const intentDiffers = rows.filter((r) => path.basename(r.file).startsWith('valid') !== r.server.valid && !(r.file in KNOWN_DISAGREEMENTS));
+      const serverValid = rows.filter((r) => r.server.valid).length;
+      const report = [
+        `check/server agreement: ${rows.length - disagreements.length}/${rows.length}` +
+          ` (server: ${serverValid} valid, ${rows.length - serverValid} invalid; kubectl ${(serverMs / 1000).toFixed(1)} s at ${CONCURRENCY} at a time, check ${(checkMs / 1000).toFixed(1)} s)`,
+        `per kind (server valid/invalid): ${[...byKind].map(([k, v]) => `${k} ${v.valid}/${v.invalid}`).join(', ')}`,
+        ...disagreements.map(
+          (r) =>
+            `${r.file in KNOWN_DISAGREEMENTS ? 'KNOWN ' : ''}DISAGREE ${r.file}: server says ${r.server.valid ? 'valid' : 'invalid'}, check says ${r.check.valid ? 'valid' : 'invalid'}\n` +
+            (r.file in KNOWN_DISAGREEMENTS ? `  why:    ${KNOWN_DISAGREEMENTS[r.file]}\n` : '') +
+            `  server: ${r.server.why.replace(/\n/g, '\n          ') || '(accepted)'}\n  check:  ${r.check.why.replace(/\n/g, '\n          ') || '(no problem)'}`,
+        ),
+        ...intentDiffers.map((r) => `note: ${r.file} is named for the other verdict than the server's (${r.server.valid ? 'valid' : r.server.why})`),
+      ].join('\n');
+      // eslint-disable-next-line no-console
+      console.log(report);
+      expect(unexpected.map((r) => r.file)).toEqual([]);
+      // A listed disagreement that went away (the server or the check changed) is stale: remove it from the list.
+      expect(disagreements.map((r) => r.file).sort()).toEqual(Object.keys(KNOWN_DISAGREEMENTS).sort());
+    },
+    15 * 60_000,
+  );
 
   afterAll(async () => {
     // On another cluster, leave nothing of ours (the local one is removed whole by the teardown).

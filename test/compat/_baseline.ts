@@ -4,10 +4,10 @@
  * Written only by `node scripts/compat-baseline.mjs` from the committed jest snapshot of the reference
  * apps; read by test/compat/upgrade-safety.test.ts. Not a jest snapshot, so `jest -u` cannot rewrite it.
  */
-import * as crypto from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
-import * as vm from 'vm';
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as vm from 'node:vm';
 import { checkUpgrade, immutableFields, parseYamlStream, type K8sObject, type UpgradeProblem } from '../../lib/check';
 
 export const ROOT = path.resolve(__dirname, '../..');
@@ -60,8 +60,9 @@ export const sha256 = (text: string): string => crypto.createHash('sha256').upda
 
 export function baselineOf(s: SnapshotStack, version: string): Baseline {
   return {
-    about: 'Immutable fields of the manifests this release writes for the reference stack. Written by `node scripts/compat-baseline.mjs` '
-      + `from ${SNAPSHOT_FILE}, at a release only; test/compat/upgrade-safety.test.ts holds today's output against it.`,
+    about:
+      'Immutable fields of the manifests this release writes for the reference stack. Written by `node scripts/compat-baseline.mjs` ' +
+      `from ${SNAPSHOT_FILE}, at a release only; test/compat/upgrade-safety.test.ts holds today's output against it.`,
     stack: s.stack,
     version,
     snapshot: { file: SNAPSHOT_FILE, entry: s.entry, sha256: sha256(s.yaml) },
@@ -74,8 +75,11 @@ export const baselinePath = (stack: string): string => path.join(ROOT, BASELINE_
 export function readBaselines(): Baseline[] {
   const dir = path.join(ROOT, BASELINE_DIR);
   if (!fs.existsSync(dir)) return [];
-  return fs.readdirSync(dir).filter(f => f.endsWith('.json')).sort()
-    .map(f => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Baseline);
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as Baseline);
 }
 
 export interface WriteResult {
@@ -90,15 +94,15 @@ export interface WriteResult {
  */
 export function writeBaselines(options: { readonly allowBreaking?: boolean } = {}): WriteResult {
   const version = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version as string;
-  const old = new Map(readBaselines().map(b => [b.stack, b]));
-  const fresh = readSnapshotStacks().map(s => baselineOf(s, version));
+  const old = new Map(readBaselines().map((b) => [b.stack, b]));
+  const fresh = readSnapshotStacks().map((s) => baselineOf(s, version));
   const breaking = [
-    ...fresh.flatMap(b => checkUpgrade(old.get(b.stack)?.objects ?? [], b.objects)),
-    ...[...old.values()].filter(b => !fresh.some(f => f.stack === b.stack)).flatMap(b => checkUpgrade(b.objects, [])),
+    ...fresh.flatMap((b) => checkUpgrade(old.get(b.stack)?.objects ?? [], b.objects)),
+    ...[...old.values()].filter((b) => !fresh.some((f) => f.stack === b.stack)).flatMap((b) => checkUpgrade(b.objects, [])),
   ];
   if (breaking.length > 0 && !options.allowBreaking) return { written: [], breaking };
   fs.mkdirSync(path.join(ROOT, BASELINE_DIR), { recursive: true });
   for (const b of fresh) fs.writeFileSync(baselinePath(b.stack), `${JSON.stringify(b, null, 2)}\n`);
-  for (const stack of old.keys()) if (!fresh.some(f => f.stack === stack)) fs.rmSync(baselinePath(stack));
-  return { written: fresh.map(b => path.relative(ROOT, baselinePath(b.stack))), breaking };
+  for (const stack of old.keys()) if (!fresh.some((f) => f.stack === stack)) fs.rmSync(baselinePath(stack));
+  return { written: fresh.map((b) => path.relative(ROOT, baselinePath(b.stack))), breaking };
 }

@@ -1,11 +1,22 @@
 // Modified copies of reference stacks (apps/), built through the library's constructs as a user's
 // change to main.ts would be: each option is one realistic edit; with no options the copy
 // synthesizes exactly what the reference app does (diff.test.ts checks that).
-import * as path from 'path';
+import * as path from 'node:path';
 import { Construct } from 'constructs';
 import {
-  AutoscalingOptions, BatchInferenceJob, Exposure, FlaskFrontend, InferenceService, MlApp, MlStack, ModelImage, ModelOutput, ModelSource,
-  PythonImage, TfServingBackend, TrainingJob,
+  AutoscalingOptions,
+  BatchInferenceJob,
+  Exposure,
+  FlaskFrontend,
+  InferenceService,
+  MlApp,
+  MlStack,
+  ModelImage,
+  ModelOutput,
+  ModelSource,
+  PythonImage,
+  TfServingBackend,
+  TrainingJob,
 } from '../../lib';
 import { andGate } from '../../apps/and-gate/main';
 import { argoCd } from '../../apps/argocd/main';
@@ -31,21 +42,33 @@ export function andGateCopy(app: Construct, edit: AndGateEdit = {}): MlStack {
   const stack = new MlStack(app, 'and-gate');
   const server = new TfServingBackend(stack, 'server', {
     modelName: 'and-gate',
-    model: ModelSource.fromImage(ModelImage.fromDirectory(path.join(APPS, 'and-gate/model'), {
-      repository: 'registry.example.com/and-gate-model', tag: '1.0.0', modelName: 'and-gate', version: 1,
-    })),
+    model: ModelSource.fromImage(
+      ModelImage.fromDirectory(path.join(APPS, 'and-gate/model'), {
+        repository: 'registry.example.com/and-gate-model',
+        tag: '1.0.0',
+        modelName: 'and-gate',
+        version: 1,
+      }),
+    ),
     replicas: 3,
     resources: { cpu: '250m', cpuLimit: '1', memory: '512Mi', memoryLimit: '1Gi' },
     healthCheck: { startupTimeoutSeconds: 120 },
   });
   new FlaskFrontend(stack, 'web', {
-    image: PythonImage.fromDirectory(path.join(APPS, 'and-gate/web'), { repository: 'registry.example.com/and-gate-web', tag: edit.webTag ?? '1.0.0' }),
+    image: PythonImage.fromDirectory(path.join(APPS, 'and-gate/web'), {
+      repository: 'registry.example.com/and-gate-web',
+      tag: edit.webTag ?? '1.0.0',
+    }),
     backend: server,
     ...(edit.webAutoscaling ? { autoscaling: edit.webAutoscaling } : { replicas: 3 }),
     exposure: edit.webExposure ?? Exposure.loadBalancer(),
   });
   if (edit.explainer || edit.explainerCallsServer) {
-    const explainer = new InferenceService(stack, 'explainer', { image: 'registry.example.com/explainer:1.0.0', port: 8080, healthCheck: { path: '/healthz' } });
+    const explainer = new InferenceService(stack, 'explainer', {
+      image: 'registry.example.com/explainer:1.0.0',
+      port: 8080,
+      healthCheck: { path: '/healthz' },
+    });
     if (edit.explainerCallsServer) server.allowFrom(explainer);
   }
   return stack;

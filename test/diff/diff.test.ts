@@ -90,14 +90,18 @@ describe('diffOutputs on the reference stacks', () => {
     });
     const d = diffOutputs(base, head);
     expect(d.hazards.map((h) => h.id)).toEqual(['immutable']);
-    expect(renderDiffText(d)).toContain('  ! [immutable] Deployment/and-gate/server: spec.selector.matchLabels.track: (unset) -> "blue": field is immutable');
+    expect(renderDiffText(d)).toContain(
+      '  ! [immutable] Deployment/and-gate/server: spec.selector.matchLabels.track: (unset) -> "blue": field is immutable',
+    );
   });
 
   test('a claim removed is data loss', () => {
     const { d, text } = diffWith({ eegLetters: { withoutBatchInference: true } });
     expect(text).toContain('  - PersistentVolumeClaim/eeg-letters/batch-inference-output');
     expect(d.hazards.filter((h) => h.id === 'data-loss').map((h) => h.object)).toEqual(['PersistentVolumeClaim/eeg-letters/batch-inference-output']);
-    expect(text).toMatch(/! \[data-loss\] PersistentVolumeClaim\/eeg-letters\/batch-inference-output: metadata.name: removed: .*deleting a claim deletes its volume/);
+    expect(text).toMatch(
+      /! \[data-loss\] PersistentVolumeClaim\/eeg-letters\/batch-inference-output: metadata.name: removed: .*deleting a claim deletes its volume/,
+    );
     expect(text).toContain('  ! [removed] Job/eeg-letters/batch-inference');
     expect(text).toContain('  Job/eeg-letters/batch-inference (removed)\n');
   });
@@ -105,29 +109,41 @@ describe('diffOutputs on the reference stacks', () => {
   test("a training Job's command changed: Argo CD re-creates it, it runs again on merge (one hazard, not an apply failure)", () => {
     const { d, text } = diffWith({ eegLetters: { trainCommand: ['python', 'train.py', '--epochs', '20'] } });
     expect(d.hazards.map((h) => `${h.id} ${h.object}`)).toEqual(['job-rerun Job/eeg-letters/train']);
-    expect(text).toContain('  ! [job-rerun] Job/eeg-letters/train: the pod template changed (spec.template.spec.containers[trainer].command[2]: (unset) -> --epochs; ');
+    expect(text).toContain(
+      '  ! [job-rerun] Job/eeg-letters/train: the pod template changed (spec.template.spec.containers[trainer].command[2]: (unset) -> --epochs; ',
+    );
     expect(text).toContain('Argo CD deletes and re-creates the Job: it runs again on merge');
   });
 
   test('a canary weight change: the HTTPRoute weights and the pod split, the replicas of both tracks', () => {
     const { d, text } = diffWith({ canary: { classifierWeight: 20, scorerWeight: 50 } });
-    expect(d.hazards.map((h) => `${h.id} ${h.object}`)).toEqual(expect.arrayContaining([
-      'canary-weight HTTPRoute/canary/classifier', 'canary-weight Service/canary/scorer',
-    ]));
-    expect(text).toContain('  ! [canary-weight] HTTPRoute/canary/classifier: backend weights classifier-stable 90, classifier-canary 10 -> classifier-stable 80, classifier-canary 20');
-    expect(text).toContain('  ! [canary-weight] Service/canary/scorer: traffic split scorer: 75% (3 pods), scorer-canary: 25% (1 pod) -> scorer: 50% (2 pods), scorer-canary: 50% (2 pods)');
+    expect(d.hazards.map((h) => `${h.id} ${h.object}`)).toEqual(
+      expect.arrayContaining(['canary-weight HTTPRoute/canary/classifier', 'canary-weight Service/canary/scorer']),
+    );
+    expect(text).toContain(
+      '  ! [canary-weight] HTTPRoute/canary/classifier: backend weights classifier-stable 90, classifier-canary 10 -> classifier-stable 80, classifier-canary 20',
+    );
+    expect(text).toContain(
+      '  ! [canary-weight] Service/canary/scorer: traffic split scorer: 75% (3 pods), scorer-canary: 25% (1 pod) -> scorer: 50% (2 pods), scorer-canary: 50% (2 pods)',
+    );
     expect(text).toContain('  Deployment/canary/scorer\n    scale: 3 replicas -> 2 replicas');
     expect(text).toContain('  Deployment/canary/scorer-canary\n    scale: 1 replica -> 2 replicas');
   });
 
   test('a Pod Security level loosened is a hazard', () => {
-    const head = editObject(base, 'ml-model', 'Namespace', 'ml-model', (o) => { o.metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline'; });
+    const head = editObject(base, 'ml-model', 'Namespace', 'ml-model', (o) => {
+      o.metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline';
+    });
     const d = diffOutputs(base, head);
-    expect(d.hazards.map((h) => h.message)).toEqual(['Namespace/-/ml-model: Pod Security enforce restricted -> baseline, loosened: pods the old level rejected are admitted']);
+    expect(d.hazards.map((h) => h.message)).toEqual([
+      'Namespace/-/ml-model: Pod Security enforce restricted -> baseline, loosened: pods the old level rejected are admitted',
+    ]);
   });
 
   test('GPUs at min and max scale come from nvidia.com/gpu limits', () => {
-    const head = editObject(base, 'image-classifier', 'Deployment', 'model-server', (o) => { o.spec.replicas = 4; });
+    const head = editObject(base, 'image-classifier', 'Deployment', 'model-server', (o) => {
+      o.spec.replicas = 4;
+    });
     const t = diffOutputs(base, head).stacks[0].totals!;
     expect([t.before.min.gpu, t.after.min.gpu, t.after.max.gpu]).toEqual([2, 4, 4]);
     expect(renderDiffText(diffOutputs(base, head))).toContain('  GPUs at min scale      2 -> 4 (+2)');

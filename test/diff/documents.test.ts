@@ -9,7 +9,7 @@ describe('reading documents cheaply', () => {
     expect(splitDocuments('a: 1\n...\n')).toEqual(['a: 1\n...\n']);
   });
 
-  test('reduceForScale drops blocks scale never depends on, sequences at the key\'s own indentation included', () => {
+  test("reduceForScale drops blocks scale never depends on, sequences at the key's own indentation included", () => {
     const kubectlStyle = [
       'kind: Deployment',
       'metadata:',
@@ -33,7 +33,8 @@ describe('reading documents cheaply', () => {
     ].join('\n');
     const reduced: any = yaml.load(reduceForScale(kubectlStyle));
     expect(reduced).toEqual({
-      kind: 'Deployment', metadata: { name: 'api' },
+      kind: 'Deployment',
+      metadata: { name: 'api' },
       spec: { replicas: 3, template: { spec: { containers: [{ name: 'api', resources: { requests: { cpu: '500m' } }, image: 'api:1' }] } } },
     });
   });
@@ -41,23 +42,28 @@ describe('reading documents cheaply', () => {
 
 describe('what a workload requests', () => {
   test('a limit without a request is the request; GPUs from limits; init containers by their peak, sidecars added', () => {
-    expect(podRequest({
-      initContainers: [
-        { name: 'proxy', restartPolicy: 'Always', resources: { requests: { cpu: '100m', memory: '64Mi' } } },
-        { name: 'download', resources: { requests: { cpu: '2', memory: '1Gi' } } },
-      ],
-      containers: [
-        { name: 'app', resources: { limits: { cpu: '1', memory: '2Gi', 'nvidia.com/gpu': 1 } } },
-      ],
-    })).toEqual({ cpu: 2.1, memory: 2 * 2 ** 30 + 64 * 2 ** 20, gpu: 1 });
+    expect(
+      podRequest({
+        initContainers: [
+          { name: 'proxy', restartPolicy: 'Always', resources: { requests: { cpu: '100m', memory: '64Mi' } } },
+          { name: 'download', resources: { requests: { cpu: '2', memory: '1Gi' } } },
+        ],
+        containers: [{ name: 'app', resources: { limits: { cpu: '1', memory: '2Gi', 'nvidia.com/gpu': 1 } } }],
+      }),
+    ).toEqual({ cpu: 2.1, memory: 2 * 2 ** 30 + 64 * 2 ** 20, gpu: 1 });
   });
 
-  test('scale: replicas (default 1), the HPA bounds, a Job\'s parallelism up to its completions', () => {
+  test("scale: replicas (default 1), the HPA bounds, a Job's parallelism up to its completions", () => {
     const pod = { template: { spec: { containers: [{ name: 'c' }] } } };
     const s = summarizeWorkloads([
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'a', namespace: 'n' }, spec: { ...pod } },
       { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'b', namespace: 'n' }, spec: { replicas: 3, ...pod } },
-      { apiVersion: 'autoscaling/v2', kind: 'HorizontalPodAutoscaler', metadata: { name: 'b', namespace: 'n' }, spec: { scaleTargetRef: { kind: 'Deployment', name: 'b' }, maxReplicas: 5 } },
+      {
+        apiVersion: 'autoscaling/v2',
+        kind: 'HorizontalPodAutoscaler',
+        metadata: { name: 'b', namespace: 'n' },
+        spec: { scaleTargetRef: { kind: 'Deployment', name: 'b' }, maxReplicas: 5 },
+      },
       { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'j', namespace: 'n' }, spec: { parallelism: 4, completions: 2, ...pod } },
     ]);
     expect([...s.values()].map((w) => [w.ref, w.minPods, w.maxPods, w.scale])).toEqual([

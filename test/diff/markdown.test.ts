@@ -10,11 +10,21 @@ import { Exposure } from '../../lib';
 const MarkdownIt = require('markdown-it');
 const md = new MarkdownIt({ html: true });
 
-interface Table { head: string[]; rows: string[][] }
+interface Table {
+  head: string[];
+  rows: string[][];
+}
 
 /** Every table of the rendered HTML, cells as text (tags stripped, entities decoded). */
 function tables(html: string): Table[] {
-  const text = (s: string) => s.replace(/<[^>]+>/g, '').replace(/&gt;/g, '>').replace(/&lt;/g, '<').replace(/&quot;/g, '"').replace(/&amp;/g, '&').trim();
+  const text = (s: string) =>
+    s
+      .replace(/<[^>]+>/g, '')
+      .replace(/&gt;/g, '>')
+      .replace(/&lt;/g, '<')
+      .replace(/&quot;/g, '"')
+      .replace(/&amp;/g, '&')
+      .trim();
   const cells = (row: string, tag: string) => [...row.matchAll(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => text(m[1]));
   return [...html.matchAll(/<table>([\s\S]*?)<\/table>/g)].map((t) => {
     const rows = [...t[1].matchAll(/<tr>([\s\S]*?)<\/tr>/g)].map((r) => r[1]);
@@ -24,10 +34,12 @@ function tables(html: string): Table[] {
 
 describe('the Markdown renders (GFM, as in a pull-request comment)', () => {
   const base = synth(buildReferenceApps).files;
-  const head = synth(referenceWith({
-    canary: { classifierWeight: 20, scorerWeight: 50 },
-    andGate: { webTag: '1.1.0', webExposure: Exposure.ingress({ host: 'and-gate.example.com', className: 'nginx' }) },
-  })).files;
+  const head = synth(
+    referenceWith({
+      canary: { classifierWeight: 20, scorerWeight: 50 },
+      andGate: { webTag: '1.1.0', webExposure: Exposure.ingress({ host: 'and-gate.example.com', className: 'nginx' }) },
+    }),
+  ).files;
   const d = diffOutputs(base, head);
   const markdown = renderDiffMarkdown(d);
   const html = md.render(markdown);
@@ -38,22 +50,38 @@ describe('the Markdown renders (GFM, as in a pull-request comment)', () => {
     expect(hazards.head).toEqual(['hazard', 'object', 'what happens']);
     // the classifier's Service states the HTTPRoute's split too (in-cluster clients go by pods)
     expect(hazards.rows.map((r) => r.slice(0, 2))).toEqual([
-      ['canary-weight', 'Service/canary/classifier'], ['canary-weight', 'HTTPRoute/canary/classifier'], ['canary-weight', 'Service/canary/scorer'],
+      ['canary-weight', 'Service/canary/classifier'],
+      ['canary-weight', 'HTTPRoute/canary/classifier'],
+      ['canary-weight', 'Service/canary/scorer'],
     ]);
     // the pipe-free cells stay whole: "75% (3 pods), scorer-canary: 25% (1 pod)" is one cell
-    expect(hazards.rows[2][2]).toBe('Service/canary/scorer: traffic split scorer: 75% (3 pods), scorer-canary: 25% (1 pod) -> scorer: 50% (2 pods), scorer-canary: 50% (2 pods)');
+    expect(hazards.rows[2][2]).toBe(
+      'Service/canary/scorer: traffic split scorer: 75% (3 pods), scorer-canary: 25% (1 pod) -> scorer: 50% (2 pods), scorer-canary: 50% (2 pods)',
+    );
   });
 
   test('per stack: objects, workloads, requests and network tables, every row with as many cells as the header', () => {
     const all = tables(html);
     for (const t of all) for (const r of t.rows) expect(r).toHaveLength(t.head.length);
-    expect(all.map((t) => t.head[0] || t.head[1])).toEqual(['hazard', 'object', 'workload', 'requests', 'network', 'object', 'workload', 'requests', 'file']);
+    expect(all.map((t) => t.head[0] || t.head[1])).toEqual([
+      'hazard',
+      'object',
+      'workload',
+      'requests',
+      'network',
+      'object',
+      'workload',
+      'requests',
+      'file',
+    ]);
     const network = all.find((t) => t.head[0] === 'network')!;
-    expect(network.rows).toEqual(expect.arrayContaining([
-      ['new way in', 'Ingress/and-gate/web: host and-gate.example.com path /'],
-      ['way in removed', 'Service/and-gate/web: LoadBalancer port 80'],
-      ['no longer allowed', 'outside -> Deployment/and-gate/web port 8080'],
-    ]));
+    expect(network.rows).toEqual(
+      expect.arrayContaining([
+        ['new way in', 'Ingress/and-gate/web: host and-gate.example.com path /'],
+        ['way in removed', 'Service/and-gate/web: LoadBalancer port 80'],
+        ['no longer allowed', 'outside -> Deployment/and-gate/web port 8080'],
+      ]),
+    );
     const workloads = all.filter((t) => t.head[0] === 'workload')[1];
     expect(workloads.rows).toEqual(expect.arrayContaining([['Deployment/canary/scorer', 'scale: 3 replicas -> 2 replicas']]));
     const requests = all.filter((t) => t.head[0] === 'requests')[1];
@@ -61,14 +89,19 @@ describe('the Markdown renders (GFM, as in a pull-request comment)', () => {
   });
 
   test('the raw field diff and the diagrams sit in collapsible <details>, in fenced blocks', () => {
-    expect(html).toMatch(/<details><summary>Field diff<\/summary>\s*<pre><code class="language-diff">[\s\S]*@@ Deployment\/and-gate\/web\n- spec.template.spec.containers\[web\].image: registry.example.com\/and-gate-web:1.0.0\n\+ spec.template.spec.containers\[web\].image: registry.example.com\/and-gate-web:1.1.0/);
-    expect(html).toMatch(/<details><summary>Diagram, before and after<\/summary>\s*<p><strong>Before<\/strong><\/p>\s*<pre><code class="language-mermaid">flowchart LR/);
+    expect(html).toMatch(
+      /<details><summary>Field diff<\/summary>\s*<pre><code class="language-diff">[\s\S]*@@ Deployment\/and-gate\/web\n- spec.template.spec.containers\[web\].image: registry.example.com\/and-gate-web:1.0.0\n\+ spec.template.spec.containers\[web\].image: registry.example.com\/and-gate-web:1.1.0/,
+    );
+    expect(html).toMatch(
+      /<details><summary>Diagram, before and after<\/summary>\s*<p><strong>Before<\/strong><\/p>\s*<pre><code class="language-mermaid">flowchart LR/,
+    );
     expect((html.match(/<details>/g) ?? []).length).toBe((html.match(/<\/details>/g) ?? []).length);
   });
 
   test('a cell holding a pipe or a backtick stays one cell', () => {
     const tricky = renderDiffMarkdown({
-      stacks: [], files: { added: [], removed: [], changed: [] },
+      stacks: [],
+      files: { added: [], removed: [], changed: [] },
       hazards: [{ id: 'removed', object: 'ConfigMap/a|b/`x`', message: 'x | y' }],
     });
     const [t] = tables(md.render(tricky));

@@ -4,8 +4,8 @@
  * compiled as its own module inside a block that may use the names the README's prose introduces
  * (app, stack, server, web, andGateStack) and every export of the library.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as ts from 'typescript';
 import * as lib from '../../lib';
 
@@ -25,9 +25,9 @@ export function tsBlocks(markdown: string): { line: number; code: string }[] {
 /** One module per block: its imports hoisted, the rest inside a block scope with the README's context names. */
 function exampleModule(code: string): string {
   const lines = code.split('\n');
-  const imports = lines.filter(l => /^import /.test(l));
-  const body = lines.filter(l => !/^import /.test(l));
-  const names = Object.keys(lib).filter(n => !imports.some(i => new RegExp(`\\b${n}\\b`).test(i)));
+  const imports = lines.filter((l) => /^import /.test(l));
+  const body = lines.filter((l) => !/^import /.test(l));
+  const names = Object.keys(lib).filter((n) => !imports.some((i) => new RegExp(`\\b${n}\\b`).test(i)));
   return [
     `import { ${names.join(', ')} } from 'cdk8s-ml';`,
     ...imports,
@@ -57,14 +57,15 @@ function typeCheck(files: Record<string, string>): string[] {
   const host = ts.createCompilerHost(options);
   const readFile = host.readFile.bind(host);
   const fileExists = host.fileExists.bind(host);
-  host.readFile = f => files[f] ?? readFile(f);
-  host.fileExists = f => f in files || fileExists(f);
+  host.readFile = (f) => files[f] ?? readFile(f);
+  host.fileExists = (f) => f in files || fileExists(f);
   const getSourceFile = host.getSourceFile.bind(host);
   host.getSourceFile = (f, v, ...rest) => (f in files ? ts.createSourceFile(f, files[f], v) : getSourceFile(f, v, ...rest));
   const program = ts.createProgram(Object.keys(files), options, host);
-  return ts.getPreEmitDiagnostics(program)
-    .filter(d => d.file && d.file.fileName in files)
-    .map(d => {
+  return ts
+    .getPreEmitDiagnostics(program)
+    .filter((d) => d.file && d.file.fileName in files)
+    .map((d) => {
       const { line } = d.file!.getLineAndCharacterOfPosition(d.start ?? 0);
       return `${d.file!.fileName}:${line + 1}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`;
     });
@@ -74,7 +75,7 @@ describe('documentation examples type-check against the library', () => {
   test('every ```ts block of README.md', () => {
     const blocks = tsBlocks(fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8'));
     expect(blocks.length).toBeGreaterThanOrEqual(8);
-    const files = Object.fromEntries(blocks.map(b => [path.join(ROOT, `.readme-example-line-${b.line}.ts`), exampleModule(b.code)]));
+    const files = Object.fromEntries(blocks.map((b) => [path.join(ROOT, `.readme-example-line-${b.line}.ts`), exampleModule(b.code)]));
     // a problem names the README line its block starts on
     expect(typeCheck(files)).toEqual([]);
   }, 60_000);
@@ -87,7 +88,7 @@ describe('documentation examples type-check against the library', () => {
 
   test('the project cdk8s-ml init writes (main.ts and its test)', () => {
     const dir = path.join(ROOT, 'templates/init');
-    const files = Object.fromEntries(['main.ts', 'test/main.test.ts'].map(f => [path.join(dir, f), fs.readFileSync(path.join(dir, f), 'utf8')]));
+    const files = Object.fromEntries(['main.ts', 'test/main.test.ts'].map((f) => [path.join(dir, f), fs.readFileSync(path.join(dir, f), 'utf8')]));
     expect(typeCheck(files)).toEqual([]);
   }, 60_000);
 });

@@ -19,10 +19,10 @@
  *   finds in the daemon's image store: a localhost/ name cannot be pulled (nothing listens there),
  *   so a build that succeeds did not pull.
  */
-import { ChildProcess, execFileSync, spawn, spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { ChildProcess, execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { ContainerHandle, ExecResult, RunOptions, SCRIPTS_DIR, exec } from './_harness';
 
 /** Debian docker.io's CLI; another docker on PATH (/usr/local/bin) may speak a newer API than dockerd 20.10. */
@@ -77,12 +77,26 @@ export class DockerEngine {
     ip(['addr', 'add', `${freeSubnet()}.1/24`, 'dev', this.bridge]);
     ip(['link', 'set', this.bridge, 'up']);
     const log = fs.openSync(path.join(this.dir, 'dockerd.log'), 'a');
-    this.daemon = spawn('dockerd', [
-      '--data-root', path.join(this.dir, 'data'), '--exec-root', path.join(this.dir, 'exec'),
-      '--pidfile', path.join(this.dir, 'docker.pid'), '-H', `unix://${this.dir}/docker.sock`,
-      '--config-file', path.join(this.dir, 'daemon.json'), '--bridge', this.bridge,
-      '--iptables=false', '--ip-forward=false',
-    ], { stdio: ['ignore', log, log], env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } });
+    this.daemon = spawn(
+      'dockerd',
+      [
+        '--data-root',
+        path.join(this.dir, 'data'),
+        '--exec-root',
+        path.join(this.dir, 'exec'),
+        '--pidfile',
+        path.join(this.dir, 'docker.pid'),
+        '-H',
+        `unix://${this.dir}/docker.sock`,
+        '--config-file',
+        path.join(this.dir, 'daemon.json'),
+        '--bridge',
+        this.bridge,
+        '--iptables=false',
+        '--ip-forward=false',
+      ],
+      { stdio: ['ignore', log, log], env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin:/sbin` } },
+    );
     fs.closeSync(log);
     process.once('exit', this.exitHook);
   }
@@ -105,7 +119,8 @@ export class DockerEngine {
   /** `docker ARGS` against this engine; throws with the output's tail on a non-zero exit. */
   async docker(args: readonly string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<ExecResult> {
     const res = await runWithEnv(DOCKER_CLI, args, this.env, opts.cwd, opts.timeoutMs ?? 20 * 60_000);
-    if (res.exitCode !== 0) throw new Error(`docker ${args.join(' ')} failed (exit ${res.exitCode}):\n${res.output.trimEnd().split('\n').slice(-60).join('\n')}`);
+    if (res.exitCode !== 0)
+      throw new Error(`docker ${args.join(' ')} failed (exit ${res.exitCode}):\n${res.output.trimEnd().split('\n').slice(-60).join('\n')}`);
     return res;
   }
 
@@ -132,7 +147,10 @@ export class DockerEngine {
       await this.docker(['export', '-o', tar, id]);
       try {
         return execFileSync('tar', ['-tf', tar], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 })
-          .split('\n').map((l) => l.replace(/\/$/, '')).filter((l) => l !== '' && l !== '.').sort();
+          .split('\n')
+          .map((l) => l.replace(/\/$/, ''))
+          .filter((l) => l !== '' && l !== '.')
+          .sort();
       } finally {
         fs.rmSync(tar, { force: true });
       }
@@ -156,9 +174,14 @@ export class DockerEngine {
     return {
       id,
       name: id,
-      logs: () => { const r = sync(['logs', id]); return `${r.stdout}${r.stderr}`; },
+      logs: () => {
+        const r = sync(['logs', id]);
+        return `${r.stdout}${r.stderr}`;
+      },
       isRunning: () => sync(['inspect', '--format', '{{.State.Running}}', id]).stdout.trim() === 'true',
-      remove: () => { sync(['rm', '-f', id]); },
+      remove: () => {
+        sync(['rm', '-f', id]);
+      },
     };
   }
 
@@ -170,7 +193,8 @@ export class DockerEngine {
   /** Removes every container, stops dockerd (TERM, then KILL), unmounts what is left, deletes the bridge and the directory. */
   async stop(): Promise<void> {
     if (this.daemon && this.daemon.exitCode === null) {
-      const ids = spawnSync(DOCKER_CLI, ['ps', '-aq'], { env: this.env, encoding: 'utf8', timeout: 60_000 }).stdout?.split('\n').filter(Boolean) ?? [];
+      const ids =
+        spawnSync(DOCKER_CLI, ['ps', '-aq'], { env: this.env, encoding: 'utf8', timeout: 60_000 }).stdout?.split('\n').filter(Boolean) ?? [];
       if (ids.length) spawnSync(DOCKER_CLI, ['rm', '-f', ...ids], { env: this.env, timeout: 120_000 });
       const exited = new Promise((r) => this.daemon!.once('exit', r));
       this.daemon.kill('SIGTERM');
@@ -188,7 +212,11 @@ export class DockerEngine {
   }
 
   private removeLeftovers(): void {
-    const mounts = fs.readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1]).filter((m) => m?.startsWith(`${this.dir}/`));
+    const mounts = fs
+      .readFileSync('/proc/self/mounts', 'utf8')
+      .split('\n')
+      .map((l) => l.split(' ')[1])
+      .filter((m) => m?.startsWith(`${this.dir}/`));
     for (const m of mounts.reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
     spawnSync('ip', ['link', 'del', this.bridge], { stdio: 'ignore' });
     fs.rmSync(this.dir, { recursive: true, force: true });
@@ -224,9 +252,23 @@ function runWithEnv(cmd: string, args: readonly string[], env: NodeJS.ProcessEnv
     let stderr = '';
     let output = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; output += d; if (process.env.E2E_VERBOSE) process.stderr.write(d); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; output += d; if (process.env.E2E_VERBOSE) process.stderr.write(d); });
-    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`${cmd} could not run (${e.message}): scripts/e2e/install-tools.sh installs it`)); });
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr, output }); });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      output += d;
+      if (process.env.E2E_VERBOSE) process.stderr.write(d);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      output += d;
+      if (process.env.E2E_VERBOSE) process.stderr.write(d);
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} could not run (${e.message}): scripts/e2e/install-tools.sh installs it`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr, output });
+    });
   });
 }

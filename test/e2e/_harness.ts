@@ -27,20 +27,20 @@
  * - Long-running podman calls are asynchronous so that a stand-in served by this same Node
  *   process keeps answering while a container talks to it.
  */
-import { execFileSync, spawn, spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as http from 'http';
-import * as net from 'net';
-import * as path from 'path';
-import * as os from 'os';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as os from 'node:os';
 
 /** Base images built by scripts/e2e/base-images.sh (keep in sync with that script). */
 export const DEBIAN_BASE_IMAGE = 'localhost/cdk8s-ml/debian:bookworm';
 export const PYTHON_BASE_IMAGE = 'localhost/cdk8s-ml/python:bookworm';
 export const PYTHON_SKLEARN_BASE_IMAGE = 'localhost/cdk8s-ml/python-sklearn:bookworm';
 export const BASE_IMAGES = {
-  'debian': DEBIAN_BASE_IMAGE,
-  'python': PYTHON_BASE_IMAGE,
+  debian: DEBIAN_BASE_IMAGE,
+  python: PYTHON_BASE_IMAGE,
   'python-sklearn': PYTHON_SKLEARN_BASE_IMAGE,
 } as const;
 export type BaseImage = keyof typeof BASE_IMAGES;
@@ -69,7 +69,9 @@ function runScript(script: string, args: string[], timeoutMs: number): void {
   if (res.error) throw new Error(`${script} ${args.join(' ')} could not run: ${res.error.message}\n${tail(output)}`);
   if (res.status !== 0) {
     const reasons = output.split('\n').filter((l) => /ERROR/.test(l));
-    throw new Error(`${script} ${args.join(' ')} failed (exit ${res.status ?? res.signal})${reasons.length ? `: ${reasons.join('; ')}` : ''}\n${tail(output)}`);
+    throw new Error(
+      `${script} ${args.join(' ')} failed (exit ${res.status ?? res.signal})${reasons.length ? `: ${reasons.join('; ')}` : ''}\n${tail(output)}`,
+    );
   }
 }
 
@@ -100,7 +102,11 @@ export interface ExecResult {
 }
 
 /** Runs a command asynchronously (the event loop, and with it any stand-in, keeps running). */
-export function exec(cmd: string, args: readonly string[], opts: { timeoutMs?: number; onOutput?: (chunk: string) => void } = {}): Promise<ExecResult> {
+export function exec(
+  cmd: string,
+  args: readonly string[],
+  opts: { timeoutMs?: number; onOutput?: (chunk: string) => void } = {},
+): Promise<ExecResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -108,11 +114,25 @@ export function exec(cmd: string, args: readonly string[], opts: { timeoutMs?: n
     let output = '';
     let timedOut = false;
     const timer = opts.timeoutMs
-      ? setTimeout(() => { timedOut = true; child.kill('SIGKILL'); }, opts.timeoutMs)
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill('SIGKILL');
+        }, opts.timeoutMs)
       : undefined;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; output += d; opts.onOutput?.(d); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; output += d; opts.onOutput?.(d); });
-    child.on('error', (e) => { if (timer) clearTimeout(timer); reject(e); });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      output += d;
+      opts.onOutput?.(d);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      output += d;
+      opts.onOutput?.(d);
+    });
+    child.on('error', (e) => {
+      if (timer) clearTimeout(timer);
+      reject(e);
+    });
     child.on('close', (code, signal) => {
       if (timer) clearTimeout(timer);
       if (timedOut) reject(new Error(`${cmd} ${args.join(' ')} timed out after ${opts.timeoutMs} ms\n${tail(output)}`));
@@ -171,7 +191,10 @@ export async function buildImageDetailed(opts: BuildImageOptions): Promise<Build
   args.push('-t', opts.tag, contextDir);
   const verbose = opts.verbose ?? !!process.env.E2E_VERBOSE;
   const t0 = Date.now();
-  const res = await exec('buildah', args, { timeoutMs: opts.timeoutMs ?? 15 * 60_000, onOutput: verbose ? (c) => process.stderr.write(c) : undefined });
+  const res = await exec('buildah', args, {
+    timeoutMs: opts.timeoutMs ?? 15 * 60_000,
+    onOutput: verbose ? (c) => process.stderr.write(c) : undefined,
+  });
   const ms = Date.now() - t0;
   if (res.exitCode !== 0) throw new Error(`buildah bud -t ${opts.tag} failed (exit ${res.exitCode}):\n${tail(res.output, 60)}`);
   return { tag: opts.tag, ms, output: res.output };
@@ -184,7 +207,10 @@ export async function removeImage(image: string): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // run
 
-export interface PortMapping { readonly host: number; readonly container: number }
+export interface PortMapping {
+  readonly host: number;
+  readonly container: number;
+}
 export interface Mount {
   readonly hostPath: string;
   readonly containerPath: string;
@@ -351,7 +377,9 @@ export interface WaitForHttpOptions {
 
 function toAnswer(status: number, body: string, headers: Headers): HttpAnswer {
   const h: Record<string, string> = {};
-  headers.forEach((v, k) => { h[k] = v; });
+  headers.forEach((v, k) => {
+    h[k] = v;
+  });
   return { status, body, headers: h, json: <T>() => JSON.parse(body) as T };
 }
 
@@ -380,11 +408,22 @@ export async function waitForHttp(url: string, opts: WaitForHttpOptions = {}): P
 }
 
 /** fetch helper returning status + body text (JSON body when `json` is given). */
-export async function httpRequest(url: string, init: { method?: string; json?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {}): Promise<HttpAnswer> {
+export async function httpRequest(
+  url: string,
+  init: { method?: string; json?: unknown; headers?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<HttpAnswer> {
   const headers: Record<string, string> = { ...(init.headers ?? {}) };
   let body: string | undefined;
-  if (init.json !== undefined) { body = JSON.stringify(init.json); headers['content-type'] ??= 'application/json'; }
-  const r = await fetch(url, { method: init.method ?? (body ? 'POST' : 'GET'), headers, body, signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
+  if (init.json !== undefined) {
+    body = JSON.stringify(init.json);
+    headers['content-type'] ??= 'application/json';
+  }
+  const r = await fetch(url, {
+    method: init.method ?? (body ? 'POST' : 'GET'),
+    headers,
+    body,
+    signal: AbortSignal.timeout(init.timeoutMs ?? 30_000),
+  });
   return toAnswer(r.status, await r.text(), r.headers);
 }
 
@@ -449,21 +488,41 @@ export async function startStandIn(opts: StandInOptions = {}): Promise<StandIn> 
       const u = new URL(req.url ?? '/', 'http://stand-in');
       const body = Buffer.concat(chunks).toString('utf8');
       let json: unknown;
-      try { json = body ? JSON.parse(body) : undefined; } catch { json = undefined; }
-      const rec: RecordedRequest = { method: req.method ?? 'GET', path: u.pathname, query: Object.fromEntries(u.searchParams), headers: req.headers, body, json };
+      try {
+        json = body ? JSON.parse(body) : undefined;
+      } catch {
+        json = undefined;
+      }
+      const rec: RecordedRequest = {
+        method: req.method ?? 'GET',
+        path: u.pathname,
+        query: Object.fromEntries(u.searchParams),
+        headers: req.headers,
+        body,
+        json,
+      };
       requests.push(rec);
-      for (const w of [...waiters]) if (w.pred(rec)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(rec); }
-      const route = opts.routes?.[`${rec.method} ${rec.path}`] ?? opts.routes?.[rec.path] ?? opts.fallback
-        ?? { status: 404, body: { error: `stand-in: no route for ${rec.method} ${rec.path}` } };
+      for (const w of [...waiters])
+        if (w.pred(rec)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(rec);
+        }
+      const route = opts.routes?.[`${rec.method} ${rec.path}`] ??
+        opts.routes?.[rec.path] ??
+        opts.fallback ?? { status: 404, body: { error: `stand-in: no route for ${rec.method} ${rec.path}` } };
       let reply: StandInReply;
-      try { reply = typeof route === 'function' ? route(rec) : route; } catch (e) { reply = { status: 500, body: { error: String(e) } }; }
+      try {
+        reply = typeof route === 'function' ? route(rec) : route;
+      } catch (e) {
+        reply = { status: 500, body: { error: String(e) } };
+      }
       const isString = typeof reply.body === 'string';
       const payload = reply.body === undefined ? '' : isString ? (reply.body as string) : JSON.stringify(reply.body);
       res.writeHead(reply.status ?? 200, { 'content-type': isString ? 'text/plain' : 'application/json', ...(reply.headers ?? {}) });
       res.end(payload);
     });
   });
-  const port = opts.port ?? await freePort();
+  const port = opts.port ?? (await freePort());
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve());
@@ -477,16 +536,30 @@ export async function startStandIn(opts: StandInOptions = {}): Promise<StandIn> 
       const seen = requests.find(pred);
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
-        const w = { pred, resolve: (r: RecordedRequest) => { clearTimeout(t); resolve(r); } };
-        const t = setTimeout(() => { waiters.splice(waiters.indexOf(w), 1); reject(new Error(`stand-in :${port}: no matching request in ${timeoutMs} ms (got ${requests.map((r) => `${r.method} ${r.path}`).join(', ') || 'none'})`)); }, timeoutMs);
+        const w = {
+          pred,
+          resolve: (r: RecordedRequest) => {
+            clearTimeout(t);
+            resolve(r);
+          },
+        };
+        const t = setTimeout(() => {
+          waiters.splice(waiters.indexOf(w), 1);
+          reject(
+            new Error(
+              `stand-in :${port}: no matching request in ${timeoutMs} ms (got ${requests.map((r) => `${r.method} ${r.path}`).join(', ') || 'none'})`,
+            ),
+          );
+        }, timeoutMs);
         waiters.push(w);
       });
     },
-    close: () => new Promise<void>((resolve) => {
-      standIns.delete(standIn);
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        standIns.delete(standIn);
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
   standIns.add(standIn);
   return standIn;
@@ -497,7 +570,9 @@ export async function startStandIn(opts: StandInOptions = {}): Promise<StandIn> 
 
 /** Removes every container this process started (by label, so also ones whose handle was lost) and closes every stand-in. */
 export async function cleanup(): Promise<void> {
-  const ids = podmanSync(['ps', '-aq', '--filter', `label=${LABEL}`]).stdout.split('\n').filter(Boolean);
+  const ids = podmanSync(['ps', '-aq', '--filter', `label=${LABEL}`])
+    .stdout.split('\n')
+    .filter(Boolean);
   const all = new Set([...ids, ...started]);
   if (all.size) podmanSync(['rm', '-f', '-t', '0', ...all], 180_000);
   started.clear();
@@ -526,16 +601,37 @@ export async function timed<T>(fn: () => T | Promise<T>): Promise<{ value: T; ms
  */
 export function podmanComposeEnv(): NodeJS.ProcessEnv {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-compose-conf-'));
-  fs.writeFileSync(path.join(dir, 'storage.conf'), '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n');
-  fs.writeFileSync(path.join(dir, 'containers.conf'), '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n');
+  fs.writeFileSync(
+    path.join(dir, 'storage.conf'),
+    '[storage]\ndriver = "vfs"\nrunroot = "/run/containers/storage"\ngraphroot = "/var/lib/containers/storage"\n',
+  );
+  fs.writeFileSync(
+    path.join(dir, 'containers.conf'),
+    '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]\n[engine]\nruntime = "runc"\n',
+  );
   // BUILDAH_LAYERS=false: podman build would otherwise keep every step (and the generated Dockerfile's
   // first stage, which saw the context's secrets) as untagged local images.
-  return { ...process.env, CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'), CONTAINERS_CONF: path.join(dir, 'containers.conf'), BUILDAH_LAYERS: 'false' };
+  return {
+    ...process.env,
+    CONTAINERS_STORAGE_CONF: path.join(dir, 'storage.conf'),
+    CONTAINERS_CONF: path.join(dir, 'containers.conf'),
+    BUILDAH_LAYERS: 'false',
+  };
 }
 
 /** Runs a compose tool (podman-compose, docker-compose) with its output captured; never throws on exit status. */
-export function composeTool(tool: 'podman-compose' | 'docker-compose', args: readonly string[], opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number }): ExecResult {
-  const res = spawnSync(tool, args, { cwd: opts.cwd, env: opts.env, encoding: 'utf8', timeout: opts.timeoutMs ?? 10 * 60_000, maxBuffer: MAX_BUFFER });
+export function composeTool(
+  tool: 'podman-compose' | 'docker-compose',
+  args: readonly string[],
+  opts: { cwd: string; env: NodeJS.ProcessEnv; timeoutMs?: number },
+): ExecResult {
+  const res = spawnSync(tool, args, {
+    cwd: opts.cwd,
+    env: opts.env,
+    encoding: 'utf8',
+    timeout: opts.timeoutMs ?? 10 * 60_000,
+    maxBuffer: MAX_BUFFER,
+  });
   if (res.error) throw new Error(`${tool} could not run (${res.error.message}): scripts/e2e/install-tools.sh installs it`);
   return { exitCode: res.status ?? -1, stdout: res.stdout ?? '', stderr: res.stderr ?? '', output: `${res.stdout ?? ''}${res.stderr ?? ''}` };
 }
@@ -577,12 +673,20 @@ export function createNetwork(): PodmanNetwork {
     name,
     subnet,
     ip: (n: number) => `${m[1]}.${n}`,
-    remove: () => { podmanSync(['network', 'rm', '-f', name], 120_000); networks.delete(name); },
+    remove: () => {
+      podmanSync(['network', 'rm', '-f', name], 120_000);
+      networks.delete(name);
+    },
   };
 }
 
 /** `runContainer` on a network of `createNetwork` with a fixed IP and hostname (as a pod has). */
-export function runOnNetwork(net: PodmanNetwork, ip: string, hostname: string, opts: Omit<RunOptions, 'network' | 'ports'>): Promise<ContainerHandle> {
+export function runOnNetwork(
+  net: PodmanNetwork,
+  ip: string,
+  hostname: string,
+  opts: Omit<RunOptions, 'network' | 'ports'>,
+): Promise<ContainerHandle> {
   return runContainer({
     ...opts,
     // podmanRunArgs passes any network name through as `--network <name>`.
@@ -620,7 +724,11 @@ export function imageBuildEnv(extra: Record<string, string> = {}): NodeJS.Proces
 let buildEnv: NodeJS.ProcessEnv | undefined;
 
 /** Runs `cmd` asynchronously with `env` and `cwd`; throws with the output's tail on a non-zero exit. */
-export async function runTool(cmd: string, args: readonly string[], opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number }): Promise<ExecResult> {
+export async function runTool(
+  cmd: string,
+  args: readonly string[],
+  opts: { env: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number },
+): Promise<ExecResult> {
   const res = await new Promise<ExecResult>((resolve, reject) => {
     const child = spawn(cmd, [...args], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -628,10 +736,24 @@ export async function runTool(cmd: string, args: readonly string[], opts: { env:
     let output = '';
     const verbose = !!process.env.E2E_VERBOSE;
     const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20 * 60_000);
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; output += d; if (verbose) process.stderr.write(d); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; output += d; if (verbose) process.stderr.write(d); });
-    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`${cmd} could not run (${e.message}): scripts/e2e/install-tools.sh installs it`)); });
-    child.on('close', (code, signal) => { clearTimeout(timer); resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr, output }); });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+      output += d;
+      if (verbose) process.stderr.write(d);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+      output += d;
+      if (verbose) process.stderr.write(d);
+    });
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new Error(`${cmd} could not run (${e.message}): scripts/e2e/install-tools.sh installs it`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode: code ?? (signal ? 128 : 1), stdout, stderr, output });
+    });
   });
   if (res.exitCode !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (exit ${res.exitCode}):\n${tail(res.output, 60)}`);
   return res;

@@ -5,15 +5,25 @@
  * and check that the health path answers and a form POST reaches the stand-in's predict path and
  * shows its predictions. Fails with the reason if the builder cannot run; it never skips.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { MlApp } from '../../lib';
 import { andGate } from '../../apps/and-gate/main';
 import { parseYamlStream } from '../../lib/check';
 import { tempDir } from '../_util/synth';
 import {
-  CONTAINER_HOST_LOOPBACK, PYTHON_BASE_IMAGE, buildImage, cleanup, ensureBaseImages, ensureTools, freePort,
-  removeImage, runContainer, startStandIn, timed, waitForHttp,
+  CONTAINER_HOST_LOOPBACK,
+  PYTHON_BASE_IMAGE,
+  buildImage,
+  cleanup,
+  ensureBaseImages,
+  ensureTools,
+  freePort,
+  removeImage,
+  runContainer,
+  startStandIn,
+  timed,
+  waitForHttp,
 } from './_harness';
 
 jest.setTimeout(20 * 60_000);
@@ -35,7 +45,7 @@ test('the and-gate web image, built from its generated Dockerfile and run as the
   andGate(app);
   app.synth();
   const objects = parseYamlStream(fs.readFileSync(path.join(outdir, 'manifests/and-gate.k8s.yaml'), 'utf8'));
-  const web = objects.find(o => o.kind === 'Deployment' && o.metadata.name === 'web');
+  const web = objects.find((o) => o.kind === 'Deployment' && o.metadata.name === 'web');
   const pod = web.spec.template.spec;
   const container = pod.containers[0];
   const port = container.ports[0].containerPort;
@@ -90,11 +100,15 @@ test('the and-gate web image, built from its generated Dockerfile and run as the
   const html = await answer.text();
   expect(answer.status).toBe(200);
   expect(html).toContain('<output id="predictions">[[0.9731]]</output>');
-  const req = await standIn.waitForRequest(r => r.method === 'POST' && r.path === predict.pathname, 5_000);
+  const req = await standIn.waitForRequest((r) => r.method === 'POST' && r.path === predict.pathname, 5_000);
   expect(req.json).toEqual({ instances: [[1, 1]] });
 
   // bad input is answered by the app without calling the backend
-  const bad = await fetch(`http://127.0.0.1:${hostPort}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=2&b=1' });
+  const bad = await fetch(`http://127.0.0.1:${hostPort}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'a=2&b=1',
+  });
   expect(await bad.text()).toContain('inputs must be 0 or 1');
-  expect(standIn.requests.filter(r => r.method === 'POST')).toHaveLength(1);
+  expect(standIn.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
 });

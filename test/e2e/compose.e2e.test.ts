@@ -6,15 +6,25 @@
  * generated model config where the real server reads it — and the form gets an answer through the
  * backend. Binds 127.0.0.1 only, on free ports; removes what it starts.
  */
-import { execFileSync, spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { MlApp } from '../../lib';
 import { buildReferenceApps } from '../../apps/main';
 import { parseYamlStream } from '../../lib/check';
 import { tempDir } from '../_util/synth';
 import {
-  PYTHON_BASE_IMAGE, REPO_ROOT, buildImage, composeTool, ensureBaseImages, ensureTools, freePort, podmanComposeEnv, removeImage, timed, waitForHttp,
+  PYTHON_BASE_IMAGE,
+  REPO_ROOT,
+  buildImage,
+  composeTool,
+  ensureBaseImages,
+  ensureTools,
+  freePort,
+  podmanComposeEnv,
+  removeImage,
+  timed,
+  waitForHttp,
 } from './_harness';
 
 jest.setTimeout(20 * 60_000);
@@ -32,7 +42,11 @@ beforeAll(() => {
 
 afterAll(async () => {
   if (env) {
-    composeTool('podman-compose', ['-p', project, '-f', 'and-gate.compose.yml', 'down'], { cwd: path.join(outdir, 'compose'), env, timeoutMs: 120_000 });
+    composeTool('podman-compose', ['-p', project, '-f', 'and-gate.compose.yml', 'down'], {
+      cwd: path.join(outdir, 'compose'),
+      env,
+      timeoutMs: 120_000,
+    });
     spawnSync('podman', ['network', 'rm', '-f', `${project}_default`], { env });
   }
   for (const image of builtImages) await removeImage(image).catch(() => undefined);
@@ -43,12 +57,12 @@ afterAll(async () => {
 
 test('docker-compose 1.29 accepts every generated compose file and ignores none of its keys', () => {
   ensureTools();
-  const files = fs.readdirSync(path.join(outdir, 'compose')).filter(f => f.endsWith('.compose.yml'));
+  const files = fs.readdirSync(path.join(outdir, 'compose')).filter((f) => f.endsWith('.compose.yml'));
   expect(files.length).toBeGreaterThanOrEqual(4);
   for (const file of files) {
     // the values compose reads from the shell: MODELS_DIR and the Secrets' keys (`${NAME:?...}`)
     const text = fs.readFileSync(path.join(outdir, 'compose', file), 'utf8');
-    const fromShell = Object.fromEntries([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*):\?/g)].map(m => [m[1], '/tmp']));
+    const fromShell = Object.fromEntries([...text.matchAll(/\$\{([A-Z_][A-Z0-9_]*):\?/g)].map((m) => [m[1], '/tmp']));
     const res = composeTool('docker-compose', ['-f', file, 'config'], { cwd: path.join(outdir, 'compose'), env: { ...process.env, ...fromShell } });
     expect({ file, exitCode: res.exitCode, stderr: res.stderr }).toEqual({ file, exitCode: 0, stderr: '' });
     // what docker-compose resolved is the file itself: nothing dropped
@@ -56,7 +70,8 @@ test('docker-compose 1.29 accepts every generated compose file and ignores none 
     const original = parseYamlStream(text)[0] as any;
     expect(Object.keys(resolved.services).sort()).toEqual(Object.keys(original.services).sort());
     for (const [name, svc] of Object.entries<any>(original.services)) {
-      for (const key of Object.keys(svc)) expect({ file, name, key, present: key in resolved.services[name] }).toEqual({ file, name, key, present: true });
+      for (const key of Object.keys(svc))
+        expect({ file, name, key, present: key in resolved.services[name] }).toEqual({ file, name, key, present: true });
     }
   }
 });
@@ -73,7 +88,10 @@ test('podman-compose brings and-gate up from its compose file: the form gets an 
   baseAlias = pythonArg;
   const standInDir = tempDir();
   fs.copyFileSync(path.join(REPO_ROOT, 'scripts/e2e/tf-serving-standin.py'), path.join(standInDir, 'standin.py'));
-  fs.writeFileSync(path.join(standInDir, 'Dockerfile'), `FROM ${PYTHON_BASE_IMAGE}\nCOPY standin.py /standin.py\nENTRYPOINT ["python3", "/standin.py"]\n`);
+  fs.writeFileSync(
+    path.join(standInDir, 'Dockerfile'),
+    `FROM ${PYTHON_BASE_IMAGE}\nCOPY standin.py /standin.py\nENTRYPOINT ["python3", "/standin.py"]\n`,
+  );
   timings.standInBuild = await buildImage({ contextDir: standInDir, tag: compose.services.server.image });
   builtImages.push(compose.services.server.image, compose.services.web.image);
 
@@ -95,7 +113,11 @@ test('podman-compose brings and-gate up from its compose file: the form gets an 
   // and the web app answers a form POST with the backend's predictions, reached at the compose name
   await waitForHttp(`http://127.0.0.1:${ports.WEB_PORT}/healthz`, { timeoutMs: 60_000 });
   timings.upToHealthy = Date.now() - started;
-  const answer = await fetch(`http://127.0.0.1:${ports.WEB_PORT}/`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'a=1&b=1' });
+  const answer = await fetch(`http://127.0.0.1:${ports.WEB_PORT}/`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'a=1&b=1',
+  });
   expect(answer.status).toBe(200);
   expect(await answer.text()).toContain('<output id="predictions">[[1.0]]</output>');
   const logs = spawnSync('podman', ['logs', `${project}_server_1`], { env, encoding: 'utf8' });

@@ -7,10 +7,10 @@
  * render (empty caches) and the next one (another checkout: no npm at all) timed against Argo CD's
  * 60 s deadline.
  */
-import { execFileSync, spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { load, loadAll } from 'js-yaml';
 import { initProject, installProject, packCheckout, ROOT, run, userEnv } from '../_util/consumer';
 
@@ -20,7 +20,11 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-consumer-'));
 const project = path.join(work, 'fraud-detect');
 
 function objectsOf(dir: string): unknown[] {
-  return fs.readdirSync(dir).filter(f => f.endsWith('.yaml')).sort().flatMap(f => loadAll(fs.readFileSync(path.join(dir, f), 'utf8')));
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .flatMap((f) => loadAll(fs.readFileSync(path.join(dir, f), 'utf8')));
 }
 
 let tarball: string;
@@ -33,22 +37,40 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
 test('the tarball holds LICENSE, the compiled library with typings, the bin, the hook, the plugin and the templates; no tests, apps or sources', () => {
-  expect(packedFiles).toEqual(expect.arrayContaining([
-    'LICENSE', 'README.md', 'package.json', 'bin/cdk8s-ml.js', 'register.js',
-    'build/lib/index.js', 'build/lib/index.d.ts', 'build/lib/cli/main.js', 'build/lib/check/index.d.ts', 'build/lib/check/k8s-fields.json',
-    'deploy/argocd/plugin.yaml', 'deploy/argocd/repo-server-patch.yaml', 'templates/init/main.ts', 'templates/init/_gitignore',
-  ]));
-  const misplaced = packedFiles.filter(f => /^(test|apps|bench|scripts|imports\/crds)\//.test(f) || /^build\/(test|apps|bench)\//.test(f)
-    || (/\.ts$/.test(f) && !/\.d\.ts$/.test(f) && !f.startsWith('templates/')) || /\.test\./.test(f) && !f.startsWith('templates/'));
+  expect(packedFiles).toEqual(
+    expect.arrayContaining([
+      'LICENSE',
+      'README.md',
+      'package.json',
+      'bin/cdk8s-ml.js',
+      'register.js',
+      'build/lib/index.js',
+      'build/lib/index.d.ts',
+      'build/lib/cli/main.js',
+      'build/lib/check/index.d.ts',
+      'build/lib/check/k8s-fields.json',
+      'deploy/argocd/plugin.yaml',
+      'deploy/argocd/repo-server-patch.yaml',
+      'templates/init/main.ts',
+      'templates/init/_gitignore',
+    ]),
+  );
+  const misplaced = packedFiles.filter(
+    (f) =>
+      /^(test|apps|bench|scripts|imports\/crds)\//.test(f) ||
+      /^build\/(test|apps|bench)\//.test(f) ||
+      (/\.ts$/.test(f) && !/\.d\.ts$/.test(f) && !f.startsWith('templates/')) ||
+      (/\.test\./.test(f) && !f.startsWith('templates/')),
+  );
   expect(misplaced).toEqual([]);
   const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
   expect(pkg.exports['.']).toEqual({ types: './build/lib/index.d.ts', default: './build/lib/index.js' });
-  for (const target of Object.values<any>(pkg.exports).flatMap(e => (typeof e === 'string' ? [e] : Object.values(e)))) {
+  for (const target of Object.values<any>(pkg.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e)))) {
     expect(packedFiles).toContain(String(target).replace(/^\.\//, ''));
   }
 });
 
-test('init, install, synth, check, the scaffold\'s own tests and the Argo CD plugin work in a new repo', () => {
+test("init, install, synth, check, the scaffold's own tests and the Argo CD plugin work in a new repo", () => {
   // GIVEN a project made by the packed cdk8s-ml's init, in an empty directory
   initProject(tarball, project);
   expect(fs.existsSync(path.join(project, 'cdk8s.yaml'))).toBe(true);
@@ -81,7 +103,7 @@ test('init, install, synth, check, the scaffold\'s own tests and the Argo CD plu
   const sidecar = { CDK8S_ML_MODULES_CACHE: path.join(work, 'sidecar/modules'), npm_config_cache: path.join(work, 'sidecar/npm') };
   const freshCheckout = (name: string): string => {
     const dir = path.join(work, name);
-    fs.cpSync(project, dir, { recursive: true, filter: src => !/\/(node_modules|dist)(\/|$)/.test(src.slice(project.length)) });
+    fs.cpSync(project, dir, { recursive: true, filter: (src) => !/\/(node_modules|dist)(\/|$)/.test(src.slice(project.length)) });
     return dir;
   };
   const render = (dir: string, env: NodeJS.ProcessEnv): { stream: string; seconds: number } => {
@@ -106,7 +128,9 @@ test('init, install, synth, check, the scaffold\'s own tests and the Argo CD plu
   // ARGOCD_EXEC_TIMEOUT); the repo server still has to fetch the repo and stream it to the sidecar in
   // that time, so a first render gets 3/4 of it. A warm render is the app's own render time plus a link.
   // eslint-disable-next-line no-console
-  console.log(`consumer e2e: Argo CD plugin render (init + generate) cold ${cold.seconds.toFixed(1)} s, warm ${warm.seconds.toFixed(1)} s (Argo CD's deadline: 60 s)`);
+  console.log(
+    `consumer e2e: Argo CD plugin render (init + generate) cold ${cold.seconds.toFixed(1)} s, warm ${warm.seconds.toFixed(1)} s (Argo CD's deadline: 60 s)`,
+  );
   expect(cold.seconds).toBeLessThan(45);
   expect(warm.seconds).toBeLessThan(10);
   const stream = cold.stream;
@@ -121,5 +145,7 @@ test('init, install, synth, check, the scaffold\'s own tests and the Argo CD plu
   expect(fs.existsSync(path.join(checkout, 'dist'))).toBe(false); // render writes nothing into the checkout
 
   // eslint-disable-next-line no-console
-  console.log(`consumer e2e: runtime install (npm ci --omit=dev) ${execFileSync('du', ['-sh', `${path.join(checkout, 'node_modules')}/`], { encoding: 'utf8' }).split('\t')[0]}`);
+  console.log(
+    `consumer e2e: runtime install (npm ci --omit=dev) ${execFileSync('du', ['-sh', `${path.join(checkout, 'node_modules')}/`], { encoding: 'utf8' }).split('\t')[0]}`,
+  );
 });

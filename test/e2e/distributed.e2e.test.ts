@@ -12,16 +12,26 @@
  * directory mounted where the manifest mounts the claim. Needs root; fails (does not skip) when
  * it cannot build or run.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { Distributed, MlApp, MlStack, ModelOutput, PythonImage, TrainingJob } from '../../lib';
 import { COMPLETION_INDEX_ANNOTATION } from '../../lib/training/distributed';
 import { parseYamlStream } from '../../lib/check';
 import { podSpec } from '../_util/synth';
 import {
-  ContainerHandle, PodmanNetwork, buildImage, chownForContainer, cleanup, createNetwork, ensureTools, ensureTorchBaseImage,
-  removeImage, runOnNetwork, timed, waitForExit,
+  ContainerHandle,
+  PodmanNetwork,
+  buildImage,
+  chownForContainer,
+  cleanup,
+  createNetwork,
+  ensureTools,
+  ensureTorchBaseImage,
+  removeImage,
+  runOnNetwork,
+  timed,
+  waitForExit,
 } from './_harness';
 
 jest.setTimeout(30 * 60_000);
@@ -62,7 +72,7 @@ function synthesize(command: string[]): Synthesized {
   app.synth();
   const objects = parseYamlStream(fs.readFileSync(path.join(outdir, 'manifests', 'dist.k8s.yaml'), 'utf8'));
   const find = (kind: string) => {
-    const o = objects.find(x => x.kind === kind && x.metadata.name === 'train');
+    const o = objects.find((x) => x.kind === kind && x.metadata.name === 'train');
     if (!o) throw new Error(`no ${kind}/train in the manifests`);
     return o;
   };
@@ -86,7 +96,12 @@ function podEnv(container: any, index: number): Record<string, string> {
 }
 
 /** Runs every pod of the Indexed Job as a container; resolves each one's exit code and logs. */
-async function runWorkers(label: string, s: Synthesized, modelDir: string, harnessEnv: Record<string, string> = {}): Promise<{ code: number; logs: string }[]> {
+async function runWorkers(
+  label: string,
+  s: Synthesized,
+  modelDir: string,
+  harnessEnv: Record<string, string> = {},
+): Promise<{ code: number; logs: string }[]> {
   const pod = podSpec(s.job);
   expect(s.job.spec).toMatchObject({ completionMode: 'Indexed', completions: WORKERS, parallelism: WORKERS });
   expect(pod.subdomain).toBe(s.service.metadata.name);
@@ -99,23 +114,29 @@ async function runWorkers(label: string, s: Synthesized, modelDir: string, harne
   // DNS of the headless Service: <job>-<i>.<service>.<namespace>.svc -> the container of pod i.
   const net = network!;
   const ipOf = (i: number) => net.ip(10 + i);
-  const hosts = Object.fromEntries(Array.from({ length: WORKERS }, (_, i) => [`${s.job.metadata.name}-${i}.${s.service.metadata.name}.${NAMESPACE}.svc`, ipOf(i)]));
+  const hosts = Object.fromEntries(
+    Array.from({ length: WORKERS }, (_, i) => [`${s.job.metadata.name}-${i}.${s.service.metadata.name}.${NAMESPACE}.svc`, ipOf(i)]),
+  );
   // All pods at once, as the Job controller starts them (parallelism = completions).
   const t0 = Date.now();
-  const workers: ContainerHandle[] = await Promise.all(Array.from({ length: WORKERS }, (_, i) => runOnNetwork(net, ipOf(i), `${s.job.metadata.name}-${i}`, {
-    image: tag,
-    entrypoint: argv[0],
-    command: argv.slice(1),
-    env: { ...podEnv(c, i), ...harnessEnv },
-    user,
-    readOnly: c.securityContext.readOnlyRootFilesystem,
-    tmpfs: ['/tmp'],
-    mounts: [{ hostPath: modelDir, containerPath: mounts.model }],
-    addHosts: hosts,
-    extraArgs: ['--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'],
-  })));
+  const workers: ContainerHandle[] = await Promise.all(
+    Array.from({ length: WORKERS }, (_, i) =>
+      runOnNetwork(net, ipOf(i), `${s.job.metadata.name}-${i}`, {
+        image: tag,
+        entrypoint: argv[0],
+        command: argv.slice(1),
+        env: { ...podEnv(c, i), ...harnessEnv },
+        user,
+        readOnly: c.securityContext.readOnlyRootFilesystem,
+        tmpfs: ['/tmp'],
+        mounts: [{ hostPath: modelDir, containerPath: mounts.model }],
+        addHosts: hosts,
+        extraArgs: ['--cap-drop', 'ALL', '--security-opt', 'no-new-privileges'],
+      }),
+    ),
+  );
   timings[`${label}Start`] = Date.now() - t0;
-  const codes = await Promise.all(workers.map(w => waitForExit(w, 180_000)));
+  const codes = await Promise.all(workers.map((w) => waitForExit(w, 180_000)));
   timings[`${label}StartToExit`] = Date.now() - t0;
   const results = workers.map((w, i) => ({ code: codes[i], logs: w.logs() }));
   for (const w of workers) w.remove();
@@ -124,7 +145,7 @@ async function runWorkers(label: string, s: Synthesized, modelDir: string, harne
 
 function expectOneGroup(results: { code: number; logs: string }[], modelDir: string, modelPath: string): void {
   const all = results.map((r, i) => `--- worker ${i} (exit ${r.code}) ---\n${r.logs}`).join('\n');
-  expect({ codes: results.map(r => r.code), all }).toEqual({ codes: results.map(() => 0), all });
+  expect({ codes: results.map((r) => r.code), all }).toEqual({ codes: results.map(() => 0), all });
   const expectedSum = (WORKERS * (WORKERS + 1)) / 2;
   const ranks = new Set<number>();
   const weights = new Set<string>();
@@ -178,7 +199,9 @@ test(`torchrun train.py and python train.py (env://) form one group of ${WORKERS
     dockerfile: path.resolve(torchrun.outdir, 'images', target.context, target.dockerfile),
     tag,
     buildArgs: { PYTHON_IMAGE: ensureTorchBaseImage() },
-  }).catch((e: Error) => { throw new Error(`building bake target ${targetName}: ${e.message}`); });
+  }).catch((e: Error) => {
+    throw new Error(`building bake target ${targetName}: ${e.message}`);
+  });
 
   // WHEN the pods of the torchrun Job run; Debian's torch 1.13 torchrun crashes parsing its
   // default --redirects/--tee "0" under Python 3.11 (enum iteration), so the harness, and only the

@@ -13,16 +13,28 @@
  * Needs root (installs buildah/podman and builds the base images on first run); it fails with the
  * reason when it cannot build or run, it does not skip.
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { eegLetters } from '../../apps/eeg-letters/main';
 import { MlApp } from '../../lib';
 import { parseYamlStream } from '../../lib/check';
 import { podSpec } from '../_util/synth';
 import {
-  PYTHON_SKLEARN_BASE_IMAGE, buildImage, chownForContainer, cleanup, ensureBaseImages, ensureTools, freePort,
-  httpRequest, removeImage, runContainer, runToCompletion, timed, waitForExit, waitForHttp,
+  PYTHON_SKLEARN_BASE_IMAGE,
+  buildImage,
+  chownForContainer,
+  cleanup,
+  ensureBaseImages,
+  ensureTools,
+  freePort,
+  httpRequest,
+  removeImage,
+  runContainer,
+  runToCompletion,
+  timed,
+  waitForExit,
+  waitForHttp,
 } from './_harness';
 
 jest.setTimeout(30 * 60_000);
@@ -59,7 +71,13 @@ function podRun(obj: any): PodRun {
   const mounts = Object.fromEntries((c.volumeMounts ?? []).map((m: any) => [m.name, { mountPath: m.mountPath, readOnly: !!m.readOnly }]));
   expect(c.securityContext.readOnlyRootFilesystem).toBe(true);
   expect(mounts.tmp?.mountPath).toBe('/tmp');
-  return { command: [...(c.command ?? []), ...(c.args ?? [])], env, user: `${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`, mounts, container: c };
+  return {
+    command: [...(c.command ?? []), ...(c.args ?? [])],
+    env,
+    user: `${pod.securityContext.runAsUser}:${pod.securityContext.runAsGroup}`,
+    mounts,
+    container: c,
+  };
 }
 
 /** The pod's model-wait init container as podman options: its command, user, mounts, read-only root. */
@@ -87,7 +105,7 @@ async function until(what: string, cond: () => boolean, timeoutMs: number): Prom
   const end = Date.now() + timeoutMs;
   while (!cond()) {
     if (Date.now() > end) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise(r => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, 250));
   }
 }
 
@@ -121,7 +139,7 @@ test('eeg-letters: train, batch inference and the online API run from the synthe
   app.synth();
   const objects = parseYamlStream(fs.readFileSync(path.join(outdir, 'manifests', 'eeg-letters.k8s.yaml'), 'utf8'));
   const find = (kind: string, name: string) => {
-    const o = objects.find(x => x.kind === kind && x.metadata.name === name);
+    const o = objects.find((x) => x.kind === kind && x.metadata.name === name);
     if (!o) throw new Error(`no ${kind}/${name} in the manifests`);
     return o;
   };
@@ -146,10 +164,17 @@ test('eeg-letters: train, batch inference and the online API run from the synthe
   const [uid, gid] = train.user.split(':').map(Number);
   chownForContainer(models, uid, gid);
   let t0 = Date.now();
-  const waiting = [find('Job', 'batch-inference'), find('Deployment', 'api')].map(o => ({ who: `${o.kind}/${o.metadata.name}`, run: waitRun(o, models) }));
-  const waits = await Promise.all(waiting.map(w => runContainer(w.run)));
+  const waiting = [find('Job', 'batch-inference'), find('Deployment', 'api')].map((o) => ({
+    who: `${o.kind}/${o.metadata.name}`,
+    run: waitRun(o, models),
+  }));
+  const waits = await Promise.all(waiting.map((w) => runContainer(w.run)));
   for (const [i, w] of waits.entries()) {
-    await until(`${waiting[i].who}'s model-wait to report that it waits`, () => /waiting for model from TrainingJob eeg-letters\/train at train-model \(until metadata\.json exists\)/.test(w.logs()), 60_000);
+    await until(
+      `${waiting[i].who}'s model-wait to report that it waits`,
+      () => /waiting for model from TrainingJob eeg-letters\/train at train-model \(until metadata\.json exists\)/.test(w.logs()),
+      60_000,
+    );
     expect(w.isRunning()).toBe(true);
   }
   timings.readersWaiting = Date.now() - t0;
@@ -206,7 +231,10 @@ test('eeg-letters: train, batch inference and the online API run from the synthe
   await waitForHttp(`${base}${api.container.readinessProbe.httpGet.path}`, { timeoutMs: 120_000, container: server });
   timings.apiUntilReady = Date.now() - t0;
   expect((await httpRequest(`${base}${api.container.livenessProbe.httpGet.path}`)).status).toBe(200);
-  const row = fs.readFileSync(path.join(contextDir, 'data', 'eeg-letters.csv'), 'utf8').split('\n')[1].split(',');
+  const row = fs
+    .readFileSync(path.join(contextDir, 'data', 'eeg-letters.csv'), 'utf8')
+    .split('\n')[1]
+    .split(',');
   const answer = await httpRequest(`${base}/predict`, { json: { instances: [row.slice(0, 8).map(Number)] } });
   expect(answer.status).toBe(200);
   const body = answer.json<any>();

@@ -3,17 +3,27 @@
  * buildah against the local base, run read-only with podman, talking to a Node stand-in server.
  * Needs root (installs tools, builds base images on first run: ~1.5 min cold, well under 1 s warm).
  */
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { PythonImage } from '../../lib';
 import {
-  PYTHON_BASE_IMAGE, buildImage, cleanup, ensureBaseImages, ensureTools, freePort, httpRequest,
-  removeImage, runContainer, runToCompletion, startStandIn, timed, waitForHttp,
+  PYTHON_BASE_IMAGE,
+  buildImage,
+  cleanup,
+  ensureBaseImages,
+  ensureTools,
+  freePort,
+  httpRequest,
+  removeImage,
+  runContainer,
+  runToCompletion,
+  startStandIn,
+  timed,
+  waitForHttp,
 } from './_harness';
 
 jest.setTimeout(15 * 60_000);
-
 
 const APP_PY = `import os
 import requests
@@ -57,8 +67,10 @@ test('a generated-shape Dockerfile builds against the local base and its contain
   fs.writeFileSync(path.join(workDir, 'requirements.txt'), 'flask\nrequests\ngunicorn\n');
   // The Dockerfile and ignore file PythonImage generates (not a hand copy that could drift from it).
   const image = PythonImage.fromDirectory(workDir, {
-    repository: 'localhost/cdk8s-ml-e2e/harness-echo', tag: String(process.pid),
-    command: ['gunicorn', '--bind', '0.0.0.0:8080', 'app:app'], ignore: ['secret.txt'],
+    repository: 'localhost/cdk8s-ml-e2e/harness-echo',
+    tag: String(process.pid),
+    command: ['gunicorn', '--bind', '0.0.0.0:8080', 'app:app'],
+    ignore: ['secret.txt'],
   });
   fs.writeFileSync(path.join(workDir, 'Dockerfile'), image.renderDockerfile());
   // BuildKit-style per-Dockerfile ignore file: the harness passes it as --ignorefile.

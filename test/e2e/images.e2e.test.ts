@@ -21,8 +21,8 @@
  * has), ml-model (a command option, a workload without one) and eeg-letters (one image for a server
  * and two jobs, on the scikit-learn base). Binds 127.0.0.1 only; removes what it starts.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { andGate } from '../../apps/and-gate/main';
 import { eegLetters } from '../../apps/eeg-letters/main';
 import { mlModel } from '../../apps/ml-model/main';
@@ -31,8 +31,25 @@ import { parseYamlStream } from '../../lib/check';
 import { dockerfileFacts, isDockerignored } from '../../lib/check/dockerfile';
 import { tempDir } from '../_util/synth';
 import {
-  ContainerHandle, DEBIAN_BASE_IMAGE, ExecResult, PYTHON_BASE_IMAGE, PYTHON_SKLEARN_BASE_IMAGE, RunOptions, cleanup, ensureBaseImages,
-  ensureTools, execInContainer, freePort, imageBuildEnv, imageExists, imageFileList, removeImage, runContainer, runTool, timed, waitForHttp,
+  ContainerHandle,
+  DEBIAN_BASE_IMAGE,
+  ExecResult,
+  PYTHON_BASE_IMAGE,
+  PYTHON_SKLEARN_BASE_IMAGE,
+  RunOptions,
+  cleanup,
+  ensureBaseImages,
+  ensureTools,
+  execInContainer,
+  freePort,
+  imageBuildEnv,
+  imageExists,
+  imageFileList,
+  removeImage,
+  runContainer,
+  runTool,
+  timed,
+  waitForHttp,
 } from './_harness';
 import { DockerEngine } from './_docker';
 
@@ -42,7 +59,7 @@ const TAG = `e2e-images-${process.pid}`;
 /** What the contexts get on top of the app's sources; none may reach an image. */
 const SECRET_FILES: Record<string, string> = {
   '.env': 'API_KEY=hunter2\n',
-  'id_rsa': '-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n',
+  id_rsa: '-----BEGIN OPENSSH PRIVATE KEY-----\nnot a real key\n-----END OPENSSH PRIVATE KEY-----\n',
   'key.pem': '-----BEGIN PRIVATE KEY-----\nnot a real key\n-----END PRIVATE KEY-----\n',
   'config/.env': 'DB_PASSWORD=hunter2\n',
   '.git/HEAD': 'ref: refs/heads/main\n',
@@ -100,8 +117,12 @@ function contextWithSecrets(source: string): string {
 function synthGroup(name: string, base: string, build: (app: MlApp) => void): Group {
   const fromPython = PythonImage.fromDirectory;
   const fromModel = ModelImage.fromDirectory;
-  const python = jest.spyOn(PythonImage, 'fromDirectory').mockImplementation((dir, options) => fromPython.call(PythonImage, contextWithSecrets(dir), { ...options, tag: TAG }));
-  const model = jest.spyOn(ModelImage, 'fromDirectory').mockImplementation((dir, options) => fromModel.call(ModelImage, dir, { ...options, tag: TAG }));
+  const python = jest
+    .spyOn(PythonImage, 'fromDirectory')
+    .mockImplementation((dir, options) => fromPython.call(PythonImage, contextWithSecrets(dir), { ...options, tag: TAG }));
+  const model = jest
+    .spyOn(ModelImage, 'fromDirectory')
+    .mockImplementation((dir, options) => fromModel.call(ModelImage, dir, { ...options, tag: TAG }));
   const outdir = path.join(workDir, name, 'dist');
   try {
     const app = new MlApp({ outdir });
@@ -112,20 +133,29 @@ function synthGroup(name: string, base: string, build: (app: MlApp) => void): Gr
     model.mockRestore();
   }
   const bake = JSON.parse(fs.readFileSync(path.join(outdir, 'images/docker-bake.json'), 'utf8'));
-  const deployments = fs.readdirSync(path.join(outdir, 'manifests')).flatMap(f => parseYamlStream(fs.readFileSync(path.join(outdir, 'manifests', f), 'utf8'))
-    .filter((o: any) => o.kind === 'Deployment').map((o: any) => ({ stack: f.replace(/\.k8s\.yaml$/, ''), o })));
+  const deployments = fs.readdirSync(path.join(outdir, 'manifests')).flatMap((f) =>
+    parseYamlStream(fs.readFileSync(path.join(outdir, 'manifests', f), 'utf8'))
+      .filter((o: any) => o.kind === 'Deployment')
+      .map((o: any) => ({ stack: f.replace(/\.k8s\.yaml$/, ''), o })),
+  );
   const images: ImageUnderTest[] = [];
   const otherRefs: string[] = [];
   for (const [target, t] of Object.entries<any>(bake.target)) {
     const imageRef: string = t.tags[0];
     const dockerfile = fs.readFileSync(path.join(outdir, 'images', target, 'Dockerfile'), 'utf8');
-    if (!/^ARG PYTHON_IMAGE=/m.test(dockerfile)) { otherRefs.push(imageRef); continue; }
-    const runs = deployments.filter(d => d.o.spec.template.spec.containers[0].image === imageRef);
+    if (!/^ARG PYTHON_IMAGE=/m.test(dockerfile)) {
+      otherRefs.push(imageRef);
+      continue;
+    }
+    const runs = deployments.filter((d) => d.o.spec.template.spec.containers[0].image === imageRef);
     expect(runs).toHaveLength(1);
     const { stack, o } = runs[0];
     const pod = o.spec.template.spec;
     images.push({
-      name: target, imageRef, stack, service: o.metadata.name,
+      name: target,
+      imageRef,
+      stack,
+      service: o.metadata.name,
       contextDir: path.resolve(outdir, 'images', t.context),
       dockerignore: fs.readFileSync(path.join(outdir, 'images', target, 'Dockerfile.dockerignore'), 'utf8'),
       cmd: dockerfileFacts(dockerfile).cmd!,
@@ -157,7 +187,11 @@ const PODMAN: Engine = {
 
 function dockerEngine(docker: DockerEngine): Engine {
   return {
-    exists: async (image) => (await docker.docker(['image', 'inspect', image]).then(() => true, () => false)),
+    exists: async (image) =>
+      await docker.docker(['image', 'inspect', image]).then(
+        () => true,
+        () => false,
+      ),
     fileList: (image) => docker.fileList(image),
     run: (opts) => docker.run(opts),
     exec: (c, argv) => docker.execIn(c, argv),
@@ -179,21 +213,24 @@ function withoutHome(env: Record<string, string>): Record<string, string> {
 /** No secret anywhere in the image, and /app holds exactly the context's files the .dockerignore keeps. */
 async function expectNoSecrets(engine: Engine, img: ImageUnderTest, how: string): Promise<void> {
   const files = await engine.fileList(img.imageRef);
-  const secrets = files.filter(f => SECRET_NAMES.has(path.posix.basename(f)) || f.startsWith('app/.git'));
+  const secrets = files.filter((f) => SECRET_NAMES.has(path.posix.basename(f)) || f.startsWith('app/.git'));
   expect({ how, image: img.name, secrets }).toEqual({ how, image: img.name, secrets: [] });
-  const inApp = files.filter(f => f.startsWith('app/')).map(f => f.slice('app/'.length));
+  const inApp = files.filter((f) => f.startsWith('app/')).map((f) => f.slice('app/'.length));
   const context = listTree(img.contextDir);
   // the context does hold them: the image is clean because of the build, not of the copy
   for (const s of Object.keys(SECRET_FILES)) expect(context).toContain(s);
-  const kept = context.filter(f => !isDockerignored(img.dockerignore, f));
+  const kept = context.filter((f) => !isDockerignored(img.dockerignore, f));
   expect({ how, image: img.name, app: inApp }).toEqual({ how, image: img.name, app: kept });
 }
 
 function listTree(root: string, rel = ''): string[] {
-  return fs.readdirSync(path.join(root, rel), { withFileTypes: true }).flatMap(e => {
-    const p = rel ? `${rel}/${e.name}` : e.name;
-    return e.isDirectory() ? [p, ...listTree(root, p)] : [p];
-  }).sort();
+  return fs
+    .readdirSync(path.join(root, rel), { withFileTypes: true })
+    .flatMap((e) => {
+      const p = rel ? `${rel}/${e.name}` : e.name;
+      return e.isDirectory() ? [p, ...listTree(root, p)] : [p];
+    })
+    .sort();
 }
 
 /**
@@ -220,9 +257,18 @@ async function expectServes(engine: Engine, img: ImageUnderTest, how: string, wh
     const health = await waitForHttp(`http://127.0.0.1:${hostPort}${c.livenessProbe.httpGet.path}`, { timeoutMs: 120_000, container: server });
     expect(health.status).toBe(200);
     timings[`${how}:${img.name}:${which}:untilHealthy`] = Date.now() - t0;
-    const home = await engine.exec(server, ['python', '-c',
-      "import os, pathlib; h = pathlib.Path(os.path.expanduser('~')); p = h / '.cache' / 'probe'; p.parent.mkdir(parents=True, exist_ok=True); p.write_text('ok'); print(h)"]);
-    expect({ how, image: img.name, which, exit: home.exitCode, home: home.stdout.trim() }).toEqual({ how, image: img.name, which, exit: 0, home: '/tmp' });
+    const home = await engine.exec(server, [
+      'python',
+      '-c',
+      "import os, pathlib; h = pathlib.Path(os.path.expanduser('~')); p = h / '.cache' / 'probe'; p.parent.mkdir(parents=True, exist_ok=True); p.write_text('ok'); print(h)",
+    ]);
+    expect({ how, image: img.name, which, exit: home.exitCode, home: home.stdout.trim() }).toEqual({
+      how,
+      image: img.name,
+      which,
+      exit: 0,
+      home: '/tmp',
+    });
   } finally {
     server.remove();
   }
@@ -240,10 +286,10 @@ async function checkImages(group: Group, how: string, engine = PODMAN): Promise<
 }
 
 async function removeGroupImages(group: Group): Promise<void> {
-  for (const ref of [...group.images.map(i => i.imageRef), ...group.otherRefs]) await removeImage(ref);
+  for (const ref of [...group.images.map((i) => i.imageRef), ...group.otherRefs]) await removeImage(ref);
 }
 
-describe('the reference apps\' Python images, built from contexts with secrets through every documented build path', () => {
+describe("the reference apps' Python images, built from contexts with secrets through every documented build path", () => {
   let groups: Group[];
 
   beforeAll(() => {
@@ -256,15 +302,20 @@ describe('the reference apps\' Python images, built from contexts with secrets t
     workDir = tempDir('cdk8s-ml-e2e-images-');
     groups = [
       // the Flask apps on the python base; build.sh also builds and-gate's model image (on the Debian base)
-      synthGroup('flask', PYTHON_BASE_IMAGE, app => { andGate(app); mlModel(app); }),
-      synthGroup('sklearn', PYTHON_SKLEARN_BASE_IMAGE, app => { eegLetters(app); }),
+      synthGroup('flask', PYTHON_BASE_IMAGE, (app) => {
+        andGate(app);
+        mlModel(app);
+      }),
+      synthGroup('sklearn', PYTHON_SKLEARN_BASE_IMAGE, (app) => {
+        eegLetters(app);
+      }),
     ];
     for (const g of groups) for (const ref of g.otherRefs) builtTags.add(ref);
   });
 
-  test('what the test runs: the three images, each CMD the command its Deployment runs (or the image option ml-model\'s runs)', () => {
-    const images = groups.flatMap(g => g.images);
-    expect(images.map(i => i.name).sort()).toEqual(['and-gate-web', 'eeg-letters', 'ml-model']);
+  test("what the test runs: the three images, each CMD the command its Deployment runs (or the image option ml-model's runs)", () => {
+    const images = groups.flatMap((g) => g.images);
+    expect(images.map((i) => i.name).sort()).toEqual(['and-gate-web', 'eeg-letters', 'ml-model']);
     for (const img of images) {
       expect({ image: img.name, cmd: img.cmd }).toEqual({ image: img.name, cmd: img.container.command ?? img.cmd });
       expect(literalEnv(img.container).HOME).toBe('/tmp');
@@ -274,8 +325,14 @@ describe('the reference apps\' Python images, built from contexts with secrets t
   for (const builder of ['buildah', 'podman'] as const) {
     test(`images/build.sh with BUILDER=${builder}`, async () => {
       for (const g of groups) {
-        const args = ['--build-arg', `PYTHON_IMAGE=${g.base}`, ...(g.otherRefs.length > 0 ? ['--build-arg', `TF_SERVING_IMAGE=${DEBIAN_BASE_IMAGE}`] : [])];
-        const { ms } = await timed(() => runTool('bash', [path.join(g.outdir, 'images/build.sh'), ...args], { env: imageBuildEnv({ BUILDER: builder }) }));
+        const args = [
+          '--build-arg',
+          `PYTHON_IMAGE=${g.base}`,
+          ...(g.otherRefs.length > 0 ? ['--build-arg', `TF_SERVING_IMAGE=${DEBIAN_BASE_IMAGE}`] : []),
+        ];
+        const { ms } = await timed(() =>
+          runTool('bash', [path.join(g.outdir, 'images/build.sh'), ...args], { env: imageBuildEnv({ BUILDER: builder }) }),
+        );
         timings[`build.sh ${builder}:${path.basename(path.dirname(g.outdir))}`] = ms;
         await checkImages(g, `build.sh ${builder}`);
         await removeGroupImages(g);
@@ -293,7 +350,11 @@ describe('the reference apps\' Python images, built from contexts with secrets t
         // The compose file's base ARG names the registry image; podman-compose's own --build-arg comes
         // after the compose file's args, and the last one wins: the local base.
         // compose interpolates the whole file first: the API's model mount needs MODELS_DIR set
-        const { ms } = await timed(() => runTool('podman-compose', ['-f', composeFile, '-p', `${img.stack}-${TAG}`, 'build', '--build-arg', `PYTHON_IMAGE=${g.base}`, img.service], { env: imageBuildEnv({ MODELS_DIR: workDir }) }));
+        const { ms } = await timed(() =>
+          runTool('podman-compose', ['-f', composeFile, '-p', `${img.stack}-${TAG}`, 'build', '--build-arg', `PYTHON_IMAGE=${g.base}`, img.service], {
+            env: imageBuildEnv({ MODELS_DIR: workDir }),
+          }),
+        );
         timings[`podman-compose:${img.name}`] = ms;
       }
       await checkImages(g, 'podman-compose');
@@ -323,22 +384,32 @@ describe('the reference apps\' Python images, built from contexts with secrets t
       await docker?.stop();
     });
 
-    const baseArgs = (g: Group): string[] => ['--build-arg', `PYTHON_IMAGE=${g.base}`, ...(g.otherRefs.length > 0 ? ['--build-arg', `TF_SERVING_IMAGE=${DEBIAN_BASE_IMAGE}`] : [])];
-    const removeFromDocker = (g: Group) => docker.docker(['rmi', '-f', ...g.images.map(i => i.imageRef), ...g.otherRefs]);
+    const baseArgs = (g: Group): string[] => [
+      '--build-arg',
+      `PYTHON_IMAGE=${g.base}`,
+      ...(g.otherRefs.length > 0 ? ['--build-arg', `TF_SERVING_IMAGE=${DEBIAN_BASE_IMAGE}`] : []),
+    ];
+    const removeFromDocker = (g: Group) => docker.docker(['rmi', '-f', ...g.images.map((i) => i.imageRef), ...g.otherRefs]);
 
     test('images/build.sh with BUILDER=docker: docker build with BuildKit, which reads Dockerfile.dockerignore', async () => {
       for (const g of groups) {
-        const { ms } = await timed(() => runTool('bash', [path.join(g.outdir, 'images/build.sh'), ...baseArgs(g)], { env: { ...docker.env, BUILDER: 'docker' } }));
+        const { ms } = await timed(() =>
+          runTool('bash', [path.join(g.outdir, 'images/build.sh'), ...baseArgs(g)], { env: { ...docker.env, BUILDER: 'docker' } }),
+        );
         timings[`docker build:${path.basename(path.dirname(g.outdir))}`] = ms;
         await checkImages(g, 'docker build', engine);
         await removeFromDocker(g);
       }
     });
 
-    test('docker buildx bake in images/ (the docker driver: the daemon\'s BuildKit and image store)', async () => {
+    test("docker buildx bake in images/ (the docker driver: the daemon's BuildKit and image store)", async () => {
       for (const g of groups) {
         const images = path.join(g.outdir, 'images');
-        const set = ['--set', `*.args.PYTHON_IMAGE=${g.base}`, ...(g.otherRefs.length > 0 ? ['--set', `*.args.TF_SERVING_IMAGE=${DEBIAN_BASE_IMAGE}`] : [])];
+        const set = [
+          '--set',
+          `*.args.PYTHON_IMAGE=${g.base}`,
+          ...(g.otherRefs.length > 0 ? ['--set', `*.args.TF_SERVING_IMAGE=${DEBIAN_BASE_IMAGE}`] : []),
+        ];
         const { value: res, ms } = await timed(() => docker.docker(['buildx', 'bake', '--progress', 'plain', '--no-cache', ...set], { cwd: images }));
         timings[`docker buildx bake:${path.basename(path.dirname(g.outdir))}`] = ms;
         expect(res.output).not.toMatch(/pulling|resolve docker\.io/i);
@@ -349,7 +420,7 @@ describe('the reference apps\' Python images, built from contexts with secrets t
 
     test('docker-compose 1.29 build and up of ml-model against dockerd (its builds through the docker CLI: BuildKit)', async () => {
       const g = groups[0];
-      const img = g.images.find(i => i.name === 'ml-model')!;
+      const img = g.images.find((i) => i.name === 'ml-model')!;
       const composeDir = path.join(g.outdir, 'compose');
       const file = `${img.stack}.compose.yml`;
       const service = (parseYamlStream(fs.readFileSync(path.join(composeDir, file), 'utf8'))[0] as any).services[img.service];
@@ -361,7 +432,9 @@ describe('the reference apps\' Python images, built from contexts with secrets t
       const project = `cdk8s-ml-e2e-docker-${process.pid}`;
       const compose = (args: string[]) => runTool('docker-compose', ['-p', project, '-f', file, ...args], { env, cwd: composeDir });
       try {
-        timings['docker-compose build:ml-model'] = (await timed(() => compose(['build', '--no-cache', '--build-arg', `PYTHON_IMAGE=${g.base}`, img.service]))).ms;
+        timings['docker-compose build:ml-model'] = (
+          await timed(() => compose(['build', '--no-cache', '--build-arg', `PYTHON_IMAGE=${g.base}`, img.service]))
+        ).ms;
         await expectNoSecrets(engine, img, 'docker-compose');
         const t0 = Date.now();
         await compose(['up', '-d', '--no-build', img.service]);
@@ -370,8 +443,11 @@ describe('the reference apps\' Python images, built from contexts with secrets t
         timings['docker-compose up:ml-model:untilHealthy'] = Date.now() - t0;
         const id = (await compose(['ps', '-q', img.service])).stdout.trim();
         const inspect = JSON.parse((await docker.docker(['inspect', id])).stdout)[0];
-        expect({ user: inspect.Config.User, readOnly: inspect.HostConfig.ReadonlyRootfs, tmpfs: Object.keys(inspect.HostConfig.Tmpfs ?? {}) })
-          .toEqual({ user: img.user, readOnly: true, tmpfs: ['/tmp'] });
+        expect({
+          user: inspect.Config.User,
+          readOnly: inspect.HostConfig.ReadonlyRootfs,
+          tmpfs: Object.keys(inspect.HostConfig.Tmpfs ?? {}),
+        }).toEqual({ user: img.user, readOnly: true, tmpfs: ['/tmp'] });
       } finally {
         await compose(['down', '--volumes', '--rmi', 'all', '--timeout', '0']).catch(() => undefined);
       }

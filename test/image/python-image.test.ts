@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { andGate } from '../../apps/and-gate/main';
 import { eegLetters } from '../../apps/eeg-letters/main';
 import { imageClassifier } from '../../apps/image-classifier/main';
@@ -10,16 +10,19 @@ import { podSpec, pythonContext, synth, synthStack } from '../_util/synth';
 
 /** The instructions of the last stage (what the image is made of), as `KEYWORD args`. */
 function finalStage(dockerfile: string): string[] {
-  const all = dockerfileFacts(dockerfile).instructions.map(i => `${i.keyword} ${i.args}`);
-  const last = all.map(k => k.startsWith('FROM ')).lastIndexOf(true);
+  const all = dockerfileFacts(dockerfile).instructions.map((i) => `${i.keyword} ${i.args}`);
+  const last = all.map((k) => k.startsWith('FROM ')).lastIndexOf(true);
   return all.slice(last);
 }
 
 describe('PythonImage', () => {
   const build = (options: Partial<Parameters<typeof PythonImage.fromDirectory>[1]> = {}, ctx = pythonContext()) =>
-    synthStack(stack => new InferenceService(stack, 'api', {
-      image: PythonImage.fromDirectory(ctx, { repository: 'registry.example.com/team/api', tag: '1.2.3', ...options }),
-    }));
+    synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: PythonImage.fromDirectory(ctx, { repository: 'registry.example.com/team/api', tag: '1.2.3', ...options }),
+        }),
+    );
 
   test('Dockerfile: base image from a pinned ARG, requirements before code, numeric USER = runAsUser, EXPOSE = containerPort', () => {
     const out = build({ port: 9090, uid: 12345, command: ['python', 'app.py'] });
@@ -32,9 +35,9 @@ describe('PythonImage', () => {
     // Both stages start from the base ARG: the context stage and the image.
     expect(facts.from).toEqual(['${PYTHON_IMAGE}', '${PYTHON_IMAGE}']);
     const kinds = finalStage(dockerfile);
-    const installAt = kinds.findIndex(k => /^RUN .*pip install .*-r requirements.txt/.test(k));
-    const copyReqAt = kinds.findIndex(k => /^COPY requirements.txt /.test(k));
-    const copyCodeAt = kinds.findIndex(k => k === 'COPY --from=clean-context /context/ ./');
+    const installAt = kinds.findIndex((k) => /^RUN .*pip install .*-r requirements.txt/.test(k));
+    const copyReqAt = kinds.findIndex((k) => /^COPY requirements.txt /.test(k));
+    const copyCodeAt = kinds.indexOf('COPY --from=clean-context /context/ ./');
     expect(copyReqAt).toBeGreaterThan(-1);
     expect(copyReqAt).toBeLessThan(installAt);
     expect(installAt).toBeLessThan(copyCodeAt);
@@ -74,17 +77,21 @@ describe('PythonImage', () => {
     const ctx = pythonContext({ 'reqs/prod.txt': 'flask\n' });
     fs.rmSync(path.join(ctx, 'requirements.txt'));
     const facts = dockerfileFacts(build({ requirements: 'reqs/prod.txt' }, ctx).dockerfile('api'));
-    expect(facts.instructions.map(i => `${i.keyword} ${i.args}`)).toContain('COPY reqs/prod.txt ./requirements.txt');
+    expect(facts.instructions.map((i) => `${i.keyword} ${i.args}`)).toContain('COPY reqs/prod.txt ./requirements.txt');
   });
 
   describe('bad input fails at synth naming construct, prop, value and fix', () => {
     test('missing build context', () => {
-      expect(() => build({}, '/nonexistent/ctx')).toThrow(/InferenceService 'test\/api': image needs an existing build context directory, got "\/nonexistent\/ctx"\. Fix: create the directory/);
+      expect(() => build({}, '/nonexistent/ctx')).toThrow(
+        /InferenceService 'test\/api': image needs an existing build context directory, got "\/nonexistent\/ctx"\. Fix: create the directory/,
+      );
     });
     test('missing requirements file', () => {
       const ctx = pythonContext();
       fs.rmSync(path.join(ctx, 'requirements.txt'));
-      expect(() => build({}, ctx)).toThrow(/InferenceService 'test\/api': image.requirements must name a file inside the build context .*, got "requirements.txt"\. Fix: add requirements.txt/);
+      expect(() => build({}, ctx)).toThrow(
+        /InferenceService 'test\/api': image.requirements must name a file inside the build context .*, got "requirements.txt"\. Fix: add requirements.txt/,
+      );
     });
     test('requirements outside the context', () => {
       expect(() => build({ requirements: '../secrets.txt' })).toThrow(/image.requirements must name a file inside the build context/);
@@ -93,16 +100,23 @@ describe('PythonImage', () => {
       expect(() => build({ tag: 'latest' })).toThrow(/image.tag must be a pinned tag \(not 'latest'.*got "latest"\. Fix: use a version/);
     });
     test('a repository with a tag or capitals', () => {
-      expect(() => build({ repository: 'Registry.example.com/API' })).toThrow(/image.repository must be a lowercase image repository without a tag, got "Registry.example.com\/API"/);
+      expect(() => build({ repository: 'Registry.example.com/API' })).toThrow(
+        /image.repository must be a lowercase image repository without a tag, got "Registry.example.com\/API"/,
+      );
     });
     test('root or non-integer uid', () => {
       expect(() => build({ uid: 0 })).toThrow(/image.uid must be a whole number from 1 to 2147483647, got 0/);
     });
     test('a port the manifest would contradict', () => {
-      expect(() => synthStack(stack => new InferenceService(stack, 'api', {
-        image: PythonImage.fromDirectory(pythonContext(), { repository: 'r.example.com/api', tag: '1', port: 8080 }),
-        port: 9000,
-      }))).toThrow(/InferenceService 'test\/api': port differs from the port the image EXPOSEs \(8080\), got 9000\. Fix: set the port on the image/);
+      expect(() =>
+        synthStack(
+          (stack) =>
+            new InferenceService(stack, 'api', {
+              image: PythonImage.fromDirectory(pythonContext(), { repository: 'r.example.com/api', tag: '1', port: 8080 }),
+              port: 9000,
+            }),
+        ),
+      ).toThrow(/InferenceService 'test\/api': port differs from the port the image EXPOSEs \(8080\), got 9000\. Fix: set the port on the image/);
     });
   });
 });
@@ -111,24 +125,31 @@ describe('the image runs what the manifest runs (one command)', () => {
   const image = (options: Partial<Parameters<typeof PythonImage.fromDirectory>[1]> = {}, ctx = pythonContext()) =>
     PythonImage.fromDirectory(ctx, { repository: 'registry.example.com/team/app', tag: '1.0.0', ...options });
   const cmdOf = (out: ReturnType<typeof synthStack>) => dockerfileFacts(out.dockerfile('app')).cmd;
-  const runOf = (obj: any) => { const c = podSpec(obj).containers[0]; return [...(c.command ?? []), ...(c.args ?? [])]; };
+  const runOf = (obj: any) => {
+    const c = podSpec(obj).containers[0];
+    return [...(c.command ?? []), ...(c.args ?? [])];
+  };
 
   test("FlaskFrontend: the image's CMD is the Deployment's gunicorn command", () => {
-    const out = synthStack(s => new FlaskFrontend(s, 'web', { image: image(), workers: 3 }));
+    const out = synthStack((s) => new FlaskFrontend(s, 'web', { image: image(), workers: 3 }));
     const command = podSpec(out.find('Deployment', 'web')).containers[0].command;
     expect(command[0]).toBe('gunicorn');
     expect(cmdOf(out)).toEqual(command);
-    expect(out.dockerfile('app')).toContain("# CMD: the command of FlaskFrontend 'test/web' (the first server that runs this image; its manifest states it too).");
+    expect(out.dockerfile('app')).toContain(
+      "# CMD: the command of FlaskFrontend 'test/web' (the first server that runs this image; its manifest states it too).",
+    );
   });
 
   test('InferenceService: command and args are the CMD', () => {
-    const out = synthStack(s => new InferenceService(s, 'api', { image: image(), command: ['gunicorn', 'api:app'], args: ['--bind', '0.0.0.0:8080'] }));
+    const out = synthStack(
+      (s) => new InferenceService(s, 'api', { image: image(), command: ['gunicorn', 'api:app'], args: ['--bind', '0.0.0.0:8080'] }),
+    );
     expect(cmdOf(out)).toEqual(['gunicorn', 'api:app', '--bind', '0.0.0.0:8080']);
     expect(runOf(out.find('Deployment', 'api'))).toEqual(cmdOf(out));
   });
 
-  test('TrainingJob and BatchInferenceJob alone: the first job\'s command is the CMD', () => {
-    const out = synthStack(s => {
+  test("TrainingJob and BatchInferenceJob alone: the first job's command is the CMD", () => {
+    const out = synthStack((s) => {
       const img = image();
       const train = new TrainingJob(s, 'train', { image: img, command: ['python', 'train.py'], modelOutput: ModelOutput.newClaim({ size: '1Gi' }) });
       new BatchInferenceJob(s, 'score', { image: img, command: ['python', 'score.py'], model: ModelSource.fromTrainingJob(train) });
@@ -138,10 +159,18 @@ describe('the image runs what the manifest runs (one command)', () => {
   });
 
   test('one image, several workloads: the server gives the CMD even when jobs come first; every manifest states its own command', () => {
-    const out = synthStack(s => {
+    const out = synthStack((s) => {
       const img = image();
-      const train = new TrainingJob(s, 'train', { image: img, command: ['python', 'train.py'], modelOutput: ModelOutput.newClaim({ size: '1Gi', accessMode: 'ReadWriteMany' }) });
-      new InferenceService(s, 'api', { image: img, command: ['gunicorn', '--bind', '0.0.0.0:8080', 'api:app'], model: ModelSource.fromTrainingJob(train) });
+      const train = new TrainingJob(s, 'train', {
+        image: img,
+        command: ['python', 'train.py'],
+        modelOutput: ModelOutput.newClaim({ size: '1Gi', accessMode: 'ReadWriteMany' }),
+      });
+      new InferenceService(s, 'api', {
+        image: img,
+        command: ['gunicorn', '--bind', '0.0.0.0:8080', 'api:app'],
+        model: ModelSource.fromTrainingJob(train),
+      });
       new InferenceService(s, 'api2', { image: img, command: ['gunicorn', 'other:app'], model: ModelSource.fromTrainingJob(train) });
     });
     expect(cmdOf(out)).toEqual(['gunicorn', '--bind', '0.0.0.0:8080', 'api:app']);
@@ -151,26 +180,40 @@ describe('the image runs what the manifest runs (one command)', () => {
   });
 
   test('an explicit command option stays the CMD; a workload with another command states it in its manifest', () => {
-    const out = synthStack(s => new FlaskFrontend(s, 'web', { image: image({ command: ['python', 'app.py'] }) }));
+    const out = synthStack((s) => new FlaskFrontend(s, 'web', { image: image({ command: ['python', 'app.py'] }) }));
     expect(cmdOf(out)).toEqual(['python', 'app.py']);
     expect(podSpec(out.find('Deployment', 'web')).containers[0].command[0]).toBe('gunicorn');
     expect(out.dockerfile('app')).not.toContain('# CMD:');
   });
 
   test('a command with $(VAR) is not made the CMD (only Kubernetes expands it)', () => {
-    const out = synthStack(s => {
+    const out = synthStack((s) => {
       const img = image();
-      new TrainingJob(s, 'train', { image: img, command: ['python', 'train.py', '--out', '$(MODEL_DIR)'], modelOutput: ModelOutput.newClaim({ size: '1Gi' }) });
+      new TrainingJob(s, 'train', {
+        image: img,
+        command: ['python', 'train.py', '--out', '$(MODEL_DIR)'],
+        modelOutput: ModelOutput.newClaim({ size: '1Gi' }),
+      });
     });
     expect(cmdOf(out)).toEqual(['python', 'app.py']);
     expect(out.dockerfile('app')).toContain('# CMD: no workload runs this image with a command of its own.');
   });
 
-  test('the apps: every generated image runs its server\'s command; eeg-letters carries the API\'s, its Jobs state theirs', () => {
-    const out = synth(app => { andGate(app); imageClassifier(app); mlModel(app); eegLetters(app); });
+  test("the apps: every generated image runs its server's command; eeg-letters carries the API's, its Jobs state theirs", () => {
+    const out = synth((app) => {
+      andGate(app);
+      imageClassifier(app);
+      mlModel(app);
+      eegLetters(app);
+    });
     const deployments = out.all('Deployment');
-    const byImage = (ref: string) => deployments.filter(d => podSpec(d).containers[0].image === ref);
-    for (const [name, imageRef] of [['and-gate-web', 'registry.example.com/and-gate-web:1.0.0'], ['image-classifier', 'registry.example.com/image-classifier:1.0.0'], ['ml-model', 'registry.example.com/ml-model:1.0.0'], ['eeg-letters', 'registry.example.com/eeg-letters:1.0.0']]) {
+    const byImage = (ref: string) => deployments.filter((d) => podSpec(d).containers[0].image === ref);
+    for (const [name, imageRef] of [
+      ['and-gate-web', 'registry.example.com/and-gate-web:1.0.0'],
+      ['image-classifier', 'registry.example.com/image-classifier:1.0.0'],
+      ['ml-model', 'registry.example.com/ml-model:1.0.0'],
+      ['eeg-letters', 'registry.example.com/eeg-letters:1.0.0'],
+    ]) {
       const [server] = byImage(imageRef);
       const cmd = dockerfileFacts(out.dockerfile(name)).cmd!;
       const runs = runOf(server);
@@ -186,45 +229,61 @@ describe('the image runs what the manifest runs (one command)', () => {
   test('nothing names a command and the context has no app.py: synth fails naming the fix', () => {
     const ctx = pythonContext({ 'train.py': 'print(1)\n' });
     fs.rmSync(path.join(ctx, 'app.py'));
-    expect(() => synthStack(s => new TrainingJob(s, 'train', { image: image({}, ctx) }))).toThrow(
-      /TrainingJob 'test\/train': image.command is not set and no workload runs the image with a command, so its CMD would be \["python","app.py"\], but the build context .* has no app.py, got undefined\. Fix: pass command: \['python', '<your script>.py'\]/);
+    expect(() => synthStack((s) => new TrainingJob(s, 'train', { image: image({}, ctx) }))).toThrow(
+      /TrainingJob 'test\/train': image.command is not set and no workload runs the image with a command, so its CMD would be \["python","app.py"\], but the build context .* has no app.py, got undefined\. Fix: pass command: \['python', '<your script>.py'\]/,
+    );
     // A workload's command, or the option, is enough.
-    expect(() => synthStack(s => new TrainingJob(s, 'train', { image: image({}, ctx), command: ['python', 'train.py'] }))).not.toThrow();
-    expect(() => synthStack(s => new TrainingJob(s, 'train', { image: image({ command: ['python', 'train.py'] }, ctx) }))).not.toThrow();
+    expect(() => synthStack((s) => new TrainingJob(s, 'train', { image: image({}, ctx), command: ['python', 'train.py'] }))).not.toThrow();
+    expect(() => synthStack((s) => new TrainingJob(s, 'train', { image: image({ command: ['python', 'train.py'] }, ctx) }))).not.toThrow();
   });
 });
 
 describe('no secret in any image, whichever builder reads or ignores the .dockerignore', () => {
   test('the final stage copies the code from a stage that deletes exactly the .dockerignore patterns; only requirements come from the context', () => {
-    const out = synthStack(s => new InferenceService(s, 'api', {
-      image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/team/api', tag: '1.2.3', ignore: ['data/raw', '!data/raw/README.md'] }),
-    }));
+    const out = synthStack(
+      (s) =>
+        new InferenceService(s, 'api', {
+          image: PythonImage.fromDirectory(pythonContext(), {
+            repository: 'registry.example.com/team/api',
+            tag: '1.2.3',
+            ignore: ['data/raw', '!data/raw/README.md'],
+          }),
+        }),
+    );
     const dockerfile = out.dockerfile('api');
     const facts = dockerfileFacts(dockerfile);
     // GIVEN the two stages
-    const froms = facts.instructions.map((i, n) => (i.keyword === 'FROM' ? n : -1)).filter(n => n >= 0);
+    const froms = facts.instructions.map((i, n) => (i.keyword === 'FROM' ? n : -1)).filter((n) => n >= 0);
     expect(froms).toHaveLength(2);
     const context = facts.instructions.slice(froms[0], froms[1]);
     const final = finalStage(dockerfile);
     expect(context[0]).toEqual({ keyword: 'FROM', args: '${PYTHON_IMAGE} AS clean-context' });
     // THEN the context stage deletes what the .dockerignore lists, in its order (one list for both)
-    const patterns = out.files.get('images/api/Dockerfile.dockerignore')!.split('\n').filter(l => l !== '' && !l.startsWith('#'));
+    const patterns = out.files
+      .get('images/api/Dockerfile.dockerignore')!
+      .split('\n')
+      .filter((l) => l !== '' && !l.startsWith('#'));
     expect(patterns).toEqual(expect.arrayContaining(['**/.env', '**/*.pem', '**/id_rsa*', 'data/raw', '!data/raw/README.md']));
     const del = dockerfileFacts(`FROM x\n${dockerfile.slice(dockerfile.indexOf('RUN ["python", "-c"'))}`).instructions[1];
     const argv = JSON.parse(del.args) as string[];
     expect(argv.slice(0, 2)).toEqual(['python', '-c']);
     expect(argv.slice(3)).toEqual(patterns);
     // AND the final stage takes from the build context only the requirements file, the rest from the cleaned stage
-    const copies = final.filter(k => /^(COPY|ADD) /.test(k));
+    const copies = final.filter((k) => /^(COPY|ADD) /.test(k));
     expect(copies).toEqual(['COPY requirements.txt ./requirements.txt', 'COPY --from=clean-context /context/ ./']);
   });
 
   test('no stage has a name BuildKit reserves (context, scratch: build check ReservedStageName)', () => {
-    const out = synthStack(s => new InferenceService(s, 'api', {
-      image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/team/api', tag: '1.2.3' }),
-    }));
-    const stages = dockerfileFacts(out.dockerfile('api')).instructions.filter(i => i.keyword === 'FROM')
-      .map(i => / AS (\S+)$/i.exec(i.args)?.[1]).filter((s): s is string => s !== undefined);
+    const out = synthStack(
+      (s) =>
+        new InferenceService(s, 'api', {
+          image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/team/api', tag: '1.2.3' }),
+        }),
+    );
+    const stages = dockerfileFacts(out.dockerfile('api'))
+      .instructions.filter((i) => i.keyword === 'FROM')
+      .map((i) => / AS (\S+)$/i.exec(i.args)?.[1])
+      .filter((s): s is string => s !== undefined);
     expect(stages).toEqual(['clean-context']);
     for (const stage of stages) expect(['context', 'scratch']).not.toContain(stage.toLowerCase());
   });

@@ -11,8 +11,8 @@
  * cross-prop rules it states (a single-attach claim is read by one pod, labels need a version
  * policy that loads them...), and names that do not clash.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as fc from 'fast-check';
 import { toDnsLabel } from '../../lib/_names';
 import { AppSpec, Call, ConstructKind, MethodSpec, NodeSpec, Ref, Val } from './_spec';
@@ -62,25 +62,93 @@ function some<T>(g: G, min: number, max: number, draw: (i: number) => T): T[] {
 
 /** Text a user may put where any string is allowed (env values, annotations): unicode, YAML and shell metacharacters, newlines. */
 const SPECIAL_TEXT = [
-  'value', '', ' ', 'a b', 'line\nbreak', 'two\n\nlines\n', 'tab\there', 'quote"d', "it's", 'back\\slash', '$HOME', '$(HOME)', '${HOME}', '$$', '#hash', ': colon',
-  '- dash', '{a: 1}', '[1, 2]', '&anchor', '*alias', '!!binary', '%', '@at', '`tick`', '---', '...', 'null', 'true', 'yes', 'no', '~', '0x1F', '1e3', '0777',
-  'ÜNÏ', '日本語', '🙂', 'a\u200bb', 'x\u2028y', '\u202eevil', 'x'.repeat(300), 's3://bucket/data.csv', 'https://api.example.com/v1', 'http://10.0.0.7:8080/x',
+  'value',
+  '',
+  ' ',
+  'a b',
+  'line\nbreak',
+  'two\n\nlines\n',
+  'tab\there',
+  'quote"d',
+  "it's",
+  'back\\slash',
+  '$HOME',
+  '$(HOME)',
+  '${HOME}',
+  '$$',
+  '#hash',
+  ': colon',
+  '- dash',
+  '{a: 1}',
+  '[1, 2]',
+  '&anchor',
+  '*alias',
+  '!!binary',
+  '%',
+  '@at',
+  '`tick`',
+  '---',
+  '...',
+  'null',
+  'true',
+  'yes',
+  'no',
+  '~',
+  '0x1F',
+  '1e3',
+  '0777',
+  'ÜNÏ',
+  '日本語',
+  '🙂',
+  'a\u200bb',
+  'x\u2028y',
+  '\u202eevil',
+  'x'.repeat(300),
+  's3://bucket/data.csv',
+  'https://api.example.com/v1',
+  'http://10.0.0.7:8080/x',
 ];
 export function freeText(g: G): string {
   switch (int(g, 0, 2)) {
-    case 0: return pick(g, SPECIAL_TEXT);
+    case 0:
+      return pick(g, SPECIAL_TEXT);
     // NUL has no place in text a manifest carries, nor DEL, C1 controls, U+FFFE/U+FFFF, which
     // server-side apply refuses (the library rejects them all; lib/_validate.ts NOT_YAML_PRINTABLE).
-    case 1: return g(fc.string, { unit: 'grapheme', maxLength: 12 }).replace(/[\u007f-\u0084\u0086-\u009f\ufffe\uffff]/g, '');
-    default: return g(fc.string, { unit: 'binary-ascii', maxLength: 12 }).replace(/[\0\u007f]/g, '');
+    case 1:
+      return g(fc.string, { unit: 'grapheme', maxLength: 12 }).replace(/[\u007f-\u0084\u0086-\u009f\ufffe\uffff]/g, '');
+    default:
+      return g(fc.string, { unit: 'binary-ascii', maxLength: 12 }).replace(/[\0\u007f]/g, '');
   }
 }
 /** Text on one line without control characters (what reaches a Dockerfile, a command line or a file name). */
 export function lineText(g: G): string {
   switch (int(g, 0, 2)) {
-    case 0: return pick(g, ['value', 'a b', 'quote"d', "it's", 'back\\slash', '$HOME', '${HOME}', '$$', '#hash', 'ÜNÏ', '🙂', '--flag=1', '&& echo', '; ls', '| cat', '*.py', '--data=gs://bucket/train', 'https://api.example.com:8443/x', 'localhost:9000']);
-    case 1: return match(g, /^[ -~]{0,12}$/);
-    default: return g(fc.string, { unit: 'grapheme-composite', maxLength: 8 }).replace(/[\p{C}\p{Zl}\p{Zp}]/gu, '');
+    case 0:
+      return pick(g, [
+        'value',
+        'a b',
+        'quote"d',
+        "it's",
+        'back\\slash',
+        '$HOME',
+        '${HOME}',
+        '$$',
+        '#hash',
+        'ÜNÏ',
+        '🙂',
+        '--flag=1',
+        '&& echo',
+        '; ls',
+        '| cat',
+        '*.py',
+        '--data=gs://bucket/train',
+        'https://api.example.com:8443/x',
+        'localhost:9000',
+      ]);
+    case 1:
+      return match(g, /^[ -~]{0,12}$/);
+    default:
+      return g(fc.string, { unit: 'grapheme-composite', maxLength: 8 }).replace(/[\p{C}\p{Zl}\p{Zp}]/gu, '');
   }
 }
 
@@ -146,7 +214,13 @@ export function port(g: G): number {
 function absPath(g: G, avoid: readonly string[] = []): string {
   for (;;) {
     const p = `/${some(g, 1, 3, () => match(g, /^[A-Za-z0-9_][-A-Za-z0-9_.]{0,6}$/)).join('/')}`;
-    if (!['/tmp', '/dev', '/dev/shm', '/proc', '/sys'].includes(p) && !p.startsWith('/tmp/') && !p.startsWith('/dev/') && !avoid.some(a => a === p || p.startsWith(`${a}/`) || a.startsWith(`${p}/`))) return p;
+    if (
+      !['/tmp', '/dev', '/dev/shm', '/proc', '/sys'].includes(p) &&
+      !p.startsWith('/tmp/') &&
+      !p.startsWith('/dev/') &&
+      !avoid.some((a) => a === p || p.startsWith(`${a}/`) || a.startsWith(`${p}/`))
+    )
+      return p;
   }
 }
 function relPath(g: G): string {
@@ -169,7 +243,7 @@ function cpu(g: G, milli: number): string | number {
  */
 function otherNamespace(g: G, d: Draw): string {
   let ns = dnsLabel(g);
-  while (d.stacks.some(s => s.namespace === ns)) ns = `${ns}-x`;
+  while (d.stacks.some((s) => s.namespace === ns)) ns = `${ns}-x`;
   d.outsideNamespaces.add(ns);
   return ns;
 }
@@ -229,7 +303,10 @@ class Draw {
   private readonly pythonImages: Call[] = [];
   private n = 0;
 
-  constructor(readonly g: G, readonly dirs: Contexts) {}
+  constructor(
+    readonly g: G,
+    readonly dirs: Contexts,
+  ) {}
 
   key(prefix: string): string {
     return `${prefix.replace(/[^A-Za-z0-9]/g, '')}${this.n++}`;
@@ -319,8 +396,23 @@ function drawToleration(g: G): Call {
 
 function drawAffinity(g: G): Record<string, Val> {
   return has(g, 50)
-    ? { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: qualifiedKey(g), operator: pick(g, ['In', 'NotIn']), values: [labelValue(g) || 'x'] }] }] } } }
-    : { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: int(g, 1, 100), podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { [qualifiedKey(g)]: labelValue(g) } } } }] } };
+    ? {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: qualifiedKey(g), operator: pick(g, ['In', 'NotIn']), values: [labelValue(g) || 'x'] }] }],
+          },
+        },
+      }
+    : {
+        podAntiAffinity: {
+          preferredDuringSchedulingIgnoredDuringExecution: [
+            {
+              weight: int(g, 1, 100),
+              podAffinityTerm: { topologyKey: 'topology.kubernetes.io/zone', labelSelector: { matchLabels: { [qualifiedKey(g)]: labelValue(g) } } },
+            },
+          ],
+        },
+      };
 }
 
 /** tolerations, affinity, priorityClassName (SchedulingProps). */
@@ -340,23 +432,48 @@ function drawEnv(g: G): Record<string, Val> {
       () => new Call('EnvValue.fromValue', [freeText(g)]),
       () => new Call('EnvValue.fromSecret', [dnsSubdomain(g), dataKey(g), ...(has(g, 30) ? [{ optional: bool(g) }] : [])]),
       () => new Call('EnvValue.fromConfigMap', [dnsSubdomain(g), dataKey(g), ...(has(g, 30) ? [{ optional: bool(g) }] : [])]),
-      () => new Call('EnvValue.fromFieldRef', [pick(g, ['metadata.name', 'metadata.namespace', 'metadata.uid', 'spec.nodeName', 'spec.serviceAccountName', 'status.hostIP', 'status.podIP', 'status.podIPs', "metadata.labels['app.kubernetes.io/name']", "metadata.annotations['example.com/x']"])]),
+      () =>
+        new Call('EnvValue.fromFieldRef', [
+          pick(g, [
+            'metadata.name',
+            'metadata.namespace',
+            'metadata.uid',
+            'spec.nodeName',
+            'spec.serviceAccountName',
+            'status.hostIP',
+            'status.podIP',
+            'status.podIPs',
+            "metadata.labels['app.kubernetes.io/name']",
+            "metadata.annotations['example.com/x']",
+          ]),
+        ]),
     ])();
   }
   return out;
 }
 
 function drawEnvFrom(g: G): Call[] {
-  return some(g, 1, 2, () => new Call(pick(g, ['EnvFrom.secret', 'EnvFrom.configMap'] as const), [dnsSubdomain(g), ...(has(g, 40) ? [match(g, /^[A-Z_][A-Z0-9_]{0,6}$/)] : [])]));
+  return some(
+    g,
+    1,
+    2,
+    () =>
+      new Call(pick(g, ['EnvFrom.secret', 'EnvFrom.configMap'] as const), [
+        dnsSubdomain(g),
+        ...(has(g, 40) ? [match(g, /^[A-Z_][A-Z0-9_]{0,6}$/)] : []),
+      ]),
+  );
 }
 
 function drawServiceAccount(g: G): Record<string, Val> {
   return props({
-    annotations: opt(g, 60, () => pick(g, [
-      () => ({ 'eks.amazonaws.com/role-arn': `arn:aws:iam::123456789012:role/${dnsLabel(g)}` }),
-      () => ({ 'iam.gke.io/gcp-service-account': `${dnsLabel(g)}@proj.iam.gserviceaccount.com` }),
-      () => annotations(g),
-    ])()),
+    annotations: opt(g, 60, () =>
+      pick(g, [
+        () => ({ 'eks.amazonaws.com/role-arn': `arn:aws:iam::123456789012:role/${dnsLabel(g)}` }),
+        () => ({ 'iam.gke.io/gcp-service-account': `${dnsLabel(g)}@proj.iam.gserviceaccount.com` }),
+        () => annotations(g),
+      ])(),
+    ),
     automountToken: opt(g, 30, () => bool(g)),
   });
 }
@@ -378,7 +495,8 @@ function drawPodProps(g: G, o: { gpu?: boolean } = {}): Record<string, Val> {
 
 function drawExposure(g: G, d: Draw): Call {
   switch (int(g, 0, 2)) {
-    case 0: return new Call('Exposure.clusterInternal', []);
+    case 0:
+      return new Call('Exposure.clusterInternal', []);
     case 1: {
       const o = props({
         port: opt(g, 40, () => port(g)),
@@ -388,15 +506,17 @@ function drawExposure(g: G, d: Draw): Call {
       return new Call('Exposure.loadBalancer', Object.keys(o).length > 0 || has(g, 50) ? [o] : []);
     }
     default:
-      return new Call('Exposure.ingress', [props({
-        host: pick(g, [() => `${dnsLabel(g)}.example.com`, () => `*.${dnsLabel(g)}.example.org`, () => 'a.b'])(),
-        path: opt(g, 30, () => urlPath(g)),
-        tlsSecretName: opt(g, 30, () => dnsSubdomain(g)),
-        disableTls: opt(g, 20, () => bool(g)),
-        className: opt(g, 30, () => pick(g, ['nginx', 'traefik', 'gce'])),
-        annotations: opt(g, 30, () => pick(g, [() => ({ 'cert-manager.io/cluster-issuer': 'letsencrypt' }), () => annotations(g)])()),
-        controllerNamespace: opt(g, 30, () => otherNamespace(g, d)),
-      })]);
+      return new Call('Exposure.ingress', [
+        props({
+          host: pick(g, [() => `${dnsLabel(g)}.example.com`, () => `*.${dnsLabel(g)}.example.org`, () => 'a.b'])(),
+          path: opt(g, 30, () => urlPath(g)),
+          tlsSecretName: opt(g, 30, () => dnsSubdomain(g)),
+          disableTls: opt(g, 20, () => bool(g)),
+          className: opt(g, 30, () => pick(g, ['nginx', 'traefik', 'gce'])),
+          annotations: opt(g, 30, () => pick(g, [() => ({ 'cert-manager.io/cluster-issuer': 'letsencrypt' }), () => annotations(g)])()),
+          controllerNamespace: opt(g, 30, () => otherNamespace(g, d)),
+        }),
+      ]);
   }
 }
 
@@ -419,7 +539,7 @@ function drawScale(g: G, singleAttach: boolean): Record<string, Val> {
   }
   if (has(g, 20)) {
     const amount = (): number | string => pick(g, [() => int(g, 0, 3), () => `${int(g, 0, 100)}%`])();
-    let maxSurge = singleAttach ? opt(g, 30, () => pick(g, [0, '0%'])) : opt(g, 50, amount);
+    const maxSurge = singleAttach ? opt(g, 30, () => pick(g, [0, '0%'])) : opt(g, 50, amount);
     let maxUnavailable = opt(g, 50, amount);
     const zero = (v: unknown) => v === 0 || v === '0%';
     // Both zero is rejected by the API server. Defaults: maxSurge 1 and maxUnavailable 0, on a
@@ -433,7 +553,15 @@ function drawScale(g: G, singleAttach: boolean): Record<string, Val> {
 }
 
 /** What the ServedWorkload constructs share, given the server's own ports (service port numbers must differ). */
-function drawServed(g: G, d: Draw, stack: StackInfo, id: string, extraPortNumbers: number[], singleAttach: boolean, o: { gpu?: boolean } = {}): Record<string, Val> {
+function drawServed(
+  g: G,
+  d: Draw,
+  stack: StackInfo,
+  id: string,
+  extraPortNumbers: number[],
+  singleAttach: boolean,
+  o: { gpu?: boolean } = {},
+): Record<string, Val> {
   const name = servedName(g, d, stack, id);
   let servicePort = opt(g, 20, () => port(g));
   let exposure = opt(g, 35, () => drawExposure(g, d));
@@ -476,7 +604,10 @@ interface DrawnSource {
 }
 
 function uri(g: G, scheme: 's3' | 'gs' | 'http' | 'https'): string {
-  const host = scheme === 's3' || scheme === 'gs' ? match(g, /^[a-z0-9][a-z0-9.-]{1,10}[a-z0-9]$/) : pick(g, ['models.example.com', 'files.example.org:8443', '10.0.0.5']);
+  const host =
+    scheme === 's3' || scheme === 'gs'
+      ? match(g, /^[a-z0-9][a-z0-9.-]{1,10}[a-z0-9]$/)
+      : pick(g, ['models.example.com', 'files.example.org:8443', '10.0.0.5']);
   const file = scheme === 'http' || scheme === 'https' ? `/${pick(g, ['model.joblib', 'model.tar.gz', 'm.tgz', 'weights.pt'])}` : '';
   return `${scheme}://${host}/${relPath(g)}${file}`;
 }
@@ -489,7 +620,10 @@ function uriOptions(g: G, scheme: string, maxReaders: number): Record<string, Va
     downloaderImage: opt(g, 20, () => imageRef(g, 'rclone')),
     sizeLimit: opt(g, 30, () => quantity(g, ['Gi', 'Mi'])),
     cacheClaim: opt(g, 15, () => props({ claimName: dnsSubdomain(g), accessMode: maxReaders > 1 ? 'ReadWriteMany' : opt(g, 50, () => cacheAccess) })),
-    s3Endpoint: scheme === 's3' ? opt(g, 40, () => pick(g, ['http://minio.storage.svc:9000', 'https://s3.eu-central-1.example.com', 'http://10.0.0.9'])) : undefined,
+    s3Endpoint:
+      scheme === 's3'
+        ? opt(g, 40, () => pick(g, ['http://minio.storage.svc:9000', 'https://s3.eu-central-1.example.com', 'http://10.0.0.9']))
+        : undefined,
   });
 }
 
@@ -497,10 +631,21 @@ function uriOptions(g: G, scheme: string, maxReaders: number): Record<string, Va
  * A model for a reader in `stack` that may run `maxReaders` pods (undefined: decided by the
  * reader after the source, from singleAttach). `kinds` are the sources the reader takes.
  */
-function drawModelSource(g: G, d: Draw, stack: StackInfo, kinds: readonly ('uri' | 'gs' | 'volume' | 'job' | 'image')[], maxReaders?: number, modelName?: string): DrawnSource {
-  const jobs = d.workloads.filter(w => w.output && w.stack.namespace === stack.namespace
-    && (!w.output.singleAttach || (w.output.readers === 0 && !w.output.scheduled && (maxReaders ?? 1) <= 1)));
-  const choices = kinds.filter(k => k !== 'job');
+function drawModelSource(
+  g: G,
+  d: Draw,
+  stack: StackInfo,
+  kinds: readonly ('uri' | 'gs' | 'volume' | 'job' | 'image')[],
+  maxReaders?: number,
+  modelName?: string,
+): DrawnSource {
+  const jobs = d.workloads.filter(
+    (w) =>
+      w.output &&
+      w.stack.namespace === stack.namespace &&
+      (!w.output.singleAttach || (w.output.readers === 0 && !w.output.scheduled && (maxReaders ?? 1) <= 1)),
+  );
+  const choices = kinds.filter((k) => k !== 'job');
   // A trainer's model, when there is one to read, half the time: the hand-off is what most apps wire.
   const kind = kinds.includes('job') && jobs.length > 0 && has(g, 50) ? 'job' : pick(g, choices);
   switch (kind) {
@@ -508,12 +653,20 @@ function drawModelSource(g: G, d: Draw, stack: StackInfo, kinds: readonly ('uri'
       const job = pick(g, jobs);
       job.output!.readers++;
       const o = props({ waitTimeoutSeconds: opt(g, 30, () => int(g, 1, 86400 * 7)), waitImage: opt(g, 20, () => imageRef(g, 'busybox')) });
-      return { source: new Call('ModelSource.fromTrainingJob', [new Ref(job.key), ...(Object.keys(o).length > 0 ? [o] : [])]), singleAttach: job.output!.singleAttach };
+      return {
+        source: new Call('ModelSource.fromTrainingJob', [new Ref(job.key), ...(Object.keys(o).length > 0 ? [o] : [])]),
+        singleAttach: job.output!.singleAttach,
+      };
     }
     case 'volume': {
-      const accessMode = opt(g, 50, () => pick(g, (maxReaders ?? 1) > 1 ? ['ReadWriteMany', 'ReadOnlyMany'] : ['ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOnce', 'ReadWriteOncePod']));
+      const accessMode = opt(g, 50, () =>
+        pick(g, (maxReaders ?? 1) > 1 ? ['ReadWriteMany', 'ReadOnlyMany'] : ['ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOnce', 'ReadWriteOncePod']),
+      );
       const o = props({ subPath: opt(g, 40, () => relPath(g)), accessMode });
-      return { source: new Call('ModelSource.fromVolume', [dnsSubdomain(g), ...(Object.keys(o).length > 0 ? [o] : [])]), singleAttach: accessMode === 'ReadWriteOnce' || accessMode === 'ReadWriteOncePod' };
+      return {
+        source: new Call('ModelSource.fromVolume', [dnsSubdomain(g), ...(Object.keys(o).length > 0 ? [o] : [])]),
+        singleAttach: accessMode === 'ReadWriteOnce' || accessMode === 'ReadWriteOncePod',
+      };
     }
     case 'image': {
       const name = d.imageName(pick(g, ['model', 'bert', 'iris']));
@@ -537,7 +690,10 @@ function drawModelSource(g: G, d: Draw, stack: StackInfo, kinds: readonly ('uri'
       const scheme = pick(g, ['s3', 'gs', 'https', 'http'] as const);
       const o = uriOptions(g, scheme, maxReaders ?? 99);
       const cache = o?.cacheClaim as any;
-      return { source: new Call('ModelSource.fromUri', [uri(g, scheme), ...(o ? [o] : [])]), singleAttach: cache !== undefined && cache.accessMode !== undefined && cache.accessMode !== 'ReadWriteMany' };
+      return {
+        source: new Call('ModelSource.fromUri', [uri(g, scheme), ...(o ? [o] : [])]),
+        singleAttach: cache !== undefined && cache.accessMode !== undefined && cache.accessMode !== 'ReadWriteMany',
+      };
     }
   }
 }
@@ -548,16 +704,19 @@ function drawModelSource(g: G, d: Draw, stack: StackInfo, kinds: readonly ('uri'
 function drawStack(g: G, d: Draw, index: number): StackInfo {
   const key = d.key('stack');
   let id = pick(g, [() => dnsLabel(g, 10), () => pick(g, ['FraudDetection', 'and_gate', 'Iris2'])])();
-  while (d.stacks.some(s => s.stackName === toDnsLabel(id)) || toDnsLabel(id) === 'argocd') id = `${id}${index}`;
+  while (d.stacks.some((s) => s.stackName === toDnsLabel(id)) || toDnsLabel(id) === 'argocd') id = `${id}${index}`;
   const stackName = toDnsLabel(id);
   const chosen = index > 0 && has(g, 25) ? d.stacks[0].namespace : has(g, 40) ? dnsLabel(g) + (index > 0 ? `-${index}` : '') : stackName;
   let namespace = chosen === 'argocd' ? `${chosen}-${index}` : chosen;
   while (d.outsideNamespaces.has(namespace)) namespace = `${namespace}-s`;
   // One stack of a namespace emits its Namespace object.
-  const shared = d.stacks.some(s => s.namespace === namespace);
+  const shared = d.stacks.some((s) => s.namespace === namespace);
   const info: StackInfo = { key, stackName, namespace };
   d.add({
-    key, kind: 'MlStack', id, props: props({
+    key,
+    kind: 'MlStack',
+    id,
+    props: props({
       namespace: namespace !== stackName || has(g, 20) ? namespace : undefined,
       createNamespace: shared ? false : opt(g, 15, () => bool(g)),
       labels: opt(g, 20, () => labelMap(g)),
@@ -573,24 +732,36 @@ function drawInferenceService(g: G, d: Draw, stack: StackInfo): void {
   const python = has(g, 30);
   const image: Val = python ? d.pythonImage(true) : imageRef(g, 'api');
   // The port of a PythonImage is the server's (8080 unless the image sets one).
-  const imagePort = python ? (((image as Call).args[1] as any).port as number | undefined) ?? 8080 : undefined;
+  const imagePort = python ? ((((image as Call).args[1] as any).port as number | undefined) ?? 8080) : undefined;
   const mainPort = imagePort ?? (has(g, 40) ? port(g) : 8080);
   const extraPorts = opt(g, 25, () => {
     const used = [mainPort];
-    return some(g, 1, 2, i => {
+    return some(g, 1, 2, (i) => {
       let p = port(g);
       while (used.includes(p)) p = p === 65535 ? 1 : p + 1;
       used.push(p);
       return { name: ['grpc', 'metrics', 'admin-2'][i], port: p };
     });
   });
-  const portNames = ['http', ...(extraPorts ?? []).map(p => p.name)];
+  const portNames = ['http', ...(extraPorts ?? []).map((p) => p.name)];
   const model = opt(g, 50, () => drawModelSource(g, d, stack, ['uri', 'volume', 'job']));
   const gpu = has(g, 10);
-  const served = drawServed(g, d, stack, id, (extraPorts ?? []).map(p => p.port), model?.singleAttach ?? false, { gpu });
+  const served = drawServed(
+    g,
+    d,
+    stack,
+    id,
+    (extraPorts ?? []).map((p) => p.port),
+    model?.singleAttach ?? false,
+    { gpu },
+  );
   const modelPath = model ? opt(g, 30, () => absPath(g)) : undefined;
   d.add({
-    key, kind: 'InferenceService', scope: stack.key, id, props: props({
+    key,
+    kind: 'InferenceService',
+    scope: stack.key,
+    id,
+    props: props({
       image,
       port: imagePort === undefined ? (mainPort !== 8080 || has(g, 20) ? mainPort : undefined) : opt(g, 20, () => imagePort),
       extraPorts,
@@ -600,10 +771,18 @@ function drawInferenceService(g: G, d: Draw, stack: StackInfo): void {
       modelPath,
       modelName: opt(g, 40, () => match(g, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,10}$/)),
       predictPath: opt(g, 20, () => urlPath(g)),
-      healthCheck: opt(g, 30, () => props({ path: opt(g, 50, () => urlPath(g)), livenessPath: opt(g, 30, () => urlPath(g)), startupTimeoutSeconds: opt(g, 40, () => int(g, 10, 7200)) })),
+      healthCheck: opt(g, 30, () =>
+        props({
+          path: opt(g, 50, () => urlPath(g)),
+          livenessPath: opt(g, 30, () => urlPath(g)),
+          startupTimeoutSeconds: opt(g, 40, () => int(g, 10, 7200)),
+        }),
+      ),
       uid: opt(g, 15, () => int(g, 1, 2147483647)),
       gpuNodeSelector: gpu ? opt(g, 50, () => ({ 'cloud.google.com/gke-accelerator': pick(g, ['nvidia-l4', 'nvidia-tesla-t4']) })) : undefined,
-      metrics: opt(g, 20, () => props({ port: opt(g, 50, () => pick(g, portNames)), path: opt(g, 40, () => urlPath(g)), namespace: opt(g, 30, () => otherNamespace(g, d)) })),
+      metrics: opt(g, 20, () =>
+        props({ port: opt(g, 50, () => pick(g, portNames)), path: opt(g, 40, () => urlPath(g)), namespace: opt(g, 30, () => otherNamespace(g, d)) }),
+      ),
       ...served,
     }),
   });
@@ -615,11 +794,11 @@ function drawTfServing(g: G, d: Draw, stack: StackInfo): void {
   const id = workloadId(g, d, stack, pick(g, ['server', 'tf', 'serving']));
   const gpu = has(g, 10);
   const modelName = () => match(g, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,10}$/);
-  const kinds = ['gs', 'uri', 'volume', 'job', ...(gpu ? [] : ['image'] as const)] as const;
+  const kinds = ['gs', 'uri', 'volume', 'job', ...(gpu ? [] : (['image'] as const))] as const;
   let baked = false;
   let singleAttach = false;
   const drawModel = (name: string): DrawnSource => {
-    const s = drawModelSource(g, d, stack, baked ? kinds.filter(k => k !== 'image') : kinds, undefined, name);
+    const s = drawModelSource(g, d, stack, baked ? kinds.filter((k) => k !== 'image') : kinds, undefined, name);
     baked ||= s.source.fn === 'ModelSource.fromImage';
     singleAttach ||= s.singleAttach;
     return s;
@@ -631,15 +810,21 @@ function drawTfServing(g: G, d: Draw, stack: StackInfo): void {
     modelProps.model = drawModel(name).source;
   } else {
     const names = [...new Set(some(g, 1, 3, modelName))];
-    modelProps.models = names.map(name => {
+    modelProps.models = names.map((name) => {
       const source = drawModel(name).source;
       const policy = int(g, 0, 3);
       const versions = [...new Set(some(g, 1, 3, () => int(g, 0, 2000000000)))];
       return props({
         name,
         source,
-        versionPolicy: policy === 1 ? new Call('VersionPolicy.latest', has(g, 50) ? [int(g, 1, 5)] : [])
-          : policy === 2 ? new Call('VersionPolicy.all', []) : policy === 3 ? new Call('VersionPolicy.specific', [versions]) : undefined,
+        versionPolicy:
+          policy === 1
+            ? new Call('VersionPolicy.latest', has(g, 50) ? [int(g, 1, 5)] : [])
+            : policy === 2
+              ? new Call('VersionPolicy.all', [])
+              : policy === 3
+                ? new Call('VersionPolicy.specific', [versions])
+                : undefined,
         versionLabels: policy === 3 && has(g, 50) ? Object.fromEntries(versions.map((v, i) => [['stable', 'canary', 'next'][i], v])) : undefined,
       });
     });
@@ -647,18 +832,24 @@ function drawTfServing(g: G, d: Draw, stack: StackInfo): void {
   const version = opt(g, 20, () => pick(g, ['2.20.0', '2.19.1']));
   const sizes = [...new Set(some(g, 0, 3, () => int(g, 1, 64)))].sort((a, b) => a - b);
   d.add({
-    key, kind: 'TfServingBackend', scope: stack.key, id, props: props({
+    key,
+    kind: 'TfServingBackend',
+    scope: stack.key,
+    id,
+    props: props({
       ...modelProps,
       version,
       image: baked ? undefined : opt(g, 15, () => `${repository(g, 'tensorflow-serving')}:${version ?? '2.20.0'}${gpu ? '-gpu' : ''}`),
-      batching: opt(g, 20, () => props({
-        maxBatchSize: sizes.length > 0 ? sizes[sizes.length - 1] : opt(g, 50, () => int(g, 1, 128)),
-        batchTimeoutMicros: opt(g, 40, () => int(g, 0, 100000)),
-        maxEnqueuedBatches: opt(g, 30, () => int(g, 1, 1000)),
-        numBatchThreads: opt(g, 30, () => int(g, 1, 64)),
-        allowedBatchSizes: sizes.length > 0 ? sizes : undefined,
-        padVariableLengthInputs: opt(g, 30, () => bool(g)),
-      })),
+      batching: opt(g, 20, () =>
+        props({
+          maxBatchSize: sizes.length > 0 ? sizes[sizes.length - 1] : opt(g, 50, () => int(g, 1, 128)),
+          batchTimeoutMicros: opt(g, 40, () => int(g, 0, 100000)),
+          maxEnqueuedBatches: opt(g, 30, () => int(g, 1, 1000)),
+          numBatchThreads: opt(g, 30, () => int(g, 1, 64)),
+          allowedBatchSizes: sizes.length > 0 ? sizes : undefined,
+          padVariableLengthInputs: opt(g, 30, () => bool(g)),
+        }),
+      ),
       metrics: opt(g, 20, () => bool(g)),
       metricsNamespace: opt(g, 15, () => otherNamespace(g, d)),
       modelConfigPollSeconds: opt(g, 15, () => int(g, 1, 3600)),
@@ -669,7 +860,11 @@ function drawTfServing(g: G, d: Draw, stack: StackInfo): void {
       intraOpParallelism: opt(g, 10, () => int(g, 1, 1024)),
       interOpParallelism: opt(g, 10, () => int(g, 1, 1024)),
       gpuMemoryFraction: gpu ? opt(g, 40, () => pick(g, [0.5, 1, 0.25, 0.001])) : undefined,
-      extraArgs: opt(g, 15, () => some(g, 1, 2, () => pick(g, ['--enable_signature_method_name_check=true', '--grpc_max_threads=8', `--xla_cpu_compilation_enabled=${bool(g)}`]))),
+      extraArgs: opt(g, 15, () =>
+        some(g, 1, 2, () =>
+          pick(g, ['--enable_signature_method_name_check=true', '--grpc_max_threads=8', `--xla_cpu_compilation_enabled=${bool(g)}`]),
+        ),
+      ),
       healthCheck: opt(g, 20, () => ({ startupTimeoutSeconds: int(g, 10, 7200) })),
       gpuNodeSelector: gpu ? opt(g, 50, () => ({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' })) : undefined,
       ...drawServed(g, d, stack, id, [8500], singleAttach, { gpu }),
@@ -681,15 +876,20 @@ function drawTfServing(g: G, d: Draw, stack: StackInfo): void {
 function drawFlaskFrontend(g: G, d: Draw, stack: StackInfo): void {
   const key = d.key('web');
   const id = workloadId(g, d, stack, pick(g, ['web', 'frontend', 'ui']));
-  const servers = d.workloads.filter(w => w.kind === 'InferenceService' || w.kind === 'TfServingBackend');
-  const sameNs = servers.filter(w => w.stack.namespace === stack.namespace);
+  const servers = d.workloads.filter((w) => w.kind === 'InferenceService' || w.kind === 'TfServingBackend');
+  const sameNs = servers.filter((w) => w.stack.namespace === stack.namespace);
   const pool = has(g, 15) ? servers : sameNs;
   const backend = pool.length > 0 && has(g, 70) ? new Ref(pick(g, pool).key) : undefined;
-  const backends = pool.length > 0 && has(g, 20)
-    ? Object.fromEntries(some(g, 1, 2, i => [['classifier', 'fraudModel'][i], new Ref(pick(g, pool).key)]))
-    : undefined;
+  const backends =
+    pool.length > 0 && has(g, 20)
+      ? Object.fromEntries(some(g, 1, 2, (i) => [['classifier', 'fraudModel'][i], new Ref(pick(g, pool).key)]))
+      : undefined;
   d.add({
-    key, kind: 'FlaskFrontend', scope: stack.key, id, props: props({
+    key,
+    kind: 'FlaskFrontend',
+    scope: stack.key,
+    id,
+    props: props({
       image: d.pythonImage(true),
       backend,
       backends,
@@ -711,22 +911,27 @@ const CRONS = ['0 3 * * *', '*/15 * * * *', '@daily', '@hourly', '0 0 1 JAN *', 
 /** Props TrainingJob and BatchInferenceJob share; `taken` are mount paths of the job's own volumes. */
 function drawJobProps(g: G, d: Draw, taken: string[], o: { scheduled: boolean; gpu: boolean }): Record<string, Val> {
   const python = has(g, 30);
-  const inputs = opt(g, 30, () => some(g, 1, 2, () => {
-    const mountPath = absPath(g, taken);
-    taken.push(mountPath);
-    return has(g, 50)
-      ? new Call('DataInput.fromVolume', [dnsSubdomain(g), props({ mountPath, subPath: opt(g, 40, () => relPath(g)) })])
-      : (() => {
-        const scheme = pick(g, ['s3', 'gs', 'https'] as const);
-        return new Call('DataInput.fromUri', [uri(g, scheme), props({
-          mountPath,
-          credentialsSecret: opt(g, 30, () => dnsSubdomain(g)),
-          downloaderImage: opt(g, 20, () => imageRef(g, 'rclone')),
-          sizeLimit: opt(g, 30, () => quantity(g, ['Gi', 'Mi'])),
-          s3Endpoint: scheme === 's3' ? opt(g, 30, () => 'http://minio.storage.svc:9000') : undefined,
-        })]);
-      })();
-  }));
+  const inputs = opt(g, 30, () =>
+    some(g, 1, 2, () => {
+      const mountPath = absPath(g, taken);
+      taken.push(mountPath);
+      return has(g, 50)
+        ? new Call('DataInput.fromVolume', [dnsSubdomain(g), props({ mountPath, subPath: opt(g, 40, () => relPath(g)) })])
+        : (() => {
+            const scheme = pick(g, ['s3', 'gs', 'https'] as const);
+            return new Call('DataInput.fromUri', [
+              uri(g, scheme),
+              props({
+                mountPath,
+                credentialsSecret: opt(g, 30, () => dnsSubdomain(g)),
+                downloaderImage: opt(g, 20, () => imageRef(g, 'rclone')),
+                sizeLimit: opt(g, 30, () => quantity(g, ['Gi', 'Mi'])),
+                s3Endpoint: scheme === 's3' ? opt(g, 30, () => 'http://minio.storage.svc:9000') : undefined,
+              }),
+            ]);
+          })();
+    }),
+  );
   return {
     image: python ? d.pythonImage(false) : imageRef(g, 'train'),
     command: opt(g, 40, () => some(g, 1, 3, () => lineText(g))),
@@ -737,15 +942,17 @@ function drawJobProps(g: G, d: Draw, taken: string[], o: { scheduled: boolean; g
     backoffLimit: opt(g, 20, () => int(g, 0, 100)),
     activeDeadlineSeconds: opt(g, 20, () => int(g, 1, 604800)),
     ttlSecondsAfterFinished: opt(g, 15, () => int(g, 0, 604800)),
-    schedule: o.scheduled ? props({
-      cron: pick(g, CRONS),
-      timeZone: opt(g, 30, () => pick(g, ['UTC', 'Europe/Berlin', 'America/New_York', 'Etc/GMT+2'])),
-      concurrencyPolicy: opt(g, 30, () => pick(g, ['Forbid', 'Replace', 'Allow'])),
-      successfulJobsHistoryLimit: opt(g, 20, () => int(g, 0, 100)),
-      failedJobsHistoryLimit: opt(g, 20, () => int(g, 0, 100)),
-      startingDeadlineSeconds: opt(g, 20, () => int(g, 10, 86400)),
-      suspend: opt(g, 20, () => bool(g)),
-    }) : undefined,
+    schedule: o.scheduled
+      ? props({
+          cron: pick(g, CRONS),
+          timeZone: opt(g, 30, () => pick(g, ['UTC', 'Europe/Berlin', 'America/New_York', 'Etc/GMT+2'])),
+          concurrencyPolicy: opt(g, 30, () => pick(g, ['Forbid', 'Replace', 'Allow'])),
+          successfulJobsHistoryLimit: opt(g, 20, () => int(g, 0, 100)),
+          failedJobsHistoryLimit: opt(g, 20, () => int(g, 0, 100)),
+          startingDeadlineSeconds: opt(g, 20, () => int(g, 10, 86400)),
+          suspend: opt(g, 20, () => bool(g)),
+        })
+      : undefined,
     queue: opt(g, 15, () => labelValue(g) || 'team-gpu'),
     ...drawPodProps(g, { gpu: o.gpu }),
   };
@@ -754,27 +961,44 @@ function drawJobProps(g: G, d: Draw, taken: string[], o: { scheduled: boolean; g
 function drawTrainingJob(g: G, d: Draw, stack: StackInfo): void {
   const key = d.key('train');
   const id = workloadId(g, d, stack, pick(g, ['train', 'trainer', 'finetune']));
-  const name = has(g, 20) ? d.claimName(stack.namespace, dnsLabel(g), 52) : (d.claimName(stack.namespace, toDnsLabel(id), 52), undefined);
-  const distributed = has(g, 20) ? new Call(pick(g, ['Distributed.pytorch', 'Distributed.tensorflow'] as const), [props({ workers: int(g, 2, 6), port: opt(g, 30, () => port(g)) })]) : undefined;
+  const named = has(g, 20);
+  // Unnamed claims still reserve the name the library derives from the id.
+  const claim = d.claimName(stack.namespace, named ? dnsLabel(g) : toDnsLabel(id), 52);
+  const name = named ? claim : undefined;
+  const distributed = has(g, 20)
+    ? new Call(pick(g, ['Distributed.pytorch', 'Distributed.tensorflow'] as const), [
+        props({ workers: int(g, 2, 6), port: opt(g, 30, () => port(g)) }),
+      ])
+    : undefined;
   const scheduled = !distributed && has(g, 25);
   const gpu = has(g, 10);
   const hasOutput = has(g, 70);
   const modelDir = opt(g, 30, () => absPath(g));
   const accessMode = distributed ? 'ReadWriteMany' : pick(g, ['ReadWriteOnce', 'ReadWriteMany', 'ReadWriteOncePod']);
-  const modelOutput = hasOutput ? (has(g, 60)
-    ? new Call('ModelOutput.newClaim', [props({
-      size: quantity(g, ['Gi', 'Mi', 'Ti'], 100),
-      storageClassName: opt(g, 30, () => pick(g, ['standard', 'efs-sc', 'premium-rwo'])),
-      accessMode: accessMode === 'ReadWriteOnce' ? opt(g, 50, () => accessMode) : accessMode,
-      name: opt(g, 20, () => d.claimName(`${stack.namespace}/pvc`, dnsLabel(g), 63)),
-    })])
-    : new Call('ModelOutput.existingClaim', [dnsSubdomain(g), props({ accessMode: accessMode === 'ReadWriteOnce' ? opt(g, 50, () => accessMode) : accessMode, subPath: opt(g, 40, () => relPath(g)) })]))
+  const modelOutput = hasOutput
+    ? has(g, 60)
+      ? new Call('ModelOutput.newClaim', [
+          props({
+            size: quantity(g, ['Gi', 'Mi', 'Ti'], 100),
+            storageClassName: opt(g, 30, () => pick(g, ['standard', 'efs-sc', 'premium-rwo'])),
+            accessMode: accessMode === 'ReadWriteOnce' ? opt(g, 50, () => accessMode) : accessMode,
+            name: opt(g, 20, () => d.claimName(`${stack.namespace}/pvc`, dnsLabel(g), 63)),
+          }),
+        ])
+      : new Call('ModelOutput.existingClaim', [
+          dnsSubdomain(g),
+          props({ accessMode: accessMode === 'ReadWriteOnce' ? opt(g, 50, () => accessMode) : accessMode, subPath: opt(g, 40, () => relPath(g)) }),
+        ])
     : undefined;
   const job = drawJobProps(g, d, [modelDir ?? '/models'], { scheduled, gpu });
   // Several GPUs per distributed PyTorch worker need torchrun.
   if (distributed?.fn === 'Distributed.pytorch' && gpu) job.command = ['torchrun', 'train.py'];
   d.add({
-    key, kind: 'TrainingJob', scope: stack.key, id, props: props({
+    key,
+    kind: 'TrainingJob',
+    scope: stack.key,
+    id,
+    props: props({
       name,
       ...job,
       modelOutput,
@@ -783,22 +1007,38 @@ function drawTrainingJob(g: G, d: Draw, stack: StackInfo): void {
       distributed,
     }),
   });
-  d.workloads.push({ key, kind: 'TrainingJob', stack, ...(modelOutput ? { output: { singleAttach: accessMode !== 'ReadWriteMany', scheduled, readers: 0 } } : {}) });
+  d.workloads.push({
+    key,
+    kind: 'TrainingJob',
+    stack,
+    ...(modelOutput ? { output: { singleAttach: accessMode !== 'ReadWriteMany', scheduled, readers: 0 } } : {}),
+  });
 }
 
 function drawBatchInferenceJob(g: G, d: Draw, stack: StackInfo): void {
   const key = d.key('score');
   const id = workloadId(g, d, stack, pick(g, ['score', 'batch', 'predict']));
-  const name = has(g, 20) ? d.claimName(stack.namespace, dnsLabel(g), 52) : (d.claimName(stack.namespace, toDnsLabel(id), 52), undefined);
+  const named = has(g, 20);
+  // Unnamed claims still reserve the name the library derives from the id.
+  const claim = d.claimName(stack.namespace, named ? dnsLabel(g) : toDnsLabel(id), 52);
+  const name = named ? claim : undefined;
   const model = drawModelSource(g, d, stack, ['uri', 'volume', 'job'], 1);
   const modelPath = opt(g, 30, () => absPath(g));
   const outputDir = opt(g, 30, () => absPath(g, [modelPath ?? '/models']));
-  const output = opt(g, 50, () => has(g, 50)
-    ? new Call('ModelOutput.newClaim', [props({ size: quantity(g, ['Gi', 'Mi'], 100), accessMode: opt(g, 30, () => pick(g, ['ReadWriteOnce', 'ReadWriteMany'])) })])
-    : new Call('ModelOutput.existingClaim', [dnsSubdomain(g), props({ subPath: opt(g, 40, () => relPath(g)) })]));
+  const output = opt(g, 50, () =>
+    has(g, 50)
+      ? new Call('ModelOutput.newClaim', [
+          props({ size: quantity(g, ['Gi', 'Mi'], 100), accessMode: opt(g, 30, () => pick(g, ['ReadWriteOnce', 'ReadWriteMany'])) }),
+        ])
+      : new Call('ModelOutput.existingClaim', [dnsSubdomain(g), props({ subPath: opt(g, 40, () => relPath(g)) })]),
+  );
   const gpu = has(g, 10);
   d.add({
-    key, kind: 'BatchInferenceJob', scope: stack.key, id, props: props({
+    key,
+    kind: 'BatchInferenceJob',
+    scope: stack.key,
+    id,
+    props: props({
       name,
       ...drawJobProps(g, d, [modelPath ?? '/models', outputDir ?? '/output'], { scheduled: has(g, 20), gpu }),
       model: model.source,
@@ -817,7 +1057,11 @@ function drawArgoCd(g: G, d: Draw): void {
   const targets = d.stacks.filter(() => has(g, 70));
   for (const target of targets.length > 0 ? targets : [d.stacks[0]]) {
     d.add({
-      key: d.key('app'), kind: 'ArgoCdApplication', scope: argo.key, id: target.stackName, props: props({
+      key: d.key('app'),
+      kind: 'ArgoCdApplication',
+      scope: argo.key,
+      id: target.stackName,
+      props: props({
         stack: new Ref(target.key),
         repoURL: pick(g, ['https://git.example.com/ml.git', 'ssh://git@git.example.com/ml.git', 'git@github.com:acme/ml.git']),
         path: opt(g, 30, () => pick(g, ['.', 'dist/manifests', relPath(g)])),
@@ -835,10 +1079,10 @@ function drawArgoCd(g: G, d: Draw): void {
 
 /** `server.allowFrom(client, { ports })`: clients admitted on named ports beyond the wiring. */
 function drawAllowFrom(g: G, d: Draw): void {
-  const servers = d.workloads.filter(w => w.ports);
+  const servers = d.workloads.filter((w) => w.ports);
   if (servers.length === 0) return;
   const server = pick(g, servers);
-  const clients = d.workloads.filter(w => w !== server && w.stack.namespace === server.stack.namespace);
+  const clients = d.workloads.filter((w) => w !== server && w.stack.namespace === server.stack.namespace);
   if (clients.length === 0) return;
   const ports = server.ports!;
   const options = opt(g, 60, () => ({ ports: [...new Set(some(g, 1, 2, () => pick(g, ports)))] }));
@@ -854,7 +1098,7 @@ const WORKLOADS = [drawInferenceService, drawTfServing, drawFlaskFrontend, drawT
  */
 export function drawApp(g: G, dirs: Contexts): AppSpec {
   const d = new Draw(g, dirs);
-  const stacks = some(g, 1, has(g, 20) ? 2 : 1, i => drawStack(g, d, i));
+  const stacks = some(g, 1, has(g, 20) ? 2 : 1, (i) => drawStack(g, d, i));
   for (const stack of stacks) {
     const kinds = some(g, 1, 4, () => pick(g, WORKLOADS));
     // Producers first: a reader can only take the model of a job drawn before it.

@@ -3,8 +3,8 @@
  * (throws when the configuration breaks the property), so that a failing configuration can be
  * checked again while it is minimized (./_minimize) and replayed by a debugging script.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as fc from 'fast-check';
 import { InferenceService, MlApp, MlStack, MlValidationError } from '../../lib';
 import { readOutputDir } from '../../lib/check/files';
@@ -39,7 +39,7 @@ export function checkValid(spec: AppSpec, outdir: string, judge?: OutputJudge): 
   const first = synthOnce(spec, outdir);
   const second = synthOnce(spec, outdir);
   const names = [...new Set([...first.files.keys(), ...second.files.keys()])];
-  const differ = names.filter(f => first.files.get(f) !== second.files.get(f));
+  const differ = names.filter((f) => first.files.get(f) !== second.files.get(f));
   if (differ.length > 0) throw new Error(`synth is not deterministic: ${differ.join(', ')} differ between two synths of the same configuration`);
   const out = checked(first.built.app, first.files, { intended: first.built.intended });
   judge?.(out.objects);
@@ -53,7 +53,7 @@ export function checkValid(spec: AppSpec, outdir: string, judge?: OutputJudge): 
 function siblingId(g: fc.GeneratorValue, spec: AppSpec, at: readonly (string | number)[]): Val | undefined {
   if (at.length !== 3 || at[0] !== 'nodes' || at[2] !== 'id') return undefined;
   const node = spec.nodes[at[1] as number];
-  const siblings = spec.nodes.filter(n => n !== node && n.scope === node.scope && typeof n.id === 'string');
+  const siblings = spec.nodes.filter((n) => n !== node && n.scope === node.scope && typeof n.id === 'string');
   return siblings.length > 0 && has(g, 30) ? pick(g, siblings).id : undefined;
 }
 
@@ -88,12 +88,16 @@ function writePrevious(outdir: string): void {
 /** The error is bad input reported the library's way: construct path and prop first, then value and fix. */
 function expectValidationError(e: unknown, app: MlApp): MlValidationError {
   if (!(e instanceof MlValidationError)) {
-    throw new Error(`expected an MlValidationError naming the construct and the prop, got ${(e as Error)?.constructor?.name ?? typeof e}: ${(e as Error)?.stack ?? String(e)}`);
+    throw new Error(
+      `expected an MlValidationError naming the construct and the prop, got ${(e as Error)?.constructor?.name ?? typeof e}: ${(e as Error)?.stack ?? String(e)}`,
+    );
   }
-  const paths = new Set(app.node.findAll().map(c => c.node.path || '<app>'));
-  if (!paths.has(e.constructPath)) throw new Error(`the error names construct '${e.constructPath}', which is not in the app (${[...paths].join(', ')}): ${e.message}`);
+  const paths = new Set(app.node.findAll().map((c) => c.node.path || '<app>'));
+  if (!paths.has(e.constructPath))
+    throw new Error(`the error names construct '${e.constructPath}', which is not in the app (${[...paths].join(', ')}): ${e.message}`);
   if (e.prop.trim() === '') throw new Error(`the error names no prop: ${e.message}`);
-  if (!e.message.includes(`'${e.constructPath}': ${e.prop} `)) throw new Error(`the message does not start with the construct path and the prop: ${e.message}`);
+  if (!e.message.includes(`'${e.constructPath}': ${e.prop} `))
+    throw new Error(`the message does not start with the construct path and the prop: ${e.message}`);
   if (!/, got [\s\S]*\. Fix: \S/.test(e.message)) throw new Error(`the message does not show the value and a fix: ${e.message}`);
   return e;
 }
@@ -101,9 +105,9 @@ function expectValidationError(e: unknown, app: MlApp): MlValidationError {
 function expectUntouched(parent: string, outdir: string): void {
   const before = previousOutput();
   const now = readOutputDir(outdir);
-  const changed = [...new Set([...before.keys(), ...now.keys()])].filter(f => before.get(f) !== now.get(f));
+  const changed = [...new Set([...before.keys(), ...now.keys()])].filter((f) => before.get(f) !== now.get(f));
   if (changed.length > 0) throw new Error(`the failed synth changed the existing output directory: ${changed.join(', ')}`);
-  const left = fs.readdirSync(parent).filter(f => f !== 'dist');
+  const left = fs.readdirSync(parent).filter((f) => f !== 'dist');
   if (left.length > 0) throw new Error(`the failed synth left ${left.join(', ')} beside the output directory`);
 }
 

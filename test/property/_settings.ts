@@ -77,7 +77,7 @@ export interface PropertyDefinition<T> {
 export function assertProperty<T>(p: PropertyDefinition<T>): void {
   const start = Date.now();
   let last: { drawn: Drawn; error: unknown } | undefined;
-  const property = fc.property(configurations(), g => {
+  const property = fc.property(configurations(), (g) => {
     const drawn = p.draw(g);
     let result: T;
     try {
@@ -98,15 +98,20 @@ export function assertProperty<T>(p: PropertyDefinition<T>): void {
   } finally {
     const seconds = ((Date.now() - start) / 1000).toFixed(1);
     const extra = p.summary?.() ?? '';
-    console.log(`${p.title}: ${failed ? 'FAILED' : 'passed'}, ${p.runs} cases, seed ${SEED}, ${seconds} s${extra ? `; ${extra}` : ''}` +
-      ` (replay: CDK8S_ML_PROPERTY_SEED=${SEED}; more cases: CDK8S_ML_PROPERTY_RUNS=20000)`);
+    console.log(
+      `${p.title}: ${failed ? 'FAILED' : 'passed'}, ${p.runs} cases, seed ${SEED}, ${seconds} s${extra ? `; ${extra}` : ''}` +
+        ` (replay: CDK8S_ML_PROPERTY_SEED=${SEED}; more cases: CDK8S_ML_PROPERTY_RUNS=20000)`,
+    );
   }
 }
 
 function describeError(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   // A crash is found by its stack; a report of ours (a check, a validation message) reads by its message.
-  const stack = (e.stack ?? '').split('\n').filter(l => /^\s+at /.test(l) && !/node_modules|test\/property\//.test(l)).slice(0, 6);
+  const stack = (e.stack ?? '')
+    .split('\n')
+    .filter((l) => /^\s+at /.test(l) && !/node_modules|test\/property\//.test(l))
+    .slice(0, 6);
   return [e.message, ...stack].join('\n');
 }
 
@@ -126,11 +131,14 @@ function failureReport<T>(p: PropertyDefinition<T>, drawn: Drawn, error: unknown
   } catch (e) {
     smallError = e;
   }
-  const fcSummary = fcError.message.split('\n').filter(l => /Property failed|seed|Shrunk/.test(l)).join('\n');
+  const fcSummary = fcError.message
+    .split('\n')
+    .filter((l) => /Property failed|seed|Shrunk/.test(l))
+    .join('\n');
   return [
     `${p.title} failed. Replay: CDK8S_ML_PROPERTY_SEED=${SEED}.`,
     '',
-    'The smallest configuration found with the same failure (fast-check\'s shrinking, then constructs, calls and props removed one at a time):',
+    "The smallest configuration found with the same failure (fast-check's shrinking, then constructs, calls and props removed one at a time):",
     renderCode(small),
     '',
     describeError(smallError),

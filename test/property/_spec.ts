@@ -10,8 +10,25 @@
  */
 import * as fc from 'fast-check';
 import {
-  ArgoCdApplication, BatchInferenceJob, DataInput, Distributed, EnvFrom, EnvValue, Exposure, FlaskFrontend, InferenceService, MlApp, MlStack,
-  ModelImage, ModelOutput, ModelSource, PythonImage, TfServingBackend, Toleration, TrainingJob, VersionPolicy,
+  ArgoCdApplication,
+  BatchInferenceJob,
+  DataInput,
+  Distributed,
+  EnvFrom,
+  EnvValue,
+  Exposure,
+  FlaskFrontend,
+  InferenceService,
+  MlApp,
+  MlStack,
+  ModelImage,
+  ModelOutput,
+  ModelSource,
+  PythonImage,
+  TfServingBackend,
+  Toleration,
+  TrainingJob,
+  VersionPolicy,
 } from '../../lib';
 import { NetworkConnection } from '../../lib/check';
 
@@ -47,14 +64,29 @@ export type FactoryName = keyof typeof FACTORIES;
 
 /** A static factory call; its args are values too. */
 export class Call {
-  constructor(public readonly fn: FactoryName, public args: Val[]) {}
+  constructor(
+    public readonly fn: FactoryName,
+    public args: Val[],
+  ) {}
 }
 /** A construct built earlier in the configuration, by its key. */
 export class Ref {
   constructor(public readonly key: string) {}
 }
 
-export type Val = undefined | null | boolean | number | string | bigint | symbol | ((...a: unknown[]) => unknown) | Call | Ref | Val[] | { [k: string]: Val };
+export type Val =
+  | undefined
+  | null
+  | boolean
+  | number
+  | string
+  | bigint
+  | symbol
+  | ((...a: unknown[]) => unknown)
+  | Call
+  | Ref
+  | Val[]
+  | { [k: string]: Val };
 
 export const CONSTRUCTS = {
   MlStack,
@@ -115,7 +147,7 @@ export function build(spec: AppSpec, app: MlApp): Built {
     const Kind = CONSTRUCTS[n.kind] as unknown as new (...a: unknown[]) => unknown;
     constructs.set(n.key, new Kind(scope, value(n.id), value(n.props)));
   }
-  const intended: NetworkConnection[] = spec.nodes.flatMap(n => outsideNamespaces(n, constructs.get(n.key)));
+  const intended: NetworkConnection[] = spec.nodes.flatMap((n) => outsideNamespaces(n, constructs.get(n.key)));
   for (const c of spec.calls) {
     const target = constructs.get(c.target);
     const args = c.args.map(value) as [any, any];
@@ -139,18 +171,20 @@ function outsideNamespaces(n: NodeSpec, built: any): NetworkConnection[] {
   // accepted as the default (a reference to a construct not built yet is undefined) counts as that.
   const ns = (v: unknown, fallback: string) => `probe:${typeof v === 'string' ? v : fallback}`;
   const exposure = p.exposure;
-  if (exposure instanceof Call && exposure.fn === 'Exposure.ingress') out.push({ from: ns((exposure.args[0] as any)?.controllerNamespace, 'ingress-nginx'), to, port: portNamed('http') });
+  if (exposure instanceof Call && exposure.fn === 'Exposure.ingress')
+    out.push({ from: ns((exposure.args[0] as any)?.controllerNamespace, 'ingress-nginx'), to, port: portNamed('http') });
   if (n.kind === 'TfServingBackend' && p.metrics !== false) out.push({ from: ns(p.metricsNamespace, 'monitoring'), to, port: portNamed('http') });
-  if (n.kind !== 'TfServingBackend' && isPlainObject(p.metrics)) out.push({ from: ns(p.metrics.namespace, 'monitoring'), to, port: portNamed(typeof p.metrics.port === 'string' ? p.metrics.port : 'http') });
+  if (n.kind !== 'TfServingBackend' && isPlainObject(p.metrics))
+    out.push({ from: ns(p.metrics.namespace, 'monitoring'), to, port: portNamed(typeof p.metrics.port === 'string' ? p.metrics.port : 'http') });
   return out;
 }
 
 /** The connections `server.allowFrom(client, { ports })` means: client pods to each named port. */
 function allowFromConnections(server: any, client: any, options: { ports?: string[] } | undefined): NetworkConnection[] {
   const ports: string[] = options?.ports ?? ['http'];
-  const kindOf = (w: any) => w.deployment ? 'Deployment' : w._core?.cronJob ? 'CronJob' : 'Job';
+  const kindOf = (w: any) => (w.deployment ? 'Deployment' : w._core?.cronJob ? 'CronJob' : 'Job');
   const ref = (w: any) => `${kindOf(w)}/${w.namespaceName}/${w.workloadName}`;
-  return ports.map(name => ({ from: ref(client), to: ref(server), port: server._core.servicePorts.find((p: any) => p.name === name).targetPort }));
+  return ports.map((name) => ({ from: ref(client), to: ref(server), port: server._core.servicePorts.find((p: any) => p.name === name).targetPort }));
 }
 
 export function isPlainObject(v: unknown): v is Record<string, Val> {
@@ -233,8 +267,8 @@ function editAt(spec: AppSpec, path: Path, edit: (parent: any, last: Step) => vo
     return v;
   };
   const next: AppSpec = {
-    nodes: spec.nodes.map(n => ({ ...n, id: copy(n.id), props: copy(n.props) })),
-    calls: spec.calls.map(c => ({ ...c, args: c.args.map(copy) })),
+    nodes: spec.nodes.map((n) => ({ ...n, id: copy(n.id), props: copy(n.props) })),
+    calls: spec.calls.map((c) => ({ ...c, args: c.args.map(copy) })),
   };
   let parent: any = next;
   for (const s of path.slice(0, -1)) parent = parent[s];
@@ -248,9 +282,24 @@ export function describePath(spec: AppSpec, path: Path): string {
   let v: any = spec;
   for (let i = 0; i < path.length; i++) {
     const s = path[i];
-    if (i === 0 && s === 'nodes') { v = spec.nodes[path[1] as number]; parts.push(v.key); i++; continue; }
-    if (i === 0 && s === 'calls') { const c = spec.calls[path[1] as number]; v = c; parts.push(`${c.target}.${c.method}()`); i++; continue; }
-    if (v instanceof Call && s === 'args') { parts[parts.length - 1] += `<${v.fn}>`; v = v.args; continue; }
+    if (i === 0 && s === 'nodes') {
+      v = spec.nodes[path[1] as number];
+      parts.push(v.key);
+      i++;
+      continue;
+    }
+    if (i === 0 && s === 'calls') {
+      const c = spec.calls[path[1] as number];
+      v = c;
+      parts.push(`${c.target}.${c.method}()`);
+      i++;
+      continue;
+    }
+    if (v instanceof Call && s === 'args') {
+      parts[parts.length - 1] += `<${v.fn}>`;
+      v = v.args;
+      continue;
+    }
     parts.push(typeof s === 'number' ? `[${s}]` : `.${s}`);
     v = v?.[s];
   }

@@ -4,7 +4,7 @@
  * passes the shared output check and the strict network reachability check (test/_util/synth.ts
  * `checked`).
  */
-import * as path from 'path';
+import * as path from 'node:path';
 import { tempDir } from '../_util/synth';
 import { makeContexts } from './_arbitraries';
 import { checkValid, drawValid } from './_cases';
@@ -23,19 +23,24 @@ beforeAll(async () => {
 }, 60 * 60_000);
 afterAll(() => server?.close(), 150_000);
 
-test('property 1: every valid configuration synthesizes, deterministically, into output that passes every check', () => {
-  const sizes = { objects: 0, files: 0, cases: 0 };
-  assertProperty({
-    title: 'property 1 (valid configurations)',
-    runs: RUNS,
-    draw: g => drawValid(g, dirs),
-    check: spec => checkValid(spec, outdir, objects => server.offer(objects)),
-    passed: made => {
-      sizes.objects += made.objects;
-      sizes.files += made.files;
-      sizes.cases++;
-    },
-    summary: () => `${(sizes.objects / Math.max(1, sizes.cases)).toFixed(1)} objects and ${(sizes.files / Math.max(1, sizes.cases)).toFixed(1)} files per case on average; ${server.summary()}`,
-  });
-  expect(server.sent).toBe(SERVER_CASES);
-}, timeoutMs(RUNS));
+test(
+  'property 1: every valid configuration synthesizes, deterministically, into output that passes every check',
+  () => {
+    const sizes = { objects: 0, files: 0, cases: 0 };
+    assertProperty({
+      title: 'property 1 (valid configurations)',
+      runs: RUNS,
+      draw: (g) => drawValid(g, dirs),
+      check: (spec) => checkValid(spec, outdir, (objects) => server.offer(objects)),
+      passed: (made) => {
+        sizes.objects += made.objects;
+        sizes.files += made.files;
+        sizes.cases++;
+      },
+      summary: () =>
+        `${(sizes.objects / Math.max(1, sizes.cases)).toFixed(1)} objects and ${(sizes.files / Math.max(1, sizes.cases)).toFixed(1)} files per case on average; ${server.summary()}`,
+    });
+    expect(server.sent).toBe(SERVER_CASES);
+  },
+  timeoutMs(RUNS),
+);

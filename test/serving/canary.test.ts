@@ -1,4 +1,16 @@
-import { checkUpgrade, Exposure, FlaskFrontend, InferenceService, isConnectionAllowed, LlmServer, ModelSource, MlStack, PythonImage, TfServingBackend, VersionPolicy } from '../../lib';
+import {
+  checkUpgrade,
+  Exposure,
+  FlaskFrontend,
+  InferenceService,
+  isConnectionAllowed,
+  LlmServer,
+  ModelSource,
+  MlStack,
+  PythonImage,
+  TfServingBackend,
+  VersionPolicy,
+} from '../../lib';
 import { CanaryOptions, replicasFor } from '../../lib/serving/canary';
 import { pythonContext, Synthesized, synthStack } from '../_util/synth';
 
@@ -6,17 +18,21 @@ const GS = ModelSource.fromUri('gs://models/and-gate');
 const V1 = 'registry.example.com/api:1.0.0';
 const V2 = 'registry.example.com/api:2.0.0';
 const GATEWAY = Exposure.gateway({ gateway: { name: 'public', namespace: 'gateway' }, hostnames: ['api.example.com'] });
-const web = (stack: MlStack, backend: any) => new FlaskFrontend(stack, 'web', { image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/web', tag: '1.0.0' }), backend });
+const web = (stack: MlStack, backend: any) =>
+  new FlaskFrontend(stack, 'web', {
+    image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/web', tag: '1.0.0' }),
+    backend,
+  });
 
-const names = (out: Synthesized) => out.objects.map(o => `${o.kind}/${o.metadata.name}`);
-const byId = (out: Synthesized) => new Map(out.objects.map(o => [`${o.kind}/${o.metadata.name}`, o]));
+const names = (out: Synthesized) => out.objects.map((o) => `${o.kind}/${o.metadata.name}`);
+const byId = (out: Synthesized) => new Map(out.objects.map((o) => [`${o.kind}/${o.metadata.name}`, o]));
 
 /** Leaf paths that differ between two objects. */
 function changedPaths(a: unknown, b: unknown, at = ''): string[] {
   if (JSON.stringify(a) === JSON.stringify(b)) return [];
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return [at];
   const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
-  return [...keys].flatMap(k => changedPaths((a as any)[k], (b as any)[k], at ? `${at}.${k}` : k));
+  return [...keys].flatMap((k) => changedPaths((a as any)[k], (b as any)[k], at ? `${at}.${k}` : k));
 }
 
 /** Object ids added, removed and changed (with their changed fields) from one output to the next. */
@@ -25,10 +41,11 @@ function diff(before: Synthesized, after: Synthesized) {
   const b = byId(after);
   const changed: Record<string, string[]> = {};
   for (const [id, o] of b) if (a.has(id) && changedPaths(a.get(id), o).length > 0) changed[id] = changedPaths(a.get(id), o);
-  return { added: [...b.keys()].filter(id => !a.has(id)), removed: [...a.keys()].filter(id => !b.has(id)), changed };
+  return { added: [...b.keys()].filter((id) => !a.has(id)), removed: [...a.keys()].filter((id) => !b.has(id)), changed };
 }
 
-const api = (canary?: CanaryOptions, extra: object = {}) => synthStack(stack => web(stack, new InferenceService(stack, 'api', { image: V1, replicas: 4, ...extra, canary })));
+const api = (canary?: CanaryOptions, extra: object = {}) =>
+  synthStack((stack) => web(stack, new InferenceService(stack, 'api', { image: V1, replicas: 4, ...extra, canary })));
 
 describe('canary by replica ratio behind the one Service', () => {
   const out = api({ weight: 25, image: V2 });
@@ -50,7 +67,11 @@ describe('canary by replica ratio behind the one Service', () => {
     expect(stable.spec.selector).toEqual(plain.find('Deployment', 'api').spec.selector);
     expect(stable.spec.template.metadata.labels).toEqual(plain.find('Deployment', 'api').spec.template.metadata.labels);
     const canary = out.find('Deployment', 'api-canary');
-    expect(canary.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'api', 'app.kubernetes.io/instance': 'test-api-canary', 'ml.cdk8s.io/track': 'canary' });
+    expect(canary.spec.selector.matchLabels).toEqual({
+      'app.kubernetes.io/name': 'api',
+      'app.kubernetes.io/instance': 'test-api-canary',
+      'ml.cdk8s.io/track': 'canary',
+    });
     const matches = (sel: Record<string, string>, labels: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels[k] === v);
     expect(matches(stable.spec.selector.matchLabels, canary.spec.template.metadata.labels)).toBe(false);
     expect(matches(canary.spec.selector.matchLabels, stable.spec.template.metadata.labels)).toBe(false);
@@ -59,9 +80,13 @@ describe('canary by replica ratio behind the one Service', () => {
   test('PDB and NetworkPolicy per track, each selecting its own pods', () => {
     expect(out.find('PodDisruptionBudget', 'api').spec.selector.matchLabels).toEqual(out.find('Deployment', 'api').spec.selector.matchLabels);
     expect(out.all('PodDisruptionBudget').map((p: any) => p.metadata.name)).toEqual(['api']); // one canary pod: no PDB
-    expect(out.find('NetworkPolicy', 'api-canary').spec.podSelector.matchLabels).toEqual(out.find('Deployment', 'api-canary').spec.selector.matchLabels);
+    expect(out.find('NetworkPolicy', 'api-canary').spec.podSelector.matchLabels).toEqual(
+      out.find('Deployment', 'api-canary').spec.selector.matchLabels,
+    );
     const bigger = api({ weight: 50, image: V2 });
-    expect(bigger.find('PodDisruptionBudget', 'api-canary').spec.selector.matchLabels).toEqual(bigger.find('Deployment', 'api-canary').spec.selector.matchLabels);
+    expect(bigger.find('PodDisruptionBudget', 'api-canary').spec.selector.matchLabels).toEqual(
+      bigger.find('Deployment', 'api-canary').spec.selector.matchLabels,
+    );
   });
 
   test('the frontend reaches both tracks, nothing else does', () => {
@@ -72,7 +97,11 @@ describe('canary by replica ratio behind the one Service', () => {
   });
 
   test.each([
-    [4, 25, 3, 1], [10, 10, 9, 1], [3, 33, 2, 1], [5, 40, 3, 2], [20, 5, 19, 1],
+    [4, 25, 3, 1],
+    [10, 10, 9, 1],
+    [3, 33, 2, 1],
+    [5, 40, 3, 2],
+    [20, 5, 19, 1],
   ])('%i replicas at weight %i: %i stable, %i canary', (replicas, weight, stable, canary) => {
     const o = api({ weight, image: V2 }, { replicas });
     expect([o.find('Deployment', 'api').spec.replicas, o.find('Deployment', 'api-canary').spec.replicas]).toEqual([stable, canary]);
@@ -83,7 +112,15 @@ describe('canary by replica ratio behind the one Service', () => {
   });
 
   test('a new model on the canary, the stable model untouched', () => {
-    const o = synthStack(stack => new InferenceService(stack, 'api', { image: V1, replicas: 2, model: GS, canary: { weight: 50, model: ModelSource.fromUri('gs://models/and-gate-v2') } }));
+    const o = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: V1,
+          replicas: 2,
+          model: GS,
+          canary: { weight: 50, model: ModelSource.fromUri('gs://models/and-gate-v2') },
+        }),
+    );
     const init = (d: string) => JSON.stringify(o.find('Deployment', d).spec.template.spec.initContainers);
     expect(init('api')).toContain(':models/and-gate"');
     expect(init('api')).not.toContain('and-gate-v2');
@@ -92,7 +129,18 @@ describe('canary by replica ratio behind the one Service', () => {
 });
 
 describe('canary by weight behind a Gateway route', () => {
-  const out = synthStack(stack => web(stack, new TfServingBackend(stack, 'server', { modelName: 'and-gate', model: GS, replicas: 3, exposure: GATEWAY, canary: { weight: 10, version: '2.19.0' } })));
+  const out = synthStack((stack) =>
+    web(
+      stack,
+      new TfServingBackend(stack, 'server', {
+        modelName: 'and-gate',
+        model: GS,
+        replicas: 3,
+        exposure: GATEWAY,
+        canary: { weight: 10, version: '2.19.0' },
+      }),
+    ),
+  );
 
   test('an HTTPRoute to one Service per track with the weights', () => {
     const route = out.find('HTTPRoute', 'server');
@@ -100,7 +148,15 @@ describe('canary by weight behind a Gateway route', () => {
     expect(route.spec).toEqual({
       parentRefs: [{ name: 'public', namespace: 'gateway' }],
       hostnames: ['api.example.com'],
-      rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }], backendRefs: [{ name: 'server-stable', port: 8501, weight: 90 }, { name: 'server-canary', port: 8501, weight: 10 }] }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/' } }],
+          backendRefs: [
+            { name: 'server-stable', port: 8501, weight: 90 },
+            { name: 'server-canary', port: 8501, weight: 10 },
+          ],
+        },
+      ],
     });
     expect(out.find('Service', 'server-stable').spec.selector).toEqual(out.find('Deployment', 'server').spec.selector.matchLabels);
     expect(out.find('Service', 'server-canary').spec.selector).toEqual(out.find('Deployment', 'server-canary').spec.selector.matchLabels);
@@ -118,13 +174,28 @@ describe('canary by weight behind a Gateway route', () => {
   });
 
   test('a gateway whose proxies run in another namespace (controllerNamespace)', () => {
-    const o = synthStack(stack => new InferenceService(stack, 'api', { image: V1, exposure: Exposure.gateway({ gateway: { name: 'eg', namespace: 'gateway' }, controllerNamespace: 'envoy-gateway-system' }), canary: { weight: 20, image: V2 } }));
+    const o = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: V1,
+          exposure: Exposure.gateway({ gateway: { name: 'eg', namespace: 'gateway' }, controllerNamespace: 'envoy-gateway-system' }),
+          canary: { weight: 20, image: V2 },
+        }),
+    );
     expect(isConnectionAllowed(o.objects, 'probe:envoy-gateway-system', 'Deployment/test/api-canary', 8080)).toBe(true);
     expect(isConnectionAllowed(o.objects, 'probe:gateway', 'Deployment/test/api-canary', 8080)).toBe(false);
   });
 
   test('HPA per track: the canary scales within its share', () => {
-    const o = synthStack(stack => new InferenceService(stack, 'api', { image: V1, exposure: GATEWAY, autoscaling: { minReplicas: 2, maxReplicas: 10 }, canary: { weight: 20, image: V2 } }));
+    const o = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: V1,
+          exposure: GATEWAY,
+          autoscaling: { minReplicas: 2, maxReplicas: 10 },
+          canary: { weight: 20, image: V2 },
+        }),
+    );
     const hpa = (n: string) => o.find('HorizontalPodAutoscaler', n).spec;
     expect([hpa('api').minReplicas, hpa('api').maxReplicas]).toEqual([2, 10]);
     expect([hpa('api-canary').minReplicas, hpa('api-canary').maxReplicas, hpa('api-canary').scaleTargetRef.name]).toEqual([1, 2, 'api-canary']);
@@ -133,9 +204,9 @@ describe('canary by weight behind a Gateway route', () => {
   });
 
   test('without a canary the route goes to the one Service', () => {
-    const o = synthStack(stack => new InferenceService(stack, 'api', { image: V1, exposure: GATEWAY }));
+    const o = synthStack((stack) => new InferenceService(stack, 'api', { image: V1, exposure: GATEWAY }));
     expect(o.find('HTTPRoute', 'api').spec.rules[0].backendRefs).toEqual([{ name: 'api', port: 8080 }]);
-    expect(names(o).filter(n => /canary|stable/.test(n))).toEqual([]);
+    expect(names(o).filter((n) => /canary|stable/.test(n))).toEqual([]);
   });
 });
 
@@ -150,7 +221,11 @@ describe('promotion and rollback are one-line changes with small diffs', () => {
       changed: {
         'Deployment/api': ['spec.replicas'],
         'Service/api': ['metadata.annotations', 'spec.selector.app.kubernetes.io/instance'],
-        'NetworkPolicy/web': ['spec.egress.1.to.0.podSelector.matchLabels.app.kubernetes.io/instance', 'spec.egress.1.to.0.podSelector.matchLabels.ml.cdk8s.io/track', 'spec.egress.2'],
+        'NetworkPolicy/web': [
+          'spec.egress.1.to.0.podSelector.matchLabels.app.kubernetes.io/instance',
+          'spec.egress.1.to.0.podSelector.matchLabels.ml.cdk8s.io/track',
+          'spec.egress.2',
+        ],
       },
     });
     expect(checkUpgrade(base.objects, withCanary.objects)).toEqual([]);
@@ -163,63 +238,132 @@ describe('promotion and rollback are one-line changes with small diffs', () => {
     expect(d.removed).toEqual(['Deployment/api-canary', 'NetworkPolicy/api-canary']);
     expect(d.changed['Deployment/api']).toEqual(['spec.replicas', 'spec.template.spec.containers.0.image']);
     expect(promoted.find('Deployment', 'api').spec.template.spec.containers[0].image).toBe(V2);
-    expect(checkUpgrade(withCanary.objects, promoted.objects).filter(p => p.reason === 'immutable')).toEqual([]);
+    expect(checkUpgrade(withCanary.objects, promoted.objects).filter((p) => p.reason === 'immutable')).toEqual([]);
     // and the clean-up afterwards (image: V2, no canary) writes the same YAML
     expect(api(undefined, { image: V2 }).objects).toEqual(promoted.objects);
   });
 
   test('rollback (weight: 0): exactly the output without a canary', () => {
     expect(api({ weight: 0, image: V2 }).objects).toEqual(base.objects);
-    expect(checkUpgrade(withCanary.objects, base.objects).map(p => `${p.object} ${p.reason}`)).toEqual(['Deployment/test/api-canary removed', 'NetworkPolicy/test/api-canary removed']);
+    expect(checkUpgrade(withCanary.objects, base.objects).map((p) => `${p.object} ${p.reason}`)).toEqual([
+      'Deployment/test/api-canary removed',
+      'NetworkPolicy/test/api-canary removed',
+    ]);
   });
 
   test('a weight change touches replicas and the stated split only', () => {
     const more = api({ weight: 50, image: V2 });
     expect(diff(withCanary, more)).toEqual({
-      added: ['PodDisruptionBudget/api-canary'], removed: [],
-      changed: { 'Deployment/api': ['spec.replicas'], 'Deployment/api-canary': ['spec.replicas', 'spec.template.spec.topologySpreadConstraints', 'spec.template.spec.affinity'].filter(p => changedPaths(withCanary.find('Deployment', 'api-canary'), more.find('Deployment', 'api-canary')).includes(p)), 'Service/api': ['metadata.annotations.ml.cdk8s.io/traffic-split'] },
+      added: ['PodDisruptionBudget/api-canary'],
+      removed: [],
+      changed: {
+        'Deployment/api': ['spec.replicas'],
+        'Deployment/api-canary': ['spec.replicas', 'spec.template.spec.topologySpreadConstraints', 'spec.template.spec.affinity'].filter((p) =>
+          changedPaths(withCanary.find('Deployment', 'api-canary'), more.find('Deployment', 'api-canary')).includes(p),
+        ),
+        'Service/api': ['metadata.annotations.ml.cdk8s.io/traffic-split'],
+      },
     });
   });
 });
 
 describe('TF Serving version labels', () => {
   test('predictUrl(model, { label })', () => {
-    synthStack(stack => {
-      const s = new TfServingBackend(stack, 'server', { models: [{ name: 'and-gate', source: GS, versionPolicy: VersionPolicy.specific([1, 2]), versionLabels: { stable: 1, canary: 2 } }] });
+    synthStack((stack) => {
+      const s = new TfServingBackend(stack, 'server', {
+        models: [{ name: 'and-gate', source: GS, versionPolicy: VersionPolicy.specific([1, 2]), versionLabels: { stable: 1, canary: 2 } }],
+      });
       expect(s.predictUrl('and-gate', { label: 'canary' })).toBe('http://server.test.svc:8501/v1/models/and-gate/labels/canary:predict');
       expect(s.predictUrl('and-gate')).toBe('http://server.test.svc:8501/v1/models/and-gate:predict');
-      expect(() => s.predictUrl('and-gate', { label: 'next' })).toThrow("TfServingBackend 'test/server': predictUrl.label is not a version label of model 'and-gate', got \"next\". Fix: use one of 'stable', 'canary'");
+      expect(() => s.predictUrl('and-gate', { label: 'next' })).toThrow(
+        "TfServingBackend 'test/server': predictUrl.label is not a version label of model 'and-gate', got \"next\". Fix: use one of 'stable', 'canary'",
+      );
     });
   });
 });
 
 describe('bad input', () => {
-  const run = (props: any, tfProps?: any) => () => synthStack(stack => tfProps
-    ? new TfServingBackend(stack, 'server', { modelName: 'm', model: GS, ...tfProps })
-    : new InferenceService(stack, 'api', { image: V1, replicas: 4, ...props }));
+  const run = (props: any, tfProps?: any) => () =>
+    synthStack((stack) =>
+      tfProps
+        ? new TfServingBackend(stack, 'server', { modelName: 'm', model: GS, ...tfProps })
+        : new InferenceService(stack, 'api', { image: V1, replicas: 4, ...props }),
+    );
   test.each([
-    ['weight above 100', { canary: { weight: 120, image: V2 } }, "canary.weight must be a whole percentage from 0 to 100 (0 rolls back, 100 promotes), got 120. Fix: set canary.weight"],
-    ['weight below 0', { canary: { weight: -5, image: V2 } }, 'canary.weight must be a whole percentage from 0 to 100 (0 rolls back, 100 promotes), got -5. Fix:'],
-    ['fractional weight', { canary: { weight: 12.5, image: V2 } }, 'canary.weight must be a whole percentage from 0 to 100 (0 rolls back, 100 promotes), got 12.5. Fix:'],
-    ['weight as a string', { canary: { weight: '10', image: V2 } }, 'canary.weight must be a whole percentage from 0 to 100 (0 rolls back, 100 promotes), got "10". Fix:'],
+    [
+      'weight above 100',
+      { canary: { weight: 120, image: V2 } },
+      'canary.weight must be a whole percentage from 0 to 100 (0 rolls back, 100 promotes), got 120. Fix: set canary.weight',
+    ],
+    [
+      'weight below 0',
+      { canary: { weight: -5, image: V2 } },
+      'canary.weight must be a whole percentage from 0 to 100 (0 rolls back, 100 promotes), got -5. Fix:',
+    ],
+    [
+      'fractional weight',
+      { canary: { weight: 12.5, image: V2 } },
+      'canary.weight must be a whole percentage from 0 to 100 (0 rolls back, 100 promotes), got 12.5. Fix:',
+    ],
+    [
+      'weight as a string',
+      { canary: { weight: '10', image: V2 } },
+      'canary.weight must be a whole percentage from 0 to 100 (0 rolls back, 100 promotes), got "10". Fix:',
+    ],
     ['canary not an object', { canary: 10 }, 'canary must be an object'],
-    ['canary without change', { canary: { weight: 10 } }, 'canary changes nothing: the canary would run exactly what stable runs, got {"weight":10}. Fix: give it its own image or model or env, or remove the canary'],
-    ['unknown change', { canary: { weight: 10, version: '2.0.0' } }, "canary.version is not something this server's canary can change, got \"version\". Fix: use image, model, env"],
-    ['ratio not expressible', { replicas: 4, canary: { weight: 10, image: V2 } }, 'canary.weight cannot be expressed by 4 replicas within 5 points (the split is by pod count behind one Service: 1 of 4 pods = 25%), got 10. Fix: raise replicas to 7 (1 canary of 7), or use exposure: Exposure.gateway({ gateway }) to split by weight'],
-    ['one replica', { replicas: 1, canary: { weight: 50, image: V2 } }, 'canary.weight cannot be expressed by 1 replicas within 5 points (the split is by pod count behind one Service: 1 pod(s) cannot hold two tracks), got 50. Fix: raise replicas to 2'],
-    ['autoscaling without a gateway', { replicas: undefined, autoscaling: { maxReplicas: 4 }, canary: { weight: 25, image: V2 } }, 'canary is split by replica ratio behind one Service'],
-    ['canary.replicas without a gateway', { canary: { weight: 25, image: V2, replicas: 2 } }, 'canary.replicas only applies behind Exposure.gateway()'],
-    ['canary.replicas 0', { exposure: GATEWAY, canary: { weight: 25, image: V2, replicas: 0 } }, 'canary.replicas must be a whole number from 1 to 1000, got 0'],
+    [
+      'canary without change',
+      { canary: { weight: 10 } },
+      'canary changes nothing: the canary would run exactly what stable runs, got {"weight":10}. Fix: give it its own image or model or env, or remove the canary',
+    ],
+    [
+      'unknown change',
+      { canary: { weight: 10, version: '2.0.0' } },
+      'canary.version is not something this server\'s canary can change, got "version". Fix: use image, model, env',
+    ],
+    [
+      'ratio not expressible',
+      { replicas: 4, canary: { weight: 10, image: V2 } },
+      'canary.weight cannot be expressed by 4 replicas within 5 points (the split is by pod count behind one Service: 1 of 4 pods = 25%), got 10. Fix: raise replicas to 7 (1 canary of 7), or use exposure: Exposure.gateway({ gateway }) to split by weight',
+    ],
+    [
+      'one replica',
+      { replicas: 1, canary: { weight: 50, image: V2 } },
+      'canary.weight cannot be expressed by 1 replicas within 5 points (the split is by pod count behind one Service: 1 pod(s) cannot hold two tracks), got 50. Fix: raise replicas to 2',
+    ],
+    [
+      'autoscaling without a gateway',
+      { replicas: undefined, autoscaling: { maxReplicas: 4 }, canary: { weight: 25, image: V2 } },
+      'canary is split by replica ratio behind one Service',
+    ],
+    [
+      'canary.replicas without a gateway',
+      { canary: { weight: 25, image: V2, replicas: 2 } },
+      'canary.replicas only applies behind Exposure.gateway()',
+    ],
+    [
+      'canary.replicas 0',
+      { exposure: GATEWAY, canary: { weight: 25, image: V2, replicas: 0 } },
+      'canary.replicas must be a whole number from 1 to 1000, got 0',
+    ],
     ['canary.model not a source', { canary: { weight: 25, model: 'gs://x' } }, 'canary.model must be a ModelSource, got "gs://x"'],
   ])('%s', (_n, props, message) => {
     expect(run(props)).toThrow(`InferenceService 'test/api': ${message}`);
   });
 
   test.each([
-    ['TF canary same release', { canary: { weight: 10, version: '2.20.0' } }, 'canary runs the same image as stable: the canary would change nothing, got "tensorflow/serving:2.20.0"'],
+    [
+      'TF canary same release',
+      { canary: { weight: 10, version: '2.20.0' } },
+      'canary runs the same image as stable: the canary would change nothing, got "tensorflow/serving:2.20.0"',
+    ],
     ['TF canary release', { canary: { weight: 10, version: 'latest' } }, 'canary.version must be a TF Serving release such as 2.20.0, got "latest"'],
     ['TF canary model', { canary: { weight: 10, model: GS } }, "canary.model is not something this server's canary can change"],
-    ['TF canary CPU image with GPUs', { resources: { gpu: 1 }, canary: { weight: 10, image: 'tensorflow/serving:2.19.0' } }, 'canary.image runs a CPU-only TF Serving image while resources.gpu is 1'],
+    [
+      'TF canary CPU image with GPUs',
+      { resources: { gpu: 1 }, canary: { weight: 10, image: 'tensorflow/serving:2.19.0' } },
+      'canary.image runs a CPU-only TF Serving image while resources.gpu is 1',
+    ],
   ])('%s', (_n, props, message) => {
     expect(run(undefined, props)).toThrow(`TfServingBackend 'test/server': ${message}`);
   });
@@ -227,21 +371,46 @@ describe('bad input', () => {
   test.each([
     ['gateway name', { gateway: { name: 'Public' } }, 'exposure.gateway.name must be'],
     ['gateway missing', {}, 'exposure.gateway must be an object'],
-    ['hostname', { gateway: { name: 'public' }, hostnames: ['10.0.0.1'] }, 'exposure.hostnames[0] must be a DNS host name (a leading *. allowed, no IP address), got "10.0.0.1"'],
+    [
+      'hostname',
+      { gateway: { name: 'public' }, hostnames: ['10.0.0.1'] },
+      'exposure.hostnames[0] must be a DNS host name (a leading *. allowed, no IP address), got "10.0.0.1"',
+    ],
     ['gateway in the own namespace', { gateway: { name: 'public' } }, "exposure.gateway.namespace is the workload's own namespace"],
   ])('Exposure.gateway: %s', (_n, o, message) => {
     expect(run({ replicas: 1, exposure: Exposure.gateway(o as any) })).toThrow(`InferenceService 'test/api': ${message}`);
   });
 
   test('a single-attach claim read by both tracks', () => {
-    expect(run({ replicas: 1, model: ModelSource.fromVolume('models', { accessMode: 'ReadWriteOnce' }), exposure: GATEWAY, canary: { weight: 50, image: V2 } }))
-      .toThrow("InferenceService 'test/api': canary reads PersistentVolumeClaim 'models' (ReadWriteOnce) beside the stable pods");
+    expect(
+      run({
+        replicas: 1,
+        model: ModelSource.fromVolume('models', { accessMode: 'ReadWriteOnce' }),
+        exposure: GATEWAY,
+        canary: { weight: 50, image: V2 },
+      }),
+    ).toThrow("InferenceService 'test/api': canary reads PersistentVolumeClaim 'models' (ReadWriteOnce) beside the stable pods");
   });
 });
 
 test('the reference check knows HTTPRoute: a typo in a field or a bad weight is reported', () => {
   const { checkManifests } = jest.requireActual('../../lib/check');
-  const route = { apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: 'r', namespace: 'n' }, spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 's', weigth: 5 }, { name: 't', port: 80, weight: -1 }] }] } };
+  const route = {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: { name: 'r', namespace: 'n' },
+    spec: {
+      parentRefs: [{ name: 'gw' }],
+      rules: [
+        {
+          backendRefs: [
+            { name: 's', weigth: 5 },
+            { name: 't', port: 80, weight: -1 },
+          ],
+        },
+      ],
+    },
+  };
   expect(checkManifests([route])).toEqual([
     'HTTPRoute/n/r: schema: spec.rules[0].backendRefs[0].port is required for a Service backend',
     'HTTPRoute/n/r: schema: spec.rules[0].backendRefs[1].weight must be an integer from 0 to 1000000',
@@ -251,10 +420,11 @@ test('the reference check knows HTTPRoute: a typo in a field or a bad weight is 
 
 describe('LlmServer canary', () => {
   const REV = '7ae557604adf67be50417f59c2c2f167def9a775';
-  const hf = (accessMode: 'ReadWriteOnce' | 'ReadWriteMany') => ModelSource.fromHuggingFace('Qwen/Qwen2.5-0.5B-Instruct', { revision: REV, cache: { accessMode } } as any);
+  const hf = (accessMode: 'ReadWriteOnce' | 'ReadWriteMany') =>
+    ModelSource.fromHuggingFace('Qwen/Qwen2.5-0.5B-Instruct', { revision: REV, cache: { accessMode } } as any);
 
   test('another vLLM release on the canary, both tracks reading the ReadWriteMany cache, the chat page reaching both', () => {
-    const out = synthStack(stack => {
+    const out = synthStack((stack) => {
       const llm = new LlmServer(stack, 'llm', { model: hf('ReadWriteMany'), replicas: 2, canary: { weight: 50, version: '0.30.0' } });
       web(stack, llm);
     });
@@ -265,17 +435,26 @@ describe('LlmServer canary', () => {
   });
 
   test('a ReadWriteOnce cache cannot be read by both tracks', () => {
-    expect(() => synthStack(stack => new LlmServer(stack, 'llm', { model: hf('ReadWriteOnce'), exposure: GATEWAY, canary: { weight: 50, version: '0.30.0' } })))
-      .toThrow("LlmServer 'test/llm': canary reads PersistentVolumeClaim 'llm-model-cache' (ReadWriteOnce) beside the stable pods: pods on other nodes fail with Multi-Attach errors, got \"ReadWriteOnce\". Fix: give the canary its own model");
+    expect(() =>
+      synthStack(
+        (stack) => new LlmServer(stack, 'llm', { model: hf('ReadWriteOnce'), exposure: GATEWAY, canary: { weight: 50, version: '0.30.0' } }),
+      ),
+    ).toThrow(
+      "LlmServer 'test/llm': canary reads PersistentVolumeClaim 'llm-model-cache' (ReadWriteOnce) beside the stable pods: pods on other nodes fail with Multi-Attach errors, got \"ReadWriteOnce\". Fix: give the canary its own model",
+    );
   });
 });
 
 test('the output check accepts a Service over two tracks only when its traffic-split annotation names both', () => {
   const { checkManifests } = jest.requireActual('../../lib/check');
-  const out = synthStack(stack => new InferenceService(stack, 'api', { image: V1, replicas: 4, canary: { weight: 25, image: V2 } }));
+  const out = synthStack((stack) => new InferenceService(stack, 'api', { image: V1, replicas: 4, canary: { weight: 25, image: V2 } }));
   expect(checkManifests(out.objects)).toEqual([]);
-  const unannotated = out.objects.map(o => o.kind === 'Service' ? { ...o, metadata: { ...o.metadata, annotations: {} } } : o);
-  expect(checkManifests(unannotated)).toEqual(['Service/test/api: service-selector: spec.selector app.kubernetes.io/name=api selects the pods of Deployment/test/api but also selects the pods of Deployment/test/api-canary']);
-  const namesOne = out.objects.map(o => o.kind === 'Service' ? { ...o, metadata: { ...o.metadata, annotations: { 'ml.cdk8s.io/traffic-split': 'api: 100%' } } } : o);
+  const unannotated = out.objects.map((o) => (o.kind === 'Service' ? { ...o, metadata: { ...o.metadata, annotations: {} } } : o));
+  expect(checkManifests(unannotated)).toEqual([
+    'Service/test/api: service-selector: spec.selector app.kubernetes.io/name=api selects the pods of Deployment/test/api but also selects the pods of Deployment/test/api-canary',
+  ]);
+  const namesOne = out.objects.map((o) =>
+    o.kind === 'Service' ? { ...o, metadata: { ...o.metadata, annotations: { 'ml.cdk8s.io/traffic-split': 'api: 100%' } } } : o,
+  );
   expect(checkManifests(namesOne)).toHaveLength(1);
 });

@@ -5,16 +5,25 @@ const IMAGE = 'registry.example.com/api:1.0.0';
 
 describe('InferenceService', () => {
   test('defaults: one replica, hardened pod that still starts, probes with a generous startup window, no PDB', () => {
-    const out = synthStack(stack => new InferenceService(stack, 'api', { image: IMAGE, healthCheck: { path: '/healthz' } }));
+    const out = synthStack((stack) => new InferenceService(stack, 'api', { image: IMAGE, healthCheck: { path: '/healthz' } }));
     const deploy = out.find('Deployment', 'api');
     const pod = podSpec(deploy);
     const c = pod.containers[0];
     expect(deploy.spec.replicas).toBe(1);
     expect(pod.securityContext).toEqual({
-      runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001, fsGroupChangePolicy: 'OnRootMismatch',
+      runAsNonRoot: true,
+      runAsUser: 10001,
+      runAsGroup: 10001,
+      fsGroup: 10001,
+      fsGroupChangePolicy: 'OnRootMismatch',
       seccompProfile: { type: 'RuntimeDefault' },
     });
-    expect(c.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+    expect(c.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(c.volumeMounts).toContainEqual({ name: 'tmp', mountPath: '/tmp' });
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(c.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 8080 });
@@ -27,15 +36,24 @@ describe('InferenceService', () => {
   });
 
   test('replicas > 1: a PDB and topology spread over the same pods', () => {
-    const out = synthStack(stack => new InferenceService(stack, 'api', { image: IMAGE, replicas: 3 }));
+    const out = synthStack((stack) => new InferenceService(stack, 'api', { image: IMAGE, replicas: 3 }));
     const deploy = out.find('Deployment');
     const pdb = out.find('PodDisruptionBudget');
     expect(pdb.spec).toEqual({ maxUnavailable: 1, selector: { matchLabels: deploy.spec.selector.matchLabels } });
-    expect(podSpec(deploy).topologySpreadConstraints[0]).toMatchObject({ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: deploy.spec.selector.matchLabels } });
+    expect(podSpec(deploy).topologySpreadConstraints[0]).toMatchObject({
+      topologyKey: 'kubernetes.io/hostname',
+      labelSelector: { matchLabels: deploy.spec.selector.matchLabels },
+    });
   });
 
   test('autoscaling: an HPA, no replicas field (Argo CD does not fight the HPA), and a PDB', () => {
-    const out = synthStack(stack => new InferenceService(stack, 'api', { image: IMAGE, autoscaling: { minReplicas: 2, maxReplicas: 10, cpuUtilization: 60, memoryUtilization: 80 } }));
+    const out = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: IMAGE,
+          autoscaling: { minReplicas: 2, maxReplicas: 10, cpuUtilization: 60, memoryUtilization: 80 },
+        }),
+    );
     const deploy = out.find('Deployment');
     expect('replicas' in deploy.spec).toBe(false);
     const hpa = out.find('HorizontalPodAutoscaler');
@@ -55,9 +73,14 @@ describe('InferenceService', () => {
   });
 
   test('GPU: nvidia.com/gpu is a real quantity (1, not null), with the toleration and node selector', () => {
-    const out = synthStack(stack => new InferenceService(stack, 'api', {
-      image: IMAGE, resources: { gpu: 1, memory: '8Gi', memoryLimit: '16Gi' }, gpuNodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-l4' },
-    }));
+    const out = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: IMAGE,
+          resources: { gpu: 1, memory: '8Gi', memoryLimit: '16Gi' },
+          gpuNodeSelector: { 'cloud.google.com/gke-accelerator': 'nvidia-l4' },
+        }),
+    );
     const pod = podSpec(out.find('Deployment'));
     expect(pod.containers[0].resources.limits['nvidia.com/gpu']).toBe(1);
     expect(out.files.get('manifests/test.k8s.yaml')).toContain('nvidia.com/gpu: 1\n');
@@ -66,29 +89,39 @@ describe('InferenceService', () => {
   });
 
   test('ports, env from Secrets and ConfigMaps, command/args, rollout, shm, service account', () => {
-    const out = synthStack(stack => new InferenceService(stack, 'api', {
-      image: IMAGE,
-      port: 8000,
-      extraPorts: [{ name: 'grpc', port: 9000 }],
-      command: ['python', '-m', 'server'],
-      args: ['--workers', '4'],
-      env: { LOG_LEVEL: 'info', API_KEY: EnvValue.fromSecret('api-secrets', 'key') },
-      envFrom: [EnvFrom.configMap('api-settings')],
-      rollout: { maxSurge: '50%', maxUnavailable: 1, minReadySeconds: 30 },
-      shmSize: '1Gi',
-      serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/api' } },
-    }));
+    const out = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: IMAGE,
+          port: 8000,
+          extraPorts: [{ name: 'grpc', port: 9000 }],
+          command: ['python', '-m', 'server'],
+          args: ['--workers', '4'],
+          env: { LOG_LEVEL: 'info', API_KEY: EnvValue.fromSecret('api-secrets', 'key') },
+          envFrom: [EnvFrom.configMap('api-settings')],
+          rollout: { maxSurge: '50%', maxUnavailable: 1, minReadySeconds: 30 },
+          shmSize: '1Gi',
+          serviceAccount: { annotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::123456789012:role/api' } },
+        }),
+    );
     const deploy = out.find('Deployment');
     const pod = podSpec(deploy);
     const c = pod.containers[0];
-    expect(c.ports).toEqual([{ name: 'http', containerPort: 8000, protocol: 'TCP' }, { name: 'grpc', containerPort: 9000, protocol: 'TCP' }]);
+    expect(c.ports).toEqual([
+      { name: 'http', containerPort: 8000, protocol: 'TCP' },
+      { name: 'grpc', containerPort: 9000, protocol: 'TCP' },
+    ]);
     expect(out.find('Service').spec.ports).toEqual([
       { name: 'http', port: 8000, targetPort: 8000, protocol: 'TCP' },
       { name: 'grpc', port: 9000, targetPort: 9000, protocol: 'TCP' },
     ]);
     expect(c.command).toEqual(['python', '-m', 'server']);
     expect(c.args).toEqual(['--workers', '4']);
-    expect(c.env).toEqual([{ name: 'HOME', value: '/tmp' }, { name: 'LOG_LEVEL', value: 'info' }, { name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'api-secrets', key: 'key' } } }]);
+    expect(c.env).toEqual([
+      { name: 'HOME', value: '/tmp' },
+      { name: 'LOG_LEVEL', value: 'info' },
+      { name: 'API_KEY', valueFrom: { secretKeyRef: { name: 'api-secrets', key: 'key' } } },
+    ]);
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'api-settings' } }]);
     expect(deploy.spec.strategy.rollingUpdate).toEqual({ maxSurge: '50%', maxUnavailable: 1 });
     expect(deploy.spec.minReadySeconds).toBe(30);
@@ -101,7 +134,14 @@ describe('InferenceService', () => {
   });
 
   test('a model from a volume is mounted read-only at modelPath and named in MODEL_DIR', () => {
-    const out = synthStack(stack => new InferenceService(stack, 'api', { image: IMAGE, model: ModelSource.fromVolume('models', { subPath: 'fraud/v3' }), modelPath: '/srv/model' }));
+    const out = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: IMAGE,
+          model: ModelSource.fromVolume('models', { subPath: 'fraud/v3' }),
+          modelPath: '/srv/model',
+        }),
+    );
     const pod = podSpec(out.find('Deployment'));
     expect(pod.volumes).toContainEqual({ name: 'model', persistentVolumeClaim: { claimName: 'models', readOnly: true } });
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'model', mountPath: '/srv/model', readOnly: true, subPath: 'fraud/v3' });
@@ -109,30 +149,53 @@ describe('InferenceService', () => {
   });
 
   test('exposure: load balancer and TLS ingress, each admitted by the NetworkPolicy', () => {
-    const lb = synthStack(stack => new InferenceService(stack, 'api', { image: IMAGE, exposure: Exposure.loadBalancer({ sourceRanges: ['203.0.113.0/24'] }) }));
-    expect(lb.find('Service').spec).toMatchObject({ type: 'LoadBalancer', loadBalancerSourceRanges: ['203.0.113.0/24'], ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }] });
+    const lb = synthStack(
+      (stack) => new InferenceService(stack, 'api', { image: IMAGE, exposure: Exposure.loadBalancer({ sourceRanges: ['203.0.113.0/24'] }) }),
+    );
+    expect(lb.find('Service').spec).toMatchObject({
+      type: 'LoadBalancer',
+      loadBalancerSourceRanges: ['203.0.113.0/24'],
+      ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }],
+    });
     expect(lb.find('NetworkPolicy').spec.ingress).toEqual([{ ports: [{ port: 8080, protocol: 'TCP' }] }]);
 
-    const ing = synthStack(stack => new InferenceService(stack, 'api', { image: IMAGE, exposure: Exposure.ingress({ host: 'api.example.com', path: '/v1', className: 'nginx' }) }));
+    const ing = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: IMAGE,
+          exposure: Exposure.ingress({ host: 'api.example.com', path: '/v1', className: 'nginx' }),
+        }),
+    );
     expect(ing.find('Ingress').spec).toEqual({
       ingressClassName: 'nginx',
       tls: [{ hosts: ['api.example.com'], secretName: 'api-tls' }],
-      rules: [{ host: 'api.example.com', http: { paths: [{ path: '/v1', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 8080 } } } }] } }],
+      rules: [
+        {
+          host: 'api.example.com',
+          http: { paths: [{ path: '/v1', pathType: 'Prefix', backend: { service: { name: 'api', port: { number: 8080 } } } }] },
+        },
+      ],
     });
-    expect(ing.find('NetworkPolicy').spec.ingress).toEqual([{
-      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
-      ports: [{ port: 8080, protocol: 'TCP' }],
-    }]);
+    expect(ing.find('NetworkPolicy').spec.ingress).toEqual([
+      {
+        from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } }],
+        ports: [{ port: 8080, protocol: 'TCP' }],
+      },
+    ]);
   });
 
   test('NetworkPolicies: a pair only for wired clients; unwired pods get nothing', () => {
-    const out = synthStack(stack => {
-      const server = new InferenceService(stack, 'server', { image: IMAGE });
-      const client = new InferenceService(stack, 'client', { image: 'registry.example.com/client:1.0.0' });
-      new InferenceService(stack, 'bystander', { image: 'registry.example.com/other:1.0.0' });
-      server.allowFrom(client);
-      // The client's image calls the server on its own: no env URL shows it, so the test declares it.
-    }, {}, { intended: [{ from: 'Deployment/test/client', to: 'Deployment/test/server', port: 8080 }] });
+    const out = synthStack(
+      (stack) => {
+        const server = new InferenceService(stack, 'server', { image: IMAGE });
+        const client = new InferenceService(stack, 'client', { image: 'registry.example.com/client:1.0.0' });
+        new InferenceService(stack, 'bystander', { image: 'registry.example.com/other:1.0.0' });
+        server.allowFrom(client);
+        // The client's image calls the server on its own: no env URL shows it, so the test declares it.
+      },
+      {},
+      { intended: [{ from: 'Deployment/test/client', to: 'Deployment/test/server', port: 8080 }] },
+    );
     const server = out.find('NetworkPolicy', 'server');
     const client = out.find('NetworkPolicy', 'client');
     const bystander = out.find('NetworkPolicy', 'bystander');
@@ -141,13 +204,20 @@ describe('InferenceService', () => {
     expect(server.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: clientPods } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
     expect(client.spec.egress).toContainEqual({ to: [{ podSelector: { matchLabels: serverPods } }], ports: [{ port: 8080, protocol: 'TCP' }] });
     expect(bystander.spec.ingress).toBeUndefined(); // isolated: admits nothing
-    expect(bystander.spec.egress).toEqual([{ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }]);
+    expect(bystander.spec.egress).toEqual([
+      {
+        ports: [
+          { port: 53, protocol: 'UDP' },
+          { port: 53, protocol: 'TCP' },
+        ],
+      },
+    ]);
     expect(server.spec.policyTypes).toEqual(['Ingress', 'Egress']);
   });
 
   test('accessors for wiring: the Service, the URL of its HTTP port', () => {
     let api!: InferenceService;
-    const out = synthStack(stack => {
+    const out = synthStack((stack) => {
       api = new InferenceService(stack, 'api', { image: IMAGE, port: 9000 });
       api.service.metadata.addAnnotation('example.com/owner', 'ml-team');
     });
@@ -158,9 +228,12 @@ describe('InferenceService', () => {
   });
 
   test('a PythonImage sets image, port and uid from one value', () => {
-    const out = synthStack(stack => new InferenceService(stack, 'api', {
-      image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/api', tag: '3.0.0', port: 5000, uid: 4242 }),
-    }));
+    const out = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/api', tag: '3.0.0', port: 5000, uid: 4242 }),
+        }),
+    );
     const pod = podSpec(out.find('Deployment'));
     expect(pod.containers[0].image).toBe('registry.example.com/api:3.0.0');
     expect(pod.containers[0].ports[0].containerPort).toBe(5000);
@@ -169,30 +242,56 @@ describe('InferenceService', () => {
   });
 
   test('snapshot of a production configuration', () => {
-    const out = synthStack(stack => new InferenceService(stack, 'api', {
-      image: IMAGE, autoscaling: { minReplicas: 2, maxReplicas: 6 }, healthCheck: { path: '/healthz' },
-      exposure: Exposure.ingress({ host: 'api.example.com' }), model: ModelSource.fromUri('s3://models/fraud/v3', { credentialsSecret: 's3-creds' }),
-    }));
+    const out = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: IMAGE,
+          autoscaling: { minReplicas: 2, maxReplicas: 6 },
+          healthCheck: { path: '/healthz' },
+          exposure: Exposure.ingress({ host: 'api.example.com' }),
+          model: ModelSource.fromUri('s3://models/fraud/v3', { credentialsSecret: 's3-creds' }),
+        }),
+    );
     expect(out.files.get('manifests/test.k8s.yaml')).toMatchSnapshot();
   });
 
   describe('bad input', () => {
-    const bad = (props: any) => () => synthStack(stack => new InferenceService(stack, 'api', { image: IMAGE, ...props }));
+    const bad = (props: any) => () => synthStack((stack) => new InferenceService(stack, 'api', { image: IMAGE, ...props }));
     test.each([
-      ['min > max replicas', { autoscaling: { minReplicas: 5, maxReplicas: 2 } }, /InferenceService 'test\/api': autoscaling.minReplicas must not exceed maxReplicas \(2\), got 5\. Fix: lower minReplicas/],
+      [
+        'min > max replicas',
+        { autoscaling: { minReplicas: 5, maxReplicas: 2 } },
+        /InferenceService 'test\/api': autoscaling.minReplicas must not exceed maxReplicas \(2\), got 5\. Fix: lower minReplicas/,
+      ],
       ['replicas with autoscaling', { replicas: 3, autoscaling: { maxReplicas: 4 } }, /replicas cannot be set together with autoscaling.*got 3/],
       ['negative replicas', { replicas: -1 }, /replicas must be a whole number >= 0, got -1/],
       ['port out of range', { port: 70000 }, /port must be a TCP port from 1 to 65535, got 70000\. Fix: choose a port/],
-      ['port used twice', { port: 8080, extraPorts: [{ name: 'grpc', port: 8080 }] }, /extraPorts\[0\].port is used twice \(also by 'http'\), got 8080/],
+      [
+        'port used twice',
+        { port: 8080, extraPorts: [{ name: 'grpc', port: 8080 }] },
+        /extraPorts\[0\].port is used twice \(also by 'http'\), got 8080/,
+      ],
       ['bad port name', { extraPorts: [{ name: 'GRPC_PORT', port: 9000 }] }, /extraPorts\[0\].name must be an IANA port name.*got "GRPC_PORT"/],
       ['fractional GPU', { resources: { gpu: 0.5 } }, /resources.gpu must be a whole number of GPUs >= 0.*got 0.5\. Fix: request 1 GPU/],
       ['bad memory', { resources: { memory: '2GB' } }, /resources.memory must be a memory quantity.*got "2GB"/],
       ['limit below request', { resources: { cpu: '4', cpuLimit: '1' } }, /resources.cpuLimit must be at least the CPU request 4, got "1"/],
       ['unpinned image', { image: 'registry.example.com/api' }, /image must be an image reference pinned.*got "registry.example.com\/api"/],
-      ['unsupported URI scheme', { model: ModelSource.fromUri('ftp://models/x') }, /model must be an s3:\/\/, gs:\/\/, http:\/\/ or https:\/\/ URI.*got "ftp:\/\/models\/x"\. Fix: use ModelSource.fromUri/],
-      ['RWO claim with replicas', { replicas: 2, model: ModelSource.fromVolume('m', { accessMode: 'ReadWriteOnce' }) }, /model reads PersistentVolumeClaim 'm' \(ReadWriteOnce\) from up to 2 replicas.*Multi-Attach.*Fix: use a ReadWriteMany/],
+      [
+        'unsupported URI scheme',
+        { model: ModelSource.fromUri('ftp://models/x') },
+        /model must be an s3:\/\/, gs:\/\/, http:\/\/ or https:\/\/ URI.*got "ftp:\/\/models\/x"\. Fix: use ModelSource.fromUri/,
+      ],
+      [
+        'RWO claim with replicas',
+        { replicas: 2, model: ModelSource.fromVolume('m', { accessMode: 'ReadWriteOnce' }) },
+        /model reads PersistentVolumeClaim 'm' \(ReadWriteOnce\) from up to 2 replicas.*Multi-Attach.*Fix: use a ReadWriteMany/,
+      ],
       ['bad name', { name: 'API_Server' }, /name must be a DNS-1123 label.*got "API_Server"/],
-      ['bad ingress host', { exposure: Exposure.ingress({ host: 'not a host' }) }, /exposure.host must be a fully qualified DNS name, got "not a host"/],
+      [
+        'bad ingress host',
+        { exposure: Exposure.ingress({ host: 'not a host' }) },
+        /exposure.host must be a fully qualified DNS name, got "not a host"/,
+      ],
     ])('%s', (_what, props, message) => {
       expect(bad(props)).toThrow(message);
     });

@@ -1,14 +1,29 @@
-import { execFileSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
-import { FlaskFrontend, InferenceService, LlmServer, LlmServerProps, MlApp, MlStack, ModelImage, ModelSource, PythonImage, TrainingJob, ModelOutput } from '../../lib';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  FlaskFrontend,
+  InferenceService,
+  LlmServer,
+  LlmServerProps,
+  MlApp,
+  MlStack,
+  ModelImage,
+  ModelSource,
+  PythonImage,
+  TrainingJob,
+  ModelOutput,
+} from '../../lib';
 import { parseYamlStream } from '../../lib/check';
 import { podSpec, pythonContext, synthStack, tempDir } from '../_util/synth';
 
 const REPO = 'Qwen/Qwen2.5-0.5B-Instruct';
 const REV = '7ae557604adf67be50417f59c2c2f167def9a775';
 const hf = (o: Record<string, unknown> = {}) => ModelSource.fromHuggingFace(REPO, { revision: REV, ...o } as any);
-const llm = (props: Partial<LlmServerProps> = {}) => (stack: MlStack) => new LlmServer(stack, 'llm', { model: hf(), ...props });
+const llm =
+  (props: Partial<LlmServerProps> = {}) =>
+  (stack: MlStack) =>
+    new LlmServer(stack, 'llm', { model: hf(), ...props });
 const webImage = () => PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/chat', tag: '1.0.0' });
 const envOf = (c: any) => Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
 
@@ -44,9 +59,14 @@ describe('LlmServer', () => {
     expect(c.startupProbe.httpGet).toEqual({ path: '/health', port: 8000 });
     expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBe(1800);
     // metrics: scrape annotations and Prometheus' namespace admitted on the port
-    expect(deploy.spec.template.metadata.annotations).toEqual({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8000', 'prometheus.io/path': '/metrics' });
+    expect(deploy.spec.template.metadata.annotations).toEqual({
+      'prometheus.io/scrape': 'true',
+      'prometheus.io/port': '8000',
+      'prometheus.io/path': '/metrics',
+    });
     expect(out.find('NetworkPolicy', 'llm').spec.ingress).toContainEqual({
-      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }], ports: [{ port: 8000, protocol: 'TCP' }],
+      from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+      ports: [{ port: 8000, protocol: 'TCP' }],
     });
     expect(out.find('Service', 'llm').spec.ports).toEqual([{ name: 'http', port: 8000, targetPort: 8000, protocol: 'TCP' }]);
   });
@@ -55,15 +75,33 @@ describe('LlmServer', () => {
     const out = synthStack(llm());
     const pod = podSpec(out.find('Deployment', 'llm'));
     const c = pod.containers[0];
-    expect(c.securityContext).toMatchObject({ readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(c.securityContext).toMatchObject({
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      allowPrivilegeEscalation: false,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(pod.securityContext).toMatchObject({ runAsUser: 10001, runAsGroup: 10001, fsGroup: 10001 });
     const env = envOf(c);
     expect(env.HOME).toBe('/tmp');
     // every cache directory is on a writable volume: /tmp, or the llm-cache emptyDir mounted at /tmp/.cache
-    const cacheVars = ['HF_HOME', 'XDG_CACHE_HOME', 'VLLM_CACHE_ROOT', 'TRITON_CACHE_DIR', 'TORCHINDUCTOR_CACHE_DIR', 'CUDA_CACHE_PATH', 'NUMBA_CACHE_DIR'];
+    const cacheVars = [
+      'HF_HOME',
+      'XDG_CACHE_HOME',
+      'VLLM_CACHE_ROOT',
+      'TRITON_CACHE_DIR',
+      'TORCHINDUCTOR_CACHE_DIR',
+      'CUDA_CACHE_PATH',
+      'NUMBA_CACHE_DIR',
+    ];
     for (const v of cacheVars) expect({ v, dir: env[v] }).toEqual({ v, dir: expect.stringMatching(/^\/tmp\/\.cache(\/|$)/) });
     expect(env.VLLM_CONFIG_ROOT).toMatch(/^\/tmp\//);
-    expect(c.volumeMounts).toEqual(expect.arrayContaining([{ name: 'llm-cache', mountPath: '/tmp/.cache' }, { name: 'tmp', mountPath: '/tmp' }]));
+    expect(c.volumeMounts).toEqual(
+      expect.arrayContaining([
+        { name: 'llm-cache', mountPath: '/tmp/.cache' },
+        { name: 'tmp', mountPath: '/tmp' },
+      ]),
+    );
     expect(pod.volumes).toContainEqual({ name: 'llm-cache', emptyDir: { sizeLimit: '10Gi' } });
     // the server never calls the hub, and sends no usage stats
     expect(env.HF_HUB_OFFLINE).toBe('1');
@@ -94,7 +132,10 @@ describe('LlmServer', () => {
     expect(server.volumeMounts).toContainEqual({ name: 'model', mountPath: '/models', readOnly: true, subPath: `${REPO}/${REV}` });
     // only the init container may reach the hub: HTTPS egress (a NetworkPolicy is per pod)
     expect(envOf(init).HF_ENDPOINT).toBe('https://huggingface.co');
-    expect(out.find('NetworkPolicy', 'llm').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });
+    expect(out.find('NetworkPolicy', 'llm').spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: '0.0.0.0/0' } }],
+      ports: [{ port: 443, protocol: 'TCP' }],
+    });
   });
 
   test('the download script downloads a revision once: a second start finds it in the cache and downloads nothing', () => {
@@ -105,22 +146,29 @@ describe('LlmServer', () => {
     expect([python, flag]).toEqual(['python3', '-c']);
     const root = tempDir('cdk8s-ml-hf-');
     fs.mkdirSync(path.join(root, 'stub', 'huggingface_hub'), { recursive: true });
-    fs.writeFileSync(path.join(root, 'stub', 'huggingface_hub', '__init__.py'), [
-      'import os',
-      'from fnmatch import fnmatch',
-      // a Llama-style repository: safetensors, and the original checkpoint again as .pth under original/
-      "FILES = ['config.json', 'model-00001-of-00002.safetensors', 'original/consolidated.00.pth', 'original/params.json', 'original/sub/x.pth', 'extra.pth']",
-      'def snapshot_download(repo_id, revision, local_dir, ignore_patterns=None):',
-      "    with open(os.environ['CALLS'], 'a') as f: f.write(f'{repo_id}@{revision}\\n')",
-      // the filter of huggingface_hub utils/_paths.py filter_repo_objects: fnmatch on the repo path
-      '    for name in FILES:',
-      '        if any(fnmatch(name, p) for p in (ignore_patterns or [])): continue',
-      '        os.makedirs(os.path.dirname(os.path.join(local_dir, name)), exist_ok=True)',
-      "        open(os.path.join(local_dir, name), 'w').write('{}')",
-    ].join('\n'));
+    fs.writeFileSync(
+      path.join(root, 'stub', 'huggingface_hub', '__init__.py'),
+      [
+        'import os',
+        'from fnmatch import fnmatch',
+        // a Llama-style repository: safetensors, and the original checkpoint again as .pth under original/
+        "FILES = ['config.json', 'model-00001-of-00002.safetensors', 'original/consolidated.00.pth', 'original/params.json', 'original/sub/x.pth', 'extra.pth']",
+        'def snapshot_download(repo_id, revision, local_dir, ignore_patterns=None):',
+        "    with open(os.environ['CALLS'], 'a') as f: f.write(f'{repo_id}@{revision}\\n')",
+        // the filter of huggingface_hub utils/_paths.py filter_repo_objects: fnmatch on the repo path
+        '    for name in FILES:',
+        '        if any(fnmatch(name, p) for p in (ignore_patterns or [])): continue',
+        '        os.makedirs(os.path.dirname(os.path.join(local_dir, name)), exist_ok=True)',
+        "        open(os.path.join(local_dir, name), 'w').write('{}')",
+      ].join('\n'),
+    );
     const calls = path.join(root, 'calls.txt');
     const localDest = path.join(root, dest.replace(/^\/model-cache\//, 'cache/'));
-    const run = () => execFileSync('python3', ['-c', script, repo, revision, localDest], { env: { ...process.env, PYTHONPATH: path.join(root, 'stub'), CALLS: calls }, encoding: 'utf8' });
+    const run = () =>
+      execFileSync('python3', ['-c', script, repo, revision, localDest], {
+        env: { ...process.env, PYTHONPATH: path.join(root, 'stub'), CALLS: calls },
+        encoding: 'utf8',
+      });
     // WHEN it runs twice (a restarted pod)
     const first = run();
     const second = run();
@@ -135,14 +183,24 @@ describe('LlmServer', () => {
 
   test('no service-link variables in the pods: a Service named vllm would set VLLM_PORT=tcp://..., which vLLM refuses', () => {
     // GIVEN a server whose own Service is named vllm, with a canary (a second Deployment)
-    const out = synthStack(stack => new LlmServer(stack, 'vllm', { model: hf({ cache: { size: '60Gi', accessMode: 'ReadWriteMany' } }), canary: { version: '0.30.0', weight: 50 }, replicas: 2 }));
+    const out = synthStack(
+      (stack) =>
+        new LlmServer(stack, 'vllm', {
+          model: hf({ cache: { size: '60Gi', accessMode: 'ReadWriteMany' } }),
+          canary: { version: '0.30.0', weight: 50 },
+          replicas: 2,
+        }),
+    );
     expect(out.find('Service', 'vllm')).toBeDefined();
     for (const name of ['vllm', 'vllm-canary']) expect(podSpec(out.find('Deployment', name)).enableServiceLinks).toBe(false);
   });
 
-  test('the documented gpuMemoryUtilization default is vLLM\'s: 0.92 (vllm/config/cache.py)', () => {
+  test("the documented gpuMemoryUtilization default is vLLM's: 0.92 (vllm/config/cache.py)", () => {
     const source = fs.readFileSync(path.join(__dirname, '../../lib/serving/llm-server.ts'), 'utf8');
-    const doc = source.slice(source.lastIndexOf('/**', source.indexOf('readonly gpuMemoryUtilization')), source.indexOf('readonly gpuMemoryUtilization'));
+    const doc = source.slice(
+      source.lastIndexOf('/**', source.indexOf('readonly gpuMemoryUtilization')),
+      source.indexOf('readonly gpuMemoryUtilization'),
+    );
     expect(doc).toMatch(/@default - vLLM's \(0\.92\b/);
     expect(doc).not.toMatch(/0\.9\)/);
     // no flag is written for the default: vLLM's own value applies
@@ -190,31 +248,60 @@ describe('LlmServer', () => {
   });
 
   test('serving options become vllm serve flags; flags the construct owns are refused', () => {
-    const out = synthStack(llm({ servedModelName: 'qwen-small', maxModelLen: 8192, gpuMemoryUtilization: 0.85, extraArgs: ['--enable-prefix-caching', '--max-num-seqs', '64'] }));
+    const out = synthStack(
+      llm({
+        servedModelName: 'qwen-small',
+        maxModelLen: 8192,
+        gpuMemoryUtilization: 0.85,
+        extraArgs: ['--enable-prefix-caching', '--max-num-seqs', '64'],
+      }),
+    );
     expect(podSpec(out.find('Deployment', 'llm')).containers[0].args).toEqual([
-      '/models', '--host', '0.0.0.0', '--port', '8000', '--served-model-name', 'qwen-small', '--tensor-parallel-size', '1',
-      '--max-model-len', '8192', '--gpu-memory-utilization', '0.85', '--enable-prefix-caching', '--max-num-seqs', '64',
+      '/models',
+      '--host',
+      '0.0.0.0',
+      '--port',
+      '8000',
+      '--served-model-name',
+      'qwen-small',
+      '--tensor-parallel-size',
+      '1',
+      '--max-model-len',
+      '8192',
+      '--gpu-memory-utilization',
+      '0.85',
+      '--enable-prefix-caching',
+      '--max-num-seqs',
+      '64',
     ]);
     expect(failure(llm({ extraArgs: ['--port=9000'] }))).toContain("LlmServer 'test/llm': extraArgs[0] sets a flag the construct owns");
   });
 
   test('other sources: weights a TrainingJob wrote (a fine-tune) need a served name', () => {
-    const out = synthStack(stack => {
-      const train = new TrainingJob(stack, 'finetune', { image: 'registry.example.com/finetune:1.0.0', modelOutput: ModelOutput.newClaim({ size: '40Gi' }) });
+    const out = synthStack((stack) => {
+      const train = new TrainingJob(stack, 'finetune', {
+        image: 'registry.example.com/finetune:1.0.0',
+        modelOutput: ModelOutput.newClaim({ size: '40Gi' }),
+      });
       new LlmServer(stack, 'llm', { model: ModelSource.fromTrainingJob(train), servedModelName: 'support-bot' });
     });
     const c = podSpec(out.find('Deployment', 'llm')).containers[0];
     expect(c.args).toEqual(expect.arrayContaining(['--served-model-name', 'support-bot']));
-    expect(failure(stack => {
-      new LlmServer(stack, 'llm', { model: ModelSource.fromVolume('weights') });
-    })).toContain("LlmServer 'test/llm': servedModelName is required when the model is not a Hugging Face repository");
+    expect(
+      failure((stack) => {
+        new LlmServer(stack, 'llm', { model: ModelSource.fromVolume('weights') });
+      }),
+    ).toContain("LlmServer 'test/llm': servedModelName is required when the model is not a Hugging Face repository");
   });
 
   test('a FlaskFrontend wired to it gets OPENAI_BASE_URL (a Service that exists, on the port that targets vLLM) and OPENAI_MODEL', () => {
-    const out = synthStack(stack => {
-      const server = new LlmServer(stack, 'llm', { model: hf() });
-      new FlaskFrontend(stack, 'chat', { image: webImage(), backend: server });
-    }, { namespace: 'assistant' });
+    const out = synthStack(
+      (stack) => {
+        const server = new LlmServer(stack, 'llm', { model: hf() });
+        new FlaskFrontend(stack, 'chat', { image: webImage(), backend: server });
+      },
+      { namespace: 'assistant' },
+    );
     const web = podSpec(out.find('Deployment', 'chat'));
     const env = envOf(web.containers[0]);
     expect(env.OPENAI_MODEL).toBe(REPO);
@@ -231,14 +318,17 @@ describe('LlmServer', () => {
     const chatSelector = out.find('Deployment', 'chat').spec.selector.matchLabels;
     const llmIngress = out.find('NetworkPolicy', 'llm').spec.ingress.filter((r: any) => r.from?.[0]?.podSelector);
     expect(llmIngress).toEqual([{ from: [{ podSelector: { matchLabels: chatSelector } }], ports: [{ port: 8000, protocol: 'TCP' }] }]);
-    expect(out.find('NetworkPolicy', 'chat').spec.egress).toContainEqual({ to: [{ podSelector: { matchLabels: svc.spec.selector } }], ports: [{ port: 8000, protocol: 'TCP' }] });
+    expect(out.find('NetworkPolicy', 'chat').spec.egress).toContainEqual({
+      to: [{ podSelector: { matchLabels: svc.spec.selector } }],
+      ports: [{ port: 8000, protocol: 'TCP' }],
+    });
     // locally, compose points the same variable at the compose service
     const compose = parseYamlStream(out.files.get('compose/test.compose.yml')!)[0];
     expect(compose.services.chat.environment.OPENAI_BASE_URL).toBe('http://llm:8000/v1');
   });
 
   test('named backends get prefixed variables', () => {
-    const out = synthStack(stack => {
+    const out = synthStack((stack) => {
       const server = new LlmServer(stack, 'llm', { model: hf(), servedModelName: 'qwen' });
       new FlaskFrontend(stack, 'chat', { image: webImage(), backends: { assistant: server } });
     });
@@ -255,17 +345,20 @@ describe('LlmServer', () => {
 
 describe('ModelSource.fromHuggingFace outside LlmServer', () => {
   test('an InferenceService reads it from an existing claim, with an image that can download', () => {
-    const out = synthStack(stack => new InferenceService(stack, 'embed', {
-      image: 'registry.example.com/embed:1.0.0',
-      model: hf({ cache: { existingClaim: 'models' }, downloaderImage: 'vllm/vllm-openai:v0.31.0' }),
-    }));
+    const out = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'embed', {
+          image: 'registry.example.com/embed:1.0.0',
+          model: hf({ cache: { existingClaim: 'models' }, downloaderImage: 'vllm/vllm-openai:v0.31.0' }),
+        }),
+    );
     const pod = podSpec(out.find('Deployment', 'embed'));
     expect(pod.initContainers[0].image).toBe('vllm/vllm-openai:v0.31.0');
     expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'model', mountPath: '/models', readOnly: true, subPath: `${REPO}/${REV}` });
   });
 
   test('without an existing claim it says so', () => {
-    const message = failure(stack => new InferenceService(stack, 'embed', { image: 'registry.example.com/embed:1.0.0', model: hf() }));
+    const message = failure((stack) => new InferenceService(stack, 'embed', { image: 'registry.example.com/embed:1.0.0', model: hf() }));
     expect(message).toContain("InferenceService 'test/embed': model.cache.existingClaim is required here");
     expect(message).toContain("Fix: pass cache: { existingClaim: 'model-cache' }");
   });
@@ -287,7 +380,12 @@ describe('LlmServer bad input', () => {
     ['cache size', llm({ model: hf({ cache: { size: '10GB' } }) }), 'model.cache.size', '"10GB"'],
     ['endpoint', llm({ model: hf({ endpoint: 'huggingface.co' }) }), 'model.endpoint', '"huggingface.co"'],
     ['downloader not pinned', llm({ model: hf({ downloaderImage: 'python' }) }), 'model.downloaderImage', '"python"'],
-    ['tensorParallel without GPUs', llm({ tensorParallel: 2, resources: { gpu: 0 }, image: 'registry.example.com/vllm-cpu:0.31.0' }), 'tensorParallel', '2'],
+    [
+      'tensorParallel without GPUs',
+      llm({ tensorParallel: 2, resources: { gpu: 0 }, image: 'registry.example.com/vllm-cpu:0.31.0' }),
+      'tensorParallel',
+      '2',
+    ],
     ['tensorParallel not whole', llm({ tensorParallel: 1.5 }), 'tensorParallel', '1.5'],
     ['no GPU with the CUDA image', llm({ resources: { gpu: 0 } }), 'resources.gpu', '0'],
     ['gpuMemoryUtilization', llm({ gpuMemoryUtilization: 90 }), 'gpuMemoryUtilization', '90'],
@@ -295,7 +393,12 @@ describe('LlmServer bad input', () => {
     ['version', llm({ version: 'latest' }), 'version', '"latest"'],
     ['image not pinned', llm({ image: 'vllm/vllm-openai' }), 'image', '"vllm/vllm-openai"'],
     ['servedModelName', llm({ servedModelName: 'my model' }), 'servedModelName', '"my model"'],
-    ['a TF Serving model image', llm({ model: ModelSource.fromImage(ModelImage.fromDirectory(tempDir(), { repository: 'registry.example.com/m', tag: '1', modelName: 'm' })) }), 'model', '"registry.example.com/m:1"'],
+    [
+      'a TF Serving model image',
+      llm({ model: ModelSource.fromImage(ModelImage.fromDirectory(tempDir(), { repository: 'registry.example.com/m', tag: '1', modelName: 'm' })) }),
+      'model',
+      '"registry.example.com/m:1"',
+    ],
     ['not a ModelSource', llm({ model: 'Qwen/Qwen2.5-0.5B-Instruct' as any }), 'model', '"Qwen/Qwen2.5-0.5B-Instruct"'],
     ['extraArgs not strings', llm({ extraArgs: [42 as any] }), 'extraArgs[0]', '42'],
     ['cacheSize', llm({ cacheSize: '10 GB' }), 'cacheSize', '"10 GB"'],

@@ -1,5 +1,5 @@
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { InferenceService, MlApp, MlStack, PythonImage } from '../../lib';
 import { buildReferenceApps } from '../../apps/main';
 import { checked, pythonContext, synth, tempDir } from '../_util/synth';
@@ -24,14 +24,14 @@ describe('MlApp synth', () => {
     app.synth();
     const tree = readTree(outdir);
     checked(app, tree); // the written files pass the shared output check
-    expect([...tree.keys()].filter(f => f.startsWith('manifests/'))).toEqual(expect.arrayContaining(['manifests/ml-model.k8s.yaml']));
-    expect([...tree.keys()].every(f => !f.startsWith('manifests/') || f.endsWith('.k8s.yaml'))).toBe(true);
+    expect([...tree.keys()].filter((f) => f.startsWith('manifests/'))).toEqual(expect.arrayContaining(['manifests/ml-model.k8s.yaml']));
+    expect([...tree.keys()].every((f) => !f.startsWith('manifests/') || f.endsWith('.k8s.yaml'))).toBe(true);
     expect(tree.has('images/ml-model/Dockerfile')).toBe(true);
     expect(tree.has('images/ml-model/Dockerfile.dockerignore')).toBe(true);
     expect(tree.has('images/docker-bake.json')).toBe(true);
     expect(fs.statSync(path.join(outdir, 'images/build.sh')).mode & 0o111).toBeTruthy();
     // Only manifests are *.yaml: `cdk8s synth --stdout` prints every *.yaml under the output directory.
-    expect([...tree.keys()].filter(f => f.endsWith('.yaml') && !f.startsWith('manifests/'))).toEqual([]);
+    expect([...tree.keys()].filter((f) => f.endsWith('.yaml') && !f.startsWith('manifests/'))).toEqual([]);
   });
 
   test('two synths are byte-identical, whatever the environment and current directory', () => {
@@ -64,7 +64,7 @@ describe('MlApp synth', () => {
     // WHEN synth runs THEN it throws with the construct path and writes nothing
     expect(() => app.synth()).toThrow(/broken.*this stack is broken on purpose/);
     expect(readTree(outdir)).toEqual(new Map([...before, ['marker', 'kept']]));
-    expect(fs.readdirSync(path.dirname(outdir)).filter(f => f.includes('staging'))).toEqual([]);
+    expect(fs.readdirSync(path.dirname(outdir)).filter((f) => f.includes('staging'))).toEqual([]);
   });
 
   test('a construct error is thrown before anything is written', () => {
@@ -74,32 +74,36 @@ describe('MlApp synth', () => {
       const stack = new MlStack(app, 'bad');
       new InferenceService(stack, 'api', { image: 'registry.example.com/api:latest' });
       app.synth();
-    }).toThrow("InferenceService 'bad/api': image must be an image reference pinned to a version tag (not 'latest') or a digest, got \"registry.example.com/api:latest\". Fix:");
+    }).toThrow(
+      "InferenceService 'bad/api': image must be an image reference pinned to a version tag (not 'latest') or a digest, got \"registry.example.com/api:latest\". Fix:",
+    );
     expect(fs.existsSync(outdir)).toBe(false);
   });
 
   test('an image is written once even when two stacks run it; a clashing name is an error', () => {
     const ctx = pythonContext();
     const image = PythonImage.fromDirectory(ctx, { repository: 'registry.example.com/shared', tag: '1.0.0' });
-    const out = synth(app => {
+    const out = synth((app) => {
       new InferenceService(new MlStack(app, 'one'), 'api', { image });
       new InferenceService(new MlStack(app, 'two'), 'api', { image });
     });
-    expect([...out.files.keys()].filter(f => f.endsWith('/Dockerfile'))).toEqual(['images/shared/Dockerfile']);
+    expect([...out.files.keys()].filter((f) => f.endsWith('/Dockerfile'))).toEqual(['images/shared/Dockerfile']);
     expect(JSON.parse(out.files.get('images/docker-bake.json')!).group.default.targets).toEqual(['shared']);
 
     const other = PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/team-b/shared', tag: '2.0.0' });
-    expect(() => synth(app => {
-      const s = new MlStack(app, 'one');
-      new InferenceService(s, 'a', { image });
-      new InferenceService(s, 'b', { image: other });
-    })).toThrow(/two different images would be written to images\/shared/);
+    expect(() =>
+      synth((app) => {
+        const s = new MlStack(app, 'one');
+        new InferenceService(s, 'a', { image });
+        new InferenceService(s, 'b', { image: other });
+      }),
+    ).toThrow(/two different images would be written to images\/shared/);
   });
 });
 
 describe('MlStack', () => {
   test('puts every object in its namespace with the recommended labels and readable names', () => {
-    const out = synth(app => {
+    const out = synth((app) => {
       const stack = new MlStack(app, 'fraud', { namespace: 'fraud-prod', labels: { team: 'risk' } });
       new InferenceService(stack, 'scorer', { image: 'registry.example.com/scorer:2.1.0', replicas: 2 });
     });
@@ -110,12 +114,12 @@ describe('MlStack', () => {
         'app.kubernetes.io/part-of': 'fraud',
         'pod-security.kubernetes.io/enforce': 'restricted',
         'pod-security.kubernetes.io/enforce-version': 'v1.28',
-        'team': 'risk',
+        team: 'risk',
       },
     });
-    for (const o of out.objects.filter(x => x.kind !== 'Namespace')) {
+    for (const o of out.objects.filter((x) => x.kind !== 'Namespace')) {
       expect(o.metadata.namespace).toBe('fraud-prod');
-      expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/part-of': 'fraud', 'app.kubernetes.io/managed-by': 'cdk8s-ml', 'team': 'risk' });
+      expect(o.metadata.labels).toMatchObject({ 'app.kubernetes.io/part-of': 'fraud', 'app.kubernetes.io/managed-by': 'cdk8s-ml', team: 'risk' });
       expect(o.metadata.name).toBe('scorer'); // no hash suffix
     }
     expect(out.find('Deployment').metadata.labels).toMatchObject({
@@ -123,11 +127,11 @@ describe('MlStack', () => {
       'app.kubernetes.io/instance': 'fraud-scorer',
       'app.kubernetes.io/component': 'model-server',
     });
-    expect([...out.files.keys()].filter(f => f.startsWith('manifests/'))).toEqual(['manifests/fraud.k8s.yaml']);
+    expect([...out.files.keys()].filter((f) => f.startsWith('manifests/'))).toEqual(['manifests/fraud.k8s.yaml']);
   });
 
   test('createNamespace: false leaves the Namespace to someone else', () => {
-    const out = synth(app => new InferenceService(new MlStack(app, 's', { createNamespace: false }), 'api', { image: 'r.example.com/api:1' }));
+    const out = synth((app) => new InferenceService(new MlStack(app, 's', { createNamespace: false }), 'api', { image: 'r.example.com/api:1' }));
     expect(out.all('Namespace')).toEqual([]);
   });
 

@@ -3,8 +3,8 @@
  * compose file one service at a time and large files a slice at a time, so that 10,000 services fit
  * in memory (npm run bench). What it writes must stay what cdk8s's own path gives, byte for byte.
  */
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { ApiObject, App, Chart, Lazy, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { buildReferenceApps } from '../../apps/main';
@@ -24,7 +24,7 @@ const OUT = '/nonexistent/out';
 function cdk8sManifests(build: (app: MlApp) => void): Map<string, string> {
   const app = new MlApp({ outdir: OUT });
   build(app);
-  return new Map(app.charts.map(c => [manifestFileOf(c), toYaml(c.toJson())] as [string, string]).filter(([, y]) => y !== ''));
+  return new Map(app.charts.map((c) => [manifestFileOf(c), toYaml(c.toJson())] as [string, string]).filter(([, y]) => y !== ''));
 }
 
 function manifests(files: Map<string, string>): Map<string, string> {
@@ -40,7 +40,9 @@ function withDependencies(app: MlApp): void {
   const third = new InferenceService(b, 'third', { image: 'registry.example.com/third:1.0.0' });
   first.node.addDependency(second);
   second.node.addDependency(third);
-  new InferenceService(new Chart(a, 'nested', { namespace: 'a', disableResourceNameHashes: true }), 'inner', { image: 'registry.example.com/inner:1.0.0' });
+  new InferenceService(new Chart(a, 'nested', { namespace: 'a', disableResourceNameHashes: true }), 'inner', {
+    image: 'registry.example.com/inner:1.0.0',
+  });
 }
 
 describe('synthFiles renders as Chart.toJson() does', () => {
@@ -59,25 +61,25 @@ describe('synthFiles renders as Chart.toJson() does', () => {
     expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
     for (const [file, yaml] of theirs) expect(ours.get(file)).toBe(yaml);
     // the dependency reordered the stack: `second` (and what it owns) before `first`
-    const names = parseYamlStream(ours.get('manifests/a.k8s.yaml')!).map(o => `${o.kind}/${o.metadata.name}`);
+    const names = parseYamlStream(ours.get('manifests/a.k8s.yaml')!).map((o) => `${o.kind}/${o.metadata.name}`);
     expect(names.indexOf('Deployment/second')).toBeLessThan(names.indexOf('Deployment/first'));
   });
 
   test('chartObjects and appCharts give the order of cdk8s (dependency graph), with and without dependencies, with ids that are array indices', () => {
     const app = new App();
-    const charts = ['b', '10', 'a', '2'].map(id => new Chart(app, id));
+    const charts = ['b', '10', 'a', '2'].map((id) => new Chart(app, id));
     new Chart(charts[0], '1');
     for (const c of charts) for (const id of ['y', 'x']) new ApiObject(c, id, { apiVersion: 'v1', kind: 'ConfigMap' });
     // no dependency: the fast path
-    expect(appCharts(app).map(c => c.node.path)).toEqual(app.charts.map(c => c.node.path));
-    expect(chartObjects(charts[0]).map(o => o.node.path)).toEqual(new DependencyOrder(charts[0]).paths());
+    expect(appCharts(app).map((c) => c.node.path)).toEqual(app.charts.map((c) => c.node.path));
+    expect(chartObjects(charts[0]).map((o) => o.node.path)).toEqual(new DependencyOrder(charts[0]).paths());
     // a dependency: cdk8s's graph
     charts[0].node.findChild('y').node.addDependency(charts[0].node.findChild('x'));
     charts[2].addDependency(charts[0]);
-    expect(appCharts(app).map(c => c.node.path)).toEqual(app.charts.map(c => c.node.path));
-    expect(chartObjects(charts[0]).map(o => o.node.path)).toEqual(['b/x', 'b/y']);
+    expect(appCharts(app).map((c) => c.node.path)).toEqual(app.charts.map((c) => c.node.path));
+    expect(chartObjects(charts[0]).map((o) => o.node.path)).toEqual(['b/x', 'b/y']);
     prepareSynth(app);
-    for (const c of charts) expect(chartObjects(c).map(o => o.node.path)).toEqual(new DependencyOrder(c).paths());
+    for (const c of charts) expect(chartObjects(c).map((o) => o.node.path)).toEqual(new DependencyOrder(c).paths());
   });
 
   test("a failed validation throws cdk8s's message, naming the construct", () => {
@@ -107,7 +109,12 @@ describe('synthFiles renders as Chart.toJson() does', () => {
 class DependencyOrder {
   constructor(private readonly chart: Chart) {}
   paths(): string[] {
-    const byName = new Map(this.chart.node.findAll().filter(ApiObject.isApiObject).map(o => [o.name, o.node.path]));
+    const byName = new Map(
+      this.chart.node
+        .findAll()
+        .filter(ApiObject.isApiObject)
+        .map((o) => [o.name, o.node.path]),
+    );
     return this.chart.toJson().map((o: any) => byName.get(o.metadata.name)!);
   }
 }
@@ -130,7 +137,18 @@ describe('compose, one service at a time', () => {
 
   test('toYamlMapping is toYaml of the mapping: block scalars with empty lines, indentation indicators, quoted keys, empty values', () => {
     const entries: Array<[string, unknown]> = [
-      ['a', { text: 'line 1\n\nline 3\n', lead: '  indented\nsecond', list: [1, { z: ['p', 'q'] }, []], empty: {}, none: null, number: '1_000', yes: 'yes' }],
+      [
+        'a',
+        {
+          text: 'line 1\n\nline 3\n',
+          lead: '  indented\nsecond',
+          list: [1, { z: ['p', 'q'] }, []],
+          empty: {},
+          none: null,
+          number: '1_000',
+          yes: 'yes',
+        },
+      ],
       ['needs: quotes', { 'k: v': 'v', nested: [[1, 2], { multi: 'x\n  y\n' }] }],
       ['scalar', 'one\ntwo'],
       ['list', []],
@@ -140,7 +158,7 @@ describe('compose, one service at a time', () => {
   });
 
   test('host ports: each service gets the lowest free port from its container port on, in order', () => {
-    const out = synth(app => {
+    const out = synth((app) => {
       const stack = new MlStack(app, 'ports');
       for (const [i, port] of [8080, 8080, 8081, 8080, 9000, 8081, 8082, 8080].entries()) {
         new InferenceService(stack, `s${i}`, { image: `registry.example.com/s${i}:1.0.0`, port });
@@ -166,17 +184,19 @@ describe('compose, one service at a time', () => {
 });
 
 describe('perSynth: the app-wide namespaces, once per synth', () => {
-  const api = (stack: MlStack) => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', env: { PEER: 'http://peer.other:8080/v1' } });
+  const api = (stack: MlStack) =>
+    new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', env: { PEER: 'http://peer.other:8080/v1' } });
   // to any address on 8080 (the wiring to `peer` is a rule of its own, with a podSelector)
-  const egressOn8080 = (policy: any) => (policy.spec.egress ?? []).filter((r: any) => r.ports?.some((p: any) => p.port === 8080) && r.to?.some((t: any) => t.ipBlock));
+  const egressOn8080 = (policy: any) =>
+    (policy.spec.egress ?? []).filter((r: any) => r.ports?.some((p: any) => p.port === 8080) && r.to?.some((t: any) => t.ipBlock));
 
   test('a `svc.ns` host is in the cluster when a stack deploys to ns, else any address on its port', () => {
-    const inCluster = synth(app => {
+    const inCluster = synth((app) => {
       const client = api(new MlStack(app, 'a'));
       new InferenceService(new MlStack(app, 'other'), 'peer', { image: 'registry.example.com/peer:1.0.0' }).allowFrom(client);
     }).find('NetworkPolicy', 'api');
     expect(egressOn8080(inCluster)).toEqual([]);
-    const outside = synth(app => api(new MlStack(app, 'a'))).find('NetworkPolicy', 'api');
+    const outside = synth((app) => api(new MlStack(app, 'a'))).find('NetworkPolicy', 'api');
     expect(egressOn8080(outside)).toEqual([{ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 8080, protocol: 'TCP' }] }]);
   });
 
@@ -195,7 +215,7 @@ describe('writing', () => {
     const app = buildReferenceApps(new MlApp({ outdir: dir }));
     app.synth();
     const expected = buildReferenceApps(new MlApp({ outdir: dir })).synthFiles();
-    const written = new Map(listFiles(dir).map(rel => [rel, fs.readFileSync(path.join(dir, rel), 'utf8')] as [string, string]));
+    const written = new Map(listFiles(dir).map((rel) => [rel, fs.readFileSync(path.join(dir, rel), 'utf8')] as [string, string]));
     expect([...written.keys()]).toEqual([...expected.keys()]);
     for (const [rel, content] of expected) expect(written.get(rel)).toBe(content);
     fs.rmSync(path.dirname(dir), { recursive: true, force: true });
@@ -209,7 +229,15 @@ describe('writing', () => {
     const app = new MlApp({ outdir: dir });
     const stack = new MlStack(app, 'broken');
     for (let i = 0; i < 200; i++) new InferenceService(stack, `s${i}`, { image: `registry.example.com/s${i}:1.0.0` });
-    new ApiObject(stack, 'last', { apiVersion: 'v1', kind: 'ConfigMap', data: Lazy.any({ produce: () => { throw new Error('cannot render'); } }) });
+    new ApiObject(stack, 'last', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      data: Lazy.any({
+        produce: () => {
+          throw new Error('cannot render');
+        },
+      }),
+    });
     expect(() => app.synth()).toThrow(/cannot render/);
     expect(listFiles(parent)).toEqual(['dist/manifests/previous.k8s.yaml']);
     fs.rmSync(parent, { recursive: true, force: true });
@@ -219,7 +247,13 @@ describe('writing', () => {
     const dir = path.join(tempDir(), 'out');
     const unit = 'x'.repeat((1 << 20) - 1);
     const content = `${unit}😀${unit}é😀${'y'.repeat(1000)}\n`;
-    writeTreeAtomically(dir, new Map([['manifests/big.k8s.yaml', content], ['images/build.sh', '#!/bin/sh\n']]));
+    writeTreeAtomically(
+      dir,
+      new Map([
+        ['manifests/big.k8s.yaml', content],
+        ['images/build.sh', '#!/bin/sh\n'],
+      ]),
+    );
     expect(fs.readFileSync(path.join(dir, 'manifests/big.k8s.yaml'), 'utf8')).toBe(content);
     expect(fs.statSync(path.join(dir, 'manifests/big.k8s.yaml')).mode & 0o777).toBe(0o644);
     expect(fs.statSync(path.join(dir, 'images/build.sh')).mode & 0o777).toBe(0o755);

@@ -8,12 +8,19 @@ const shared = () => ModelOutput.newClaim({ size: '10Gi', accessMode: 'ReadWrite
 const envOf = (container: any): Record<string, any> => Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
 
 function workerEnv(props: Partial<TrainingJobProps>, namespace = 'ml'): Record<string, any> {
-  const out = synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: shared(), ...props } as TrainingJobProps), { namespace });
+  const out = synthStack((stack) => new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: shared(), ...props } as TrainingJobProps), {
+    namespace,
+  });
   return envOf(podSpec(out.find('Job', 'train')).containers[0]);
 }
 
 function thrown(fn: () => unknown): MlValidationError {
-  try { fn(); } catch (e) { if (e instanceof MlValidationError) return e; throw e; }
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof MlValidationError) return e;
+    throw e;
+  }
   throw new Error('expected an MlValidationError');
 }
 
@@ -21,7 +28,7 @@ describe('Distributed.pytorch', () => {
   test.each([
     ['torchrun', ['torchrun', 'train.py']],
     ['python with env://', ['python', 'train.py']],
-  ])('%s: every worker gets torchrun\'s PET_* settings and the env:// variables of one process per pod', (_, command) => {
+  ])("%s: every worker gets torchrun's PET_* settings and the env:// variables of one process per pod", (_, command) => {
     const env = workerEnv({ command, distributed: Distributed.pytorch({ workers: 3 }) });
     // torchrun reads its flags from PET_<FLAG> (torch/distributed/argparse_util.py), never from MASTER_ADDR & co.
     expect(env.PET_NNODES).toBe('3');
@@ -36,7 +43,11 @@ describe('Distributed.pytorch', () => {
     expect(env.RANK).toEqual(INDEX);
     expect(env.LOCAL_RANK).toBe('0');
     // No launcher flags of the harness quirks (PET_REDIRECTS/PET_TEE) in the library's output.
-    expect(Object.keys(env).filter(k => k.startsWith('PET_')).sort()).toEqual(['PET_MASTER_ADDR', 'PET_MASTER_PORT', 'PET_NNODES', 'PET_NODE_RANK', 'PET_NPROC_PER_NODE']);
+    expect(
+      Object.keys(env)
+        .filter((k) => k.startsWith('PET_'))
+        .sort(),
+    ).toEqual(['PET_MASTER_ADDR', 'PET_MASTER_PORT', 'PET_NNODES', 'PET_NODE_RANK', 'PET_NPROC_PER_NODE']);
   });
 
   test('a custom port is the rendezvous port of both entry points', () => {
@@ -50,7 +61,11 @@ describe('Distributed.pytorch', () => {
     expect(env.PET_NPROC_PER_NODE).toBe('4');
     expect(env.PET_NNODES).toBe('2');
     expect(env.WORLD_SIZE).toBe('8');
-    for (const command of [['python', '-m', 'torch.distributed.run', 'train.py'], ['/usr/local/bin/torchrun', 'train.py'], ['sh', '-c', 'exec torchrun train.py']]) {
+    for (const command of [
+      ['python', '-m', 'torch.distributed.run', 'train.py'],
+      ['/usr/local/bin/torchrun', 'train.py'],
+      ['sh', '-c', 'exec torchrun train.py'],
+    ]) {
       expect(workerEnv({ command, resources: { gpu: 2 }, distributed: Distributed.pytorch({ workers: 2 }) }).PET_NPROC_PER_NODE).toBe('2');
     }
   });
@@ -66,14 +81,18 @@ describe('Distributed.pytorch', () => {
       const e = thrown(() => workerEnv({ command, resources: { gpu: 4 }, distributed: Distributed.pytorch({ workers: 2 }) }));
       expect(e.constructPath).toBe('test/train');
       expect(e.prop).toBe('command');
-      expect(e.message).toMatch(/does not start torchrun, but each of the 2 distributed PyTorch workers requests 4 GPUs .*Fix: start the script with torchrun/);
+      expect(e.message).toMatch(
+        /does not start torchrun, but each of the 2 distributed PyTorch workers requests 4 GPUs .*Fix: start the script with torchrun/,
+      );
     }
   });
 
   test.each([[1], [0], [2.5], [10001]])('workers %p is rejected: at least 2 whole pods', (workers) => {
     const e = thrown(() => workerEnv({ distributed: Distributed.pytorch({ workers }) }));
     expect(e.prop).toBe('distributed.workers');
-    expect(e.message).toMatch(new RegExp(`TrainingJob 'test/train': distributed.workers must be a whole number from 2 to 10000 .*got ${workers}\\. Fix: `));
+    expect(e.message).toMatch(
+      new RegExp(`TrainingJob 'test/train': distributed.workers must be a whole number from 2 to 10000 .*got ${workers}\\. Fix: `),
+    );
   });
 });
 
@@ -81,14 +100,17 @@ describe('Distributed.tensorflow', () => {
   test("TF_CONFIG is TensorFlow's documented format for every worker (tensorflow.org multi_worker_with_keras)", () => {
     // https://www.tensorflow.org/tutorials/distribute/multi_worker_with_keras:
     // {"cluster": {"worker": ["host:port", ...]}, "task": {"type": "worker", "index": i}}
-    const out = synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: shared(), distributed: Distributed.tensorflow({ workers: 3 }) }), { namespace: 'ml' });
+    const out = synthStack(
+      (stack) => new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: shared(), distributed: Distributed.tensorflow({ workers: 3 }) }),
+      { namespace: 'ml' },
+    );
     const job = out.find('Job', 'train');
     const svc = out.find('Service', 'train');
     const c = podSpec(job).containers[0];
     const env = envOf(c);
     expect(env.JOB_COMPLETION_INDEX).toEqual(INDEX);
-    expect(Object.keys(env).filter(k => k.startsWith('PET_') || k === 'MASTER_ADDR')).toEqual([]);
-    const hosts = [0, 1, 2].map(i => `${job.metadata.name}-${i}.${svc.metadata.name}.ml.svc:${svc.spec.ports[0].port}`);
+    expect(Object.keys(env).filter((k) => k.startsWith('PET_') || k === 'MASTER_ADDR')).toEqual([]);
+    const hosts = [0, 1, 2].map((i) => `${job.metadata.name}-${i}.${svc.metadata.name}.ml.svc:${svc.spec.ports[0].port}`);
     for (const i of [0, 1, 2]) {
       // What the kubelet hands worker i after expanding $(JOB_COMPLETION_INDEX).
       const config = JSON.parse(env.TF_CONFIG.replace('$(JOB_COMPLETION_INDEX)', String(i)));

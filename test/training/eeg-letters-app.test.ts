@@ -1,19 +1,19 @@
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import { eegLetters } from '../../apps/eeg-letters/main';
 import { DATA_FILE, generateEegLetters } from '../../apps/eeg-letters/generate-data';
-import * as path from 'path';
+import * as path from 'node:path';
 import { MlApp } from '../../lib';
 import { checkOutput } from '../../lib/check';
 import { podSpec, synth, tempDir } from '../_util/synth';
 
 describe('apps/eeg-letters', () => {
-  const out = synth(app => eegLetters(app));
+  const out = synth((app) => eegLetters(app));
 
   test('a training Job, a batch Job and the API share one image and one claim; no credential anywhere', () => {
     const train = out.find('Job', 'train');
     const batch = out.find('Job', 'batch-inference');
     const api = out.find('Deployment', 'api');
-    const images = [train, batch, api].map(o => podSpec(o).containers[0].image);
+    const images = [train, batch, api].map((o) => podSpec(o).containers[0].image);
     expect(new Set(images)).toEqual(new Set(['registry.example.com/eeg-letters:1.0.0']));
     const claimOf = (o: any) => podSpec(o).volumes.find((v: any) => v.name === 'model').persistentVolumeClaim;
     expect(claimOf(train)).toEqual({ claimName: 'train-model' });

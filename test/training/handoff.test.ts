@@ -1,15 +1,15 @@
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { BatchInferenceJob, InferenceService, ModelOutput, ModelSource, TfServingBackend, TrainingJob } from '../../lib';
 import { podSpec, synthStack, tempDir } from '../_util/synth';
 
 const TRAIN = 'registry.example.com/train:1.0.0';
 const rwx = () => ModelOutput.newClaim({ size: '1Gi', accessMode: 'ReadWriteMany' });
 
-describe('hand-off: readers wait for the trainer\'s model', () => {
+describe("hand-off: readers wait for the trainer's model", () => {
   test('a server reading ModelSource.fromTrainingJob waits in an init container: same claim and mount, pinned image, clear message', () => {
-    const out = synthStack(stack => {
+    const out = synthStack((stack) => {
       const train = new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx(), schedule: { cron: '0 3 * * *' } });
       new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train) });
     });
@@ -24,9 +24,12 @@ describe('hand-off: readers wait for the trainer\'s model', () => {
     expect(wait.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false });
   });
 
-  test('a BatchInferenceJob waits too, with its own timeout; the claim\'s subPath is where it waits', () => {
-    const out = synthStack(stack => {
-      const train = new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: ModelOutput.existingClaim('models', { subPath: 'fraud', accessMode: 'ReadWriteMany' }) });
+  test("a BatchInferenceJob waits too, with its own timeout; the claim's subPath is where it waits", () => {
+    const out = synthStack((stack) => {
+      const train = new TrainingJob(stack, 'train', {
+        image: TRAIN,
+        modelOutput: ModelOutput.existingClaim('models', { subPath: 'fraud', accessMode: 'ReadWriteMany' }),
+      });
       new BatchInferenceJob(stack, 'score', { image: TRAIN, model: ModelSource.fromTrainingJob(train, { waitTimeoutSeconds: 600 }) });
     });
     const wait = podSpec(out.find('Job', 'score')).initContainers.find((c: any) => c.name === 'model-wait');
@@ -34,30 +37,39 @@ describe('hand-off: readers wait for the trainer\'s model', () => {
     expect(wait.command.slice(3)).toEqual(['wait-for-model', '/models', 'test/train', '600', 'models/fraud']);
   });
 
-  test('a server of two trainers\' models waits for each', () => {
-    const out = synthStack(stack => {
+  test("a server of two trainers' models waits for each", () => {
+    const out = synthStack((stack) => {
       const a = new TrainingJob(stack, 'a', { image: TRAIN, modelOutput: rwx() });
       const b = new TrainingJob(stack, 'b', { image: TRAIN, modelOutput: rwx() });
-      new TfServingBackend(stack, 'server', { models: [{ name: 'a', source: ModelSource.fromTrainingJob(a) }, { name: 'b', source: ModelSource.fromTrainingJob(b) }] });
+      new TfServingBackend(stack, 'server', {
+        models: [
+          { name: 'a', source: ModelSource.fromTrainingJob(a) },
+          { name: 'b', source: ModelSource.fromTrainingJob(b) },
+        ],
+      });
     });
     const waits = podSpec(out.find('Deployment', 'server')).initContainers.filter((c: any) => c.name.endsWith('-wait'));
     expect(waits.map((c: any) => c.command[5])).toEqual(['test/a', 'test/b']);
   });
 
   test('other sources do not wait', () => {
-    const out = synthStack(stack => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromVolume('models') }));
+    const out = synthStack(
+      (stack) => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromVolume('models') }),
+    );
     expect(podSpec(out.find('Deployment', 'api')).initContainers).toBeUndefined();
   });
 
   test('waitTimeoutSeconds must be a whole number >= 1', () => {
-    expect(() => synthStack(stack => {
-      const train = new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx() });
-      new BatchInferenceJob(stack, 'score', { image: TRAIN, model: ModelSource.fromTrainingJob(train, { waitTimeoutSeconds: 0 }) });
-    })).toThrow(/BatchInferenceJob 'test\/score': model\.waitTimeoutSeconds must be .*got 0/);
+    expect(() =>
+      synthStack((stack) => {
+        const train = new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx() });
+        new BatchInferenceJob(stack, 'score', { image: TRAIN, model: ModelSource.fromTrainingJob(train, { waitTimeoutSeconds: 0 }) });
+      }),
+    ).toThrow(/BatchInferenceJob 'test\/score': model\.waitTimeoutSeconds must be .*got 0/);
   });
 
   test('modelReadyFile: readers wait for the file the trainer writes last, not for its first file', () => {
-    const out = synthStack(stack => {
+    const out = synthStack((stack) => {
       const train = new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx(), modelReadyFile: 'metrics/DONE' });
       new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train) });
     });
@@ -65,25 +77,31 @@ describe('hand-off: readers wait for the trainer\'s model', () => {
     expect(wait.command.slice(3)).toEqual(['wait-for-model', '/models', 'test/train', '86400', 'train-model', 'metrics/DONE']);
   });
 
-  test.each([
-    ['/abs/DONE'], ['../DONE'], ['a/../DONE'], ['./DONE'], ['has space'], ['line\nbreak'], [''], ['a//b'], [42],
-  ])('modelReadyFile %j is rejected with the prop, the value and the fix', bad => {
-    expect(() => synthStack(stack => new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx(), modelReadyFile: bad as any })))
-      .toThrow(/TrainingJob 'test\/train': modelReadyFile must be a relative path inside modelDir .*got .*use e\.g\. 'metadata\.json'/s);
-  });
+  test.each([['/abs/DONE'], ['../DONE'], ['a/../DONE'], ['./DONE'], ['has space'], ['line\nbreak'], [''], ['a//b'], [42]])(
+    'modelReadyFile %j is rejected with the prop, the value and the fix',
+    (bad) => {
+      expect(() => synthStack((stack) => new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx(), modelReadyFile: bad as any }))).toThrow(
+        /TrainingJob 'test\/train': modelReadyFile must be a relative path inside modelDir .*got .*use e\.g\. 'metadata\.json'/s,
+      );
+    },
+  );
 
   test('modelReadyFile without modelOutput is rejected', () => {
-    expect(() => synthStack(stack => new TrainingJob(stack, 'train', { image: TRAIN, modelReadyFile: 'DONE' })))
-      .toThrow(/TrainingJob 'test\/train': modelReadyFile needs modelOutput .*got "DONE".*give the job modelOutput/s);
+    expect(() => synthStack((stack) => new TrainingJob(stack, 'train', { image: TRAIN, modelReadyFile: 'DONE' }))).toThrow(
+      /TrainingJob 'test\/train': modelReadyFile needs modelOutput .*got "DONE".*give the job modelOutput/s,
+    );
   });
 
-  describe('the wait script (run with this machine\'s sh)', () => {
+  describe("the wait script (run with this machine's sh)", () => {
     const command = (dir: string, timeout: number, readyFile?: string): string[] => {
       let cmd: string[] = [];
-      synthStack(stack => {
+      synthStack((stack) => {
         const train = new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: rwx(), ...(readyFile ? { modelReadyFile: readyFile } : {}) });
-        const job = new BatchInferenceJob(stack, 'score', { image: TRAIN, model: ModelSource.fromTrainingJob(train, { waitTimeoutSeconds: timeout }) });
-        cmd = (job._core.job!.toJson().spec.template.spec.initContainers as any[]).find(c => c.name === 'model-wait').command;
+        const job = new BatchInferenceJob(stack, 'score', {
+          image: TRAIN,
+          model: ModelSource.fromTrainingJob(train, { waitTimeoutSeconds: timeout }),
+        });
+        cmd = (job._core.job!.toJson().spec.template.spec.initContainers as any[]).find((c) => c.name === 'model-wait').command;
       });
       return [...cmd.slice(0, 4), dir, ...cmd.slice(5)];
     };

@@ -1,4 +1,14 @@
-import { BatchInferenceJob, DataInput, Distributed, EnvValue, InferenceService, ModelOutput, ModelSource, TrainingJob, TrainingJobProps } from '../../lib';
+import {
+  BatchInferenceJob,
+  DataInput,
+  Distributed,
+  EnvValue,
+  InferenceService,
+  ModelOutput,
+  ModelSource,
+  TrainingJob,
+  TrainingJobProps,
+} from '../../lib';
 import { podSpec, synthStack } from '../_util/synth';
 
 const IMAGE = 'registry.example.com/train:1.0.0';
@@ -7,7 +17,7 @@ const envOf = (container: any): Record<string, any> => Object.fromEntries(contai
 
 describe('TrainingJob', () => {
   test('defaults: a Job with ML defaults, a hardened pod, the model claim it creates mounted at MODEL_DIR', () => {
-    const out = synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, command: ['python', 'train.py'], modelOutput: claim() }));
+    const out = synthStack((stack) => new TrainingJob(stack, 'train', { image: IMAGE, command: ['python', 'train.py'], modelOutput: claim() }));
     const job = out.find('Job', 'train');
     expect(job.spec).toMatchObject({
       backoffLimit: 0,
@@ -25,7 +35,10 @@ describe('TrainingJob', () => {
     expect(c.resources).toEqual({ requests: { cpu: '1', memory: '2Gi' }, limits: { cpu: '2', memory: '4Gi' } });
     expect(c.command).toEqual(['python', 'train.py']);
     expect(envOf(c)).toEqual({ HOME: '/tmp', MODEL_DIR: '/models' });
-    expect(c.volumeMounts).toEqual([{ name: 'model', mountPath: '/models' }, { name: 'tmp', mountPath: '/tmp' }]);
+    expect(c.volumeMounts).toEqual([
+      { name: 'model', mountPath: '/models' },
+      { name: 'tmp', mountPath: '/tmp' },
+    ]);
     const pvc = out.find('PersistentVolumeClaim', 'train-model');
     expect(pvc.spec).toEqual({ accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '10Gi' } } });
     expect(pod.volumes).toContainEqual({ name: 'model', persistentVolumeClaim: { claimName: 'train-model' } });
@@ -34,14 +47,21 @@ describe('TrainingJob', () => {
     expect(np.spec).toEqual({
       podSelector: { matchLabels: { 'app.kubernetes.io/name': 'train', 'app.kubernetes.io/instance': 'test-train' } },
       policyTypes: ['Ingress', 'Egress'],
-      egress: [{ ports: [{ port: 53, protocol: 'UDP' }, { port: 53, protocol: 'TCP' }] }],
+      egress: [
+        {
+          ports: [
+            { port: 53, protocol: 'UDP' },
+            { port: 53, protocol: 'TCP' },
+          ],
+        },
+      ],
     });
     expect(job.spec.template.metadata.labels['app.kubernetes.io/component']).toBe('training');
     expect(out.files.get('manifests/test.k8s.yaml')).toMatchSnapshot();
   });
 
   test('GPU, env from Secrets, existing claim with subPath, storage class, custom modelDir', () => {
-    const out = synthStack(stack => {
+    const out = synthStack((stack) => {
       new TrainingJob(stack, 'train', {
         image: IMAGE,
         resources: { gpu: 2, memory: '32Gi', memoryLimit: '64Gi' },
@@ -54,7 +74,10 @@ describe('TrainingJob', () => {
         activeDeadlineSeconds: 3600,
         ttlSecondsAfterFinished: 600,
       });
-      new TrainingJob(stack, 'other', { image: IMAGE, modelOutput: claim({ storageClassName: 'fast-ssd', accessMode: 'ReadWriteMany', name: 'other-models' }) });
+      new TrainingJob(stack, 'other', {
+        image: IMAGE,
+        modelOutput: claim({ storageClassName: 'fast-ssd', accessMode: 'ReadWriteMany', name: 'other-models' }),
+      });
     });
     const job = out.find('Job', 'train');
     const pod = podSpec(job);
@@ -67,18 +90,25 @@ describe('TrainingJob', () => {
     expect(c.volumeMounts).toContainEqual({ name: 'dshm', mountPath: '/dev/shm' });
     expect(pod.volumes).toContainEqual({ name: 'model', persistentVolumeClaim: { claimName: 'models' } });
     expect(job.spec).toMatchObject({ backoffLimit: 2, activeDeadlineSeconds: 3600, ttlSecondsAfterFinished: 600 });
-    expect(out.find('PersistentVolumeClaim').spec).toEqual({ accessModes: ['ReadWriteMany'], storageClassName: 'fast-ssd', resources: { requests: { storage: '10Gi' } } });
+    expect(out.find('PersistentVolumeClaim').spec).toEqual({
+      accessModes: ['ReadWriteMany'],
+      storageClassName: 'fast-ssd',
+      resources: { requests: { storage: '10Gi' } },
+    });
     expect(out.find('PersistentVolumeClaim').metadata.name).toBe('other-models');
   });
 
   test('inputs: a claim mounted read-only and a URI downloaded by an init container; DATA_DIR is the first', () => {
-    const out = synthStack(stack => new TrainingJob(stack, 'train', {
-      image: IMAGE,
-      inputs: [
-        DataInput.fromVolume('datasets', { mountPath: '/data', subPath: 'eeg' }),
-        DataInput.fromUri('s3://bucket/eeg/extra', { mountPath: '/extra', credentialsSecret: 's3-creds' }),
-      ],
-    }));
+    const out = synthStack(
+      (stack) =>
+        new TrainingJob(stack, 'train', {
+          image: IMAGE,
+          inputs: [
+            DataInput.fromVolume('datasets', { mountPath: '/data', subPath: 'eeg' }),
+            DataInput.fromUri('s3://bucket/eeg/extra', { mountPath: '/extra', credentialsSecret: 's3-creds' }),
+          ],
+        }),
+    );
     const job = out.find('Job');
     const pod = podSpec(job);
     const c = pod.containers[0];
@@ -99,14 +129,23 @@ describe('TrainingJob', () => {
     });
     expect(init.securityContext.readOnlyRootFilesystem).toBe(true);
     // HTTPS and the metadata server for the download
-    expect(out.find('NetworkPolicy').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });
+    expect(out.find('NetworkPolicy').spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: '0.0.0.0/0' } }],
+      ports: [{ port: 443, protocol: 'TCP' }],
+    });
   });
 
   describe('distributed', () => {
     test('PyTorch: an Indexed Job, a headless Service, and per-worker env resolving to worker 0 through that Service', () => {
-      const out = synthStack(stack => new TrainingJob(stack, 'train', {
-        image: IMAGE, distributed: Distributed.pytorch({ workers: 3 }), modelOutput: claim({ accessMode: 'ReadWriteMany' }),
-      }), { namespace: 'ml' });
+      const out = synthStack(
+        (stack) =>
+          new TrainingJob(stack, 'train', {
+            image: IMAGE,
+            distributed: Distributed.pytorch({ workers: 3 }),
+            modelOutput: claim({ accessMode: 'ReadWriteMany' }),
+          }),
+        { namespace: 'ml' },
+      );
       const job = out.find('Job', 'train');
       expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3 });
       const svc = out.find('Service');
@@ -140,7 +179,7 @@ describe('TrainingJob', () => {
     });
 
     test('TensorFlow: TF_CONFIG lists every worker and takes the task index from the completion index', () => {
-      const out = synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.tensorflow({ workers: 3 }) }));
+      const out = synthStack((stack) => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.tensorflow({ workers: 3 }) }));
       const job = out.find('Job');
       expect(job.spec).toMatchObject({ completionMode: 'Indexed', completions: 3, parallelism: 3 });
       const svc = out.find('Service');
@@ -150,7 +189,9 @@ describe('TrainingJob', () => {
       // Kubernetes expands $(VAR) only for variables defined earlier in the list.
       expect(names.indexOf('JOB_COMPLETION_INDEX')).toBeLessThan(names.indexOf('TF_CONFIG'));
       const tfConfig = envOf(c).TF_CONFIG;
-      expect(tfConfig).toBe('{"cluster":{"worker":["train-0.train.test.svc:2222","train-1.train.test.svc:2222","train-2.train.test.svc:2222"]},"task":{"type":"worker","index":$(JOB_COMPLETION_INDEX)}}');
+      expect(tfConfig).toBe(
+        '{"cluster":{"worker":["train-0.train.test.svc:2222","train-1.train.test.svc:2222","train-2.train.test.svc:2222"]},"task":{"type":"worker","index":$(JOB_COMPLETION_INDEX)}}',
+      );
       // What worker 2 sees after the kubelet's expansion:
       expect(JSON.parse(tfConfig.replace('$(JOB_COMPLETION_INDEX)', '2'))).toEqual({
         cluster: { worker: ['train-0.train.test.svc:2222', 'train-1.train.test.svc:2222', 'train-2.train.test.svc:2222'] },
@@ -160,24 +201,42 @@ describe('TrainingJob', () => {
     });
 
     test('custom port; bad workers, a ReadWriteOnce output shared by workers, and schedule are rejected', () => {
-      const out = synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.pytorch({ workers: 2, port: 23456 }) }));
+      const out = synthStack(
+        (stack) => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.pytorch({ workers: 2, port: 23456 }) }),
+      );
       expect(envOf(podSpec(out.find('Job')).containers[0]).MASTER_PORT).toBe('23456');
-      expect(() => synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.pytorch({ workers: 0 }) })))
-        .toThrow(/TrainingJob 'test\/train': distributed.workers must be a whole number from 2 to 10000 .*got 0/);
-      expect(() => synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.tensorflow({ workers: 2, port: 70000 }) })))
-        .toThrow(/distributed.port must be a TCP port/);
-      expect(() => synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.pytorch({ workers: 4 }), modelOutput: claim() })))
-        .toThrow(/modelOutput.accessMode must be ReadWriteMany when 4 distributed workers mount the claim .*got "ReadWriteOnce". Fix: .*ReadWriteMany/);
-      expect(() => synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.pytorch({ workers: 2 }), schedule: { cron: '0 3 * * *' } })))
-        .toThrow(/schedule cannot be combined with distributed/);
+      expect(() =>
+        synthStack((stack) => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.pytorch({ workers: 0 }) })),
+      ).toThrow(/TrainingJob 'test\/train': distributed.workers must be a whole number from 2 to 10000 .*got 0/);
+      expect(() =>
+        synthStack((stack) => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.tensorflow({ workers: 2, port: 70000 }) })),
+      ).toThrow(/distributed.port must be a TCP port/);
+      expect(() =>
+        synthStack(
+          (stack) => new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.pytorch({ workers: 4 }), modelOutput: claim() }),
+        ),
+      ).toThrow(
+        /modelOutput.accessMode must be ReadWriteMany when 4 distributed workers mount the claim .*got "ReadWriteOnce". Fix: .*ReadWriteMany/,
+      );
+      expect(() =>
+        synthStack(
+          (stack) =>
+            new TrainingJob(stack, 'train', { image: IMAGE, distributed: Distributed.pytorch({ workers: 2 }), schedule: { cron: '0 3 * * *' } }),
+        ),
+      ).toThrow(/schedule cannot be combined with distributed/);
     });
   });
 
   describe('schedule', () => {
     test('a CronJob for retraining: Forbid, time zone, history limits, starting deadline', () => {
-      const out = synthStack(stack => new TrainingJob(stack, 'retrain', {
-        image: IMAGE, modelOutput: claim({ accessMode: 'ReadWriteMany' }), schedule: { cron: '0 3 * * 1-5', timeZone: 'Europe/Berlin' },
-      }));
+      const out = synthStack(
+        (stack) =>
+          new TrainingJob(stack, 'retrain', {
+            image: IMAGE,
+            modelOutput: claim({ accessMode: 'ReadWriteMany' }),
+            schedule: { cron: '0 3 * * 1-5', timeZone: 'Europe/Berlin' },
+          }),
+      );
       expect(out.all('Job')).toEqual([]);
       const cj = out.find('CronJob', 'retrain');
       expect(cj.spec).toMatchObject({
@@ -198,36 +257,64 @@ describe('TrainingJob', () => {
     });
 
     test('options and macros', () => {
-      const out = synthStack(stack => new TrainingJob(stack, 'retrain', {
-        image: IMAGE, schedule: { cron: '@weekly', concurrencyPolicy: 'Replace', successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 5, startingDeadlineSeconds: 600, suspend: true },
-        ttlSecondsAfterFinished: 3600,
-      }));
+      const out = synthStack(
+        (stack) =>
+          new TrainingJob(stack, 'retrain', {
+            image: IMAGE,
+            schedule: {
+              cron: '@weekly',
+              concurrencyPolicy: 'Replace',
+              successfulJobsHistoryLimit: 1,
+              failedJobsHistoryLimit: 5,
+              startingDeadlineSeconds: 600,
+              suspend: true,
+            },
+            ttlSecondsAfterFinished: 3600,
+          }),
+      );
       const cj = out.find('CronJob');
-      expect(cj.spec).toMatchObject({ schedule: '@weekly', concurrencyPolicy: 'Replace', successfulJobsHistoryLimit: 1, failedJobsHistoryLimit: 5, startingDeadlineSeconds: 600, suspend: true });
+      expect(cj.spec).toMatchObject({
+        schedule: '@weekly',
+        concurrencyPolicy: 'Replace',
+        successfulJobsHistoryLimit: 1,
+        failedJobsHistoryLimit: 5,
+        startingDeadlineSeconds: 600,
+        suspend: true,
+      });
       expect(cj.spec.jobTemplate.spec.ttlSecondsAfterFinished).toBe(3600);
     });
 
     test.each([
-      ['0 3 * *', /schedule.cron must be a cron expression: it has 4 field\(s\); a Kubernetes schedule has 5 .*got "0 3 \* \*". Fix: write five fields/],
+      [
+        '0 3 * *',
+        /schedule.cron must be a cron expression: it has 4 field\(s\); a Kubernetes schedule has 5 .*got "0 3 \* \*". Fix: write five fields/,
+      ],
       ['0 25 * * *', /hour field '25': '25' is outside 0-23/],
       ['*/0 * * * *', /minute field '\*\/0' has a step of 0/],
       ['0 3 * FOO *', /month field 'FOO'/],
       ['CRON_TZ=UTC 0 3 * * *', /carries a time zone/],
       ['@sometimes', /unknown macro/],
     ])('cron %s is rejected', (cron, message) => {
-      expect(() => synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, schedule: { cron } }))).toThrow(message);
+      expect(() => synthStack((stack) => new TrainingJob(stack, 'train', { image: IMAGE, schedule: { cron } }))).toThrow(message);
     });
 
     test('bad time zone and limits are rejected', () => {
-      const bad = (schedule: TrainingJobProps['schedule']) => () => synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, schedule }));
-      expect(bad({ cron: '0 3 * * MON-FRI', timeZone: 'berlin' })).toThrow(/schedule.timeZone must be an IANA time zone name, got "berlin". Fix: use a name such as 'UTC'/);
-      expect(bad({ cron: '0 3 * * *', successfulJobsHistoryLimit: -1 })).toThrow(/schedule.successfulJobsHistoryLimit must be a whole number from 0 to 100/);
-      expect(bad({ cron: '0 3 * * *', concurrencyPolicy: 'Sometimes' as any })).toThrow(/schedule.concurrencyPolicy must be 'Forbid', 'Replace' or 'Allow'/);
+      const bad = (schedule: TrainingJobProps['schedule']) => () =>
+        synthStack((stack) => new TrainingJob(stack, 'train', { image: IMAGE, schedule }));
+      expect(bad({ cron: '0 3 * * MON-FRI', timeZone: 'berlin' })).toThrow(
+        /schedule.timeZone must be an IANA time zone name, got "berlin". Fix: use a name such as 'UTC'/,
+      );
+      expect(bad({ cron: '0 3 * * *', successfulJobsHistoryLimit: -1 })).toThrow(
+        /schedule.successfulJobsHistoryLimit must be a whole number from 0 to 100/,
+      );
+      expect(bad({ cron: '0 3 * * *', concurrencyPolicy: 'Sometimes' as any })).toThrow(
+        /schedule.concurrencyPolicy must be 'Forbid', 'Replace' or 'Allow'/,
+      );
     });
   });
 
   test('validation errors name the construct, the prop, the value and the fix', () => {
-    const bad = (props: Partial<TrainingJobProps>) => () => synthStack(stack => new TrainingJob(stack, 'train', { image: IMAGE, ...props }));
+    const bad = (props: Partial<TrainingJobProps>) => () => synthStack((stack) => new TrainingJob(stack, 'train', { image: IMAGE, ...props }));
     expect(bad({ image: 'registry.example.com/train:latest' })).toThrow(/TrainingJob 'test\/train': image must be an image reference pinned/);
     expect(bad({ name: 'Train_Job' })).toThrow(/name must be a DNS-1123 label .*got "Train_Job"/);
     expect(bad({ backoffLimit: -1 })).toThrow(/backoffLimit must be a whole number from 0 to 100, got -1/);
@@ -237,20 +324,35 @@ describe('TrainingJob', () => {
     expect(bad({ env: { MODEL_DIR: '/x' }, modelOutput: claim() })).toThrow(/env.MODEL_DIR is set by the library from the props/);
     expect(bad({ modelOutput: claim({ size: 'ten' }) })).toThrow(/modelOutput.size must be a storage quantity such as '10Gi', got "ten"/);
     expect(bad({ modelOutput: claim({ accessMode: 'ReadOnlyMany' }) })).toThrow(/modelOutput.accessMode must be writable/);
-    expect(bad({ modelOutput: ModelOutput.existingClaim('models', { subPath: '../x' }) })).toThrow(/modelOutput.subPath must be a relative path inside the claim/);
-    expect(bad({ inputs: [DataInput.fromUri('ftp://x/y', { mountPath: '/data' })] })).toThrow(/inputs\[0\].uri must be an s3:\/\/, gs:\/\/, http:\/\/ or https:\/\/ URI/);
+    expect(bad({ modelOutput: ModelOutput.existingClaim('models', { subPath: '../x' }) })).toThrow(
+      /modelOutput.subPath must be a relative path inside the claim/,
+    );
+    expect(bad({ inputs: [DataInput.fromUri('ftp://x/y', { mountPath: '/data' })] })).toThrow(
+      /inputs\[0\].uri must be an s3:\/\/, gs:\/\/, http:\/\/ or https:\/\/ URI/,
+    );
     expect(bad({ inputs: [DataInput.fromVolume('d', { mountPath: 'data' })] })).toThrow(/inputs\[0\].mountPath must be an absolute path/);
-    expect(bad({ inputs: [DataInput.fromVolume('d', { mountPath: '/models' })], modelOutput: claim() })).toThrow(/inputs mount two volumes at the same path, got "\/models"/);
+    expect(bad({ inputs: [DataInput.fromVolume('d', { mountPath: '/models' })], modelOutput: claim() })).toThrow(
+      /inputs mount two volumes at the same path, got "\/models"/,
+    );
     expect(bad({ distributed: { workers: 2 } as any })).toThrow(/distributed must be made with Distributed.pytorch\(\)/);
   });
 });
 
 describe('model hand-off: ModelSource.fromTrainingJob', () => {
-  test('servers and batch jobs mount the same claim read-only at their model path, with the trainer\'s group', () => {
-    const out = synthStack(stack => {
+  test("servers and batch jobs mount the same claim read-only at their model path, with the trainer's group", () => {
+    const out = synthStack((stack) => {
       const train = new TrainingJob(stack, 'train', { image: IMAGE, uid: 20000, modelOutput: claim({ accessMode: 'ReadWriteMany' }) });
-      new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train), modelPath: '/srv/models', replicas: 3 });
-      new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromTrainingJob(train), output: ModelOutput.newClaim({ size: '1Gi' }) });
+      new InferenceService(stack, 'api', {
+        image: 'registry.example.com/api:1.0.0',
+        model: ModelSource.fromTrainingJob(train),
+        modelPath: '/srv/models',
+        replicas: 3,
+      });
+      new BatchInferenceJob(stack, 'score', {
+        image: IMAGE,
+        model: ModelSource.fromTrainingJob(train),
+        output: ModelOutput.newClaim({ size: '1Gi' }),
+      });
     });
     const trainPod = podSpec(out.find('Job', 'train'));
     const claimName = trainPod.volumes.find((v: any) => v.name === 'model').persistentVolumeClaim.claimName;
@@ -277,80 +379,118 @@ describe('model hand-off: ModelSource.fromTrainingJob', () => {
     expect(out.find('PersistentVolumeClaim', 'score-output').spec.accessModes).toEqual(['ReadWriteOnce']);
   });
 
-  test('an existing claim\'s subPath reaches the readers', () => {
-    const out = synthStack(stack => {
+  test("an existing claim's subPath reaches the readers", () => {
+    const out = synthStack((stack) => {
       const train = new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: ModelOutput.existingClaim('models', { subPath: 'eeg' }) });
       new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromTrainingJob(train) });
     });
-    expect(podSpec(out.find('Job', 'score')).containers[0].volumeMounts[0]).toEqual({ name: 'model', mountPath: '/models', readOnly: true, subPath: 'eeg' });
+    expect(podSpec(out.find('Job', 'score')).containers[0].volumeMounts[0]).toEqual({
+      name: 'model',
+      mountPath: '/models',
+      readOnly: true,
+      subPath: 'eeg',
+    });
   });
 
   describe('Multi-Attach check of a ReadWriteOnce output', () => {
-    const api = (stack: any, train: TrainingJob, replicas = 1) => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train), replicas });
+    const api = (stack: any, train: TrainingJob, replicas = 1) =>
+      new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train), replicas });
 
     test('fine: a Job that runs once and one reader pod (the finished trainer releases the volume)', () => {
-      const out = synthStack(stack => api(stack, new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: claim() })));
+      const out = synthStack((stack) => api(stack, new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: claim() })));
       expect(out.find('Deployment', 'api').spec.replicas).toBe(1);
     });
 
     test('fine: ReadWriteMany with several replicas and a batch job', () => {
-      expect(() => synthStack(stack => {
-        const train = new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: claim({ accessMode: 'ReadWriteMany' }), schedule: { cron: '@daily' } });
-        api(stack, train, 3);
-        new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromTrainingJob(train) });
-      })).not.toThrow();
+      expect(() =>
+        synthStack((stack) => {
+          const train = new TrainingJob(stack, 'train', {
+            image: IMAGE,
+            modelOutput: claim({ accessMode: 'ReadWriteMany' }),
+            schedule: { cron: '@daily' },
+          });
+          api(stack, train, 3);
+          new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromTrainingJob(train) });
+        }),
+      ).not.toThrow();
     });
 
     test('error: a server and a batch job read it at the same time', () => {
-      expect(() => synthStack(stack => {
-        const train = new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: claim() });
-        api(stack, train);
-        new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromTrainingJob(train) });
-      })).toThrow(/TrainingJob 'test\/train': modelOutput is a ReadWriteOnce claim read by up to 2 pods at once \('test\/api' \(1 pod\), 'test\/score' \(1 pod\)\): pods on other nodes fail with Multi-Attach errors, got "ReadWriteOnce". Fix: make the claim ReadWriteMany .*run a single reader pod, or write the model to object storage/);
+      expect(() =>
+        synthStack((stack) => {
+          const train = new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: claim() });
+          api(stack, train);
+          new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromTrainingJob(train) });
+        }),
+      ).toThrow(
+        /TrainingJob 'test\/train': modelOutput is a ReadWriteOnce claim read by up to 2 pods at once \('test\/api' \(1 pod\), 'test\/score' \(1 pod\)\): pods on other nodes fail with Multi-Attach errors, got "ReadWriteOnce". Fix: make the claim ReadWriteMany .*run a single reader pod, or write the model to object storage/,
+      );
     });
 
     test('error: a scheduled trainer writes while a server reads', () => {
-      expect(() => synthStack(stack => api(stack, new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: claim(), schedule: { cron: '0 3 * * *' } }))))
-        .toThrow(/modelOutput is a ReadWriteOnce claim written by every scheduled run while 'test\/api' \(1 pod\) read it/);
+      expect(() =>
+        synthStack((stack) => api(stack, new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: claim(), schedule: { cron: '0 3 * * *' } }))),
+      ).toThrow(/modelOutput is a ReadWriteOnce claim written by every scheduled run while 'test\/api' \(1 pod\) read it/);
     });
 
-    test('error: one server with several replicas (the server\'s own check)', () => {
-      expect(() => synthStack(stack => api(stack, new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: claim() }), 2)))
-        .toThrow(/InferenceService 'test\/api': model reads PersistentVolumeClaim 'train-model' \(ReadWriteOnce\) from up to 2 replicas/);
+    test("error: one server with several replicas (the server's own check)", () => {
+      expect(() => synthStack((stack) => api(stack, new TrainingJob(stack, 'train', { image: IMAGE, modelOutput: claim() }), 2))).toThrow(
+        /InferenceService 'test\/api': model reads PersistentVolumeClaim 'train-model' \(ReadWriteOnce\) from up to 2 replicas/,
+      );
     });
   });
 
   test('a trainer without modelOutput has nothing to hand over', () => {
-    expect(() => synthStack(stack => {
-      const train = new TrainingJob(stack, 'train', { image: IMAGE });
-      new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromTrainingJob(train) });
-    })).toThrow(/TrainingJob 'test\/train': modelOutput is not set, so there is no model for ModelSource.fromTrainingJob to mount, got undefined. Fix: give the job modelOutput/);
+    expect(() =>
+      synthStack((stack) => {
+        const train = new TrainingJob(stack, 'train', { image: IMAGE });
+        new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromTrainingJob(train) });
+      }),
+    ).toThrow(
+      /TrainingJob 'test\/train': modelOutput is not set, so there is no model for ModelSource.fromTrainingJob to mount, got undefined. Fix: give the job modelOutput/,
+    );
   });
 });
 
 describe('BatchInferenceJob', () => {
   test('a model from object storage, inputs, a schedule', () => {
-    const out = synthStack(stack => new BatchInferenceJob(stack, 'score', {
-      image: IMAGE,
-      command: ['python', 'inference.py'],
-      model: ModelSource.fromUri('s3://models/eeg'),
-      inputs: [DataInput.fromVolume('incoming', { mountPath: '/data' })],
-      output: ModelOutput.existingClaim('predictions', { accessMode: 'ReadWriteMany' }),
-      schedule: { cron: '30 * * * *' },
-    }));
+    const out = synthStack(
+      (stack) =>
+        new BatchInferenceJob(stack, 'score', {
+          image: IMAGE,
+          command: ['python', 'inference.py'],
+          model: ModelSource.fromUri('s3://models/eeg'),
+          inputs: [DataInput.fromVolume('incoming', { mountPath: '/data' })],
+          output: ModelOutput.existingClaim('predictions', { accessMode: 'ReadWriteMany' }),
+          schedule: { cron: '30 * * * *' },
+        }),
+    );
     const cj = out.find('CronJob', 'score');
     const pod = podSpec(cj);
     expect(pod.initContainers[0].name).toBe('model-download');
     expect(envOf(pod.containers[0])).toEqual({ HOME: '/tmp', MODEL_DIR: '/models', OUTPUT_DIR: '/output', DATA_DIR: '/data' });
     expect(pod.volumes).toContainEqual({ name: 'output', persistentVolumeClaim: { claimName: 'predictions' } });
     expect(out.all('PersistentVolumeClaim')).toEqual([]);
-    expect(out.find('NetworkPolicy').spec.egress).toContainEqual({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });
+    expect(out.find('NetworkPolicy').spec.egress).toContainEqual({
+      to: [{ ipBlock: { cidr: '0.0.0.0/0' } }],
+      ports: [{ port: 443, protocol: 'TCP' }],
+    });
   });
 
   test('bad props are rejected', () => {
-    expect(() => synthStack(stack => new BatchInferenceJob(stack, 'score', { image: IMAGE, model: 's3://x' as any })))
-      .toThrow(/BatchInferenceJob 'test\/score': model must be a ModelSource/);
-    expect(() => synthStack(stack => new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromUri('s3://m/x'), output: ModelOutput.newClaim({ size: '1Gi' }), outputDir: '/models/out' })))
-      .toThrow(/outputDir must not overlap modelPath/);
+    expect(() => synthStack((stack) => new BatchInferenceJob(stack, 'score', { image: IMAGE, model: 's3://x' as any }))).toThrow(
+      /BatchInferenceJob 'test\/score': model must be a ModelSource/,
+    );
+    expect(() =>
+      synthStack(
+        (stack) =>
+          new BatchInferenceJob(stack, 'score', {
+            image: IMAGE,
+            model: ModelSource.fromUri('s3://m/x'),
+            output: ModelOutput.newClaim({ size: '1Gi' }),
+            outputDir: '/models/out',
+          }),
+      ),
+    ).toThrow(/outputDir must not overlap modelPath/);
   });
 });
