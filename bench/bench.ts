@@ -92,7 +92,8 @@ function scaleBench(): Record<string, Scale> {
 
 const cpu = os.cpus()[0]?.model ?? 'unknown cpu';
 console.log(
-  `machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}; ${RUNS} runs per synth case, ${SCALE_RUNS} per scale case, medians\n`,
+  `machine: ${os.cpus().length} cores (${cpu}), ${(os.totalmem() / 2 ** 30).toFixed(0)} ` +
+    `GiB, node ${process.version}; ${RUNS} runs per synth case, ${SCALE_RUNS} per scale case, medians\n`,
 );
 
 // BENCH_ONLY=web: parts (f) and (g) alone; BENCH_ONLY=diff: part (h) alone.
@@ -113,7 +114,9 @@ const readme = s['README: npm run synth'];
 const cli = s['npx cdk8s synth'];
 const bin = s['node_modules/.bin/cdk8s synth (no npx)'];
 console.log(
-  `  targets: README synth <= 1.0 s: ${readme <= 1.0 ? 'met' : 'MISSED'} (${fmt(readme)}); cdk8s synth <= 2.0 s: npx ${cli <= 2.0 ? 'met' : 'MISSED'} (${fmt(cli)}), without npx ${bin <= 2.0 ? 'met' : 'MISSED'} (${fmt(bin)})\n`,
+  `  targets: README synth <= 1.0 s: ${readme <= 1.0 ? 'met' : 'MISSED'} (${fmt(readme)}); ` +
+    `cdk8s synth <= 2.0 s: npx ${cli <= 2.0 ? 'met' : 'MISSED'} (${fmt(cli)}), without ` +
+    `npx ${bin <= 2.0 ? 'met' : 'MISSED'} (${fmt(bin)})\n`,
 );
 
 const sc = scaleBench();
@@ -126,11 +129,15 @@ const ratio = sc['cdk8s-ml N=1000'].ms / sc['cdk8s-plus N=1000'].ms;
 const wallRatio = sc['cdk8s-ml N=1000'].wall / sc['cdk8s-plus N=1000'].wall;
 const peak = sc['cdk8s-ml N=1000'].peakRssMb;
 console.log(
-  `  N=1000 cdk8s-ml / cdk8s-plus: ${ratio.toFixed(2)}x synth, ${wallRatio.toFixed(2)}x wall (target <= 1.2x: ${ratio <= 1.2 && wallRatio <= 1.2 ? 'met' : 'MISSED'}); peak ${peak.toFixed(0)} MB (target <= 250 MB: ${peak <= 250 ? 'met' : 'MISSED'})\n`,
+  `  N=1000 cdk8s-ml / cdk8s-plus: ${ratio.toFixed(2)}x synth, ${wallRatio.toFixed(2)}x ` +
+    `wall (target <= 1.2x: ${ratio <= 1.2 && wallRatio <= 1.2 ? 'met' : 'MISSED'}); ` +
+    `peak ${peak.toFixed(0)} MB (target <= 250 MB: ${peak <= 250 ? 'met' : 'MISSED'})\n`,
 );
 const growth = sc['cdk8s-ml N=1000'].ms / sc['cdk8s-ml N=100'].ms;
 console.log(
-  `(c) growth t(1000)/t(100) for cdk8s-ml: ${growth.toFixed(1)} (target <= 12: ${growth <= 12 ? 'met' : 'MISSED'}); cdk8s-plus: ${(sc['cdk8s-plus N=1000'].ms / sc['cdk8s-plus N=100'].ms).toFixed(1)}`,
+  `(c) growth t(1000)/t(100) for cdk8s-ml: ${growth.toFixed(1)} (target <= ` +
+    `12: ${growth <= 12 ? 'met' : 'MISSED'}); ` +
+    `cdk8s-plus: ${(sc['cdk8s-plus N=1000'].ms / sc['cdk8s-plus N=100'].ms).toFixed(1)}`,
 );
 
 /**
@@ -161,7 +168,9 @@ function webBench(): void {
   const med = (key: string, field: string) => median(runs[key].map((r) => r[field]));
   const peak = (key: string) => Math.max(...runs[key].map((r) => r.peakRssMb));
   console.log(
-    `\n(f) N inference services, each with a FlaskFrontend wired to it (8 objects per pair): build + synth (in-process, median; cdk8s-ml with MlApp.synth, writing its output as \`npm run synth\` does, cdk8s-plus-28 in memory); peak RSS (max); ${SCALE_RUNS} runs at 1,000, ${WEB_RUNS} at 10,000`,
+    `\n(f) N inference services, each with a FlaskFrontend wired to it (8 objects per pair): build + synth\n` +
+      `    (in-process, median; cdk8s-ml with MlApp.synth, writing its output as \`npm run synth\` does,\n` +
+      `    cdk8s-plus-28 in memory); peak RSS (max); ${SCALE_RUNS} runs at 1,000, ${WEB_RUNS} at 10,000`,
   );
   const ns = Object.keys(runs)
     .filter((k) => k.startsWith('cdk8s-ml '))
@@ -169,11 +178,15 @@ function webBench(): void {
   for (const n of ns) {
     const [ml, plus] = [`cdk8s-ml N=${n}`, `cdk8s-plus N=${n}`];
     const line = (name: string, key: string) =>
-      `  ${name.padEnd(10)} N=${String(n).padEnd(6)} synth ${(med(key, 'ms') / 1000).toFixed(2).padStart(6)} s   wall ${fmt(med(key, 'wall'))}   peak ${peak(key).toFixed(0).padStart(5)} MB   ${(runs[key][0].bytes / 2 ** 20).toFixed(0)} MB of output`;
+      `  ${name.padEnd(10)} N=${String(n).padEnd(6)} ` +
+      `synth ${(med(key, 'ms') / 1000).toFixed(2).padStart(6)} s   ` +
+      `wall ${fmt(med(key, 'wall'))}   peak ${peak(key).toFixed(0).padStart(5)} ` +
+      `MB   ${(runs[key][0].bytes / 2 ** 20).toFixed(0)} MB of output`;
     console.log(line('cdk8s-ml', ml));
     console.log(line('cdk8s-plus', plus));
     console.log(
-      `  N=${n} cdk8s-ml / cdk8s-plus: ${(med(ml, 'ms') / med(plus, 'ms')).toFixed(2)}x synth, ${(med(ml, 'wall') / med(plus, 'wall')).toFixed(2)}x wall`,
+      `  N=${n} cdk8s-ml / cdk8s-plus: ${(med(ml, 'ms') / med(plus, 'ms')).toFixed(2)}x ` +
+        `synth, ${(med(ml, 'wall') / med(plus, 'wall')).toFixed(2)}x wall`,
     );
   }
   if (ns.includes(10000)) {
@@ -181,22 +194,29 @@ function webBench(): void {
     const plusGrowth = med('cdk8s-plus N=10000', 'ms') / med('cdk8s-plus N=1000', 'ms');
     const peak10k = peak('cdk8s-ml N=10000');
     console.log(
-      `  t(10,000)/t(1,000) for cdk8s-ml: ${growth.toFixed(1)} (target <= 11: ${growth <= 11 ? 'met' : 'MISSED'}); cdk8s-plus: ${plusGrowth.toFixed(1)}; peak RSS at 10,000: ${peak10k.toFixed(0)} MB (target <= 1024 MB: ${peak10k <= 1024 ? 'met' : 'MISSED'})`,
+      `  t(10,000)/t(1,000) for cdk8s-ml: ${growth.toFixed(1)} (target <= ` +
+        `11: ${growth <= 11 ? 'met' : 'MISSED'}); cdk8s-plus: ${plusGrowth.toFixed(1)}; peak RSS ` +
+        `at 10,000: ${peak10k.toFixed(0)} MB (target <= 1024 MB: ${peak10k <= 1024 ? 'met' : 'MISSED'})`,
     );
   }
   console.log(
-    `\n(g) cdk8s-ml check over (f)'s output (the command in process, after a warm-up check; median) and the strict unintended-ingress analysis of the same manifests`,
+    `\n(g) cdk8s-ml check over (f)'s output (the command in process, after a warm-up check; median)\n` +
+      `    and the strict unintended-ingress analysis of the same manifests`,
   );
   for (const n of ns) {
     const c = `check N=${n}`;
     console.log(
-      `  N=${String(n).padEnd(6)} ${String(runs[c][0].objects).padStart(6)} objects   cdk8s-ml check ${(med(c, 'checkMs') / 1000).toFixed(2).padStart(6)} s   unintended ingress ${(med(c, 'unintendedMs') / 1000).toFixed(2).padStart(6)} s   peak ${peak(c).toFixed(0)} MB`,
+      `  N=${String(n).padEnd(6)} ${String(runs[c][0].objects).padStart(6)} objects   cdk8s-ml ` +
+        `check ${(med(c, 'checkMs') / 1000).toFixed(2).padStart(6)} s   unintended ` +
+        `ingress ${(med(c, 'unintendedMs') / 1000).toFixed(2).padStart(6)} s   peak ${peak(c).toFixed(0)} MB`,
     );
   }
   if (ns.includes(10000)) {
     const g = (f: string) => med('check N=10000', f) / med('check N=1000', f);
     console.log(
-      `  t(10,000)/t(1,000): check ${g('checkMs').toFixed(1)}, unintended ingress ${g('unintendedMs').toFixed(1)} (linear: ~10; target <= 11: ${g('checkMs') <= 11 && g('unintendedMs') <= 11 ? 'met' : 'MISSED'})`,
+      `  t(10,000)/t(1,000): check ${g('checkMs').toFixed(1)}, unintended ` +
+        `ingress ${g('unintendedMs').toFixed(1)} (linear: ~10; target <= ` +
+        `11: ${g('checkMs') <= 11 && g('unintendedMs') <= 11 ? 'met' : 'MISSED'})`,
     );
   }
 }
@@ -242,7 +262,9 @@ function diffBench(): void {
     }
     const objects = text.split(/^---$/m).length;
     console.log(
-      `\n(h) cdk8s-ml diff of two outputs of N=${DIFF_N} services with frontends (${objects} objects, ${(text.length / 2 ** 20).toFixed(0)} MB of manifests) differing in one image, against diff -r of the same directories (wall time, median of ${DIFF_RUNS}; peak RSS, max)`,
+      `\n(h) cdk8s-ml diff of two outputs of N=${DIFF_N} services with frontends ` +
+        `(${objects} objects, ${(text.length / 2 ** 20).toFixed(0)} MB of manifests) differing in one image,\n` +
+        `    against diff -r of the same directories (wall time, median of ${DIFF_RUNS}; peak RSS, max)`,
     );
     for (const [name, r] of Object.entries(runs)) {
       console.log(
@@ -291,7 +313,9 @@ try {
   const npxRatio = d['npx cdk8s synth (cdk8s.yaml: node -r cdk8s-ml/register main.ts)'] / d['baseline: npx cdk8s --version (cdk8s-cli start-up)'];
   const binRatio = d['node_modules/.bin/cdk8s synth'] / d['baseline: node_modules/.bin/cdk8s --version'];
   console.log(
-    `  cdk8s synth / cdk8s --version: npx ${npxRatio.toFixed(2)}x, without npx ${binRatio.toFixed(2)}x (target <= 1.2x: ${npxRatio <= 1.2 ? 'met' : 'MISSED'} with npx, ${binRatio <= 1.2 ? 'met' : 'MISSED'} without)`,
+    `  cdk8s synth / cdk8s --version: npx ${npxRatio.toFixed(2)}x, without ` +
+      `npx ${binRatio.toFixed(2)}x (target <= 1.2x: ${npxRatio <= 1.2 ? 'met' : 'MISSED'} with ` +
+      `npx, ${binRatio <= 1.2 ? 'met' : 'MISSED'} without)`,
   );
 
   // Runtime install size: what `npm ci --omit=dev` (the Argo CD plugin's install) puts in node_modules.
@@ -306,7 +330,9 @@ try {
   );
   const all = duKb(nm);
   console.log(
-    `  runtime install (npm ci --omit=dev): ${(all / 1024).toFixed(0)} MB in all; cdk8s-ml and its own dependencies ${((all - own) / 1024).toFixed(0)} MB, the peers and @swc/core ${(own / 1024).toFixed(0)} MB`,
+    `  runtime install (npm ci --omit=dev): ${(all / 1024).toFixed(0)} MB in all; cdk8s-ml ` +
+      `and its own dependencies ${((all - own) / 1024).toFixed(0)} MB, the peers and ` +
+      `@swc/core ${(own / 1024).toFixed(0)} MB`,
   );
 
   console.log("\n(e) cdk8s-ml check (the installed command) on the reference apps' output (wall time, median)");

@@ -1,16 +1,9 @@
 import { IConstruct } from 'constructs';
 import { fail } from './_errors';
+import { isDns1035Label, isDns1123Label, isIanaSvcName } from './rules/dns';
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-
-export function isDnsLabel(s: string): boolean {
-  return s.length <= 63 && DNS_LABEL.test(s);
-}
-
-/** IANA service name: what Kubernetes accepts as a port name. */
-export function isPortName(s: string): boolean {
-  return typeof s === 'string' && s.length <= 15 && /^[a-z0-9]([a-z0-9-]*[a-z0-9])?$/.test(s) && /[a-z]/.test(s) && !s.includes('--');
-}
+/** isDnsLabel: a DNS-1123 label; isPortName: an IANA service name, what Kubernetes accepts as a port name (lib/rules/dns.ts). */
+export { isDns1123Label as isDnsLabel, isIanaSvcName as isPortName };
 
 /**
  * A DNS-1123 label derived from a construct id: lowercased, anything else becomes '-'. Used for the
@@ -27,7 +20,7 @@ export function toDnsLabel(id: string): string {
 
 /** Validate an explicit or derived resource name; `maxLen` leaves room for suffixes we append. */
 export function checkName(scope: IConstruct, prop: string, name: string, maxLen = 63): string {
-  if (typeof name !== 'string' || name.length > maxLen || !DNS_LABEL.test(name)) {
+  if (typeof name !== 'string' || name.length > maxLen || !isDns1123Label(name)) {
     fail(
       scope,
       prop,
@@ -39,20 +32,22 @@ export function checkName(scope: IConstruct, prop: string, name: string, maxLen 
   return name;
 }
 
-const DNS_1035_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
-
 /**
  * Why a name cannot name a Service, or undefined. Service names are DNS-1035 labels: the API server
  * validates metadata.name of a Service with NameIsDNS1035Label (ValidateServiceName), so unlike
  * other objects' names they must start with a letter.
  */
 export function serviceNameProblem(name: string): string | undefined {
-  if (typeof name === 'string' && name.length <= 63 && DNS_1035_LABEL.test(name)) return isUrlHostLabel(name) ? undefined : PUNYCODE_PROBLEM;
-  return "must start with a lowercase letter: it names a Service, and Kubernetes validates Service names as DNS-1035 labels (lowercase letters, digits and '-', starting with a letter, at most 63 characters)";
+  if (isDns1035Label(name)) return isUrlHostLabel(name) ? undefined : PUNYCODE_PROBLEM;
+  return (
+    'must start with a lowercase letter: it names a Service, and Kubernetes validates Service names as DNS-1035 labels (lowercase ' +
+    "letters, digits and '-', starting with a letter, at most 63 characters)"
+  );
 }
 
 const PUNYCODE_PROBLEM =
-  "starts with 'xn--' but is not valid punycode: it is part of the Service's URL (http://<service>.<namespace>.svc), which URL parsers (WHATWG URL, Python's idna codec) then reject";
+  "starts with 'xn--' but is not valid punycode: it is part of the Service's URL (http://<service>.<namespace>.svc), which URL parsers " +
+  "(WHATWG URL, Python's idna codec) then reject";
 
 /**
  * A DNS label that URL parsers accept as a host label. Kubernetes allows 'xn--' labels that are not

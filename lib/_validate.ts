@@ -15,8 +15,12 @@
 import { isIP } from 'node:net';
 import { IConstruct } from 'constructs';
 import { checkInt, checkPort, describe, fail, MlInputError } from './_errors';
+import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName } from './rules/dns';
+import { parseQuantity } from './rules/quantity';
 
 export { checkInt, checkPort };
+// The readings of names and quantities live in lib/rules, shared with `cdk8s-ml check`; the old names stay importable.
+export { isDns1123Label as isDnsLabel, isDns1123Subdomain as isDnsSubdomain, isLabelValue, isQualifiedName, parseQuantity };
 
 // ---------------------------------------------------------------------------
 // Types
@@ -147,7 +151,8 @@ export function checkString(scope: IConstruct, prop: string, v: unknown, o: Stri
     fail(
       scope,
       prop,
-      'must not contain DEL, C1 control characters (U+0080-U+009F) or U+FFFE/U+FFFF: server-side apply (kubectl apply --server-side, Argo CD ServerSideApply) refuses them as YAML control characters',
+      'must not contain DEL, C1 control characters (U+0080-U+009F) or U+FFFE/U+FFFF: server-side apply (kubectl apply --server-side, ' +
+        'Argo CD ServerSideApply) refuses them as YAML control characters',
       v,
       `remove them, e.g. ${o.example}`,
     );
@@ -172,19 +177,6 @@ export function checkArgv(scope: IConstruct, prop: string, v: unknown, o: { nonE
 // Names and keys (k8s.io/apimachinery/pkg/util/validation/validation.go)
 // ---------------------------------------------------------------------------
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-/** IsDNS1123Label: namespaces and most object names; at most 63 characters. */
-export function isDnsLabel(v: unknown): v is string {
-  return typeof v === 'string' && v.length <= 63 && DNS1123_LABEL.test(v);
-}
-
-/** IsDNS1123Subdomain: Secret, ConfigMap, PVC, StorageClass, PriorityClass names; at most 253. */
-export function isDnsSubdomain(v: unknown): v is string {
-  return typeof v === 'string' && v.length <= 253 && DNS1123_SUBDOMAIN.test(v);
-}
-
 /** A suggestion for a name: lowercased, anything else '-'. */
 function nameSuggestion(v: unknown, fallback: string): string {
   const s =
@@ -201,7 +193,7 @@ function nameSuggestion(v: unknown, fallback: string): string {
 
 /** A namespace (or other DNS-1123 label) name. */
 export function checkDnsLabel(scope: IConstruct, prop: string, v: unknown, what: string, example: string): string {
-  if (!isDnsLabel(v)) {
+  if (!isDns1123Label(v)) {
     fail(
       scope,
       prop,
@@ -215,7 +207,7 @@ export function checkDnsLabel(scope: IConstruct, prop: string, v: unknown, what:
 
 /** The name of a Secret, ConfigMap, claim or class the manifests refer to. */
 export function checkDnsSubdomain(scope: IConstruct, prop: string, v: unknown, what: string, example: string): string {
-  if (!isDnsSubdomain(v)) {
+  if (!isDns1123Subdomain(v)) {
     fail(
       scope,
       prop,
@@ -270,26 +262,6 @@ export function checkEnvVarName(scope: IConstruct, prop: string, v: unknown): st
     );
   }
   return v;
-}
-
-const QUALIFIED_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
-/**
- * IsQualifiedName: label and annotation keys, taint keys. An optional prefix (a DNS-1123 subdomain)
- * and '/', then a name of at most 63 of [A-Za-z0-9._-], alphanumeric at both ends.
- */
-export function isQualifiedName(v: unknown): v is string {
-  if (typeof v !== 'string') return false;
-  const parts = v.split('/');
-  if (parts.length > 2) return false;
-  const name = parts[parts.length - 1];
-  if (parts.length === 2 && (parts[0] === '' || !isDnsSubdomain(parts[0]))) return false;
-  return name.length <= 63 && QUALIFIED_NAME.test(name);
-}
-
-/** IsValidLabelValue: empty, or at most 63 of [A-Za-z0-9._-], alphanumeric at both ends. */
-export function isLabelValue(v: unknown): v is string {
-  return typeof v === 'string' && (v === '' || (v.length <= 63 && QUALIFIED_NAME.test(v)));
 }
 
 const KEY_RULE = "an optional DNS prefix and '/', then a name of at most 63 of [A-Za-z0-9._-], alphanumeric at both ends";
@@ -356,41 +328,6 @@ export function checkAnnotations(
 // ---------------------------------------------------------------------------
 // Quantities (k8s.io/apimachinery/pkg/api/resource/quantity.go)
 // ---------------------------------------------------------------------------
-
-const QUANTITY = /^([+-]?(?:\d+(?:\.\d*)?|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?$/;
-const SUFFIX: Record<string, number> = {
-  '': 1,
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/**
- * The value of a quantity string, or undefined when it does not parse. The grammar of
- * ParseQuantity: `<signedNumber><suffix>`, number `1`, `1.5`, `1.` or `.5`, suffix a binary SI
- * (Ki..Ei), a decimal SI (n, u, m, '', k, M, G, T, P, E) or a decimal exponent (e3, E-2).
- */
-export function parseQuantity(v: unknown): number | undefined {
-  if (typeof v !== 'string') return undefined;
-  const m = QUANTITY.exec(v);
-  if (!m) return undefined;
-  const suffix = m[2] ?? '';
-  const scale = /^[eE][+-]?\d/.test(suffix) ? 10 ** Number(suffix.slice(1)) : SUFFIX[suffix];
-  // Divide by 1000 rather than multiply by 0.001 (inexact): '300m' is then exactly 0.3, as '0.3' is.
-  return scale < 1 ? Number(m[1]) / Math.round(1 / scale) : Number(m[1]) * scale;
-}
 
 /**
  * A positive quantity of bytes (memory, storage, a size limit). `what` names it in the message
@@ -544,7 +481,9 @@ const DOMAIN_COMPONENT = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
 const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9A-Fa-f:.]+\\])(?::[0-9]+)?`;
 const PATH_COMPONENT = '[a-z0-9]+(?:(?:[_.]|__|[-]+)[a-z0-9]+)*';
 const REFERENCE = new RegExp(
-  `^(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$`,
+  // [domain/]path[:tag][@algorithm:hex digest]
+  `^(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::([\\w][\\w.-]{0,127}))?` +
+    '(?:@([A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}))?$',
 );
 
 /**
@@ -701,7 +640,8 @@ export function checkHttpUrl(scope: IConstruct, prop: string, v: unknown, exampl
 export function checkChildId(scope: IConstruct, id: unknown, kind: string): string {
   if (typeof scope !== 'object' || scope === null || typeof (scope as { node?: unknown }).node !== 'object') {
     throw new MlInputError(
-      `${kind}: the scope (first argument) must be a construct, an MlStack or a construct inside one, got ${describe(scope)}. Fix: pass the stack, e.g. new ${kind}(stack, 'id', props).`,
+      `${kind}: the scope (first argument) must be a construct, an MlStack or a construct inside one, got ${describe(scope)}. Fix: pass ` +
+        `the stack, e.g. new ${kind}(stack, 'id', props).`,
     );
   }
   if (typeof id !== 'string' || id === '') {
@@ -731,7 +671,8 @@ export function checkChildId(scope: IConstruct, id: unknown, kind: string): stri
     fail(
       scope,
       'id',
-      `of a new ${kind} is already the id of ${other.constructor?.name ?? 'a construct'} '${other.node.path}' (ids are unique among the children of one scope)`,
+      `of a new ${kind} is already the id of ${other.constructor?.name ?? 'a construct'} '${other.node.path}' (ids are unique among the ` +
+        `children of one scope)`,
       id,
       `give the new ${kind} an id of its own, e.g. '${id}-2'`,
     );
@@ -850,7 +791,8 @@ export function checkRenderableKey(scope: IConstruct, prop: string, key: string)
     fail(
       scope,
       prop,
-      "has the key 'constructor', which cdk8s cannot write (its serializer reads an object's constructor property to tell plain data from class instances)",
+      "has the key 'constructor', which cdk8s cannot write (its serializer reads an object's constructor property to tell plain data " +
+        'from class instances)',
       key,
       "use a prefixed key, e.g. 'example.com/constructor'",
     );

@@ -153,7 +153,8 @@ describe('quantities', () => {
     for (const bad of ['-1Gi', '0', '500m', '2GB', '8 GB', 2048, null])
       expect(rejection(() => checkMemory(scope, 'memory', bad)).prop).toBe('memory');
     expect(rejection(() => checkQuantity(scope, 'size', 'ten', 'a storage quantity', '10Gi')).message).toBe(
-      "Construct 'thing': size must be a storage quantity such as '10Gi', got \"ten\". Fix: use a binary suffix: '512Mi', '10Gi' (Kubernetes rejects 'GB' and spaces; 'm' is milli)",
+      "Construct 'thing': size must be a storage quantity such as '10Gi', got \"ten\". Fix: use " +
+        "a binary suffix: '512Mi', '10Gi' (Kubernetes rejects 'GB' and spaces; 'm' is milli)",
     );
   });
 

@@ -91,7 +91,7 @@ const yaml11Float = new jsyaml.Type('tag:yaml.org,2002:float', {
 
 /**
  * True when kubectl would read this plain (unquoted) scalar as a boolean or a number, not the string
- * it is: a writer must quote it (lib/stack/_yaml.ts does).
+ * it is: a writer must quote it (lib/app/_yaml.ts does).
  */
 export function kubectlReadsAsNonString(s: string): boolean {
   return YAML11_TRUE.has(s) || YAML11_FALSE.has(s) || goInt(s) !== undefined || s in SPECIAL_FLOATS || goFloat(s);

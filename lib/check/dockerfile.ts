@@ -12,7 +12,7 @@
  * `checkDockerignore` problems read `dockerignore: <message>`.
  */
 import type { Arg, Dockerfile, Instruction, JSONInstruction } from 'dockerfile-ast';
-import { imageTagIssue } from './k8s-pss';
+import { imageTagIssue } from './rules/pod-security';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 /** dockerfile-ast and dockerfile-utils load on first use: importing the library for its constructs should not pay for them. */

@@ -5,6 +5,7 @@
  * gateway.networking.k8s.io_httproutes.yaml: required fields, enums, ranges, list limits and the
  * CEL rule that a Service backendRef has a port). Only the standard channel's fields.
  */
+import { DNS1123_LABEL_PATTERN, isDns1123Label } from '../rules/dns';
 import { isPlainObject, K8sObject, Problem } from './k8s-common';
 
 /** `apiVersion/kind` -> root class of the table. */
@@ -45,77 +46,100 @@ export const GATEWAY_API_FIELDS: Readonly<Record<string, Record<string, string>>
   GatewayV1HTTPRouteTimeouts: { request: 'string', backendRequest: 'string' },
 };
 
-const NAMESPACE_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const HOSTNAME_RE = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
+const HOSTNAME_RE = new RegExp(`^(\\*\\.)?${DNS1123_LABEL_PATTERN}(\\.${DNS1123_LABEL_PATTERN})*$`);
+const METHODS: readonly unknown[] = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'];
 
-/** `schema` for a Gateway API object of GATEWAY_API_ROOTS. */
-export function gatewaySchemaProblems(obj: K8sObject): Problem[] {
-  const out: string[] = [];
-  const str = (v: unknown, at: string, max: number) => {
-    if (typeof v !== 'string' || v.length < 1 || v.length > max) out.push(`${at} must be a string of 1..${max} characters`);
-  };
-  const int = (v: unknown, at: string, min: number, max: number) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) out.push(`${at} must be an integer from ${min} to ${max}`);
-  };
-  const list = (v: unknown, at: string, max: number, required = false): unknown[] => {
+/** A field of a value that may not be an object: a guarded `v?.key`. */
+function get(v: unknown, key: string): unknown {
+  return isPlainObject(v) ? v[key] : undefined;
+}
+
+/** The messages of one object, with the checks of the shapes the CRD's schema gives its fields. */
+class Issues {
+  readonly out: string[] = [];
+
+  str(v: unknown, at: string, max: number): void {
+    if (typeof v !== 'string' || v.length < 1 || v.length > max) this.out.push(`${at} must be a string of 1..${max} characters`);
+  }
+
+  int(v: unknown, at: string, min: number, max: number): void {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) this.out.push(`${at} must be an integer from ${min} to ${max}`);
+  }
+
+  list(v: unknown, at: string, max: number, required = false): unknown[] {
     if (v === undefined) {
-      if (required) out.push(`${at} is required`);
+      if (required) this.out.push(`${at} is required`);
       return [];
     }
     if (!Array.isArray(v)) {
-      out.push(`${at} must be a list`);
+      this.out.push(`${at} must be a list`);
       return [];
     }
-    if (v.length > max) out.push(`${at} has ${v.length} items; at most ${max}`);
+    if (v.length > max) this.out.push(`${at} has ${v.length} items; at most ${max}`);
     return v;
-  };
+  }
+}
+
+function parentRefIssues(spec: Record<string, unknown>, is: Issues): void {
+  is.list(spec.parentRefs, 'spec.parentRefs', 32).forEach((p, i) => {
+    const at = `spec.parentRefs[${i}]`;
+    is.str(get(p, 'name'), `${at}.name`, 253);
+    const namespace = get(p, 'namespace');
+    if (namespace !== undefined && !isDns1123Label(namespace)) is.out.push(`${at}.namespace must be a namespace name`);
+    if (get(p, 'port') !== undefined) is.int(get(p, 'port'), `${at}.port`, 1, 65535);
+  });
+}
+
+function matchIssues(rule: unknown, at: string, is: Issues): void {
+  is.list(get(rule, 'matches'), `${at}.matches`, 64).forEach((m, j) => {
+    const path = get(m, 'path');
+    if (path !== undefined) {
+      const type = get(path, 'type') ?? 'PathPrefix';
+      const value = get(path, 'value');
+      if (!['Exact', 'PathPrefix', 'RegularExpression'].includes(type as string))
+        is.out.push(`${at}.matches[${j}].path.type must be Exact, PathPrefix or RegularExpression`);
+      if (value !== undefined && (typeof value !== 'string' || value.length > 1024 || (type !== 'RegularExpression' && !value.startsWith('/')))) {
+        is.out.push(`${at}.matches[${j}].path.value must be an absolute path (starting with '/', at most 1024 characters)`);
+      }
+    }
+    const method = get(m, 'method');
+    if (method !== undefined && !METHODS.includes(method)) is.out.push(`${at}.matches[${j}].method must be one of ${METHODS.join(', ')}`);
+  });
+}
+
+function backendRefIssues(rule: unknown, at: string, is: Issues): void {
+  is.list(get(rule, 'backendRefs'), `${at}.backendRefs`, 16).forEach((b, j) => {
+    const bat = `${at}.backendRefs[${j}]`;
+    const port = get(b, 'port');
+    is.str(get(b, 'name'), `${bat}.name`, 253);
+    // CEL: "Must have port for Service reference"
+    if ((get(b, 'group') ?? '') === '' && (get(b, 'kind') ?? 'Service') === 'Service' && port === undefined)
+      is.out.push(`${bat}.port is required for a Service backend`);
+    if (port !== undefined) is.int(port, `${bat}.port`, 1, 65535);
+    if (get(b, 'weight') !== undefined) is.int(get(b, 'weight'), `${bat}.weight`, 0, 1000000);
+  });
+}
+
+/** `schema` for a Gateway API object of GATEWAY_API_ROOTS. */
+export function gatewaySchemaProblems(obj: K8sObject): Problem[] {
+  const is = new Issues();
   // As for every kind (objectmeta.go ValidateObjectMetaAccessor): a create may give generateName instead.
   const named = (v: unknown) => typeof v === 'string' && v !== '';
-  if (!named(obj?.metadata?.name) && !named(obj?.metadata?.generateName))
-    out.push('metadata.name is required (or metadata.generateName, with kubectl create)');
-  const spec = obj?.spec;
-  if (!isPlainObject(spec)) out.push('spec is required');
+  const metadata = get(obj, 'metadata');
+  if (!named(get(metadata, 'name')) && !named(get(metadata, 'generateName')))
+    is.out.push('metadata.name is required (or metadata.generateName, with kubectl create)');
+  const spec = get(obj, 'spec');
+  if (!isPlainObject(spec)) is.out.push('spec is required');
   else {
-    list(spec.parentRefs, 'spec.parentRefs', 32).forEach((p: any, i) => {
-      const at = `spec.parentRefs[${i}]`;
-      str(p?.name, `${at}.name`, 253);
-      if (p?.namespace !== undefined && (typeof p.namespace !== 'string' || !NAMESPACE_RE.test(p.namespace) || p.namespace.length > 63))
-        out.push(`${at}.namespace must be a namespace name`);
-      if (p?.port !== undefined) int(p.port, `${at}.port`, 1, 65535);
-    });
-    list(spec.hostnames, 'spec.hostnames', 16).forEach((h, i) => {
+    parentRefIssues(spec, is);
+    is.list(spec.hostnames, 'spec.hostnames', 16).forEach((h, i) => {
       if (typeof h !== 'string' || h.length > 253 || !HOSTNAME_RE.test(h))
-        out.push(`spec.hostnames[${i}] must be a DNS host name (a leading *. allowed)`);
+        is.out.push(`spec.hostnames[${i}] must be a DNS host name (a leading *. allowed)`);
     });
-    list(spec.rules, 'spec.rules', 16).forEach((r: any, i) => {
-      const at = `spec.rules[${i}]`;
-      list(r?.matches, `${at}.matches`, 64).forEach((m: any, j) => {
-        const path = m?.path;
-        if (path !== undefined) {
-          if (!['Exact', 'PathPrefix', 'RegularExpression'].includes(path?.type ?? 'PathPrefix'))
-            out.push(`${at}.matches[${j}].path.type must be Exact, PathPrefix or RegularExpression`);
-          if (
-            path?.value !== undefined &&
-            (typeof path.value !== 'string' ||
-              path.value.length > 1024 ||
-              ((path.type ?? 'PathPrefix') !== 'RegularExpression' && !path.value.startsWith('/')))
-          ) {
-            out.push(`${at}.matches[${j}].path.value must be an absolute path (starting with '/', at most 1024 characters)`);
-          }
-        }
-        if (m?.method !== undefined && !METHODS.includes(m.method)) out.push(`${at}.matches[${j}].method must be one of ${METHODS.join(', ')}`);
-      });
-      list(r?.backendRefs, `${at}.backendRefs`, 16).forEach((b: any, j) => {
-        const bat = `${at}.backendRefs[${j}]`;
-        str(b?.name, `${bat}.name`, 253);
-        // CEL: "Must have port for Service reference"
-        if ((b?.group ?? '') === '' && (b?.kind ?? 'Service') === 'Service' && b?.port === undefined)
-          out.push(`${bat}.port is required for a Service backend`);
-        if (b?.port !== undefined) int(b.port, `${bat}.port`, 1, 65535);
-        if (b?.weight !== undefined) int(b.weight, `${bat}.weight`, 0, 1000000);
-      });
+    is.list(spec.rules, 'spec.rules', 16).forEach((r, i) => {
+      matchIssues(r, `spec.rules[${i}]`, is);
+      backendRefIssues(r, `spec.rules[${i}]`, is);
     });
   }
-  return out.map((message) => ({ obj, rule: 'schema', message }));
+  return is.out.map((message) => ({ obj, rule: 'schema', message }));
 }

@@ -14,12 +14,13 @@
  */
 import { checkOutputFiles, readOutputDir } from './files';
 import type { CheckOptions } from './k8s';
-import { POD_SECURITY_VERSION } from './k8s-pss';
+import { ALL_RULES, CheckRule } from './rules';
 
 export { checkManifests, parseYamlStream } from './k8s';
 export type { CheckOptions } from './k8s';
 export { NEWEST_POD_SECURITY_VERSION, POD_SECURITY_VERSION } from './k8s-pss';
 export type { K8sObject } from './k8s-common';
+export type { CheckRule } from './rules';
 export { KNOWN_CUSTOM_KINDS } from './k8s-schema';
 export { checkDockerfile, checkDockerignore } from './dockerfile';
 export { checkCompose } from './compose';
@@ -47,51 +48,5 @@ export function checkOutput(dir: string, options: CheckOptions = {}): string[] {
   return checkOutputFiles(readOutputDir(dir), options);
 }
 
-/** A rule of the check: the id every problem line names, and what it guards against. */
-export interface CheckRule {
-  readonly id: string;
-  readonly summary: string;
-}
-
-/** Every rule id a problem can carry, in the order `cdk8s-ml check --help` lists them. */
-export const CHECK_RULES: readonly CheckRule[] = [
-  {
-    id: 'schema',
-    summary:
-      'the Kubernetes OpenAPI schema (types, enums, required fields), apiVersions current Kubernetes serves, and what the apiserver validates beyond it',
-  },
-  { id: 'unknown-field', summary: 'a field the type does not have (a typo the apiserver would silently drop)' },
-  { id: 'dns-1123', summary: 'names, label keys/values, annotation and data keys, hosts and port names the apiserver would reject' },
-  { id: 'port-range', summary: 'ports outside 1..65535, named ports that are not IANA_SVC_NAMEs' },
-  { id: 'service-selector', summary: 'a Service must select the pods of exactly one workload' },
-  { id: 'workload-selector', summary: "a workload's selector must match its own pod template" },
-  { id: 'service-target-port', summary: 'every Service port lands on a container port of the selected pods' },
-  { id: 'env-url', summary: 'in-cluster URLs in env name a Service that exists, on a port it exposes' },
-  { id: 'duplicate-env', summary: 'a container lists each env variable once (server-side apply rejects a duplicate)' },
-  {
-    id: 'network-reachability',
-    summary:
-      'NetworkPolicies admit every connection the objects imply: env URLs to Services, Prometheus scrapes, Ingress and LoadBalancer traffic, Indexed Job peers, object storage',
-  },
-  {
-    id: 'pss-restricted',
-    summary: `Pod Security Standards "restricted" (which rejects the pod at admission), at the version the namespace enforces (default ${POD_SECURITY_VERSION})`,
-  },
-  { id: 'starts-non-root', summary: 'runAsNonRoot with a numeric non-zero runAsUser, so the kubelet can start it' },
-  { id: 'read-only-root-fs', summary: 'readOnlyRootFilesystem: true' },
-  { id: 'resources', summary: 'cpu/memory requests and memory limits on every container' },
-  { id: 'image-tag', summary: 'images pinned by tag or digest, not latest or untagged' },
-  { id: 'dockerfile-utils', summary: 'Dockerfile syntax (dockerfile-utils errors and warnings)' },
-  { id: 'base-image-arg', summary: 'FROM is a build ARG with a pinned default, so mirrors can override it' },
-  { id: 'user', summary: 'the image runs as a numeric non-root USER' },
-  { id: 'add-url', summary: 'no ADD of a URL (an unverified download)' },
-  { id: 'copy-secret', summary: 'no COPY/ADD of keys, certificates or .env files' },
-  { id: 'reserved-stage-name', summary: 'no build stage named context or scratch, which BuildKit reserves (ReservedStageName)' },
-  { id: 'dockerignore', summary: '.dockerignore keeps .git, .env, keys, __pycache__ and virtualenvs out of the build context' },
-  { id: 'compose-schema', summary: 'the Compose Specification JSON schema' },
-  {
-    id: 'layout',
-    summary: 'output directory layout: only manifests/*.yaml are manifests; every image has its build files; diagrams/*.md hold a mermaid block',
-  },
-  { id: 'yaml', summary: 'the file is not valid YAML (duplicate keys included)' },
-];
+/** Every rule id a problem can carry, in the order `cdk8s-ml check --help` lists them (built from the rule objects of rules/). */
+export const CHECK_RULES: readonly CheckRule[] = ALL_RULES;

@@ -8,6 +8,7 @@
  */
 import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
+import { isPlainObject } from '../_validate';
 
 /** A manifest as parsed from YAML/JSON. Deliberately loose: the checks exist to find what is wrong with it. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -44,9 +45,7 @@ export function effectiveNamespace(obj: K8sObject): string {
   return typeof ns === 'string' && ns !== '' ? ns : 'default';
 }
 
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
+export { isPlainObject };
 
 /** Only string-valued entries: a non-string label value is a schema problem reported elsewhere. */
 export function asLabels(v: unknown): Labels {
@@ -109,7 +108,8 @@ const POD_TEMPLATE_PATHS: Readonly<Record<string, readonly string[]>> = {
 
 export const WORKLOAD_KINDS: ReadonlySet<string> = new Set(Object.keys(POD_TEMPLATE_PATHS));
 
-function dig(obj: unknown, path: readonly string[]): unknown {
+/** The value at a path of keys, or undefined where a step is not an object: a guarded `obj?.a?.b`. */
+export function dig(obj: unknown, path: readonly string[]): unknown {
   let cur: unknown = obj;
   for (const key of path) {
     if (!isPlainObject(cur)) return undefined;
@@ -360,13 +360,4 @@ export function servicesSelecting(objects: readonly K8sObject[], workload: K8sOb
   const t = podTemplateOf(workload);
   if (!t) return [];
   return objects.filter((o) => o?.kind === 'Service' && podsSelectedBy(o, [t]).length === 1);
-}
-
-/** A label's name part and value: apimachinery validation.IsQualifiedName / IsValidLabelValue. */
-export const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
-export function labelValueIssue(value: string): string | undefined {
-  if (value === '') return undefined;
-  if (value.length > 63 || !LABEL_NAME.test(value)) return `value "${value}" must be at most 63 chars of [A-Za-z0-9._-], alphanumeric at both ends`;
-  return undefined;
 }

@@ -14,8 +14,8 @@
  * namespace enforces when a Namespace among the objects says so, else at
  * the caller's `podSecurityVersion`, else at POD_SECURITY_VERSION.
  *
- * Rules of our own that go beyond PSS live here too because they look at the
- * same fields: `starts-non-root`, `read-only-root-fs`, `resources`, `image-tag`.
+ * Rules of our own that go beyond PSS look at the same fields through the same PodCtx:
+ * `starts-non-root`, `read-only-root-fs`, `resources`, `image-tag` (rules/pod-security.ts).
  */
 import type { IPodSecurityContext } from 'kubernetes-models/v1/PodSecurityContext';
 import type { ISecurityContext } from 'kubernetes-models/v1/SecurityContext';
@@ -94,7 +94,9 @@ export function podSecurityMinor(option: unknown): PolicyMinor {
   const parsed = parseVersion(option);
   if (parsed.issue !== undefined) {
     throw new MlInputError(
-      `check option podSecurityVersion must be "latest" or "v1.<minor>" with minor from ${OLDEST_MINOR}, got ${describeValue(option)}. Fix: pass the version your namespaces enforce (pod-security.kubernetes.io/enforce-version), such as '${POD_SECURITY_VERSION}', the one cdk8s-ml's namespaces enforce, or leave it out`,
+      `check option podSecurityVersion must be "latest" or "v1.<minor>" with minor from ${OLDEST_MINOR}, got ${describeValue(option)}. ` +
+        `Fix: pass the version your namespaces enforce (pod-security.kubernetes.io/enforce-version), such as '${POD_SECURITY_VERSION}', ` +
+        `the one cdk8s-ml's namespaces enforce, or leave it out`,
     );
   }
   return parsed.minor;
@@ -195,7 +197,7 @@ const USER_NAMESPACE_RELAXATION_FROM: PolicyMinor = 35;
 const APPARMOR_ANNOTATION_PREFIX = 'container.apparmor.security.beta.kubernetes.io/';
 
 /** Context handed to every sub-check: the template plus its pod-level securityContext and all containers. */
-interface PodCtx {
+export interface PodCtx {
   readonly t: WorkloadPodTemplate;
   readonly podSc: IPodSecurityContext;
   readonly podScPath: string;
@@ -212,12 +214,12 @@ interface PodCtx {
 
 type SubCheck = (ctx: PodCtx, report: (message: string) => void) => void;
 
-function securityContextOf(c: LocatedContainer): ISecurityContext {
+export function securityContextOf(c: LocatedContainer): ISecurityContext {
   const sc = c.container.securityContext;
   return isPlainObject(sc) ? sc : {};
 }
 
-function scPath(c: LocatedContainer, field: string): string {
+export function scPath(c: LocatedContainer, field: string): string {
   return `${c.path}.securityContext.${field}`;
 }
 
@@ -311,7 +313,8 @@ const seccomp: SubCheck = ({ podSc, podScPath, containers, windows }, report) =>
     const effective = own ?? podType;
     if (effective !== 'RuntimeDefault' && effective !== 'Localhost') {
       report(
-        `${describeContainer(c)}: seccompProfile.type must be RuntimeDefault or Localhost in ${podScPath}.seccompProfile or ${scPath(c, 'seccompProfile')} (got ${String(effective)})`,
+        `${describeContainer(c)}: seccompProfile.type must be RuntimeDefault or Localhost in ${podScPath}.seccompProfile or ` +
+          `${scPath(c, 'seccompProfile')} (got ${String(effective)})`,
       );
     }
   }
@@ -411,7 +414,8 @@ const probeHosts: SubCheck = ({ containers, minor }, report) => {
   for (const c of containers) {
     for (const [at, host] of handlerHosts(c)) {
       report(
-        `${describeContainer(c)}: ${at} must be unset from Pod Security v1.${PROBE_HOST_FROM} on (got ${JSON.stringify(host)}): the kubelet would send the request to that host; unset, it goes to the pod`,
+        `${describeContainer(c)}: ${at} must be unset from Pod Security v1.${PROBE_HOST_FROM} on (got ${JSON.stringify(host)}): the ` +
+          `kubelet would send the request to that host; unset, it goes to the pod`,
       );
     }
   }
@@ -435,7 +439,7 @@ const PSS_CHECKS: readonly SubCheck[] = [
   probeHosts,
 ];
 
-function podCtx(t: WorkloadPodTemplate, minor: PolicyMinor = parseVersion(POD_SECURITY_VERSION).minor): PodCtx {
+export function podCtx(t: WorkloadPodTemplate, minor: PolicyMinor = parseVersion(POD_SECURITY_VERSION).minor): PodCtx {
   const podSc = isPlainObject(t.podSpec.securityContext) ? t.podSpec.securityContext : {};
   const os: unknown = t.podSpec.os;
   return {
@@ -454,87 +458,4 @@ export function checkPodSecurity(t: WorkloadPodTemplate, minor?: PolicyMinor): P
   const problems: Problem[] = [];
   for (const check of PSS_CHECKS) check(ctx, (message) => problems.push({ obj: t.obj, rule: RULE, message }));
   return problems;
-}
-
-// ---------------------------------------------------------------------------
-// Our rules beyond PSS
-// ---------------------------------------------------------------------------
-
-/**
- * `starts-non-root`: runAsNonRoot only makes the kubelet refuse to start a
- * root image ("container has runAsNonRoot and image will run as root"); many
- * serving images (tensorflow/serving, tritonserver) have no USER, so a numeric
- * non-zero runAsUser must be set for the pod to start at all.
- */
-function startsNonRoot(ctx: PodCtx): string[] {
-  const out: string[] = [];
-  for (const c of ctx.containers) {
-    const sc = securityContextOf(c);
-    if ((sc.runAsNonRoot ?? ctx.podSc.runAsNonRoot) !== true) continue;
-    const uid = sc.runAsUser ?? ctx.podSc.runAsUser;
-    if (typeof uid !== 'number' || !Number.isInteger(uid) || uid <= 0) {
-      out.push(
-        `${describeContainer(c)}: runAsNonRoot is true but no non-zero numeric runAsUser is set in ${ctx.podScPath}.runAsUser or ${scPath(c, 'runAsUser')} (got ${String(uid)}); images without a numeric USER fail with "image will run as root"`,
-      );
-    }
-  }
-  return out;
-}
-
-function readOnlyRootFs(ctx: PodCtx): string[] {
-  return ctx.containers
-    .filter((c) => c.kind !== 'ephemeralContainers' && securityContextOf(c).readOnlyRootFilesystem !== true)
-    .map(
-      (c) =>
-        `${describeContainer(c)}: ${scPath(c, 'readOnlyRootFilesystem')} must be true (got ${String(securityContextOf(c).readOnlyRootFilesystem)})`,
-    );
-}
-
-/** Without requests the scheduler overcommits; without limits one pod can starve the node. Ephemeral containers cannot set resources. */
-function resources(ctx: PodCtx): string[] {
-  const out: string[] = [];
-  for (const c of ctx.containers) {
-    if (c.kind === 'ephemeralContainers') continue;
-    for (const kind of ['requests', 'limits'] as const) {
-      const values = c.container.resources?.[kind];
-      for (const res of ['cpu', 'memory']) {
-        const v = isPlainObject(values) ? values[res] : undefined;
-        if (v === undefined || v === null || v === '') out.push(`${describeContainer(c)}: ${c.path}.resources.${kind}.${res} must be set`);
-      }
-    }
-  }
-  return out;
-}
-
-/** `repo:tag` or `repo@sha256:...`; the tag is whatever follows the last ':' after the last '/' (a registry port is before it). */
-export function imageTagIssue(image: unknown): string | undefined {
-  if (typeof image !== 'string' || image === '') return 'image must be set';
-  if (/@sha256:[0-9a-f]{64}$/.test(image)) return undefined;
-  const lastSegment = image.slice(image.lastIndexOf('/') + 1);
-  const colon = lastSegment.indexOf(':');
-  if (colon < 0) return `image ${image} has no tag (defaults to latest); pin a version tag or digest`;
-  const tag = lastSegment.slice(colon + 1);
-  if (tag === 'latest' || tag === '') return `image ${image} uses tag "${tag}"; pin a version tag or digest`;
-  return undefined;
-}
-
-function imageTags(ctx: PodCtx): string[] {
-  const out: string[] = [];
-  for (const c of ctx.containers) {
-    const issue = imageTagIssue(c.container.image);
-    if (issue) out.push(`${describeContainer(c)}: ${c.path}.image: ${issue}`);
-  }
-  return out;
-}
-
-const HARDENING_RULES: ReadonlyArray<readonly [string, (ctx: PodCtx) => string[]]> = [
-  ['starts-non-root', startsNonRoot],
-  ['read-only-root-fs', readOnlyRootFs],
-  ['resources', resources],
-  ['image-tag', imageTags],
-];
-
-export function checkPodHardening(t: WorkloadPodTemplate): Problem[] {
-  const ctx = podCtx(t);
-  return HARDENING_RULES.flatMap(([rule, fn]) => fn(ctx).map((message) => ({ obj: t.obj, rule, message })));
 }

@@ -130,7 +130,9 @@ function describeAjvError(e: AjvLikeError, obj: K8sObject): string {
   const got = valueAt(obj, e.instancePath ?? '');
   // The manifest is read as kubectl reads it (YAML 1.1, see _yaml.ts): say why a string became something else.
   if (params.type === 'string' && (typeof got === 'boolean' || typeof got === 'number')) {
-    detail += ` (got ${JSON.stringify(got)}: kubectl reads an unquoted yes/no/on/off/y/n/true/false as a boolean and 1_000, 0777 or 0x1F as a number; quote the value)`;
+    detail +=
+      ` (got ${JSON.stringify(got)}: kubectl reads an unquoted yes/no/on/off/y/n/true/false as a boolean and 1_000, 0777 or ` +
+      `0x1F as a number; quote the value)`;
   }
   return `${where} ${detail}`;
 }
@@ -289,7 +291,9 @@ function unknownFieldProblems(obj: K8sObject): Problem[] {
           {
             obj,
             rule: 'schema',
-            message: `apiVersion "${obj.apiVersion}" kind "${obj.kind}" is not served by current Kubernetes (no @kubernetes/client-node 1.3 model); use the current apiVersion`,
+            message:
+              `apiVersion "${obj.apiVersion}" kind "${obj.kind}" is not served by current Kubernetes (no @kubernetes/client-node ` +
+              `1.3 model); use the current apiVersion`,
           },
         ]
       : [];

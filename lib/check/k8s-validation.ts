@@ -5,7 +5,8 @@
  * test/cluster/check-agreement.test.ts, where the check passed what a real server refused.
  */
 import * as net from 'node:net';
-import { asArray, containersOf, isPlainObject, K8sObject, labelValueIssue, podTemplateOf, Problem } from './k8s-common';
+import { labelValueIssue } from '../rules/dns';
+import { asArray, containersOf, isPlainObject, K8sObject, podTemplateOf, Problem } from './k8s-common';
 
 interface ServerCheck {
   /** Kinds it applies to (`*` for any). */
@@ -127,7 +128,8 @@ function deploymentIssues(obj: K8sObject): string[] {
   const deadline = spec?.progressDeadlineSeconds ?? 600;
   if (typeof min === 'number' && typeof deadline === 'number' && deadline <= min) {
     return [
-      `spec.progressDeadlineSeconds (${deadline}${spec?.progressDeadlineSeconds === undefined ? ', the default' : ''}) must be greater than minReadySeconds (${min})`,
+      `spec.progressDeadlineSeconds (${deadline}${spec?.progressDeadlineSeconds === undefined ? ', the default' : ''}) must be greater ` +
+        `than minReadySeconds (${min})`,
     ];
   }
   return [];

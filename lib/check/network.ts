@@ -50,6 +50,7 @@ import {
   WorkloadPodTemplate,
   workloadPodTemplates,
 } from './k8s-common';
+import { isLoopbackOrUnspecified, objectStoreMentions, parsedUrlsIn, serviceOfHost, URL_RE, urlPort } from '../rules/url';
 
 /** `Kind/ns/name` (a workload among the objects), `probe:<namespace>`, `outside` or `ip:<IPv4 address>`. */
 export type EndpointRef = string;
@@ -99,62 +100,6 @@ const DEFAULT_PROMETHEUS_NAMESPACE = 'monitoring';
 const DEFAULT_INGRESS_NAMESPACE = 'ingress-nginx';
 const ELSEWHERE_NAMESPACE = 'elsewhere';
 const DNS_PORT = 53;
-
-// ---------------------------------------------------------------------------
-// Hosts in URLs (shared with the env-url rule)
-// ---------------------------------------------------------------------------
-
-/** The port a URL connects to: its own, else the scheme's default. */
-export function urlPort(url: URL): number {
-  return url.port !== '' ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-}
-
-/** http(s) URLs inside a longer value. */
-export const URL_RE = /\bhttps?:\/\/[^\s"'<>,;]+/g;
-
-/** The http(s) URLs in a text that parse (`new URL`), each with the text it was written as; the rest are skipped. */
-export function parsedUrlsIn(text: string): { readonly raw: string; readonly url: URL }[] {
-  const out: { raw: string; url: URL }[] = [];
-  for (const raw of text.match(URL_RE) ?? []) {
-    try {
-      out.push({ raw, url: new URL(raw) });
-    } catch {
-      // not a URL after all (e.g. 'http://' followed by a shell variable): nothing to connect to
-    }
-  }
-  return out;
-}
-
-/**
- * The Service an in-cluster host refers to, or undefined for external hosts.
- * `svc`, `svc.ns`, `svc.ns.svc`, `svc.ns.svc.cluster.local`; `svc.ns` counts only
- * when ns is a namespace we deploy to, so `example.com` stays external.
- */
-export function inClusterService(
-  host: string,
-  podNamespace: string,
-  namespaces: ReadonlySet<string>,
-): { namespace: string; name: string } | undefined {
-  const labels = host.toLowerCase().split('.');
-  if (labels.length === 1) return host === 'localhost' ? undefined : { namespace: podNamespace, name: labels[0] };
-  const [name, ns, ...rest] = labels;
-  const suffix = rest.join('.');
-  if (suffix === 'svc' || suffix === 'svc.cluster.local') return { namespace: ns, name };
-  if (suffix === '' && namespaces.has(ns)) return { namespace: ns, name };
-  return undefined;
-}
-
-/** inClusterService, plus the per-pod names of a headless Service: `<pod>.<svc>.<ns>.svc`. */
-function serviceOfHost(host: string, podNamespace: string, namespaces: ReadonlySet<string>): { namespace: string; name: string } | undefined {
-  const labels = host.toLowerCase().split('.');
-  const suffix = labels.slice(3).join('.');
-  if (labels.length >= 4 && (suffix === 'svc' || suffix === 'svc.cluster.local')) return { namespace: labels[2], name: labels[1] };
-  return inClusterService(host, podNamespace, namespaces);
-}
-
-function isLoopbackOrUnspecified(host: string): boolean {
-  return host === 'localhost' || host === '0.0.0.0' || host === '[::1]' || host === '[::]' || /^127\./.test(host);
-}
 
 // ---------------------------------------------------------------------------
 // IPv4
@@ -363,7 +308,8 @@ class NetworkModel {
     else if (ref.startsWith('ip:') && parseIpv4(ref.slice(3)) !== undefined) ep = { ref, ip: parseIpv4(ref.slice(3)), ipText: ref.slice(3) };
     if (!ep) {
       throw new Error(
-        `unknown network endpoint ${JSON.stringify(ref)}: use Kind/namespace/name of a workload among the objects (${[...this.workloads.keys()].join(', ') || 'none'}), probe:<namespace>, outside or ip:<IPv4 address>`,
+        `unknown network endpoint ${JSON.stringify(ref)}: use Kind/namespace/name of a workload among the objects ` +
+          `(${[...this.workloads.keys()].join(', ') || 'none'}), probe:<namespace>, outside or ip:<IPv4 address>`,
       );
     }
     this.extraEndpoints.set(ref, ep);
@@ -644,10 +590,6 @@ function envIntents(model: NetworkModel, services: ReadonlyMap<string, K8sObject
   return out;
 }
 
-const OBJECT_STORE_URI = /\b(?:s3|gs):\/\/[^\s"'<>,;]*/g;
-/** rclone connection-string remotes (`:s3,provider=AWS,env_auth=true:bucket/path`); with endpoint=, the endpoint URL is what is called. */
-const RCLONE_REMOTE = /(?:^|[\s"'=]):(?:s3|gcs),[^\s:]*:[^\s"']*/g;
-
 function shorten(s: string): string {
   return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
@@ -678,8 +620,7 @@ function externalIntents(model: NetworkModel, namespaces: ReadonlySet<string>): 
           reason: `container "${c.name}" mentions ${shorten(mention)} in ${where}`,
           obj: t.obj,
         });
-        for (const m of text.match(OBJECT_STORE_URI) ?? []) out.push(intent(OUTSIDE, 443, m));
-        for (const m of text.match(RCLONE_REMOTE) ?? []) if (!/[,:]endpoint=/.test(m)) out.push(intent(OUTSIDE, 443, m.replace(/^[\s"'=]/, '')));
+        for (const m of objectStoreMentions(text)) out.push(intent(OUTSIDE, 443, m));
         for (const { raw: url, url: parsed } of parsedUrlsIn(text)) {
           const host = parsed.hostname;
           if (host === '' || host.includes('$') || isLoopbackOrUnspecified(host) || serviceOfHost(host, t.namespace, namespaces)) continue;

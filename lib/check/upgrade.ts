@@ -23,6 +23,7 @@
  * pkg/apis/networking/validation/validation.go checks metadata and the new spec only), Ingress,
  * HorizontalPodAutoscaler, ServiceAccount, Namespace.
  */
+import { quantityValue } from '../rules/quantity';
 import { isPlainObject, keySegment, objectRef, type K8sObject } from './k8s-common';
 
 /**
@@ -172,14 +173,16 @@ const pvcRule: KindRule = {
       ),
     );
     const [was, now] = [storage(prev), storage(next)];
-    const [wasBytes, nowBytes] = [parseQuantity(was), parseQuantity(now)];
+    const [wasBytes, nowBytes] = [quantityValue(was), quantityValue(now)];
     const comparable = wasBytes !== undefined && nowBytes !== undefined;
     if (comparable ? nowBytes < wasBytes : !deepEqual(was, now)) {
       out.push({
         field: 'spec.resources.requests.storage',
         previous: was,
         next: now,
-        why: "a claim's storage request may only grow: the apiserver rejects a smaller one (field can not be less than previous value), volumes do not shrink",
+        why:
+          "a claim's storage request may only grow: the apiserver rejects a smaller one (field can not be less than previous value), " +
+          'volumes do not shrink',
       });
     }
     return out;
@@ -235,7 +238,8 @@ function frozenDataRule(dataFields: readonly string[], immutableType: boolean): 
       const out = immutableType ? differences(prev.type, next.type, 'type', APPLY_FAILS) : [];
       if (prev.immutable !== true) return out;
       const why =
-        'field is immutable when `immutable` is set: the apiserver rejects the update; a new name (and a rollout of its readers) is the way to change it';
+        'field is immutable when `immutable` is set: the apiserver rejects the update; a new name (and a rollout of its readers) is the ' +
+        'way to change it';
       for (const f of ['immutable', ...dataFields]) out.push(...differences(prev[f], next[f], f, why));
       return out;
     },
@@ -426,19 +430,4 @@ function show(v: unknown): string {
   if (v === undefined) return '(unset)';
   const text = JSON.stringify(v);
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
-}
-
-const BINARY: Record<string, number> = { Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60 };
-const DECIMAL: Record<string, number> = { n: 1e-9, u: 1e-6, m: 1e-3, '': 1, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18 };
-
-/** A Kubernetes quantity (`1Gi`, `500M`, `1.5e3`, 1024) as a number; undefined when it is not one. */
-function parseQuantity(v: unknown): number | undefined {
-  if (typeof v === 'number') return Number.isFinite(v) ? v : undefined;
-  if (typeof v !== 'string') return undefined;
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:([KMGTPE]i)|[eE]([+-]?\d+)|([numkMGTPE]?))$/.exec(v);
-  if (!m) return undefined;
-  const n = Number(m[1]);
-  if (m[2] !== undefined) return n * BINARY[m[2]];
-  if (m[3] !== undefined) return n * 10 ** Number(m[3]);
-  return n * DECIMAL[m[4] ?? ''];
 }

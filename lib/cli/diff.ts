@@ -74,7 +74,8 @@ function parseArgs(args: readonly string[], cwd: string): DiffArgs {
   }
   if (!git && positional.length !== 2) {
     throw new UsageError(
-      `needs two output directories, BASE and HEAD, got ${positional.length === 0 ? 'none' : positional.map((p) => JSON.stringify(p)).join(' ')} (or --git REF to synthesize the base from git)`,
+      `needs two output directories, BASE and HEAD, got ` +
+        `${positional.length === 0 ? 'none' : positional.map((p) => JSON.stringify(p)).join(' ')} (or --git REF to synthesize the base from git)`,
     );
   }
   return { format, positional, git, dir };

@@ -51,7 +51,8 @@ function parseArgs(args: readonly string[], cwd: string): InitArgs {
   const chosen = name ?? defaultName(target);
   if (!NAME_RE.test(chosen)) {
     fail(
-      `project name ${JSON.stringify(chosen)} must be 1-40 lowercase letters, digits or '-', starting with a letter (it names a Kubernetes namespace and Service); pass --name`,
+      `project name ${JSON.stringify(chosen)} must be 1-40 lowercase letters, digits or '-', starting with a letter (it names a ` +
+        `Kubernetes namespace and Service); pass --name`,
     );
   }
   return { dir: target, name: chosen, force };
@@ -119,7 +120,8 @@ function checkTarget(dir: string, force: boolean): void {
   const present = fs.readdirSync(dir).filter((f) => f !== '.git');
   if (present.length > 0 && !force) {
     fail(
-      `${dir} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''}); choose an empty directory, or pass --force to write the project's files over it`,
+      `${dir} is not empty (${present.slice(0, 3).join(', ')}${present.length > 3 ? ', ...' : ''}); choose an empty directory, or pass ` +
+        `--force to write the project's files over it`,
     );
   }
 }
@@ -139,7 +141,8 @@ export function runInit(args: string[], io: CliIo): number {
   }
   const shown = path.relative(io.cwd, dir) || '.';
   io.stdout(
-    `Created ${name} in ${shown}: ${[...files.keys()].join(', ')}\n\nNext:\n${shown === '.' ? '' : `  cd ${shown}\n`}  npm install\n  npx cdk8s synth\n  npm test\n`,
+    `Created ${name} in ${shown}: ${[...files.keys()].join(', ')}\n\nNext:\n${shown === '.' ? '' : `  cd ${shown}\n`}  npm install\n  ` +
+      `npx cdk8s synth\n  npm test\n`,
   );
   return 0;
 }

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { CliIo, EXIT_FAILED, UsageError } from './_io';
 import { MANIFESTS_DIR } from '../stack/_output';
-import { joinYamlStreams } from '../stack/_yaml';
+import { joinYamlStreams } from '../app/_yaml';
 
 export const RENDER_HELP = `Usage: cdk8s-ml render [--stack NAME] [--dir DIR]
 

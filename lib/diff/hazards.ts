@@ -73,7 +73,9 @@ const jobRerunRule: HazardRule = {
           {
             id: 'job-rerun' as const,
             object: objectRef(a),
-            message: `${objectRef(a)}: the pod template changed (${shown}${more}); with ${ARGO_SYNC_OPTIONS} Replace=true Argo CD deletes and re-creates the Job: it runs again on merge`,
+            message:
+              `${objectRef(a)}: the pod template changed (${shown}${more}); with ${ARGO_SYNC_OPTIONS} Replace=true Argo CD ` +
+              `deletes and re-creates the Job: it runs again on merge`,
           },
         ];
       }),

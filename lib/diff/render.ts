@@ -135,13 +135,14 @@ function fenced(info: string, content: string): string[] {
   return [`${fence}${info}`, content.replace(/\n$/, ''), fence];
 }
 
+/** One stack's section: a count line, then tables of objects, workloads, requests and network, then the raw diffs. */
 function markdownStack(s: StackDiff): string[] {
   const o = s.objects;
-  const out = [`### Stack \`${s.stack}\`${s.status === 'changed' ? '' : ` (${s.status})`}`, ''];
-  out.push(
-    `${o.added.length} added, ${o.removed.length} removed, ${o.changed.length} changed${s.hazards.length > 0 ? `, **${plural(s.hazards.length, 'hazard')}**` : ''}`,
-  );
-  out.push(
+  const hazards = s.hazards.length > 0 ? `, **${plural(s.hazards.length, 'hazard')}**` : '';
+  return [
+    `### Stack \`${s.stack}\`${s.status === 'changed' ? '' : ` (${s.status})`}`,
+    '',
+    `${o.added.length} added, ${o.removed.length} removed, ${o.changed.length} changed${hazards}`,
     ...table(
       ['', 'object', 'fields changed'],
       [
@@ -150,39 +151,47 @@ function markdownStack(s: StackDiff): string[] {
         ...o.changed.map((c) => ['changed', cell(c.ref, true), String(c.fields.length)]),
       ],
     ),
-  );
-  out.push(
-    ...table(
-      ['workload', 'change'],
-      workloadLines(s).flatMap((w) =>
-        (w.lines.length > 0 ? w.lines : ['']).map((l, i) => [
-          i === 0 ? cell(`${w.ref}${w.status === 'changed' ? '' : ` (${w.status})`}`, true) : '',
-          cell(l),
-        ]),
-      ),
+    ...markdownWorkloads(s),
+    ...(s.totals
+      ? table(
+          ['requests', 'before', 'after', 'change'],
+          totalsRows(s.totals)
+            .filter(([, b, a]) => b !== '0' || a !== '0')
+            .map((r) => r.map((c) => cell(c))),
+        )
+      : []),
+    ...markdownNetwork(s.network),
+    ...markdownFieldDiff(o),
+    ...markdownDiagram(s.diagram),
+  ];
+}
+
+function markdownWorkloads(s: StackDiff): string[] {
+  return table(
+    ['workload', 'change'],
+    workloadLines(s).flatMap((w) =>
+      (w.lines.length > 0 ? w.lines : ['']).map((l, i) => [
+        i === 0 ? cell(`${w.ref}${w.status === 'changed' ? '' : ` (${w.status})`}`, true) : '',
+        cell(l),
+      ]),
     ),
   );
-  if (s.totals)
-    out.push(
-      ...table(
-        ['requests', 'before', 'after', 'change'],
-        totalsRows(s.totals)
-          .filter(([, b, a]) => b !== '0' || a !== '0')
-          .map((r) => r.map((c) => cell(c))),
-      ),
-    );
-  const n = s.network;
-  out.push(
-    ...table(
-      ['network', 'connection or way in'],
-      [
-        ...n.allowed.map((c) => ['newly allowed', cell(connection(c), true)]),
-        ...n.denied.map((c) => ['no longer allowed', cell(connection(c), true)]),
-        ...n.exposed.map((e) => ['new way in', cell(e, true)]),
-        ...n.unexposed.map((e) => ['way in removed', cell(e, true)]),
-      ],
-    ),
+}
+
+function markdownNetwork(n: StackDiff['network']): string[] {
+  return table(
+    ['network', 'connection or way in'],
+    [
+      ...n.allowed.map((c) => ['newly allowed', cell(connection(c), true)]),
+      ...n.denied.map((c) => ['no longer allowed', cell(connection(c), true)]),
+      ...n.exposed.map((e) => ['new way in', cell(e, true)]),
+      ...n.unexposed.map((e) => ['way in removed', cell(e, true)]),
+    ],
   );
+}
+
+/** Every changed field as a diff line, folded away. */
+function markdownFieldDiff(o: StackDiff['objects']): string[] {
   const raw = [
     ...o.added.map((r) => `+ ${r}`),
     ...o.removed.map((r) => `- ${r}`),
@@ -194,19 +203,22 @@ function markdownStack(s: StackDiff): string[] {
       ]),
     ]),
   ];
-  if (raw.length > 0) out.push('<details><summary>Field diff</summary>', '', ...fenced('diff', raw.join('\n')), '', '</details>', '');
-  if (s.diagram && s.diagram.before !== s.diagram.after) {
-    const block = (title: string, md?: string) => [`**${title}**`, '', ...(md === undefined ? ['(none)'] : fenced('mermaid', mermaidOf(md))), ''];
-    out.push(
-      '<details><summary>Diagram, before and after</summary>',
-      '',
-      ...block('Before', s.diagram.before),
-      ...block('After', s.diagram.after),
-      '</details>',
-      '',
-    );
-  }
-  return out;
+  if (raw.length === 0) return [];
+  return ['<details><summary>Field diff</summary>', '', ...fenced('diff', raw.join('\n')), '', '</details>', ''];
+}
+
+/** The stack's diagram before and after, when it changed, folded away. */
+function markdownDiagram(diagram: StackDiff['diagram']): string[] {
+  if (!diagram || diagram.before === diagram.after) return [];
+  const block = (title: string, md?: string) => [`**${title}**`, '', ...(md === undefined ? ['(none)'] : fenced('mermaid', mermaidOf(md))), ''];
+  return [
+    '<details><summary>Diagram, before and after</summary>',
+    '',
+    ...block('Before', diagram.before),
+    ...block('After', diagram.after),
+    '</details>',
+    '',
+  ];
 }
 
 /** The mermaid source inside a diagram file (what MlApp writes: one ```mermaid block). */

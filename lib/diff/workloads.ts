@@ -3,7 +3,7 @@
  * requests, and a stack's totals at its minimum and maximum scale.
  */
 import { isPlainObject, objectRef, podTemplateOf, type K8sObject } from '../check/k8s-common';
-import { parseQuantity } from '../_validate';
+import { parseQuantity } from '../rules/quantity';
 
 /** CPU in cores, memory in bytes, GPUs (`nvidia.com/gpu`) in devices. */
 export interface ResourceAmounts {

@@ -5,7 +5,7 @@ import { checkChildId, checkConfigKey, checkDnsSubdomain, checkMap, checkObject,
 import { checkName } from '../_names';
 import { PythonImage } from '../image/python-image';
 import { IWorkload } from '../policy/_network';
-import { checkServedWorkloadProps, MetricsOptions, ServedWorkloadProps, ServerCore } from '../serving/_server';
+import { CheckedServedProps, checkServedWorkloadProps, MetricsOptions, ServedWorkloadProps, ServerCore, ServerSpec } from '../serving/_server';
 import { IModelServer, isModelServer } from '../serving/model-server';
 import { isOpenAiServer } from '../serving/llm-server';
 import { ServedWorkload } from '../serving/_served-workload';
@@ -66,24 +66,48 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
   constructor(scope: Construct, id: string, props: FlaskFrontendProps) {
     super(scope, checkChildId(scope, id, 'FlaskFrontend'));
     checkObject(this, 'props', props, "{ image: PythonImage.fromDirectory('web', { repository, tag }), backend: server }");
-    if (!PythonImage.isPythonImage(props.image)) {
+    const image = this.checkImage(props.image);
+    const checked = checkServedWorkloadProps(this, props);
+    const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
+    this.checkWiringProps(props);
+    const backends = this.backendsOf(props);
+    const { wsgiApp, healthPath } = this.checkGunicornProps(props);
+    const { env, composeEnv } = this.backendEnvOf(backends);
+    this.backendEnv = env;
+    const command = gunicornCommand(image.port, props, wsgiApp);
+    this._core = new ServerCore(name, {
+      ...this.serverSpec(props, checked, image, command, healthPath),
+      compose: { environment: composeEnv, dependsOn: Object.values(backends).map((b) => b.workloadName), healthcheckWith: 'python' },
+    });
+    // The image's CMD is this command unless the image names its own (PythonImage.command).
+    image._runWith(this, command, 'server');
+    for (const server of Object.values(backends)) server.allowFrom(this);
+  }
+
+  private checkImage(image: unknown): PythonImage {
+    if (!PythonImage.isPythonImage(image)) {
       fail(
         this,
         'image',
         'must be a PythonImage (the frontend is built from its source)',
-        props.image,
+        image,
         "use PythonImage.fromDirectory('web', { repository, tag })",
       );
     }
-    const image = props.image;
     image._validate(this);
-    checkServedWorkloadProps(this, props);
-    const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
-    this.checkWiringProps(props);
+    return image;
+  }
+
+  /** `backend` and `backends` in one map; `backend` is the unprefixed one. */
+  private backendsOf(props: FlaskFrontendProps): Record<string, IModelServer> {
     const backends: Record<string, IModelServer> = { ...(props.backend ? { backend: props.backend } : {}), ...props.backends };
     if (props.backend && props.backends && 'backend' in props.backends) {
       fail(this, 'backends.backend', "clashes with the 'backend' prop (both would set BACKEND_URL)", 'backend', 'rename the entry in backends');
     }
+    return backends;
+  }
+
+  private checkGunicornProps(props: FlaskFrontendProps): { wsgiApp: string; healthPath: string } {
     const wsgiApp = props.wsgiApp ?? 'app:app';
     if (typeof wsgiApp !== 'string' || !/^[A-Za-z_][\w.]*:[A-Za-z_]\w*(\([^\u0000-\u001f]*\))?$/.test(wsgiApp))
       fail(this, 'wsgiApp', 'must be module:variable', wsgiApp, "use e.g. 'app:app' or 'mypkg.web:create_app()'");
@@ -91,7 +115,11 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
     checkInt(this, 'threads', props.threads, 1, 256);
     checkInt(this, 'timeoutSeconds', props.timeoutSeconds, 1, 3600);
     const healthPath = checkUrlPath(this, 'healthPath', props.healthPath ?? '/healthz', { query: true });
+    return { wsgiApp, healthPath };
+  }
 
+  /** The backends' URLs (and an LLM server's OpenAI settings) in the cluster and, locally, at compose names. */
+  private backendEnvOf(backends: Record<string, IModelServer>): { env: Record<string, string>; composeEnv: Record<string, string> } {
     const env: Record<string, string> = {};
     const composeEnv: Record<string, string> = {};
     for (const [key, server] of Object.entries(backends)) {
@@ -116,26 +144,16 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
         composeEnv[`${prefix}_MODEL_NAME`] = server.modelName;
       }
     }
-    this.backendEnv = env;
-    const workers = props.workers ?? 2;
-    const threads = props.threads ?? 4;
-    const command = [
-      'gunicorn',
-      '--bind',
-      `0.0.0.0:${image.port}`,
-      '--workers',
-      String(workers),
-      '--threads',
-      String(threads),
-      '--timeout',
-      String(props.timeoutSeconds ?? 60),
-      // /tmp is the writable emptyDir; gunicorn's heartbeat files go there.
-      '--worker-tmp-dir',
-      '/tmp',
-      '--access-logfile',
-      '-',
-      wsgiApp,
-    ];
+    return { env, composeEnv };
+  }
+
+  private serverSpec(
+    props: FlaskFrontendProps,
+    checked: CheckedServedProps,
+    image: PythonImage,
+    command: string[],
+    healthPath: string,
+  ): Omit<ServerSpec, 'compose'> {
     const secretEnv: Record<string, EnvValue> = props.secretKey
       ? { FLASK_SECRET_KEY: EnvValue.fromSecret(props.secretKey.secretName, props.secretKey.key ?? 'secret-key') }
       : {};
@@ -145,10 +163,11 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
       timeoutSeconds: 5,
       failureThreshold: 3,
     });
-    this._core = new ServerCore(name, {
+    return {
       owner: this,
       component: 'frontend',
       props,
+      checked,
       image,
       uid: image.uid,
       gid: image.gid,
@@ -156,18 +175,14 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
       ports: [{ name: 'http', port: image.port }],
       command,
       // The secret key and the backends' URLs are the library's: a user variable of the same name fails.
-      env: envVars(props.env, { ...secretEnv, ...env }),
+      env: envVars(props.env, { ...secretEnv, ...this.backendEnv }),
       readiness: probe(10),
       liveness: probe(20),
       startupTimeoutSeconds: 120,
       resourceDefaults: { cpu: '250m', cpuLimit: '1', memory: '256Mi', memoryLimit: '512Mi' },
       containerName: 'web',
       metrics: props.metrics,
-      compose: { environment: composeEnv, dependsOn: Object.values(backends).map((b) => b.workloadName), healthcheckWith: 'python' },
-    });
-    // The image's CMD is this command unless the image names its own (PythonImage.command).
-    image._runWith(this, command, 'server');
-    for (const server of Object.values(backends)) server.allowFrom(this);
+    };
   }
 
   /** The backends are model servers of this library; the secret key names a Secret's key. */
@@ -186,4 +201,25 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
       if (sk.key !== undefined) checkConfigKey(this, 'secretKey.key', sk.key);
     }
   }
+}
+
+/** gunicorn (never Flask's development server) on the image's port. */
+function gunicornCommand(port: number, props: FlaskFrontendProps, wsgiApp: string): string[] {
+  return [
+    'gunicorn',
+    '--bind',
+    `0.0.0.0:${port}`,
+    '--workers',
+    String(props.workers ?? 2),
+    '--threads',
+    String(props.threads ?? 4),
+    '--timeout',
+    String(props.timeoutSeconds ?? 60),
+    // /tmp is the writable emptyDir; gunicorn's heartbeat files go there.
+    '--worker-tmp-dir',
+    '/tmp',
+    '--access-logfile',
+    '-',
+    wsgiApp,
+  ];
 }

@@ -2,8 +2,8 @@ import * as path from 'node:path';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
 import { checkImageReference, parseImageReference } from '../_validate';
-import { IOutputContributor, IMAGES_DIR } from '../stack/_output';
-import { MlApp } from '../stack/ml-app';
+import { appOutputsOf, IOutputContributor, IMAGES_DIR } from '../stack/_output';
+import { appKey, appScoped } from '../stack/_scoped';
 
 /** What it takes to build one image the manifests reference. */
 export interface ImageBuildSpec {
@@ -53,7 +53,14 @@ export interface IImage {
   _buildInfo?(): { name: string; contextDir: string; args: Record<string, string> };
 }
 
-const REGISTRY = Symbol.for('cdk8s-ml.ImageBuilds');
+/**
+ * HOME of every container, and of every image the library builds (ENV HOME). The pods run as a uid
+ * without a passwd entry on a read-only root, so HOME is unset or `/`, and libraries that cache under
+ * `~` (Hugging Face, torch, matplotlib, pip) fail; /tmp is the scratch emptyDir every pod has.
+ */
+export const WRITABLE_HOME = '/tmp';
+
+const REGISTRY = appKey<ImageBuilds>('imageBuilds');
 
 /**
  * The images an app builds: collected when workloads bind them, written as images/<name>/Dockerfile,
@@ -63,14 +70,13 @@ const REGISTRY = Symbol.for('cdk8s-ml.ImageBuilds');
 export class ImageBuilds implements IOutputContributor {
   /** Register `spec` with the app of `scope`; a no-op for plain cdk8s Apps (nothing to write to). */
   public static register(scope: IConstruct, spec: ImageBuildSpec): void {
-    const app = MlApp.tryOf(scope);
-    if (!app) return;
-    let reg: ImageBuilds = (app as any)[REGISTRY];
-    if (!reg) {
-      reg = new ImageBuilds();
-      Object.defineProperty(app, REGISTRY, { value: reg });
-      app.addOutput(reg);
-    }
+    const outputs = appOutputsOf(scope);
+    if (!outputs) return;
+    const reg = appScoped(scope, REGISTRY, () => {
+      const builds = new ImageBuilds();
+      outputs.add(builds);
+      return builds;
+    });
     reg.add(scope, spec);
   }
 

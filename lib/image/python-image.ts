@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IConstruct } from 'constructs';
 import { CONTEXT_DIR, CONTEXT_STAGE, contextStage, DEFAULT_DOCKERIGNORE, DockerfileBuilder, ignorePatterns } from './_dockerfile';
-import { checkImageRef, IImage, ImageBuilds } from './_image-build';
+import { checkImageRef, IImage, ImageBuilds, WRITABLE_HOME } from './_image-build';
 import { checkInt, checkPort, fail, problem } from '../_errors';
 import {
   asText,
@@ -17,7 +17,6 @@ import {
   isPlainObject,
 } from '../_validate';
 import { toDnsLabel } from '../_names';
-import { WRITABLE_HOME } from '../workload/_pod';
 
 const PYTHON_IMAGE = Symbol.for('cdk8s-ml.PythonImage');
 
@@ -191,7 +190,8 @@ export class PythonImage implements IImage {
     if (o.command === undefined) {
       df.comment(
         from
-          ? `CMD: the command of ${from.scope.constructor.name} '${from.scope.node.path}' (the first ${from.server ? 'server' : 'job'} that runs this image; its manifest states it too).`
+          ? `CMD: the command of ${from.scope.constructor.name} '${from.scope.node.path}' ` +
+              `(the first ${from.server ? 'server' : 'job'} that runs this image; its manifest states it too).`
           : 'CMD: no workload runs this image with a command of its own.',
       );
     }
@@ -314,7 +314,8 @@ export class PythonImage implements IImage {
       problem(
         scope,
         'image.command',
-        `is not set and no workload runs the image with a command, so its CMD would be ${JSON.stringify(DEFAULT_COMMAND)}, but the build context ${this.directory} has no app.py`,
+        `is not set and no workload runs the image with a command, so its CMD would be ${JSON.stringify(DEFAULT_COMMAND)}, ` +
+          `but the build context ${this.directory} has no app.py`,
         undefined,
         "pass command: ['python', '<your script>.py'] (or your server's command) to PythonImage.fromDirectory, or give the workload a command",
       ),

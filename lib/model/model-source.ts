@@ -168,6 +168,69 @@ type Kind =
   | { kind: 'training-job'; producer: IModelProducer; options: FromTrainingJobOptions }
   | { kind: 'hugging-face'; repo: string; options: HuggingFaceOptions };
 
+/** The options a factory was given: an object (a JavaScript caller may pass anything). */
+function factoryOptions(scope: IConstruct, prop: string, s: Kind, what: string): Record<string, unknown> {
+  const o = (s as { options?: unknown }).options;
+  if (!isPlainObject(o))
+    fail(scope, prop, `was made with options that are not an object (${what})`, o, `pass an object of options to ${what}, or leave it out`);
+  return o;
+}
+
+/** ModelSource.fromUri: a scheme the downloader knows, its options, and the cache claim. */
+function validateUri(scope: IConstruct, prop: string, s: Extract<Kind, { kind: 'uri' }>): void {
+  if (!s.scheme) {
+    fail(
+      scope,
+      prop,
+      'must be an s3://, gs://, http:// or https:// URI with a bucket or host',
+      s.uri,
+      'use ModelSource.fromUri with one of those schemes, ModelSource.fromVolume for a PersistentVolumeClaim, ' +
+        'or ModelSource.fromImage for a model baked into the image',
+    );
+  }
+  const o = factoryOptions(scope, prop, s, 'ModelSource.fromUri');
+  checkDownloadOptions(scope, prop, s.scheme, o);
+  const cache = checkOptionalObject(scope, `${prop}.cacheClaim`, o.cacheClaim, "{ claimName: 'model-cache', accessMode: 'ReadWriteMany' }");
+  if (cache) {
+    if (!isDnsSubdomain(cache.claimName)) {
+      fail(
+        scope,
+        `${prop}.cacheClaim.claimName`,
+        'must name a PersistentVolumeClaim (a DNS-1123 name)',
+        cache.claimName,
+        'pass the claim name as it appears in kubectl get pvc',
+      );
+    }
+    checkOneOf(scope, `${prop}.cacheClaim.accessMode`, cache.accessMode, ['ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod']);
+  }
+}
+
+/** ModelSource.fromVolume: a claim name, a relative subPath, a known access mode. */
+function validateVolume(scope: IConstruct, prop: string, s: Extract<Kind, { kind: 'volume' }>): void {
+  if (!isDnsSubdomain(s.claimName))
+    fail(scope, prop, 'must name a PersistentVolumeClaim (a DNS-1123 name)', s.claimName, 'pass the claim name as it appears in kubectl get pvc');
+  const o = factoryOptions(scope, prop, s, 'ModelSource.fromVolume');
+  if (o.subPath !== undefined) checkRelativePath(scope, `${prop}.subPath`, o.subPath, 'models/and-gate');
+  checkOneOf(scope, `${prop}.accessMode`, o.accessMode, ['ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOnce', 'ReadWriteOncePod']);
+}
+
+/** ModelSource.fromTrainingJob: a TrainingJob, and how long (and with what image) readers wait for its model. */
+function validateTrainingJob(scope: IConstruct, prop: string, s: Extract<Kind, { kind: 'training-job' }>): void {
+  const p = s.producer as unknown;
+  if (typeof p !== 'object' || p === null || !('_modelOutput' in p)) {
+    fail(
+      scope,
+      prop,
+      'must be made with ModelSource.fromTrainingJob(job) from a TrainingJob',
+      p,
+      'pass the TrainingJob object that writes the model',
+    );
+  }
+  const o = factoryOptions(scope, prop, s, 'ModelSource.fromTrainingJob');
+  checkInt(scope, `${prop}.waitTimeoutSeconds`, o.waitTimeoutSeconds, 1);
+  if (o.waitImage !== undefined) checkImageReference(scope, `${prop}.waitImage`, o.waitImage, { pinned: true, example: DEFAULT_DOWNLOADER_IMAGE });
+}
+
 /**
  * Where a server or batch job gets its model: object storage (s3://, gs://, http(s)://), a
  * PersistentVolumeClaim, an image the model is baked into, or a TrainingJob's output.
@@ -253,54 +316,13 @@ export class ModelSource {
   /** Throws for a source the pods cannot read, with the options of its factory. @internal */
   public _validate(scope: IConstruct, prop: string): void {
     const s = this.source;
-    const options = (what: string): Record<string, unknown> => {
-      const o = (s as { options?: unknown }).options;
-      if (!isPlainObject(o))
-        fail(scope, prop, `was made with options that are not an object (${what})`, o, `pass an object of options to ${what}, or leave it out`);
-      return o;
-    };
     switch (s.kind) {
-      case 'uri': {
-        if (!s.scheme) {
-          fail(
-            scope,
-            prop,
-            'must be an s3://, gs://, http:// or https:// URI with a bucket or host',
-            s.uri,
-            'use ModelSource.fromUri with one of those schemes, ModelSource.fromVolume for a PersistentVolumeClaim, or ModelSource.fromImage for a model baked into the image',
-          );
-        }
-        const o = options('ModelSource.fromUri');
-        checkDownloadOptions(scope, prop, s.scheme, o);
-        const cache = checkOptionalObject(scope, `${prop}.cacheClaim`, o.cacheClaim, "{ claimName: 'model-cache', accessMode: 'ReadWriteMany' }");
-        if (cache) {
-          if (!isDnsSubdomain(cache.claimName)) {
-            fail(
-              scope,
-              `${prop}.cacheClaim.claimName`,
-              'must name a PersistentVolumeClaim (a DNS-1123 name)',
-              cache.claimName,
-              'pass the claim name as it appears in kubectl get pvc',
-            );
-          }
-          checkOneOf(scope, `${prop}.cacheClaim.accessMode`, cache.accessMode, ['ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod']);
-        }
+      case 'uri':
+        validateUri(scope, prop, s);
         return;
-      }
-      case 'volume': {
-        if (!isDnsSubdomain(s.claimName))
-          fail(
-            scope,
-            prop,
-            'must name a PersistentVolumeClaim (a DNS-1123 name)',
-            s.claimName,
-            'pass the claim name as it appears in kubectl get pvc',
-          );
-        const o = options('ModelSource.fromVolume');
-        if (o.subPath !== undefined) checkRelativePath(scope, `${prop}.subPath`, o.subPath, 'models/and-gate');
-        checkOneOf(scope, `${prop}.accessMode`, o.accessMode, ['ReadWriteMany', 'ReadOnlyMany', 'ReadWriteOnce', 'ReadWriteOncePod']);
+      case 'volume':
+        validateVolume(scope, prop, s);
         return;
-      }
       case 'image':
         if (!ModelImage.isModelImage(s.image))
           fail(
@@ -313,25 +335,11 @@ export class ModelSource {
         s.image._validate(scope);
         return;
       case 'hugging-face':
-        checkHuggingFaceOptions(scope, prop, s.repo, options('ModelSource.fromHuggingFace'));
+        checkHuggingFaceOptions(scope, prop, s.repo, factoryOptions(scope, prop, s, 'ModelSource.fromHuggingFace'));
         return;
-      case 'training-job': {
-        const p = s.producer as unknown;
-        if (typeof p !== 'object' || p === null || !('_modelOutput' in p)) {
-          fail(
-            scope,
-            prop,
-            'must be made with ModelSource.fromTrainingJob(job) from a TrainingJob',
-            p,
-            'pass the TrainingJob object that writes the model',
-          );
-        }
-        const o = options('ModelSource.fromTrainingJob');
-        checkInt(scope, `${prop}.waitTimeoutSeconds`, o.waitTimeoutSeconds, 1);
-        if (o.waitImage !== undefined)
-          checkImageReference(scope, `${prop}.waitImage`, o.waitImage, { pinned: true, example: DEFAULT_DOWNLOADER_IMAGE });
+      case 'training-job':
+        validateTrainingJob(scope, prop, s);
         return;
-      }
     }
   }
 
@@ -480,7 +488,8 @@ export function waitForModelInitContainer(
     'end=$(( $(date +%s) + $3 ))',
     'ready() { if [ -n "${5:-}" ]; then [ -e "$1/$5" ]; else ls -A "$1" | grep -qv \'^\\.\'; fi; }',
     'until ready "$@"; do',
-    '  if [ "$(date +%s)" -ge "$end" ]; then echo "no model from TrainingJob $2 at $4${5:+ (no $5)} after $3 s: check the training Job\'s status and logs" >&2; exit 1; fi',
+    '  if [ "$(date +%s)" -ge "$end" ]; then ' +
+      'echo "no model from TrainingJob $2 at $4${5:+ (no $5)} after $3 s: check the training Job\'s status and logs" >&2; exit 1; fi',
     '  echo "waiting for model from TrainingJob $2 at $4${5:+ (until $5 exists)} (timeout $3 s)"',
     '  sleep 5',
     'done',

@@ -1,10 +1,10 @@
 import { ApiObject, Lazy } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
-import { inClusterService, parsedUrlsIn, URL_RE, urlPort } from '../check/network';
+import { inClusterService, objectStoreMentions, parsedUrlsIn, serviceDnsNamespace, URL_RE, urlPort } from '../rules/url';
 import { problem } from '../_errors';
 import { MlStack } from '../stack/ml-stack';
-import { perSynth } from '../stack/_synth';
+import { appKey, appScoped, appScopedIfAny, perSynth } from '../stack/_scoped';
 
 /** Anything with pods the library can wire: servers, frontends, jobs. */
 export interface IWorkload extends IConstruct {
@@ -37,7 +37,7 @@ export interface WiredPeer {
   readonly podSelector?: Record<string, string>;
 }
 
-/** A workload's policy rules as the diagram draws them (lib/stack/_diagram.ts): the records the NetworkPolicy renders. @internal */
+/** A workload's policy rules as the diagram draws them (lib/app/_diagram.ts): the records the NetworkPolicy renders. @internal */
 export interface WiringRecords {
   readonly namespace: string;
   readonly podSelector: Record<string, string>;
@@ -60,12 +60,6 @@ export interface StorageEndpoint {
 }
 
 const CLOUD_STORAGE: StorageEndpoint = { port: 443, metadata: true };
-/**
- * s3:// and gs:// URIs in a longer value, and rclone connection-string remotes (`:s3,env_auth=true:bucket`)
- * without an endpoint: what the output check reads as object storage (lib/check/network.ts externalIntents).
- */
-const OBJECT_STORE_MENTION = /\b(?:s3|gs):\/\/[^\s"'<>,;]*|(?:^|[\s"'=]):(?:s3|gcs),[^\s:]*:[^\s"']*/g;
-const IN_CLUSTER_HOST = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?\.([a-z0-9]([-a-z0-9]*[a-z0-9])?)\.svc(\.cluster\.local)?$/;
 
 /**
  * The endpoints a storage URI is read from: s3:// and gs:// on cloud storage over HTTPS with
@@ -80,15 +74,16 @@ export function storageEndpointsOf(uri: string, s3Endpoint?: string): StorageEnd
   if ((scheme === 's3' && !s3Endpoint) || scheme === 'gs') return [CLOUD_STORAGE];
   const url = new URL(scheme === 's3' ? s3Endpoint! : uri);
   const port = url.port ? Number(url.port) : url.protocol === 'http:' ? 80 : 443;
-  const namespace = IN_CLUSTER_HOST.exec(url.hostname)?.[2];
+  const namespace = serviceDnsNamespace(url.hostname);
   return [{ port, ...(namespace ? { namespace } : {}), metadata: false }];
 }
 
-const NETWORK_OF_POLICY = new WeakMap<IConstruct, WorkloadNetwork>();
+/** Per app: NetworkPolicy object -> the wiring it renders. */
+const NETWORK_OF_POLICY = appKey<WeakMap<IConstruct, WorkloadNetwork>>('networkOfPolicy');
 
 /** The rules behind a NetworkPolicy this library renders (any workload's, canary tracks' too), else undefined. @internal */
 export function wiringOfPolicy(policy: IConstruct): WiringRecords | undefined {
-  return NETWORK_OF_POLICY.get(policy)?._records();
+  return appScopedIfAny(policy, NETWORK_OF_POLICY)?.get(policy)?._records();
 }
 
 /**
@@ -114,7 +109,7 @@ export class WorkloadNetwork {
       metadata: stack._metadata(name, labels),
       spec: Lazy.any({ produce: () => this.render(isolateEgress) }) as any,
     });
-    NETWORK_OF_POLICY.set(policy, this);
+    appScoped(policy, NETWORK_OF_POLICY, () => new WeakMap<IConstruct, WorkloadNetwork>()).set(policy, this);
     // Pods resolve names; port 53 to any destination also covers node-local DNS caches.
     this.egress.set('dns', {
       to: undefined,
@@ -164,6 +159,7 @@ export class WorkloadNetwork {
    * Model or data storage: each endpoint's port (in-cluster endpoints only in their namespace), plus
    * the metadata server that hands out cloud credentials when an endpoint needs it. Without
    * endpoints: cloud object storage (HTTPS anywhere, credentials from the metadata server).
+   * @internal
    */
   public allowEgressToObjectStorage(endpoints: readonly StorageEndpoint[] = []): void {
     const all = endpoints.length > 0 ? endpoints : [CLOUD_STORAGE];
@@ -215,7 +211,8 @@ export class WorkloadNetwork {
       .flatMap((c) => [...(c.command ?? []), ...(c.args ?? []), ...(c.env ?? []).map((e) => e.value)])
       .filter((t): t is string => typeof t === 'string');
     for (const text of texts) {
-      if ((text.match(OBJECT_STORE_MENTION) ?? []).some((m) => !/[,:]endpoint=/.test(m))) this.allowEgressToObjectStorage([CLOUD_STORAGE]);
+      // The output check's reading of object storage (rules/url.ts), so the policy admits what it expects.
+      if (objectStoreMentions(text).length > 0) this.allowEgressToObjectStorage([CLOUD_STORAGE]);
       for (const { url: parsed } of parsedUrlsIn(text)) {
         if (!isExternalHost(parsed.hostname, this.namespaceName, appNamespaces)) continue;
         this.allowEgressToObjectStorage([{ port: urlPort(parsed), metadata: false }]);
@@ -310,7 +307,8 @@ export function envUrlProblems(owner: IConstruct, env: readonly k8s.EnvVar[]): s
   const podNamespace = MlStack.of(owner).namespaceName;
   const problems: string[] = [];
   const fix =
-    'wire the workload to the server by object (a FlaskFrontend backend, or server.allowFrom(workload) and server.url), which writes the URL and opens the NetworkPolicies';
+    'wire the workload to the server by object (a FlaskFrontend backend, or server.allowFrom(workload) and server.url), ' +
+    'which writes the URL and opens the NetworkPolicies';
   for (const e of withUrls) {
     for (const url of e.value!.match(URL_RE) ?? []) {
       let parsed: URL;

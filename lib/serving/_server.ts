@@ -5,16 +5,16 @@ import { IImage } from '../image/_image-build';
 import { checkServiceName, isPortName } from '../_names';
 import { ModelMount } from '../model/model-source';
 import { envUrlProblems, IWorkload, WorkloadNetwork } from '../policy/_network';
-import { ComposeValue, StackCompose } from '../stack/_compose';
+import { StackCompose } from '../stack/_compose';
 import { LABEL_INSTANCE, LABEL_NAME, MlStack } from '../stack/ml-stack';
 import { checkArray, checkDnsLabel, checkIntOrPercent, checkObject, checkOptionalObject, checkString, checkUrlPath } from '../_validate';
 import { buildPodSpec, checkPodProps, gpuToleration, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
+import { composeEnvironment } from '../workload/_compose-parts';
 import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
 import { SchedulingProps } from '../workload/scheduling';
-import { AutoscalingOptions, checkAutoscaling } from './autoscaling';
-import { checkExposure, Exposure, GatewayOptions, IngressOptions } from './exposure';
-import { ApiObject } from 'cdk8s';
+import { AutoscalerSpec, AutoscalingOptions, checkAutoscaling, renderAutoscaler } from './autoscaling';
+import { checkExposure, ExposedService, Exposure, ExposureKind, renderHttpRoute, renderIngress } from './exposure';
 import { CanaryOptions, describeSplit, splitReplicas, TRACK_LABEL, TRAFFIC_SPLIT_ANNOTATION } from './canary';
 
 export { AutoscalingOptions };
@@ -85,21 +85,35 @@ export interface ServerPort {
   readonly port: number;
 }
 
+/** A checked rollout.maxSurge or maxUnavailable: the value as given, and whether it is 0 (or '0%'). */
+type IntOrPercent = ReturnType<typeof checkIntOrPercent>;
+
+/** The shared props as checkServedWorkloadProps found them: what ServerCore renders from. @internal */
+export interface CheckedServedProps {
+  /** The HPA's spec but its target; undefined without autoscaling. */
+  readonly autoscaler?: AutoscalerSpec;
+  readonly exposure: ExposureKind;
+  readonly maxSurge?: IntOrPercent;
+  readonly maxUnavailable?: IntOrPercent;
+}
+
 /**
  * The props every served workload shares, checked at the boundary: each construct calls this
  * first, before it builds anything, so a bad value is reported as its prop (types included).
+ * The checked values go to ServerCore (ServerSpec.checked), which checks none of them again.
+ * @internal
  */
-export function checkServedWorkloadProps(owner: Construct, p: ServedWorkloadProps): void {
+export function checkServedWorkloadProps(owner: Construct, p: ServedWorkloadProps): CheckedServedProps {
   checkPodProps(owner, p);
   checkInt(owner, 'replicas', p.replicas, 0);
-  checkAutoscaling(owner, p.autoscaling);
+  const autoscaler = checkAutoscaling(owner, p.autoscaling);
   const r = checkOptionalObject(owner, 'rollout', p.rollout, '{ maxSurge: 1, maxUnavailable: 0 }');
-  if (r) {
-    if (r.maxSurge !== undefined) checkIntOrPercent(owner, 'rollout.maxSurge', r.maxSurge);
-    if (r.maxUnavailable !== undefined) checkIntOrPercent(owner, 'rollout.maxUnavailable', r.maxUnavailable, { maxPercent: 100 });
-  }
+  const maxSurge = r?.maxSurge !== undefined ? checkIntOrPercent(owner, 'rollout.maxSurge', r.maxSurge) : undefined;
+  const maxUnavailable =
+    r?.maxUnavailable !== undefined ? checkIntOrPercent(owner, 'rollout.maxUnavailable', r.maxUnavailable, { maxPercent: 100 }) : undefined;
   checkPort(owner, 'servicePort', p.servicePort);
-  checkExposure(owner, p.exposure);
+  const exposure = checkExposure(owner, p.exposure);
+  return { autoscaler, exposure, maxSurge, maxUnavailable };
 }
 
 /** healthCheck: HTTP paths (a leading '/': the kubelet sends the path as is) and the startup window. */
@@ -127,6 +141,8 @@ export interface ServerSpec {
   readonly owner: Construct;
   readonly component: string;
   readonly props: ServedWorkloadProps;
+  /** What checkServedWorkloadProps returned for these props. */
+  readonly checked: CheckedServedProps;
   readonly image: string | IImage;
   readonly uid: number;
   readonly gid: number;
@@ -243,7 +259,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     this.maxReplicas = this.checkScale(s);
     const rollingUpdate = this.rollingUpdate(s);
     this.sized = buildResources(s.owner, s.props.resources, s.resourceDefaults);
-    const exposure = checkExposure(s.owner, s.props.exposure);
+    const exposure = s.checked.exposure;
     this.servicePorts = this.renderServicePorts(s, exposure);
     const metrics = this.resolveMetrics(s);
 
@@ -254,7 +270,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     this.deployment = this.addDeployment(s, metrics, rollingUpdate, split ? { replicas: split.stable, maxReplicas: split.stableMax } : undefined);
     this.service = this.addService(s, exposure, split);
     this.addDisruptionBudget(split?.stableMax);
-    this.addAutoscaler(s.props.autoscaling);
+    if (s.checked.autoscaler) renderAutoscaler(s.owner, this.stack._metadata(name, labels), name, s.checked.autoscaler);
     this.addCompose(s);
     this._network = new WorkloadNetwork(s.owner, name, selector, labels, this.namespaceName, s.props.isolateEgress ?? true);
     this._network.allowEgressToMentioned([this.container, ...(s.model?.initContainers ?? [])]);
@@ -262,8 +278,8 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     if (userEnv.length > 0) s.owner.node.addValidation({ validate: () => envUrlProblems(s.owner, userEnv) });
     this.openNetwork(s, exposure, metrics);
     if (split) this.canary = this.addCanary(s, metrics, rollingUpdate, exposure, split);
-    if (exposure.kind === 'ingress') this.addIngress(exposure.options);
-    if (exposure.kind === 'gateway') this.addHttpRoute(exposure.options, split?.weight);
+    if (exposure.kind === 'ingress') renderIngress(s.owner, exposure.options, this.exposed());
+    if (exposure.kind === 'gateway') renderHttpRoute(s.owner, exposure.options, this.exposed(), split?.weight);
   }
 
   /** In-cluster base URL of a Service port. */
@@ -286,21 +302,28 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     );
   }
 
+  /** The Service an Ingress or HTTPRoute sends requests to. */
+  private exposed(): ExposedService {
+    return {
+      workloadName: this.workloadName,
+      serviceName: this.serviceName,
+      port: this.servicePorts[0].port,
+      metadata: (annotations) => this.stack._metadata(this.workloadName, this.labels, annotations),
+    };
+  }
+
+  /** replicas and autoscaling were checked with the props; here what they mean together and for the model's claim. */
   private checkScale(s: ServerSpec): number {
     const { owner, props: p } = s;
-    checkInt(owner, 'replicas', p.replicas, 0);
-    const as = p.autoscaling;
-    if (as) {
-      if (p.replicas !== undefined)
-        fail(
-          owner,
-          'replicas',
-          'cannot be set together with autoscaling (the HPA owns the replica count)',
-          p.replicas,
-          'remove replicas, or set autoscaling.minReplicas',
-        );
-      checkAutoscaling(owner, as);
-    }
+    const as = s.checked.autoscaler;
+    if (as && p.replicas !== undefined)
+      fail(
+        owner,
+        'replicas',
+        'cannot be set together with autoscaling (the HPA owns the replica count)',
+        p.replicas,
+        'remove replicas, or set autoscaling.minReplicas',
+      );
     const maxReplicas = as ? as.maxReplicas : (p.replicas ?? 1);
     const claim = s.model?.claim;
     // ReadWriteOnce attaches to one node, ReadWriteOncePod to one pod (Kubernetes docs, Persistent
@@ -309,7 +332,8 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       fail(
         owner,
         'model',
-        `reads PersistentVolumeClaim '${claim.name}' (${claim.accessMode}) from up to ${maxReplicas} replicas: pods on other nodes fail with Multi-Attach errors`,
+        `reads PersistentVolumeClaim '${claim.name}' (${claim.accessMode}) from up to ${maxReplicas} replicas: ` +
+          'pods on other nodes fail with Multi-Attach errors',
         claim.accessMode,
         'use a ReadWriteMany (or ReadOnlyMany) claim, run one replica, or serve the model from object storage (ModelSource.fromUri)',
       );
@@ -321,12 +345,12 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       fail(
         owner,
         'rollout.minReadySeconds',
-        "must be less than the Deployment's progressDeadlineSeconds (600, the default): the API server refuses minReadySeconds >= progressDeadlineSeconds",
+        "must be less than the Deployment's progressDeadlineSeconds (600, the default): " +
+          'the API server refuses minReadySeconds >= progressDeadlineSeconds',
         p.rollout?.minReadySeconds,
         'use e.g. 30: a new pod must stay ready that long before it counts as available',
       );
     }
-    checkInt(owner, 'startupTimeoutSeconds', s.startupTimeoutSeconds, 10);
     return maxReplicas;
   }
 
@@ -336,45 +360,43 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
    * the rollout stalls (Multi-Attach, by design: Azure/AKS#1919): replace the pod instead.
    */
   private rollingUpdate(s: ServerSpec): k8s.RollingUpdateDeployment {
-    const r = s.props.rollout ?? {};
+    const { maxSurge, maxUnavailable } = s.checked;
     const claim = s.model?.claim;
     if (claim && SINGLE_ATTACH.includes(claim.accessMode)) {
-      if (r.maxSurge !== undefined && r.maxSurge !== 0 && r.maxSurge !== '0%') {
+      if (maxSurge !== undefined && maxSurge.value !== 0 && maxSurge.value !== '0%') {
         fail(
           s.owner,
           'rollout.maxSurge',
-          `must be 0 while the model is on PersistentVolumeClaim '${claim.name}' (${claim.accessMode}): the surge pod cannot attach it while the old pod runs, and the rollout stalls`,
-          r.maxSurge,
+          `must be 0 while the model is on PersistentVolumeClaim '${claim.name}' (${claim.accessMode}): ` +
+            'the surge pod cannot attach it while the old pod runs, and the rollout stalls',
+          maxSurge.value,
           'drop rollout.maxSurge (the default then replaces the pod), or use a ReadWriteMany claim or object storage',
         );
       }
-      return this.checkedRollingUpdate(s, 0, r.maxUnavailable ?? 1);
+      return this.rollingUpdateOf(s, ZERO, maxUnavailable ?? ONE);
     }
-    return this.checkedRollingUpdate(s, r.maxSurge ?? 1, r.maxUnavailable ?? 0);
+    return this.rollingUpdateOf(s, maxSurge ?? ONE, maxUnavailable ?? ZERO);
   }
 
   /** apps/v1 ValidateRollingUpdateDeployment: maxUnavailable "may not be 0 when maxSurge is 0" (no pod could ever be replaced). */
-  private checkedRollingUpdate(s: ServerSpec, maxSurge: number | string, maxUnavailable: number | string): k8s.RollingUpdateDeployment {
-    const surge = checkIntOrPercent(s.owner, 'rollout.maxSurge', maxSurge);
-    const unavailable = checkIntOrPercent(s.owner, 'rollout.maxUnavailable', maxUnavailable, { maxPercent: 100 });
+  private rollingUpdateOf(s: ServerSpec, surge: IntOrPercent, unavailable: IntOrPercent): k8s.RollingUpdateDeployment {
     if (surge.zero && unavailable.zero) {
       fail(
         s.owner,
         'rollout.maxUnavailable',
         'may not be 0 when maxSurge is 0 (the API server rejects it: no pod could ever be replaced)',
-        maxUnavailable,
+        unavailable.value,
         s.props.rollout?.maxSurge === undefined
           ? 'let a pod be replaced at a time: maxUnavailable: 1'
           : 'raise maxSurge to 1 (a new pod starts before an old one stops), or set maxUnavailable: 1',
       );
     }
-    return { maxSurge: intOrString(maxSurge), maxUnavailable: intOrString(maxUnavailable) };
+    return { maxSurge: intOrString(surge.value), maxUnavailable: intOrString(unavailable.value) };
   }
 
+  /** servicePort and the load balancer's port were checked with the props. */
   private renderServicePorts(s: ServerSpec, exposure: Exposure['_spec']): ServerCore['servicePorts'] {
     const { owner, props: p } = s;
-    if (exposure.kind === 'load-balancer') checkPort(owner, 'exposure.port', exposure.options.port);
-    checkPort(owner, 'servicePort', p.servicePort);
     const mainServicePort = exposure.kind === 'load-balancer' ? (exposure.options.port ?? p.servicePort ?? 80) : (p.servicePort ?? s.ports[0].port);
     // Service port numbers must be unique within a Service (API validation of ServiceSpec.ports).
     const clash = s.ports.slice(1).find((x) => x.port === mainServicePort);
@@ -461,7 +483,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       metadata: this.stack._metadata(t?.name ?? this.workloadName, labels),
       spec: {
         // With an HPA the field is left out: Argo CD would otherwise reset the HPA's count on sync.
-        ...(p.autoscaling ? {} : { replicas: t?.replicas ?? p.replicas ?? 1 }),
+        ...(s.checked.autoscaler ? {} : { replicas: t?.replicas ?? p.replicas ?? 1 }),
         selector: { matchLabels: podSelector },
         minReadySeconds: p.rollout?.minReadySeconds ?? 10,
         revisionHistoryLimit: 5,
@@ -524,52 +546,61 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   private splitTracks(s: ServerSpec, exposure: Exposure['_spec']): TrackSplit | undefined {
     const c = s.canary?.options;
     if (!c || c.weight === 0 || c.weight === 100) return undefined;
-    const p = s.props;
     const claim = s.model?.claim;
     const canaryClaim = (s.canary!.model ?? s.model)?.claim;
     if (claim && canaryClaim && claim.name === canaryClaim.name && SINGLE_ATTACH.includes(claim.accessMode)) {
       fail(
         s.owner,
         'canary',
-        `reads PersistentVolumeClaim '${claim.name}' (${claim.accessMode}) beside the stable pods: pods on other nodes fail with Multi-Attach errors`,
+        `reads PersistentVolumeClaim '${claim.name}' (${claim.accessMode}) beside the stable pods: ` +
+          'pods on other nodes fail with Multi-Attach errors',
         claim.accessMode,
         'give the canary its own model (canary.model), or use a ReadWriteMany claim or object storage',
       );
     }
-    const canaryName = `${this.workloadName}-canary`;
-    if (exposure.kind !== 'gateway') {
-      if (p.autoscaling) {
-        fail(
-          s.owner,
-          'canary',
-          'is split by replica ratio behind one Service, which two HPAs scaling each track on its own would not keep',
-          `weight ${c.weight} with autoscaling`,
-          'route through a Gateway (exposure: Exposure.gateway({ gateway: { name, namespace } })) to split by weight, or use fixed replicas',
-        );
-      }
-      if (c.replicas !== undefined) {
-        fail(
-          s.owner,
-          'canary.replicas',
-          'only applies behind Exposure.gateway(): without a gateway the weight decides how the replicas are shared out',
-          c.replicas,
-          'drop canary.replicas (set replicas, the total of both tracks), or use Exposure.gateway()',
-        );
-      }
-      const r = splitReplicas(s.owner, p.replicas ?? 1, c.weight);
-      return {
-        weight: c.weight,
-        stable: r.stable,
-        canary: r.canary,
-        stableMax: r.stable,
-        canaryMax: r.canary,
-        description: describeSplit(this.workloadName, canaryName, r),
-      };
+    return exposure.kind === 'gateway' ? this.splitByWeight(s, c) : this.splitByPods(s, c);
+  }
+
+  /** Without a gateway: the replicas behind the one Service are shared out by the weight (fixed, no HPAs). */
+  private splitByPods(s: ServerSpec, c: CanaryOptions): TrackSplit {
+    if (s.checked.autoscaler) {
+      fail(
+        s.owner,
+        'canary',
+        'is split by replica ratio behind one Service, which two HPAs scaling each track on its own would not keep',
+        `weight ${c.weight} with autoscaling`,
+        'route through a Gateway (exposure: Exposure.gateway({ gateway: { name, namespace } })) to split by weight, or use fixed replicas',
+      );
     }
+    if (c.replicas !== undefined) {
+      fail(
+        s.owner,
+        'canary.replicas',
+        'only applies behind Exposure.gateway(): without a gateway the weight decides how the replicas are shared out',
+        c.replicas,
+        'drop canary.replicas (set replicas, the total of both tracks), or use Exposure.gateway()',
+      );
+    }
+    const r = splitReplicas(s.owner, s.props.replicas ?? 1, c.weight);
+    return {
+      weight: c.weight,
+      stable: r.stable,
+      canary: r.canary,
+      stableMax: r.stable,
+      canaryMax: r.canary,
+      description: describeSplit(this.workloadName, `${this.workloadName}-canary`, r),
+    };
+  }
+
+  /** Behind a gateway: the route splits by weight; the canary gets its share of the replicas, or its own count. */
+  private splitByWeight(s: ServerSpec, c: CanaryOptions): TrackSplit {
+    const p = s.props;
+    const canaryName = `${this.workloadName}-canary`;
     const share = (n: number) => Math.max(1, Math.round((n * c.weight) / 100));
-    const as = p.autoscaling;
+    const byPods = (canary: number) => describeSplit(this.workloadName, canaryName, { stable: p.replicas ?? 1, canary });
+    const as = s.checked.autoscaler;
     const stableMax = as ? as.maxReplicas : (p.replicas ?? 1);
-    const canary = c.replicas ?? share(as ? (as.minReplicas ?? 1) : stableMax);
+    const canary = c.replicas ?? share(as ? as.minReplicas : stableMax);
     const canaryMax = as ? Math.max(canary, c.replicas ?? Math.ceil((as.maxReplicas * c.weight) / 100)) : canary;
     return {
       weight: c.weight,
@@ -577,7 +608,9 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       canary,
       stableMax,
       canaryMax,
-      description: `HTTPRoute ${this.workloadName}: ${this.workloadName}-stable ${100 - c.weight}%, ${canaryName} ${c.weight}%; this Service (in-cluster clients): by pods, ${as ? 'as the HPAs scale' : describeSplit(this.workloadName, canaryName, { stable: p.replicas ?? 1, canary })}`,
+      description:
+        `HTTPRoute ${this.workloadName}: ${this.workloadName}-stable ${100 - c.weight}%, ${canaryName} ${c.weight}%; ` +
+        `this Service (in-cluster clients): by pods, ${as ? 'as the HPAs scale' : byPods(canary)}`,
     };
   }
 
@@ -615,20 +648,8 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       });
     }
     this.addDisruptionBudget(split.canaryMax, track);
-    const as = s.props.autoscaling;
-    if (as) {
-      const spec = checkAutoscaling(this.owner, as)!;
-      new k8s.KubeHorizontalPodAutoscalerV2(scope, 'HorizontalPodAutoscaler', {
-        metadata: this.stack._metadata(name, labels),
-        spec: {
-          scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name },
-          minReplicas: split.canary,
-          maxReplicas: split.canaryMax,
-          metrics: spec.metrics,
-          behavior: spec.behavior,
-        },
-      });
-    }
+    const as = s.checked.autoscaler;
+    if (as) renderAutoscaler(scope, this.stack._metadata(name, labels), name, as, { min: split.canary, max: split.canaryMax });
     const network = new WorkloadNetwork(scope, name, selector, labels, this.namespaceName, s.props.isolateEgress ?? true);
     network.allowEgressToMentioned([container, ...(cs.model?.initContainers ?? [])]);
     this.openNetwork(cs, exposure, metrics, network);
@@ -640,47 +661,6 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       deployment,
       replicas: as ? undefined : split.canary,
     };
-  }
-
-  /**
-   * An HTTPRoute to an existing Gateway (gateway.networking.k8s.io/v1): the main path to the
-   * Service, or, with a canary, to one Service per track with the weights.
-   */
-  private addHttpRoute(o: GatewayOptions, weight: number | undefined): void {
-    const port = this.servicePorts[0].port;
-    const backendRefs =
-      weight === undefined
-        ? [{ name: this.serviceName, port }]
-        : [
-            { name: `${this.workloadName}-stable`, port, weight: 100 - weight },
-            { name: `${this.workloadName}-canary`, port, weight },
-          ];
-    new ApiObject(this.owner, 'HTTPRoute', {
-      apiVersion: 'gateway.networking.k8s.io/v1',
-      kind: 'HTTPRoute',
-      metadata: this.stack._metadata(this.workloadName, this.labels, o.annotations),
-      spec: {
-        parentRefs: [{ name: o.gateway.name, ...(o.gateway.namespace ? { namespace: o.gateway.namespace } : {}) }],
-        ...(o.hostnames && o.hostnames.length > 0 ? { hostnames: o.hostnames } : {}),
-        rules: [{ matches: [{ path: { type: 'PathPrefix', value: o.path ?? '/' } }], backendRefs }],
-      },
-    });
-  }
-
-  /** Metrics and behavior come from lib/serving/autoscaling.ts (checked with the props; pure, so checked again is the same). */
-  private addAutoscaler(as: AutoscalingOptions | undefined): void {
-    const spec = checkAutoscaling(this.owner, as);
-    if (!spec) return;
-    new k8s.KubeHorizontalPodAutoscalerV2(this.owner, 'HorizontalPodAutoscaler', {
-      metadata: this.stack._metadata(this.workloadName, this.labels),
-      spec: {
-        scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: this.workloadName },
-        minReplicas: spec.minReplicas,
-        maxReplicas: spec.maxReplicas,
-        metrics: spec.metrics,
-        behavior: spec.behavior,
-      },
-    });
   }
 
   private addCompose(s: ServerSpec): void {
@@ -750,33 +730,15 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
    */
   private checkOtherNamespace(s: ServerSpec, prop: string, namespace: string, who: string): void {
     if (namespace !== this.namespaceName) return;
+    const defaultNamespace = who === 'Prometheus' ? 'monitoring' : who === 'the gateway' ? "the Gateway's namespace" : 'ingress-nginx';
     fail(
       s.owner,
       prop,
-      `is the workload's own namespace: a NetworkPolicy admits ${who} by namespace, so every pod of '${namespace}' could connect, not only ${who} and the wired clients`,
+      `is the workload's own namespace: a NetworkPolicy admits ${who} by namespace, ` +
+        `so every pod of '${namespace}' could connect, not only ${who} and the wired clients`,
       namespace,
-      `run ${who} in a namespace of its own (the default is '${who === 'Prometheus' ? 'monitoring' : who === 'the gateway' ? "the Gateway's namespace" : 'ingress-nginx'}'), or deploy this stack to another namespace`,
+      `run ${who} in a namespace of its own (the default is '${defaultNamespace}'), or deploy this stack to another namespace`,
     );
-  }
-
-  /** The exposure's options were checked with the props (checkExposure). */
-  private addIngress(o: IngressOptions): void {
-    const path = o.path ?? '/';
-    new k8s.KubeIngress(this.owner, 'Ingress', {
-      metadata: this.stack._metadata(this.workloadName, this.labels, o.annotations),
-      spec: {
-        ...(o.className ? { ingressClassName: o.className } : {}),
-        ...(o.disableTls ? {} : { tls: [{ hosts: [o.host], secretName: o.tlsSecretName ?? `${this.workloadName}-tls` }] }),
-        rules: [
-          {
-            host: o.host,
-            http: {
-              paths: [{ path, pathType: 'Prefix', backend: { service: { name: this.serviceName, port: { number: this.servicePorts[0].port } } } }],
-            },
-          },
-        ],
-      },
-    });
   }
 }
 
@@ -800,6 +762,9 @@ interface TrackShape {
   readonly replicas: number;
   readonly maxReplicas: number;
 }
+
+const ZERO: IntOrPercent = { value: 0, zero: true };
+const ONE: IntOrPercent = { value: 1, zero: false };
 
 /** weight 100: the stable track runs the canary's image, environment and model. */
 function promoted(s: ServerSpec): ServerSpec {
@@ -866,16 +831,6 @@ function checkMountPaths(s: ServerSpec, mounts: k8s.VolumeMount[]): void {
   }
 }
 
-/** Literal values as they are; keys of Secrets and ConfigMaps come from the developer's shell. */
-export function composeEnvironment(env: k8s.EnvVar[]): Record<string, ComposeValue> {
-  const out: Record<string, ComposeValue> = {};
-  for (const e of env) {
-    if (e.value !== undefined) out[e.name] = e.value;
-    else if (e.valueFrom?.secretKeyRef || e.valueFrom?.configMapKeyRef) out[e.name] = { fromShell: `\${${e.name}:?set ${e.name} in your shell}` };
-  }
-  return out;
-}
-
 /**
  * The readiness probe as a compose healthcheck, run inside the container with a tool its image
  * has: python for the images we build, bash for tensorflow/serving (no curl or wget in it; its
@@ -894,10 +849,8 @@ function intOrString(v: number | string): k8s.IntOrString {
   return typeof v === 'number' ? k8s.IntOrString.fromNumber(v) : k8s.IntOrString.fromString(v);
 }
 
-/** Where compose mounts a model from: a directory the developer names in MODELS_DIR. */
-export function composeModelDir(name: string): string {
-  return `\${MODELS_DIR:?set MODELS_DIR to the local directory holding your models}/${name}`;
-}
+// Compose helpers training uses too live below serving and training (lib/workload/_compose-parts.ts).
+export { composeEnvironment, composeModelDir } from '../workload/_compose-parts';
 
 // The env builder lives with the rest of env handling (it marks what the library sets).
 export { envVars } from '../workload/env';

@@ -13,8 +13,9 @@
  *   type Pods or Percent, value > 0, periodSeconds 1..1800, selectPolicy Max, Min or Disabled.
  * Object and ContainerResource metrics are not offered (yet): they have no factory here.
  */
+import { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import {
   checkArray,
@@ -171,6 +172,7 @@ const AS_EXAMPLE = "{ maxReplicas: 8, metrics: [Metric.pods('vllm:num_requests_w
 /**
  * The autoscaling prop, checked whole (types included, for JavaScript callers) and rendered: the
  * metrics and behavior of the HPA. undefined when there is no autoscaling.
+ * @internal
  */
 export function checkAutoscaling(scope: IConstruct, v: unknown): AutoscalerSpec | undefined {
   const as = checkOptionalObject(scope, 'autoscaling', v, AS_EXAMPLE);
@@ -243,7 +245,8 @@ function renderMetric(scope: IConstruct, prop: string, m: unknown): k8s.MetricSp
     prop,
     m,
     Metric.isMetric,
-    'made with Metric.cpu(), Metric.memory(), Metric.resource(), Metric.pods() or Metric.external() (Object and ContainerResource metrics are not supported)',
+    'made with Metric.cpu(), Metric.memory(), Metric.resource(), Metric.pods() or Metric.external() ' +
+      '(Object and ContainerResource metrics are not supported)',
     "Metric.pods('vllm:num_requests_waiting', { averageValue: 5 })",
   );
   if (spec.source === 'Resource') return renderResource(scope, prop, spec.name, spec.target);
@@ -447,4 +450,27 @@ function checkPolicy(scope: IConstruct, prop: string, v: unknown): k8s.HpaScalin
   checkInt(scope, `${prop}.value`, p.value, 1);
   checkInt(scope, `${prop}.periodSeconds`, p.periodSeconds, 1, 1800);
   return { type, value: p.value as number, periodSeconds: p.periodSeconds as number };
+}
+
+/**
+ * The HPA of one Deployment (a server's, or its canary track's): the checked spec, with the
+ * replica bounds of that track (a canary scales within its share). @internal
+ */
+export function renderAutoscaler(
+  scope: Construct,
+  metadata: ApiObjectMetadata,
+  deployment: string,
+  spec: AutoscalerSpec,
+  replicas: { min: number; max: number } = { min: spec.minReplicas, max: spec.maxReplicas },
+): k8s.KubeHorizontalPodAutoscalerV2 {
+  return new k8s.KubeHorizontalPodAutoscalerV2(scope, 'HorizontalPodAutoscaler', {
+    metadata,
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: deployment },
+      minReplicas: replicas.min,
+      maxReplicas: replicas.max,
+      metrics: spec.metrics,
+      behavior: spec.behavior,
+    },
+  });
 }

@@ -114,9 +114,10 @@ export function splitReplicas(scope: IConstruct, total: number, weight: number):
   fail(
     scope,
     'canary.weight',
-    `cannot be expressed by ${total} replicas within ${REPLICA_RATIO_TOLERANCE} points (the split is by pod count behind one Service: ${got})`,
+    `cannot be expressed by ${total} replicas within ${REPLICA_RATIO_TOLERANCE} points ` + `(the split is by pod count behind one Service: ${got})`,
     weight,
-    `raise replicas to ${enough} (${Math.round((enough * weight) / 100)} canary of ${enough}), or use exposure: Exposure.gateway({ gateway }) to split by weight`,
+    `raise replicas to ${enough} (${Math.round((enough * weight) / 100)} canary of ${enough}), ` +
+      'or use exposure: Exposure.gateway({ gateway }) to split by weight',
   );
 }
 

@@ -1,4 +1,6 @@
-import { IConstruct } from 'constructs';
+import { ApiObject, ApiObjectMetadata } from 'cdk8s';
+import { k8s } from 'cdk8s-plus-28';
+import { Construct, IConstruct } from 'constructs';
 import { fail } from '../_errors';
 import {
   checkAnnotations,
@@ -71,7 +73,8 @@ export interface GatewayOptions {
   readonly annotations?: Record<string, string>;
 }
 
-type ExposureKind =
+/** The checked exposure of a served workload (what checkExposure returns). @internal */
+export type ExposureKind =
   | { kind: 'cluster' }
   | { kind: 'load-balancer'; options: LoadBalancerOptions }
   | { kind: 'ingress'; options: IngressOptions }
@@ -109,6 +112,7 @@ export class Exposure {
 /**
  * The exposure prop of a served workload, checked at the boundary: made by a factory, and its
  * options as the API server (and ingress-nginx, the default controller) would check them.
+ * @internal
  */
 export function checkExposure(scope: IConstruct, v: unknown): ExposureKind {
   if (v === undefined) return { kind: 'cluster' };
@@ -173,4 +177,59 @@ function checkGateway(scope: IConstruct, spec: { kind: 'gateway'; options: Gatew
     checkDnsLabel(scope, 'exposure.controllerNamespace', o.controllerNamespace, 'a namespace name', 'envoy-gateway-system');
   checkAnnotations(scope, 'exposure.annotations', o.annotations);
   return spec;
+}
+
+/** The Service an Ingress or HTTPRoute sends requests to, and the workload it belongs to. @internal */
+export interface ExposedService {
+  readonly workloadName: string;
+  readonly serviceName: string;
+  /** The Service's main port. */
+  readonly port: number;
+  /** The workload's metadata, with the route's own annotations. */
+  readonly metadata: (annotations?: Record<string, string>) => ApiObjectMetadata;
+}
+
+/** An Ingress for Exposure.ingress() (its options were checked with the props, checkExposure). @internal */
+export function renderIngress(scope: Construct, o: IngressOptions, to: ExposedService): k8s.KubeIngress {
+  const path = o.path ?? '/';
+  return new k8s.KubeIngress(scope, 'Ingress', {
+    metadata: to.metadata(o.annotations),
+    spec: {
+      ...(o.className ? { ingressClassName: o.className } : {}),
+      ...(o.disableTls ? {} : { tls: [{ hosts: [o.host], secretName: o.tlsSecretName ?? `${to.workloadName}-tls` }] }),
+      rules: [
+        {
+          host: o.host,
+          http: {
+            paths: [{ path, pathType: 'Prefix', backend: { service: { name: to.serviceName, port: { number: to.port } } } }],
+          },
+        },
+      ],
+    },
+  });
+}
+
+/**
+ * An HTTPRoute to an existing Gateway (gateway.networking.k8s.io/v1): the main path to the
+ * Service, or, with a canary, to one Service per track with the weights. @internal
+ */
+export function renderHttpRoute(scope: Construct, o: GatewayOptions, to: ExposedService, weight: number | undefined): ApiObject {
+  const port = to.port;
+  const backendRefs =
+    weight === undefined
+      ? [{ name: to.serviceName, port }]
+      : [
+          { name: `${to.workloadName}-stable`, port, weight: 100 - weight },
+          { name: `${to.workloadName}-canary`, port, weight },
+        ];
+  return new ApiObject(scope, 'HTTPRoute', {
+    apiVersion: 'gateway.networking.k8s.io/v1',
+    kind: 'HTTPRoute',
+    metadata: to.metadata(o.annotations),
+    spec: {
+      parentRefs: [{ name: o.gateway.name, ...(o.gateway.namespace ? { namespace: o.gateway.namespace } : {}) }],
+      ...(o.hostnames && o.hostnames.length > 0 ? { hostnames: o.hostnames } : {}),
+      rules: [{ matches: [{ path: { type: 'PathPrefix', value: o.path ?? '/' } }], backendRefs }],
+    },
+  });
 }

@@ -9,6 +9,8 @@ import { ModelSource } from '../model/model-source';
 import { defaultName } from '../stack/ml-stack';
 import { podIds, runArgv } from '../workload/_pod';
 import {
+  CanaryTrackSpec,
+  CheckedServedProps,
   checkExtraPorts,
   checkHealthCheck,
   checkServedWorkloadProps,
@@ -19,6 +21,7 @@ import {
   ServedWorkloadProps,
   ServerCore,
   ServerPort,
+  ServerSpec,
 } from './_server';
 import { IModelServer } from './model-server';
 import { ServedWorkload } from './_served-workload';
@@ -80,8 +83,37 @@ export class InferenceService extends ServedWorkload implements IModelServer {
     super(scope, checkChildId(scope, id, 'InferenceService'));
     checkObject(this, 'props', props, "{ image: 'registry.example.com/api:1.0.0' }");
     const image = checkImage(this, 'image', props.image);
-    checkServedWorkloadProps(this, props);
+    const checked = checkServedWorkloadProps(this, props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
+    const server = this.checkServerProps(props, image);
+    const model = props.model?._bind(this, server.modelPath);
+    const canary = checkCanary(this, props.canary, ['image', 'model', 'env']);
+    const canaryImage = canary?.image === undefined ? undefined : checkImage(this, 'canary.image', canary.image);
+    const hc = checkHealthCheck(this, props.healthCheck);
+    this.predictPath = checkUrlPath(this, 'predictPath', props.predictPath ?? '/predict');
+    this._core = new ServerCore(name, {
+      ...this.serverSpec(props, checked, image, server, hc),
+      model,
+      canary: canary && canary.weight > 0 ? this.canaryTrack(props, canary, canaryImage, server.modelPath) : undefined,
+      compose: this.composeOf(props, image, name, server.modelPath),
+    });
+    this.runImages(props, image, canaryImage);
+    this.containerPort = server.port;
+    this.modelName = props.modelName;
+  }
+
+  public predictUrl(model?: string): string {
+    if (model !== undefined && model !== this.modelName) {
+      throw new MlInputError(
+        `InferenceService '${this.node.path}': predictUrl(${JSON.stringify(model)}) ` +
+          `names a model it does not serve (${JSON.stringify(this.modelName)}).`,
+      );
+    }
+    return `${this.url}${this.predictPath}`;
+  }
+
+  /** The props only InferenceService has, in the order they are reported. */
+  private checkServerProps(props: InferenceServiceProps, image: string | IImage): CheckedServer {
     checkPort(this, 'port', props.port);
     const extraPorts = checkExtraPorts(this, props.extraPorts) ?? [];
     checkArgv(this, 'command', props.command, { example: "['python', 'serve.py']" });
@@ -110,75 +142,94 @@ export class InferenceService extends ServedWorkload implements IModelServer {
     if (props.modelName !== undefined && (typeof props.modelName !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/.test(props.modelName))) {
       fail(this, 'modelName', 'must be letters, digits, _ . - (it is part of URLs)', props.modelName, "use a name such as 'eeg-letters'");
     }
-    const model = props.model?._bind(this, modelPath);
-    const canary = checkCanary(this, props.canary, ['image', 'model', 'env']);
-    const canaryImage = canary?.image === undefined ? undefined : checkImage(this, 'canary.image', canary.image);
-    const modelEnv = {
-      ...(props.model ? { MODEL_DIR: modelPath } : {}),
-      ...(props.modelName ? { MODEL_NAME: props.modelName } : {}),
-    };
-    const hc = checkHealthCheck(this, props.healthCheck);
-    const predictPath = checkUrlPath(this, 'predictPath', props.predictPath ?? '/predict');
+    return { port, extraPorts, uid, gid, modelPath };
+  }
+
+  /** The stable track's server: ports, probes (TCP unless a path is given), environment and defaults. */
+  private serverSpec(
+    props: InferenceServiceProps,
+    checked: CheckedServedProps,
+    image: string | IImage,
+    server: CheckedServer,
+    hc: HealthCheckOptions,
+  ): Omit<ServerSpec, 'model' | 'canary' | 'compose'> {
+    const { port } = server;
     const probe = (path: string | undefined): k8s.Probe =>
       path
         ? { httpGet: { path, port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }
         : { tcpSocket: { port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 };
-
-    this._core = new ServerCore(name, {
+    return {
       owner: this,
       component: 'model-server',
       props,
+      checked,
       image,
-      uid,
-      gid,
-      fsGroup: gid,
-      ports: [{ name: 'http', port }, ...extraPorts],
+      uid: server.uid,
+      gid: server.gid,
+      fsGroup: server.gid,
+      ports: [{ name: 'http', port }, ...server.extraPorts],
       command: props.command,
       args: props.args,
-      env: envVars(props.env, modelEnv),
+      env: envVars(props.env, modelEnv(props, server.modelPath)),
       readiness: probe(hc.path),
       liveness: { ...probe(hc.livenessPath ?? hc.path), periodSeconds: 20 },
       startupTimeoutSeconds: hc.startupTimeoutSeconds ?? 600,
-      model,
       resourceDefaults: { cpu: '500m', cpuLimit: '2', memory: '1Gi', memoryLimit: '2Gi' },
       gpuNodeSelector: props.gpuNodeSelector,
       containerName: 'server',
       metrics: props.metrics,
-      canary:
-        canary && canary.weight > 0
-          ? {
-              options: canary,
-              image: canaryImage,
-              env:
-                canary.env || (canary.model && !props.model)
-                  ? envVars({ ...props.env, ...canary.env }, { ...modelEnv, ...(canary.model ? { MODEL_DIR: modelPath } : {}) })
-                  : undefined,
-              model: canary.model?._bind(this, modelPath, '', 'model', 'canary.model'),
-            }
+    };
+  }
+
+  /** What the canary track runs instead: its image, its env (with the model's), its model. */
+  private canaryTrack(
+    props: InferenceServiceProps,
+    canary: CanaryOptions,
+    canaryImage: string | IImage | undefined,
+    modelPath: string,
+  ): CanaryTrackSpec {
+    return {
+      options: canary,
+      image: canaryImage,
+      env:
+        canary.env || (canary.model && !props.model)
+          ? envVars({ ...props.env, ...canary.env }, { ...modelEnv(props, modelPath), ...(canary.model ? { MODEL_DIR: modelPath } : {}) })
           : undefined,
-      compose: {
-        ...(props.model && !props.model.image
-          ? { volumes: [{ source: composeModelDir(props.model._composeDir(props.modelName ?? name)), target: modelPath }] }
-          : {}),
-        // A PythonImage has python; for another image we cannot know a tool to run a healthcheck with.
-        ...(PythonImage.isPythonImage(image) ? { healthcheckWith: 'python' as const } : {}),
-      },
-    });
-    // What the pod runs becomes the CMD of an image the app builds, unless that image names its own.
+      model: canary.model?._bind(this, modelPath, '', 'model', 'canary.model'),
+    };
+  }
+
+  private composeOf(props: InferenceServiceProps, image: string | IImage, name: string, modelPath: string): ServerSpec['compose'] {
+    return {
+      ...(props.model && !props.model.image
+        ? { volumes: [{ source: composeModelDir(props.model._composeDir(props.modelName ?? name)), target: modelPath }] }
+        : {}),
+      // A PythonImage has python; for another image we cannot know a tool to run a healthcheck with.
+      ...(PythonImage.isPythonImage(image) ? { healthcheckWith: 'python' as const } : {}),
+    };
+  }
+
+  /** What the pod runs becomes the CMD of an image the app builds, unless that image names its own. */
+  private runImages(props: InferenceServiceProps, image: string | IImage, canaryImage: string | IImage | undefined): void {
     if (typeof image !== 'string') image._runWith?.(this, runArgv(props.command, props.args), 'server');
     if (canaryImage !== undefined && typeof canaryImage !== 'string' && canaryImage !== image)
       canaryImage._runWith?.(this, runArgv(props.command, props.args), 'server');
-    this.containerPort = port;
-    this.modelName = props.modelName;
-    this.predictPath = predictPath;
   }
+}
 
-  public predictUrl(model?: string): string {
-    if (model !== undefined && model !== this.modelName) {
-      throw new MlInputError(
-        `InferenceService '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${JSON.stringify(this.modelName)}).`,
-      );
-    }
-    return `${this.url}${this.predictPath}`;
-  }
+/** InferenceService's own props, checked. */
+interface CheckedServer {
+  readonly port: number;
+  readonly extraPorts: ServerPort[];
+  readonly uid: number;
+  readonly gid: number;
+  readonly modelPath: string;
+}
+
+/** MODEL_DIR and MODEL_NAME: where the code finds the model, and its name. */
+function modelEnv(props: InferenceServiceProps, modelPath: string): Record<string, string> {
+  return {
+    ...(props.model ? { MODEL_DIR: modelPath } : {}),
+    ...(props.modelName ? { MODEL_NAME: props.modelName } : {}),
+  };
 }

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkInt, fail } from '../_errors';
-import { checkImageString } from '../image/_image-build';
+import { checkImageString, IImage } from '../image/_image-build';
 import { checkName } from '../_names';
 import { ModelMount, ModelSource } from '../model/model-source';
 import { defaultName, MlStack } from '../stack/ml-stack';
@@ -16,7 +16,17 @@ import {
   checkOptionalSize,
   checkString,
 } from '../_validate';
-import { checkHealthCheck, checkServedWorkloadProps, composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore } from './_server';
+import {
+  CheckedServedProps,
+  checkHealthCheck,
+  checkServedWorkloadProps,
+  composeModelDir,
+  envVars,
+  HealthCheckOptions,
+  ServedWorkloadProps,
+  ServerCore,
+  ServerSpec,
+} from './_server';
 import { ServedWorkload } from './_served-workload';
 import { IModelServer } from './model-server';
 import { CanaryOptions, checkCanary } from './canary';
@@ -122,72 +132,24 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
   constructor(scope: Construct, id: string, props: LlmServerProps) {
     super(scope, checkChildId(scope, id, 'LlmServer'));
     checkObject(this, 'props', props, "{ model: ModelSource.fromHuggingFace('Qwen/Qwen2.5-0.5B-Instruct', { revision: '<commit sha>' }) }");
-    checkServedWorkloadProps(this, props);
+    const checked = checkServedWorkloadProps(this, props);
     this.checkServerProps(props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
     const image = this.resolveImage(props);
-    const canary = checkCanary(this, props.canary, ['version', 'image', 'env']);
-    if (canary?.image !== undefined) checkImageString(this, 'canary.image', canary.image);
-    if (canary?.version !== undefined && (typeof canary.version !== 'string' || !/^\d+\.\d+\.\d+$/.test(canary.version)))
-      fail(this, 'canary.version', 'must be a vLLM release such as 0.31.0', canary.version, `pin a release, e.g. '${DEFAULT_VLLM_VERSION}'`);
-    const canaryImage = canary?.image ?? (canary?.version !== undefined ? `vllm/vllm-openai:v${canary.version}` : undefined);
-    if (canaryImage !== undefined && canaryImage === image)
-      fail(
-        this,
-        'canary',
-        'runs the same image as stable: the canary would change nothing',
-        canaryImage,
-        'give the canary another release or image, or remove it',
-      );
+    const { canary, canaryImage } = this.resolveCanary(props, image);
     const gpu = props.resources?.gpu ?? 1;
     this.tensorParallel = this.resolveTensorParallel(props, gpu);
     const modelPath = checkAbsolutePath(this, 'modelPath', props.modelPath ?? '/models', { example: '/models' });
     const labels = MlStack.of(this)._workloadLabels(name, 'model-server').labels;
     const model = this.bindModel(props.model, modelPath, { name, labels, image });
     this.modelName = this.resolveServedModelName(props);
-    const probe: k8s.Probe = {
-      httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(VLLM_PORT) },
-      periodSeconds: 10,
-      timeoutSeconds: 5,
-      failureThreshold: 3,
-    };
-
     this._core = new ServerCore(name, {
-      owner: this,
-      component: 'model-server',
-      // One GPU unless told otherwise: the CUDA image does not start without one.
-      props: { ...props, resources: { ...props.resources, gpu }, shmSize: props.shmSize ?? `${2 * Math.max(1, this.tensorParallel)}Gi` },
-      image,
-      uid: LLM_SERVER_UID,
-      gid: LLM_SERVER_UID,
-      fsGroup: LLM_SERVER_UID,
-      ports: [{ name: 'http', port: VLLM_PORT }],
-      // Explicit, so the manifest says what runs whatever the image's ENTRYPOINT of the day is.
-      command: ['vllm', 'serve'],
-      args: this.serverArgs(props, modelPath),
-      env: envVars(props.env, cacheEnv()),
-      readiness: probe,
-      liveness: { ...probe, periodSeconds: 20 },
-      startupTimeoutSeconds: props.healthCheck?.startupTimeoutSeconds ?? 1800,
+      ...this.serverSpec(props, checked, image, gpu, modelPath),
       model,
-      volumes: [{ name: 'llm-cache', emptyDir: { sizeLimit: k8s.Quantity.fromString(props.cacheSize ?? '10Gi') } }],
-      volumeMounts: [{ name: 'llm-cache', mountPath: CACHE_DIR }],
-      resourceDefaults: { cpu: '4', cpuLimit: '8', memory: '16Gi', memoryLimit: '32Gi' },
-      // vLLM serves Prometheus metrics on its API port.
-      metrics: props.metrics === false ? undefined : { port: 'http', path: '/metrics', namespace: props.metricsNamespace },
-      gpuNodeSelector: props.gpuNodeSelector,
-      // No service-link variables: a Service named `vllm` in the namespace (this one, or any) would give
-      // the pod VLLM_PORT=tcp://<ip>:<port>, and vLLM refuses to start ("VLLM_PORT ... appears to be a
-      // URI", get_vllm_port in vllm/envs.py). The server finds its peers by DNS, never by these.
-      enableServiceLinks: false,
       canary:
         canary && canary.weight > 0
           ? { options: canary, image: canaryImage, env: canary.env ? envVars({ ...props.env, ...canary.env }, cacheEnv()) : undefined }
           : undefined,
-      containerName: 'vllm',
-      compose: {
-        volumes: [{ source: composeModelDir(props.model._composeDir(composeModelName(props.model, this.modelName))), target: modelPath }],
-      },
     });
   }
 
@@ -253,8 +215,77 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
         "use e.g. 0.92 (vLLM's default), lower when another process shares the GPU",
       );
     }
-    // Flags and their values, one argv entry each ('--max-num-seqs', '64').
-    checkArray(this, 'extraArgs', p.extraArgs, "['--enable-prefix-caching']", (a, prop) => {
+    this.checkExtraArgs(p.extraArgs);
+    checkOptionalSize(this, 'cacheSize', p.cacheSize, '10Gi');
+    checkHealthCheck(this, p.healthCheck);
+    checkOptionalBoolean(this, 'metrics', p.metrics);
+    if (p.metricsNamespace !== undefined) checkDnsLabel(this, 'metricsNamespace', p.metricsNamespace, 'a namespace name', 'monitoring');
+  }
+
+  /** The canary's release or image: another one than stable's. */
+  private resolveCanary(props: LlmServerProps, image: string): { canary?: CanaryOptions; canaryImage?: string | IImage } {
+    const canary = checkCanary(this, props.canary, ['version', 'image', 'env']);
+    if (canary?.image !== undefined) checkImageString(this, 'canary.image', canary.image);
+    if (canary?.version !== undefined && (typeof canary.version !== 'string' || !/^\d+\.\d+\.\d+$/.test(canary.version)))
+      fail(this, 'canary.version', 'must be a vLLM release such as 0.31.0', canary.version, `pin a release, e.g. '${DEFAULT_VLLM_VERSION}'`);
+    const canaryImage = canary?.image ?? (canary?.version !== undefined ? `vllm/vllm-openai:v${canary.version}` : undefined);
+    if (canaryImage !== undefined && canaryImage === image)
+      fail(
+        this,
+        'canary',
+        'runs the same image as stable: the canary would change nothing',
+        canaryImage,
+        'give the canary another release or image, or remove it',
+      );
+    return { canary, canaryImage };
+  }
+
+  /** The stable track's server: `vllm serve`, its probes, caches, metrics and GPU defaults. */
+  private serverSpec(props: LlmServerProps, checked: CheckedServedProps, image: string, gpu: number, modelPath: string): Omit<ServerSpec, 'model'> {
+    const probe: k8s.Probe = {
+      httpGet: { path: '/health', port: k8s.IntOrString.fromNumber(VLLM_PORT) },
+      periodSeconds: 10,
+      timeoutSeconds: 5,
+      failureThreshold: 3,
+    };
+    return {
+      owner: this,
+      component: 'model-server',
+      // One GPU unless told otherwise: the CUDA image does not start without one.
+      props: { ...props, resources: { ...props.resources, gpu }, shmSize: props.shmSize ?? `${2 * Math.max(1, this.tensorParallel)}Gi` },
+      checked,
+      image,
+      uid: LLM_SERVER_UID,
+      gid: LLM_SERVER_UID,
+      fsGroup: LLM_SERVER_UID,
+      ports: [{ name: 'http', port: VLLM_PORT }],
+      // Explicit, so the manifest says what runs whatever the image's ENTRYPOINT of the day is.
+      command: ['vllm', 'serve'],
+      args: this.serverArgs(props, modelPath),
+      env: envVars(props.env, cacheEnv()),
+      readiness: probe,
+      liveness: { ...probe, periodSeconds: 20 },
+      startupTimeoutSeconds: props.healthCheck?.startupTimeoutSeconds ?? 1800,
+      volumes: [{ name: 'llm-cache', emptyDir: { sizeLimit: k8s.Quantity.fromString(props.cacheSize ?? '10Gi') } }],
+      volumeMounts: [{ name: 'llm-cache', mountPath: CACHE_DIR }],
+      resourceDefaults: { cpu: '4', cpuLimit: '8', memory: '16Gi', memoryLimit: '32Gi' },
+      // vLLM serves Prometheus metrics on its API port.
+      metrics: props.metrics === false ? undefined : { port: 'http', path: '/metrics', namespace: props.metricsNamespace },
+      gpuNodeSelector: props.gpuNodeSelector,
+      // No service-link variables: a Service named `vllm` in the namespace (this one, or any) would give
+      // the pod VLLM_PORT=tcp://<ip>:<port>, and vLLM refuses to start ("VLLM_PORT ... appears to be a
+      // URI", get_vllm_port in vllm/envs.py). The server finds its peers by DNS, never by these.
+      enableServiceLinks: false,
+      containerName: 'vllm',
+      compose: {
+        volumes: [{ source: composeModelDir(props.model._composeDir(composeModelName(props.model, this.modelName))), target: modelPath }],
+      },
+    };
+  }
+
+  /** Flags and their values, one argv entry each ('--max-num-seqs', '64'); none the construct sets itself. */
+  private checkExtraArgs(extraArgs: unknown): void {
+    checkArray(this, 'extraArgs', extraArgs, "['--enable-prefix-caching']", (a, prop) => {
       const arg = checkString(this, prop, a, { example: "'--enable-prefix-caching'" });
       if (OWNED_FLAGS.test(arg))
         fail(
@@ -266,10 +297,6 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
         );
       return arg;
     });
-    checkOptionalSize(this, 'cacheSize', p.cacheSize, '10Gi');
-    checkHealthCheck(this, p.healthCheck);
-    checkOptionalBoolean(this, 'metrics', p.metrics);
-    if (p.metricsNamespace !== undefined) checkDnsLabel(this, 'metricsNamespace', p.metricsNamespace, 'a namespace name', 'monitoring');
   }
 
   /** The pinned vLLM image, or the override; the CUDA image needs a GPU. */
@@ -303,7 +330,8 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
       fail(
         this,
         'tensorParallel',
-        `must equal resources.gpu (${gpu}): vLLM shards the model across exactly --tensor-parallel-size GPUs, and a GPU more or less is idle or missing`,
+        `must equal resources.gpu (${gpu}): vLLM shards the model across exactly --tensor-parallel-size GPUs, ` +
+          'and a GPU more or less is idle or missing',
         tp,
         `drop tensorParallel (it follows resources.gpu), or set resources.gpu: ${tp}`,
       );

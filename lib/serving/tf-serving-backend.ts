@@ -17,7 +17,18 @@ import { DEFAULT_TF_SERVING_VERSION, ModelImage, TF_SERVING_UID } from '../model
 import { ModelMount, ModelSource } from '../model/model-source';
 import { storageEndpointsOf } from '../policy/_network';
 import { defaultName, MlStack } from '../stack/ml-stack';
-import { checkHealthCheck, checkServedWorkloadProps, composeModelDir, envVars, HealthCheckOptions, ServedWorkloadProps, ServerCore } from './_server';
+import {
+  CanaryTrackSpec,
+  CheckedServedProps,
+  checkHealthCheck,
+  checkServedWorkloadProps,
+  composeModelDir,
+  envVars,
+  HealthCheckOptions,
+  ServedWorkloadProps,
+  ServerCore,
+  ServerSpec,
+} from './_server';
 import { renderTextProto, TextProtoMessage } from './_textproto';
 import { IModelServer } from './model-server';
 import { ServedWorkload } from './_served-workload';
@@ -54,6 +65,9 @@ export class VersionPolicy {
 }
 
 const VERSION_POLICY = Symbol.for('cdk8s-ml.VersionPolicy');
+
+/** A served model and where TF Serving reads its version directories. */
+type BoundModel = { name: string; basePath: string; source: ModelSource };
 
 /** One model TF Serving serves. */
 export interface TfServingModel {
@@ -158,23 +172,47 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
   /** @internal */
   public readonly _core: ServerCore;
   /** @internal */
-  public readonly _models: Array<{ name: string; basePath: string; source: ModelSource }>;
+  public readonly _models: BoundModel[];
   private readonly _labels: Record<string, Record<string, number>>;
 
   constructor(scope: Construct, id: string, props: TfServingBackendProps) {
     super(scope, checkChildId(scope, id, 'TfServingBackend'));
     checkObject(this, 'props', props, "{ modelName: 'and-gate', model: ModelSource.fromUri('gs://models/and-gate') }");
-    checkServedWorkloadProps(this, props);
+    const checked = checkServedWorkloadProps(this, props);
     this.checkServerProps(props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
     const stack = MlStack.of(this);
     const models = this.resolveModels(props);
     const gpu = props.resources?.gpu ?? 0;
+    const { image, baked } = this.resolveImage(props, models, gpu);
+    const canary = this.resolveCanary(props, image, baked, gpu);
+    this.checkGpuImage(image, gpu);
+    const { bound, mounts } = this.bindModels(props, models);
+    this._models = bound;
+    this._labels = Object.fromEntries(models.map((m) => [m.name, { ...m.versionLabels }]));
+    const gsCredentials = models.map((m) => (m.source.scheme === 'gs' ? m.source.uriOptions?.credentialsSecret : undefined)).find((x) => x);
+    const model = mergeMounts(models, mounts, gsCredentials);
+    this.checkTuningProps(props);
+    const metrics = props.metrics ?? true;
+    this.configFiles = this.renderConfig(stack, props, name, bound, models, metrics);
+    const args = this.serverArgs(props, models, metrics);
+    this._core = new ServerCore(name, {
+      ...this.serverSpec(props, checked, image, { gpu, gsCredentials, metrics }),
+      args,
+      model,
+      volumes: [{ name: 'config', configMap: { name: `${name}-config` } }],
+      canary: canary && canary.options.weight > 0 ? canary : undefined,
+      compose: this.composeOf(bound, models),
+    });
+    this.modelNames = bound.map((m) => m.name);
+    this.modelName = this.modelNames[0];
+  }
+
+  /** The server: a baked model image, an override, or the pinned release (its -gpu build with GPUs). */
+  private resolveImage(props: TfServingBackendProps, models: TfServingModel[], gpu: number): { image: string | ModelImage; baked: ModelImage[] } {
     const version = props.version ?? DEFAULT_TF_SERVING_VERSION;
     if (typeof version !== 'string' || !/^\d+\.\d+\.\d+$/.test(version))
       fail(this, 'version', 'must be a TF Serving release such as 2.20.0', version, `pin a release, e.g. '${DEFAULT_TF_SERVING_VERSION}'`);
-
-    // Image: a baked model image, an override, or the pinned release.
     const baked = models.map((m) => m.source.image).filter((i): i is ModelImage => i !== undefined);
     if (baked.length > 1)
       fail(
@@ -194,10 +232,14 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       );
     if (props.image !== undefined) checkImageString(this, 'image', props.image);
     baked[0]?._validate(this);
-    const image = baked[0] ?? props.image ?? `tensorflow/serving:${version}${gpu > 0 ? '-gpu' : ''}`;
-    const imageName = typeof image === 'string' ? image : image.baseImage;
+    return { image: baked[0] ?? props.image ?? `tensorflow/serving:${version}${gpu > 0 ? '-gpu' : ''}`, baked };
+  }
+
+  /** The canary track: another release or image than stable's (a -gpu one with GPUs). */
+  private resolveCanary(props: TfServingBackendProps, image: string | ModelImage, baked: ModelImage[], gpu: number): CanaryTrackSpec | undefined {
     const canary = checkCanary(this, props.canary, ['image', 'version']);
-    if (canary?.version !== undefined && (typeof canary.version !== 'string' || !/^\d+\.\d+\.\d+$/.test(canary.version)))
+    if (!canary) return undefined;
+    if (canary.version !== undefined && (typeof canary.version !== 'string' || !/^\d+\.\d+\.\d+$/.test(canary.version)))
       fail(
         this,
         'canary.version',
@@ -205,10 +247,10 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
         canary.version,
         `pin a release, e.g. '${DEFAULT_TF_SERVING_VERSION}'`,
       );
-    if (canary?.image !== undefined && canary.version !== undefined)
+    if (canary.image !== undefined && canary.version !== undefined)
       fail(this, 'canary.image', 'cannot be set together with canary.version (the image names the release)', canary.image, 'keep one of the two');
-    if (canary?.image !== undefined) checkImageString(this, 'canary.image', canary.image);
-    if (canary && baked.length === 1 && canary.version !== undefined)
+    if (canary.image !== undefined) checkImageString(this, 'canary.image', canary.image);
+    if (baked.length === 1 && canary.version !== undefined)
       fail(
         this,
         'canary.version',
@@ -216,7 +258,7 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
         canary.version,
         'bake a second ModelImage and give it as canary.image',
       );
-    const canaryImage = canary?.image ?? (canary?.version !== undefined ? `tensorflow/serving:${canary.version}${gpu > 0 ? '-gpu' : ''}` : undefined);
+    const canaryImage = canary.image ?? (canary.version !== undefined ? `tensorflow/serving:${canary.version}${gpu > 0 ? '-gpu' : ''}` : undefined);
     if (canaryImage !== undefined && canaryImage === (typeof image === 'string' ? image : image.imageRef))
       fail(
         this,
@@ -227,6 +269,12 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       );
     if (typeof canaryImage === 'string' && gpu > 0 && !/-gpu$/.test(canaryImage.split(':').pop() ?? ''))
       fail(this, 'canary.image', `runs a CPU-only TF Serving image while resources.gpu is ${gpu}`, canaryImage, 'use the matching -gpu tag');
+    return { options: canary, image: canaryImage };
+  }
+
+  /** GPUs need a -gpu build of TF Serving (the image's tag, or the ModelImage's base). */
+  private checkGpuImage(image: string | ModelImage, gpu: number): void {
+    const imageName = typeof image === 'string' ? image : image.baseImage;
     if (gpu > 0 && !/-gpu$/.test(imageName.split(':').pop() ?? '')) {
       fail(
         this,
@@ -238,8 +286,10 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
           : 'build the ModelImage with gpu: true, or drop resources.gpu',
       );
     }
+  }
 
-    // Model mounts
+  /** Where each model is read from: baked in the image, gs:// read by TF Serving itself, or mounted. */
+  private bindModels(props: TfServingBackendProps, models: TfServingModel[]): { bound: BoundModel[]; mounts: ModelMount[] } {
     const mounts: ModelMount[] = [];
     const bound = models.map((m, i) => {
       if (m.source.image) {
@@ -254,40 +304,18 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
         return { name: m.name, basePath: `/models/${m.name}`, source: m.source };
       }
       if (m.source.scheme === 'gs') {
-        // TF Serving reads gs:// itself: no download, the server needs storage egress.
-        m.source._validate(this, `models[${i}].source`);
+        // TF Serving reads gs:// itself: no download, the server needs storage egress (validated in resolveModels).
         return { name: m.name, basePath: m.source.uri!.replace(/\/+$/, ''), source: m.source };
       }
       const volumeName = models.length === 1 ? 'model' : `model-${i}`;
       mounts.push(m.source._bind(this, `/models/${m.name}`, '', volumeName, models.length === 1 && props.model ? 'model' : `models[${i}].source`));
       return { name: m.name, basePath: `/models/${m.name}`, source: m.source };
     });
-    this._models = bound;
-    this._labels = Object.fromEntries(models.map((m) => [m.name, { ...m.versionLabels }]));
-    const gsCredentials = models.map((m) => (m.source.scheme === 'gs' ? m.source.uriOptions?.credentialsSecret : undefined)).find((x) => x);
-    const needsStorage = models.some((m) => m.source.scheme === 'gs') || mounts.some((mm) => mm.needsObjectStorage);
-    const claims = mounts.filter((mm) => mm.claim);
-    const model: ModelMount = {
-      volumes: [
-        ...mounts.flatMap((mm) => mm.volumes),
-        ...(gsCredentials ? [{ name: 'gcp-credentials', secret: { secretName: gsCredentials } }] : []),
-      ],
-      initContainers: mounts.flatMap((mm) => mm.initContainers),
-      volumeMounts: [
-        ...mounts.flatMap((mm) => mm.volumeMounts),
-        ...(gsCredentials ? [{ name: 'gcp-credentials', mountPath: '/var/secrets/gcp', readOnly: true }] : []),
-      ],
-      needsObjectStorage: needsStorage,
-      storageEndpoints: [
-        ...models.filter((m) => m.source.scheme === 'gs').flatMap((m) => storageEndpointsOf(m.source.uri!)),
-        ...mounts.flatMap((mm) => mm.storageEndpoints ?? []),
-      ],
-      // The claim the replica and rollout checks apply to: a single-attach one when any is (ReadWriteOncePod too).
-      claim: claims.find((c) => ['ReadWriteOnce', 'ReadWriteOncePod'].includes(c.claim!.accessMode))?.claim ?? claims[0]?.claim,
-      fsGroup: mounts.find((mm) => mm.fsGroup !== undefined)?.fsGroup,
-    };
+    return { bound, mounts };
+  }
 
-    // Config files
+  /** Polling, REST and TensorFlow threading flags. */
+  private checkTuningProps(props: TfServingBackendProps): void {
     for (const [k, v] of [
       ['modelConfigPollSeconds', props.modelConfigPollSeconds],
       ['fileSystemPollSeconds', props.fileSystemPollSeconds],
@@ -306,7 +334,17 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
     ) {
       fail(this, 'gpuMemoryFraction', 'must be a fraction in (0, 1]', props.gpuMemoryFraction, 'use e.g. 0.5 to let two processes share a GPU');
     }
-    const metrics = props.metrics ?? true;
+  }
+
+  /** models.config, batching.config and monitoring.config in the ConfigMap `<name>-config`. */
+  private renderConfig(
+    stack: MlStack,
+    props: TfServingBackendProps,
+    name: string,
+    bound: BoundModel[],
+    models: TfServingModel[],
+    metrics: boolean,
+  ): Record<string, string> {
     const files: Record<string, string> = { 'models.config': renderTextProto(modelConfigList(bound, models)) };
     if (props.batching) files['batching.config'] = renderTextProto(this.batchingConfig(props.batching));
     if (metrics)
@@ -319,13 +357,16 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
           ],
         ],
       ]);
-    this.configFiles = files;
     const configMapName = `${name}-config`;
     new k8s.KubeConfigMap(this, 'ConfigMap', {
       metadata: stack._metadata(configMapName, stack._workloadLabels(name, 'model-server').labels),
       data: files,
     });
-    // Flags as args: the image's entrypoint (tf_serving_entrypoint.sh) stays and passes them on.
+    return files;
+  }
+
+  /** Flags as args: the image's entrypoint (tf_serving_entrypoint.sh) stays and passes them on. */
+  private serverArgs(props: TfServingBackendProps, models: TfServingModel[], metrics: boolean): string[] {
     const args = [
       `--model_config_file=${CONFIG_DIR}/models.config`,
       `--model_config_file_poll_wait_seconds=${props.modelConfigPollSeconds ?? 60}`,
@@ -345,7 +386,12 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       ...(models.some((m) => Object.keys(m.versionLabels ?? {}).length > 0) ? ['--allow_version_labels_for_unavailable_models=true'] : []),
       ...(props.extraArgs ?? []),
     ];
-    for (const a of props.extraArgs ?? []) {
+    this.checkExtraArgs(props.extraArgs);
+    return args;
+  }
+
+  private checkExtraArgs(extraArgs: string[] | undefined): void {
+    for (const a of extraArgs ?? []) {
       if (!/^--[A-Za-z0-9_]/.test(a))
         fail(this, 'extraArgs', 'must be tensorflow_model_server flags (--flag=value)', a, `write it as '--${a.replace(/^-*/, '')}'`);
       if (/^--(port|rest_api_port|model_config_file|model_name|model_base_path)=/.test(a))
@@ -357,18 +403,26 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
           'drop it and use the matching prop (models, modelConfigPollSeconds...)',
         );
     }
+  }
 
-    const readinessPath = `/v1/models/${bound[0].name}`;
+  /** The stable track's server: REST and gRPC ports, readiness on the first model, uid 1000. */
+  private serverSpec(
+    props: TfServingBackendProps,
+    checked: CheckedServedProps,
+    image: string | ModelImage,
+    o: { gpu: number; gsCredentials: string | undefined; metrics: boolean },
+  ): Omit<ServerSpec, 'args' | 'model' | 'volumes' | 'canary' | 'compose'> {
     const probe: k8s.Probe = {
-      httpGet: { path: readinessPath, port: k8s.IntOrString.fromNumber(TF_SERVING_REST_PORT) },
+      httpGet: { path: `/v1/models/${this._models[0].name}`, port: k8s.IntOrString.fromNumber(TF_SERVING_REST_PORT) },
       periodSeconds: 10,
       timeoutSeconds: 5,
       failureThreshold: 3,
     };
-    this._core = new ServerCore(name, {
+    return {
       owner: this,
       component: 'model-server',
       props,
+      checked,
       image: image,
       uid: TF_SERVING_UID,
       gid: TF_SERVING_UID,
@@ -377,44 +431,41 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
         { name: 'http', port: TF_SERVING_REST_PORT },
         { name: 'grpc', port: TF_SERVING_GRPC_PORT },
       ],
-      args,
       env: envVars(props.env, {
         // HOME=/tmp comes with every container (buildPodSpec); CUDA's JIT cache goes to /tmp too.
-        ...(gpu > 0 ? { CUDA_CACHE_PATH: '/tmp/cuda-cache' } : {}),
-        ...(gsCredentials ? { GOOGLE_APPLICATION_CREDENTIALS: '/var/secrets/gcp/key.json' } : {}),
+        ...(o.gpu > 0 ? { CUDA_CACHE_PATH: '/tmp/cuda-cache' } : {}),
+        ...(o.gsCredentials ? { GOOGLE_APPLICATION_CREDENTIALS: '/var/secrets/gcp/key.json' } : {}),
       }),
       readiness: probe,
       liveness: { ...probe, periodSeconds: 20 },
       startupTimeoutSeconds: props.healthCheck?.startupTimeoutSeconds ?? 600,
-      model,
-      volumes: [{ name: 'config', configMap: { name: configMapName } }],
       // No subPath: the kubelet refreshes the files and --model_config_file_poll_wait_seconds picks them up.
       volumeMounts: [{ name: 'config', mountPath: CONFIG_DIR, readOnly: true }],
       resourceDefaults: { cpu: '1', cpuLimit: '2', memory: '2Gi', memoryLimit: '4Gi' },
       // TF Serving serves Prometheus metrics on the REST port once monitoring.config enables them.
-      metrics: metrics ? { port: 'http', path: METRICS_PATH, namespace: props.metricsNamespace } : undefined,
+      metrics: o.metrics ? { port: 'http', path: METRICS_PATH, namespace: props.metricsNamespace } : undefined,
       gpuNodeSelector: props.gpuNodeSelector,
-      canary: canary && canary.weight > 0 ? { options: canary, image: canaryImage } : undefined,
       containerName: 'tensorflow-serving',
-      compose: {
-        // Locally every model is a directory: baked into the image, or bind-mounted from MODELS_DIR.
-        files: Object.entries({
-          ...files,
-          'models.config': renderTextProto(
-            modelConfigList(
-              bound.map((m) => ({ name: m.name, basePath: `/models/${m.name}` })),
-              models,
-            ),
+    };
+  }
+
+  /** Locally every model is a directory: baked into the image, or bind-mounted from MODELS_DIR. */
+  private composeOf(bound: BoundModel[], models: TfServingModel[]): ServerSpec['compose'] {
+    return {
+      files: Object.entries({
+        ...this.configFiles,
+        'models.config': renderTextProto(
+          modelConfigList(
+            bound.map((m) => ({ name: m.name, basePath: `/models/${m.name}` })),
+            models,
           ),
-        }).map(([file, content]) => ({ name: file, content, target: `${CONFIG_DIR}/${file}` })),
-        volumes: bound
-          .filter((m) => !m.source.image)
-          .map((m) => ({ source: composeModelDir(m.source._composeDir(m.name)), target: `/models/${m.name}` })),
-        healthcheckWith: 'bash',
-      },
-    });
-    this.modelNames = bound.map((m) => m.name);
-    this.modelName = this.modelNames[0];
+        ),
+      }).map(([file, content]) => ({ name: file, content, target: `${CONFIG_DIR}/${file}` })),
+      volumes: bound
+        .filter((m) => !m.source.image)
+        .map((m) => ({ source: composeModelDir(m.source._composeDir(m.name)), target: `/models/${m.name}` })),
+      healthcheckWith: 'bash',
+    };
   }
 
   /**
@@ -425,7 +476,8 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
     const m = model ?? this.modelName;
     if (!this.modelNames.includes(m)) {
       throw new MlInputError(
-        `TfServingBackend '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve (${this.modelNames.join(', ')}). Fix: pass one of those names.`,
+        `TfServingBackend '${this.node.path}': predictUrl(${JSON.stringify(model)}) names a model it does not serve ` +
+          `(${this.modelNames.join(', ')}). Fix: pass one of those names.`,
       );
     }
     checkObject(this, 'predictUrl.options', options, "{ label: 'canary' }");
@@ -486,88 +538,100 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
         "pass modelName and model: ModelSource.fromUri('gs://bucket/models/and-gate')",
       );
     const seen = new Set<string>();
-    models.forEach((m, i) => {
-      const prop = props.models ? `models[${i}]` : 'modelName';
-      if (typeof m.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(m.name)) {
-        fail(
-          this,
-          `${prop}${props.models ? '.name' : ''}`,
-          'must be a model name of letters, digits, _ . - (it becomes /v1/models/<name>)',
-          m.name,
-          "use a name such as 'and-gate'",
-        );
-      }
-      if (seen.has(m.name)) fail(this, `${prop}.name`, 'is used by two models', m.name, 'give every model its own name');
-      seen.add(m.name);
-      if (!ModelSource.isModelSource(m.source))
-        fail(
-          this,
-          props.models ? `${prop}.source` : 'model',
-          'must be a ModelSource',
-          m.source,
-          "use ModelSource.fromUri('gs://...'), fromVolume, fromImage or fromTrainingJob",
-        );
-      // Its factory's arguments before anything reads them (the baked image's name and version, say).
-      m.source._validate(this, props.models ? `${prop}.source` : 'model');
-      if (m.versionPolicy !== undefined)
-        checkBrand(
-          this,
-          `${prop}.versionPolicy`,
-          m.versionPolicy,
-          VersionPolicy.isVersionPolicy,
-          'made with VersionPolicy.latest(), all() or specific()',
-          'VersionPolicy.specific([1, 2])',
-        );
-      const vp = m.versionPolicy;
-      if (vp?._kind === 'specific' && !Array.isArray(vp._values))
-        fail(this, `${prop}.versionPolicy`, 'specific() needs a list of versions', vp._values, 'use e.g. VersionPolicy.specific([1, 2])');
-      if (m.versionLabels !== undefined) checkObject(this, `${prop}.versionLabels`, m.versionLabels, '{ stable: 1, canary: 2 }');
-      if (vp?._kind === 'latest' && (!Number.isInteger(vp._values[0]) || vp._values[0] < 1))
-        fail(this, `${prop}.versionPolicy`, 'latest(n) needs a whole n >= 1', vp._values[0], 'use VersionPolicy.latest(1)');
-      if (vp?._kind === 'specific') {
-        if (vp._values.length === 0)
-          fail(this, `${prop}.versionPolicy`, 'specific() needs at least one version', vp._values, 'list the integer versions to serve');
-        vp._values.forEach((v) => {
-          if (!Number.isInteger(v) || v < 0)
-            fail(
-              this,
-              `${prop}.versionPolicy`,
-              'versions must be integers (TF Serving version directories are integers)',
-              v,
-              'use e.g. VersionPolicy.specific([1, 2])',
-            );
-        });
-      }
-      for (const [label, v] of Object.entries(m.versionLabels ?? {})) {
+    models.forEach((m, i) => this.checkModel(props, m, i, seen));
+    return models;
+  }
+
+  /** One model: its served name, its source (checked by its factory's rules) and its versions. */
+  private checkModel(props: TfServingBackendProps, m: TfServingModel, i: number, seen: Set<string>): void {
+    const prop = props.models ? `models[${i}]` : 'modelName';
+    if (typeof m.name !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(m.name)) {
+      fail(
+        this,
+        `${prop}${props.models ? '.name' : ''}`,
+        'must be a model name of letters, digits, _ . - (it becomes /v1/models/<name>)',
+        m.name,
+        "use a name such as 'and-gate'",
+      );
+    }
+    if (seen.has(m.name)) fail(this, `${prop}.name`, 'is used by two models', m.name, 'give every model its own name');
+    seen.add(m.name);
+    if (!ModelSource.isModelSource(m.source))
+      fail(
+        this,
+        props.models ? `${prop}.source` : 'model',
+        'must be a ModelSource',
+        m.source,
+        "use ModelSource.fromUri('gs://...'), fromVolume, fromImage or fromTrainingJob",
+      );
+    // Its factory's arguments before anything reads them (the baked image's name and version, say).
+    m.source._validate(this, props.models ? `${prop}.source` : 'model');
+    this.checkVersions(prop, m);
+  }
+
+  /** The version policy and the labels that point into it. */
+  private checkVersions(prop: string, m: TfServingModel): void {
+    if (m.versionPolicy !== undefined)
+      checkBrand(
+        this,
+        `${prop}.versionPolicy`,
+        m.versionPolicy,
+        VersionPolicy.isVersionPolicy,
+        'made with VersionPolicy.latest(), all() or specific()',
+        'VersionPolicy.specific([1, 2])',
+      );
+    const vp = m.versionPolicy;
+    if (vp?._kind === 'specific' && !Array.isArray(vp._values))
+      fail(this, `${prop}.versionPolicy`, 'specific() needs a list of versions', vp._values, 'use e.g. VersionPolicy.specific([1, 2])');
+    if (m.versionLabels !== undefined) checkObject(this, `${prop}.versionLabels`, m.versionLabels, '{ stable: 1, canary: 2 }');
+    if (vp?._kind === 'latest' && (!Number.isInteger(vp._values[0]) || vp._values[0] < 1))
+      fail(this, `${prop}.versionPolicy`, 'latest(n) needs a whole n >= 1', vp._values[0], 'use VersionPolicy.latest(1)');
+    if (vp?._kind === 'specific') {
+      if (vp._values.length === 0)
+        fail(this, `${prop}.versionPolicy`, 'specific() needs at least one version', vp._values, 'list the integer versions to serve');
+      vp._values.forEach((v) => {
         if (!Number.isInteger(v) || v < 0)
           fail(
             this,
-            `${prop}.versionLabels.${label}`,
-            'must be an integer version',
+            `${prop}.versionPolicy`,
+            'versions must be integers (TF Serving version directories are integers)',
             v,
-            'point the label at an integer version directory, e.g. { stable: 1 }',
+            'use e.g. VersionPolicy.specific([1, 2])',
           );
-        if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(label))
-          fail(this, `${prop}.versionLabels`, 'has a label that is not a simple word', label, "use labels such as 'stable' and 'canary'");
-        if (vp?._kind === 'specific' && !vp._values.includes(v))
-          fail(
-            this,
-            `${prop}.versionLabels.${label}`,
-            `points at version ${v}, which the version policy does not load`,
-            v,
-            `add ${v} to VersionPolicy.specific([...]) or point the label at a loaded version`,
-          );
-        if (vp === undefined || vp._kind === 'latest')
-          fail(
-            this,
-            `${prop}.versionLabels.${label}`,
-            'needs a version policy that loads the labelled versions',
-            v,
-            `set versionPolicy: VersionPolicy.specific([${v}, ...])`,
-          );
-      }
-    });
-    return models;
+      });
+    }
+    this.checkVersionLabels(prop, m.versionLabels, vp);
+  }
+
+  private checkVersionLabels(prop: string, versionLabels: Record<string, number> | undefined, vp: VersionPolicy | undefined): void {
+    for (const [label, v] of Object.entries(versionLabels ?? {})) {
+      if (!Number.isInteger(v) || v < 0)
+        fail(
+          this,
+          `${prop}.versionLabels.${label}`,
+          'must be an integer version',
+          v,
+          'point the label at an integer version directory, e.g. { stable: 1 }',
+        );
+      if (!/^[A-Za-z][A-Za-z0-9_-]*$/.test(label))
+        fail(this, `${prop}.versionLabels`, 'has a label that is not a simple word', label, "use labels such as 'stable' and 'canary'");
+      if (vp?._kind === 'specific' && !vp._values.includes(v))
+        fail(
+          this,
+          `${prop}.versionLabels.${label}`,
+          `points at version ${v}, which the version policy does not load`,
+          v,
+          `add ${v} to VersionPolicy.specific([...]) or point the label at a loaded version`,
+        );
+      if (vp === undefined || vp._kind === 'latest')
+        fail(
+          this,
+          `${prop}.versionLabels.${label}`,
+          'needs a version policy that loads the labelled versions',
+          v,
+          `set versionPolicy: VersionPolicy.specific([${v}, ...])`,
+        );
+    }
   }
 
   private batchingConfig(b: BatchingOptions): TextProtoMessage {
@@ -603,6 +667,28 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
       ...(b.padVariableLengthInputs ? [['pad_variable_length_inputs', true] as [string, boolean]] : []),
     ];
   }
+}
+
+/** The models' mounts as one: their volumes, init containers, storage egress, and the gs:// credentials. */
+function mergeMounts(models: TfServingModel[], mounts: ModelMount[], gsCredentials: string | undefined): ModelMount {
+  const needsStorage = models.some((m) => m.source.scheme === 'gs') || mounts.some((mm) => mm.needsObjectStorage);
+  const claims = mounts.filter((mm) => mm.claim);
+  return {
+    volumes: [...mounts.flatMap((mm) => mm.volumes), ...(gsCredentials ? [{ name: 'gcp-credentials', secret: { secretName: gsCredentials } }] : [])],
+    initContainers: mounts.flatMap((mm) => mm.initContainers),
+    volumeMounts: [
+      ...mounts.flatMap((mm) => mm.volumeMounts),
+      ...(gsCredentials ? [{ name: 'gcp-credentials', mountPath: '/var/secrets/gcp', readOnly: true }] : []),
+    ],
+    needsObjectStorage: needsStorage,
+    storageEndpoints: [
+      ...models.filter((m) => m.source.scheme === 'gs').flatMap((m) => storageEndpointsOf(m.source.uri!)),
+      ...mounts.flatMap((mm) => mm.storageEndpoints ?? []),
+    ],
+    // The claim the replica and rollout checks apply to: a single-attach one when any is (ReadWriteOncePod too).
+    claim: claims.find((c) => ['ReadWriteOnce', 'ReadWriteOncePod'].includes(c.claim!.accessMode))?.claim ?? claims[0]?.claim,
+    fsGroup: mounts.find((mm) => mm.fsGroup !== undefined)?.fsGroup,
+  };
 }
 
 function modelConfigList(bound: Array<{ name: string; basePath: string }>, models: TfServingModel[]): TextProtoMessage {

@@ -1,10 +1,12 @@
 import { ApiObject } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { appKey, appScoped, appScopedIfAny } from './_scoped';
 
 /** The Argo CD annotation that orders a sync: lower waves are applied (and healthy) first. */
 export const SYNC_WAVE_ANNOTATION = 'argocd.argoproj.io/sync-wave';
 
-const PRODUCERS = Symbol.for('cdk8s-ml.SyncWaveProducers');
+/** Per app: reader -> the constructs whose output it reads. */
+const PRODUCERS = appKey<WeakMap<IConstruct, Set<IConstruct>>>('syncWaveProducers');
 
 /**
  * `reader` reads what `producer` writes (ModelSource.fromTrainingJob): Argo CD applies the reader's
@@ -16,10 +18,11 @@ const PRODUCERS = Symbol.for('cdk8s-ml.SyncWaveProducers');
  * @internal
  */
 export function syncAfter(reader: IConstruct, producer: IConstruct): void {
-  let producers: Set<IConstruct> | undefined = (reader as any)[PRODUCERS];
+  const byReader = appScoped(reader, PRODUCERS, () => new WeakMap<IConstruct, Set<IConstruct>>());
+  let producers = byReader.get(reader);
   if (!producers) {
     producers = new Set();
-    Object.defineProperty(reader, PRODUCERS, { value: producers });
+    byReader.set(reader, producers);
     // Annotate at synth, when every object of the reader exists (Chart.toJson validates first).
     reader.node.addValidation({
       validate: () => {
@@ -33,7 +36,7 @@ export function syncAfter(reader: IConstruct, producer: IConstruct): void {
 
 /** 0 for a construct that reads no producer, else one more than the latest of its producers. */
 export function syncWaveOf(c: IConstruct, visiting: Set<IConstruct> = new Set()): number {
-  const producers: Set<IConstruct> | undefined = (c as any)[PRODUCERS];
+  const producers = appScopedIfAny(c, PRODUCERS)?.get(c);
   if (!producers || visiting.has(c)) return 0;
   visiting.add(c);
   const wave = 1 + Math.max(...[...producers].map((p) => syncWaveOf(p, visiting)));

@@ -4,16 +4,17 @@ import { Construct, IConstruct } from 'constructs';
 import { fail, MlInputError, problem } from '../_errors';
 import { checkName, isDnsLabel, isUrlHostLabel, serviceNameProblem, serviceNameSuggestion, toDnsLabel } from '../_names';
 import { checkChildId, checkLabels, checkObject, checkOptionalBoolean, isPlainObject } from '../_validate';
-import { manifestFileOf, MlApp } from './ml-app';
+import { appOutputsOf, manifestFileOf } from './_output';
+import { appKey, appScoped } from './_scoped';
 import { POD_SECURITY_VERSION } from '../check/k8s-pss';
 
 const ML_STACK = Symbol.for('cdk8s-ml.MlStack');
 
 /** Per app (root construct): manifest file -> the stack that writes it. */
-const MANIFEST_FILES = new WeakMap<IConstruct, Map<string, MlStack>>();
+const MANIFEST_FILES = appKey<Map<string, MlStack>>('manifestFiles');
 
 /** Per app (root construct): namespace -> the stack that emits its Namespace object. */
-const NAMESPACE_OWNERS = new WeakMap<IConstruct, Map<string, MlStack>>();
+const NAMESPACE_OWNERS = appKey<Map<string, MlStack>>('namespaceOwners');
 
 export const LABEL_NAME = 'app.kubernetes.io/name';
 export const LABEL_INSTANCE = 'app.kubernetes.io/instance';
@@ -83,7 +84,8 @@ export class MlStack extends Chart {
       fail(
         this,
         'namespace',
-        "starts with 'xn--' but is not valid punycode: it is part of every Service URL of the stack (http://<service>.<namespace>.svc), which URL parsers then reject",
+        "starts with 'xn--' but is not valid punycode: it is part of every Service URL of the stack " +
+          '(http://<service>.<namespace>.svc), which URL parsers then reject',
         this.namespaceName,
         "use a namespace that does not start with 'xn--'",
       );
@@ -126,16 +128,16 @@ export class MlStack extends Chart {
    * stacks whose ids differ only there ('aa' and 'AA') would write the same file.
    */
   private claimManifestFile(): void {
-    if (!MlApp.tryOf(this)) return;
-    const files = MANIFEST_FILES.get(this.node.root) ?? new Map<string, MlStack>();
-    MANIFEST_FILES.set(this.node.root, files);
+    if (!appOutputsOf(this)) return;
+    const files = appScoped(this, MANIFEST_FILES, () => new Map<string, MlStack>());
     const file = manifestFileOf(this);
     const other = files.get(file);
     if (other) {
       fail(
         this,
         'id',
-        `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too (a stack's file is named after its id, lowercased and '-'-joined)`,
+        `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too ` +
+          "(a stack's file is named after its id, lowercased and '-'-joined)",
         this.node.id,
         `give one of the two stacks another id (here, or '${other.node.path}')`,
       );
@@ -145,14 +147,15 @@ export class MlStack extends Chart {
 
   /** One stack per app emits a namespace's Namespace object; stacks can share the namespace itself. */
   private claimNamespace(): void {
-    const owners = NAMESPACE_OWNERS.get(this.node.root) ?? new Map<string, MlStack>();
-    NAMESPACE_OWNERS.set(this.node.root, owners);
+    const owners = appScoped(this, NAMESPACE_OWNERS, () => new Map<string, MlStack>());
     const other = owners.get(this.namespaceName);
     if (other) {
       fail(
         this,
         'createNamespace',
-        `would emit Namespace '${this.namespaceName}', which ${other.constructor.name} '${other.node.path}' emits too: their two Argo CD applications would both own it (a SharedResourceWarning, and deleting either application deletes the namespace with everything in it)`,
+        `would emit Namespace '${this.namespaceName}', which ${other.constructor.name} '${other.node.path}' emits too: ` +
+          'their two Argo CD applications would both own it (a SharedResourceWarning, ' +
+          'and deleting either application deletes the namespace with everything in it)',
         true,
         `set createNamespace: false on every stack of namespace '${this.namespaceName}' but one (here, or on '${other.node.path}')`,
       );
@@ -215,7 +218,9 @@ export class MlStack extends Chart {
         return problem(
           later,
           isWorkloadName ? 'name' : `${c.kinds[0]} name`,
-          `clashes with ${before.constructor?.name ?? 'Construct'} '${before.node.path}'${c.namespace ? ` in namespace '${c.namespace}'` : ''}: both emit ${kinds} named "${c.name}", and Kubernetes keeps one object per kind and name, so one would silently replace the other`,
+          `clashes with ${before.constructor?.name ?? 'Construct'} '${before.node.path}'` +
+            `${c.namespace ? ` in namespace '${c.namespace}'` : ''}: both emit ${kinds} named "${c.name}", ` +
+            'and Kubernetes keeps one object per kind and name, so one would silently replace the other',
           c.name,
           `give one of the two another id or name (an id becomes a name lowercased and '-'-joined: 'IrisAPI' and 'iris-api' are both "iris-api")`,
         );

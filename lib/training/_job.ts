@@ -1,3 +1,4 @@
+import { ApiObjectMetadata } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkInt, fail } from '../_errors';
@@ -5,7 +6,7 @@ import { checkServiceName } from '../_names';
 import { checkImage, IImage } from '../image/_image-build';
 import { checkArgv, checkArray, checkBrand, checkOptionalBoolean, checkOptionalObject } from '../_validate';
 import { connect, envUrlProblems, IWorkload, StorageEndpoint, WorkloadNetwork } from '../policy/_network';
-import { composeEnvironment } from '../serving/_server';
+import { composeEnvironment } from '../workload/_compose-parts';
 import { StackCompose } from '../stack/_compose';
 import { MlStack } from '../stack/ml-stack';
 import { buildPodSpec, checkPodProps, gpuToleration, podIds, runArgv, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
@@ -172,86 +173,59 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
   public readonly service?: k8s.KubeService;
 
   constructor(name: string, s: JobSpecInput) {
-    const owner = s.owner;
-    const p = s.props;
+    const { owner, props: p } = s;
     const stack = MlStack.of(owner);
     this.workloadName = name;
     this.namespaceName = stack.namespaceName;
     const { selector, labels } = stack._workloadLabels(name, s.component);
     this.podSelector = selector;
-
-    const image = s.image;
-    if (typeof image !== 'string') {
-      image._bind(owner);
-      // What the pod runs becomes the CMD of an image the app builds when no server runs it.
-      image._runWith?.(owner, runArgv(p.command, p.args), 'job');
-    }
-    const imageRef = typeof image === 'string' ? image : image.imageRef;
-    ({ uid: this.uid, gid: this.gid } = podIds(owner, image, p.uid));
+    const imageRef = bindImage(s);
+    ({ uid: this.uid, gid: this.gid } = podIds(owner, s.image, p.uid));
     this.fsGroup = s.fsGroup ?? this.gid;
-    const sched = p.schedule;
-    this.scheduled = sched !== undefined;
-
-    const d = s.distributed;
-    if (d) {
-      d._validate(owner);
-      // The workers find each other through a headless Service of the job's name.
-      checkServiceName(owner, 'name', name);
-      if (sched) {
-        fail(
-          owner,
-          'schedule',
-          'cannot be combined with distributed (the pods of a CronJob run get a generated Job name, so worker 0 has no stable DNS name)',
-          sched.cron,
-          'run distributed training as a Job (re-run it from CI or Argo CD), or schedule a single-pod TrainingJob',
-        );
-      }
-    }
+    this.scheduled = p.schedule !== undefined;
+    const d = checkDistributed(name, s);
     this.parallelism = d ? d.workers : 1;
+    const inputs = bindInputs(s);
+    const sized = buildResources(owner, p.resources, { cpu: '1', cpuLimit: '2', memory: '2Gi', memoryLimit: '4Gi' });
+    const env = this.renderEnv(name, s, inputs, sized.gpu);
+    const serviceAccountName = serviceAccountFor(owner, stack, name, labels, p.serviceAccount);
+    this.container = renderContainer(s, imageRef, env, sized.resources, inputs);
+    const jobSpec = this.renderJobSpec(name, s, { labels, inputs, serviceAccountName, sized });
+    // Kueue reads the queue from the Job's labels (not the pods'); a CronJob's Jobs get them from jobTemplate.
+    const jobLabels = p.queue !== undefined ? { ...labels, [KUEUE_QUEUE_LABEL]: p.queue } : labels;
+    if (p.schedule) this.cronJob = renderCronJob(owner, stack._metadata(name, labels), p.schedule, jobLabels, jobSpec);
+    else this.job = new k8s.KubeJob(owner, 'Job', { metadata: stack._metadata(name, jobLabels, JOB_SYNC_OPTIONS), spec: jobSpec });
+    if (d) this.service = renderHeadlessService(owner, stack._metadata(name, labels), selector, d);
+    // Not for distributed jobs: every worker needs its completion index and its peers' names
+    // (<job>-<i>.<job>, from the headless Service), which one compose service cannot provide.
+    if (!d) addCompose(name, s, this, sized.gpu);
+    this._network = new WorkloadNetwork(owner, name, selector, labels, this.namespaceName, p.isolateEgress ?? true);
+    this.openNetwork(s, inputs, env.user);
+  }
 
-    // Inputs: DATA_DIR is the first one's mount path.
-    const inputs = (p.inputs ?? []).map((input, i) => input._bind(owner, `inputs[${i}]`, `data-${i}`));
-    const mountPaths = [...s.volumeMounts, ...inputs.flatMap((i) => i.volumeMounts)].map((m) => m.mountPath);
-    for (const [i, m] of mountPaths.entries()) {
-      if (m === '/tmp' || mountPaths.indexOf(m) !== i)
-        fail(
-          owner,
-          'inputs',
-          'mount two volumes at the same path',
-          m,
-          'give every input its own mountPath (not /tmp, and not the model or output directory)',
-        );
-    }
-
-    const { resources, gpu, gpuResource } = buildResources(owner, p.resources, { cpu: '1', cpuLimit: '2', memory: '2Gi', memoryLimit: '4Gi' });
+  /**
+   * Computed variables first (TF_CONFIG refers to JOB_COMPLETION_INDEX defined before it, and user
+   * values may refer to them as $(VAR)); buildPodSpec rejects a user name among them.
+   */
+  private renderEnv(name: string, s: JobSpecInput, inputs: BoundInput[], gpu: number): JobEnv {
+    const { owner, props: p, distributed: d } = s;
     // Distributed PyTorch: one process per GPU under torchrun (PET_NPROC_PER_NODE, WORLD_SIZE).
     const processesPerWorker = d ? d._processesPerWorker(owner, gpu, [...(p.command ?? []), ...(p.args ?? [])]) : 1;
-
-    // Environment: computed variables first (TF_CONFIG refers to JOB_COMPLETION_INDEX defined before
-    // it, and user values may refer to them as $(VAR)); buildPodSpec rejects a user name among them.
     const computed = libraryEnv([
       ...(d ? d._env({ jobName: name, serviceName: name, namespaceName: this.namespaceName }, processesPerWorker) : []),
       ...s.env,
       ...(inputs.length > 0 ? [{ name: 'DATA_DIR', value: inputs[0].mountPath }] : []),
     ]);
-    const user = toEnvVars(p.env);
+    return { computed, user: toEnvVars(p.env) };
+  }
 
-    const serviceAccountName = serviceAccountFor(owner, stack, name, labels, p.serviceAccount);
-
-    this.container = {
-      name: s.containerName,
-      image: imageRef,
-      ...(p.command ? { command: p.command } : {}),
-      ...(p.args && p.args.length > 0 ? { args: p.args } : {}),
-      ...(d ? { ports: [{ name: d.portName, containerPort: d.port, protocol: 'TCP' }] } : {}),
-      env: [...computed, ...user],
-      ...(p.envFrom && p.envFrom.length > 0 ? { envFrom: p.envFrom.map((e) => e._spec) } : {}),
-      resources,
-      volumeMounts: [...s.volumeMounts, ...inputs.flatMap((i) => i.volumeMounts)],
-    };
-    if (this.container.env!.length === 0) delete (this.container as any).env;
-    if (this.container.volumeMounts!.length === 0) delete (this.container as any).volumeMounts;
-
+  private renderJobSpec(
+    name: string,
+    s: JobSpecInput,
+    o: { labels: Record<string, string>; inputs: BoundInput[]; serviceAccountName?: string; sized: ReturnType<typeof buildResources> },
+  ): k8s.JobSpec {
+    const { owner, props: p, distributed: d } = s;
+    const { gpu, gpuResource } = o.sized;
     const podSpec = buildPodSpec({
       owner,
       scheduling: p,
@@ -259,10 +233,10 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       gid: this.gid,
       fsGroup: this.fsGroup,
       containers: [this.container],
-      initContainers: [...s.initContainers, ...inputs.flatMap((i) => i.initContainers)],
-      volumes: [...s.volumes, ...inputs.flatMap((i) => i.volumes)],
+      initContainers: [...s.initContainers, ...o.inputs.flatMap((i) => i.initContainers)],
+      volumes: [...s.volumes, ...o.inputs.flatMap((i) => i.volumes)],
       shmSize: p.shmSize,
-      serviceAccountName,
+      serviceAccountName: o.serviceAccountName,
       automountServiceAccountToken: p.serviceAccount?.automountToken,
       nodeSelector: { ...(gpu > 0 ? p.gpuNodeSelector : {}), ...p.nodeSelector },
       tolerations: gpu > 0 ? [gpuToleration(gpuResource)] : [],
@@ -273,7 +247,7 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       subdomain: d ? name : undefined,
     });
     const annotations = { ...p.podAnnotations };
-    const jobSpec: k8s.JobSpec = {
+    return {
       // Kueue admits a suspended Job by setting suspend: false (ArgoCdApplication ignores that field).
       ...(p.queue !== undefined ? { suspend: true } : {}),
       backoffLimit: p.backoffLimit ?? 0,
@@ -283,50 +257,15 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
       podFailurePolicy: { rules: [{ action: 'Ignore', onPodConditions: [{ type: 'DisruptionTarget', status: 'True' }] }] },
       ...(d ? { completionMode: 'Indexed', completions: d.workers, parallelism: d.workers } : {}),
       template: {
-        metadata: { labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
+        metadata: { labels: o.labels, ...(Object.keys(annotations).length > 0 ? { annotations } : {}) },
         spec: podSpec,
       },
     };
+  }
 
-    // Kueue reads the queue from the Job's labels (not the pods'); a CronJob's Jobs get them from jobTemplate.
-    const jobLabels = p.queue !== undefined ? { ...labels, [KUEUE_QUEUE_LABEL]: p.queue } : labels;
-    if (sched) {
-      this.cronJob = new k8s.KubeCronJob(owner, 'CronJob', {
-        metadata: stack._metadata(name, labels),
-        spec: {
-          schedule: sched.cron.trim().replace(/\s+/g, ' '),
-          ...(sched.timeZone ? { timeZone: sched.timeZone } : {}),
-          concurrencyPolicy: sched.concurrencyPolicy ?? 'Forbid',
-          startingDeadlineSeconds: sched.startingDeadlineSeconds ?? 3600,
-          successfulJobsHistoryLimit: sched.successfulJobsHistoryLimit ?? 3,
-          failedJobsHistoryLimit: sched.failedJobsHistoryLimit ?? 3,
-          ...(sched.suspend ? { suspend: true } : {}),
-          jobTemplate: { metadata: { labels: jobLabels }, spec: jobSpec },
-        },
-      });
-    } else {
-      this.job = new k8s.KubeJob(owner, 'Job', { metadata: stack._metadata(name, jobLabels, JOB_SYNC_OPTIONS), spec: jobSpec });
-    }
-
-    if (d) {
-      // Headless: no virtual IP, one DNS record per pod; records exist before readiness (there is
-      // no readiness probe on a training pod, and workers must find each other while starting).
-      this.service = new k8s.KubeService(owner, 'Service', {
-        metadata: stack._metadata(name, labels),
-        spec: {
-          clusterIp: 'None',
-          publishNotReadyAddresses: true,
-          selector,
-          ports: [{ name: d.portName, port: d.port, targetPort: k8s.IntOrString.fromNumber(d.port), protocol: 'TCP' }],
-        },
-      });
-    }
-
-    // Not for distributed jobs: every worker needs its completion index and its peers' names
-    // (<job>-<i>.<job>, from the headless Service), which one compose service cannot provide.
-    if (!d) addCompose(name, s, this, gpu);
-
-    this._network = new WorkloadNetwork(owner, name, selector, labels, this.namespaceName, p.isolateEgress ?? true);
+  /** Isolated by default; opened by the URLs the pod mentions, object storage and, distributed, the peers. */
+  private openNetwork(s: JobSpecInput, inputs: BoundInput[], user: k8s.EnvVar[]): void {
+    const { owner, distributed: d } = s;
     this._network.allowEgressToMentioned([this.container, ...s.initContainers, ...inputs.flatMap((i) => i.initContainers)]);
     if (user.length > 0) owner.node.addValidation({ validate: () => envUrlProblems(owner, user) });
     if (s.needsObjectStorage || inputs.some((i) => i.needsObjectStorage)) {
@@ -335,6 +274,117 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     // Workers reach each other on every port: the rendezvous port, plus the ports NCCL/gloo open at run time.
     if (d && d.workers > 1) connect(this as unknown as IWorkload, this as unknown as IWorkload, []);
   }
+}
+
+/** An input bound to the pod: its volumes, mounts, init containers and storage. */
+type BoundInput = ReturnType<DataInput['_bind']>;
+
+/** The container's environment: the library's variables, then the user's. */
+interface JobEnv {
+  readonly computed: k8s.EnvVar[];
+  readonly user: k8s.EnvVar[];
+}
+
+/** An image the app builds is bound to the job; what the pod runs becomes its CMD when no server runs it. */
+function bindImage(s: JobSpecInput): string {
+  const image = s.image;
+  if (typeof image === 'string') return image;
+  image._bind(s.owner);
+  image._runWith?.(s.owner, runArgv(s.props.command, s.props.args), 'job');
+  return image.imageRef;
+}
+
+/** Distributed training: its settings, a Service name for the workers to find each other, no schedule. */
+function checkDistributed(name: string, s: JobSpecInput): Distributed | undefined {
+  const { owner, distributed: d } = s;
+  const sched = s.props.schedule;
+  if (!d) return undefined;
+  d._validate(owner);
+  // The workers find each other through a headless Service of the job's name.
+  checkServiceName(owner, 'name', name);
+  if (sched) {
+    fail(
+      owner,
+      'schedule',
+      'cannot be combined with distributed ' + '(the pods of a CronJob run get a generated Job name, so worker 0 has no stable DNS name)',
+      sched.cron,
+      'run distributed training as a Job (re-run it from CI or Argo CD), or schedule a single-pod TrainingJob',
+    );
+  }
+  return d;
+}
+
+/** Inputs: DATA_DIR is the first one's mount path; no two volumes at one path. */
+function bindInputs(s: JobSpecInput): BoundInput[] {
+  const { owner, props: p } = s;
+  const inputs = (p.inputs ?? []).map((input, i) => input._bind(owner, `inputs[${i}]`, `data-${i}`));
+  const mountPaths = [...s.volumeMounts, ...inputs.flatMap((i) => i.volumeMounts)].map((m) => m.mountPath);
+  for (const [i, m] of mountPaths.entries()) {
+    if (m === '/tmp' || mountPaths.indexOf(m) !== i)
+      fail(
+        owner,
+        'inputs',
+        'mount two volumes at the same path',
+        m,
+        'give every input its own mountPath (not /tmp, and not the model or output directory)',
+      );
+  }
+  return inputs;
+}
+
+function renderContainer(s: JobSpecInput, imageRef: string, env: JobEnv, resources: k8s.ResourceRequirements, inputs: BoundInput[]): k8s.Container {
+  const { props: p, distributed: d } = s;
+  const envVars = [...env.computed, ...env.user];
+  const volumeMounts = [...s.volumeMounts, ...inputs.flatMap((i) => i.volumeMounts)];
+  return {
+    name: s.containerName,
+    image: imageRef,
+    ...(p.command ? { command: p.command } : {}),
+    ...(p.args && p.args.length > 0 ? { args: p.args } : {}),
+    ...(d ? { ports: [{ name: d.portName, containerPort: d.port, protocol: 'TCP' }] } : {}),
+    ...(envVars.length > 0 ? { env: envVars } : {}),
+    ...(p.envFrom && p.envFrom.length > 0 ? { envFrom: p.envFrom.map((e) => e._spec) } : {}),
+    resources,
+    ...(volumeMounts.length > 0 ? { volumeMounts } : {}),
+  };
+}
+
+function renderCronJob(
+  owner: Construct,
+  metadata: ApiObjectMetadata,
+  sched: ScheduleOptions,
+  jobLabels: Record<string, string>,
+  jobSpec: k8s.JobSpec,
+): k8s.KubeCronJob {
+  return new k8s.KubeCronJob(owner, 'CronJob', {
+    metadata,
+    spec: {
+      schedule: sched.cron.trim().replace(/\s+/g, ' '),
+      ...(sched.timeZone ? { timeZone: sched.timeZone } : {}),
+      concurrencyPolicy: sched.concurrencyPolicy ?? 'Forbid',
+      startingDeadlineSeconds: sched.startingDeadlineSeconds ?? 3600,
+      successfulJobsHistoryLimit: sched.successfulJobsHistoryLimit ?? 3,
+      failedJobsHistoryLimit: sched.failedJobsHistoryLimit ?? 3,
+      ...(sched.suspend ? { suspend: true } : {}),
+      jobTemplate: { metadata: { labels: jobLabels }, spec: jobSpec },
+    },
+  });
+}
+
+/**
+ * Headless: no virtual IP, one DNS record per pod; records exist before readiness (there is no
+ * readiness probe on a training pod, and workers must find each other while starting).
+ */
+function renderHeadlessService(owner: Construct, metadata: ApiObjectMetadata, selector: Record<string, string>, d: Distributed): k8s.KubeService {
+  return new k8s.KubeService(owner, 'Service', {
+    metadata,
+    spec: {
+      clusterIp: 'None',
+      publishNotReadyAddresses: true,
+      selector,
+      ports: [{ name: d.portName, port: d.port, targetPort: k8s.IntOrString.fromNumber(d.port), protocol: 'TCP' }],
+    },
+  });
 }
 
 /**

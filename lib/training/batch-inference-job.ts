@@ -2,11 +2,11 @@ import { Construct } from 'constructs';
 import { fail } from '../_errors';
 import { checkAbsolutePath, checkBrand, checkChildId, checkObject } from '../_validate';
 import { checkName } from '../_names';
-import { ModelSource } from '../model/model-source';
+import { ModelMount, ModelSource } from '../model/model-source';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
-import { composeModelDir } from '../serving/_server';
+import { composeModelDir } from '../workload/_compose-parts';
 import { defaultName, MlStack } from '../stack/ml-stack';
-import { checkJobWorkloadProps, JobCore, JobWorkloadProps } from './_job';
+import { checkJobWorkloadProps, JobCore, JobSpecInput, JobWorkloadProps } from './_job';
 import { BoundOutput, ModelOutput } from './model-output';
 
 export interface BatchInferenceJobProps extends JobWorkloadProps {
@@ -44,6 +44,20 @@ export class BatchInferenceJob extends Construct implements IWorkload {
     checkObject(this, 'props', props, "{ image: 'registry.example.com/score:1.0.0', model: ModelSource.fromTrainingJob(train) }");
     const image = checkJobWorkloadProps(this, props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 52);
+    const paths = this.checkBatchProps(props);
+    const model = props.model._bind(this, paths.modelPath);
+    const { labels } = MlStack.of(this)._workloadLabels(name, 'batch-inference');
+    const output: BoundOutput | undefined = props.output?._bind(this, 'output', `${name}-output`, labels);
+    this._core = new JobCore(name, this.jobSpec(props, image, name, paths, model, output));
+    this.workloadName = name;
+    this.namespaceName = this._core.namespaceName;
+    this.podSelector = this._core.podSelector;
+    this._network = this._core._network;
+    this.outputClaimName = output?.claimName;
+  }
+
+  /** The model, the output, and their two directories (apart: the model is read-only). */
+  private checkBatchProps(props: BatchInferenceJobProps): { modelPath: string; outputDir: string } {
     if (!ModelSource.isModelSource(props.model)) {
       fail(
         this,
@@ -68,11 +82,19 @@ export class BatchInferenceJob extends Construct implements IWorkload {
     if (props.output && (outputDir === modelPath || outputDir.startsWith(`${modelPath}/`) || modelPath.startsWith(`${outputDir}/`))) {
       fail(this, 'outputDir', `must not overlap modelPath (${modelPath}): the model is read-only`, outputDir, "use e.g. '/output'");
     }
-    const model = props.model._bind(this, modelPath);
-    const { labels } = MlStack.of(this)._workloadLabels(name, 'batch-inference');
-    const output: BoundOutput | undefined = props.output?._bind(this, 'output', `${name}-output`, labels);
+    return { modelPath, outputDir };
+  }
 
-    this._core = new JobCore(name, {
+  /** MODEL_DIR (read-only) and OUTPUT_DIR (read-write); locally both are directories under MODELS_DIR. */
+  private jobSpec(
+    props: BatchInferenceJobProps,
+    image: JobSpecInput['image'],
+    name: string,
+    { modelPath, outputDir }: { modelPath: string; outputDir: string },
+    model: ModelMount,
+    output: BoundOutput | undefined,
+  ): JobSpecInput {
+    return {
       owner: this,
       component: 'batch-inference',
       props,
@@ -105,11 +127,6 @@ export class BatchInferenceJob extends Construct implements IWorkload {
             : []),
         ],
       },
-    });
-    this.workloadName = name;
-    this.namespaceName = this._core.namespaceName;
-    this.podSelector = this._core.podSelector;
-    this._network = this._core._network;
-    this.outputClaimName = output?.claimName;
+    };
   }
 }

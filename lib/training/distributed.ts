@@ -83,7 +83,8 @@ export class Distributed {
         'distributed.workers',
         'must be a whole number from 2 to 10000 (one pod per worker)',
         this.workers,
-        'set distributed.workers to the number of worker pods, e.g. 4; for a single pod leave distributed out (several GPUs in one pod need no Distributed: run torchrun --nproc_per_node)',
+        'set distributed.workers to the number of worker pods, e.g. 4; for a single pod leave distributed out ' +
+          '(several GPUs in one pod need no Distributed: run torchrun --nproc_per_node)',
       );
     }
     checkPort(scope, 'distributed.port', this.port);
@@ -101,9 +102,11 @@ export class Distributed {
       fail(
         scope,
         'command',
-        `does not start torchrun, but each of the ${this.workers} distributed PyTorch workers requests ${gpusPerWorker} GPUs (resources.gpu) and only torchrun starts one process per GPU`,
+        `does not start torchrun, but each of the ${this.workers} distributed PyTorch workers requests ${gpusPerWorker} GPUs ` +
+          '(resources.gpu) and only torchrun starts one process per GPU',
         argv,
-        "start the script with torchrun, e.g. command: ['torchrun', 'train.py'] (it reads PET_NPROC_PER_NODE), or request resources.gpu: 1 and more distributed.workers",
+        "start the script with torchrun, e.g. command: ['torchrun', 'train.py'] (it reads PET_NPROC_PER_NODE), " +
+          'or request resources.gpu: 1 and more distributed.workers',
       );
     }
     return processes;

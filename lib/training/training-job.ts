@@ -4,10 +4,10 @@ import { checkAbsolutePath, checkBrand, checkChildId, checkObject } from '../_va
 import { syncAfter } from '../stack/_sync-waves';
 import { checkName } from '../_names';
 import { IModelProducer } from '../model/model-source';
-import { composeModelDir } from '../serving/_server';
+import { composeModelDir } from '../workload/_compose-parts';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
 import { defaultName, MlStack } from '../stack/ml-stack';
-import { checkJobWorkloadProps, JobCore, JobWorkloadProps } from './_job';
+import { checkJobWorkloadProps, JobCore, JobSpecInput, JobWorkloadProps } from './_job';
 import { Distributed } from './distributed';
 import { BoundOutput, ModelOutput } from './model-output';
 
@@ -81,6 +81,26 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
     const image = checkJobWorkloadProps(this, props);
     // 52: the CronJob limit (the controller appends 11 characters to name each run's Job).
     const name = checkName(this, 'name', props.name ?? defaultName(this), 52);
+    this.checkTrainingProps(props);
+    this.modelDir = checkAbsolutePath(this, 'modelDir', props.modelDir ?? '/models', { example: '/models', reserved: ['/tmp'] });
+    this.modelReadyFile = this.checkModelReadyFile(props);
+    this.distributed = props.distributed;
+    this.output = this.bindOutput(props, name);
+    this._core = new JobCore(name, this.jobSpec(props, image));
+    this.workloadName = name;
+    this.namespaceName = this._core.namespaceName;
+    this.podSelector = this._core.podSelector;
+    this._network = this._core._network;
+    this.uid = this._core.uid;
+    this.gid = this._core.gid;
+    this.fsGroup = this._core.fsGroup;
+    this.modelClaimName = this.output?.claimName;
+
+    this.node.addValidation({ validate: () => this.validateReaders() });
+  }
+
+  /** distributed and modelOutput are made by their factories. */
+  private checkTrainingProps(props: TrainingJobProps): void {
     if (props.distributed !== undefined && !Distributed.isDistributed(props.distributed)) {
       fail(
         this,
@@ -100,83 +120,78 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
         "ModelOutput.newClaim({ size: '10Gi' })",
       );
     }
-    const modelDir = checkAbsolutePath(this, 'modelDir', props.modelDir ?? '/models', { example: '/models', reserved: ['/tmp'] });
-    this.modelDir = modelDir;
-    if (props.modelReadyFile !== undefined) {
-      const f = props.modelReadyFile;
-      if (
-        typeof f !== 'string' ||
-        !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f) ||
-        f.length > 255 ||
-        f.split('/').some((seg) => seg === '.' || seg === '..')
-      ) {
-        fail(
-          this,
-          'modelReadyFile',
-          'must be a relative path inside modelDir (letters, digits, ".", "_", "-", "/"; no "." or ".." segments)',
-          f,
-          "use e.g. 'metadata.json' or 'model/DONE'",
-        );
-      }
-      if (!props.modelOutput)
-        fail(
-          this,
-          'modelReadyFile',
-          'needs modelOutput (readers wait for it in the output claim)',
-          f,
-          'give the job modelOutput, or drop modelReadyFile',
-        );
-      this.modelReadyFile = f;
+  }
+
+  /** A relative path inside modelDir that readers wait for; it needs the output claim. */
+  private checkModelReadyFile(props: TrainingJobProps): string | undefined {
+    const f = props.modelReadyFile;
+    if (f === undefined) return undefined;
+    if (
+      typeof f !== 'string' ||
+      !/^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/.test(f) ||
+      f.length > 255 ||
+      f.split('/').some((seg) => seg === '.' || seg === '..')
+    ) {
+      fail(
+        this,
+        'modelReadyFile',
+        'must be a relative path inside modelDir (letters, digits, ".", "_", "-", "/"; no "." or ".." segments)',
+        f,
+        "use e.g. 'metadata.json' or 'model/DONE'",
+      );
     }
-    this.distributed = props.distributed;
+    if (!props.modelOutput)
+      fail(
+        this,
+        'modelReadyFile',
+        'needs modelOutput (readers wait for it in the output claim)',
+        f,
+        'give the job modelOutput, or drop modelReadyFile',
+      );
+    return f;
+  }
+
+  /** The output claim; distributed workers on several nodes need it ReadWriteMany. */
+  private bindOutput(props: TrainingJobProps, name: string): BoundOutput | undefined {
     const { labels } = MlStack.of(this)._workloadLabels(name, 'training');
-    this.output = props.modelOutput?._bind(this, 'modelOutput', `${name}-model`, labels);
+    const output = props.modelOutput?._bind(this, 'modelOutput', `${name}-model`, labels);
     const workers = props.distributed?.workers ?? 1;
-    if (this.output && workers > 1 && this.output.accessMode !== 'ReadWriteMany') {
+    if (output && workers > 1 && output.accessMode !== 'ReadWriteMany') {
       fail(
         this,
         'modelOutput.accessMode',
         `must be ReadWriteMany when ${workers} distributed workers mount the claim (pods on other nodes fail with Multi-Attach errors)`,
-        this.output.accessMode,
-        "use ModelOutput.newClaim({ accessMode: 'ReadWriteMany', ... }) on an RWX storage class (EFS, Filestore, NFS, CephFS), or leave modelOutput out and let rank 0 upload the model to object storage",
+        output.accessMode,
+        "use ModelOutput.newClaim({ accessMode: 'ReadWriteMany', ... }) on an RWX storage class (EFS, Filestore, NFS, CephFS), " +
+          'or leave modelOutput out and let rank 0 upload the model to object storage',
       );
     }
+    return output;
+  }
 
-    this._core = new JobCore(name, {
+  /** The trainer: MODEL_DIR and the output claim mounted read-write there (locally, a directory under MODELS_DIR). */
+  private jobSpec(props: TrainingJobProps, image: JobSpecInput['image']): JobSpecInput {
+    const out = this.output;
+    const modelDir = this.modelDir;
+    return {
       owner: this,
       component: 'training',
       props,
       image,
       containerName: 'trainer',
-      env: this.output ? [{ name: 'MODEL_DIR', value: modelDir }] : [],
-      volumes: this.output ? [{ name: 'model', persistentVolumeClaim: { claimName: this.output.claimName } }] : [],
-      volumeMounts: this.output ? [{ name: 'model', mountPath: modelDir, ...(this.output.subPath ? { subPath: this.output.subPath } : {}) }] : [],
+      env: out ? [{ name: 'MODEL_DIR', value: modelDir }] : [],
+      volumes: out ? [{ name: 'model', persistentVolumeClaim: { claimName: out.claimName } }] : [],
+      volumeMounts: out ? [{ name: 'model', mountPath: modelDir, ...(out.subPath ? { subPath: out.subPath } : {}) }] : [],
       initContainers: [],
       needsObjectStorage: false,
       distributed: props.distributed,
       compose: {
         profile: 'train',
-        volumes: this.output
-          ? [
-              {
-                source: composeModelDir(this.output.subPath ? `${this.output.claimName}/${this.output.subPath}` : this.output.claimName),
-                target: modelDir,
-                readOnly: false,
-              },
-            ]
+        volumes: out
+          ? [{ source: composeModelDir(out.subPath ? `${out.claimName}/${out.subPath}` : out.claimName), target: modelDir, readOnly: false }]
           : [],
       },
-    });
-    this.workloadName = name;
-    this.namespaceName = this._core.namespaceName;
-    this.podSelector = this._core.podSelector;
-    this._network = this._core._network;
-    this.uid = this._core.uid;
-    this.gid = this._core.gid;
-    this.fsGroup = this._core.fsGroup;
-    this.modelClaimName = this.output?.claimName;
-
-    this.node.addValidation({ validate: () => this.validateReaders() });
+    };
   }
 
   /** @internal */
@@ -208,7 +223,8 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
       fail(
         reader,
         'model',
-        `reads the output of TrainingJob '${this.node.path}' from namespace '${readerNamespace}', but its claim lives in '${this.namespaceName}' (a PersistentVolumeClaim is namespaced)`,
+        `reads the output of TrainingJob '${this.node.path}' from namespace '${readerNamespace}', ` +
+          `but its claim lives in '${this.namespaceName}' (a PersistentVolumeClaim is namespaced)`,
         this.node.path,
         'put the reader in a stack with the same namespace, or hand the model over through object storage (ModelSource.fromUri)',
       );
@@ -230,7 +246,9 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
     const readers = this.readers.map((r) => ({ path: r.node.path, pods: podsOf(r) }));
     const list = readers.map((r) => `'${r.path}' (${r.pods} pod${r.pods === 1 ? '' : 's'})`).join(', ');
     const fix =
-      "make the claim ReadWriteMany (ModelOutput.newClaim({ accessMode: 'ReadWriteMany', storageClassName: <an RWX class: EFS, Filestore, NFS, CephFS> })), run a single reader pod, or write the model to object storage and read it with ModelSource.fromUri";
+      "make the claim ReadWriteMany (ModelOutput.newClaim({ accessMode: 'ReadWriteMany', " +
+      'storageClassName: <an RWX class: EFS, Filestore, NFS, CephFS> })), ' +
+      'run a single reader pod, or write the model to object storage and read it with ModelSource.fromUri';
     const problems: string[] = [];
     if (this._core.scheduled) {
       problems.push(

@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
-import { IImage } from '../image/_image-build';
+import { IImage, WRITABLE_HOME } from '../image/_image-build';
 import { MlStack } from '../stack/ml-stack';
 import { checkAnnotations, checkLabels, checkOptionalBoolean, checkOptionalObject, checkOptionalSize } from '../_validate';
 import { checkEnv, checkEnvFrom, checkEnvNames, libraryEnv } from './env';
@@ -52,13 +52,6 @@ export interface PodOptions {
 
 export const TMP_VOLUME = 'tmp';
 export const SHM_VOLUME = 'dshm';
-/**
- * HOME of every container, and of every image the library builds (ENV HOME). The pods run as a uid
- * without a passwd entry on a read-only root, so HOME is unset or `/`, and libraries that cache under
- * `~` (Hugging Face, torch, matplotlib, pip) fail; /tmp is the scratch emptyDir every pod has.
- */
-export const WRITABLE_HOME = '/tmp';
-
 /** Container security context that passes "restricted" with a read-only root filesystem. */
 export function hardenContainer(c: k8s.Container, extraMounts: k8s.VolumeMount[] = []): k8s.Container {
   return {

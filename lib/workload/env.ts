@@ -191,7 +191,8 @@ export function checkEnvNames(scope: IConstruct, container: k8s.Container): void
       fail(
         scope,
         `env.${e.name}`,
-        `is set by the library from the props and wiring (container '${container.name}' would list it twice: server-side apply rejects the duplicate key)`,
+        `is set by the library from the props and wiring (container '${container.name}' would list it twice: server-side apply rejects ` +
+          `the duplicate key)`,
         user.value ?? user.valueFrom,
         `remove env.${e.name}; change the prop it comes from instead`,
       );

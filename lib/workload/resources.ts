@@ -1,7 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { checkCpu, checkMemory, checkOptionalBoolean, checkOptionalObject, checkQuantity, parseQuantity } from '../_validate';
+import { checkCpu, checkMemory, checkOptionalBoolean, checkOptionalObject, checkQuantity } from '../_validate';
+import { parseQuantity } from '../rules/quantity';
 
 /** Container resources sized for ML; every value is validated at synth. */
 export interface ResourcesProps {
@@ -105,7 +106,8 @@ function checkLarge(scope: IConstruct, given: Record<'cpu' | 'cpuLimit' | 'memor
         `resources.${prop}`,
         `asks for ${cores} CPU cores, more than a node of a usual cluster has (the pod would stay Pending)`,
         v,
-        `write millicores with an 'm' ('${v}m' is ${cores / 1000} cores), or set resources.allowLargeRequests: true if your nodes have that many cores`,
+        `write millicores with an 'm' ('${v}m' is ${cores / 1000} cores), or set resources.allowLargeRequests: true if your nodes have ` +
+          `that many cores`,
       );
     }
   }

@@ -2,7 +2,8 @@ import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import { checkObjectSchema } from '../check/k8s-schema';
-import { checkLabels, isLabelValue, isPlainObject, isQualifiedName } from '../_validate';
+import { checkLabels, isPlainObject } from '../_validate';
+import { isLabelValue, isQualifiedName } from '../rules/dns';
 
 const TOLERATION = Symbol.for('cdk8s-ml.Toleration');
 
@@ -85,7 +86,8 @@ export class Toleration {
         fail(
           scope,
           `${prop}.tolerationSeconds`,
-          'only applies to effect NoExecute (the API server rejects it with any other effect: "effect must be \'NoExecute\' when `tolerationSeconds` is set")',
+          "only applies to effect NoExecute (the API server rejects it with any other effect: \"effect must be 'NoExecute' when " +
+            '`tolerationSeconds` is set")',
           t.tolerationSeconds,
           'add effect: TaintEffect.NO_EXECUTE, or remove tolerationSeconds',
         );

@@ -141,7 +141,8 @@ export function loadKubeconfig(file: string): Connection {
     data ? Buffer.from(data, 'base64').toString('utf8') : f ? fs.readFileSync(path.resolve(dir, f), 'utf8') : undefined;
   if (user.exec || user['auth-provider'])
     throw new Error(
-      `${file}: user ${ctx.user} uses an exec or auth-provider plugin, which these tests do not run; give a kubeconfig with a client certificate or a token`,
+      `${file}: user ${ctx.user} uses an exec or auth-provider plugin, which these tests do not ` +
+        `run; give a kubeconfig with a client certificate or a token`,
     );
   const token = user.token ?? (user.tokenFile ? fs.readFileSync(path.resolve(dir, user.tokenFile), 'utf8').trim() : undefined);
   return {

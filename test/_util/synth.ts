@@ -59,7 +59,9 @@ function strictNetworkProblems(objects: readonly any[], check: CheckOptions): st
   }
   for (const c of unintendedIngress(objects, { intended: check.intended })) {
     problems.push(
-      `${showConnection(c)} is admitted${c.admittedBy.length > 0 ? ` by NetworkPolicy ${c.admittedBy.join(', ')}` : ''} but not intended (declare it in { intended } if the test means it)`,
+      `${showConnection(c)} is ` +
+        `admitted${c.admittedBy.length > 0 ? ` by NetworkPolicy ${c.admittedBy.join(', ')}` : ''} ` +
+        `but not intended (declare it in { intended } if the test means it)`,
     );
   }
   return problems;
@@ -75,7 +77,8 @@ export function checked(app: MlApp, files: Map<string, string>, check: CheckOpti
     const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
     if (found.length !== 1)
       throw new Error(
-        `expected exactly one ${kind}${name ? ` named ${name}` : ''}, found ${found.length}: ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`,
+        `expected exactly one ${kind}${name ? ` named ${name}` : ''}, ` +
+          `found ${found.length}: ${objects.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`,
       );
     return found[0];
   };

@@ -140,7 +140,7 @@ describe('reference apps', () => {
     ]);
   });
 
-  test('canary: a TF Serving pair split 90/10 by a Gateway route, a server pair 3:1 by pods behind its Service, the frontend reaching all four', () => {
+  test('canary: TF Serving pair split 90/10 by a Gateway route, server pair 3:1 by pods behind its Service, the frontend reaching all four', () => {
     expect(get('canary', 'HTTPRoute', 'classifier').spec.rules[0].backendRefs).toEqual([
       { name: 'classifier-stable', port: 8501, weight: 90 },
       { name: 'classifier-canary', port: 8501, weight: 10 },

@@ -149,7 +149,8 @@ describe('checkOutputFiles: reading YAML', () => {
 
   it('reads values as kubectl does: date-like stays a string, 1_000 is a number (YAML 1.1); merge keys are merged', () => {
     const cm =
-      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: ml\n  labels: &l {tier: web}\n  annotations:\n    <<: *l\n    released: 2024-01-01\n    count: "1_000"\n';
+      'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: ml\n  labels: &l ' +
+      '{tier: web}\n  annotations:\n    <<: *l\n    released: 2024-01-01\n    count: "1_000"\n';
     expect(checkOutputFiles({ ...good(), 'manifests/cm.yaml': cm })).toEqual([]);
     expect(checkOutputFiles({ ...good(), 'manifests/cm.yaml': cm.replace('"1_000"', '1_000') })).toEqual([
       expect.stringMatching(/^manifests\/cm.yaml: ConfigMap\/ml\/x: schema: metadata.annotations.count must be string \(got 1000: kubectl reads/),

@@ -4,6 +4,7 @@
  * problem that mutation must cause.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any */
+import { joinRegExp } from '../_util/regexp';
 
 export const NS = 'ml';
 
@@ -475,7 +476,10 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
       (s) => {
         s.networkPolicy.spec.ingress[0].from[0].podSelector.matchLabels['app.kubernetes.io/name'] = 'smoke test';
       },
-      /^NetworkPolicy\/ml\/web: dns-1123: label spec\.ingress\[0\]\.from\[0\]\.podSelector\.matchLabels\["app\.kubernetes\.io\/name"\]: value "smoke test"/,
+      joinRegExp(
+        /^NetworkPolicy\/ml\/web: dns-1123: label /,
+        /spec\.ingress\[0\]\.from\[0\]\.podSelector\.matchLabels\["app\.kubernetes\.io\/name"\]: value "smoke test"/,
+      ),
     ],
     [
       'Service selector key',
@@ -576,7 +580,10 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
       (s) => {
         s.deployment.spec.selector.matchLabels['app.kubernetes.io/name'] = 'api';
       },
-      /^Deployment\/ml\/web: workload-selector: spec\.selector\.matchLabels .*app\.kubernetes\.io\/name=api.* does not match spec\.template\.metadata\.labels /,
+      joinRegExp(
+        /^Deployment\/ml\/web: workload-selector: spec\.selector\.matchLabels /,
+        /.*app\.kubernetes\.io\/name=api.* does not match spec\.template\.metadata\.labels /,
+      ),
     ],
     [
       'workload selector expression does not match',
@@ -592,7 +599,10 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
       (s) => {
         s.service.spec.ports[0].targetPort = 9090;
       },
-      /^Service\/ml\/web: service-target-port: spec\.ports\[0\]\.targetPort 9090\/TCP matches no container port of Deployment\/ml\/web \(it has web:8080\(http\)\/TCP\)$/,
+      joinRegExp(
+        /^Service\/ml\/web: service-target-port: spec\.ports\[0\]\.targetPort 9090\/TCP matches /,
+        /no container port of Deployment\/ml\/web \(it has web:8080\(http\)\/TCP\)$/,
+      ),
     ],
     [
       'named targetPort not exposed',
@@ -630,7 +640,11 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
       (s) => {
         jobC(s).env[0].value = `http://model.${s.ns}.svc.cluster.local:8501/v1/models/m:predict`;
       },
-      /^Job\/ml\/smoke-test: env-url: container "smoke" \(spec\.template\.spec\.containers\[0\]\): env TARGET_URL \(spec\.template\.spec\.containers\[0\]\.env\[0\]\.value\): http:\/\/model\.ml\.svc\.cluster\.local:8501\/v1\/models\/m:predict names Service ml\/model, which is not among the manifests$/,
+      joinRegExp(
+        /^Job\/ml\/smoke-test: env-url: container "smoke" \(spec\.template\.spec\.containers\[0\]\): env TARGET_URL /,
+        /\(spec\.template\.spec\.containers\[0\]\.env\[0\]\.value\): /,
+        /http:\/\/model\.ml\.svc\.cluster\.local:8501\/v1\/models\/m:predict names Service ml\/model, which is not among the manifests$/,
+      ),
     ],
     [
       'wrong port',
@@ -678,7 +692,10 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
           },
         ];
       },
-      /^Job\/ml\/smoke-test: env-url: container "wait" \(spec\.template\.spec\.initContainers\[0\]\): env URLS .*http:\/\/web-backup\.ml:80 names Service ml\/web-backup/,
+      joinRegExp(
+        /^Job\/ml\/smoke-test: env-url: container "wait" \(spec\.template\.spec\.initContainers\[0\]\): env URLS .*http:\/\/web-backup\.ml:80 /,
+        /names Service ml\/web-backup/,
+      ),
     ],
   ],
   'duplicate-env': [
@@ -688,7 +705,8 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
         depC(s).env.push({ name: 'PYTHONUNBUFFERED', value: '0' });
       },
       new RegExp(
-        `^Deployment/ml/web: duplicate-env: container "web" \\(${DEP_C}\\): env PYTHONUNBUFFERED is listed twice \\(${DEP_C}\\.env\\[0\\] and env\\[2\\]\\)`,
+        `^Deployment/ml/web: duplicate-env: container "web" \\(${DEP_C}\\): env PYTHONUNBUFFERED ` +
+          `is listed twice \\(${DEP_C}\\.env\\[0\\] and env\\[2\\]\\)`,
       ),
     ],
     [
@@ -776,7 +794,10 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
       (s) => {
         delete jobC(s).securityContext.allowPrivilegeEscalation;
       },
-      /^Job\/ml\/smoke-test: pss-restricted: container "smoke" \(spec\.template\.spec\.containers\[0\]\): spec\.template\.spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation must be false \(got undefined\)/,
+      joinRegExp(
+        /^Job\/ml\/smoke-test: pss-restricted: container "smoke" \(spec\.template\.spec\.containers\[0\]\): /,
+        /spec\.template\.spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation must be false \(got undefined\)/,
+      ),
     ],
     [
       'allowPrivilegeEscalation on an init container',
@@ -894,7 +915,10 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
       (s) => {
         s.deployment.spec.template.metadata.annotations = { 'container.apparmor.security.beta.kubernetes.io/web': 'unconfined' };
       },
-      /pss-restricted: pod template annotation container\.apparmor\.security\.beta\.kubernetes\.io\/web must be runtime\/default or localhost\/\* \(got unconfined\)/,
+      joinRegExp(
+        /pss-restricted: pod template annotation container\.apparmor\.security\.beta\.kubernetes\.io\/web must be runtime\/default or /,
+        /localhost\/\* \(got unconfined\)/,
+      ),
     ],
     [
       'windows hostProcess',
@@ -917,7 +941,10 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
         c.spec.jobTemplate.spec.template.spec.containers[0].securityContext.privileged = true;
         return [c];
       },
-      /^CronJob\/ml\/nightly-smoke: pss-restricted: container "smoke" \(spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\): spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.securityContext\.privileged must not be true/,
+      joinRegExp(
+        /^CronJob\/ml\/nightly-smoke: pss-restricted: container "smoke" \(spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\): /,
+        /spec\.jobTemplate\.spec\.template\.spec\.containers\[0\]\.securityContext\.privileged must not be true/,
+      ),
     ],
     [
       'bare Pod',
@@ -929,7 +956,10 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
           spec: { containers: [{ name: 'sh', image: 'busybox:1.36', resources: resources() }] },
         },
       ],
-      /^Pod\/ml\/debug: pss-restricted: container "sh" \(spec\.containers\[0\]\): spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation must be false/,
+      joinRegExp(
+        /^Pod\/ml\/debug: pss-restricted: container "sh" \(spec\.containers\[0\]\): /,
+        /spec\.containers\[0\]\.securityContext\.allowPrivilegeEscalation must be false/,
+      ),
     ],
   ],
   'starts-non-root': [
@@ -938,7 +968,10 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
       (s) => {
         delete depPod(s).securityContext.runAsUser;
       },
-      /^Deployment\/ml\/web: starts-non-root: container "web" .*runAsNonRoot is true but no non-zero numeric runAsUser is set .*\(got undefined\); images without a numeric USER fail/,
+      joinRegExp(
+        /^Deployment\/ml\/web: starts-non-root: container "web" .*runAsNonRoot is true but no /,
+        /non-zero numeric runAsUser is set .*\(got undefined\); images without a numeric USER fail/,
+      ),
     ],
   ],
   'read-only-root-fs': [
@@ -948,7 +981,8 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
         delete depC(s).securityContext.readOnlyRootFilesystem;
       },
       new RegExp(
-        `^Deployment/ml/web: read-only-root-fs: container "web" .*${DEP_C}\\.securityContext\\.readOnlyRootFilesystem must be true \\(got undefined\\)`,
+        `^Deployment/ml/web: read-only-root-fs: container "web" ` +
+          `.*${DEP_C}\\.securityContext\\.readOnlyRootFilesystem must be true \\(got undefined\\)`,
       ),
     ],
     [
@@ -1012,26 +1046,39 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
       (s) => {
         s.networkPolicy.spec.ingress[0].ports[0].port = 9090;
       },
-      /^Job\/ml\/smoke-test: network-reachability: env TARGET_URL calls Service web:80 \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web admits no ingress from these pods on 8080$/,
+      joinRegExp(
+        /^Job\/ml\/smoke-test: network-reachability: env TARGET_URL calls Service web:80 \(pods /,
+        /of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web admits no ingress from these pods on 8080$/,
+      ),
     ],
     [
       'namespaceSelector and podSelector in one element: the client is in the wrong namespace',
       (s) => {
         s.networkPolicy.spec.ingress[0].from[0].namespaceSelector = { matchLabels: { 'kubernetes.io/metadata.name': 'clients' } };
       },
-      /^Job\/ml\/smoke-test: network-reachability: env TARGET_URL calls Service web:80 .*, but NetworkPolicy ml\/web admits no ingress from these pods on 8080$/,
+      joinRegExp(
+        /^Job\/ml\/smoke-test: network-reachability: env TARGET_URL calls Service web:80 .*, but /,
+        /NetworkPolicy ml\/web admits no ingress from these pods on 8080$/,
+      ),
     ],
     [
       'the client is isolated for egress',
       (s) => [clientEgressPolicy(s)],
-      /^Job\/ml\/smoke-test: network-reachability: env TARGET_URL calls Service web:80 \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/smoke-test admits no egress to pods of Deployment\/ml\/web on 8080$/,
+      joinRegExp(
+        /^Job\/ml\/smoke-test: network-reachability: env TARGET_URL calls Service web:80 \(pods /,
+        /of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/smoke-test admits no egress to pods of Deployment\/ml\/web on 8080$/,
+      ),
     ],
     [
       'Prometheus scrapes a port the policy does not admit',
       (s) => {
         s.deployment.spec.template.metadata.annotations = { 'prometheus.io/scrape': 'true', 'prometheus.io/port': '8080' };
       },
-      /^Deployment\/ml\/web: network-reachability: annotation prometheus\.io\/scrape: Prometheus scrapes port 8080 \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web admits no ingress from pods in namespace monitoring on 8080$/,
+      joinRegExp(
+        /^Deployment\/ml\/web: network-reachability: annotation prometheus\.io\/scrape: /,
+        /Prometheus scrapes port 8080 \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy /,
+        /ml\/web admits no ingress from pods in namespace monitoring on 8080$/,
+      ),
     ],
     [
       'an Ingress whose backend does not admit the ingress controller',
@@ -1050,14 +1097,22 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
           },
         },
       ],
-      /^Ingress\/ml\/web: network-reachability: routes to Service web:80 through the ingress controller \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web admits no ingress from pods in namespace ingress-nginx on 8080$/,
+      joinRegExp(
+        /^Ingress\/ml\/web: network-reachability: routes to Service web:80 through the ingress /,
+        /controller \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web admits no /,
+        /ingress from pods in namespace ingress-nginx on 8080$/,
+      ),
     ],
     [
       'a LoadBalancer in front of pods that admit only the smoke test',
       (s) => {
         s.service.spec.type = 'LoadBalancer';
       },
-      /^Service\/ml\/web: network-reachability: type LoadBalancer exposes port 80 to clients outside the cluster \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web admits no ingress from outside the cluster on 8080$/,
+      joinRegExp(
+        /^Service\/ml\/web: network-reachability: type LoadBalancer exposes port 80 to clients /,
+        /outside the cluster \(pods of Deployment\/ml\/web port 8080\), but NetworkPolicy ml\/web /,
+        /admits no ingress from outside the cluster on 8080$/,
+      ),
     ],
     [
       'object storage behind an egress policy without 443',
@@ -1065,7 +1120,11 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
         jobC(s).args.push('--model=s3://models/fraud');
         return [clientEgressPolicy(s)];
       },
-      /^Job\/ml\/smoke-test: network-reachability: container "smoke" mentions s3:\/\/models\/fraud in args \(outside the cluster \(203\.0\.113\.10\) port 443\), but NetworkPolicy ml\/smoke-test admits no egress to outside the cluster on 443$/,
+      joinRegExp(
+        /^Job\/ml\/smoke-test: network-reachability: container "smoke" mentions /,
+        /s3:\/\/models\/fraud in args \(outside the cluster \(203\.0\.113\.10\) port 443\), but /,
+        /NetworkPolicy ml\/smoke-test admits no egress to outside the cluster on 443$/,
+      ),
     ],
     [
       'an S3 endpoint on another port than the policy opens',
@@ -1075,7 +1134,11 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
         p.spec.egress.push({ to: [{ ipBlock: { cidr: '0.0.0.0/0' } }], ports: [{ port: 443, protocol: 'TCP' }] });
         return [p];
       },
-      /^Job\/ml\/smoke-test: network-reachability: container "smoke" mentions http:\/\/minio\.example\.com:9000 in env AWS_ENDPOINT_URL \(outside the cluster \(203\.0\.113\.10\) port 9000\), but NetworkPolicy ml\/smoke-test admits no egress to outside the cluster on 9000$/,
+      joinRegExp(
+        /^Job\/ml\/smoke-test: network-reachability: container "smoke" mentions /,
+        /http:\/\/minio\.example\.com:9000 in env AWS_ENDPOINT_URL \(outside the cluster /,
+        /\(203\.0\.113\.10\) port 9000\), but NetworkPolicy ml\/smoke-test admits no egress to outside the cluster on 9000$/,
+      ),
     ],
     [
       'Indexed Job peers without a policy between them',
@@ -1097,7 +1160,11 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
           },
         ];
       },
-      /^Job\/ml\/smoke-test: network-reachability: the pods of this Indexed Job reach each other through headless Service smoke-test on MASTER_PORT \(pods of Job\/ml\/smoke-test port 29500\), but NetworkPolicy ml\/smoke-test admits no ingress from these pods on 29500$/,
+      joinRegExp(
+        /^Job\/ml\/smoke-test: network-reachability: the pods of this Indexed Job reach each /,
+        /other through headless Service smoke-test on MASTER_PORT \(pods of Job\/ml\/smoke-test /,
+        /port 29500\), but NetworkPolicy ml\/smoke-test admits no ingress from these pods on 29500$/,
+      ),
     ],
   ],
 };

@@ -96,7 +96,8 @@ describe('schema', () => {
     // A typo inside each of them is still found: the HPA's metric target.
     objects[3].spec.metrics[0].resource.target.averageUtilisation = 70;
     expect(checkManifests(objects)).toEqual([
-      'HorizontalPodAutoscaler/ml/x: unknown-field: spec.metrics[0].resource.target.averageUtilisation is not a field of autoscaling/v2 HorizontalPodAutoscaler',
+      'HorizontalPodAutoscaler/ml/x: unknown-field: ' +
+        'spec.metrics[0].resource.target.averageUtilisation is not a field of autoscaling/v2 HorizontalPodAutoscaler',
     ]);
   });
 
@@ -259,7 +260,8 @@ describe('starts-non-root, read-only-root-fs, resources, image-tag', () => {
 describe('parseYamlStream', () => {
   it('reads multi-document YAML and drops empty documents', () => {
     const text =
-      '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# only a comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n---\n';
+      '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# only a ' +
+      'comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n---\n';
     expect(parseYamlStream(text).map((o) => o.metadata.name)).toEqual(['a', 'b']);
   });
 

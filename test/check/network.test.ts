@@ -8,6 +8,7 @@ import { dump } from 'js-yaml';
 import { buildReferenceApps } from '../../apps/main';
 import { MlApp } from '../../lib';
 import { allowedIngress, checkManifests, intendedConnections, isConnectionAllowed, parseYamlStream, unintendedIngress } from '../../lib/check';
+import { joinRegExp } from '../_util/regexp';
 import { checked } from '../_util/synth';
 import { all, caseObjects, clientEgressPolicy, depC, goodSet, jobC, K8S_CASES } from './fixtures';
 
@@ -343,7 +344,10 @@ describe('the rest of the semantics', () => {
 
   test('an unknown endpoint is an error naming the endpoints there are', () => {
     expect(() => isConnectionAllowed([db], 'Pod/default/nope', DB, 1)).toThrow(
-      /unknown network endpoint "Pod\/default\/nope": use Kind\/namespace\/name of a workload among the objects \(Pod\/default\/db\), probe:<namespace>, outside or ip:<IPv4 address>/,
+      joinRegExp(
+        /unknown network endpoint "Pod\/default\/nope": use Kind\/namespace\/name of a workload /,
+        /among the objects \(Pod\/default\/db\), probe:<namespace>, outside or ip:<IPv4 address>/,
+      ),
     );
     expect(() => isConnectionAllowed([db], 'ip:10.0.0', DB, 1)).toThrow(/unknown network endpoint/);
   });
@@ -439,7 +443,7 @@ describe('intended connections, read off the output', () => {
     expect(intendedConnections(all(s), { prometheusNamespace: 'monitoring' }).map(ref)).toContain('probe:monitoring -> Deployment/ml/web:8080');
   });
 
-  test("an Indexed Job with a headless Service: its pods reach each other on MASTER_PORT, the Service's and containers' ports and a run-time port", () => {
+  test('an Indexed Job with a headless Service: its pods reach each other on MASTER_PORT, the Service and container ports, a run-time port', () => {
     const objects = caseObjects(K8S_CASES['network-reachability'].find((c) => c[0].startsWith('Indexed Job'))![1]);
     expect(
       intendedConnections(objects)
@@ -508,7 +512,9 @@ describe('network-reachability (checkManifests): an intended connection the poli
     s.networkPolicy.spec.ingress[0].ports[0].port = 9090;
     const second = { ...s.networkPolicy, metadata: { name: 'web-extra', namespace: s.ns } };
     expect(checkManifests([...all(s), second, clientEgressPolicy(s)]).filter((p) => p.includes('network-reachability'))).toEqual([
-      'Job/ml/smoke-test: network-reachability: env TARGET_URL calls Service web:80 (pods of Deployment/ml/web port 8080), but NetworkPolicy ml/smoke-test admits no egress to pods of Deployment/ml/web on 8080 and NetworkPolicies ml/web, ml/web-extra admit no ingress from these pods on 8080',
+      'Job/ml/smoke-test: network-reachability: env TARGET_URL calls Service web:80 (pods of ' +
+        'Deployment/ml/web port 8080), but NetworkPolicy ml/smoke-test admits no egress to pods of ' +
+        'Deployment/ml/web on 8080 and NetworkPolicies ml/web, ml/web-extra admit no ingress from these pods on 8080',
     ]);
   });
 

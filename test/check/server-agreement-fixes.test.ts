@@ -6,7 +6,7 @@
 import { checkManifests, parseYamlStream } from '../../lib/check/k8s';
 import { checkManifestFiles } from '../../lib/check/files';
 import { loadYamlDocument } from '../../lib/check/_yaml';
-import { toYaml } from '../../lib/stack/_yaml';
+import { toYaml } from '../../lib/app/_yaml';
 
 const RULES = /: (schema|unknown-field|dns-1123|port-range): /;
 /** The problems of the rules the agreement test compares, for one file's text, as `cdk8s-ml check` reads it. */

@@ -160,7 +160,7 @@ describe('cdk8s-ml check', () => {
     });
   });
 
-  test('exit 0 and nothing on stdout when every PATH is clean: a Dockerfile, a .dockerignore and a compose file given directly, and manifests', () => {
+  test('exit 0, nothing on stdout when every PATH is clean: a Dockerfile, a .dockerignore, a compose file given directly, and manifests', () => {
     const dir = tempDir();
     const files = writeGoodInputs(dir);
     expect(check(dir, files)).toMatchObject({ code: 0, out: '', err: 'no problems in 4 files\n' });

@@ -97,7 +97,8 @@ fs.mkdirSync(path.join(out, 'manifests'), { recursive: true });
 fs.writeFileSync(path.join(out, 'manifests/demo.k8s.yaml'), [
   'apiVersion: v1\\nkind: Namespace\\nmetadata:\\n  name: demo\\n',
   'apiVersion: apps/v1\\nkind: Deployment\\nmetadata:\\n  name: api\\n  namespace: demo\\nspec:\\n  replicas: ' + c.replicas +
-  '\\n  selector:\\n    matchLabels:\\n      app: api\\n  template:\\n    metadata:\\n      labels:\\n        app: api\\n    spec:\\n      containers:\\n        - name: api\\n          image: ' + c.image + '\\n',
+  '\\n  selector:\\n    matchLabels:\\n      app: api\\n  template:\\n    metadata:\\n      labels:\\n        app: api\\n' +
+  '    spec:\\n      containers:\\n        - name: api\\n          image: ' + c.image + '\\n',
 ].join('---\\n'));
 `;
   const git = (cwd: string, ...args: string[]) => {

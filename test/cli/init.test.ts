@@ -74,7 +74,8 @@ describe('cdk8s-ml init', () => {
     const io = captureIo(dir);
     expect(main(['init', '--name', 'demo'], io)).toBe(1);
     expect(io.err.join('')).toBe(
-      `cdk8s-ml init: ${dir} is not empty (notes.txt); choose an empty directory, or pass --force to write the project's files over it (cdk8s-ml init --help)\n`,
+      `cdk8s-ml init: ${dir} is not empty (notes.txt); choose an empty directory, or pass ` +
+        `--force to write the project's files over it (cdk8s-ml init --help)\n`,
     );
     expect(fs.readdirSync(dir)).toEqual(['notes.txt']);
     expect(main(['init', '--name', 'demo', '--force'], captureIo(dir))).toBe(0);

@@ -147,13 +147,17 @@ describe('cdk8s-ml check agrees with the API server on the corpus', () => {
       const serverValid = rows.filter((r) => r.server.valid).length;
       const report = [
         `check/server agreement: ${rows.length - disagreements.length}/${rows.length}` +
-          ` (server: ${serverValid} valid, ${rows.length - serverValid} invalid; kubectl ${(serverMs / 1000).toFixed(1)} s at ${CONCURRENCY} at a time, check ${(checkMs / 1000).toFixed(1)} s)`,
+          ` (server: ${serverValid} valid, ${rows.length - serverValid} invalid; ` +
+          `kubectl ${(serverMs / 1000).toFixed(1)} s at ${CONCURRENCY} at a time, ` +
+          `check ${(checkMs / 1000).toFixed(1)} s)`,
         `per kind (server valid/invalid): ${[...byKind].map(([k, v]) => `${k} ${v.valid}/${v.invalid}`).join(', ')}`,
         ...disagreements.map(
           (r) =>
-            `${r.file in KNOWN_DISAGREEMENTS ? 'KNOWN ' : ''}DISAGREE ${r.file}: server says ${r.server.valid ? 'valid' : 'invalid'}, check says ${r.check.valid ? 'valid' : 'invalid'}\n` +
+            `${r.file in KNOWN_DISAGREEMENTS ? 'KNOWN ' : ''}DISAGREE ${r.file}: server ` +
+            `says ${r.server.valid ? 'valid' : 'invalid'}, check says ${r.check.valid ? 'valid' : 'invalid'}\n` +
             (r.file in KNOWN_DISAGREEMENTS ? `  why:    ${KNOWN_DISAGREEMENTS[r.file]}\n` : '') +
-            `  server: ${r.server.why.replace(/\n/g, '\n          ') || '(accepted)'}\n  check:  ${r.check.why.replace(/\n/g, '\n          ') || '(no problem)'}`,
+            `  server: ${r.server.why.replace(/\n/g, '\n          ') || '(accepted)'}\n  ` +
+            `check:  ${r.check.why.replace(/\n/g, '\n          ') || '(no problem)'}`,
         ),
         ...intentDiffers.map((r) => `note: ${r.file} is named for the other verdict than the server's (${r.server.valid ? 'valid' : r.server.why})`),
       ].join('\n');

@@ -95,13 +95,20 @@ describe('the reference stacks on a real API server and controllers', () => {
 
   afterAll(() => {
     if (results.length === 0) return;
-    const rows = results.map(
-      (r) =>
-        `${r.stack.padEnd(18)} ${String(r.objects).padStart(7)} ${String(r.refused.length).padStart(7)} ${String(r.warnings.length).padStart(8)} ${String(Object.values(r.pods).reduce((a, b) => a + b, 0)).padStart(4)} ${String(Object.keys(r.pods).length).padStart(9)}`,
+    const rows = results.map((r) =>
+      [
+        r.stack.padEnd(18),
+        String(r.objects).padStart(7),
+        String(r.refused.length).padStart(7),
+        String(r.warnings.length).padStart(8),
+        String(Object.values(r.pods).reduce((a, b) => a + b, 0)).padStart(4),
+        String(Object.keys(r.pods).length).padStart(9),
+      ].join(' '),
     );
     // eslint-disable-next-line no-console
     console.log(
-      `stacks on the API server (${cluster?.local ? 'local v1.36 control plane' : cluster?.kubeconfig}):\nstack              objects refused warnings pods workloads\n${rows.join('\n')}`,
+      `stacks on the API server (${cluster?.local ? 'local v1.36 control plane' : cluster?.kubeconfig}):\n` +
+        `stack              objects refused warnings pods workloads\n${rows.join('\n')}`,
     );
   });
 

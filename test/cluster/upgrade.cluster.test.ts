@@ -139,7 +139,9 @@ describe('upgrade safety on the real API server', () => {
       const verdict = compare(refusals, checkUpgrade(previous.objects.map(renamed), now.map(renamed)));
       // eslint-disable-next-line no-console
       console.log(
-        `${stack}: previous output from ${previous.source}; ${previous.objects.length} objects applied, then ${now.length}: server refused ${verdict.server.length}, checkUpgrade reports ${verdict.checkUpgrade.length}`,
+        `${stack}: previous output from ${previous.source}; ${previous.objects.length} objects ` +
+          `applied, then ${now.length}: server refused ${verdict.server.length}, checkUpgrade ` +
+          `reports ${verdict.checkUpgrade.length}`,
       );
       expect(verdict.server).toEqual(verdict.checkUpgrade);
       expect(verdict.unexplained).toEqual([]);

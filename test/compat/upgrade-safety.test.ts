@@ -15,6 +15,7 @@
  */
 import { buildReferenceApps } from '../../apps/main';
 import { checkUpgrade, immutableFields, parseYamlStream, type K8sObject, type UpgradeProblem } from '../../lib/check';
+import { joinRegExp } from '../_util/regexp';
 import { synth } from '../_util/synth';
 import { readBaselines, readSnapshotStacks, sha256 } from './_baseline';
 
@@ -420,7 +421,10 @@ describe('reference apps: upgrading from the previous release', () => {
     expect(messages(checkUpgrade(b.objects, changed))).toEqual([
       expect.stringMatching(/^ConfigMap\/and-gate\/server-config: metadata\.name: removed: /),
       expect.stringMatching(
-        /^Deployment\/and-gate\/server: spec\.selector\.matchLabels\["app\.kubernetes\.io\/instance"\]: "and-gate-server" -> "server": field is immutable/,
+        joinRegExp(
+          /^Deployment\/and-gate\/server: spec\.selector\.matchLabels\["app\.kubernetes\.io\/instance"\]: "and-gate-server" -> /,
+          /"server": field is immutable/,
+        ),
       ),
     ]);
   });

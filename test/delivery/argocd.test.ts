@@ -244,7 +244,8 @@ MlApp.main(app => new InferenceService(new MlStack(app, 'shop'), 'api', { image:
     const res = spawnSync('node', [...TS_NODE, main], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, CDK8S_OUTDIR: outdir } });
     expect(res.status).toBe(1);
     expect(res.stderr).toBe(
-      `cdk8s-ml: synth failed: ${outdir} was left unchanged.\nInferenceService 'shop/api': replicas must be a whole number >= 0, got -2. Fix: set replicas to a whole number >= 0\n`,
+      `cdk8s-ml: synth failed: ${outdir} was left unchanged.\nInferenceService 'shop/api': ` +
+        `replicas must be a whole number >= 0, got -2. Fix: set replicas to a whole number >= 0\n`,
     );
     expect(res.stdout).toBe('');
     expect(fs.readdirSync(path.join(outdir, 'manifests'))).toEqual(before);

@@ -121,10 +121,12 @@ describe('diffOutputs on the reference stacks', () => {
       expect.arrayContaining(['canary-weight HTTPRoute/canary/classifier', 'canary-weight Service/canary/scorer']),
     );
     expect(text).toContain(
-      '  ! [canary-weight] HTTPRoute/canary/classifier: backend weights classifier-stable 90, classifier-canary 10 -> classifier-stable 80, classifier-canary 20',
+      '  ! [canary-weight] HTTPRoute/canary/classifier: backend weights classifier-stable 90, ' +
+        'classifier-canary 10 -> classifier-stable 80, classifier-canary 20',
     );
     expect(text).toContain(
-      '  ! [canary-weight] Service/canary/scorer: traffic split scorer: 75% (3 pods), scorer-canary: 25% (1 pod) -> scorer: 50% (2 pods), scorer-canary: 50% (2 pods)',
+      '  ! [canary-weight] Service/canary/scorer: traffic split scorer: 75% (3 pods), ' +
+        'scorer-canary: 25% (1 pod) -> scorer: 50% (2 pods), scorer-canary: 50% (2 pods)',
     );
     expect(text).toContain('  Deployment/canary/scorer\n    scale: 3 replicas -> 2 replicas');
     expect(text).toContain('  Deployment/canary/scorer-canary\n    scale: 1 replica -> 2 replicas');

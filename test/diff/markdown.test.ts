@@ -2,6 +2,7 @@
 // (CommonMark with GFM tables), the tables must come out as tables with every row and cell.
 import { buildReferenceApps } from '../../apps/main';
 import { diffOutputs, MARKDOWN_MARKER, renderDiffJson, renderDiffMarkdown } from '../../lib/diff';
+import { joinRegExp } from '../_util/regexp';
 import { synth } from '../_util/synth';
 import { referenceWith } from './_apps';
 import { Exposure } from '../../lib';
@@ -90,7 +91,11 @@ describe('the Markdown renders (GFM, as in a pull-request comment)', () => {
 
   test('the raw field diff and the diagrams sit in collapsible <details>, in fenced blocks', () => {
     expect(html).toMatch(
-      /<details><summary>Field diff<\/summary>\s*<pre><code class="language-diff">[\s\S]*@@ Deployment\/and-gate\/web\n- spec.template.spec.containers\[web\].image: registry.example.com\/and-gate-web:1.0.0\n\+ spec.template.spec.containers\[web\].image: registry.example.com\/and-gate-web:1.1.0/,
+      joinRegExp(
+        /<details><summary>Field diff<\/summary>\s*<pre><code class="language-diff">[\s\S]*@@ /,
+        /Deployment\/and-gate\/web\n- spec.template.spec.containers\[web\].image: /,
+        /registry.example.com\/and-gate-web:1.0.0\n\+ spec.template.spec.containers\[web\].image: registry.example.com\/and-gate-web:1.1.0/,
+      ),
     );
     expect(html).toMatch(
       /<details><summary>Diagram, before and after<\/summary>\s*<p><strong>Before<\/strong><\/p>\s*<pre><code class="language-mermaid">flowchart LR/,

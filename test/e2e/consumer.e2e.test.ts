@@ -36,7 +36,7 @@ beforeAll(() => {
 
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-test('the tarball holds LICENSE, the compiled library with typings, the bin, the hook, the plugin and the templates; no tests, apps or sources', () => {
+test('the tarball holds LICENSE, the compiled library with typings, bin, hook, plugin and templates; no tests, apps or sources', () => {
   expect(packedFiles).toEqual(
     expect.arrayContaining([
       'LICENSE',
@@ -129,7 +129,8 @@ test("init, install, synth, check, the scaffold's own tests and the Argo CD plug
   // that time, so a first render gets 3/4 of it. A warm render is the app's own render time plus a link.
   // eslint-disable-next-line no-console
   console.log(
-    `consumer e2e: Argo CD plugin render (init + generate) cold ${cold.seconds.toFixed(1)} s, warm ${warm.seconds.toFixed(1)} s (Argo CD's deadline: 60 s)`,
+    `consumer e2e: Argo CD plugin render (init + generate) cold ${cold.seconds.toFixed(1)} s, ` +
+      `warm ${warm.seconds.toFixed(1)} s (Argo CD's deadline: 60 s)`,
   );
   expect(cold.seconds).toBeLessThan(45);
   expect(warm.seconds).toBeLessThan(10);
@@ -146,6 +147,7 @@ test("init, install, synth, check, the scaffold's own tests and the Argo CD plug
 
   // eslint-disable-next-line no-console
   console.log(
-    `consumer e2e: runtime install (npm ci --omit=dev) ${execFileSync('du', ['-sh', `${path.join(checkout, 'node_modules')}/`], { encoding: 'utf8' }).split('\t')[0]}`,
+    `consumer e2e: runtime install (npm ci ` +
+      `--omit=dev) ${execFileSync('du', ['-sh', `${path.join(checkout, 'node_modules')}/`], { encoding: 'utf8' }).split('\t')[0]}`,
   );
 });

@@ -260,7 +260,8 @@ async function expectServes(engine: Engine, img: ImageUnderTest, how: string, wh
     const home = await engine.exec(server, [
       'python',
       '-c',
-      "import os, pathlib; h = pathlib.Path(os.path.expanduser('~')); p = h / '.cache' / 'probe'; p.parent.mkdir(parents=True, exist_ok=True); p.write_text('ok'); print(h)",
+      "import os, pathlib; h = pathlib.Path(os.path.expanduser('~')); p = h / '.cache' / " +
+        "'probe'; p.parent.mkdir(parents=True, exist_ok=True); p.write_text('ok'); print(h)",
     ]);
     expect({ how, image: img.name, which, exit: home.exitCode, home: home.stdout.trim() }).toEqual({
       how,

@@ -6,6 +6,7 @@ import { imageClassifier } from '../../apps/image-classifier/main';
 import { mlModel } from '../../apps/ml-model/main';
 import { BatchInferenceJob, FlaskFrontend, InferenceService, ModelOutput, ModelSource, PythonImage, TrainingJob } from '../../lib';
 import { dockerfileFacts } from '../../lib/check/dockerfile';
+import { joinRegExp } from '../_util/regexp';
 import { podSpec, pythonContext, synth, synthStack } from '../_util/synth';
 
 /** The instructions of the last stage (what the image is made of), as `KEYWORD args`. */
@@ -90,7 +91,10 @@ describe('PythonImage', () => {
       const ctx = pythonContext();
       fs.rmSync(path.join(ctx, 'requirements.txt'));
       expect(() => build({}, ctx)).toThrow(
-        /InferenceService 'test\/api': image.requirements must name a file inside the build context .*, got "requirements.txt"\. Fix: add requirements.txt/,
+        joinRegExp(
+          /InferenceService 'test\/api': image.requirements must name a file inside the build /,
+          /context .*, got "requirements.txt"\. Fix: add requirements.txt/,
+        ),
       );
     });
     test('requirements outside the context', () => {
@@ -230,7 +234,11 @@ describe('the image runs what the manifest runs (one command)', () => {
     const ctx = pythonContext({ 'train.py': 'print(1)\n' });
     fs.rmSync(path.join(ctx, 'app.py'));
     expect(() => synthStack((s) => new TrainingJob(s, 'train', { image: image({}, ctx) }))).toThrow(
-      /TrainingJob 'test\/train': image.command is not set and no workload runs the image with a command, so its CMD would be \["python","app.py"\], but the build context .* has no app.py, got undefined\. Fix: pass command: \['python', '<your script>.py'\]/,
+      joinRegExp(
+        /TrainingJob 'test\/train': image.command is not set and no workload runs the image with /,
+        /a command, so its CMD would be \["python","app.py"\], but the build context .* has no /,
+        /app.py, got undefined\. Fix: pass command: \['python', '<your script>.py'\]/,
+      ),
     );
     // A workload's command, or the option, is enough.
     expect(() => synthStack((s) => new TrainingJob(s, 'train', { image: image({}, ctx), command: ['python', 'train.py'] }))).not.toThrow();
@@ -239,7 +247,7 @@ describe('the image runs what the manifest runs (one command)', () => {
 });
 
 describe('no secret in any image, whichever builder reads or ignores the .dockerignore', () => {
-  test('the final stage copies the code from a stage that deletes exactly the .dockerignore patterns; only requirements come from the context', () => {
+  test('the final stage copies the code from a stage deleting exactly the .dockerignore patterns; only requirements come from the context', () => {
     const out = synthStack(
       (s) =>
         new InferenceService(s, 'api', {

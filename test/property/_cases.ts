@@ -89,7 +89,8 @@ function writePrevious(outdir: string): void {
 function expectValidationError(e: unknown, app: MlApp): MlValidationError {
   if (!(e instanceof MlValidationError)) {
     throw new Error(
-      `expected an MlValidationError naming the construct and the prop, got ${(e as Error)?.constructor?.name ?? typeof e}: ${(e as Error)?.stack ?? String(e)}`,
+      `expected an MlValidationError naming the construct and the prop, ` +
+        `got ${(e as Error)?.constructor?.name ?? typeof e}: ${(e as Error)?.stack ?? String(e)}`,
     );
   }
   const paths = new Set(app.node.findAll().map((c) => c.node.path || '<app>'));

@@ -103,7 +103,10 @@ export class ServerSample {
   }
 
   summary(): string {
-    return `${this.sent} cases (${this.objects} objects) sent to the API server with strict server-side dry run, ${this.failing ? 'NOT all accepted' : 'all accepted with no warning'}`;
+    return (
+      `${this.sent} cases (${this.objects} objects) sent to the API server with strict ` +
+      `server-side dry run, ${this.failing ? 'NOT all accepted' : 'all accepted with no warning'}`
+    );
   }
 }
 

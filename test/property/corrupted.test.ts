@@ -26,7 +26,8 @@ beforeAll(async () => {
 afterAll(() => server?.close(), 150_000);
 
 test(
-  'property 2: a valid configuration with one value corrupted fails with a validation error naming construct and prop, or its output passes every check',
+  'property 2: a valid configuration with one value corrupted fails with a validation error ' +
+    'naming construct and prop, or its output passes every check',
   () => {
     const outcome = { rejected: 0, accepted: 0 };
     assertProperty({
@@ -36,7 +37,8 @@ test(
       check: (spec) => checkCorrupted(spec, cases, (objects) => server.offer(objects)),
       passed: (result) => outcome[result]++,
       summary: () =>
-        `${outcome.rejected} rejected with an MlValidationError, ${outcome.accepted} accepted with output that passed every check; ${server.summary()}`,
+        `${outcome.rejected} rejected with an MlValidationError, ${outcome.accepted} accepted ` +
+        `with output that passed every check; ${server.summary()}`,
     });
     expect(server.sent).toBe(Math.min(SERVER_CASES, outcome.accepted));
   },

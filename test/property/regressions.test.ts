@@ -17,6 +17,7 @@ import {
   TrainingJob,
 } from '../../lib';
 import { checkManifests } from '../../lib/check';
+import { joinRegExp } from '../_util/regexp';
 import { podSpec, pythonContext, synth, synthStack } from '../_util/synth';
 
 const ctx = pythonContext();
@@ -71,7 +72,7 @@ describe('found by property 1 (valid configurations)', () => {
     expect(podSpec(out.find('Deployment', 'api')).containers[0].ports.map((p: any) => p.containerPort)).toEqual([8080, 9000]);
   });
 
-  test("the ingress controller or Prometheus in the workload's own namespace is rejected: admitted by namespace, every pod of it could connect", () => {
+  test("ingress controller or Prometheus in the workload's own namespace is rejected: admitted by namespace, every pod of it could connect", () => {
     // Accepted before: the NetworkPolicy admitted namespace 'shop' as a whole, so any pod of the stack reached the server.
     const expectRejected = (build: Parameters<typeof synthStack>[0], prop: string) => {
       const error = synthError(build, { namespace: 'shop' });
@@ -79,7 +80,8 @@ describe('found by property 1 (valid configurations)', () => {
       expect((error as MlValidationError).prop).toBe(prop);
       expect((error as Error).message).toMatch(
         new RegExp(
-          `^\\w+ 'test/\\w+': ${prop.replace('.', '\\.')} is the workload's own namespace: .*every pod of 'shop' could connect.*, got "shop"\\. Fix: run .* in a namespace of its own`,
+          `^\\w+ 'test/\\w+': ${prop.replace('.', '\\.')} is the workload's own namespace: .*every ` +
+            `pod of 'shop' could connect.*, got "shop"\\. Fix: run .* in a namespace of its own`,
         ),
       );
     };
@@ -137,7 +139,10 @@ describe('found by property 1 (valid configurations)', () => {
       { name: 'b', source: ModelSource.fromVolume('private', { accessMode: 'ReadWriteOncePod' }) },
     ] as const;
     expect(() => synthStack((stack) => new TfServingBackend(stack, 'server', { models: [...models], replicas: 2 }))).toThrow(
-      /TfServingBackend 'test\/server': model reads PersistentVolumeClaim 'private' \(ReadWriteOncePod\) from up to 2 replicas.*got "ReadWriteOncePod"\. Fix: /,
+      joinRegExp(
+        /TfServingBackend 'test\/server': model reads PersistentVolumeClaim 'private' /,
+        /\(ReadWriteOncePod\) from up to 2 replicas.*got "ReadWriteOncePod"\. Fix: /,
+      ),
     );
     const one = synthStack((stack) => new TfServingBackend(stack, 'server', { models: [...models] }));
     expect(one.find('Deployment', 'server').spec.strategy.rollingUpdate).toEqual({ maxSurge: 0, maxUnavailable: 1 });
@@ -191,11 +196,13 @@ describe('found by property 2 (one value corrupted)', () => {
     });
     expect(error).toBeInstanceOf(MlValidationError);
     expect((error as Error).message).toBe(
-      "MlStack 'test': id of a new TrainingJob is already the id of InferenceService 'test/api' (ids are unique among the children of one scope), got \"api\". Fix: give the new TrainingJob an id of its own, e.g. 'api-2'",
+      "MlStack 'test': id of a new TrainingJob is already the id of InferenceService 'test/api' " +
+        '(ids are unique among the children of one scope), got "api". Fix: give the new ' +
+        "TrainingJob an id of its own, e.g. 'api-2'",
     );
   });
 
-  test("an id every JavaScript object has ('valueOf', 'constructor') is an MlValidationError, not constructs' misleading \"already a Construct\"", () => {
+  test("an id every JavaScript object has ('valueOf', 'constructor') is an MlValidationError, not constructs' \"already a Construct\"", () => {
     for (const id of ['valueOf', 'constructor', '__proto__']) {
       const error = synthError((stack) => new InferenceService(stack, id, { image: 'registry.example.com/api:1.0.0' }));
       expect(error).toBeInstanceOf(MlValidationError);
@@ -275,7 +282,9 @@ describe('found by property 2 (one value corrupted)', () => {
     }
     const stackError = synthError(() => undefined, { labels: { constructor: 'x' } });
     expect((stackError as Error).message).toBe(
-      "MlStack 'test': labels has the key 'constructor', which cdk8s cannot write (its serializer reads an object's constructor property to tell plain data from class instances), got \"constructor\". Fix: use a prefixed key, e.g. 'example.com/constructor'",
+      "MlStack 'test': labels has the key 'constructor', which cdk8s cannot write (its " +
+        "serializer reads an object's constructor property to tell plain data from class " +
+        'instances), got "constructor". Fix: use a prefixed key, e.g. \'example.com/constructor\'',
     );
   });
 
@@ -288,12 +297,21 @@ describe('found by property 2 (one value corrupted)', () => {
     };
     expectRejected(
       (stack) => new TrainingJob(stack, 'train', { image: 'registry.example.com/train:1.0.0', env: { API: 'http://x' } }),
-      /^TrainingJob 'test\/train': env\.API names Service test\/x \(http:\/\/x\), which this app does not define, got "http:\/\/x"\. Fix: wire the workload to the server by object/,
+      joinRegExp(
+        /^TrainingJob 'test\/train': env\.API names Service test\/x \(http:\/\/x\), which this /,
+        /app does not define, got "http:\/\/x"\. Fix: wire the workload to the server by object/,
+      ),
     );
-    expectRejected((stack) => {
-      new InferenceService(stack, 'server', { image: 'registry.example.com/api:1.0.0' });
-      new InferenceService(stack, 'client', { image: 'registry.example.com/api:1.0.0', env: { SERVER: 'http://server.test.svc:9999/predict' } });
-    }, /^InferenceService 'test\/client': env\.SERVER uses port 9999 of Service test\/server \(http:\/\/server\.test\.svc:9999\/predict\), which exposes 8080, got /);
+    expectRejected(
+      (stack) => {
+        new InferenceService(stack, 'server', { image: 'registry.example.com/api:1.0.0' });
+        new InferenceService(stack, 'client', { image: 'registry.example.com/api:1.0.0', env: { SERVER: 'http://server.test.svc:9999/predict' } });
+      },
+      joinRegExp(
+        /^InferenceService 'test\/client': env\.SERVER uses port 9999 of Service test\/server /,
+        /\(http:\/\/server\.test\.svc:9999\/predict\), which exposes 8080, got /,
+      ),
+    );
     // A Service of the app on its port, with the connection allowed, is fine; so are external hosts.
     const out = synthStack((stack) => {
       const server = new InferenceService(stack, 'server', { image: 'registry.example.com/api:1.0.0' });
@@ -332,7 +350,8 @@ describe('found by property 1, later', () => {
       );
       expect(error).toBeInstanceOf(MlValidationError);
       expect((error as Error).message).toBe(
-        "InferenceService 'test/api': extraPorts[0].port is required (an extra port needs its number), got undefined. Fix: give it one, e.g. { name: 'grpc', port: 9000 }",
+        "InferenceService 'test/api': extraPorts[0].port is required (an extra port needs its " +
+          "number), got undefined. Fix: give it one, e.g. { name: 'grpc', port: 9000 }",
       );
     }
   });
@@ -408,7 +427,10 @@ describe('found by the API server (property 2 cases sent with strict server-side
       },
     };
     expect(checkManifests([deployment]).join('\n')).toMatch(
-      /Deployment\/shop\/web: schema: spec\.template\.spec\.affinity\.nodeAffinity\.preferredDuringSchedulingIgnoredDuringExecution\[0\]\.weight 0 must be in the range 1-100/,
+      joinRegExp(
+        /Deployment\/shop\/web: schema: /,
+        /spec\.template\.spec\.affinity\.nodeAffinity\.preferredDuringSchedulingIgnoredDuringExecution\[0\]\.weight 0 must be in the range 1-100/,
+      ),
     );
     const nodeAffinity = {
       nodeAffinity: {
@@ -421,7 +443,8 @@ describe('found by the API server (property 2 cases sent with strict server-side
   });
 
   test('a node selector requirement with In and no values (or Gt with a non-integer) is an MlValidationError', () => {
-    // kube-apiserver v1.36: "...nodeSelectorTerms[0].matchExpressions[0].values: Required value: must be specified when `operator` is 'In' or 'NotIn'".
+    // kube-apiserver v1.36: "...nodeSelectorTerms[0].matchExpressions[0].values: Required value:
+    // must be specified when `operator` is 'In' or 'NotIn'".
     const required = (expr: object) => ({
       nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [expr] }] } },
     });
@@ -461,7 +484,11 @@ describe('found by the API server (property 2 cases sent with strict server-side
     );
     expect(error).toBeInstanceOf(MlValidationError);
     expect((error as Error).message).toMatch(
-      /^BatchInferenceJob 'test\/score': affinity\.podAntiAffinity\.preferredDuringSchedulingIgnoredDuringExecution\[0\]\.podAffinityTerm\.labelSelector is required: .*matches no pod/,
+      joinRegExp(
+        /^BatchInferenceJob 'test\/score': /,
+        /affinity\.podAntiAffinity\.preferredDuringSchedulingIgnoredDuringExecution\[0\]\.podAffinityTerm\.labelSelector /,
+        /is required: .*matches no pod/,
+      ),
     );
     const required = { podAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ topologyKey: 'kubernetes.io/hostname' }] } };
     expect(synthError((stack) => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', affinity: required }))).toBeInstanceOf(
@@ -469,7 +496,7 @@ describe('found by the API server (property 2 cases sent with strict server-side
     );
   });
 
-  test('rollout.minReadySeconds at or above the progress deadline (600 s) is an MlValidationError; the check reports it in YAML from elsewhere', () => {
+  test('rollout.minReadySeconds >= the progress deadline (600 s) is an MlValidationError; the check reports it in YAML from elsewhere', () => {
     // kube-apiserver v1.36: 'spec.progressDeadlineSeconds: Invalid value: 600: must be greater than minReadySeconds'.
     const error = synthError(
       (stack) => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', rollout: { minReadySeconds: 600 } }),

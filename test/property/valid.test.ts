@@ -38,7 +38,8 @@ test(
         sizes.cases++;
       },
       summary: () =>
-        `${(sizes.objects / Math.max(1, sizes.cases)).toFixed(1)} objects and ${(sizes.files / Math.max(1, sizes.cases)).toFixed(1)} files per case on average; ${server.summary()}`,
+        `${(sizes.objects / Math.max(1, sizes.cases)).toFixed(1)} objects ` +
+        `and ${(sizes.files / Math.max(1, sizes.cases)).toFixed(1)} files per case on average; ${server.summary()}`,
     });
     expect(server.sent).toBe(SERVER_CASES);
   },

@@ -108,7 +108,8 @@ describe('canary by replica ratio behind the one Service', () => {
   });
 
   test('the fewest replicas that express a weight', () => {
-    expect([replicasFor(50), replicasFor(25), replicasFor(10), replicasFor(5), replicasFor(1)]).toEqual([2, 4, 7, 10, 17]); // 1 of 7 = 14.3%, within 5 points of 10
+    // 1 of 7 = 14.3%, within 5 points of 10
+    expect([replicasFor(50), replicasFor(25), replicasFor(10), replicasFor(5), replicasFor(1)]).toEqual([2, 4, 7, 10, 17]);
   });
 
   test('a new model on the canary, the stable model untouched', () => {
@@ -276,7 +277,8 @@ describe('TF Serving version labels', () => {
       expect(s.predictUrl('and-gate', { label: 'canary' })).toBe('http://server.test.svc:8501/v1/models/and-gate/labels/canary:predict');
       expect(s.predictUrl('and-gate')).toBe('http://server.test.svc:8501/v1/models/and-gate:predict');
       expect(() => s.predictUrl('and-gate', { label: 'next' })).toThrow(
-        "TfServingBackend 'test/server': predictUrl.label is not a version label of model 'and-gate', got \"next\". Fix: use one of 'stable', 'canary'",
+        "TfServingBackend 'test/server': predictUrl.label is not a version label of model " +
+          "'and-gate', got \"next\". Fix: use one of 'stable', 'canary'",
       );
     });
   });
@@ -314,7 +316,8 @@ describe('bad input', () => {
     [
       'canary without change',
       { canary: { weight: 10 } },
-      'canary changes nothing: the canary would run exactly what stable runs, got {"weight":10}. Fix: give it its own image or model or env, or remove the canary',
+      'canary changes nothing: the canary would run exactly what stable runs, got ' +
+        '{"weight":10}. Fix: give it its own image or model or env, or remove the canary',
     ],
     [
       'unknown change',
@@ -324,12 +327,15 @@ describe('bad input', () => {
     [
       'ratio not expressible',
       { replicas: 4, canary: { weight: 10, image: V2 } },
-      'canary.weight cannot be expressed by 4 replicas within 5 points (the split is by pod count behind one Service: 1 of 4 pods = 25%), got 10. Fix: raise replicas to 7 (1 canary of 7), or use exposure: Exposure.gateway({ gateway }) to split by weight',
+      'canary.weight cannot be expressed by 4 replicas within 5 points (the split is by pod ' +
+        'count behind one Service: 1 of 4 pods = 25%), got 10. Fix: raise replicas to 7 (1 canary ' +
+        'of 7), or use exposure: Exposure.gateway({ gateway }) to split by weight',
     ],
     [
       'one replica',
       { replicas: 1, canary: { weight: 50, image: V2 } },
-      'canary.weight cannot be expressed by 1 replicas within 5 points (the split is by pod count behind one Service: 1 pod(s) cannot hold two tracks), got 50. Fix: raise replicas to 2',
+      'canary.weight cannot be expressed by 1 replicas within 5 points (the split is by pod ' +
+        'count behind one Service: 1 pod(s) cannot hold two tracks), got 50. Fix: raise replicas to 2',
     ],
     [
       'autoscaling without a gateway',
@@ -440,7 +446,9 @@ describe('LlmServer canary', () => {
         (stack) => new LlmServer(stack, 'llm', { model: hf('ReadWriteOnce'), exposure: GATEWAY, canary: { weight: 50, version: '0.30.0' } }),
       ),
     ).toThrow(
-      "LlmServer 'test/llm': canary reads PersistentVolumeClaim 'llm-model-cache' (ReadWriteOnce) beside the stable pods: pods on other nodes fail with Multi-Attach errors, got \"ReadWriteOnce\". Fix: give the canary its own model",
+      "LlmServer 'test/llm': canary reads PersistentVolumeClaim 'llm-model-cache' " +
+        '(ReadWriteOnce) beside the stable pods: pods on other nodes fail with Multi-Attach ' +
+        'errors, got "ReadWriteOnce". Fix: give the canary its own model',
     );
   });
 });
@@ -451,7 +459,8 @@ test('the output check accepts a Service over two tracks only when its traffic-s
   expect(checkManifests(out.objects)).toEqual([]);
   const unannotated = out.objects.map((o) => (o.kind === 'Service' ? { ...o, metadata: { ...o.metadata, annotations: {} } } : o));
   expect(checkManifests(unannotated)).toEqual([
-    'Service/test/api: service-selector: spec.selector app.kubernetes.io/name=api selects the pods of Deployment/test/api but also selects the pods of Deployment/test/api-canary',
+    'Service/test/api: service-selector: spec.selector app.kubernetes.io/name=api selects the ' +
+      'pods of Deployment/test/api but also selects the pods of Deployment/test/api-canary',
   ]);
   const namesOne = out.objects.map((o) =>
     o.kind === 'Service' ? { ...o, metadata: { ...o.metadata, annotations: { 'ml.cdk8s.io/traffic-split': 'api: 100%' } } } : o,

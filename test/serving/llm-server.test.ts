@@ -152,7 +152,8 @@ describe('LlmServer', () => {
         'import os',
         'from fnmatch import fnmatch',
         // a Llama-style repository: safetensors, and the original checkpoint again as .pth under original/
-        "FILES = ['config.json', 'model-00001-of-00002.safetensors', 'original/consolidated.00.pth', 'original/params.json', 'original/sub/x.pth', 'extra.pth']",
+        "FILES = ['config.json', 'model-00001-of-00002.safetensors', " +
+          "'original/consolidated.00.pth', 'original/params.json', 'original/sub/x.pth', 'extra.pth']",
         'def snapshot_download(repo_id, revision, local_dir, ignore_patterns=None):',
         "    with open(os.environ['CALLS'], 'a') as f: f.write(f'{repo_id}@{revision}\\n')",
         // the filter of huggingface_hub utils/_paths.py filter_repo_objects: fnmatch on the repo path

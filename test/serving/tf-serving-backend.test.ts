@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { InferenceService, ModelImage, ModelSource, TfServingBackend, VersionPolicy } from '../../lib';
 import { dockerfileFacts } from '../../lib/check/dockerfile';
+import { joinRegExp } from '../_util/regexp';
 import { podSpec, synthStack, tempDir } from '../_util/synth';
 import { parseTextProto } from '../_util/textproto';
 
@@ -264,7 +265,10 @@ describe('TfServingBackend', () => {
       [
         'bad model name',
         { modelName: 'and gate!', model: GS },
-        /TfServingBackend 'test\/server': modelName must be a model name of letters, digits, _ \. - .*got "and gate!"\. Fix: use a name such as 'and-gate'/,
+        joinRegExp(
+          /TfServingBackend 'test\/server': modelName must be a model name of letters, digits, _ \. /,
+          /- .*got "and gate!"\. Fix: use a name such as 'and-gate'/,
+        ),
       ],
       ['no model', {}, /models must name at least one model/],
       [
@@ -306,7 +310,10 @@ describe('TfServingBackend', () => {
       [
         'GPU on a non-GPU image override',
         { modelName: 'a', model: GS, image: 'mirror.example.com/tensorflow/serving:2.20.0', resources: { gpu: 1 } },
-        /image runs a CPU-only TF Serving image while resources.gpu is 1, got "mirror.example.com\/tensorflow\/serving:2.20.0"\. Fix: use the matching -gpu tag/,
+        joinRegExp(
+          /image runs a CPU-only TF Serving image while resources.gpu is 1, got /,
+          /"mirror.example.com\/tensorflow\/serving:2.20.0"\. Fix: use the matching -gpu tag/,
+        ),
       ],
       [
         'min > max',

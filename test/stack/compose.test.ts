@@ -25,7 +25,7 @@ function composeOf(out: { files: Map<string, string> }): any {
 }
 
 describe('compose', () => {
-  test("TF Serving's config files are bind mounts where the server reads them, not top-level configs (ignored by docker-compose 1.29, dropped by podman-compose 1.0.3)", () => {
+  test("TF Serving's config files are bind mounts, not top-level configs (ignored by docker-compose 1.29, dropped by podman-compose 1.0.3)", () => {
     const out = synthStack((stack) => new TfServingBackend(stack, 'server', { modelName: 'm', model: GS }));
     const compose = composeOf(out);
     expect(compose.configs).toBeUndefined();

@@ -37,7 +37,8 @@ describe('MlApp.main', () => {
     const res = runApp(dir, main);
     expect(res.status).toBe(1);
     expect(res.stderr).toBe(
-      "cdk8s-ml: synth failed: dist was left unchanged.\nInferenceService 'shop/api': replicas must be a whole number >= 0, got 1.5. Fix: set replicas to a whole number >= 0\n",
+      "cdk8s-ml: synth failed: dist was left unchanged.\nInferenceService 'shop/api': replicas " +
+        'must be a whole number >= 0, got 1.5. Fix: set replicas to a whole number >= 0\n',
     );
     expect(fs.readdirSync(path.join(dist, 'manifests'))).toEqual(['previous.k8s.yaml']);
   });

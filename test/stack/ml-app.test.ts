@@ -75,7 +75,8 @@ describe('MlApp synth', () => {
       new InferenceService(stack, 'api', { image: 'registry.example.com/api:latest' });
       app.synth();
     }).toThrow(
-      "InferenceService 'bad/api': image must be an image reference pinned to a version tag (not 'latest') or a digest, got \"registry.example.com/api:latest\". Fix:",
+      "InferenceService 'bad/api': image must be an image reference pinned to a version tag " +
+        '(not \'latest\') or a digest, got "registry.example.com/api:latest". Fix:',
     );
     expect(fs.existsSync(outdir)).toBe(false);
   });

@@ -10,6 +10,7 @@ import {
   TfServingBackend,
   TrainingJob,
 } from '../../lib';
+import { joinRegExp } from '../_util/regexp';
 import { pythonContext, synth, synthStack } from '../_util/synth';
 
 const IMAGE = 'registry.example.com/api:1.0.0';
@@ -21,7 +22,11 @@ describe('Service names are DNS-1035 labels', () => {
     [
       'an InferenceService id',
       (s: MlStack) => new InferenceService(s, '1api', { image: IMAGE }),
-      /InferenceService 'test\/1api': name must start with a lowercase letter: it names a Service, and Kubernetes validates Service names as DNS-1035 labels .*got "1api"\. Fix: pass name: 'api-1', or give the construct an id that starts with a letter/,
+      joinRegExp(
+        /InferenceService 'test\/1api': name must start with a lowercase letter: it names a /,
+        /Service, and Kubernetes validates Service names as DNS-1035 labels .*got "1api"\. Fix: /,
+        /pass name: 'api-1', or give the construct an id that starts with a letter/,
+      ),
     ],
     [
       'an explicit name',
@@ -64,7 +69,11 @@ describe('two workloads with one object name in one namespace', () => {
         new InferenceService(s, 'iris-api', { image: IMAGE });
       }),
     ).toThrow(
-      /InferenceService 'test\/iris-api': name clashes with InferenceService 'test\/IrisAPI' in namespace 'test': both emit Deployment, Service and NetworkPolicy named "iris-api", .*got "iris-api"\. Fix: give one of the two another id or name/,
+      joinRegExp(
+        /InferenceService 'test\/iris-api': name clashes with InferenceService 'test\/IrisAPI' in /,
+        /namespace 'test': both emit Deployment, Service and NetworkPolicy named "iris-api", .*got /,
+        /"iris-api"\. Fix: give one of the two another id or name/,
+      ),
     );
   });
 
@@ -84,7 +93,10 @@ describe('two workloads with one object name in one namespace', () => {
         new TrainingJob(s, 'b', { image: TRAIN, modelOutput: ModelOutput.newClaim({ size: '1Gi' }) });
       }),
     ).toThrow(
-      /TrainingJob 'test\/b': PersistentVolumeClaim name clashes with TrainingJob 'test\/a' in namespace 'test': both emit PersistentVolumeClaim named "b-model"/,
+      joinRegExp(
+        /TrainingJob 'test\/b': PersistentVolumeClaim name clashes with TrainingJob 'test\/a' in /,
+        /namespace 'test': both emit PersistentVolumeClaim named "b-model"/,
+      ),
     );
   });
 
@@ -127,7 +139,11 @@ describe('one Namespace object per namespace', () => {
         new MlStack(app, 'training', { namespace: 'ml' });
       }),
     ).toThrow(
-      /MlStack 'training': createNamespace would emit Namespace 'ml', which MlStack 'serving' emits too: their two Argo CD applications would both own it.*got true\. Fix: set createNamespace: false on every stack of namespace 'ml' but one/,
+      joinRegExp(
+        /MlStack 'training': createNamespace would emit Namespace 'ml', which MlStack 'serving' /,
+        /emits too: their two Argo CD applications would both own it.*got true\. Fix: set /,
+        /createNamespace: false on every stack of namespace 'ml' but one/,
+      ),
     );
   });
 

@@ -1,5 +1,5 @@
 /**
- * MlApp.synthFiles renders each object and writes it before the next (lib/stack/_synth.ts), the
+ * MlApp.synthFiles renders each object and writes it before the next (lib/app/_synth.ts), the
  * compose file one service at a time and large files a slice at a time, so that 10,000 services fit
  * in memory (npm run bench). What it writes must stay what cdk8s's own path gives, byte for byte.
  */
@@ -11,11 +11,12 @@ import { buildReferenceApps } from '../../apps/main';
 import { InferenceService, MlApp, MlStack } from '../../lib';
 import { parseYamlStream } from '../../lib/check';
 import { listFiles } from '../../lib/check/files';
-import { manifestFileOf } from '../../lib/stack/ml-app';
+import { ComposeFile } from '../../lib/app/_compose';
+import { appCharts, chartObjects, prepareSynth } from '../../lib/app/_synth';
+import { writeTreeAtomically } from '../../lib/app/_write-tree';
+import { toYaml, toYamlMapping } from '../../lib/app/_yaml';
 import { StackCompose } from '../../lib/stack/_compose';
-import { writeTreeAtomically } from '../../lib/stack/_output';
-import { appCharts, chartObjects, prepareSynth } from '../../lib/stack/_synth';
-import { toYaml, toYamlMapping } from '../../lib/stack/_yaml';
+import { manifestFileOf } from '../../lib/stack/_output';
 import { synth, tempDir } from '../_util/synth';
 
 const OUT = '/nonexistent/out';
@@ -65,7 +66,7 @@ describe('synthFiles renders as Chart.toJson() does', () => {
     expect(names.indexOf('Deployment/second')).toBeLessThan(names.indexOf('Deployment/first'));
   });
 
-  test('chartObjects and appCharts give the order of cdk8s (dependency graph), with and without dependencies, with ids that are array indices', () => {
+  test('chartObjects and appCharts give the order of cdk8s (dependency graph), with and without dependencies, ids being array indices', () => {
     const app = new App();
     const charts = ['b', '10', 'a', '2'].map((id) => new Chart(app, id));
     new Chart(charts[0], '1');
@@ -126,7 +127,7 @@ describe('compose, one service at a time', () => {
     const stacks = app.node.findAll().filter(MlStack.isMlStack);
     let compared = 0;
     for (const stack of stacks) {
-      const compose = StackCompose.of(stack)!;
+      const compose = new ComposeFile(StackCompose.of(stack)!);
       const file = `compose/${stack.stackName}.compose.yml`;
       if (!files.has(file)) continue;
       expect(files.get(file)).toBe(toYaml([compose.toDocument(path.resolve(OUT))]));

@@ -1,7 +1,7 @@
 import { Chart } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { MlApp } from '../../lib';
-import { toYaml } from '../../lib/stack/_yaml';
+import { toYaml } from '../../lib/app/_yaml';
 import { buildReferenceApps } from '../../apps/main';
 import { tempDir } from '../_util/synth';
 

@@ -39,7 +39,7 @@ describe('Argo CD syncs a changed Job', () => {
     expect(job2.metadata.annotations[SYNC_OPTIONS]).toBe('Force=true,Replace=true');
   });
 
-  test('an unchanged Job is byte-identical from one synth to the next (Argo CD sees it in sync and, with ApplyOutOfSyncOnly, leaves it alone)', () => {
+  test('an unchanged Job is byte-identical from one synth to the next (Argo CD sees it in sync; with ApplyOutOfSyncOnly, leaves it alone)', () => {
     const a = stream(trainer('registry.example.com/train:1.0.0'));
     const b = stream(trainer('registry.example.com/train:1.0.0'));
     expect(a.doc('Job', 'train')).not.toBe('');

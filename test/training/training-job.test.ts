@@ -9,6 +9,7 @@ import {
   TrainingJob,
   TrainingJobProps,
 } from '../../lib';
+import { joinRegExp } from '../_util/regexp';
 import { podSpec, synthStack } from '../_util/synth';
 
 const IMAGE = 'registry.example.com/train:1.0.0';
@@ -190,7 +191,8 @@ describe('TrainingJob', () => {
       expect(names.indexOf('JOB_COMPLETION_INDEX')).toBeLessThan(names.indexOf('TF_CONFIG'));
       const tfConfig = envOf(c).TF_CONFIG;
       expect(tfConfig).toBe(
-        '{"cluster":{"worker":["train-0.train.test.svc:2222","train-1.train.test.svc:2222","train-2.train.test.svc:2222"]},"task":{"type":"worker","index":$(JOB_COMPLETION_INDEX)}}',
+        '{"cluster":{"worker":["train-0.train.test.svc:2222","train-1.train.test.svc:2222","train-2.train.test.svc:2222"]},' +
+          '"task":{"type":"worker","index":$(JOB_COMPLETION_INDEX)}}',
       );
       // What worker 2 sees after the kubelet's expansion:
       expect(JSON.parse(tfConfig.replace('$(JOB_COMPLETION_INDEX)', '2'))).toEqual({
@@ -423,7 +425,12 @@ describe('model hand-off: ModelSource.fromTrainingJob', () => {
           new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromTrainingJob(train) });
         }),
       ).toThrow(
-        /TrainingJob 'test\/train': modelOutput is a ReadWriteOnce claim read by up to 2 pods at once \('test\/api' \(1 pod\), 'test\/score' \(1 pod\)\): pods on other nodes fail with Multi-Attach errors, got "ReadWriteOnce". Fix: make the claim ReadWriteMany .*run a single reader pod, or write the model to object storage/,
+        joinRegExp(
+          /TrainingJob 'test\/train': modelOutput is a ReadWriteOnce claim read by up to 2 pods at /,
+          /once \('test\/api' \(1 pod\), 'test\/score' \(1 pod\)\): pods on other nodes fail with /,
+          /Multi-Attach errors, got "ReadWriteOnce". Fix: make the claim ReadWriteMany .*run a /,
+          /single reader pod, or write the model to object storage/,
+        ),
       );
     });
 
@@ -447,7 +454,10 @@ describe('model hand-off: ModelSource.fromTrainingJob', () => {
         new BatchInferenceJob(stack, 'score', { image: IMAGE, model: ModelSource.fromTrainingJob(train) });
       }),
     ).toThrow(
-      /TrainingJob 'test\/train': modelOutput is not set, so there is no model for ModelSource.fromTrainingJob to mount, got undefined. Fix: give the job modelOutput/,
+      joinRegExp(
+        /TrainingJob 'test\/train': modelOutput is not set, so there is no model for /,
+        /ModelSource.fromTrainingJob to mount, got undefined. Fix: give the job modelOutput/,
+      ),
     );
   });
 });

@@ -9,6 +9,7 @@ import {
   TfServingBackend,
   TrainingJob,
 } from '../../lib';
+import { joinRegExp } from '../_util/regexp';
 import { podSpec, pythonContext, synthStack } from '../_util/synth';
 
 const IMAGE = 'registry.example.com/api:1.0.0';
@@ -22,7 +23,10 @@ describe('user env that redefines a variable the library sets', () => {
     [
       'InferenceService MODEL_NAME',
       () => synthStack((s) => new InferenceService(s, 'api', { image: IMAGE, modelName: 'm', env: { MODEL_NAME: 'other' } })),
-      /InferenceService 'test\/api': env\.MODEL_NAME is set by the library from the props and wiring \(container 'server' would list it twice: server-side apply rejects the duplicate key\), got "other"\. Fix: remove env\.MODEL_NAME/,
+      joinRegExp(
+        /InferenceService 'test\/api': env\.MODEL_NAME is set by the library from the props and /,
+        /wiring \(container 'server' would list it twice: server-side apply rejects the duplicate key\), got "other"\. Fix: remove env\.MODEL_NAME/,
+      ),
     ],
     [
       'InferenceService MODEL_DIR',

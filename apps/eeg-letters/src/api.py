@@ -53,4 +53,5 @@ def predict():
     ):
         return jsonify(error=f'expected {{"instances": [[{width} numbers: {", ".join(meta["features"])}], ...]}}'), 400
     predictions = {name: [str(p) for p in clf.predict(instances)] for name, clf in models.items()}
-    return jsonify(predictions=predictions, model={"trained_at": meta["trained_at"], "cv_accuracy": {n: m["cv_accuracy"] for n, m in meta["models"].items()}})
+    cv_accuracy = {n: m["cv_accuracy"] for n, m in meta["models"].items()}
+    return jsonify(predictions=predictions, model={"trained_at": meta["trained_at"], "cv_accuracy": cv_accuracy})

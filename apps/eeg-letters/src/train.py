@@ -25,7 +25,14 @@ def main() -> None:
         "nn": make_pipeline(StandardScaler(), MLPClassifier(hidden_layer_sizes=(32,), max_iter=2000, random_state=0)),
     }
     cv = StratifiedKFold(n_splits=5, shuffle=True, random_state=0)
-    metadata = {"features": features, "classes": sorted(set(y.tolist())), "rows": int(len(df)), "data": source.name, "trained_at": int(time.time()), "models": {}}
+    metadata = {
+        "features": features,
+        "classes": sorted(set(y.tolist())),
+        "rows": int(len(df)),
+        "data": source.name,
+        "trained_at": int(time.time()),
+        "models": {},
+    }
     for name, clf in classifiers.items():
         scores = cross_val_score(clf, X, y, cv=cv)
         clf.fit(X, y)

@@ -19,7 +19,7 @@ function objects(): any[] {
 const selects = (selector: Record<string, string>, labels: Record<string, string> = {}) =>
   Object.entries(selector).every(([k, v]) => labels[k] === v);
 
-test("the web app's backend URL names a Service that exists, on a port that reaches the server's REST containerPort, and the policies let exactly that call through", () => {
+test("the web app's backend URL names an existing Service on a port reaching the server's REST port; policies let just that call through", () => {
   const all = objects();
   const web = all.find(o => o.kind === 'Deployment' && o.metadata.name === 'web');
   const env = web.spec.template.spec.containers[0].env;
@@ -35,10 +35,12 @@ test("the web app's backend URL names a Service that exists, on a port that reac
 
   // the server's ingress admits the web pods on that port, and the web pods may leave for it
   const serverPolicy = all.find(o => o.kind === 'NetworkPolicy' && o.metadata.name === 'server');
-  const fromWeb = serverPolicy.spec.ingress.filter((r: any) => r.from.some((f: any) => f.podSelector && selects(f.podSelector.matchLabels, web.spec.template.metadata.labels)));
+  const isWeb = (peer: any) => peer.podSelector && selects(peer.podSelector.matchLabels, web.spec.template.metadata.labels);
+  const fromWeb = serverPolicy.spec.ingress.filter((r: any) => r.from.some(isWeb));
   expect(fromWeb.flatMap((r: any) => r.ports.map((p: any) => p.port))).toEqual([port.targetPort]);
   const webPolicy = all.find(o => o.kind === 'NetworkPolicy' && o.metadata.name === 'web');
-  const toServer = webPolicy.spec.egress.filter((r: any) => (r.to ?? []).some((t: any) => t.podSelector && selects(t.podSelector.matchLabels, server.spec.template.metadata.labels)));
+  const isServer = (peer: any) => peer.podSelector && selects(peer.podSelector.matchLabels, server.spec.template.metadata.labels);
+  const toServer = webPolicy.spec.egress.filter((r: any) => (r.to ?? []).some(isServer));
   expect(toServer.flatMap((r: any) => r.ports.map((p: any) => p.port))).toEqual([port.targetPort]);
 });
 

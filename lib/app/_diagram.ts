@@ -13,8 +13,8 @@
 import { ApiObject, Chart } from 'cdk8s';
 import { WiredPeer, wiringOfPolicy, WiringRecords } from '../policy/_network';
 import { asArray, isPlainObject, workloadPodTemplates } from '../check/k8s-common';
-import { MlStack } from './ml-stack';
-import { DIAGRAMS_DIR } from './_output';
+import { MlStack } from '../stack/ml-stack';
+import { DIAGRAMS_DIR } from '../stack/_output';
 
 /** Kinds that own pods (the check's workload kinds). */
 const POD_OWNERS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'ReplicationController', 'Job', 'CronJob', 'Pod']);
@@ -292,7 +292,8 @@ function addRoutes(objects: readonly SeenObject[], addNode: AddNode, addEdge: Ad
       for (const b of asArray<any>(rule?.backendRefs)) {
         if (!b?.name || (b.kind ?? 'Service') !== 'Service') continue;
         const weight = b.weight ?? 1;
-        addEdge({ from: ref, to: `Service/${b.namespace ?? ns}/${b.name}`, label: `weight ${weight}${b.port ? ` → ${b.port}` : ''}`, style: 'rel' });
+        const label = `weight ${weight}${b.port ? ` → ${b.port}` : ''}`;
+        addEdge({ from: ref, to: `Service/${b.namespace ?? ns}/${b.name}`, label, style: 'rel' });
       }
     }
   }

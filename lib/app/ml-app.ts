@@ -1,12 +1,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { App, Chart } from 'cdk8s';
+import { App } from 'cdk8s';
 import { IConstruct } from 'constructs';
-import { IOutputContributor, MANIFESTS_DIR, writeTreeStaged } from './_output';
+import { AppOutputs, IOutputContributor, MANIFESTS_DIR, manifestFileOf, openAppOutputs, OutputPart } from '../stack/_output';
+import { writeTreeStaged } from './_write-tree';
 import { appCharts, chartObjects, endSynth, prepareSynth } from './_synth';
+import { ComposeFile } from './_compose';
 import { DiagramSources, diagramFileOf } from './_diagram';
 import { joinYamlStreams, renderYaml, renderYamlPieces } from './_yaml';
-import { toDnsLabel } from '../_names';
 import { collectedValidationError, fail, isInputError, MlInputError } from '../_errors';
 import { checkObject, checkString } from '../_validate';
 
@@ -33,7 +34,8 @@ export class MlApp extends App {
     return (root as any)[ML_APP] ? (root as MlApp) : undefined;
   }
 
-  private readonly contributors: IOutputContributor[] = [];
+  /** What the app's constructs and addOutput registered to write (lib/stack/_output.ts). */
+  private readonly outputs: AppOutputs;
   /** How synthFiles makes a chart's manifest of its objects; synth() has them written as they render. */
   private renderManifest = renderInMemory;
 
@@ -41,13 +43,14 @@ export class MlApp extends App {
     const outdir = typeof props === 'object' && props !== null ? props.outdir : undefined;
     super({ outdir: typeof outdir === 'string' ? outdir : undefined });
     Object.defineProperty(this, ML_APP, { value: true });
+    this.outputs = openAppOutputs(this);
     checkObject(this, 'props', props, "{ outdir: 'dist' }");
     if (outdir !== undefined) checkString(this, 'outdir', outdir, { example: "'dist'", maxLength: 4096 });
   }
 
   /** Register something that writes files into the output directory at synth time. */
   public addOutput(contributor: IOutputContributor): void {
-    this.contributors.push(contributor);
+    this.outputs.add(contributor);
   }
 
   /**
@@ -80,7 +83,8 @@ export class MlApp extends App {
           fail(
             chart,
             'id',
-            `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too (a chart's file is named after its path, lowercased and '-'-joined)`,
+            `gives the manifest file ${file}, which ${other.constructor.name} '${other.node.path}' writes too ` +
+              "(a chart's file is named after its path, lowercased and '-'-joined)",
             chart.node.id,
             `give one of the two charts another id (here, or '${other.node.path}')`,
           );
@@ -94,8 +98,8 @@ export class MlApp extends App {
       if (disableSort !== undefined) process.env.CDK8S_DISABLE_SORT = disableSort;
     }
     const outdir = path.resolve(this.outdir);
-    for (const contributor of this.contributors) {
-      for (const [rel, content] of Object.entries(contributor.outputFiles(outdir))) {
+    for (const part of this.outputs.parts) {
+      for (const [rel, content] of Object.entries(outputFilesOf(part, outdir))) {
         if (files.has(rel) && files.get(rel) !== content) {
           throw new MlInputError(`Two parts of the app write different content to ${rel} in the output directory.`);
         }
@@ -133,9 +137,7 @@ export class MlApp extends App {
     const files = [...this.synthFiles()].filter(([rel]) => rel.startsWith(`${MANIFESTS_DIR}/`));
     const selected = stack === undefined ? files : files.filter(([rel]) => rel === `${MANIFESTS_DIR}/${stack}.k8s.yaml`);
     if (selected.length === 0) {
-      throw new MlInputError(
-        `--stack ${stack}: no such stack; the stacks are ${files.map(([rel]) => rel.slice(MANIFESTS_DIR.length + 1, -'.k8s.yaml'.length)).join(', ')}.`,
-      );
+      throw new MlInputError(`--stack ${stack}: no such stack; the stacks are ${files.map(([rel]) => stackOfManifest(rel)).join(', ')}.`);
     }
     return joinYamlStreams(selected.map(([, content]) => content));
   }
@@ -176,22 +178,21 @@ function failedOutputState(props: MlAppProps, stdout: boolean): string {
   if (existing.length > 0) return `${outdir} was left unchanged`;
   const underCli = props.outdir === undefined && process.env.CDK8S_OUTDIR !== undefined;
   return underCli
-    ? `nothing was written to ${outdir}, and cdk8s synth had removed the previous output before it ran the app (run the app without cdk8s-cli, as \`npm run synth\` does, to keep the last good output on failure)`
+    ? `nothing was written to ${outdir}, and cdk8s synth had removed the previous output before it ran the app ` +
+        '(run the app without cdk8s-cli, as `npm run synth` does, to keep the last good output on failure)'
     : `nothing was written to ${outdir}`;
 }
 
-/**
- * The manifest file a stack writes: `manifests/<its path, lowercased and '-'-joined>.k8s.yaml`.
- * @internal
- */
-export function manifestFileOf(chart: Chart): string {
-  return `${MANIFESTS_DIR}/${chartFileName(chart)}.k8s.yaml`;
+/** The files one registered part writes: a contributor's, or a stack's compose file (lib/app/_compose.ts). */
+function outputFilesOf(part: OutputPart, outdir: string): Record<string, string> {
+  return 'contributor' in part ? part.contributor.outputFiles(outdir) : new ComposeFile(part.compose).outputFiles(outdir);
+}
+
+/** `manifests/<stack>.k8s.yaml` -> `<stack>`. */
+function stackOfManifest(rel: string): string {
+  return rel.slice(MANIFESTS_DIR.length + 1, -'.k8s.yaml'.length);
 }
 
 function renderInMemory(_file: string, objects: readonly { toJson(): unknown }[]): string {
   return renderYaml(objects);
-}
-
-function chartFileName(chart: Chart): string {
-  return toDnsLabel(chart.node.path.split('/').join('-')) || 'app';
 }

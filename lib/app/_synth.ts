@@ -1,5 +1,6 @@
 import { ApiObject, App, Chart, DependencyGraph } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { beginSynthMemo, endSynthMemo } from '../stack/_scoped';
 
 /**
  * What `chart.toJson()` does before it renders (cdk8s 2.x `App._synthChart`: resolve the app's
@@ -19,27 +20,12 @@ export function prepareSynth(app: App): void {
   };
   resolveDependencies(app, findAll);
   validate(app, findAll);
-  SYNTH_MEMO.set(app, new Map());
+  beginSynthMemo(app);
 }
 
 /** Ends what prepareSynth began: values perSynth computed are forgotten (the app may change before the next synth). @internal */
 export function endSynth(app: App): void {
-  SYNTH_MEMO.delete(app);
-}
-
-const SYNTH_MEMO = new WeakMap<IConstruct, Map<string, unknown>>();
-
-/**
- * A fact about the whole app (every stack's namespace) that each of thousands of objects asks for
- * while it is rendered: computed once per MlApp synth (after validation, until endSynth), else on
- * every call (a plain cdk8s App rendering through chart.toJson()).
- * @internal
- */
-export function perSynth<T>(scope: IConstruct, key: string, compute: () => T): T {
-  const memo = SYNTH_MEMO.get(scope.node.root);
-  if (!memo) return compute();
-  if (!memo.has(key)) memo.set(key, compute());
-  return memo.get(key) as T;
+  endSynthMemo(app);
 }
 
 /**
