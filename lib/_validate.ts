@@ -31,15 +31,22 @@ export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** A required object of props, e.g. a construct's props. */
-export function checkObject(scope: IConstruct, prop: string, v: unknown, example: string): Record<string, unknown> {
+/** A required object of props, e.g. a construct's props; with `keys` (a keysOf list), no other key (checkKnownKeys). */
+export function checkObject(scope: IConstruct, prop: string, v: unknown, example: string, keys?: readonly string[]): Record<string, unknown> {
   if (!isPlainObject(v)) fail(scope, prop, 'must be an object of options', v, `pass an object, e.g. ${example}`);
+  if (keys) checkKnownKeys(scope, prop, v, keys);
   return v;
 }
 
-/** An optional object of options: undefined, or an object. */
-export function checkOptionalObject(scope: IConstruct, prop: string, v: unknown, example: string): Record<string, unknown> | undefined {
-  return v === undefined ? undefined : checkObject(scope, prop, v, example);
+/** An optional object of options: undefined, or an object (of `keys` only, when given). */
+export function checkOptionalObject(
+  scope: IConstruct,
+  prop: string,
+  v: unknown,
+  example: string,
+  keys?: readonly string[],
+): Record<string, unknown> | undefined {
+  return v === undefined ? undefined : checkObject(scope, prop, v, example, keys);
 }
 
 /** An optional list; `each` checks (and may convert) every item, reported as `prop[i]`. */
@@ -807,4 +814,76 @@ export function checkWholePercent(scope: IConstruct, prop: string, v: unknown, o
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 100)
     fail(scope, prop, `must be a whole percentage from 0 to 100 (${o.meaning})`, v, o.fix);
   return v;
+}
+
+/**
+ * The keys of a props or options interface, as a list the compiler holds to the interface: a key it
+ * lacks fails `tsc` (naming the key under `missing`), and so does a key the interface has not.
+ * Interfaces that extend another spread the other's list: `keysOf<B>()([...A_KEYS, 'b'])`.
+ */
+export const keysOf =
+  <T>() =>
+  <const K extends readonly (keyof T & string)[]>(
+    keys: K & ([Exclude<keyof T, K[number]>] extends [never] ? unknown : { missing: Exclude<keyof T, K[number]> }),
+  ): K =>
+    keys;
+
+/** Edit distance with adjacent swaps (optimal string alignment), case-insensitive: 'replica' to 'replicas' is 1. */
+export function editDistance(a: string, b: string): number {
+  const s = a.toLowerCase();
+  const t = b.toLowerCase();
+  const d: number[][] = Array.from({ length: s.length + 1 }, (_, i) => [i, ...new Array<number>(t.length).fill(0)]);
+  for (let j = 1; j <= t.length; j++) d[0][j] = j;
+  for (let i = 1; i <= s.length; i++) {
+    for (let j = 1; j <= t.length; j++) {
+      const cost = s[i - 1] === t[j - 1] ? 0 : 1;
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost);
+      if (i > 1 && j > 1 && s[i - 1] === t[j - 2] && s[i - 2] === t[j - 1]) d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
+    }
+  }
+  return d[s.length][t.length];
+}
+
+/**
+ * The known key a misspelt one most likely meant: the same but for a plural, else the nearest by edit distance when
+ * it is close (at most 2 edits, or a third of the longer name), else one the key starts (`tls` for `tlsSecretName`).
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  // Singular for plural ('policy' for 'policies') is three edits in a short name: match it first.
+  const singular = (k: string) => k.toLowerCase().replace(/ies$/, 'y').replace(/s$/, '');
+  const plural = known.find((k) => singular(k) === singular(key));
+  if (plural !== undefined) return plural;
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const k of known) {
+    const d = editDistance(key, k);
+    if (d < bestDistance) [best, bestDistance] = [k, d];
+  }
+  const longer = Math.max(key.length, best?.length ?? 0);
+  if (best !== undefined && bestDistance < key.length && bestDistance <= Math.max(2, Math.floor(longer / 3))) return best;
+  const lower = key.toLowerCase();
+  if (lower.length < 3) return undefined;
+  return known.find((k) => k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
+}
+
+/**
+ * Every own key of a props or options object must be one the interface has: TypeScript checks object
+ * literals, but not JavaScript callers, configs read from files, `as any`, or a transpile-only build (what the
+ * scaffold's cdk8s.yaml runs), where a misspelt key would be dropped in silence. A key holding undefined is fine
+ * only if known. `prop` is how the object is named ('props' for a construct's props: its keys are named bare).
+ */
+export function checkKnownKeys(scope: IConstruct, prop: string, obj: unknown, known: readonly string[]): void {
+  if (!isPlainObject(obj)) return;
+  for (const key of Object.keys(obj)) {
+    if (known.includes(key)) continue;
+    const name = prop === 'props' ? key : `${prop}.${key}`;
+    const guess = closestKey(key, known);
+    fail(
+      scope,
+      name,
+      `is not a known key${guess ? ` (did you mean '${guess}'?)` : ''}, so it would be ignored`,
+      obj[key],
+      `${guess ? `rename '${key}' to '${guess}'` : `remove '${key}'`}. Known keys: ${known.join(', ')}`,
+    );
+  }
 }

@@ -4,7 +4,7 @@
 // no download at run time (the data ships in the image), pinned tags.
 import * as path from 'node:path';
 import { Construct } from 'constructs';
-import { BatchInferenceJob, InferenceService, MlApp, MlStack, ModelOutput, ModelSource, PythonImage, TrainingJob } from '../../lib';
+import { BatchInferenceJob, Exposure, InferenceService, MlApp, MlStack, ModelOutput, ModelSource, PythonImage, TrainingJob } from '../../lib';
 
 export function eegLetters(app: Construct): MlStack {
   const stack = new MlStack(app, 'eeg-letters');
@@ -52,6 +52,9 @@ export function eegLetters(app: Construct): MlStack {
     // Ready once the models exist; the startup window covers a first training run.
     healthCheck: { path: '/readyz', livenessPath: '/healthz', startupTimeoutSeconds: 1800 },
     resources: { cpu: '250m', cpuLimit: '1', memory: '512Mi', memoryLimit: '1Gi' },
+    // The online API's users are outside the cluster (the classic served it over REST): a TLS Ingress, whose
+    // controller the NetworkPolicy admits. Without an exposure or a wired client the policy admits nobody.
+    exposure: Exposure.ingress({ host: 'eeg-letters.example.com', className: 'nginx' }),
   });
   return stack;
 }

@@ -5,34 +5,43 @@ import { COMPOSE_DIR, IOutputContributor } from '../stack/_output';
 import { toYamlMapping } from './_yaml';
 
 /**
- * docker-compose.yml for local development, one per stack, from the same constructs as the
- * manifests: same images (with build sections pointing at the generated Dockerfiles), ports, env
- * and model mounts; backend URLs point at compose service names. Written as compose/<stack>.compose.yml
- * (not *.yaml: `cdk8s synth --stdout` prints every *.yaml it finds). Only keys that both
- * docker-compose 1.29 and podman-compose 1.0.3 act on: no top-level `configs` (1.29 ignores them with
- * a warning, podman-compose drops them silently), files are bind mounts instead.
+ * Compose files for local development, two per stack, from the same constructs as the manifests: same
+ * images (with build sections pointing at the generated Dockerfiles), ports, env and model mounts;
+ * backend URLs point at compose service names. compose/<stack>.compose.yml holds the servers (what
+ * `up` starts), compose/<stack>.jobs.compose.yml the jobs, run one at a time with both files:
+ * `-f <stack>.compose.yml -f <stack>.jobs.compose.yml run --rm --no-deps <job>`. Not `profiles`:
+ * podman-compose 1.0.3 ignores them, and its `run` without --no-deps runs `up` of every service when
+ * the job has no depends_on (podman_compose.py, compose_run and get_excluded). *.yml, not *.yaml:
+ * `cdk8s synth --stdout` prints every *.yaml it finds. Only keys that both docker-compose 1.29 and
+ * podman-compose 1.0.3 act on: no top-level `configs` (1.29 ignores them with a warning,
+ * podman-compose drops them silently), files are bind mounts instead; no `networks.aliases`
+ * (podman-compose 1.0.3 fails on them), so cluster DNS names written by hand are rewritten.
  */
 export class ComposeFile implements IOutputContributor {
   private readonly stackName: string;
   private readonly services: readonly ComposeServiceSpec[];
+  private readonly rewrite: (value: string) => string;
 
   constructor(compose: ComposeServices) {
     this.stackName = compose.stackName;
     this.services = compose.services;
+    this.rewrite = clusterNameRewriter(compose.namespaceName, compose.services);
   }
 
-  /** The compose document (typed model, validated against the compose-spec schema in tests). */
-  public toDocument(outdir: string): Record<string, unknown> {
+  /** The servers' compose document, or the jobs' (typed model, validated against the compose-spec schema in tests). */
+  public toDocument(outdir: string, part: 'servers' | 'jobs' = 'servers'): Record<string, unknown> {
     // No top-level `name`: the compose-spec schema we validate against (and docker-compose 1.29)
     // predate it; run with `docker compose -p <stack> -f compose/<stack>.compose.yml up`.
-    return { services: Object.fromEntries(this.serviceEntries(outdir)) };
+    return { services: Object.fromEntries(this.serviceEntries(outdir, part)) };
   }
 
-  /** The entries of the document's `services`, in order, one at a time. */
-  private *serviceEntries(outdir: string): Generator<[string, Record<string, unknown>]> {
+  /** The entries of one document's `services`, in order, one at a time. */
+  private *serviceEntries(outdir: string, part: 'servers' | 'jobs'): Generator<[string, Record<string, unknown>]> {
     const used: UsedPorts = { taken: new Set<number>(), next: new Map<number, number>() };
     const healthy = new Set(this.services.filter((s) => s.healthcheck).map((s) => s.name));
-    for (const s of this.services) yield [s.name, this.serviceEntry(s, outdir, used, healthy)];
+    for (const s of this.services) {
+      if ((s.job === true) === (part === 'jobs')) yield [s.name, this.serviceEntry(s, outdir, used, healthy)];
+    }
   }
 
   /** One service of the document; `used` collects the host ports published so far. */
@@ -42,14 +51,14 @@ export class ComposeFile implements IOutputContributor {
       ...(s.volumes ?? []).map((v) => ({ type: 'bind', source: v.source, target: v.target, read_only: v.readOnly ?? true })),
       ...(s.files ?? []).map((f) => ({ type: 'bind', source: `./${this.stackName}/${s.name}/${f.name}`, target: f.target, read_only: true })),
     ];
+    const literal = (v: string) => composeLiteral(this.rewrite(v));
     return {
-      ...(s.profiles && s.profiles.length > 0 ? { profiles: s.profiles } : {}),
       image,
       ...buildSection(s, outdir),
-      ...(s.command ? { entrypoint: s.command.map(composeLiteral) } : {}),
-      ...(s.args && s.args.length > 0 ? { command: s.args.map(composeLiteral) } : {}),
+      ...(s.command ? { entrypoint: s.command.map(literal) } : {}),
+      ...(s.args && s.args.length > 0 ? { command: s.args.map(literal) } : {}),
       // HOME as in every pod: the one writable directory under a read-only root (buildPodSpec).
-      environment: mapValues({ HOME: WRITABLE_HOME, ...s.environment }, renderValue),
+      environment: mapValues<ComposeValue>({ HOME: WRITABLE_HOME, ...s.environment }, (v) => (typeof v === 'string' ? literal(v) : v.fromShell)),
       ...(s.ports.length > 0 ? { ports: s.ports.map((p, i) => publish(s.name, p, i === 0, used)) } : {}),
       user: s.user,
       // Same constraints as the pods: read-only root, scratch /tmp, no privileges.
@@ -75,13 +84,49 @@ export class ComposeFile implements IOutputContributor {
     if (this.services.length === 0) return {};
     // toYaml([this.toDocument(outdir)]), one service at a time (npm run bench: at 10,000 services the
     // whole document and its YAML were the largest part of synth's peak memory).
-    const compose = toYamlMapping('services', this.serviceEntries(outdir));
-    const files: Record<string, string> = { [`${COMPOSE_DIR}/${this.stackName}.compose.yml`]: compose };
+    const files: Record<string, string> = {};
+    const stack = this.stackName;
+    if (this.services.some((s) => !s.job)) {
+      files[`${COMPOSE_DIR}/${stack}.compose.yml`] = toYamlMapping('services', this.serviceEntries(outdir, 'servers'));
+    }
+    if (this.services.some((s) => s.job)) {
+      const servers = this.services.some((s) => !s.job) ? `-f compose/${stack}.compose.yml ` : '';
+      files[`${COMPOSE_DIR}/${stack}.jobs.compose.yml`] =
+        `# The jobs of ${stack}, which \`up\` does not start. Run one (from dist/, after \`build\` with the same files):\n` +
+        `#   docker compose -p ${stack} ${servers}-f compose/${stack}.jobs.compose.yml run --rm --no-deps <job>\n` +
+        '# (the same arguments for docker-compose 1.29 and podman-compose 1.0.3)\n' +
+        toYamlMapping('services', this.serviceEntries(outdir, 'jobs'));
+    }
     for (const s of this.services) {
-      for (const f of s.files ?? []) files[`${COMPOSE_DIR}/${this.stackName}/${s.name}/${f.name}`] = f.content;
+      for (const f of s.files ?? []) files[`${COMPOSE_DIR}/${stack}/${s.name}/${f.name}`] = f.content;
     }
     return files;
   }
+}
+
+/**
+ * Rewrites the cluster DNS names of the stack's Services (`<svc>.<ns>`, `<svc>.<ns>.svc`,
+ * `<svc>.<ns>.svc.cluster.local`, Kubernetes DNS spec) to the compose service name, and the Service
+ * port to the container port (`http://api.ns.svc:80` -> `http://api:8080`): a URL written by hand
+ * resolves in compose too. A URL without a port gets the container port of Service port 80 (443 for https).
+ */
+function clusterNameRewriter(namespace: string, services: readonly ComposeServiceSpec[]): (value: string) => string {
+  const servers = new Map(services.filter((s) => s.servicePorts).map((s) => [s.name, s.servicePorts ?? []]));
+  if (servers.size === 0) return (v) => v;
+  const names = [...servers.keys()].map(escapeRegExp).join('|');
+  const re = new RegExp(`(?<![\\w.-])(${names})\\.${escapeRegExp(namespace)}(?:\\.svc(?:\\.cluster\\.local)?)?\\.?(?::(\\d+))?(?![\\w.-])`, 'g');
+  return (value) =>
+    value.replace(re, (_m, svc: string, port: string | undefined, offset: number) => {
+      const ports = servers.get(svc) ?? [];
+      const scheme = /(https?):\/\/$/.exec(value.slice(0, offset))?.[1];
+      const servicePort = port !== undefined ? Number(port) : scheme === 'https' ? 443 : scheme === 'http' ? 80 : undefined;
+      const target = ports.find((p) => p.port === servicePort)?.targetPort ?? (port !== undefined ? Number(port) : undefined);
+      return target === undefined ? svc : `${svc}:${target}`;
+    });
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The `build` section of an image the app builds: the generated Dockerfile and its context; none for a pulled image. */
@@ -109,10 +154,6 @@ function healthcheckSection(s: ComposeServiceSpec): Record<string, unknown> {
       start_period: `${s.healthcheck.startPeriodSeconds}s`,
     },
   };
-}
-
-function renderValue(v: ComposeValue): string {
-  return typeof v === 'string' ? composeLiteral(v) : v.fromShell;
 }
 
 function mapValues<T>(o: Record<string, T>, f: (v: T) => string): Record<string, string> {

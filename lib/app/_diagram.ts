@@ -12,7 +12,7 @@
  */
 import { ApiObject, Chart } from 'cdk8s';
 import { WiredPeer, wiringOfPolicy, WiringRecords } from '../policy/_network';
-import { asArray, isPlainObject, workloadPodTemplates } from '../check/k8s-common';
+import { arrayAt, asArray, field, K8sObject, objectAt, workloadPodTemplates } from '../check/k8s-common';
 import { MlStack } from '../stack/ml-stack';
 import { DIAGRAMS_DIR } from '../stack/_output';
 
@@ -67,7 +67,7 @@ export function hasDiagram(chart: Chart): boolean {
 interface SeenObject {
   readonly obj: ApiObject;
   readonly kind: string;
-  readonly json?: any;
+  readonly json?: K8sObject;
 }
 
 /** Kinds whose rendered JSON the diagram keeps (small objects; pod owners are kept slim, as PodOwner). */
@@ -126,8 +126,8 @@ export class DiagramSources {
     return renderMarkdown(chart as MlStack, [...nodes.values()], [...edges.values()]);
   }
 
-  private addPodOwner(chart: Chart, json: unknown): void {
-    const [t] = workloadPodTemplates([json as any]);
+  private addPodOwner(chart: Chart, json: K8sObject): void {
+    const [t] = workloadPodTemplates([json]);
     if (t) this.pods.add({ ref: t.ref, kind: t.kind, name: t.name, namespace: t.namespace, labels: t.labels, chart, claims: claimsOf(t.podSpec) });
   }
 }
@@ -154,7 +154,7 @@ class PodIndex {
   }
 
   /** The pods of `namespace` a label selector selects (an empty one: all of them), in render order. */
-  public selected(namespace: string, selector: Record<string, string> | undefined): PodOwner[] {
+  public selected(namespace: string, selector: Readonly<Record<string, unknown>> | undefined): PodOwner[] {
     const entries = Object.entries(selector ?? {});
     if (entries.length === 0) return this.byNamespace.get(namespace) ?? [];
     const lists = entries.map(([k, v]) => this.byLabel.get(`${namespace}\n${k}=${v}`) ?? []);
@@ -169,21 +169,21 @@ function push<K, T>(m: Map<K, T[]>, key: K, v: T): void {
   else m.set(key, [v]);
 }
 
-function claimsOf(podSpec: any): Map<string, ClaimUse> {
+function claimsOf(podSpec: unknown): Map<string, ClaimUse> {
   const volumes = new Map<string, { claim: string; readOnly: boolean }>();
-  for (const v of asArray<any>(podSpec?.volumes)) {
-    if (isPlainObject(v) && isPlainObject(v.persistentVolumeClaim)) {
-      volumes.set(String(v.name), { claim: String(v.persistentVolumeClaim.claimName), readOnly: v.persistentVolumeClaim.readOnly === true });
-    }
+  for (const v of arrayAt(podSpec, 'volumes')) {
+    const claim = objectAt(v, 'persistentVolumeClaim');
+    if (claim) volumes.set(String(field(v, 'name')), { claim: String(claim.claimName), readOnly: claim.readOnly === true });
   }
   const claims = new Map<string, ClaimUse>();
-  for (const c of [...asArray<any>(podSpec?.initContainers), ...asArray<any>(podSpec?.containers)]) {
-    for (const m of asArray<any>(c?.volumeMounts)) {
-      const v = volumes.get(String(m?.name));
+  for (const c of [...arrayAt(podSpec, 'initContainers'), ...arrayAt(podSpec, 'containers')]) {
+    for (const m of arrayAt(c, 'volumeMounts')) {
+      const v = volumes.get(String(field(m, 'name')));
       if (!v) continue;
       const entry = claims.get(v.claim) ?? { writes: [], reads: [] };
-      const list = !v.readOnly && m.readOnly !== true ? entry.writes : entry.reads;
-      if (!list.includes(String(m.mountPath))) list.push(String(m.mountPath));
+      const list = !v.readOnly && field(m, 'readOnly') !== true ? entry.writes : entry.reads;
+      const mountPath = String(field(m, 'mountPath'));
+      if (!list.includes(mountPath)) list.push(mountPath);
       claims.set(v.claim, entry);
     }
   }
@@ -202,11 +202,12 @@ function addClaims(objects: readonly SeenObject[], own: readonly PodOwner[], add
   const created = new Set<string>();
   for (const o of objects.filter((x) => x.kind === 'PersistentVolumeClaim')) {
     const j = o.json;
-    const ref = `PersistentVolumeClaim/${j.metadata?.namespace ?? 'default'}/${j.metadata?.name}`;
-    const size = j.spec?.resources?.requests?.storage;
+    const name = field(j, 'metadata', 'name');
+    const ref = `PersistentVolumeClaim/${field(j, 'metadata', 'namespace') ?? 'default'}/${name}`;
+    const size = field(j, 'spec', 'resources', 'requests', 'storage');
     addNode({
       ref,
-      lines: [`PersistentVolumeClaim ${j.metadata?.name}`, [size, ...asArray<string>(j.spec?.accessModes)].filter(Boolean).join(' ')],
+      lines: [`PersistentVolumeClaim ${name}`, [size, ...arrayAt(j, 'spec', 'accessModes')].filter(Boolean).join(' ')],
       shape: 'claim',
       inStack: true,
     });
@@ -228,27 +229,30 @@ function addClaims(objects: readonly SeenObject[], own: readonly PodOwner[], add
 function addServices(objects: readonly SeenObject[], chart: Chart, pods: PodIndex, addNode: AddNode, addEdge: AddEdge): void {
   for (const o of objects.filter((x) => x.kind === 'Service')) {
     const j = o.json;
-    const ns = j.metadata?.namespace ?? 'default';
-    const ref = `Service/${ns}/${j.metadata?.name}`;
-    const type = j.spec?.type ?? 'ClusterIP';
-    const kind = j.spec?.clusterIP === 'None' ? 'headless' : type === 'ClusterIP' ? undefined : type;
-    const ports = asArray<any>(j.spec?.ports).map((p) => `${p.name ? `${p.name} ` : ''}${p.port} → ${p.targetPort ?? p.port}`);
+    const [ns, name] = [String(field(j, 'metadata', 'namespace') ?? 'default'), field(j, 'metadata', 'name')];
+    const ref = `Service/${ns}/${name}`;
+    const type = field(j, 'spec', 'type') ?? 'ClusterIP';
+    const kind = field(j, 'spec', 'clusterIP') === 'None' ? 'headless' : type === 'ClusterIP' ? undefined : type;
+    const ports = arrayAt(j, 'spec', 'ports').map((p) => {
+      const [portName, port] = [field(p, 'name'), field(p, 'port')];
+      return `${portName ? `${portName} ` : ''}${port} → ${field(p, 'targetPort') ?? port}`;
+    });
     // The ratio a canary behind one Service gets (lib/serving/canary.ts TRAFFIC_SPLIT_ANNOTATION; stack must not import serving).
-    const split = j.metadata?.annotations?.['ml.cdk8s.io/traffic-split'];
+    const split = field(j, 'metadata', 'annotations', 'ml.cdk8s.io/traffic-split');
     addNode({
       ref,
-      lines: [`Service ${j.metadata?.name}${kind ? ` (${kind})` : ''}`, ...ports, ...(split ? [`split ${split}`] : [])],
+      lines: [`Service ${name}${kind ? ` (${kind})` : ''}`, ...ports, ...(split ? [`split ${split}`] : [])],
       shape: 'service',
       inStack: true,
     });
-    const selector: Record<string, string> | undefined = j.spec?.selector;
+    const selector = objectAt(j, 'spec', 'selector');
     if (selector && Object.keys(selector).length > 0) {
       for (const p of pods.selected(ns, selector)) if (p.chart === chart) addEdge({ from: ref, to: p.ref, label: 'selects', style: 'rel' });
     }
     if (type === 'LoadBalancer' || type === 'NodePort') {
       addNode(OUTSIDE_NODE);
-      const at = asArray<any>(j.spec?.ports)
-        .map((p) => String(type === 'NodePort' ? (p.nodePort ?? 'node port') : p.port))
+      const at = arrayAt(j, 'spec', 'ports')
+        .map((p) => String(type === 'NodePort' ? (field(p, 'nodePort') ?? 'node port') : field(p, 'port')))
         .join(', ');
       addEdge({ from: OUTSIDE_NODE.ref, to: ref, label: `${type} ${at}`, style: 'rel' });
     }
@@ -259,42 +263,48 @@ function addServices(objects: readonly SeenObject[], chart: Chart, pods: PodInde
 function addRoutes(objects: readonly SeenObject[], addNode: AddNode, addEdge: AddEdge): void {
   for (const o of objects.filter((x) => ROUTES.has(x.kind))) {
     const j = o.json;
-    const ns = j.metadata?.namespace ?? 'default';
-    const ref = `${o.kind}/${ns}/${j.metadata?.name}`;
-    const hosts = [...new Set([...asArray<any>(j.spec?.rules).map((r) => r?.host), ...asArray<string>(j.spec?.hostnames)].filter(Boolean))];
-    addNode({ ref, lines: [`${o.kind} ${j.metadata?.name}`, ...hosts.map(String)], shape: 'route', inStack: true });
-    if (o.kind === 'Ingress') {
-      for (const r of asArray<any>(j.spec?.rules)) {
-        for (const p of asArray<any>(r?.http?.paths)) {
-          const svc = p?.backend?.service;
-          if (!svc?.name) continue;
-          addEdge({
-            from: ref,
-            to: `Service/${ns}/${svc.name}`,
-            label: `${p.path ?? '/'} → ${svc.port?.number ?? svc.port?.name ?? ''}`.trim(),
-            style: 'rel',
-          });
-        }
-      }
-      continue;
-    }
-    for (const parent of asArray<any>(j.spec?.parentRefs)) {
-      const gw = `${parent?.kind ?? 'Gateway'}/${parent?.namespace ?? ns}/${parent?.name}`;
-      addNode({
-        ref: gw,
-        lines: [`${parent?.kind ?? 'Gateway'} ${parent?.namespace ?? ns}/${parent?.name}`, 'existing'],
-        shape: 'external',
-        inStack: false,
+    const [ns, name] = [field(j, 'metadata', 'namespace') ?? 'default', field(j, 'metadata', 'name')];
+    const ref = `${o.kind}/${ns}/${name}`;
+    const hosts = [
+      ...new Set([...arrayAt(j, 'spec', 'rules').map((r) => field(r, 'host')), ...asArray<string>(field(j, 'spec', 'hostnames'))].filter(Boolean)),
+    ];
+    addNode({ ref, lines: [`${o.kind} ${name}`, ...hosts.map(String)], shape: 'route', inStack: true });
+    if (o.kind === 'Ingress') addIngressEdges(j, ref, ns, addEdge);
+    else addGatewayRouteEdges(j, ref, ns, addNode, addEdge);
+  }
+}
+
+function addIngressEdges(j: K8sObject | undefined, ref: string, ns: unknown, addEdge: AddEdge): void {
+  for (const r of arrayAt(j, 'spec', 'rules')) {
+    for (const p of arrayAt(r, 'http', 'paths')) {
+      const svc = field(p, 'backend', 'service');
+      const svcName = field(svc, 'name');
+      if (!svcName) continue;
+      addEdge({
+        from: ref,
+        to: `Service/${ns}/${svcName}`,
+        label: `${field(p, 'path') ?? '/'} → ${field(svc, 'port', 'number') ?? field(svc, 'port', 'name') ?? ''}`.trim(),
+        style: 'rel',
       });
-      addEdge({ from: gw, to: ref, label: parent?.sectionName ? `listener ${parent.sectionName}` : 'attaches', style: 'rel' });
     }
-    for (const rule of asArray<any>(j.spec?.rules)) {
-      for (const b of asArray<any>(rule?.backendRefs)) {
-        if (!b?.name || (b.kind ?? 'Service') !== 'Service') continue;
-        const weight = b.weight ?? 1;
-        const label = `weight ${weight}${b.port ? ` → ${b.port}` : ''}`;
-        addEdge({ from: ref, to: `Service/${b.namespace ?? ns}/${b.name}`, label, style: 'rel' });
-      }
+  }
+}
+
+function addGatewayRouteEdges(j: K8sObject | undefined, ref: string, ns: unknown, addNode: AddNode, addEdge: AddEdge): void {
+  for (const parent of arrayAt(j, 'spec', 'parentRefs')) {
+    const [kind, namespace, name] = [field(parent, 'kind') ?? 'Gateway', field(parent, 'namespace') ?? ns, field(parent, 'name')];
+    const gw = `${kind}/${namespace}/${name}`;
+    addNode({ ref: gw, lines: [`${kind} ${namespace}/${name}`, 'existing'], shape: 'external', inStack: false });
+    const section = field(parent, 'sectionName');
+    addEdge({ from: gw, to: ref, label: section ? `listener ${section}` : 'attaches', style: 'rel' });
+  }
+  for (const rule of arrayAt(j, 'spec', 'rules')) {
+    for (const b of arrayAt(rule, 'backendRefs')) {
+      const name = field(b, 'name');
+      if (!name || (field(b, 'kind') ?? 'Service') !== 'Service') continue;
+      const port = field(b, 'port');
+      const label = `weight ${field(b, 'weight') ?? 1}${port ? ` → ${port}` : ''}`;
+      addEdge({ from: ref, to: `Service/${field(b, 'namespace') ?? ns}/${name}`, label, style: 'rel' });
     }
   }
 }
@@ -365,7 +375,7 @@ function namespaceNode(peer: WiredPeer): DiagramNode {
   };
 }
 
-function matches(selector: Record<string, string>, labels: Record<string, string>): boolean {
+function matches(selector: Readonly<Record<string, unknown>>, labels: Record<string, string>): boolean {
   return Object.entries(selector).every(([k, v]) => labels[k] === v);
 }
 

@@ -6,20 +6,35 @@ import { kubectlReadsAsNonString } from '../check/_yaml';
 const YAML11_INT = /^([-+]?(0b[0-1_]+|0[0-7_]+|(0|[1-9][0-9_]*)|0x[0-9a-fA-F_]+|[1-9][0-9_]*(:[0-5]?[0-9])+))$/;
 const YAML11_FLOAT =
   /^([-+]?([0-9][0-9_]*)?\.[0-9.]*([eE][-+][0-9]+)?|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+\.[0-9_]*|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
+// The floats of the `yaml` package's YAML 1.1 schema (what cdk8s's Include and Yaml.load read with): wider than the
+// type repository's, e.g. `e3` (NaN) and `.5_` (0.5).
+const YAML11_LIB_FLOAT = /^[-+]?([0-9][0-9_]*)?(\.[0-9_]*)?[eE][-+]?[0-9]+$|^[-+]?([0-9][0-9_]*)?\.[0-9_]*$/;
+// YAML 1.2 core schema (yaml.org/spec/1.2.2, 10.3.2): int, octal, hex, float, .inf/.nan, bool and null, e.g. 2e928 (Infinity),
+// 0o17, +12. js-yaml's default schema happens to cover them; written out so the writer does not depend on that.
+const YAML12_CORE_NUMBER =
+  /^([-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+|[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN))$/;
+const YAML12_CORE_OTHER = /^([Tt]rue|TRUE|[Ff]alse|FALSE|~|[Nn]ull|NULL|)$/;
 /**
  * YAML 1.1 reads strings such as 1_000, 0x_1F, 1_0.5 or '.' as numbers, where YAML 1.2 reads strings; kubectl and
- * Argo CD parse with a YAML 1.1 library. js-yaml quotes a string when some implicit type of its
- * schema would resolve it, so this type (which never represents a JS value) makes such strings quoted:
- * the YAML 1.1 type repository's patterns, and whatever kubectl's go-yaml v2 resolves to a number (it
- * drops every '_' first, so 0.1_0 is 0.1 to it: the check's reader, lib/check/_yaml.ts, says which).
+ * Argo CD parse with a YAML 1.1 library; YAML 1.2 readers take 2e928 or 0o17 for numbers. js-yaml quotes a string when
+ * some implicit type of its schema would resolve it, so this type (which never represents a JS value) makes quoted
+ * every string a YAML 1.1 or YAML 1.2 core reader would not read as that string: the YAML 1.1 type repository's
+ * patterns, the `yaml` package's 1.1 floats, the 1.2 core schema, and whatever kubectl's go-yaml v2 resolves to a
+ * number (it drops every '_' first, so 0.1_0 is 0.1 to it: the check's reader, lib/check/_yaml.ts, says which).
  */
-const YAML11_NUMBER = new jsyaml.Type('tag:cdk8s-ml,2025:yaml11-number', {
+const READ_AS_NON_STRING = new jsyaml.Type('tag:cdk8s-ml,2025:yaml11-number', {
   kind: 'scalar',
-  resolve: (s: string) => YAML11_INT.test(s) || YAML11_FLOAT.test(s) || kubectlReadsAsNonString(s),
+  resolve: (s: string) =>
+    YAML11_INT.test(s) ||
+    YAML11_FLOAT.test(s) ||
+    YAML11_LIB_FLOAT.test(s) ||
+    YAML12_CORE_NUMBER.test(s) ||
+    YAML12_CORE_OTHER.test(s) ||
+    kubectlReadsAsNonString(s),
   construct: (s: string) => s,
   predicate: () => false,
 });
-const SCHEMA = jsyaml.DEFAULT_SCHEMA.extend({ implicit: [YAML11_NUMBER] });
+const SCHEMA = jsyaml.DEFAULT_SCHEMA.extend({ implicit: [READ_AS_NON_STRING] });
 
 /**
  * A multi-document YAML stream of JSON-like documents. js-yaml, not cdk8s's `Yaml.stringify`: the

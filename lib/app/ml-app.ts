@@ -9,7 +9,7 @@ import { ComposeFile } from './_compose';
 import { DiagramSources, diagramFileOf } from './_diagram';
 import { joinYamlStreams, renderYaml, renderYamlPieces } from './_yaml';
 import { collectedValidationError, fail, isInputError, MlInputError } from '../_errors';
-import { checkObject, checkString } from '../_validate';
+import { checkObject, checkString, keysOf } from '../_validate';
 
 const ML_APP = Symbol.for('cdk8s-ml.MlApp');
 
@@ -22,6 +22,13 @@ export interface MlAppProps {
   readonly outdir?: string;
 }
 
+const APP_KEYS = keysOf<MlAppProps>()(['outdir']);
+
+/** The marker the MlApp constructor defines. */
+function isMlApp(root: IConstruct): root is MlApp {
+  return ML_APP in root;
+}
+
 /**
  * A cdk8s App whose synth writes, besides one manifest file per stack, the build files of every
  * image the manifests reference and every other registered artifact; atomically, so a failed synth
@@ -31,7 +38,7 @@ export class MlApp extends App {
   /** The MlApp a construct belongs to, or undefined when its root is a plain cdk8s App. */
   public static tryOf(scope: IConstruct): MlApp | undefined {
     const root = scope.node.root;
-    return (root as any)[ML_APP] ? (root as MlApp) : undefined;
+    return isMlApp(root) ? root : undefined;
   }
 
   /** What the app's constructs and addOutput registered to write (lib/stack/_output.ts). */
@@ -44,7 +51,7 @@ export class MlApp extends App {
     super({ outdir: typeof outdir === 'string' ? outdir : undefined });
     Object.defineProperty(this, ML_APP, { value: true });
     this.outputs = openAppOutputs(this);
-    checkObject(this, 'props', props, "{ outdir: 'dist' }");
+    checkObject(this, 'props', props, "{ outdir: 'dist' }", APP_KEYS);
     if (outdir !== undefined) checkString(this, 'outdir', outdir, { example: "'dist'", maxLength: 4096 });
   }
 
@@ -179,8 +186,23 @@ function failedOutputState(props: MlAppProps, stdout: boolean): string {
   const underCli = props.outdir === undefined && process.env.CDK8S_OUTDIR !== undefined;
   return underCli
     ? `nothing was written to ${outdir}, and cdk8s synth had removed the previous output before it ran the app ` +
-        '(run the app without cdk8s-cli, as `npm run synth` does, to keep the last good output on failure)'
+        `(to keep the last good output on failure, run the app without cdk8s-cli: ${directCommand(outdir)})`
     : `nothing was written to ${outdir}`;
+}
+
+/**
+ * The command that runs this app as cdk8s-cli just did, minus cdk8s-cli: node with this process's
+ * options (the require hook) on its script. `npm run synth` is that in this repo but `cdk8s synth` in
+ * a project `cdk8s-ml init` made, so the advice is read from the process, not named by a script.
+ */
+function directCommand(outdir: string): string {
+  const script = process.argv[1];
+  if (!script || /[\\/]node_modules[\\/]/.test(script)) return 'the `app` command of cdk8s.yaml, run directly';
+  const quote = (arg: string): string => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`);
+  const words = ['node', ...process.execArgv, path.relative(process.cwd(), script) || script].map(quote);
+  // Run directly, MlApp writes to 'dist' unless CDK8S_OUTDIR says otherwise.
+  if (path.resolve(outdir) !== path.resolve('dist')) words.unshift(`CDK8S_OUTDIR=${quote(outdir)}`);
+  return `\`${words.join(' ')}\``;
 }
 
 /** The files one registered part writes: a contributor's, or a stack's compose file (lib/app/_compose.ts). */

@@ -10,9 +10,28 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IPodSpec } from 'kubernetes-models/v1/PodSpec';
 import { isPlainObject } from '../_validate';
 
-/** A manifest as parsed from YAML/JSON. Deliberately loose: the checks exist to find what is wrong with it. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type K8sObject = any;
+/**
+ * A manifest as parsed from YAML/JSON. Every field is `unknown` until checked: the checks exist to find what is
+ * wrong with it. Read it through the accessors below (`dig`, `stringAt`, `objectAt`, `arrayAt`, `metaName` ...).
+ */
+export interface K8sObject {
+  /** `apps/v1`, `v1`...: a string in a well-formed manifest. */
+  readonly apiVersion?: unknown;
+  /** `Deployment`, `Service`...: a string in a well-formed manifest. */
+  readonly kind?: unknown;
+  /** name, namespace, labels, annotations: an object in a well-formed manifest. */
+  readonly metadata?: unknown;
+  /** spec, data, ...: whatever the document holds. */
+  readonly [field: string]: unknown;
+}
+
+/**
+ * A parsed YAML document that is not empty. Typed as a K8sObject whatever its shape: a document that is
+ * not a mapping is kept for the checks to report, and the accessors read it safely.
+ */
+export function isDocument(v: unknown): v is K8sObject {
+  return v !== null && v !== undefined;
+}
 
 export type Labels = Record<string, string>;
 
@@ -25,10 +44,8 @@ export interface Problem {
 
 /** `<Kind>/<namespace or ->/<name>`: the prefix of every problem string. */
 export function objectRef(obj: K8sObject): string {
-  const kind = typeof obj?.kind === 'string' ? obj.kind : '<no kind>';
-  const ns = typeof obj?.metadata?.namespace === 'string' ? obj.metadata.namespace : '-';
-  const name = typeof obj?.metadata?.name === 'string' ? obj.metadata.name : '<no name>';
-  return `${kind}/${ns}/${name}`;
+  const kind = stringAt(obj, 'kind') ?? '<no kind>';
+  return `${kind}/${stringAt(obj, 'metadata', 'namespace') ?? '-'}/${stringAt(obj, 'metadata', 'name') ?? '<no name>'}`;
 }
 
 export function formatProblem(p: Problem): string {
@@ -41,7 +58,7 @@ export function formatProblem(p: Problem): string {
  * and makes namespace-less objects match each other.
  */
 export function effectiveNamespace(obj: K8sObject): string {
-  const ns = obj?.metadata?.namespace;
+  const ns = field(obj, 'metadata', 'namespace');
   return typeof ns === 'string' && ns !== '' ? ns : 'default';
 }
 
@@ -118,6 +135,33 @@ export function dig(obj: unknown, path: readonly string[]): unknown {
   return cur;
 }
 
+/** `dig` with the path as arguments: `field(obj, 'spec', 'template')` for `obj?.spec?.template`. */
+export function field(obj: unknown, ...path: string[]): unknown {
+  return dig(obj, path);
+}
+
+/** The object at a path, or undefined where it is missing or not an object. */
+export function objectAt(obj: unknown, ...path: string[]): Record<string, unknown> | undefined {
+  const v = dig(obj, path);
+  return isPlainObject(v) ? v : undefined;
+}
+
+/** The array at a path, or [] where it is missing or not an array. */
+export function arrayAt(obj: unknown, ...path: string[]): unknown[] {
+  return asArray<unknown>(dig(obj, path));
+}
+
+/** The string at a path, or undefined where it is missing or not a string. */
+export function stringAt(obj: unknown, ...path: string[]): string | undefined {
+  const v = dig(obj, path);
+  return typeof v === 'string' ? v : undefined;
+}
+
+/** metadata.name when it is a string. */
+export function metaName(obj: unknown): string | undefined {
+  return stringAt(obj, 'metadata', 'name');
+}
+
 /** The pod template of one object, or undefined if it is not a workload (or has no usable template). */
 export function podTemplateOf(obj: K8sObject): WorkloadPodTemplate | undefined {
   const kind = obj?.kind;
@@ -129,7 +173,7 @@ export function podTemplateOf(obj: K8sObject): WorkloadPodTemplate | undefined {
   return {
     obj,
     kind,
-    name: String(obj?.metadata?.name ?? ''),
+    name: String(field(obj, 'metadata', 'name') ?? ''),
     namespace: effectiveNamespace(obj),
     ref: objectRef(obj),
     specPath: [...templatePath, 'spec'].join('.'),
@@ -217,8 +261,8 @@ function requirementMatches(req: LabelSelectorRequirement, labels: Labels): bool
 
 /** The Service's equality selector, or undefined when it selects nothing by design (ExternalName, no selector). */
 export function serviceSelector(svc: K8sObject): Labels | undefined {
-  if (svc?.spec?.type === 'ExternalName') return undefined;
-  const sel = asLabels(svc?.spec?.selector);
+  if (field(svc, 'spec', 'type') === 'ExternalName') return undefined;
+  const sel = asLabels(field(svc, 'spec', 'selector'));
   return Object.keys(sel).length === 0 ? undefined : sel;
 }
 

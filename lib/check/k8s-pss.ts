@@ -31,6 +31,8 @@ import {
   LocatedContainer,
   Problem,
   WorkloadPodTemplate,
+  field,
+  metaName,
 } from './k8s-common';
 
 /**
@@ -119,15 +121,16 @@ export function podSecurityVersions(objects: readonly K8sObject[], defaultMinor:
   const byNamespace = new Map<string, PolicyMinor>();
   const problems: Problem[] = [];
   for (const obj of objects) {
-    if (obj?.kind !== 'Namespace' || typeof obj?.metadata?.name !== 'string') continue;
-    const labels = asLabels(obj.metadata.labels);
+    const name = metaName(obj);
+    if (obj?.kind !== 'Namespace' || name === undefined) continue;
+    const labels = asLabels(field(obj, 'metadata', 'labels'));
     const version = labels[ENFORCE_VERSION_LABEL];
     if (version === undefined) {
-      if (labels[ENFORCE_LABEL] !== undefined) byNamespace.set(obj.metadata.name, NEWEST_MINOR);
+      if (labels[ENFORCE_LABEL] !== undefined) byNamespace.set(name, NEWEST_MINOR);
       continue;
     }
     const parsed = parseVersion(version);
-    byNamespace.set(obj.metadata.name, parsed.minor);
+    byNamespace.set(name, parsed.minor);
     if (parsed.issue !== undefined) {
       const consequence = parsed.malformed
         ? `the apiserver rejects the Namespace; its pods are checked at latest (${NEWEST_POD_SECURITY_VERSION})`

@@ -8,7 +8,7 @@
  * it), so `unknown-field` walks every object against the field table of every API type
  * (k8s-fields.json, generated from @kubernetes/client-node by scripts/gen-k8s-fields.mjs).
  */
-import { isPlainObject, joinPath, K8sObject, Problem } from './k8s-common';
+import { isPlainObject, joinPath, K8sObject, Problem, field } from './k8s-common';
 import { GATEWAY_API_FIELDS, GATEWAY_API_ROOTS, gatewaySchemaProblems } from './gateway-api';
 import { serverValidationProblems } from './k8s-validation';
 
@@ -117,8 +117,12 @@ function nonEmptyString(v: unknown): v is string {
 }
 
 function valueAt(obj: unknown, pointer: string): unknown {
-  let v: any = obj;
-  for (const raw of pointer.split('/').slice(1)) v = v?.[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  let v: unknown = obj;
+  for (const raw of pointer.split('/').slice(1)) {
+    if (v === undefined || v === null) return undefined;
+    // Object(): arrays are indexed by the pointer's "0", "1"... as by any key.
+    v = (Object(v) as Record<string, unknown>)[raw.replace(/~1/g, '/').replace(/~0/g, '~')];
+  }
   return v;
 }
 
@@ -173,7 +177,7 @@ function schemaProblems(obj: K8sObject): Problem[] {
   }
   // apimachinery pkg/api/validation objectmeta.go ValidateObjectMetaAccessor: "name or generateName is
   // required"; on create the server makes the name from generateName (kubectl create, not apply).
-  if (!nonEmptyString(obj?.metadata?.name) && !nonEmptyString(obj?.metadata?.generateName)) {
+  if (!nonEmptyString(field(obj, 'metadata', 'name')) && !nonEmptyString(field(obj, 'metadata', 'generateName'))) {
     problems.push({ obj, rule: 'schema', message: 'metadata.name is required (or metadata.generateName, with kubectl create)' });
   }
   return problems;

@@ -6,7 +6,7 @@
  */
 import * as net from 'node:net';
 import { labelValueIssue } from '../rules/dns';
-import { asArray, containersOf, isPlainObject, K8sObject, podTemplateOf, Problem } from './k8s-common';
+import { arrayAt, asArray, containersOf, field, isPlainObject, K8sObject, podTemplateOf, Problem } from './k8s-common';
 
 interface ServerCheck {
   /** Kinds it applies to (`*` for any). */
@@ -21,11 +21,11 @@ const LABEL_SELECTOR_KEYS = new Set(['selector', 'podSelector', 'namespaceSelect
 /** apimachinery pkg/apis/meta/v1/validation ValidateLabelSelectorRequirement: the operator and its values. */
 function labelSelectorIssues(obj: K8sObject): string[] {
   const out: string[] = [];
-  const requirement = (r: any, at: string): void => {
-    const op = r?.operator;
+  const requirement = (r: unknown, at: string): void => {
+    const op = field(r, 'operator');
     if (typeof op !== 'string') return;
     if (!LABEL_SELECTOR_OPERATORS.includes(op)) out.push(`${at}.operator "${op}" is not one of ${LABEL_SELECTOR_OPERATORS.join(', ')}`);
-    const values = asArray(r?.values);
+    const values = arrayAt(r, 'values');
     if ((op === 'In' || op === 'NotIn') && values.length === 0) out.push(`${at}.values must be given for operator ${op}`);
     if ((op === 'Exists' || op === 'DoesNotExist') && values.length > 0) out.push(`${at}.values must be empty for operator ${op}`);
   };
@@ -66,8 +66,8 @@ function affinityWeightIssues(obj: K8sObject): string[] {
   if (!t || !isPlainObject(affinity)) return [];
   const out: string[] = [];
   for (const kind of ['nodeAffinity', 'podAffinity', 'podAntiAffinity']) {
-    asArray<any>((affinity as any)[kind]?.preferredDuringSchedulingIgnoredDuringExecution).forEach((term, i) => {
-      const w = term?.weight;
+    arrayAt(affinity, kind, 'preferredDuringSchedulingIgnoredDuringExecution').forEach((term, i) => {
+      const w = field(term, 'weight');
       if (typeof w === 'number' && (!Number.isInteger(w) || w < 1 || w > 100)) {
         out.push(`${t.specPath}.affinity.${kind}.preferredDuringSchedulingIgnoredDuringExecution[${i}].weight ${w} must be in the range 1-100`);
       }
@@ -86,15 +86,15 @@ const NODE_SELECTOR_OPERATORS = ['In', 'NotIn', 'Exists', 'DoesNotExist', 'Gt', 
  */
 function nodeSelectorIssues(obj: K8sObject): string[] {
   const t = podTemplateOf(obj);
-  const node = (t?.podSpec?.affinity as any)?.nodeAffinity;
+  const node = field(t?.podSpec?.affinity, 'nodeAffinity');
   if (!t || !isPlainObject(node)) return [];
   const out: string[] = [];
-  const term = (nt: any, at: string) => {
-    for (const field of ['matchExpressions', 'matchFields']) {
-      asArray<any>(nt?.[field]).forEach((r, i) => {
-        const p = `${at}.${field}[${i}]`;
-        const op = r?.operator;
-        const values = asArray(r?.values);
+  const term = (nt: unknown, at: string) => {
+    for (const key of ['matchExpressions', 'matchFields']) {
+      arrayAt(nt, key).forEach((r, i) => {
+        const p = `${at}.${key}[${i}]`;
+        const op = field(r, 'operator');
+        const values = arrayAt(r, 'values');
         if (typeof op !== 'string') return;
         if (!NODE_SELECTOR_OPERATORS.includes(op)) out.push(`${p}.operator "${op}" is not one of ${NODE_SELECTOR_OPERATORS.join(', ')}`);
         else if ((op === 'In' || op === 'NotIn') && values.length === 0) out.push(`${p}.values must be given for operator ${op}`);
@@ -102,7 +102,7 @@ function nodeSelectorIssues(obj: K8sObject): string[] {
         else if ((op === 'Gt' || op === 'Lt') && (values.length !== 1 || !/^-?\d+$/.test(String(values[0]))))
           out.push(`${p}.values must be one integer for operator ${op}`);
         // In and NotIn values of matchExpressions are label values (validateNodeSelectorRequirement).
-        if (field === 'matchExpressions' && (op === 'In' || op === 'NotIn')) {
+        if (key === 'matchExpressions' && (op === 'In' || op === 'NotIn')) {
           values.forEach((v, j) => {
             const issue = typeof v === 'string' ? labelValueIssue(v) : undefined;
             if (issue) out.push(`${p}.values[${j}]: ${issue}`);
@@ -112,24 +112,23 @@ function nodeSelectorIssues(obj: K8sObject): string[] {
     }
   };
   const base = `${t.specPath}.affinity.nodeAffinity`;
-  asArray<any>((node as any).requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms).forEach((nt, i) =>
+  arrayAt(node, 'requiredDuringSchedulingIgnoredDuringExecution', 'nodeSelectorTerms').forEach((nt, i) =>
     term(nt, `${base}.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms[${i}]`),
   );
-  asArray<any>((node as any).preferredDuringSchedulingIgnoredDuringExecution).forEach((pt, i) =>
-    term(pt?.preference, `${base}.preferredDuringSchedulingIgnoredDuringExecution[${i}].preference`),
+  arrayAt(node, 'preferredDuringSchedulingIgnoredDuringExecution').forEach((pt, i) =>
+    term(field(pt, 'preference'), `${base}.preferredDuringSchedulingIgnoredDuringExecution[${i}].preference`),
   );
   return out;
 }
 
 /** apps ValidateDeploymentSpec: progressDeadlineSeconds (default 600) must be greater than minReadySeconds. */
 function deploymentIssues(obj: K8sObject): string[] {
-  const spec = obj.spec as any;
-  const min = spec?.minReadySeconds;
-  const deadline = spec?.progressDeadlineSeconds ?? 600;
+  const given = field(obj, 'spec', 'progressDeadlineSeconds');
+  const min = field(obj, 'spec', 'minReadySeconds');
+  const deadline = given ?? 600;
   if (typeof min === 'number' && typeof deadline === 'number' && deadline <= min) {
     return [
-      `spec.progressDeadlineSeconds (${deadline}${spec?.progressDeadlineSeconds === undefined ? ', the default' : ''}) must be greater ` +
-        `than minReadySeconds (${min})`,
+      `spec.progressDeadlineSeconds (${deadline}${given === undefined ? ', the default' : ''}) must be greater ` + `than minReadySeconds (${min})`,
     ];
   }
   return [];
@@ -145,7 +144,7 @@ function jobRestartPolicyIssues(obj: K8sObject): string[] {
 
 /** policy ValidatePodDisruptionBudgetSpec. */
 function pdbIssues(obj: K8sObject): string[] {
-  return obj?.spec?.minAvailable !== undefined && obj?.spec?.maxUnavailable !== undefined
+  return field(obj, 'spec', 'minAvailable') !== undefined && field(obj, 'spec', 'maxUnavailable') !== undefined
     ? ['spec: minAvailable and maxUnavailable cannot both be set']
     : [];
 }
@@ -173,18 +172,19 @@ function secretIssues(obj: K8sObject): string[] {
 /** core ValidateService: a port number+protocol once; names unique, and required when there are several ports. */
 function servicePortIssues(obj: K8sObject): string[] {
   const out: string[] = [];
-  const ports = asArray<any>(obj?.spec?.ports);
+  const ports = arrayAt(obj, 'spec', 'ports');
   const seen = new Set<string>();
   const names = new Set<string>();
   ports.forEach((p, i) => {
-    const key = `${p?.port}/${p?.protocol ?? 'TCP'}`;
+    const key = `${field(p, 'port')}/${field(p, 'protocol') ?? 'TCP'}`;
     if (seen.has(key)) out.push(`spec.ports[${i}]: port ${key} is listed twice`);
     seen.add(key);
-    if (ports.length > 1 && (typeof p?.name !== 'string' || p.name === ''))
+    const name = field(p, 'name');
+    if (ports.length > 1 && (typeof name !== 'string' || name === ''))
       out.push(`spec.ports[${i}].name is required when a Service has more than one port`);
-    if (typeof p?.name === 'string' && p.name !== '') {
-      if (names.has(p.name)) out.push(`spec.ports[${i}].name "${p.name}" is listed twice`);
-      names.add(p.name);
+    if (typeof name === 'string' && name !== '') {
+      if (names.has(name)) out.push(`spec.ports[${i}].name "${name}" is listed twice`);
+      names.add(name);
     }
   });
   return out;
@@ -192,7 +192,7 @@ function servicePortIssues(obj: K8sObject): string[] {
 
 /** core ValidatePersistentVolumeClaimSpec: a claim requests storage. */
 function pvcIssues(obj: K8sObject): string[] {
-  const requests = obj?.spec?.resources?.requests;
+  const requests = field(obj, 'spec', 'resources', 'requests');
   return isPlainObject(requests) && requests.storage !== undefined && requests.storage !== null
     ? []
     : ['spec.resources.requests.storage is required'];
@@ -203,12 +203,13 @@ const HPA_METRIC_TYPES = ['ContainerResource', 'External', 'Object', 'Pods', 'Re
 /** autoscaling validateMetricSpec (validMetricSourceTypes). */
 function hpaIssues(obj: K8sObject): string[] {
   if (obj?.apiVersion !== 'autoscaling/v2') return [];
-  return asArray<any>(obj?.spec?.metrics)
-    .map((m, i) =>
-      typeof m?.type === 'string' && !HPA_METRIC_TYPES.includes(m.type)
-        ? `spec.metrics[${i}].type "${m.type}" is not one of ${HPA_METRIC_TYPES.join(', ')}`
-        : undefined,
-    )
+  return arrayAt(obj, 'spec', 'metrics')
+    .map((m, i) => {
+      const type = field(m, 'type');
+      return typeof type === 'string' && !HPA_METRIC_TYPES.includes(type)
+        ? `spec.metrics[${i}].type "${type}" is not one of ${HPA_METRIC_TYPES.join(', ')}`
+        : undefined;
+    })
     .filter((m): m is string => m !== undefined);
 }
 
@@ -218,14 +219,13 @@ function hpaIssues(obj: K8sObject): string[] {
  */
 function crdIssues(obj: K8sObject): string[] {
   const out: string[] = [];
-  const spec = obj?.spec;
-  const required = `${spec?.names?.plural}.${spec?.group}`;
-  if (typeof obj?.metadata?.name === 'string' && obj.metadata.name !== required)
-    out.push(`metadata.name "${obj.metadata.name}" must be spec.names.plural+"."+spec.group ("${required}")`);
-  if (spec?.scope !== undefined && spec.scope !== 'Cluster' && spec.scope !== 'Namespaced')
-    out.push(`spec.scope "${spec.scope}" is not one of Cluster, Namespaced`);
-  asArray<any>(spec?.versions).forEach((v, i) => {
-    if (!isPlainObject(v?.schema?.openAPIV3Schema)) out.push(`spec.versions[${i}].schema.openAPIV3Schema is required`);
+  const required = `${field(obj, 'spec', 'names', 'plural')}.${field(obj, 'spec', 'group')}`;
+  const name = field(obj, 'metadata', 'name');
+  if (typeof name === 'string' && name !== required) out.push(`metadata.name "${name}" must be spec.names.plural+"."+spec.group ("${required}")`);
+  const scope = field(obj, 'spec', 'scope');
+  if (scope !== undefined && scope !== 'Cluster' && scope !== 'Namespaced') out.push(`spec.scope "${scope}" is not one of Cluster, Namespaced`);
+  arrayAt(obj, 'spec', 'versions').forEach((v, i) => {
+    if (!isPlainObject(field(v, 'schema', 'openAPIV3Schema'))) out.push(`spec.versions[${i}].schema.openAPIV3Schema is required`);
   });
   return out;
 }
@@ -242,9 +242,9 @@ function isCidr(s: unknown): boolean {
 function networkPolicyIssues(obj: K8sObject): string[] {
   const out: string[] = [];
   for (const dir of ['ingress', 'egress'] as const) {
-    asArray<any>(obj?.spec?.[dir]).forEach((rule, ri) => {
-      asArray<any>(rule?.[dir === 'ingress' ? 'from' : 'to']).forEach((peer, pi) => {
-        const block = peer?.ipBlock;
+    arrayAt(obj, 'spec', dir).forEach((rule, ri) => {
+      arrayAt(rule, dir === 'ingress' ? 'from' : 'to').forEach((peer, pi) => {
+        const block = field(peer, 'ipBlock');
         if (!isPlainObject(block)) return;
         const at = `spec.${dir}[${ri}].${dir === 'ingress' ? 'from' : 'to'}[${pi}].ipBlock`;
         if (!isCidr(block.cidr)) out.push(`${at}.cidr ${JSON.stringify(block.cidr)} must be a CIDR (e.g. 10.0.0.0/8)`);
@@ -275,7 +275,8 @@ const SERVER_CHECKS: readonly ServerCheck[] = [
 
 /** The server-side validation problems of one object, as rule `schema`. */
 export function serverValidationProblems(obj: K8sObject): Problem[] {
-  return SERVER_CHECKS.filter((c) => c.kinds.includes('*') || c.kinds.includes(obj?.kind))
+  const kind = obj?.kind;
+  return SERVER_CHECKS.filter((c) => c.kinds.includes('*') || (typeof kind === 'string' && c.kinds.includes(kind)))
     .flatMap((c) => c.check(obj))
     .map((message) => ({ obj, rule: 'schema', message }));
 }

@@ -11,7 +11,7 @@
  * All objects are checked together: a Service in one stack may be referenced
  * from an env var in another.
  */
-import { formatProblem, isPlainObject, K8sObject, podTemplateOf, Problem, workloadPodTemplates } from './k8s-common';
+import { formatProblem, isPlainObject, K8sObject, podTemplateOf, Problem, workloadPodTemplates, isDocument } from './k8s-common';
 import { PodSecurityVersions, podSecurityMinor, podSecurityVersions } from './k8s-pss';
 import { networkReachabilityProblems } from './network';
 import { loadYamlDocuments } from './_yaml';
@@ -81,5 +81,5 @@ export function expectValidManifests(objects: readonly K8sObject[]): void {
  * Throws on YAML errors, duplicate keys included, with one line naming where.
  */
 export function parseYamlStream(text: string): K8sObject[] {
-  return loadYamlDocuments(text).filter((value) => value !== null && value !== undefined);
+  return loadYamlDocuments(text).filter(isDocument);
 }

@@ -49,6 +49,10 @@ import {
   templateIndex,
   WorkloadPodTemplate,
   workloadPodTemplates,
+  field,
+  arrayAt,
+  stringAt,
+  metaName,
 } from './k8s-common';
 import { isLoopbackOrUnspecified, objectStoreMentions, parsedUrlsIn, serviceOfHost, URL_RE, urlPort } from '../rules/url';
 
@@ -205,7 +209,7 @@ function parsePolicy(obj: K8sObject): Policy {
     (r.ports ?? []).some((p) => isPlainObject(p) && (badPort(p.port) || badPort(p.endPort))),
   );
   return {
-    name: `${namespace}/${String(obj?.metadata?.name ?? '<no name>')}`,
+    name: `${namespace}/${String(field(obj, 'metadata', 'name') ?? '<no name>')}`,
     namespace,
     podSelector: spec.podSelector,
     ingress: isolatesIngress ? rulesOf(spec, 'ingress') : undefined,
@@ -218,13 +222,13 @@ function parsePolicy(obj: K8sObject): Policy {
 function namespacesNamedBy(peers: readonly unknown[]): string[] {
   const out: string[] = [];
   for (const peer of peers) {
-    const sel: any = isPlainObject(peer) ? peer.namespaceSelector : undefined;
+    const sel = isPlainObject(peer) ? peer.namespaceSelector : undefined;
     if (!isPlainObject(sel)) continue;
     const name = asLabels(sel.matchLabels)['kubernetes.io/metadata.name'];
     if (name) out.push(name);
-    for (const e of asArray<any>(sel.matchExpressions)) {
-      if (e?.key === 'kubernetes.io/metadata.name' && e?.operator === 'In')
-        out.push(...asArray<unknown>(e.values).filter((v): v is string => typeof v === 'string'));
+    for (const e of asArray<unknown>(sel.matchExpressions)) {
+      if (field(e, 'key') === 'kubernetes.io/metadata.name' && field(e, 'operator') === 'In')
+        out.push(...arrayAt(e, 'values').filter((v): v is string => typeof v === 'string'));
     }
   }
   return out;
@@ -277,8 +281,8 @@ class NetworkModel {
       this.workloads.set(t.ref, { ref: t.ref, pod: { namespace: t.namespace, labels: podLabels(t), ports: servingPorts(t) }, template: t });
     }
     for (const o of plain) {
-      if (o.kind === 'Namespace' && typeof o.metadata?.name === 'string')
-        this.namespaceObjectLabels.set(o.metadata.name, asLabels(o.metadata?.labels));
+      const name = metaName(o);
+      if (o.kind === 'Namespace' && name !== undefined) this.namespaceObjectLabels.set(name, asLabels(field(o, 'metadata', 'labels')));
       if (o.kind === 'NetworkPolicy') {
         const p = parsePolicy(o);
         for (const r of [...(p.ingress ?? []), ...(p.egress ?? [])]) for (const ns of namespacesNamedBy(r.peers ?? [])) this.namedNamespaces.add(ns);
@@ -527,7 +531,7 @@ function serviceTargets(model: NetworkModel, svc: K8sObject, sp: Record<string, 
 }
 
 function servicePorts(svc: K8sObject): Array<Record<string, unknown>> {
-  return asArray<unknown>(svc?.spec?.ports).filter(isPlainObject);
+  return arrayAt(svc, 'spec', 'ports').filter(isPlainObject);
 }
 
 const BARE_HOST_PORT = /(?:^|[\s,;=("'[{])([a-z0-9](?:[-a-z0-9.]*[a-z0-9])?):(\d{1,5})(?![\w.])/gi;
@@ -572,7 +576,7 @@ function envIntents(model: NetworkModel, services: ReadonlyMap<string, K8sObject
         if (typeof e?.value !== 'string' || !e.value.includes(':')) continue;
         for (const { svc, sp } of serviceMentions(e.value, t.namespace, namespaces, services)) {
           const ns = effectiveNamespace(svc);
-          const shown = ns === t.namespace ? svc.metadata.name : `${ns}/${svc.metadata.name}`;
+          const shown = ns === t.namespace ? metaName(svc) : `${ns}/${metaName(svc)}`;
           for (const { to, port } of serviceTargets(model, svc, sp)) {
             out.push({
               from: t.ref,
@@ -664,14 +668,15 @@ function ingressIntents(
   for (const ing of objects) {
     if (ing?.kind !== 'Ingress') continue;
     const ns = effectiveNamespace(ing);
-    const backends = [ing.spec?.defaultBackend, ...asArray<any>(ing.spec?.rules).flatMap((r) => asArray<any>(r?.http?.paths).map((p) => p?.backend))];
+    const paths = arrayAt(ing, 'spec', 'rules').flatMap((r) => arrayAt(r, 'http', 'paths'));
+    const backends = [field(ing, 'spec', 'defaultBackend'), ...paths.map((p) => field(p, 'backend'))];
     for (const b of backends) {
-      const name = b?.service?.name;
+      const name = field(b, 'service', 'name');
       const svc = typeof name === 'string' ? services.get(`${ns}/${name}`) : undefined;
       if (!svc) continue;
-      const want = b.service.port;
+      const [number, portName] = [field(b, 'service', 'port', 'number'), field(b, 'service', 'port', 'name')];
       const sp = servicePorts(svc).find((p) =>
-        typeof want?.number === 'number' ? p.port === want.number : typeof want?.name === 'string' && p.name === want.name,
+        typeof number === 'number' ? p.port === number : typeof portName === 'string' && p.name === portName,
       );
       if (!sp) continue;
       for (const { to, port } of serviceTargets(model, svc, sp)) {
@@ -699,12 +704,13 @@ function httpRouteIntents(model: NetworkModel, objects: readonly K8sObject[], se
   for (const route of objects) {
     if (route?.kind !== 'HTTPRoute' || !String(route?.apiVersion).startsWith('gateway.networking.k8s.io/')) continue;
     const ns = effectiveNamespace(route);
-    const parent = asArray<any>(route.spec?.parentRefs)[0];
-    const gatewayNs = typeof parent?.namespace === 'string' ? parent.namespace : ns;
-    for (const b of asArray<any>(route.spec?.rules).flatMap((r) => asArray<any>(r?.backendRefs))) {
-      if ((b?.kind ?? 'Service') !== 'Service' || (b?.group ?? '') !== '') continue;
-      const svc = typeof b?.name === 'string' ? services.get(`${typeof b.namespace === 'string' ? b.namespace : ns}/${b.name}`) : undefined;
-      const sp = svc && servicePorts(svc).find((p) => p.port === b.port);
+    const parent = arrayAt(route, 'spec', 'parentRefs')[0];
+    const gatewayNs = stringAt(parent, 'namespace') ?? ns;
+    for (const b of arrayAt(route, 'spec', 'rules').flatMap((r) => arrayAt(r, 'backendRefs'))) {
+      if ((field(b, 'kind') ?? 'Service') !== 'Service' || (field(b, 'group') ?? '') !== '') continue;
+      const name = stringAt(b, 'name');
+      const svc = name !== undefined ? services.get(`${stringAt(b, 'namespace') ?? ns}/${name}`) : undefined;
+      const sp = svc && servicePorts(svc).find((p) => p.port === field(b, 'port'));
       if (!svc || !sp) continue;
       for (const { to, port } of serviceTargets(model, svc, sp)) {
         out.push({
@@ -712,7 +718,7 @@ function httpRouteIntents(model: NetworkModel, objects: readonly K8sObject[], se
           to: to.ref,
           port,
           protocol: protocolOf(sp),
-          reason: `routes to Service ${String(b.name)}:${String(sp.port)} through Gateway ${String(parent?.name)}`,
+          reason: `routes to Service ${String(name)}:${String(sp.port)} through Gateway ${String(field(parent, 'name'))}`,
           obj: route,
         });
       }
@@ -725,7 +731,7 @@ function httpRouteIntents(model: NetworkModel, objects: readonly K8sObject[], se
 function loadBalancerIntents(model: NetworkModel, objects: readonly K8sObject[]): Intent[] {
   const out: Intent[] = [];
   for (const svc of objects) {
-    const type = svc?.spec?.type;
+    const type = field(svc, 'spec', 'type');
     if (svc?.kind !== 'Service' || (type !== 'LoadBalancer' && type !== 'NodePort')) continue;
     for (const sp of servicePorts(svc)) {
       for (const { to, port } of serviceTargets(model, svc, sp)) {
@@ -744,14 +750,14 @@ function loadBalancerIntents(model: NetworkModel, objects: readonly K8sObject[])
 }
 
 function jobSpecOf(t: WorkloadPodTemplate): Record<string, unknown> | undefined {
-  const spec = t.kind === 'Job' ? t.obj?.spec : t.kind === 'CronJob' ? t.obj?.spec?.jobTemplate?.spec : undefined;
+  const spec = t.kind === 'Job' ? field(t.obj, 'spec') : t.kind === 'CronJob' ? field(t.obj, 'spec', 'jobTemplate', 'spec') : undefined;
   return isPlainObject(spec) ? spec : undefined;
 }
 
 /** The pods of an Indexed Job with a headless Service selecting them reach each other, on any port: a few are tried. */
 function peerIntents(model: NetworkModel, objects: readonly K8sObject[]): Intent[] {
   const out: Intent[] = [];
-  const headless = objects.filter((o) => o?.kind === 'Service' && o?.spec?.clusterIP === 'None');
+  const headless = objects.filter((o) => o?.kind === 'Service' && field(o, 'spec', 'clusterIP') === 'None');
   const headlessIndex = new SelectorIndex(headless, effectiveNamespace, serviceSelector);
   for (const t of model.templates) {
     const spec = jobSpecOf(t);
@@ -781,7 +787,7 @@ function peerIntents(model: NetworkModel, objects: readonly K8sObject[]): Intent
         to: t.ref,
         port,
         protocol: 'TCP',
-        reason: `the pods of this Indexed Job reach each other through headless Service ${String(svc.metadata?.name)} on ${why}`,
+        reason: `the pods of this Indexed Job reach each other through headless Service ${String(field(svc, 'metadata', 'name'))} on ${why}`,
         obj: t.obj,
       });
     }
@@ -792,10 +798,13 @@ function peerIntents(model: NetworkModel, objects: readonly K8sObject[]): Intent
 function deriveIntents(model: NetworkModel, objects: readonly K8sObject[], options: NetworkCheckOptions): Intent[] {
   const plain: K8sObject[] = objects.filter(isPlainObject);
   const services = new Map<string, K8sObject>();
-  for (const o of plain)
-    if (o.kind === 'Service' && typeof o.metadata?.name === 'string') services.set(`${effectiveNamespace(o)}/${o.metadata.name}`, o);
   const namespaces = new Set<string>(plain.map(effectiveNamespace));
-  for (const o of plain) if (o.kind === 'Namespace' && typeof o.metadata?.name === 'string') namespaces.add(o.metadata.name);
+  for (const o of plain) {
+    const name = metaName(o);
+    if (name === undefined) continue;
+    if (o.kind === 'Service') services.set(`${effectiveNamespace(o)}/${name}`, o);
+    if (o.kind === 'Namespace') namespaces.add(name);
+  }
   const all = [
     ...envIntents(model, services, namespaces),
     ...externalIntents(model, namespaces),
@@ -807,7 +816,7 @@ function deriveIntents(model: NetworkModel, objects: readonly K8sObject[], optio
   ];
   const seen = new Set<string>();
   return all.filter((i) => {
-    const key = `${i.obj?.kind}/${i.obj?.metadata?.name}|${i.from}|${i.to}|${i.port}|${i.protocol}`;
+    const key = `${i.obj?.kind}/${field(i.obj, 'metadata', 'name')}|${i.from}|${i.to}|${i.port}|${i.protocol}`;
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
@@ -863,8 +872,7 @@ function settle(model: NetworkModel, i: Intent): { from: Endpoint; to: Endpoint;
 }
 
 function refOf(obj: K8sObject): string {
-  const ns = typeof obj?.metadata?.namespace === 'string' ? obj.metadata.namespace : '-';
-  return `${String(obj?.kind)}/${ns}/${String(obj?.metadata?.name)}`;
+  return `${String(obj?.kind)}/${stringAt(obj, 'metadata', 'namespace') ?? '-'}/${String(field(obj, 'metadata', 'name'))}`;
 }
 
 // ---------------------------------------------------------------------------

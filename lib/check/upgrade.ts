@@ -24,7 +24,7 @@
  * HorizontalPodAutoscaler, ServiceAccount, Namespace.
  */
 import { quantityValue } from '../rules/quantity';
-import { isPlainObject, keySegment, objectRef, type K8sObject } from './k8s-common';
+import { field, isPlainObject, keySegment, metaName, objectAt, objectRef, stringAt, type K8sObject } from './k8s-common';
 
 /**
  * Why a change breaks an upgrade:
@@ -88,7 +88,7 @@ const APPLY_FAILS = 'field is immutable: the apiserver rejects the update, so ku
  */
 const selectorRule: KindRule = {
   view: (obj) => ({ spec: pick(obj?.spec, ['selector']) }),
-  compare: (prev, next) => differences(prev.spec?.selector, next.spec?.selector, 'spec.selector', APPLY_FAILS),
+  compare: (prev, next) => differences(field(prev, 'spec', 'selector'), field(next, 'spec', 'selector'), 'spec.selector', APPLY_FAILS),
 };
 
 /**
@@ -128,13 +128,14 @@ const jobRule: KindRule = {
     spec: pick(obj?.spec, [...JOB_IMMUTABLE, 'completions', 'parallelism']),
   }),
   compare: (prev, next) => {
-    const replaced = /\bReplace=true\b/.test(String(next.metadata?.annotations?.[ARGO_SYNC_OPTIONS] ?? ''));
+    const replaced = /\bReplace=true\b/.test(String(field(next, 'metadata', 'annotations', ARGO_SYNC_OPTIONS) ?? ''));
     const why = replaced
       ? `${APPLY_FAILS} (Argo CD's sync option Replace=true deletes and recreates the Job instead, so it runs again)`
       : APPLY_FAILS;
-    const out = JOB_IMMUTABLE.flatMap((f) => differences(prev.spec?.[f], next.spec?.[f], `spec.${f}`, why));
-    const elastic = next.spec?.completionMode === 'Indexed' && next.spec?.completions === next.spec?.parallelism;
-    if (!elastic) out.push(...differences(prev.spec?.completions, next.spec?.completions, 'spec.completions', why));
+    const out = JOB_IMMUTABLE.flatMap((f) => differences(field(prev, 'spec', f), field(next, 'spec', f), `spec.${f}`, why));
+    const completions = field(next, 'spec', 'completions');
+    const elastic = field(next, 'spec', 'completionMode') === 'Indexed' && completions === field(next, 'spec', 'parallelism');
+    if (!elastic) out.push(...differences(field(prev, 'spec', 'completions'), completions, 'spec.completions', why));
     return out;
   },
 };
@@ -154,20 +155,21 @@ const pvcRule: KindRule = {
   view: (obj) => ({ ...metadataAnnotations(obj, [STORAGE_CLASS_ANNOTATION]), spec: obj?.spec }),
   compare: (prev, next) => {
     const why = `${APPLY_FAILS} (a claim's spec may change only its storage request, upwards)`;
-    const storage = (o: K8sObject) => o.spec?.resources?.requests?.storage;
+    const storage = (o: K8sObject) => field(o, 'spec', 'resources', 'requests', 'storage');
     const strip = (spec: unknown, keepVolumeName: boolean) => {
       const out = omit(spec, keepVolumeName ? ['volumeAttributesClassName'] : ['volumeAttributesClassName', 'volumeName']);
-      if (isPlainObject(out?.resources) && isPlainObject(out.resources.requests)) {
-        out.resources = { ...out.resources, requests: omit(out.resources.requests, ['storage']) };
+      const resources = out?.resources;
+      if (out && isPlainObject(resources) && isPlainObject(resources.requests)) {
+        out.resources = { ...resources, requests: omit(resources.requests, ['storage']) };
       }
       return out;
     };
-    const prevHasVolumeName = prev.spec?.volumeName !== undefined;
+    const prevHasVolumeName = field(prev, 'spec', 'volumeName') !== undefined;
     const out = differences(strip(prev.spec, true), strip(next.spec, prevHasVolumeName), 'spec', why);
     out.push(
       ...differences(
-        prev.metadata?.annotations?.[STORAGE_CLASS_ANNOTATION],
-        next.metadata?.annotations?.[STORAGE_CLASS_ANNOTATION],
+        field(prev, 'metadata', 'annotations', STORAGE_CLASS_ANNOTATION),
+        field(next, 'metadata', 'annotations', STORAGE_CLASS_ANNOTATION),
         `metadata.annotations${keySegment(STORAGE_CLASS_ANNOTATION)}`,
         APPLY_FAILS,
       ),
@@ -203,7 +205,8 @@ const pvcRule: KindRule = {
 const serviceRule: KindRule = {
   view: (obj) => ({ spec: pick(obj?.spec, ['type', 'clusterIP', 'clusterIPs', 'ipFamilies', 'loadBalancerClass']) }),
   compare: (prev, next) => {
-    const [was, now] = [prev.spec ?? {}, next.spec ?? {}];
+    // The views' spec is pick()'s: an object or absent.
+    const [was, now] = [objectAt(prev, 'spec') ?? {}, objectAt(next, 'spec') ?? {}];
     if (was.type === 'ExternalName' || now.type === 'ExternalName') return [];
     const why = `${APPLY_FAILS} (may not change once set: a Service keeps the clusterIP, or headlessness, it was created with)`;
     const out = [
@@ -277,9 +280,10 @@ const ruleOf = (obj: K8sObject): KindRule | undefined => RULES.get(`${groupOf(ob
  * cannot be applied and have no identity: the output check reports them.
  */
 function identityOf(obj: K8sObject): string | undefined {
-  if (typeof obj?.kind !== 'string' || typeof obj?.metadata?.name !== 'string') return undefined;
-  const namespace = typeof obj.metadata.namespace === 'string' ? obj.metadata.namespace : '';
-  return [groupOf(obj), obj.kind, namespace, obj.metadata.name].join('\u0000');
+  const name = metaName(obj);
+  if (typeof obj?.kind !== 'string' || name === undefined) return undefined;
+  const namespace = stringAt(obj, 'metadata', 'namespace') ?? '';
+  return [groupOf(obj), obj.kind, namespace, name].join('\u0000');
 }
 
 function viewOf(obj: K8sObject): K8sObject {
@@ -335,8 +339,8 @@ export function checkUpgrade(previous: readonly K8sObject[], next: readonly K8sO
 }
 
 function gone(prev: K8sObject, next: readonly K8sObject[], added: readonly K8sObject[]): UpgradeProblem {
-  const sameNamespace = (o: K8sObject) => o?.kind === prev.kind && o?.metadata?.namespace === prev.metadata.namespace;
-  const sameName = (o: K8sObject) => sameNamespace(o) && o?.metadata?.name === prev.metadata.name;
+  const sameNamespace = (o: K8sObject) => o?.kind === prev.kind && field(o, 'metadata', 'namespace') === field(prev, 'metadata', 'namespace');
+  const sameName = (o: K8sObject) => sameNamespace(o) && field(o, 'metadata', 'name') === field(prev, 'metadata', 'name');
   const dataLoss = groupOf(prev) === '' && (prev.kind === 'PersistentVolumeClaim' || prev.kind === 'Namespace');
   const consequence =
     prev.kind === 'Namespace'
@@ -358,12 +362,13 @@ function gone(prev: K8sObject, next: readonly K8sObject[], added: readonly K8sOb
     );
   }
   const candidates = added.filter((o) => sameNamespace(o) && groupOf(o) === groupOf(prev));
-  const renamed = candidates.length === 1 ? ` (renamed to ${JSON.stringify(candidates[0].metadata?.name)}? a rename is a delete and a create)` : '';
+  const renamed =
+    candidates.length === 1 ? ` (renamed to ${JSON.stringify(field(candidates[0], 'metadata', 'name'))}? a rename is a delete and a create)` : '';
   return problem(
     prev,
     {
       field: 'metadata.name',
-      previous: prev.metadata.name,
+      previous: field(prev, 'metadata', 'name'),
       next: undefined,
       why: `the object is gone from the output${renamed}: Argo CD's prune and kubectl apply --prune delete it; ${consequence}`,
     },
@@ -412,13 +417,13 @@ function pick(v: unknown, keys: readonly string[]): Record<string, unknown> | un
   return Object.keys(out).length > 0 ? out : undefined;
 }
 
-function omit(v: unknown, keys: readonly string[]): Record<string, any> | undefined {
+function omit(v: unknown, keys: readonly string[]): Record<string, unknown> | undefined {
   if (!isPlainObject(v)) return undefined;
   return Object.fromEntries(Object.entries(v).filter(([k, val]) => !keys.includes(k) && val !== undefined));
 }
 
 function metadataAnnotations(obj: K8sObject, keys: readonly string[]): { metadata?: { annotations: Record<string, unknown> } } {
-  const annotations = pick(obj?.metadata?.annotations, keys);
+  const annotations = pick(field(obj, 'metadata', 'annotations'), keys);
   return annotations ? { metadata: { annotations } } : {};
 }
 

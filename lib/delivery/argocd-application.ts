@@ -11,6 +11,7 @@ import {
   checkOptionalBoolean,
   checkRelativePath,
   checkString,
+  keysOf,
 } from '../_validate';
 import { MlStack } from '../stack/ml-stack';
 import { KUEUE_QUEUE_LABEL } from '../training/_job';
@@ -47,6 +48,18 @@ export interface ArgoCdApplicationProps {
   /** Sync automatically, pruning what left git and reverting drift. @default true */
   readonly automated?: boolean;
 }
+
+const ARGOCD_KEYS = keysOf<ArgoCdApplicationProps>()([
+  'stack',
+  'repoURL',
+  'path',
+  'targetRevision',
+  'render',
+  'project',
+  'argoNamespace',
+  'destinationServer',
+  'automated',
+]);
 
 /**
  * The fields of a queued Job (TrainingJob/BatchInferenceJob `queue`) that Kueue writes when it admits
@@ -90,7 +103,7 @@ export class ArgoCdApplication extends Construct {
 
   constructor(scope: Construct, id: string, props: ArgoCdApplicationProps) {
     super(scope, checkChildId(scope, id, 'ArgoCdApplication'));
-    checkObject(this, 'props', props, "{ stack, repoURL: 'https://github.com/acme/ml-platform.git' }");
+    checkObject(this, 'props', props, "{ stack, repoURL: 'https://github.com/acme/ml-platform.git' }", ARGOCD_KEYS);
     if (!MlStack.isMlStack(props.stack)) fail(this, 'stack', 'must be an MlStack', props.stack, 'pass the stack object the Application deploys');
     if (typeof props.repoURL !== 'string' || !/^(https?:\/\/|ssh:\/\/|git@)[^\s\u0000-\u001f\u007f]+$/.test(props.repoURL)) {
       fail(

@@ -4,7 +4,7 @@
  * unless a summary needs them), and each distinct text is parsed at most once.
  */
 import { loadYamlDocuments } from '../check/_yaml';
-import type { K8sObject } from '../check/k8s-common';
+import { isDocument, type K8sObject } from '../check/k8s-common';
 
 /** `manifests/<stack>.k8s.yaml` (or `<stack>.yaml`) -> the stack's name. */
 export function stackOfFile(file: string): string | undefined {
@@ -37,7 +37,7 @@ export class DocumentCache {
   public objects(text: string): K8sObject[] {
     let objs = this.parsed.get(text);
     if (objs === undefined) {
-      objs = loadYamlDocuments(text).filter((o) => o !== null && o !== undefined);
+      objs = loadYamlDocuments(text).filter(isDocument);
       this.parsed.set(text, objs);
     }
     return objs;
@@ -53,7 +53,7 @@ export class DocumentCache {
       let objs = this.parsed.get(t) ?? this.reduced.get(t);
       if (objs) return objs;
       try {
-        objs = loadYamlDocuments(reduceForScale(t)).filter((o) => o !== null && o !== undefined);
+        objs = loadYamlDocuments(reduceForScale(t)).filter(isDocument);
       } catch {
         return this.objects(t);
       }

@@ -2,7 +2,7 @@
  * Field-level differences of two versions of one object, for review: maps by key, lists of named
  * items (containers, env, ports, volumes) by name, other lists by index.
  */
-import { isPlainObject, keySegment, type K8sObject } from '../check/k8s-common';
+import { isPlainObject, keySegment, metaName, stringAt, type K8sObject } from '../check/k8s-common';
 
 /** One leaf that differs; `before`/`after` undefined: not written on that side. */
 export interface FieldChange {
@@ -16,12 +16,12 @@ export interface FieldChange {
  * What identifies an object to kubectl and Argo CD: API group, kind, namespace, name (the version
  * within a group is a representation the apiserver converts; see lib/check/upgrade.ts identityOf).
  */
-export function identityOf(obj: K8sObject): string | undefined {
-  if (typeof obj?.kind !== 'string' || typeof obj?.metadata?.name !== 'string') return undefined;
+export function identityOf(obj: K8sObject | undefined): string | undefined {
+  const name = metaName(obj);
+  if (typeof obj?.kind !== 'string' || name === undefined) return undefined;
   const v = typeof obj.apiVersion === 'string' ? obj.apiVersion : '';
   const group = v.includes('/') ? v.slice(0, v.indexOf('/')) : '';
-  const ns = typeof obj.metadata.namespace === 'string' ? obj.metadata.namespace : '';
-  return [group, obj.kind, ns, obj.metadata.name].join('\u0000');
+  return [group, obj.kind, stringAt(obj, 'metadata', 'namespace') ?? '', name].join('\u0000');
 }
 
 const byName = (list: readonly unknown[]): Map<string, unknown> | undefined => {

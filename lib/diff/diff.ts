@@ -93,7 +93,7 @@ function objectDiff(before: readonly K8sObject[], after: readonly K8sObject[]): 
 
 /** Workload changes and totals, when a workload or an autoscaler is among the changed objects. */
 function scaleDiff(w: StackWork, cache: DocumentCache): Pick<StackDiff, 'workloads' | 'totals'> {
-  if (![...w.before, ...w.after].some((o) => SCALE_KINDS.has(o?.kind))) return { workloads: [] };
+  if (![...w.before, ...w.after].some((o) => typeof o?.kind === 'string' && SCALE_KINDS.has(o.kind))) return { workloads: [] };
   const relevant = (docs: readonly string[]) =>
     docs.filter((d) => {
       const kind = kindOfText(d);

@@ -3,7 +3,7 @@
  * (`{ id, summary, find }`, as lib/check/upgrade.ts lays out its RULES), each citing the rule of
  * Kubernetes or Argo CD that makes the change dangerous.
  */
-import { objectRef, type K8sObject } from '../check/k8s-common';
+import { arrayAt, field, objectRef, type K8sObject } from '../check/k8s-common';
 import { checkUpgrade } from '../check/upgrade';
 import { fieldChanges, identityOf, showValue } from './_fields';
 
@@ -40,7 +40,7 @@ const ARGO_SYNC_OPTIONS = 'argocd.argoproj.io/sync-options';
  * Resource Instead Of Applying Changes"), so the immutable-field errors of an apply do not happen: a
  * Job with a changed pod template is created anew, and its pods run again.
  */
-const replacedByArgo = (o: K8sObject): boolean => /\bReplace=true\b/.test(String(o?.metadata?.annotations?.[ARGO_SYNC_OPTIONS] ?? ''));
+const replacedByArgo = (o: K8sObject): boolean => /\bReplace=true\b/.test(String(field(o, 'metadata', 'annotations', ARGO_SYNC_OPTIONS) ?? ''));
 const isJob = (o: K8sObject): boolean => o?.kind === 'Job' && /^batch\//.test(String(o?.apiVersion));
 
 const upgradeRule: HazardRule = {
@@ -62,7 +62,7 @@ const jobRerunRule: HazardRule = {
     pairs
       .filter(([, a]) => isJob(a) && replacedByArgo(a))
       .flatMap(([b, a]) => {
-        const fields = fieldChanges(b.spec?.template, a.spec?.template, 'spec.template');
+        const fields = fieldChanges(field(b, 'spec', 'template'), field(a, 'spec', 'template'), 'spec.template');
         if (fields.length === 0) return [];
         const shown = fields
           .slice(0, 3)
@@ -87,7 +87,8 @@ const jobRerunRule: HazardRule = {
  * loosening it admits pods the old level rejected, tightening it rejects new pods the old level admitted.
  */
 const PSS_LABEL = 'pod-security.kubernetes.io/enforce';
-const PSS_LEVELS = ['privileged', 'baseline', 'restricted'];
+/** Loosest first; unknown: the label's value is read from the manifest unchecked. */
+const PSS_LEVELS: readonly unknown[] = ['privileged', 'baseline', 'restricted'];
 const pssRule: HazardRule = {
   id: 'pod-security',
   summary: `the Pod Security level a namespace enforces (label ${PSS_LABEL}) changed`,
@@ -96,7 +97,7 @@ const pssRule: HazardRule = {
       .filter(([b]) => b.kind === 'Namespace')
       .flatMap(([b, a]) => {
         // An unset label enforces "privileged" (the admission controller's default configuration).
-        const [was, now] = [b.metadata?.labels?.[PSS_LABEL] ?? 'privileged', a.metadata?.labels?.[PSS_LABEL] ?? 'privileged'];
+        const [was, now] = [field(b, 'metadata', 'labels', PSS_LABEL) ?? 'privileged', field(a, 'metadata', 'labels', PSS_LABEL) ?? 'privileged'];
         if (was === now) return [];
         const way =
           PSS_LEVELS.indexOf(now) < PSS_LEVELS.indexOf(was)
@@ -108,10 +109,13 @@ const pssRule: HazardRule = {
 
 /** `classifier-stable 90, classifier-canary 10` of each rule of an HTTPRoute. */
 function routeWeights(route: K8sObject): string {
-  const rules: any[] = Array.isArray(route?.spec?.rules) ? route.spec.rules : [];
   // A backendRef without weight has weight 1 (Gateway API HTTPBackendRef, "weight ... defaults to 1").
-  return rules
-    .map((r) => (Array.isArray(r?.backendRefs) ? r.backendRefs : []).map((ref: any) => `${ref?.name} ${ref?.weight ?? 1}`).join(', '))
+  return arrayAt(route, 'spec', 'rules')
+    .map((r) =>
+      arrayAt(r, 'backendRefs')
+        .map((ref) => `${field(ref, 'name')} ${field(ref, 'weight') ?? 1}`)
+        .join(', '),
+    )
     .join('; ');
 }
 
@@ -134,12 +138,13 @@ const canaryRule: HazardRule = {
     ];
     for (const [b, a] of sides) {
       const o = a ?? b;
+      if (o === undefined) continue; // never: each entry has an object on one side at least
       if (o.kind === 'HTTPRoute') {
         const [was, now] = [b ? routeWeights(b) : '(no route)', a ? routeWeights(a) : '(no route)'];
         if (was !== now && /,/.test(`${was}${now}`))
           out.push({ id: 'canary-weight', object: objectRef(o), message: `${objectRef(o)}: backend weights ${was} -> ${now}` });
       } else if (o.kind === 'Service') {
-        const [was, now] = [b?.metadata?.annotations?.[TRAFFIC_SPLIT], a?.metadata?.annotations?.[TRAFFIC_SPLIT]];
+        const [was, now] = [field(b, 'metadata', 'annotations', TRAFFIC_SPLIT), field(a, 'metadata', 'annotations', TRAFFIC_SPLIT)];
         if (was !== now)
           out.push({
             id: 'canary-weight',

@@ -3,7 +3,7 @@
  * (the reachability model of lib/check/network.ts), and ways in from outside the cluster.
  */
 import { allowedIngress, type AdmittedConnection } from '../check/network';
-import { asArray, objectRef, podTemplateOf, type K8sObject } from '../check/k8s-common';
+import { asArray, objectRef, podTemplateOf, type K8sObject, field, arrayAt } from '../check/k8s-common';
 import { textsOnlyIn } from './_documents';
 
 export interface ConnectionChange {
@@ -79,7 +79,7 @@ function networkView(o: K8sObject): string | undefined {
   if (o?.kind === 'NetworkPolicy' || o?.kind === 'Namespace') return JSON.stringify(o);
   const t = podTemplateOf(o);
   if (!t) return undefined;
-  const ports = asArray<any>(t.podSpec.containers).map((c) => c?.ports ?? []);
+  const ports = asArray<unknown>(t.podSpec.containers).map((c) => field(c, 'ports') ?? []);
   return JSON.stringify([t.ref, t.labels, ports]);
 }
 
@@ -96,23 +96,27 @@ export function networkMayChange(before: readonly K8sObject[], after: readonly K
  */
 export function exposuresOf(o: K8sObject): string[] {
   const ref = objectRef(o);
-  if (o?.kind === 'Service' && (o.spec?.type === 'LoadBalancer' || o.spec?.type === 'NodePort')) {
-    const ports = asArray<any>(o.spec.ports).map((p) =>
-      o.spec.type === 'NodePort' && p?.nodePort ? `${p.port} (node port ${p.nodePort})` : String(p?.port),
-    );
-    return [`${ref}: ${o.spec.type} port ${ports.join(', ')}`];
+  const type = field(o, 'spec', 'type');
+  if (o?.kind === 'Service' && (type === 'LoadBalancer' || type === 'NodePort')) {
+    const ports = arrayAt(o, 'spec', 'ports').map((p) => {
+      const [port, nodePort] = [field(p, 'port'), field(p, 'nodePort')];
+      return type === 'NodePort' && nodePort ? `${port} (node port ${nodePort})` : String(port);
+    });
+    return [`${ref}: ${type} port ${ports.join(', ')}`];
   }
   if (o?.kind === 'Ingress') {
-    const rules = asArray<any>(o.spec?.rules);
-    const out = rules.flatMap((r) => asArray<any>(r?.http?.paths).map((p) => `${ref}: host ${r?.host ?? '*'} path ${p?.path ?? '/'}`));
-    if (o.spec?.defaultBackend) out.push(`${ref}: default backend (any host)`);
+    const rules = arrayAt(o, 'spec', 'rules');
+    const out = rules.flatMap((r) =>
+      arrayAt(r, 'http', 'paths').map((p) => `${ref}: host ${field(r, 'host') ?? '*'} path ${field(p, 'path') ?? '/'}`),
+    );
+    if (field(o, 'spec', 'defaultBackend')) out.push(`${ref}: default backend (any host)`);
     return out.length > 0 ? out : [`${ref}: (no rules)`];
   }
   if (o?.kind === 'HTTPRoute') {
-    const parents = asArray<any>(o.spec?.parentRefs)
-      .map((p) => `${p?.namespace ?? o.metadata?.namespace}/${p?.name}`)
+    const parents = arrayAt(o, 'spec', 'parentRefs')
+      .map((p) => `${field(p, 'namespace') ?? field(o, 'metadata', 'namespace')}/${field(p, 'name')}`)
       .join(', ');
-    const hosts = asArray<string>(o.spec?.hostnames);
+    const hosts = asArray<string>(field(o, 'spec', 'hostnames'));
     return (hosts.length > 0 ? hosts : ['*']).map((h) => `${ref}: hostname ${h} via Gateway ${parents}`);
   }
   return [];

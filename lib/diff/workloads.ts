@@ -2,7 +2,7 @@
  * What a workload costs and runs: images, scale (replicas, or an autoscaler's bounds) and resource
  * requests, and a stack's totals at its minimum and maximum scale.
  */
-import { isPlainObject, objectRef, podTemplateOf, type K8sObject } from '../check/k8s-common';
+import { arrayAt, field, objectAt, objectRef, podTemplateOf, stringAt, type K8sObject } from '../check/k8s-common';
 import { parseQuantity } from '../rules/quantity';
 
 /** CPU in cores, memory in bytes, GPUs (`nvidia.com/gpu`) in devices. */
@@ -69,9 +69,9 @@ const quantity = (v: unknown): number => (typeof v === 'number' ? v : (parseQuan
  * for a resource, but do not specify any request, ... Kubernetes copies the limit"); extended
  * resources such as GPUs are usually given as limits only, and their request must equal the limit.
  */
-function containerRequest(c: any): ResourceAmounts {
-  const requests = isPlainObject(c?.resources?.requests) ? c.resources.requests : {};
-  const limits = isPlainObject(c?.resources?.limits) ? c.resources.limits : {};
+function containerRequest(c: unknown): ResourceAmounts {
+  const requests = objectAt(c, 'resources', 'requests') ?? {};
+  const limits = objectAt(c, 'resources', 'limits') ?? {};
   const of = (r: string) => quantity(requests[r] ?? limits[r]);
   return { cpu: of('cpu'), memory: of('memory'), gpu: of(GPU_RESOURCE) };
 }
@@ -82,31 +82,25 @@ function containerRequest(c: any): ResourceAmounts {
  * workloads/pods/init-containers "Resource sharing within containers" and sidecar-containers
  * "Resource sharing within containers" (sidecars are init containers with restartPolicy Always).
  */
-export function podRequest(podSpec: any): ResourceAmounts {
+export function podRequest(podSpec: unknown): ResourceAmounts {
   let sidecars = ZERO;
   let initPeak = ZERO;
-  for (const c of Array.isArray(podSpec?.initContainers) ? podSpec.initContainers : []) {
-    if (c?.restartPolicy === 'Always') sidecars = add(sidecars, containerRequest(c));
+  for (const c of arrayAt(podSpec, 'initContainers')) {
+    if (field(c, 'restartPolicy') === 'Always') sidecars = add(sidecars, containerRequest(c));
     else initPeak = max(initPeak, add(sidecars, containerRequest(c)));
   }
-  const app = (Array.isArray(podSpec?.containers) ? podSpec.containers : []).reduce(
-    (s: ResourceAmounts, c: any) => add(s, containerRequest(c)),
-    sidecars,
-  );
+  const app = arrayAt(podSpec, 'containers').reduce((s: ResourceAmounts, c) => add(s, containerRequest(c)), sidecars);
   return max(app, initPeak);
 }
 
-function containersOf(podSpec: any): ContainerSummary[] {
-  const list = [
-    ...(Array.isArray(podSpec?.initContainers) ? podSpec.initContainers : []),
-    ...(Array.isArray(podSpec?.containers) ? podSpec.containers : []),
-  ];
-  return list.map((c: any) => {
+function containersOf(podSpec: unknown): ContainerSummary[] {
+  const list = [...arrayAt(podSpec, 'initContainers'), ...arrayAt(podSpec, 'containers')];
+  return list.map((c) => {
     const resources: Record<string, string> = {};
     for (const side of ['requests', 'limits']) {
-      for (const [k, v] of Object.entries(isPlainObject(c?.resources?.[side]) ? c.resources[side] : {})) resources[`${side}.${k}`] = String(v);
+      for (const [k, v] of Object.entries(objectAt(c, 'resources', side) ?? {})) resources[`${side}.${k}`] = String(v);
     }
-    return { name: String(c?.name ?? '?'), image: typeof c?.image === 'string' ? c.image : undefined, resources };
+    return { name: String(field(c, 'name') ?? '?'), image: stringAt(c, 'image'), resources };
   });
 }
 
@@ -119,18 +113,21 @@ function containersOf(podSpec: any): ContainerSummary[] {
 function scaleOf(obj: K8sObject, hpas: ReadonlyMap<string, K8sObject>): { min: number; max: number; text: string } {
   const kind = obj.kind;
   if (kind === 'Job' || kind === 'CronJob') {
-    const spec = kind === 'Job' ? obj.spec : obj.spec?.jobTemplate?.spec;
-    const parallelism = typeof spec?.parallelism === 'number' ? spec.parallelism : 1;
-    const pods = typeof spec?.completions === 'number' ? Math.min(parallelism, spec.completions) : parallelism;
+    const spec = kind === 'Job' ? field(obj, 'spec') : field(obj, 'spec', 'jobTemplate', 'spec');
+    const [given, completions] = [field(spec, 'parallelism'), field(spec, 'completions')];
+    const parallelism = typeof given === 'number' ? given : 1;
+    const pods = typeof completions === 'number' ? Math.min(parallelism, completions) : parallelism;
     return { min: pods, max: pods, text: `parallelism ${pods}` };
   }
-  const hpa = hpas.get(`${kind}/${obj.metadata?.namespace ?? ''}/${obj.metadata?.name}`);
+  const hpa = hpas.get(`${kind}/${field(obj, 'metadata', 'namespace') ?? ''}/${field(obj, 'metadata', 'name')}`);
   if (hpa) {
-    const lo = typeof hpa.spec?.minReplicas === 'number' ? hpa.spec.minReplicas : 1;
-    const hi = typeof hpa.spec?.maxReplicas === 'number' ? hpa.spec.maxReplicas : lo;
-    return { min: lo, max: hi, text: `autoscaled ${lo}..${hi} (HPA ${hpa.metadata?.name})` };
+    const [min, max] = [field(hpa, 'spec', 'minReplicas'), field(hpa, 'spec', 'maxReplicas')];
+    const lo = typeof min === 'number' ? min : 1;
+    const hi = typeof max === 'number' ? max : lo;
+    return { min: lo, max: hi, text: `autoscaled ${lo}..${hi} (HPA ${field(hpa, 'metadata', 'name')})` };
   }
-  const replicas = typeof obj.spec?.replicas === 'number' ? obj.spec.replicas : 1;
+  const given = field(obj, 'spec', 'replicas');
+  const replicas = typeof given === 'number' ? given : 1;
   return { min: replicas, max: replicas, text: `${replicas} replica${replicas === 1 ? '' : 's'}` };
 }
 
@@ -138,12 +135,12 @@ function scaleOf(obj: K8sObject, hpas: ReadonlyMap<string, K8sObject>): { min: n
 export function summarizeWorkloads(objects: readonly K8sObject[]): Map<string, WorkloadSummary> {
   const hpas = new Map<string, K8sObject>();
   for (const o of objects) {
-    const target = o?.kind === 'HorizontalPodAutoscaler' ? o.spec?.scaleTargetRef : undefined;
-    if (target) hpas.set(`${target.kind}/${o.metadata?.namespace ?? ''}/${target.name}`, o);
+    const target = o?.kind === 'HorizontalPodAutoscaler' ? field(o, 'spec', 'scaleTargetRef') : undefined;
+    if (target) hpas.set(`${field(target, 'kind')}/${field(o, 'metadata', 'namespace') ?? ''}/${field(target, 'name')}`, o);
   }
   const out = new Map<string, WorkloadSummary>();
   for (const o of objects) {
-    if (!WORKLOAD_DIFF_KINDS.has(o?.kind)) continue;
+    if (typeof o?.kind !== 'string' || !WORKLOAD_DIFF_KINDS.has(o.kind)) continue;
     const t = podTemplateOf(o);
     if (!t) continue;
     const s = scaleOf(o, hpas);

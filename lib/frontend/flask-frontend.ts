@@ -1,11 +1,19 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { checkInt, fail } from '../_errors';
-import { checkChildId, checkConfigKey, checkDnsSubdomain, checkMap, checkObject, checkOptionalObject, checkUrlPath } from '../_validate';
+import { checkChildId, checkConfigKey, checkDnsSubdomain, checkMap, checkObject, checkOptionalObject, checkUrlPath, keysOf } from '../_validate';
 import { checkName } from '../_names';
 import { PythonImage } from '../image/python-image';
 import { IWorkload } from '../policy/_network';
-import { CheckedServedProps, checkServedWorkloadProps, MetricsOptions, ServedWorkloadProps, ServerCore, ServerSpec } from '../serving/_server';
+import {
+  CheckedServedProps,
+  checkServedWorkloadProps,
+  MetricsOptions,
+  SERVED_KEYS,
+  ServedWorkloadProps,
+  ServerCore,
+  ServerSpec,
+} from '../serving/_server';
 import { IModelServer, isModelServer } from '../serving/model-server';
 import { isOpenAiServer } from '../serving/llm-server';
 import { ServedWorkload } from '../serving/_served-workload';
@@ -52,6 +60,21 @@ export interface FlaskFrontendProps extends ServedWorkloadProps {
   readonly metrics?: MetricsOptions;
 }
 
+const SECRET_KEY_KEYS = keysOf<NonNullable<FlaskFrontendProps['secretKey']>>()(['secretName', 'key']);
+const FLASK_KEYS = keysOf<FlaskFrontendProps>()([
+  ...SERVED_KEYS,
+  'image',
+  'backend',
+  'backends',
+  'wsgiApp',
+  'workers',
+  'threads',
+  'timeoutSeconds',
+  'healthPath',
+  'secretKey',
+  'metrics',
+]);
+
 /**
  * A Python web app in front of model servers: gunicorn (never Flask's development server), a
  * Deployment and Service with the servers' replica/autoscaling/PDB/probe/security machinery, the
@@ -65,7 +88,7 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
 
   constructor(scope: Construct, id: string, props: FlaskFrontendProps) {
     super(scope, checkChildId(scope, id, 'FlaskFrontend'));
-    checkObject(this, 'props', props, "{ image: PythonImage.fromDirectory('web', { repository, tag }), backend: server }");
+    checkObject(this, 'props', props, "{ image: PythonImage.fromDirectory('web', { repository, tag }), backend: server }", FLASK_KEYS);
     const image = this.checkImage(props.image);
     const checked = checkServedWorkloadProps(this, props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
@@ -195,7 +218,7 @@ export class FlaskFrontend extends ServedWorkload implements IWorkload {
         fail(this, `backends.${key}`, 'must be a model server (InferenceService or TfServingBackend)', server, `pass the server object: ${example}`);
       return server;
     });
-    const sk = checkOptionalObject(this, 'secretKey', props.secretKey, "{ secretName: 'web-secret', key: 'secret-key' }");
+    const sk = checkOptionalObject(this, 'secretKey', props.secretKey, "{ secretName: 'web-secret', key: 'secret-key' }", SECRET_KEY_KEYS);
     if (sk) {
       checkDnsSubdomain(this, 'secretKey.secretName', sk.secretName, 'the name of a Secret', 'web-secret');
       if (sk.key !== undefined) checkConfigKey(this, 'secretKey.key', sk.key);

@@ -11,10 +11,12 @@ import {
   checkDnsLabel,
   checkEnvVarName,
   checkImageReference,
+  checkKnownKeys,
   checkMap,
   checkRelativePath,
   checkString,
   isPlainObject,
+  keysOf,
 } from '../_validate';
 import { toDnsLabel } from '../_names';
 
@@ -76,6 +78,19 @@ export interface PythonImageOptions {
   readonly name?: string;
 }
 
+const PYTHON_IMAGE_KEYS = keysOf<PythonImageOptions>()([
+  'repository',
+  'tag',
+  'requirements',
+  'baseImage',
+  'uid',
+  'port',
+  'command',
+  'env',
+  'ignore',
+  'name',
+]);
+
 /** What runs an image: a workload's command (and args), and whether it is a long-running server. */
 interface ImageRun {
   readonly scope: IConstruct;
@@ -118,6 +133,8 @@ export class PythonImage implements IImage {
   private readonly rawOptions: unknown;
   /** Workloads that run the image with a command of their own, in construction order. */
   private readonly runs: ImageRun[] = [];
+  /** Ports the servers that run the image serve besides `port` (their extraPorts): EXPOSEd too. */
+  private readonly servedPorts = new Set<number>();
   private firstBinder?: IConstruct;
   /** One function object per image: the build registry tells two bindings of this image from two images. */
   private readonly lazyDockerfile = (): string => this.renderDockerfile();
@@ -186,7 +203,8 @@ export class PythonImage implements IImage {
       // The code from the cleaned stage, owned by root and not writable by the app's user.
       .copy(`${CONTEXT_DIR}/`, './', { from: CONTEXT_STAGE })
       .user(this.uid, this.gid)
-      .expose(this.port);
+      // Every port a workload serves from the image, so `docker run -P` and tools that read EXPOSE see them all.
+      .expose(this.port, ...[...this.servedPorts].filter((p) => p !== this.port).sort((a, b) => a - b));
     if (o.command === undefined) {
       df.comment(
         from
@@ -213,8 +231,9 @@ export class PythonImage implements IImage {
   }
 
   /** @internal */
-  public _runWith(scope: IConstruct, argv: readonly string[] | undefined, role: 'server' | 'job'): void {
+  public _runWith(scope: IConstruct, argv: readonly string[] | undefined, role: 'server' | 'job', ports: readonly number[] = []): void {
     if (argv && argv.length > 0) this.runs.push({ scope, argv: [...argv], server: role === 'server' });
+    for (const p of ports) this.servedPorts.add(p);
   }
 
   /**
@@ -232,6 +251,7 @@ export class PythonImage implements IImage {
         "pass { repository: 'registry.example.com/web', tag: '1.0.0' }",
       );
     }
+    checkKnownKeys(scope, 'image', this.rawOptions, PYTHON_IMAGE_KEYS);
     const o = this.options;
     if (typeof this.directory !== 'string')
       fail(
@@ -297,6 +317,7 @@ export class PythonImage implements IImage {
       scope.node.addValidation({ validate: () => this.defaultCommandProblems(scope) });
     }
     ImageBuilds.register(scope, {
+      kind: 'PythonImage',
       name: this.name,
       imageRef: this.imageRef,
       contextDir: this.directory,

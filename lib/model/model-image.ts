@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { asText, checkDnsLabel, checkOptionalBoolean, isPlainObject } from '../_validate';
+import { asText, checkDnsLabel, checkKnownKeys, checkOptionalBoolean, isPlainObject, keysOf } from '../_validate';
 import { DEFAULT_DOCKERIGNORE, DockerfileBuilder } from '../image/_dockerfile';
 import { checkImageRef, IImage, ImageBuilds } from '../image/_image-build';
 import { toDnsLabel } from '../_names';
@@ -31,6 +31,8 @@ export interface ModelImageOptions {
   /** Directory name under images/ and bake target. @default - last segment of the repository */
   readonly name?: string;
 }
+
+const MODEL_IMAGE_KEYS = keysOf<ModelImageOptions>()(['repository', 'tag', 'modelName', 'version', 'servingVersion', 'gpu', 'name']);
 
 const MODEL_IMAGE = Symbol.for('cdk8s-ml.ModelImage');
 
@@ -117,6 +119,7 @@ export class ModelImage implements IImage {
         "pass { repository: 'registry.example.com/models/m', tag: '1', modelName: 'm' }",
       );
     }
+    checkKnownKeys(scope, 'model.image', this.rawOptions, MODEL_IMAGE_KEYS);
     const o = this.options;
     if (typeof this.directory !== 'string')
       fail(
@@ -158,6 +161,32 @@ export class ModelImage implements IImage {
     if (o.name !== undefined) checkDnsLabel(scope, 'model.image.name', o.name, 'a directory and bake target name', 'model');
   }
 
+  /**
+   * The directory is copied to /models/<modelName>/<version>: one that already holds integer version
+   * directories (TF Serving's base path layout, tf-serving.md) would be served from
+   * /models/<name>/1/1/saved_model.pb, where TF Serving finds no version ("No versions of servable found").
+   */
+  private checkNotVersioned(scope: IConstruct): void {
+    if (isSavedModel(this.directory)) return;
+    const versions = fs
+      .readdirSync(this.directory, { withFileTypes: true })
+      .filter((e) => e.isDirectory() && /^\d+$/.test(e.name) && isSavedModel(path.join(this.directory, e.name)))
+      .map((e) => e.name)
+      .sort((a, b) => Number(a) - Number(b));
+    if (versions.length === 0) return;
+    // TF Serving serves the highest version by default: that is the one to bake.
+    const highest = versions[versions.length - 1];
+    fail(
+      scope,
+      'model.image',
+      `holds version directories (${versions.join(', ')}) with a SavedModel each, but it is copied to ${this.modelPath}: ` +
+        `the model would be at ${this.modelPath}/${highest}/saved_model.pb, where TF Serving does not look ("No versions of servable found")`,
+      this.directory,
+      `pass the SavedModel directory itself and its version: ModelImage.fromDirectory('${path.join(this.directory, highest)}', ` +
+        `{ ..., version: ${highest} }) (one image bakes one version; the highest is what TF Serving would serve)`,
+    );
+  }
+
   /** @internal */
   public _bind(scope: IConstruct): void {
     this._validate(scope);
@@ -170,7 +199,9 @@ export class ModelImage implements IImage {
         'create it (your train script writes saved_model.pb and variables/ there) or fix the path given to ModelImage.fromDirectory',
       );
     }
+    this.checkNotVersioned(scope);
     ImageBuilds.register(scope, {
+      kind: 'ModelImage',
       name: this.name,
       imageRef: this.imageRef,
       contextDir: this.directory,
@@ -179,4 +210,9 @@ export class ModelImage implements IImage {
       args: { [this.baseImageArg]: this.baseImage },
     });
   }
+}
+
+/** A SavedModel directory: what tf.saved_model.save and Keras's model.export write. */
+function isSavedModel(dir: string): boolean {
+  return ['saved_model.pb', 'saved_model.pbtxt'].some((f) => fs.existsSync(path.join(dir, f)));
 }

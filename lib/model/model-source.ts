@@ -3,6 +3,7 @@ import { Construct, IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import {
   checkConfigKey,
+  checkKnownKeys,
   checkDnsSubdomain,
   checkGitRevision,
   checkHttpUrl,
@@ -14,6 +15,7 @@ import {
   checkRelativePath,
   isDnsSubdomain,
   isPlainObject,
+  keysOf,
 } from '../_validate';
 import { IImage } from '../image/_image-build';
 import { ModelImage } from './model-image';
@@ -24,6 +26,12 @@ const MODEL_SOURCE = Symbol.for('cdk8s-ml.ModelSource');
 
 /** An object-storage URI the downloader reads: scheme, bucket or host, a path; printable ASCII, no spaces. */
 const URI = /^(s3|gs|https?):\/\/[^/\s\u0000-\u001f\u007f]+(\/[^\s\u0000-\u001f\u007f]*)?$/;
+
+type UriScheme = 's3' | 'gs' | 'http' | 'https';
+
+function uriScheme(s: string | undefined): UriScheme | '' {
+  return s === 's3' || s === 'gs' || s === 'http' || s === 'https' ? s : '';
+}
 
 /** Pinned downloader: one static binary that reads s3://, gs:// and http(s)://. */
 export const DEFAULT_DOWNLOADER_IMAGE = 'rclone/rclone:1.68.2';
@@ -162,17 +170,34 @@ export interface ModelConsumer {
 }
 
 type Kind =
-  | { kind: 'uri'; uri: string; scheme: 's3' | 'gs' | 'http' | 'https'; options: ModelUriOptions }
+  // scheme '': not a URI the downloader reads (validateUri reports it).
+  | { kind: 'uri'; uri: string; scheme: UriScheme | ''; options: ModelUriOptions }
   | { kind: 'volume'; claimName: string; options: ModelVolumeOptions }
   | { kind: 'image'; image: ModelImage }
   | { kind: 'training-job'; producer: IModelProducer; options: FromTrainingJobOptions }
   | { kind: 'hugging-face'; repo: string; options: HuggingFaceOptions };
 
-/** The options a factory was given: an object (a JavaScript caller may pass anything). */
+/** The keys of each factory's options (checkKnownKeys): `tsc` fails when an interface gains one the list lacks. */
+const URI_KEYS = keysOf<ModelUriOptions>()(['credentialsSecret', 'downloaderImage', 'sizeLimit', 'cacheClaim', 's3Endpoint']);
+const CACHE_CLAIM_KEYS = keysOf<NonNullable<ModelUriOptions['cacheClaim']>>()(['claimName', 'accessMode']);
+const VOLUME_KEYS = keysOf<ModelVolumeOptions>()(['subPath', 'accessMode']);
+const TRAINING_JOB_KEYS = keysOf<FromTrainingJobOptions>()(['waitTimeoutSeconds', 'waitImage']);
+const HUGGING_FACE_KEYS = keysOf<HuggingFaceOptions>()(['revision', 'tokenSecret', 'cache', 'endpoint', 'downloaderImage']);
+const TOKEN_SECRET_KEYS = keysOf<NonNullable<HuggingFaceOptions['tokenSecret']>>()(['secretName', 'key']);
+const HF_CACHE_KEYS = keysOf<HuggingFaceCacheOptions>()(['existingClaim', 'size', 'storageClassName', 'accessMode']);
+const FACTORY_KEYS: Record<string, readonly string[]> = {
+  'ModelSource.fromUri': URI_KEYS,
+  'ModelSource.fromVolume': VOLUME_KEYS,
+  'ModelSource.fromTrainingJob': TRAINING_JOB_KEYS,
+  'ModelSource.fromHuggingFace': HUGGING_FACE_KEYS,
+};
+
+/** The options a factory was given: an object of the factory's keys (a JavaScript caller may pass anything). */
 function factoryOptions(scope: IConstruct, prop: string, s: Kind, what: string): Record<string, unknown> {
   const o = (s as { options?: unknown }).options;
   if (!isPlainObject(o))
     fail(scope, prop, `was made with options that are not an object (${what})`, o, `pass an object of options to ${what}, or leave it out`);
+  checkKnownKeys(scope, prop, o, FACTORY_KEYS[what] ?? []);
   return o;
 }
 
@@ -190,7 +215,8 @@ function validateUri(scope: IConstruct, prop: string, s: Extract<Kind, { kind: '
   }
   const o = factoryOptions(scope, prop, s, 'ModelSource.fromUri');
   checkDownloadOptions(scope, prop, s.scheme, o);
-  const cache = checkOptionalObject(scope, `${prop}.cacheClaim`, o.cacheClaim, "{ claimName: 'model-cache', accessMode: 'ReadWriteMany' }");
+  const cacheExample = "{ claimName: 'model-cache', accessMode: 'ReadWriteMany' }";
+  const cache = checkOptionalObject(scope, `${prop}.cacheClaim`, o.cacheClaim, cacheExample, CACHE_CLAIM_KEYS);
   if (cache) {
     if (!isDnsSubdomain(cache.claimName)) {
       fail(
@@ -243,7 +269,7 @@ export class ModelSource {
    */
   public static fromUri(uri: string, options: ModelUriOptions = {}): ModelSource {
     const m = typeof uri === 'string' ? URI.exec(uri) : null;
-    return new ModelSource({ kind: 'uri', uri, scheme: (m?.[1] ?? '') as any, options });
+    return new ModelSource({ kind: 'uri', uri, scheme: uriScheme(m?.[1]), options });
   }
   /** A model on an existing PersistentVolumeClaim, mounted read-only. */
   public static fromVolume(claimName: string, options: ModelVolumeOptions = {}): ModelSource {
@@ -533,7 +559,7 @@ const HF_CACHE_MOUNT = '/model-cache';
 function checkHuggingFaceOptions(scope: IConstruct, prop: string, repo: unknown, o: Record<string, unknown>): void {
   checkHuggingFaceRepo(scope, prop, repo);
   checkGitRevision(scope, `${prop}.revision`, o.revision);
-  const token = checkOptionalObject(scope, `${prop}.tokenSecret`, o.tokenSecret, "{ secretName: 'hf-token', key: 'token' }");
+  const token = checkOptionalObject(scope, `${prop}.tokenSecret`, o.tokenSecret, "{ secretName: 'hf-token', key: 'token' }", TOKEN_SECRET_KEYS);
   if (token) {
     if (token.secretName === undefined) {
       fail(
@@ -547,7 +573,7 @@ function checkHuggingFaceOptions(scope: IConstruct, prop: string, repo: unknown,
     checkDnsSubdomain(scope, `${prop}.tokenSecret.secretName`, token.secretName, 'the name of a Secret', 'hf-token');
     if (token.key !== undefined) checkConfigKey(scope, `${prop}.tokenSecret.key`, token.key);
   }
-  const cache = checkOptionalObject(scope, `${prop}.cache`, o.cache, "{ size: '100Gi', accessMode: 'ReadWriteMany' }");
+  const cache = checkOptionalObject(scope, `${prop}.cache`, o.cache, "{ size: '100Gi', accessMode: 'ReadWriteMany' }", HF_CACHE_KEYS);
   if (cache) {
     if (cache.existingClaim !== undefined) {
       checkDnsSubdomain(scope, `${prop}.cache.existingClaim`, cache.existingClaim, 'the name of a PersistentVolumeClaim', 'model-cache');

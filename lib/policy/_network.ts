@@ -107,7 +107,7 @@ export class WorkloadNetwork {
     const stack = MlStack.of(owner);
     const policy = new k8s.KubeNetworkPolicy(owner, 'NetworkPolicy', {
       metadata: stack._metadata(name, labels),
-      spec: Lazy.any({ produce: () => this.render(isolateEgress) }) as any,
+      spec: Lazy.any({ produce: () => this.render(isolateEgress) }),
     });
     appScoped(policy, NETWORK_OF_POLICY, () => new WeakMap<IConstruct, WorkloadNetwork>()).set(policy, this);
     // Pods resolve names; port 53 to any destination also covers node-local DNS caches.
@@ -347,9 +347,11 @@ function appServices(root: IConstruct): { namespaces: Set<string>; services: Map
   const all = root.node.findAll();
   const services = new Map<string, number[]>();
   for (const o of all.filter(ApiObject.isApiObject).filter((x) => x.kind === 'Service')) {
+    // The Service's own rendered JSON: spec.ports is a list of ServicePorts, or absent.
+    const json: { spec?: { ports?: Array<{ port: number }> } } = o.toJson();
     services.set(
       `${o.metadata.namespace ?? ''}/${o.name}`,
-      ((o.toJson() as any).spec?.ports ?? []).map((p: { port: number }) => p.port),
+      (json.spec?.ports ?? []).map((p) => p.port),
     );
   }
   const index = { root, namespaces: new Set(all.filter(MlStack.isMlStack).map((s) => s.namespaceName)), services };

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { fail } from '../_errors';
 import { checkObject } from '../_validate';
 import { connect, IWorkload, WorkloadNetwork } from '../policy/_network';
-import { AllowFromOptions, ServerCore } from './_server';
+import { ALLOW_FROM_KEYS, AllowFromOptions, ServerCore } from './_server';
 
 /**
  * What every served workload (model servers, frontends) exposes for wiring, read from the one
@@ -70,7 +70,7 @@ export abstract class ServedWorkload extends Construct {
         'pass the workload object, e.g. server.allowFrom(web)',
       );
     }
-    const o = checkObject(this, 'allowFrom.options', options, "{ ports: ['grpc'] }") as AllowFromOptions;
+    const o = checkObject(this, 'allowFrom.options', options, "{ ports: ['grpc'] }", ALLOW_FROM_KEYS) as AllowFromOptions;
     const ports = this._core.targetPortsNamed(o.ports);
     connect(client, this as unknown as IWorkload, ports);
     // The one Service (and the gateway's route) leads to both tracks: the client may reach both.

@@ -7,12 +7,12 @@ import { ModelMount } from '../model/model-source';
 import { envUrlProblems, IWorkload, WorkloadNetwork } from '../policy/_network';
 import { StackCompose } from '../stack/_compose';
 import { LABEL_INSTANCE, LABEL_NAME, MlStack } from '../stack/ml-stack';
-import { checkArray, checkDnsLabel, checkIntOrPercent, checkObject, checkOptionalObject, checkString, checkUrlPath } from '../_validate';
+import { checkArray, checkDnsLabel, checkIntOrPercent, checkObject, checkOptionalObject, checkString, checkUrlPath, keysOf } from '../_validate';
 import { buildPodSpec, checkPodProps, gpuToleration, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
 import { composeEnvironment } from '../workload/_compose-parts';
 import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
-import { SchedulingProps } from '../workload/scheduling';
+import { SCHEDULING_KEYS, SchedulingProps } from '../workload/scheduling';
 import { AutoscalerSpec, AutoscalingOptions, checkAutoscaling, renderAutoscaler } from './autoscaling';
 import { checkExposure, ExposedService, Exposure, ExposureKind, renderHttpRoute, renderIngress } from './exposure';
 import { CanaryOptions, describeSplit, splitReplicas, TRACK_LABEL, TRAFFIC_SPLIT_ANNOTATION } from './canary';
@@ -85,6 +85,30 @@ export interface ServerPort {
   readonly port: number;
 }
 
+/** The keys of the shared props and options objects (checkKnownKeys): `tsc` fails when an interface gains one. */
+export const SERVED_KEYS = keysOf<ServedWorkloadProps>()([
+  ...SCHEDULING_KEYS,
+  'env',
+  'envFrom',
+  'resources',
+  'nodeSelector',
+  'shmSize',
+  'serviceAccount',
+  'podAnnotations',
+  'isolateEgress',
+  'name',
+  'replicas',
+  'autoscaling',
+  'rollout',
+  'servicePort',
+  'exposure',
+]);
+const ROLLOUT_KEYS = keysOf<RolloutOptions>()(['maxSurge', 'maxUnavailable', 'minReadySeconds']);
+const HEALTH_CHECK_KEYS = keysOf<HealthCheckOptions>()(['path', 'livenessPath', 'startupTimeoutSeconds']);
+const SERVER_PORT_KEYS = keysOf<ServerPort>()(['name', 'port']);
+const METRICS_KEYS = keysOf<MetricsOptions>()(['port', 'path', 'namespace']);
+export const ALLOW_FROM_KEYS = keysOf<AllowFromOptions>()(['ports']);
+
 /** A checked rollout.maxSurge or maxUnavailable: the value as given, and whether it is 0 (or '0%'). */
 type IntOrPercent = ReturnType<typeof checkIntOrPercent>;
 
@@ -107,7 +131,7 @@ export function checkServedWorkloadProps(owner: Construct, p: ServedWorkloadProp
   checkPodProps(owner, p);
   checkInt(owner, 'replicas', p.replicas, 0);
   const autoscaler = checkAutoscaling(owner, p.autoscaling);
-  const r = checkOptionalObject(owner, 'rollout', p.rollout, '{ maxSurge: 1, maxUnavailable: 0 }');
+  const r = checkOptionalObject(owner, 'rollout', p.rollout, '{ maxSurge: 1, maxUnavailable: 0 }', ROLLOUT_KEYS);
   const maxSurge = r?.maxSurge !== undefined ? checkIntOrPercent(owner, 'rollout.maxSurge', r.maxSurge) : undefined;
   const maxUnavailable =
     r?.maxUnavailable !== undefined ? checkIntOrPercent(owner, 'rollout.maxUnavailable', r.maxUnavailable, { maxPercent: 100 }) : undefined;
@@ -118,7 +142,7 @@ export function checkServedWorkloadProps(owner: Construct, p: ServedWorkloadProp
 
 /** healthCheck: HTTP paths (a leading '/': the kubelet sends the path as is) and the startup window. */
 export function checkHealthCheck(owner: Construct, hc: unknown): HealthCheckOptions {
-  const o: HealthCheckOptions = checkOptionalObject(owner, 'healthCheck', hc, "{ path: '/healthz' }") ?? {};
+  const o: HealthCheckOptions = checkOptionalObject(owner, 'healthCheck', hc, "{ path: '/healthz' }", HEALTH_CHECK_KEYS) ?? {};
   if (o.path !== undefined) checkUrlPath(owner, 'healthCheck.path', o.path, { query: true });
   if (o.livenessPath !== undefined) checkUrlPath(owner, 'healthCheck.livenessPath', o.livenessPath, { query: true });
   checkInt(owner, 'startupTimeoutSeconds', o.startupTimeoutSeconds, 10);
@@ -132,7 +156,7 @@ export function checkExtraPorts(owner: Construct, v: unknown): ServerPort[] | un
     'extraPorts',
     v,
     "[{ name: 'grpc', port: 9000 }]",
-    (x, prop) => checkObject(owner, prop, x, "{ name: 'grpc', port: 9000 }") as unknown as ServerPort,
+    (x, prop) => checkObject(owner, prop, x, "{ name: 'grpc', port: 9000 }", SERVER_PORT_KEYS) as unknown as ServerPort,
   );
 }
 
@@ -408,7 +432,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   }
 
   private resolveMetrics(s: ServerSpec): { port: number; path: string; namespace: string } | undefined {
-    const m = checkOptionalObject(s.owner, 'metrics', s.metrics, "{ port: 'metrics', path: '/metrics' }") as MetricsOptions | undefined;
+    const m = checkOptionalObject(s.owner, 'metrics', s.metrics, "{ port: 'metrics', path: '/metrics' }", METRICS_KEYS) as MetricsOptions | undefined;
     if (!m) return undefined;
     const portName = m.port ?? 'http';
     checkString(s.owner, 'metrics.port', portName, { example: "'metrics'" });
@@ -669,6 +693,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
       name: this.workloadName,
       image: s.image,
       ports: s.ports,
+      servicePorts: this.servicePorts,
       command: s.command,
       args: s.args,
       environment: { ...composeEnvironment(s.env ?? []), ...s.compose?.environment },

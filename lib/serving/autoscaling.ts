@@ -27,6 +27,8 @@ import {
   checkMetricQuantity,
   checkObject,
   checkOptionalObject,
+  closestKey,
+  keysOf,
 } from '../_validate';
 
 const METRIC = Symbol.for('cdk8s-ml.Metric');
@@ -98,6 +100,15 @@ export class Metric {
     Object.defineProperty(this, METRIC, { value: true });
   }
 }
+
+/** The keys of each options object (checkOnly): `tsc` fails when an interface gains one the list lacks. */
+const RESOURCE_TARGET_KEYS = keysOf<ResourceMetricTarget>()(['averageUtilization', 'averageValue']);
+const PODS_METRIC_KEYS = keysOf<PodsMetricOptions>()(['averageValue', 'selector']);
+const EXTERNAL_METRIC_KEYS = keysOf<ExternalMetricOptions>()(['selector', 'averageValue', 'value']);
+const POLICY_KEYS = keysOf<ScalingPolicy>()(['type', 'value', 'periodSeconds']);
+const RULES_KEYS = keysOf<ScalingRules>()(['stabilizationWindowSeconds', 'policies', 'selectPolicy']);
+const BEHAVIOR_KEYS = keysOf<AutoscalingBehavior>()(['scaleUp', 'scaleDown']);
+const AUTOSCALING_KEYS = keysOf<AutoscalingOptions>()(['minReplicas', 'maxReplicas', 'cpuUtilization', 'memoryUtilization', 'metrics', 'behavior']);
 
 /** One scaling policy: at most `value` pods (type Pods) or percent of the current pods (Percent) per `periodSeconds`. */
 export interface ScalingPolicy {
@@ -175,7 +186,7 @@ const AS_EXAMPLE = "{ maxReplicas: 8, metrics: [Metric.pods('vllm:num_requests_w
  * @internal
  */
 export function checkAutoscaling(scope: IConstruct, v: unknown): AutoscalerSpec | undefined {
-  const as = checkOptionalObject(scope, 'autoscaling', v, AS_EXAMPLE);
+  const as = checkOptionalObject(scope, 'autoscaling', v, AS_EXAMPLE, AUTOSCALING_KEYS);
   if (!as) return undefined;
   if (as.maxReplicas === undefined)
     fail(
@@ -268,7 +279,7 @@ function renderMetric(scope: IConstruct, prop: string, m: unknown): k8s.MetricSp
       scope,
       prop,
       o,
-      ['averageValue', 'selector'],
+      PODS_METRIC_KEYS,
       'a Pods metric is averaged over the pods: its target is averageValue only',
       `write Metric.pods('${name}', { averageValue: 5 })`,
     );
@@ -289,7 +300,7 @@ function renderMetric(scope: IConstruct, prop: string, m: unknown): k8s.MetricSp
     scope,
     prop,
     o,
-    ['averageValue', 'value', 'selector'],
+    EXTERNAL_METRIC_KEYS,
     'an External metric takes value (of the whole metric) or averageValue (per pod)',
     `write Metric.external('${name}', { averageValue: 30 })`,
   );
@@ -310,7 +321,7 @@ function renderResource(scope: IConstruct, prop: string, name: unknown, target: 
     scope,
     prop,
     t,
-    ['averageUtilization', 'averageValue'],
+    RESOURCE_TARGET_KEYS,
     'a cpu or memory metric takes averageUtilization or averageValue',
     `write Metric.${resource}(70) or Metric.resource('${resource}', { averageValue: '${resource === 'cpu' ? '500m' : '2Gi'}' })`,
   );
@@ -379,16 +390,23 @@ function oneOf<T extends string>(scope: IConstruct, prop: string, v: unknown, va
   return v as T;
 }
 
-/** A key the source does not take is a mistake (e.g. averageUtilization on a Pods metric), not something to drop. */
-function checkOnly(scope: IConstruct, prop: string, o: Record<string, unknown>, keys: string[], why: string, fix?: string): void {
-  const extra = Object.keys(o).find((k) => !keys.includes(k) && o[k] !== undefined);
-  if (extra) fail(scope, `${prop}.${extra}`, `is not an option here: ${why}`, o[extra], fix ?? `use ${keys.map((k) => `'${k}'`).join(', ')}`);
+/**
+ * A key the source does not take is a mistake (e.g. averageUtilization on a Pods metric, or a misspelt key), not something to
+ * drop; like checkKnownKeys (lib/_validate.ts), with a reason that says what this object takes.
+ */
+function checkOnly(scope: IConstruct, prop: string, o: Record<string, unknown>, keys: readonly string[], why: string, fix?: string): void {
+  const extra = Object.keys(o).find((k) => !keys.includes(k));
+  if (extra === undefined) return;
+  const guess = closestKey(extra, keys);
+  const known = `Known keys: ${keys.join(', ')}`;
+  const fixed = guess ? `rename '${extra}' to '${guess}'. ${known}` : `${fix ?? `remove '${extra}'`}. ${known}`;
+  fail(scope, `${prop}.${extra}`, `is not an option here${guess ? ` (did you mean '${guess}'?)` : ''}: ${why}`, o[extra], fixed);
 }
 
 /** scaleDown gets the ML default field by field; scaleUp only what is given (Kubernetes defaults the rest, pkg/apis/autoscaling/v2/defaults.go). */
 function renderBehavior(scope: IConstruct, v: unknown): k8s.HorizontalPodAutoscalerBehaviorV2 {
   const b = checkOptionalObject(scope, 'autoscaling.behavior', v, '{ scaleDown: { stabilizationWindowSeconds: 300 } }') ?? {};
-  checkOnly(scope, 'autoscaling.behavior', b, ['scaleUp', 'scaleDown'], 'behavior has scaleUp and scaleDown');
+  checkOnly(scope, 'autoscaling.behavior', b, BEHAVIOR_KEYS, 'behavior has scaleUp and scaleDown');
   const up = checkRules(scope, 'autoscaling.behavior.scaleUp', b.scaleUp);
   const down = checkRules(scope, 'autoscaling.behavior.scaleDown', b.scaleDown) ?? {};
   return {
@@ -404,13 +422,7 @@ function renderBehavior(scope: IConstruct, v: unknown): k8s.HorizontalPodAutosca
 function checkRules(scope: IConstruct, prop: string, v: unknown): k8s.HpaScalingRulesV2 | undefined {
   const r = checkOptionalObject(scope, prop, v, '{ stabilizationWindowSeconds: 300 }');
   if (!r) return undefined;
-  checkOnly(
-    scope,
-    prop,
-    r,
-    ['stabilizationWindowSeconds', 'policies', 'selectPolicy'],
-    'scaling rules have stabilizationWindowSeconds, policies and selectPolicy',
-  );
+  checkOnly(scope, prop, r, RULES_KEYS, 'scaling rules have stabilizationWindowSeconds, policies and selectPolicy');
   checkInt(scope, `${prop}.stabilizationWindowSeconds`, r.stabilizationWindowSeconds, 0, 3600);
   const selectPolicy = oneOf(
     scope,
@@ -439,7 +451,7 @@ function checkRules(scope: IConstruct, prop: string, v: unknown): k8s.HpaScaling
 
 function checkPolicy(scope: IConstruct, prop: string, v: unknown): k8s.HpaScalingPolicyV2 {
   const p = checkObject(scope, prop, v, "{ type: 'Pods', value: 1, periodSeconds: 60 }");
-  checkOnly(scope, prop, p, ['type', 'value', 'periodSeconds'], 'a policy has type, value and periodSeconds');
+  checkOnly(scope, prop, p, POLICY_KEYS, 'a policy has type, value and periodSeconds');
   const type =
     oneOf(scope, `${prop}.type`, p.type, ['Pods', 'Percent'] as const, "use 'Pods' (a number of pods) or 'Percent' (of the current pods)") ??
     fail(scope, `${prop}.type`, "is required: 'Pods' (a number of pods) or 'Percent' (of the current pods)", undefined, "set type: 'Pods'");

@@ -17,7 +17,7 @@
  */
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { checkObject, checkWholePercent } from '../_validate';
+import { checkObject, checkWholePercent, closestKey, keysOf } from '../_validate';
 import { ModelSource } from '../model/model-source';
 import { IImage } from '../image/_image-build';
 import { EnvMap } from '../workload/env';
@@ -53,6 +53,8 @@ export interface CanaryOptions {
   readonly replicas?: number;
 }
 
+const CANARY_KEYS = keysOf<CanaryOptions>()(['weight', 'image', 'model', 'modelVersion', 'version', 'env', 'replicas']);
+
 /** What each server's canary may change. */
 export type CanaryChange = 'image' | 'model' | 'modelVersion' | 'version' | 'env';
 
@@ -64,15 +66,22 @@ export type CanaryChange = 'image' | 'model' | 'modelVersion' | 'version' | 'env
 export function checkCanary(scope: IConstruct, v: unknown, changes: readonly CanaryChange[]): CanaryOptions | undefined {
   if (v === undefined) return undefined;
   const example = `{ weight: 10, ${changes[0]}: ... }`;
-  const c = checkObject(scope, 'canary', v, example) as unknown as CanaryOptions;
+  const c = checkObject(scope, 'canary', v, example, CANARY_KEYS) as unknown as CanaryOptions;
   checkWholePercent(scope, 'canary.weight', c.weight, {
     meaning: '0 rolls back, 100 promotes',
     fix: 'set canary.weight to e.g. 10 (10% of the traffic to the canary)',
   });
   const known = ['weight', 'replicas', ...changes];
   for (const k of Object.keys(c)) {
+    const guess = known.includes(k) ? undefined : closestKey(k, known);
     if (!known.includes(k))
-      fail(scope, `canary.${k}`, "is not something this server's canary can change", k, `use ${changes.join(', ')} (and weight, replicas)`);
+      fail(
+        scope,
+        `canary.${k}`,
+        `is not something this server's canary can change${guess ? ` (did you mean '${guess}'?)` : ''}`,
+        k,
+        `use ${changes.join(', ')} (and weight, replicas)`,
+      );
   }
   if (!changes.some((k) => (c as unknown as Record<string, unknown>)[k] !== undefined)) {
     fail(

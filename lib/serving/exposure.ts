@@ -13,6 +13,7 @@ import {
   checkOptionalBoolean,
   checkPort,
   checkUrlPath,
+  keysOf,
 } from '../_validate';
 
 const EXPOSURE = Symbol.for('cdk8s-ml.Exposure');
@@ -73,6 +74,11 @@ export interface GatewayOptions {
   readonly annotations?: Record<string, string>;
 }
 
+const LOAD_BALANCER_KEYS = keysOf<LoadBalancerOptions>()(['port', 'sourceRanges', 'annotations']);
+const INGRESS_KEYS = keysOf<IngressOptions>()(['host', 'path', 'tlsSecretName', 'disableTls', 'className', 'annotations', 'controllerNamespace']);
+const GATEWAY_REF_KEYS = keysOf<GatewayRef>()(['name', 'namespace']);
+const GATEWAY_KEYS = keysOf<GatewayOptions>()(['gateway', 'hostnames', 'path', 'controllerNamespace', 'annotations']);
+
 /** The checked exposure of a served workload (what checkExposure returns). @internal */
 export type ExposureKind =
   | { kind: 'cluster' }
@@ -132,6 +138,7 @@ export function checkExposure(scope: IConstruct, v: unknown): ExposureKind {
     'exposure',
     spec.options,
     spec.kind === 'ingress' ? "Exposure.ingress({ host: 'api.example.com' })" : 'Exposure.loadBalancer({ port: 80 })',
+    spec.kind === 'ingress' ? INGRESS_KEYS : LOAD_BALANCER_KEYS,
   );
   if (spec.kind === 'load-balancer') {
     const o = spec.options;
@@ -160,8 +167,8 @@ const HOSTNAME_RE = /^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*
 /** Exposure.gateway(): the fields of the HTTPRoute as the Gateway API's CRD validates them. */
 function checkGateway(scope: IConstruct, spec: { kind: 'gateway'; options: GatewayOptions }): ExposureKind {
   const example = "Exposure.gateway({ gateway: { name: 'public', namespace: 'gateway' } })";
-  const o = checkObject(scope, 'exposure', spec.options, example) as unknown as GatewayOptions;
-  const g = checkObject(scope, 'exposure.gateway', o.gateway, "{ name: 'public', namespace: 'gateway' }") as unknown as GatewayRef;
+  const o = checkObject(scope, 'exposure', spec.options, example, GATEWAY_KEYS) as unknown as GatewayOptions;
+  const g = checkObject(scope, 'exposure.gateway', o.gateway, "{ name: 'public', namespace: 'gateway' }", GATEWAY_REF_KEYS) as unknown as GatewayRef;
   checkDnsSubdomain(scope, 'exposure.gateway.name', g.name, 'the name of a Gateway', 'public');
   if (g.namespace !== undefined) checkDnsLabel(scope, 'exposure.gateway.namespace', g.namespace, 'a namespace name', 'gateway');
   checkArray(scope, 'exposure.hostnames', o.hostnames, "['api.example.com']", (h, prop) => {

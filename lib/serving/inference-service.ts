@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { fail, MlInputError } from '../_errors';
 import { checkImage, IImage } from '../image/_image-build';
-import { checkAbsolutePath, checkArgv, checkBrand, checkChildId, checkObject, checkPort, checkUrlPath } from '../_validate';
+import { checkAbsolutePath, checkArgv, checkBrand, checkChildId, checkObject, checkPort, checkUrlPath, keysOf } from '../_validate';
 import { PythonImage } from '../image/python-image';
 import { checkName } from '../_names';
 import { ModelSource } from '../model/model-source';
@@ -22,6 +22,7 @@ import {
   ServerCore,
   ServerPort,
   ServerSpec,
+  SERVED_KEYS,
 } from './_server';
 import { IModelServer } from './model-server';
 import { ServedWorkload } from './_served-workload';
@@ -68,6 +69,24 @@ export interface InferenceServiceProps extends ServedWorkloadProps {
   readonly canary?: CanaryOptions;
 }
 
+const INFERENCE_SERVICE_KEYS = keysOf<InferenceServiceProps>()([
+  ...SERVED_KEYS,
+  'image',
+  'port',
+  'extraPorts',
+  'command',
+  'args',
+  'model',
+  'modelPath',
+  'modelName',
+  'predictPath',
+  'healthCheck',
+  'uid',
+  'gpuNodeSelector',
+  'metrics',
+  'canary',
+]);
+
 /**
  * Any model-server image (Flask/sklearn, TorchServe, Triton...) as a hardened Deployment and
  * Service, with PDB, HPA, exposure and NetworkPolicies derived from its props and wiring.
@@ -81,7 +100,7 @@ export class InferenceService extends ServedWorkload implements IModelServer {
 
   constructor(scope: Construct, id: string, props: InferenceServiceProps) {
     super(scope, checkChildId(scope, id, 'InferenceService'));
-    checkObject(this, 'props', props, "{ image: 'registry.example.com/api:1.0.0' }");
+    checkObject(this, 'props', props, "{ image: 'registry.example.com/api:1.0.0' }", INFERENCE_SERVICE_KEYS);
     const image = checkImage(this, 'image', props.image);
     const checked = checkServedWorkloadProps(this, props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
@@ -97,7 +116,7 @@ export class InferenceService extends ServedWorkload implements IModelServer {
       canary: canary && canary.weight > 0 ? this.canaryTrack(props, canary, canaryImage, server.modelPath) : undefined,
       compose: this.composeOf(props, image, name, server.modelPath),
     });
-    this.runImages(props, image, canaryImage);
+    this.runImages(props, image, canaryImage, [server.port, ...server.extraPorts.map((p) => p.port)]);
     this.containerPort = server.port;
     this.modelName = props.modelName;
   }
@@ -209,11 +228,11 @@ export class InferenceService extends ServedWorkload implements IModelServer {
     };
   }
 
-  /** What the pod runs becomes the CMD of an image the app builds, unless that image names its own. */
-  private runImages(props: InferenceServiceProps, image: string | IImage, canaryImage: string | IImage | undefined): void {
-    if (typeof image !== 'string') image._runWith?.(this, runArgv(props.command, props.args), 'server');
+  /** What the pod runs becomes the CMD of an image the app builds, unless that image names its own; the ports it serves, its EXPOSE. */
+  private runImages(props: InferenceServiceProps, image: string | IImage, canaryImage: string | IImage | undefined, ports: number[]): void {
+    if (typeof image !== 'string') image._runWith?.(this, runArgv(props.command, props.args), 'server', ports);
     if (canaryImage !== undefined && typeof canaryImage !== 'string' && canaryImage !== image)
-      canaryImage._runWith?.(this, runArgv(props.command, props.args), 'server');
+      canaryImage._runWith?.(this, runArgv(props.command, props.args), 'server', ports);
   }
 }
 

@@ -15,6 +15,7 @@ import {
   checkOptionalBoolean,
   checkOptionalSize,
   checkString,
+  keysOf,
 } from '../_validate';
 import {
   CheckedServedProps,
@@ -26,6 +27,7 @@ import {
   ServedWorkloadProps,
   ServerCore,
   ServerSpec,
+  SERVED_KEYS,
 } from './_server';
 import { ServedWorkload } from './_served-workload';
 import { IModelServer } from './model-server';
@@ -111,6 +113,25 @@ export interface LlmServerProps extends ServedWorkloadProps {
   readonly canary?: CanaryOptions;
 }
 
+const LLM_SERVER_KEYS = keysOf<LlmServerProps>()([
+  ...SERVED_KEYS,
+  'model',
+  'servedModelName',
+  'version',
+  'image',
+  'tensorParallel',
+  'maxModelLen',
+  'gpuMemoryUtilization',
+  'extraArgs',
+  'modelPath',
+  'cacheSize',
+  'healthCheck',
+  'metrics',
+  'metricsNamespace',
+  'gpuNodeSelector',
+  'canary',
+]);
+
 /**
  * vLLM's OpenAI-compatible server (`vllm serve`) as a hardened Deployment: pinned image, the
  * weights downloaded once into a claim by an init container (the Hugging Face token in that
@@ -131,7 +152,8 @@ export class LlmServer extends ServedWorkload implements IOpenAiServer {
 
   constructor(scope: Construct, id: string, props: LlmServerProps) {
     super(scope, checkChildId(scope, id, 'LlmServer'));
-    checkObject(this, 'props', props, "{ model: ModelSource.fromHuggingFace('Qwen/Qwen2.5-0.5B-Instruct', { revision: '<commit sha>' }) }");
+    const example = "{ model: ModelSource.fromHuggingFace('Qwen/Qwen2.5-0.5B-Instruct', { revision: '<commit sha>' }) }";
+    checkObject(this, 'props', props, example, LLM_SERVER_KEYS);
     const checked = checkServedWorkloadProps(this, props);
     this.checkServerProps(props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 50);

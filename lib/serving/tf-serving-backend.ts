@@ -11,6 +11,7 @@ import {
   checkOptionalBoolean,
   checkOptionalObject,
   checkString,
+  keysOf,
 } from '../_validate';
 import { checkName } from '../_names';
 import { DEFAULT_TF_SERVING_VERSION, ModelImage, TF_SERVING_UID } from '../model/model-image';
@@ -28,6 +29,7 @@ import {
   ServedWorkloadProps,
   ServerCore,
   ServerSpec,
+  SERVED_KEYS,
 } from './_server';
 import { renderTextProto, TextProtoMessage } from './_textproto';
 import { IModelServer } from './model-server';
@@ -81,6 +83,8 @@ export interface TfServingModel {
   readonly versionLabels?: Record<string, number>;
 }
 
+const TF_SERVING_MODEL_KEYS = keysOf<TfServingModel>()(['name', 'source', 'versionPolicy', 'versionLabels']);
+
 /** Server-side batching (--enable_batching with a batching_parameters_file). */
 export interface BatchingOptions {
   /** @default 32 */
@@ -96,6 +100,15 @@ export interface BatchingOptions {
   /** @default false */
   readonly padVariableLengthInputs?: boolean;
 }
+
+const BATCHING_KEYS = keysOf<BatchingOptions>()([
+  'maxBatchSize',
+  'batchTimeoutMicros',
+  'maxEnqueuedBatches',
+  'numBatchThreads',
+  'allowedBatchSizes',
+  'padVariableLengthInputs',
+]);
 
 export interface TfServingBackendProps extends ServedWorkloadProps {
   /** Single-model shorthand: the served name (/v1/models/<modelName>). Use with `model`. */
@@ -150,11 +163,37 @@ export interface TfServingBackendProps extends ServedWorkloadProps {
   readonly canary?: CanaryOptions;
 }
 
+const TF_SERVING_KEYS = keysOf<TfServingBackendProps>()([
+  ...SERVED_KEYS,
+  'modelName',
+  'model',
+  'models',
+  'version',
+  'image',
+  'batching',
+  'metrics',
+  'metricsNamespace',
+  'modelConfigPollSeconds',
+  'fileSystemPollSeconds',
+  'restApiTimeoutMs',
+  'restApiNumThreads',
+  'enableModelWarmup',
+  'intraOpParallelism',
+  'interOpParallelism',
+  'gpuMemoryFraction',
+  'extraArgs',
+  'healthCheck',
+  'gpuNodeSelector',
+  'canary',
+]);
+
 /** Options of predictUrl. */
 export interface PredictUrlOptions {
   /** A version label of the model (versionLabels): /v1/models/<model>/labels/<label>:predict. @default - the served default version */
   readonly label?: string;
 }
+
+const PREDICT_URL_KEYS = keysOf<PredictUrlOptions>()(['label']);
 
 /**
  * tensorflow/serving as a hardened Deployment: pinned image (-gpu with GPUs), REST 8501 and gRPC
@@ -177,7 +216,7 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
 
   constructor(scope: Construct, id: string, props: TfServingBackendProps) {
     super(scope, checkChildId(scope, id, 'TfServingBackend'));
-    checkObject(this, 'props', props, "{ modelName: 'and-gate', model: ModelSource.fromUri('gs://models/and-gate') }");
+    checkObject(this, 'props', props, "{ modelName: 'and-gate', model: ModelSource.fromUri('gs://models/and-gate') }", TF_SERVING_KEYS);
     const checked = checkServedWorkloadProps(this, props);
     this.checkServerProps(props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 50);
@@ -480,7 +519,7 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
           `(${this.modelNames.join(', ')}). Fix: pass one of those names.`,
       );
     }
-    checkObject(this, 'predictUrl.options', options, "{ label: 'canary' }");
+    checkObject(this, 'predictUrl.options', options, "{ label: 'canary' }", PREDICT_URL_KEYS);
     const label = options.label;
     if (label === undefined) return `${this.url}/v1/models/${m}:predict`;
     const labels = Object.keys(this._labels[m] ?? {});
@@ -502,8 +541,9 @@ export class TfServingBackend extends ServedWorkload implements IModelServer {
   private checkServerProps(props: TfServingBackendProps): void {
     if (props.models !== undefined && !Array.isArray(props.models))
       fail(this, 'models', 'must be a list of { name, source }', props.models, "use [{ name: 'a', source: ModelSource.fromUri('gs://models/a') }]");
-    (props.models ?? []).forEach((m, i) => checkObject(this, `models[${i}]`, m, "{ name: 'a', source: ModelSource.fromUri('gs://models/a') }"));
-    const b = checkOptionalObject(this, 'batching', props.batching, '{ maxBatchSize: 32 }');
+    const example = "{ name: 'a', source: ModelSource.fromUri('gs://models/a') }";
+    (props.models ?? []).forEach((m, i) => checkObject(this, `models[${i}]`, m, example, TF_SERVING_MODEL_KEYS));
+    const b = checkOptionalObject(this, 'batching', props.batching, '{ maxBatchSize: 32 }', BATCHING_KEYS);
     if (b) {
       checkArray(this, 'batching.allowedBatchSizes', b.allowedBatchSizes, '[8, 16, 32]', (x) => x);
       checkOptionalBoolean(this, 'batching.padVariableLengthInputs', b.padVariableLengthInputs);

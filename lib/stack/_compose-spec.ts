@@ -18,10 +18,15 @@ export interface ComposeServiceSpec {
   /** Container ports (the first is the main one), each published on 127.0.0.1; none for a job. */
   readonly ports: Array<{ readonly name: string; readonly port: number }>;
   /**
-   * Compose profiles: a service with a profile starts only when asked for (`--profile train`, or
-   * `docker compose run <service>`), as a job runs to completion instead of serving.
+   * A job (runs to completion): written to compose/<stack>.jobs.compose.yml, not to the file `up` starts.
+   * Not compose `profiles`: podman-compose 1.0.3 ignores them and would start every job on `up`.
    */
-  readonly profiles?: string[];
+  readonly job?: boolean;
+  /**
+   * The Service's ports (port -> container port) of a server: a cluster DNS name written by hand
+   * (`http://<svc>.<ns>.svc.cluster.local:<port>`) is rewritten to `http://<svc>:<container port>`.
+   */
+  readonly servicePorts?: ReadonlyArray<{ readonly port: number; readonly targetPort: number }>;
   readonly command?: string[];
   readonly args?: string[];
   /** Env of the service: literal values, or references to the developer's shell (Secrets). */
@@ -45,6 +50,8 @@ export type ComposeValue = string | { readonly fromShell: string };
 /** The compose services of one stack, in the order its workloads added them. */
 export interface ComposeServices {
   readonly stackName: string;
+  /** The stack's namespace: the `<ns>` of the cluster DNS names that compose rewrites. */
+  readonly namespaceName: string;
   readonly services: readonly ComposeServiceSpec[];
 }
 

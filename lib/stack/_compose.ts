@@ -10,7 +10,7 @@ const COMPOSE = appKey<Map<MlStack, StackCompose>>('compose');
 
 /**
  * The compose services of one stack (local development), added by its workloads; the app writes
- * them as compose/<stack>.compose.yml (lib/app/_compose.ts).
+ * them as compose/<stack>.compose.yml and compose/<stack>.jobs.compose.yml (lib/app/_compose.ts).
  */
 export class StackCompose implements ComposeServices {
   /** The compose services of the stack of `scope`; undefined in an app that writes no output (a plain cdk8s App). */
@@ -21,7 +21,7 @@ export class StackCompose implements ComposeServices {
     const byStack = appScoped(scope, COMPOSE, () => new Map<MlStack, StackCompose>());
     let c = byStack.get(stack);
     if (!c) {
-      c = new StackCompose(stack.stackName);
+      c = new StackCompose(stack.stackName, stack.namespaceName);
       byStack.set(stack, c);
       outputs.addCompose(c);
     }
@@ -29,7 +29,10 @@ export class StackCompose implements ComposeServices {
   }
 
   public readonly services: ComposeServiceSpec[] = [];
-  private constructor(public readonly stackName: string) {}
+  private constructor(
+    public readonly stackName: string,
+    public readonly namespaceName: string,
+  ) {}
 
   public add(spec: ComposeServiceSpec): void {
     this.services.push(spec);

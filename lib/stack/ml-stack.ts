@@ -3,7 +3,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { fail, MlInputError, problem } from '../_errors';
 import { checkName, isDnsLabel, isUrlHostLabel, serviceNameProblem, serviceNameSuggestion, toDnsLabel } from '../_names';
-import { checkChildId, checkLabels, checkObject, checkOptionalBoolean, isPlainObject } from '../_validate';
+import { checkChildId, checkLabels, checkObject, checkOptionalBoolean, isPlainObject, keysOf } from '../_validate';
 import { appOutputsOf, manifestFileOf } from './_output';
 import { appKey, appScoped } from './_scoped';
 import { POD_SECURITY_VERSION } from '../check/k8s-pss';
@@ -41,6 +41,8 @@ export interface MlStackProps {
   readonly labels?: Record<string, string>;
 }
 
+const STACK_KEYS = keysOf<MlStackProps>()(['namespace', 'createNamespace', 'labels']);
+
 /**
  * One deployable unit: a namespace, the recommended `app.kubernetes.io/*` labels on every object,
  * and stable readable names (no hash suffixes), one manifest file in the output.
@@ -74,7 +76,7 @@ export class MlStack extends Chart {
       disableResourceNameHashes: true,
     });
     Object.defineProperty(this, ML_STACK, { value: true });
-    checkObject(this, 'props', props, "{ namespace: 'and-gate' }");
+    checkObject(this, 'props', props, "{ namespace: 'and-gate' }", STACK_KEYS);
     if (!isDnsLabel(stackName)) {
       fail(this, 'id', 'must give a DNS-1123 label (used as the part-of label and the manifest file name)', id, "use an id such as 'and-gate'");
     }

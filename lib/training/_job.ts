@@ -4,12 +4,21 @@ import { Construct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import { checkServiceName } from '../_names';
 import { checkImage, IImage } from '../image/_image-build';
-import { checkArgv, checkArray, checkBrand, checkOptionalBoolean, checkOptionalObject } from '../_validate';
+import { checkArgv, checkArray, checkBrand, checkOptionalBoolean, checkOptionalObject, keysOf } from '../_validate';
 import { connect, envUrlProblems, IWorkload, StorageEndpoint, WorkloadNetwork } from '../policy/_network';
 import { composeEnvironment } from '../workload/_compose-parts';
 import { StackCompose } from '../stack/_compose';
 import { MlStack } from '../stack/ml-stack';
-import { buildPodSpec, checkPodProps, gpuToleration, podIds, runArgv, serviceAccountFor, ServiceAccountOptions } from '../workload/_pod';
+import {
+  buildPodSpec,
+  checkPodProps,
+  gpuToleration,
+  POD_PROPS_KEYS,
+  podIds,
+  runArgv,
+  serviceAccountFor,
+  ServiceAccountOptions,
+} from '../workload/_pod';
 import { EnvFrom, EnvMap, libraryEnv, toEnvVars } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
 import { SchedulingProps } from '../workload/scheduling';
@@ -104,6 +113,31 @@ export interface JobWorkloadProps extends SchedulingProps {
   readonly queue?: string;
 }
 
+/** The keys of the props every job shares (checkKnownKeys): `tsc` fails when JobWorkloadProps gains one the list lacks. */
+export const JOB_KEYS = keysOf<JobWorkloadProps>()([
+  ...POD_PROPS_KEYS,
+  'image',
+  'name',
+  'command',
+  'args',
+  'inputs',
+  'uid',
+  'backoffLimit',
+  'activeDeadlineSeconds',
+  'ttlSecondsAfterFinished',
+  'schedule',
+  'queue',
+]);
+const SCHEDULE_KEYS = keysOf<ScheduleOptions>()([
+  'cron',
+  'timeZone',
+  'concurrencyPolicy',
+  'successfulJobsHistoryLimit',
+  'failedJobsHistoryLimit',
+  'startingDeadlineSeconds',
+  'suspend',
+]);
+
 /**
  * The props every job shares, checked at the boundary: TrainingJob and BatchInferenceJob call this
  * first, before they build anything. Returns the image (a pinned reference or an image the app builds).
@@ -126,7 +160,7 @@ export function checkJobWorkloadProps(owner: Construct, p: JobWorkloadProps): st
   checkInt(owner, 'backoffLimit', p.backoffLimit, 0, 100);
   checkInt(owner, 'activeDeadlineSeconds', p.activeDeadlineSeconds, 1);
   checkInt(owner, 'ttlSecondsAfterFinished', p.ttlSecondsAfterFinished, 0);
-  const sched = checkOptionalObject(owner, 'schedule', p.schedule, "{ cron: '0 3 * * *' }");
+  const sched = checkOptionalObject(owner, 'schedule', p.schedule, "{ cron: '0 3 * * *' }", SCHEDULE_KEYS);
   if (sched) checkSchedule(owner, sched as unknown as ScheduleOptions);
   if (p.queue !== undefined) checkQueue(owner, p.queue);
   return image;
@@ -151,8 +185,8 @@ export interface JobSpecInput {
   /** fsGroup of the pod; default the gid. */
   readonly fsGroup?: number;
   readonly distributed?: Distributed;
-  /** The job's service in the stack's compose file: its profile and bind mounts (claims as host directories). */
-  readonly compose: { readonly profile: string; readonly volumes: Array<{ source: string; target: string; readOnly?: boolean }> };
+  /** The job's service in the stack's jobs compose file: its bind mounts (claims as host directories). */
+  readonly compose: { readonly volumes: Array<{ source: string; target: string; readOnly?: boolean }> };
 }
 
 /** The Kubernetes objects of one job: Job or CronJob, headless Service, NetworkPolicy. @internal */
@@ -198,7 +232,7 @@ export class JobCore implements Omit<IWorkload, 'node' | 'with'> {
     if (d) this.service = renderHeadlessService(owner, stack._metadata(name, labels), selector, d);
     // Not for distributed jobs: every worker needs its completion index and its peers' names
     // (<job>-<i>.<job>, from the headless Service), which one compose service cannot provide.
-    if (!d) addCompose(name, s, this, sized.gpu);
+    if (!d) addCompose(name, s, this, { gpu: sized.gpu, inputs });
     this._network = new WorkloadNetwork(owner, name, selector, labels, this.namespaceName, p.isolateEgress ?? true);
     this.openNetwork(s, inputs, env.user);
   }
@@ -388,20 +422,23 @@ function renderHeadlessService(owner: Construct, metadata: ApiObjectMetadata, se
 }
 
 /**
- * The job as a compose service under a profile (`docker compose --profile train run <name>`): same
- * image (built from the same Dockerfile), command, env and uid as the pod; claims become directories
- * under MODELS_DIR, so the model a local training run writes is the one the server service reads.
+ * The job as a service of the stack's jobs compose file (`run --rm --no-deps <name>`): same image
+ * (built from the same Dockerfile), command, env and uid as the pod; claims become directories under
+ * MODELS_DIR, so the model a local training run writes is the one the server service reads, and the
+ * data inputs directories under DATASETS_DIR, mounted where the pod has them (DATA_DIR).
  */
-function addCompose(name: string, s: JobSpecInput, core: JobCore, gpu: number): void {
+function addCompose(name: string, s: JobSpecInput, core: JobCore, o: { gpu: number; inputs: BoundInput[] }): void {
+  const gpu = o.gpu;
+  const data = (s.props.inputs ?? []).map((input, i) => input._composeVolume(o.inputs[i].mountPath));
   StackCompose.of(s.owner)?.add({
     name,
-    profiles: [s.compose.profile],
+    job: true,
     image: s.props.image,
     ports: [],
     command: s.props.command,
     args: s.props.args,
     environment: composeEnvironment(core.container.env ?? []),
-    volumes: s.compose.volumes,
+    volumes: [...s.compose.volumes, ...data],
     user: `${core.uid}:${core.gid}`,
     ...(gpu > 0 ? { gpus: gpu } : {}),
   });

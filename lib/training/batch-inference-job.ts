@@ -1,12 +1,12 @@
 import { Construct } from 'constructs';
 import { fail } from '../_errors';
-import { checkAbsolutePath, checkBrand, checkChildId, checkObject } from '../_validate';
+import { checkAbsolutePath, checkBrand, checkChildId, checkObject, keysOf } from '../_validate';
 import { checkName } from '../_names';
 import { ModelMount, ModelSource } from '../model/model-source';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
 import { composeModelDir } from '../workload/_compose-parts';
 import { defaultName, MlStack } from '../stack/ml-stack';
-import { checkJobWorkloadProps, JobCore, JobSpecInput, JobWorkloadProps } from './_job';
+import { checkJobWorkloadProps, JOB_KEYS, JobCore, JobSpecInput, JobWorkloadProps } from './_job';
 import { BoundOutput, ModelOutput } from './model-output';
 
 export interface BatchInferenceJobProps extends JobWorkloadProps {
@@ -23,6 +23,8 @@ export interface BatchInferenceJobProps extends JobWorkloadProps {
   /** Where the output claim is mounted. @default '/output' */
   readonly outputDir?: string;
 }
+
+const BATCH_JOB_KEYS = keysOf<BatchInferenceJobProps>()([...JOB_KEYS, 'model', 'modelPath', 'output', 'outputDir']);
 
 /**
  * Scores a dataset with a model: a Job (or CronJob with `schedule`) that reads a ModelSource and
@@ -41,7 +43,8 @@ export class BatchInferenceJob extends Construct implements IWorkload {
 
   constructor(scope: Construct, id: string, props: BatchInferenceJobProps) {
     super(scope, checkChildId(scope, id, 'BatchInferenceJob'));
-    checkObject(this, 'props', props, "{ image: 'registry.example.com/score:1.0.0', model: ModelSource.fromTrainingJob(train) }");
+    const example = "{ image: 'registry.example.com/score:1.0.0', model: ModelSource.fromTrainingJob(train) }";
+    checkObject(this, 'props', props, example, BATCH_JOB_KEYS);
     const image = checkJobWorkloadProps(this, props);
     const name = checkName(this, 'name', props.name ?? defaultName(this), 52);
     const paths = this.checkBatchProps(props);
@@ -112,7 +115,6 @@ export class BatchInferenceJob extends Construct implements IWorkload {
       // Files the trainer wrote belong to its group: read them as that group.
       fsGroup: model.fsGroup,
       compose: {
-        profile: 'batch',
         volumes: [
           // A model baked into the image needs no mount; any other is a directory under MODELS_DIR.
           ...(props.model.image ? [] : [{ source: composeModelDir(props.model._composeDir(name)), target: modelPath }]),

@@ -1,9 +1,10 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { checkAbsolutePath, checkRelativePath, isDnsSubdomain, isPlainObject } from '../_validate';
+import { checkAbsolutePath, checkKnownKeys, checkRelativePath, isDnsSubdomain, isPlainObject, keysOf } from '../_validate';
 import { checkDownloadOptions, downloadInitContainer } from '../model/model-source';
 import { StorageEndpoint, storageEndpointsOf } from '../policy/_network';
+import { composeDataDir } from '../workload/_compose-parts';
 
 export interface DataVolumeOptions {
   /** Where the data is mounted (read-only). */
@@ -28,6 +29,9 @@ export interface DataUriOptions {
   /** S3-compatible endpoint (MinIO...) for s3:// URIs. @default - AWS */
   readonly s3Endpoint?: string;
 }
+
+const DATA_VOLUME_KEYS = keysOf<DataVolumeOptions>()(['mountPath', 'subPath']);
+const DATA_URI_KEYS = keysOf<DataUriOptions>()(['mountPath', 'credentialsSecret', 'downloaderImage', 'sizeLimit', 's3Endpoint']);
 
 /** Volumes, init containers and mounts of one input. @internal */
 export interface BoundInput {
@@ -64,6 +68,18 @@ export class DataInput {
     Object.defineProperty(this, DATA_INPUT, { value: true });
   }
 
+  /**
+   * The bind mount compose gives a job instead (read-only, where the pod mounts it): a directory under
+   * DATASETS_DIR. Called after _bind, which checked the spec.
+   * @internal
+   */
+  public _composeVolume(mountPath: string): { source: string; target: string } {
+    const s = this.spec;
+    if (s.kind === 'volume')
+      return { source: composeDataDir(s.options.subPath ? `${s.claimName}/${s.options.subPath}` : s.claimName), target: mountPath };
+    return { source: composeDataDir(uriDataDir(s.uri)), target: mountPath };
+  }
+
   /** @internal */
   public _bind(scope: IConstruct, prop: string, volumeName: string): BoundInput {
     const s = this.spec;
@@ -78,6 +94,7 @@ export class DataInput {
           : "use DataInput.fromUri('s3://bucket/data', { mountPath: '/data' })",
       );
     }
+    checkKnownKeys(scope, prop, s.options, s.kind === 'volume' ? DATA_VOLUME_KEYS : DATA_URI_KEYS);
     const mountPath = checkAbsolutePath(scope, `${prop}.mountPath`, s.options.mountPath, { example: '/data' });
     if (s.kind === 'volume') {
       if (!isDnsSubdomain(s.claimName)) {
@@ -124,4 +141,14 @@ export class DataInput {
       mountPath,
     };
   }
+}
+
+/**
+ * Where a local copy of a URI's data lives under DATASETS_DIR: `<bucket>/<prefix>` (what `aws s3 sync`
+ * or `rclone copy` of the prefix gives), for http(s) `<host>/<directory of the file>`.
+ */
+function uriDataDir(uri: string): string {
+  const [scheme, rest] = uri.replace(/[?#].*$/, '').split('://', 2);
+  const dir = scheme.startsWith('http') ? rest.replace(/\/[^/]*$/, '') : rest;
+  return dir.replace(/\/+$/, '');
 }

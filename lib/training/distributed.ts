@@ -1,6 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { checkPort, fail } from '../_errors';
+import { checkKnownKeys, keysOf } from '../_validate';
 
 const DISTRIBUTED = Symbol.for('cdk8s-ml.Distributed');
 
@@ -13,6 +14,8 @@ export interface DistributedOptions {
   /** Rendezvous port: MASTER_PORT for PyTorch, the gRPC port in TF_CONFIG for TensorFlow. @default 29500 (PyTorch), 2222 (TensorFlow) */
   readonly port?: number;
 }
+
+const DISTRIBUTED_KEYS = keysOf<DistributedOptions>()(['workers', 'port']);
 
 /** Where the workers find each other, derived from the Job and its headless Service. @internal */
 export interface PeerNaming {
@@ -46,7 +49,7 @@ export class Distributed {
    * `batch.kubernetes.io/job-completion-index` annotation through the downward API.
    */
   public static pytorch(options: DistributedOptions): Distributed {
-    return new Distributed('pytorch', options?.workers, options?.port ?? 29500);
+    return new Distributed('pytorch', options?.workers, options?.port ?? 29500, options);
   }
   /**
    * TensorFlow (MultiWorkerMirroredStrategy): TF_CONFIG in TensorFlow's documented format,
@@ -55,7 +58,7 @@ export class Distributed {
    * DNS name and the pod's own completion index.
    */
   public static tensorflow(options: DistributedOptions): Distributed {
-    return new Distributed('tensorflow', options?.workers, options?.port ?? 2222);
+    return new Distributed('tensorflow', options?.workers, options?.port ?? 2222, options);
   }
   public static isDistributed(x: unknown): x is Distributed {
     return typeof x === 'object' && x !== null && DISTRIBUTED in x;
@@ -66,6 +69,8 @@ export class Distributed {
     public readonly framework: 'pytorch' | 'tensorflow',
     public readonly workers: number,
     public readonly port: number,
+    /** The options as given: their keys are checked when a job uses them (it then has a scope). @internal */
+    public readonly _options?: unknown,
   ) {
     Object.defineProperty(this, DISTRIBUTED, { value: true });
   }
@@ -77,6 +82,7 @@ export class Distributed {
 
   /** @internal */
   public _validate(scope: IConstruct): void {
+    checkKnownKeys(scope, 'distributed', this._options, DISTRIBUTED_KEYS);
     if (!Number.isInteger(this.workers) || this.workers < 2 || this.workers > 10000) {
       fail(
         scope,

@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { fail } from '../_errors';
 import { checkName } from '../_names';
-import { checkDnsSubdomain, checkQuantity, checkRelativePath, isPlainObject } from '../_validate';
+import { checkDnsSubdomain, checkKnownKeys, checkQuantity, checkRelativePath, isPlainObject, keysOf } from '../_validate';
 import { MlStack } from '../stack/ml-stack';
 
 /** Access modes of a PersistentVolumeClaim. */
@@ -34,6 +34,9 @@ export interface ExistingClaimOptions {
   /** Directory inside the claim the job writes to (and readers read). @default - the claim's root */
   readonly subPath?: string;
 }
+
+const NEW_CLAIM_KEYS = keysOf<NewClaimOptions>()(['size', 'storageClassName', 'accessMode', 'name']);
+const EXISTING_CLAIM_KEYS = keysOf<ExistingClaimOptions>()(['accessMode', 'subPath']);
 
 /** The claim a job writes to, as bound to one job. @internal */
 export interface BoundOutput {
@@ -81,6 +84,7 @@ export class ModelOutput {
         s.kind === 'new' ? "use ModelOutput.newClaim({ size: '10Gi' })" : "use ModelOutput.existingClaim('models') or pass an object of options",
       );
     }
+    checkKnownKeys(owner, prop, s.options, s.kind === 'new' ? NEW_CLAIM_KEYS : EXISTING_CLAIM_KEYS);
     const accessMode = (s.options.accessMode ?? 'ReadWriteOnce') as ClaimAccessMode;
     if (typeof accessMode !== 'string' || !WRITABLE.includes(accessMode)) {
       fail(

@@ -1,13 +1,13 @@
 import { Construct, IConstruct } from 'constructs';
 import { fail, problem } from '../_errors';
-import { checkAbsolutePath, checkBrand, checkChildId, checkObject } from '../_validate';
+import { checkAbsolutePath, checkBrand, checkChildId, checkObject, keysOf } from '../_validate';
 import { syncAfter } from '../stack/_sync-waves';
 import { checkName } from '../_names';
 import { IModelProducer } from '../model/model-source';
 import { composeModelDir } from '../workload/_compose-parts';
 import { IWorkload, WorkloadNetwork } from '../policy/_network';
 import { defaultName, MlStack } from '../stack/ml-stack';
-import { checkJobWorkloadProps, JobCore, JobSpecInput, JobWorkloadProps } from './_job';
+import { checkJobWorkloadProps, JOB_KEYS, JobCore, JobSpecInput, JobWorkloadProps } from './_job';
 import { Distributed } from './distributed';
 import { BoundOutput, ModelOutput } from './model-output';
 
@@ -47,6 +47,8 @@ export interface TrainingJobProps extends JobWorkloadProps {
   readonly distributed?: Distributed;
 }
 
+const TRAINING_JOB_KEYS = keysOf<TrainingJobProps>()([...JOB_KEYS, 'modelOutput', 'modelDir', 'modelReadyFile', 'distributed']);
+
 /**
  * A training run as a Kubernetes Job (a CronJob with `schedule`, an Indexed Job with `distributed`),
  * hardened like every workload of the library, that writes its model to a PersistentVolumeClaim
@@ -77,7 +79,7 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
 
   constructor(scope: Construct, id: string, props: TrainingJobProps) {
     super(scope, checkChildId(scope, id, 'TrainingJob'));
-    checkObject(this, 'props', props, "{ image: 'registry.example.com/train:1.0.0' }");
+    checkObject(this, 'props', props, "{ image: 'registry.example.com/train:1.0.0' }", TRAINING_JOB_KEYS);
     const image = checkJobWorkloadProps(this, props);
     // 52: the CronJob limit (the controller appends 11 characters to name each run's Job).
     const name = checkName(this, 'name', props.name ?? defaultName(this), 52);
@@ -186,7 +188,6 @@ export class TrainingJob extends Construct implements IModelProducer, IWorkload 
       needsObjectStorage: false,
       distributed: props.distributed,
       compose: {
-        profile: 'train',
         volumes: out
           ? [{ source: composeModelDir(out.subPath ? `${out.claimName}/${out.subPath}` : out.claimName), target: modelDir, readOnly: false }]
           : [],

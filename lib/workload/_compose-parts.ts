@@ -1,5 +1,5 @@
 import { k8s } from 'cdk8s-plus-28';
-import { ComposeValue } from '../stack/_compose-spec';
+import { ComposeValue, composeLiteral } from '../stack/_compose-spec';
 
 /** Literal values as they are; keys of Secrets and ConfigMaps come from the developer's shell. */
 export function composeEnvironment(env: k8s.EnvVar[]): Record<string, ComposeValue> {
@@ -14,4 +14,9 @@ export function composeEnvironment(env: k8s.EnvVar[]): Record<string, ComposeVal
 /** Where compose mounts a model from: a directory the developer names in MODELS_DIR. */
 export function composeModelDir(name: string): string {
   return `\${MODELS_DIR:?set MODELS_DIR to the local directory holding your models}/${name}`;
+}
+
+/** Where compose mounts a job's data from (a DataInput): a directory the developer names in DATASETS_DIR. */
+export function composeDataDir(name: string): string {
+  return `\${DATASETS_DIR:?set DATASETS_DIR to the local directory holding your data}/${composeLiteral(name)}`;
 }

@@ -3,9 +3,10 @@ import { Construct, IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import { IImage, WRITABLE_HOME } from '../image/_image-build';
 import { MlStack } from '../stack/ml-stack';
-import { checkAnnotations, checkLabels, checkOptionalBoolean, checkOptionalObject, checkOptionalSize } from '../_validate';
+import { checkAnnotations, checkLabels, checkOptionalBoolean, checkOptionalObject, checkOptionalSize, keysOf } from '../_validate';
 import { checkEnv, checkEnvFrom, checkEnvNames, libraryEnv } from './env';
-import { checkPriorityClassName, checkScheduling, renderTolerations, SchedulingProps } from './scheduling';
+import { RESOURCES_KEYS } from './resources';
+import { checkPriorityClassName, checkScheduling, renderTolerations, SCHEDULING_KEYS, SchedulingProps } from './scheduling';
 
 export { gpuToleration } from './scheduling';
 
@@ -160,7 +161,7 @@ export interface PodProps extends SchedulingProps {
 export function checkPodProps(owner: IConstruct, p: PodProps): void {
   checkEnv(owner, 'env', p.env);
   checkEnvFrom(owner, 'envFrom', p.envFrom);
-  checkOptionalObject(owner, 'resources', p.resources, "{ cpu: '1', memory: '4Gi' }");
+  checkOptionalObject(owner, 'resources', p.resources, "{ cpu: '1', memory: '4Gi' }", RESOURCES_KEYS);
   checkLabels(owner, 'nodeSelector', p.nodeSelector);
   checkLabels(owner, 'gpuNodeSelector', p.gpuNodeSelector, "{ 'cloud.google.com/gke-accelerator': 'nvidia-l4' }");
   checkOptionalSize(owner, 'shmSize', p.shmSize, '8Gi');
@@ -169,6 +170,7 @@ export function checkPodProps(owner: IConstruct, p: PodProps): void {
     'serviceAccount',
     p.serviceAccount,
     "{ annotations: { 'iam.gke.io/gcp-service-account': 'sa@project.iam.gserviceaccount.com' } }",
+    SERVICE_ACCOUNT_KEYS,
   );
   if (sa) {
     checkAnnotations(
@@ -224,3 +226,19 @@ export interface ServiceAccountOptions {
   /** Mount an API token (only if the code calls the Kubernetes API). @default false */
   readonly automountToken?: boolean;
 }
+
+const SERVICE_ACCOUNT_KEYS = keysOf<ServiceAccountOptions>()(['annotations', 'automountToken']);
+
+/** The keys of PodProps, for the lists of the props that extend it (servers' and jobs'). */
+export const POD_PROPS_KEYS = keysOf<PodProps>()([
+  ...SCHEDULING_KEYS,
+  'env',
+  'envFrom',
+  'resources',
+  'nodeSelector',
+  'gpuNodeSelector',
+  'shmSize',
+  'serviceAccount',
+  'podAnnotations',
+  'isolateEgress',
+]);

@@ -10,7 +10,9 @@ import {
   checkEnvVarName,
   checkMap,
   checkOptionalBoolean,
+  checkOptionalObject,
   checkString,
+  keysOf,
 } from '../_validate';
 
 const ENV_VALUE = Symbol.for('cdk8s-ml.EnvValue');
@@ -19,8 +21,10 @@ const ENV_FROM = Symbol.for('cdk8s-ml.EnvFrom');
 /** What a factory was given, as given: checked when a workload uses it (the error then names the workload). */
 type EnvSource =
   | { readonly kind: 'value'; readonly value: unknown }
-  | { readonly kind: 'secret' | 'configMap'; readonly name: unknown; readonly key: unknown; readonly optional: unknown }
+  | { readonly kind: 'secret' | 'configMap'; readonly name: unknown; readonly key: unknown; readonly options: unknown }
   | { readonly kind: 'field'; readonly fieldPath: unknown };
+
+const REF_OPTION_KEYS = keysOf<NonNullable<Parameters<typeof EnvValue.fromSecret>[2]>>()(['optional']);
 
 /** The value of one environment variable: a literal, or a reference to a Secret or ConfigMap key. */
 export class EnvValue {
@@ -30,11 +34,11 @@ export class EnvValue {
   }
   /** A key of a Secret in the stack's namespace. */
   public static fromSecret(secretName: string, key: string, options: { optional?: boolean } = {}): EnvValue {
-    return new EnvValue({ kind: 'secret', name: secretName, key, optional: (options as { optional?: unknown } | null)?.optional });
+    return new EnvValue({ kind: 'secret', name: secretName, key, options });
   }
   /** A key of a ConfigMap in the stack's namespace. */
   public static fromConfigMap(configMapName: string, key: string, options: { optional?: boolean } = {}): EnvValue {
-    return new EnvValue({ kind: 'configMap', name: configMapName, key, optional: (options as { optional?: unknown } | null)?.optional });
+    return new EnvValue({ kind: 'configMap', name: configMapName, key, options });
   }
   /** A field of the pod, e.g. 'metadata.name' or 'status.podIP'. */
   public static fromFieldRef(fieldPath: string): EnvValue {
@@ -68,7 +72,8 @@ export class EnvValue {
         s.kind === 'secret' ? 'api-credentials' : 'app-settings',
       );
       checkConfigKey(scope, `${prop}.key`, s.key);
-      checkOptionalBoolean(scope, `${prop}.optional`, s.optional);
+      const o = checkOptionalObject(scope, `${prop}.options`, s.options ?? undefined, '{ optional: true }', REF_OPTION_KEYS);
+      checkOptionalBoolean(scope, `${prop}.optional`, o?.optional);
     }
   }
 
@@ -77,7 +82,8 @@ export class EnvValue {
     const s = this.source;
     if (s.kind === 'value') return { name, value: s.value as string };
     if (s.kind === 'field') return { name, valueFrom: { fieldRef: { fieldPath: s.fieldPath as string } } };
-    const ref = { name: s.name as string, key: s.key as string, ...(s.optional ? { optional: true } : {}) };
+    const optional = (s.options as { optional?: unknown } | null | undefined)?.optional === true;
+    const ref = { name: s.name as string, key: s.key as string, ...(optional ? { optional: true } : {}) };
     return { name, valueFrom: s.kind === 'secret' ? { secretKeyRef: ref } : { configMapKeyRef: ref } };
   }
 }

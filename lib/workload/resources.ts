@@ -1,7 +1,7 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { checkCpu, checkMemory, checkOptionalBoolean, checkOptionalObject, checkQuantity } from '../_validate';
+import { checkCpu, checkMemory, checkOptionalBoolean, checkOptionalObject, checkQuantity, keysOf } from '../_validate';
 import { parseQuantity } from '../rules/quantity';
 
 /** Container resources sized for ML; every value is validated at synth. */
@@ -32,6 +32,17 @@ export interface ResourcesProps {
   readonly allowLargeRequests?: boolean;
 }
 
+export const RESOURCES_KEYS = keysOf<ResourcesProps>()([
+  'cpu',
+  'cpuLimit',
+  'memory',
+  'memoryLimit',
+  'gpu',
+  'gpuResource',
+  'ephemeralStorage',
+  'allowLargeRequests',
+]);
+
 /**
  * Beyond these a request is "legal but almost surely wrong" (README, Resources): the largest nodes
  * most clusters have are 64-192 vCPUs and 8 GPUs, and a pod that fits none stays Pending without
@@ -50,7 +61,7 @@ export function buildResources(
   props: ResourcesProps | undefined,
   defaults: Required<Pick<ResourcesProps, 'cpu' | 'cpuLimit' | 'memory' | 'memoryLimit'>>,
 ): Sized {
-  const p: ResourcesProps = checkOptionalObject(scope, 'resources', props, "{ cpu: '1', memory: '4Gi' }") ?? {};
+  const p: ResourcesProps = checkOptionalObject(scope, 'resources', props, "{ cpu: '1', memory: '4Gi' }", RESOURCES_KEYS) ?? {};
   const large = checkOptionalBoolean(scope, 'resources.allowLargeRequests', p.allowLargeRequests) ?? false;
   // The user's values first: a default limit is derived from them.
   const given = {

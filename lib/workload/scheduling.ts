@@ -2,7 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import { checkObjectSchema } from '../check/k8s-schema';
-import { checkLabels, isPlainObject } from '../_validate';
+import { checkKnownKeys, checkLabels, isPlainObject, keysOf } from '../_validate';
 import { isLabelValue, isQualifiedName } from '../rules/dns';
 
 const TOLERATION = Symbol.for('cdk8s-ml.Toleration');
@@ -36,23 +36,28 @@ export interface TolerationOptions {
 export class Toleration {
   /** Tolerate taints with this key and exactly this value (operator Equal). */
   public static equal(key: string, value: string, options: TolerationOptions = {}): Toleration {
-    return new Toleration({ key, operator: 'Equal', value, ...pickOptions(options) });
+    return new Toleration({ key, operator: 'Equal', value, ...pickOptions(options) }, options);
   }
   /** Tolerate taints with this key, whatever their value (operator Exists). */
   public static exists(key: string, options: TolerationOptions = {}): Toleration {
-    return new Toleration({ key, operator: 'Exists', ...pickOptions(options) });
+    return new Toleration({ key, operator: 'Exists', ...pickOptions(options) }, options);
   }
   public static isToleration(x: unknown): x is Toleration {
     return typeof x === 'object' && x !== null && TOLERATION in x;
   }
 
-  private constructor(private readonly spec: k8s.Toleration) {
+  /** `options` as given, for the check of their keys when a workload uses the toleration (it then has a scope). */
+  private constructor(
+    private readonly spec: k8s.Toleration,
+    private readonly options: unknown,
+  ) {
     Object.defineProperty(this, TOLERATION, { value: true });
   }
 
   /** @internal */
   public _toKube(scope: IConstruct, prop: string): k8s.Toleration {
     const t = this.spec;
+    checkKnownKeys(scope, `${prop}.options`, this.options, TOLERATION_OPTION_KEYS);
     if (!isQualifiedName(t.key)) {
       fail(
         scope,
@@ -116,6 +121,9 @@ export interface SchedulingProps {
    */
   readonly priorityClassName?: string;
 }
+
+export const SCHEDULING_KEYS = keysOf<SchedulingProps>()(['tolerations', 'affinity', 'priorityClassName']);
+const TOLERATION_OPTION_KEYS = keysOf<TolerationOptions>()(['effect', 'tolerationSeconds']);
 
 /**
  * The key GPU nodes are tainted with. GKE taints them `nvidia.com/gpu` NoSchedule when the cluster

@@ -1,7 +1,8 @@
 import * as path from 'node:path';
 import { MlApp } from '../../lib';
 import { buildReferenceApps } from '../../apps/main';
-import { checkOutput, isConnectionAllowed, parseYamlStream } from '../../lib/check';
+import { checkOutput, isConnectionAllowed } from '../../lib/check';
+import { parseYamlStream } from '../_util/yaml';
 import { synth, tempDir } from '../_util/synth';
 
 describe('reference apps', () => {

@@ -262,7 +262,7 @@ describe('parseYamlStream', () => {
     const text =
       '---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n---\n# only a ' +
       'comment\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: b\n---\n';
-    expect(parseYamlStream(text).map((o) => o.metadata.name)).toEqual(['a', 'b']);
+    expect(parseYamlStream(text).map((o: any) => o.metadata.name)).toEqual(['a', 'b']);
   });
 
   it('throws on YAML errors', () => {

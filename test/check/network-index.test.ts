@@ -179,7 +179,7 @@ describe('the network check asks only the sources a destination can admit, and a
         (t) => t.namespace,
         (t) => t.labels,
       );
-      const bySelector = new SelectorIndex(policies, effectiveNamespace, (p) => p.spec.podSelector?.matchLabels ?? {});
+      const bySelector = new SelectorIndex(policies, effectiveNamespace, (p: any) => p.spec.podSelector?.matchLabels ?? {});
       for (const t of templates) {
         const matching = policies
           .map((p, i) => [p, i] as const)

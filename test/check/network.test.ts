@@ -613,6 +613,7 @@ describe('the reference apps', () => {
       'probe:monitoring -> Deployment/canary/classifier-canary:8501 (Deployment/canary/classifier-canary)',
       'probe:monitoring -> Deployment/image-classifier/model-server:8501 (Deployment/image-classifier/model-server)',
       'probe:monitoring -> Deployment/llm-chat/llm:8000 (Deployment/llm-chat/llm)',
+      'probe:ingress-nginx -> Deployment/eeg-letters/api:8080 (Ingress/eeg-letters/api)',
       'probe:ingress-nginx -> Deployment/image-classifier/image-classifier:8080 (Ingress/image-classifier/image-classifier)',
       'probe:ingress-nginx -> Deployment/llm-chat/chat:8080 (Ingress/llm-chat/chat)',
       'probe:gateway -> Deployment/canary/classifier:8501 (HTTPRoute/canary/classifier)',

@@ -68,6 +68,13 @@ describe('cdk8s-ml init', () => {
     expect([...files.values()].some((c) => c.includes('__NAME__'))).toBe(false);
   });
 
+  test('the READMEs run the generated build.sh with bash, never sh (dash: "set: Illegal option -o pipefail")', () => {
+    const scaffold = scaffoldFiles('demo').get('README.md')!;
+    const repo = fs.readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    for (const readme of [scaffold, repo]) expect(readme).not.toMatch(/(^|[\s`(])sh\s+\S*build\.sh/m);
+    expect(scaffold).toContain('`bash dist/images/build.sh`');
+  });
+
   test('refuses a non-empty directory (one line, exit 1) unless --force, which keeps other files', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'mine');

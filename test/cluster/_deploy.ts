@@ -7,7 +7,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { parseYamlStream } from '../../lib/check';
+import { parseYamlStream } from '../_util/yaml';
 import { kubectl, kubectlWarnings, TestCluster, waitUntil } from '../_util/kube';
 
 export interface StackDeployment {

@@ -411,12 +411,12 @@ describe('reference apps: upgrading from the previous release', () => {
     // GIVEN today's output with the kind of change a refactor of the naming could make
     const b = baselines.find((x) => x.stack === 'and-gate')!;
     const changed = today('and-gate')
-      .map((o) =>
+      .map((o: any) =>
         o.kind === 'Deployment' && o.metadata.name === 'server'
           ? { ...o, spec: { ...o.spec, selector: { matchLabels: { ...o.spec.selector.matchLabels, 'app.kubernetes.io/instance': 'server' } } } }
           : o,
       )
-      .filter((o) => !(o.kind === 'ConfigMap' && o.metadata.name === 'server-config'));
+      .filter((o: any) => !(o.kind === 'ConfigMap' && o.metadata.name === 'server-config'));
     // THEN both the selector and the removal are named
     expect(messages(checkUpgrade(b.objects, changed))).toEqual([
       expect.stringMatching(/^ConfigMap\/and-gate\/server-config: metadata\.name: removed: /),

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { ARGOCD_PLUGIN_NAME, ArgoCdApplication, InferenceService, KUEUE_ADMISSION_IGNORED_FIELDS, MlApp, MlStack } from '../../lib';
 import { buildReferenceApps } from '../../apps/main';
-import { parseYamlStream } from '../../lib/check';
+import { parseYamlStream } from '../_util/yaml';
 import { synth, tempDir } from '../_util/synth';
 
 const ROOT = path.resolve(__dirname, '../..');

@@ -109,6 +109,7 @@ export function eegLettersCopy(app: Construct, edit: EegEdit = {}): MlStack {
     replicas: 2,
     healthCheck: { path: '/readyz', livenessPath: '/healthz', startupTimeoutSeconds: 1800 },
     resources: { cpu: '250m', cpuLimit: '1', memory: '512Mi', memoryLimit: '1Gi' },
+    exposure: Exposure.ingress({ host: 'eeg-letters.example.com', className: 'nginx' }),
   });
   return stack;
 }

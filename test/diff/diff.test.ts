@@ -1,6 +1,7 @@
 import * as yaml from 'js-yaml';
 import { buildReferenceApps } from '../../apps/main';
-import { Exposure, parseYamlStream } from '../../lib';
+import { Exposure } from '../../lib';
+import { parseYamlStream } from '../_util/yaml';
 import { diffOutputs, OutputDiff, renderDiffText } from '../../lib/diff';
 import { synth } from '../_util/synth';
 import { referenceWith, ReferenceEdits } from './_apps';

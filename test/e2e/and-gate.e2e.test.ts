@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MlApp } from '../../lib';
 import { andGate } from '../../apps/and-gate/main';
-import { parseYamlStream } from '../../lib/check';
+import { parseYamlStream } from '../_util/yaml';
 import { tempDir } from '../_util/synth';
 import {
   CONTAINER_HOST_LOOPBACK,

@@ -17,7 +17,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Distributed, MlApp, MlStack, ModelOutput, PythonImage, TrainingJob } from '../../lib';
 import { COMPLETION_INDEX_ANNOTATION } from '../../lib/training/distributed';
-import { parseYamlStream } from '../../lib/check';
+import { parseYamlStream } from '../_util/yaml';
 import { podSpec } from '../_util/synth';
 import {
   ContainerHandle,

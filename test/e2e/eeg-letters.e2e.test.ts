@@ -18,7 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { eegLetters } from '../../apps/eeg-letters/main';
 import { MlApp } from '../../lib';
-import { parseYamlStream } from '../../lib/check';
+import { parseYamlStream } from '../_util/yaml';
 import { podSpec } from '../_util/synth';
 import {
   PYTHON_SKLEARN_BASE_IMAGE,

@@ -1,5 +1,5 @@
 import { EnvValue, Exposure, FlaskFrontend, InferenceService, ModelSource, PythonImage, TfServingBackend } from '../../lib';
-import { parseYamlStream } from '../../lib/check';
+import { parseYamlStream } from '../_util/yaml';
 import { podSpec, pythonContext, synthStack } from '../_util/synth';
 
 const GS = ModelSource.fromUri('gs://models/and-gate');

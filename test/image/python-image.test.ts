@@ -53,6 +53,19 @@ describe('PythonImage', () => {
     expect(dockerfile).toMatchSnapshot();
   });
 
+  test('EXPOSE lists every port the workload serves: the image port and each extra port', () => {
+    const out = synthStack(
+      (stack) =>
+        new InferenceService(stack, 'api', {
+          image: PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/team/api', tag: '1.2.3' }),
+          extraPorts: [{ name: 'grpc', port: 9000 }],
+        }),
+    );
+    const served = podSpec(out.find('Deployment')).containers[0].ports.map((p: any) => p.containerPort);
+    expect(served).toEqual([8080, 9000]);
+    expect(dockerfileFacts(out.dockerfile('api')).exposes).toEqual(served);
+  });
+
   test('the bake file and build script build exactly the image the manifest runs', () => {
     const ctx = pythonContext();
     const out = build({}, ctx);
@@ -121,6 +134,24 @@ describe('PythonImage', () => {
             }),
         ),
       ).toThrow(/InferenceService 'test\/api': port differs from the port the image EXPOSEs \(8080\), got 9000\. Fix: set the port on the image/);
+    });
+    test('two image objects for one directory: the message names both workloads, the directory, the difference and the fix', () => {
+      // Each object takes the command of the workload that runs it: two different Dockerfiles for images/api.
+      const ctx = pythonContext();
+      const options = { repository: 'registry.example.com/team/api', tag: '1' };
+      const build2 = () =>
+        synthStack((stack) => {
+          new InferenceService(stack, 'a', { image: PythonImage.fromDirectory(ctx, options), command: ['python', 'a.py'] });
+          new InferenceService(stack, 'b', { image: PythonImage.fromDirectory(ctx, options), command: ['python', 'b.py'] });
+        });
+      expect(build2).toThrow(
+        joinRegExp(
+          /InferenceService 'test\/b': image clashes with the PythonImage InferenceService 'test\/a' runs: two different images would be /,
+          new RegExp(`written to images/api, both from the directory ${ctx}; they differ in the Dockerfile, `),
+          /"CMD \[\\"python\\",\\"a.py\\"\]" vs "CMD \[\\"python\\",\\"b.py\\"\]", got "registry.example.com\/team\/api:1"\. /,
+          /Fix: make the image once \(const image = PythonImage.fromDirectory\(...\)\) and pass that one object to both workloads/,
+        ),
+      );
     });
   });
 });

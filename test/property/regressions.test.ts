@@ -344,16 +344,18 @@ describe('found by property 1, later', () => {
 
   test('an extra port without a number is an MlValidationError, not a crash inside cdk8s', () => {
     // { name: 'grpc' } (or any object with a name and no port) failed in cdk8s: "can't render non-simple object of type 'IntOrString'".
-    for (const extra of [{ name: 'grpc' }, EnvFrom.secret('grpc')]) {
-      const error = synthError(
-        (stack) => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', extraPorts: [extra as any] }),
-      );
-      expect(error).toBeInstanceOf(MlValidationError);
-      expect((error as Error).message).toBe(
-        "InferenceService 'test/api': extraPorts[0].port is required (an extra port needs its " +
-          "number), got undefined. Fix: give it one, e.g. { name: 'grpc', port: 9000 }",
-      );
-    }
+    const extraPort = (extra: unknown) =>
+      synthError((stack) => new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', extraPorts: [extra as any] }));
+    const error = extraPort({ name: 'grpc' });
+    expect(error).toBeInstanceOf(MlValidationError);
+    expect((error as Error).message).toBe(
+      "InferenceService 'test/api': extraPorts[0].port is required (an extra port needs its " +
+        "number), got undefined. Fix: give it one, e.g. { name: 'grpc', port: 9000 }",
+    );
+    // Another object in its place (an EnvFrom) is refused by its keys first (issue 22: unknown keys are errors).
+    const other = extraPort(EnvFrom.secret('grpc'));
+    expect(other).toBeInstanceOf(MlValidationError);
+    expect((other as Error).message).toMatch(/^InferenceService 'test\/api': extraPorts\[0\]\.kind is not a known key, .* Known keys: name, port$/);
   });
 });
 

@@ -14,7 +14,7 @@ import {
   TrainingJob,
   ModelOutput,
 } from '../../lib';
-import { parseYamlStream } from '../../lib/check';
+import { parseYamlStream } from '../_util/yaml';
 import { podSpec, pythonContext, synthStack, tempDir } from '../_util/synth';
 
 const REPO = 'Qwen/Qwen2.5-0.5B-Instruct';

@@ -4,6 +4,7 @@
  */
 import {
   BatchInferenceJob,
+  DataInput,
   Distributed,
   EnvValue,
   FlaskFrontend,
@@ -14,6 +15,7 @@ import {
   TfServingBackend,
   TrainingJob,
 } from '../../lib';
+import { ComposeFile } from '../../lib/app/_compose';
 import { parseYamlStream } from '../../lib/check';
 import { pythonContext, synthStack } from '../_util/synth';
 
@@ -22,6 +24,11 @@ const web = () => PythonImage.fromDirectory(pythonContext(), { repository: 'regi
 
 function composeOf(out: { files: Map<string, string> }): any {
   return parseYamlStream(out.files.get('compose/test.compose.yml')!)[0];
+}
+
+/** The stack's jobs file (compose/<stack>.jobs.compose.yml): the jobs `up` does not start. */
+function jobsOf(out: { files: Map<string, string> }): any {
+  return parseYamlStream(out.files.get('compose/test.jobs.compose.yml')!)[0];
 }
 
 describe('compose', () => {
@@ -87,10 +94,10 @@ describe('compose', () => {
   });
 });
 
-describe('compose: jobs under profiles', () => {
+describe('compose: jobs in a file of their own, which `up` of the servers does not start', () => {
   const TRAIN = 'registry.example.com/train:1.0.0';
 
-  test('a TrainingJob is a service under the train profile that writes the model directory its server reads', () => {
+  test('a TrainingJob is a service of the jobs file that writes the model directory its server reads', () => {
     const out = synthStack((stack) => {
       const train = new TrainingJob(stack, 'train', {
         image: TRAIN,
@@ -101,9 +108,13 @@ describe('compose: jobs under profiles', () => {
       });
       new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', model: ModelSource.fromTrainingJob(train) });
     });
+    // podman-compose 1.0.3 ignores `profiles`: the servers' file must hold no job at all
     const services = composeOf(out).services;
-    const train = services.train;
-    expect(train.profiles).toEqual(['train']);
+    expect(Object.keys(services)).toEqual(['api']);
+    const jobs = jobsOf(out);
+    expect(Object.keys(jobs.services)).toEqual(['train']);
+    const train = jobs.services.train;
+    expect(train.profiles).toBeUndefined();
     expect(train.image).toBe(TRAIN);
     expect(train.entrypoint).toEqual(['python', 'train.py']);
     expect(train.command).toEqual(['--epochs', '$$EPOCHS']);
@@ -112,9 +123,12 @@ describe('compose: jobs under profiles', () => {
     expect(train).toMatchObject({ user: '10001:10001', read_only: true, tmpfs: ['/tmp'], cap_drop: ['ALL'] });
     const modelDir = '${MODELS_DIR:?set MODELS_DIR to the local directory holding your models}/train-model';
     expect(train.volumes).toEqual([{ type: 'bind', source: modelDir, target: '/models', read_only: false }]);
-    // the server mounts the same host directory, read-only, and has no profile: `up` starts it
+    // the server mounts the same host directory, read-only
     expect(services.api.volumes).toEqual([{ type: 'bind', source: modelDir, target: '/models', read_only: true }]);
-    expect(services.api.profiles).toBeUndefined();
+    // the jobs file says how to run a job, with the same arguments on every compose tool
+    expect(out.files.get('compose/test.jobs.compose.yml')).toMatch(
+      /^# .*\n# {3}docker compose -p test -f compose\/test.compose.yml -f compose\/test.jobs.compose.yml run --rm --no-deps <job>\n/,
+    );
   });
 
   test('a PythonImage trainer is built from its Dockerfile', () => {
@@ -125,12 +139,15 @@ describe('compose: jobs under profiles', () => {
           command: ['python', 'train.py'],
         }),
     );
-    const train = composeOf(out).services.train;
+    const train = jobsOf(out).services.train;
     expect(train.image).toBe('registry.example.com/train:1.0.0');
+    // no server: no servers' file, and the command names the jobs file alone
+    expect(out.files.has('compose/test.compose.yml')).toBe(false);
+    expect(out.files.get('compose/test.jobs.compose.yml')).toContain('docker compose -p test -f compose/test.jobs.compose.yml run --rm --no-deps');
     expect(train.build).toMatchObject({ dockerfile: expect.stringMatching(/images\/.*\/Dockerfile$/) });
   });
 
-  test("a BatchInferenceJob is under the batch profile: the trainer's model read-only, its output writable", () => {
+  test("a BatchInferenceJob is in the jobs file: the trainer's model read-only, its output writable", () => {
     const out = synthStack((stack) => {
       const train = new TrainingJob(stack, 'train', { image: TRAIN, modelOutput: ModelOutput.newClaim({ size: '1Gi' }) });
       new BatchInferenceJob(stack, 'score', {
@@ -140,8 +157,8 @@ describe('compose: jobs under profiles', () => {
         resources: { gpu: 1 },
       });
     });
-    const score = composeOf(out).services.score;
-    expect(score.profiles).toEqual(['batch']);
+    const score = jobsOf(out).services.score;
+    expect(score.profiles).toBeUndefined();
     expect(score.environment).toMatchObject({ MODEL_DIR: '/models', OUTPUT_DIR: '/output' });
     expect(score.volumes).toEqual([
       { type: 'bind', source: expect.stringMatching(/\}\/train-model$/), target: '/models', read_only: true },
@@ -160,5 +177,76 @@ describe('compose: jobs under profiles', () => {
       new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0' });
     });
     expect(Object.keys(composeOf(out).services)).toEqual(['api']);
+  });
+});
+
+describe('compose: DataInput mounts', () => {
+  test('a job gets each input where the pod has it: a claim as $DATASETS_DIR/<claim>[/<subPath>], a URI as $DATASETS_DIR/<bucket>/<prefix>', () => {
+    const out = synthStack((stack) => {
+      new TrainingJob(stack, 'train', {
+        image: 'registry.example.com/train:1.0.0',
+        inputs: [
+          DataInput.fromVolume('datasets', { mountPath: '/data', subPath: 'eeg/v1' }),
+          DataInput.fromUri('s3://bucket/raw/letters/', { mountPath: '/raw' }),
+          DataInput.fromUri('https://example.com/files/letters.csv?v=2', { mountPath: '/csv' }),
+        ],
+      });
+    });
+    const train = jobsOf(out).services.train;
+    const data = '${DATASETS_DIR:?set DATASETS_DIR to the local directory holding your data}';
+    expect(train.environment.DATA_DIR).toBe('/data');
+    expect(train.volumes).toEqual([
+      { type: 'bind', source: `${data}/datasets/eeg/v1`, target: '/data', read_only: true },
+      { type: 'bind', source: `${data}/bucket/raw/letters`, target: '/raw', read_only: true },
+      { type: 'bind', source: `${data}/example.com/files`, target: '/csv', read_only: true },
+    ]);
+  });
+});
+
+describe('compose: cluster DNS names written by hand', () => {
+  const NAMES = (host: string) => [`http://${host}.svc.cluster.local:80/v1`, `http://${host}.svc:80/v1`, `http://${host}:80/v1`];
+
+  test('each form of a Service name becomes the compose service, and the Service port the container port', () => {
+    const out = synthStack((stack) => {
+      const api = new InferenceService(stack, 'api', { image: 'registry.example.com/api:1.0.0', servicePort: 80 });
+      const urls = NAMES(`api.${stack.namespaceName}`);
+      const train = new TrainingJob(stack, 'train', {
+        image: 'registry.example.com/train:1.0.0',
+        env: { A: urls[0], B: urls[1], C: urls[2], D: `http://api.${stack.namespaceName}.svc.cluster.local./x`, HOST: `api.${stack.namespaceName}` },
+        args: ['--api', urls[1]],
+      });
+      api.allowFrom(train);
+    });
+    const train = jobsOf(out).services.train;
+    expect(train.environment).toMatchObject({
+      A: 'http://api:8080/v1',
+      B: 'http://api:8080/v1',
+      C: 'http://api:8080/v1',
+      D: 'http://api:8080/x',
+      HOST: 'api',
+    });
+    expect(train.command).toEqual(['--api', 'http://api:8080/v1']);
+  });
+
+  test('other names stay: another namespace, a longer host, a name that is not a Service of the stack', () => {
+    // (the constructs refuse URLs of Services the app does not define: the rewrite itself, on a literal document)
+    const env = { A: 'http://api.other.svc:8080', B: 'http://api.test.example.com/', C: 'http://web.test.svc:80', D: 'http://myapi.test.svc:80' };
+    const file = new ComposeFile({
+      stackName: 'test',
+      namespaceName: 'test',
+      services: [
+        {
+          name: 'api',
+          image: 'api:1',
+          ports: [{ name: 'http', port: 8080 }],
+          servicePorts: [{ port: 80, targetPort: 8080 }],
+          environment: {},
+          user: '1:1',
+        },
+        { name: 'train', job: true, image: 'train:1', ports: [], environment: { ...env, E: 'api.test:80' }, user: '1:1' },
+      ],
+    });
+    const doc = file.toDocument('/tmp/out', 'jobs') as any;
+    expect(doc.services.train.environment).toEqual({ HOME: '/tmp', ...env, E: 'api:8080' });
   });
 });

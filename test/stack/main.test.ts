@@ -80,6 +80,9 @@ describe('MlApp.main', () => {
     expect(res.status).not.toBe(0);
     expect(res.stderr).toContain('cdk8s-ml: synth failed: nothing was written to ');
     expect(res.stderr).toContain('cdk8s synth had removed the previous output before it ran the app');
+    // the app command of this project's cdk8s.yaml, not `npm run synth` (which is `cdk8s synth` in a scaffold)
+    expect(res.stderr).toContain(`run the app without cdk8s-cli: \`node -r ${REGISTER} main.ts\`)`);
+    expect(res.stderr).not.toContain('npm run synth');
     expect(res.stderr).toContain("InferenceService 'shop/api': image must be an image reference pinned to a version tag");
     expect(res.stderr).not.toContain('left unchanged');
     expect(fs.existsSync(dist)).toBe(false); // what cdk8s-cli did, and why "unchanged" would be false

@@ -9,7 +9,7 @@ import { ApiObject, App, Chart, Lazy, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { buildReferenceApps } from '../../apps/main';
 import { InferenceService, MlApp, MlStack } from '../../lib';
-import { parseYamlStream } from '../../lib/check';
+import { parseYamlStream } from '../_util/yaml';
 import { listFiles } from '../../lib/check/files';
 import { ComposeFile } from '../../lib/app/_compose';
 import { appCharts, chartObjects, prepareSynth } from '../../lib/app/_synth';

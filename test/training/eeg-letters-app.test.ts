@@ -3,7 +3,7 @@ import { eegLetters } from '../../apps/eeg-letters/main';
 import { DATA_FILE, generateEegLetters } from '../../apps/eeg-letters/generate-data';
 import * as path from 'node:path';
 import { MlApp } from '../../lib';
-import { checkOutput } from '../../lib/check';
+import { checkOutput, intendedConnections, isConnectionAllowed } from '../../lib/check';
 import { podSpec, synth, tempDir } from '../_util/synth';
 
 describe('apps/eeg-letters', () => {
@@ -30,6 +30,16 @@ describe('apps/eeg-letters', () => {
     expect(text).not.toMatch(/id_rsa|ssh|:latest/i);
     expect(out.dockerfile('eeg-letters')).toMatch(/^ARG PYTHON_IMAGE=python:3\.12\.8-slim-bookworm$/m);
     expect(out.files.get('images/eeg-letters/Dockerfile.dockerignore')).toContain('**/id_rsa*');
+  });
+
+  test('the API is reachable: its Ingress is an intended path into it, and the NetworkPolicies allow it', () => {
+    const ingress = out.find('Ingress', 'api');
+    expect(ingress.spec.rules[0].host).toBe('eeg-letters.example.com');
+    const into = intendedConnections(out.objects).filter((c) => c.to === 'Deployment/eeg-letters/api');
+    expect(into.map((c) => `${c.declaredBy}: ${c.from} -> ${c.to}:${c.port}`)).toEqual([
+      'Ingress/eeg-letters/api: probe:ingress-nginx -> Deployment/eeg-letters/api:8080',
+    ]);
+    for (const c of into) expect(isConnectionAllowed(out.objects, c.from, c.to, c.port)).toBe(true);
   });
 
   test('the shipped training data is what the committed generator writes (deterministic, nothing downloaded)', () => {

@@ -4,7 +4,18 @@
  * URLs) and `duplicate-env` (a container lists each variable once).
  */
 import { inClusterService, URL_RE, urlPort } from '../../rules/url';
-import { asArray, containersOf, describeContainer, effectiveNamespace, isPlainObject, K8sObject, Problem, WorkloadPodTemplate } from '../k8s-common';
+import {
+  asArray,
+  containersOf,
+  describeContainer,
+  effectiveNamespace,
+  isPlainObject,
+  K8sObject,
+  Problem,
+  WorkloadPodTemplate,
+  field,
+  metaName,
+} from '../k8s-common';
 import { CheckRule, ObjectInput, ObjectRule, problemsOf } from './rule';
 
 /** What env-url checks URLs against: Services by `namespace/name` with their ports, and the namespaces of the objects. */
@@ -16,14 +27,18 @@ interface ServiceDirectory {
 function serviceDirectory(objects: readonly K8sObject[]): ServiceDirectory {
   const services = new Map<string, number[]>();
   for (const o of objects) {
-    if (o?.kind !== 'Service' || typeof o?.metadata?.name !== 'string') continue;
-    const ports = asArray<{ port?: unknown }>(o?.spec?.ports)
+    const name = metaName(o);
+    if (o?.kind !== 'Service' || name === undefined) continue;
+    const ports = asArray<{ port?: unknown }>(field(o, 'spec', 'ports'))
       .map((p) => p?.port)
       .filter((p): p is number => typeof p === 'number');
-    services.set(`${effectiveNamespace(o)}/${o.metadata.name}`, ports);
+    services.set(`${effectiveNamespace(o)}/${name}`, ports);
   }
   const namespaces = new Set<string>(objects.filter(isPlainObject).map(effectiveNamespace));
-  for (const o of objects) if (o?.kind === 'Namespace' && typeof o?.metadata?.name === 'string') namespaces.add(o.metadata.name);
+  for (const o of objects) {
+    const name = metaName(o);
+    if (o?.kind === 'Namespace' && name !== undefined) namespaces.add(name);
+  }
   return { services, namespaces };
 }
 

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { isDns1035Label, isDns1123Label, isDns1123Subdomain, isIanaSvcName, labelKeyIssue, labelValueIssue } from '../../rules/dns';
-import { asArray, containersOf, describeContainer, isPlainObject, joinPath, K8sObject, WorkloadPodTemplate } from '../k8s-common';
+import { asArray, containersOf, describeContainer, isPlainObject, joinPath, K8sObject, WorkloadPodTemplate, field, arrayAt } from '../k8s-common';
 import { isString, ObjectInput, ObjectRule } from './rule';
 
 /** RBAC objects are validated as path segments by the apiserver (`system:foo` is legal), not as DNS names. */
@@ -31,10 +31,10 @@ function nameIssue(kind: unknown, field: string, name: string): string | undefin
 
 function metadataNameIssues(obj: K8sObject): string[] {
   const out: string[] = [];
-  const name = obj?.metadata?.name;
-  const generateName = obj?.metadata?.generateName;
+  const name = field(obj, 'metadata', 'name');
+  const generateName = field(obj, 'metadata', 'generateName');
   const kind = obj?.kind;
-  if (!PATH_SEGMENT_NAMED_KINDS.has(kind)) {
+  if (typeof kind !== 'string' || !PATH_SEGMENT_NAMED_KINDS.has(kind)) {
     const nameProblem = typeof name === 'string' ? nameIssue(kind, `metadata.name "${name}"`, name) : undefined;
     const prefixProblem =
       typeof generateName === 'string' && generateName !== ''
@@ -42,7 +42,7 @@ function metadataNameIssues(obj: K8sObject): string[] {
         : undefined;
     out.push(...[nameProblem, prefixProblem].filter(isString));
   }
-  const ns = obj?.metadata?.namespace;
+  const ns = field(obj, 'metadata', 'namespace');
   if (typeof ns === 'string' && !isDns1123Label(ns)) out.push(`metadata.namespace "${ns}" must be a DNS-1123 label`);
   return out;
 }
@@ -99,15 +99,17 @@ function ingressHostIssues(obj: K8sObject): string[] {
     return [];
   };
   return [
-    ...asArray<{ host?: unknown }>(obj?.spec?.rules).flatMap((r, i) => issue(r?.host, `spec.rules[${i}].host`)),
-    ...asArray<{ hosts?: unknown }>(obj?.spec?.tls).flatMap((t, i) => asArray(t?.hosts).flatMap((h, j) => issue(h, `spec.tls[${i}].hosts[${j}]`))),
+    ...asArray<{ host?: unknown }>(field(obj, 'spec', 'rules')).flatMap((r, i) => issue(r?.host, `spec.rules[${i}].host`)),
+    ...asArray<{ hosts?: unknown }>(field(obj, 'spec', 'tls')).flatMap((t, i) =>
+      asArray(t?.hosts).flatMap((h, j) => issue(h, `spec.tls[${i}].hosts[${j}]`)),
+    ),
   ];
 }
 
 /** apps ValidateStatefulSetSpec: each claim template becomes a volume of the pods, named as volumes are (DNS-1123 label). */
 function claimTemplateNameIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'StatefulSet') return [];
-  return asArray<unknown>(obj?.spec?.volumeClaimTemplates).flatMap((c, i) => {
+  return arrayAt(obj, 'spec', 'volumeClaimTemplates').flatMap((c, i) => {
     const name = isPlainObject(c) && isPlainObject(c.metadata) ? c.metadata.name : undefined;
     return typeof name === 'string' && !isDns1123Label(name)
       ? [`spec.volumeClaimTemplates[${i}].metadata.name "${name}" must be a DNS-1123 label`]
@@ -137,7 +139,7 @@ function allLabelMapIssues(obj: K8sObject): string[] {
     }
   };
   visit(obj, '', '');
-  if (obj?.kind === 'Service') out.push(...labelMapIssues(obj?.spec?.selector, 'spec.selector'));
+  if (obj?.kind === 'Service') out.push(...labelMapIssues(field(obj, 'spec', 'selector'), 'spec.selector'));
   return out;
 }
 
@@ -167,7 +169,7 @@ function containerNameIssues(t: WorkloadPodTemplate): string[] {
 function servicePortNameIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'Service') return [];
   const out: string[] = [];
-  asArray<{ name?: unknown }>(obj?.spec?.ports).forEach((p, i) => {
+  asArray<{ name?: unknown }>(field(obj, 'spec', 'ports')).forEach((p, i) => {
     if (typeof p?.name === 'string' && !isDns1123Label(p.name))
       out.push(`spec.ports[${i}].name "${p.name}" must be a DNS-1123 label (<=63 chars, lowercase alphanumerics and '-', alphanumeric at both ends)`);
   });

@@ -1,6 +1,6 @@
 /** Family `port-range`: ports outside 1..65535, named ports that are not IANA_SVC_NAMEs. */
 import { isIanaSvcName } from '../../rules/dns';
-import { asArray, containersOf, dig, isPlainObject, K8sObject, WorkloadPodTemplate } from '../k8s-common';
+import { asArray, containersOf, dig, isPlainObject, K8sObject, WorkloadPodTemplate, field } from '../k8s-common';
 import { isString, ObjectInput, ObjectRule } from './rule';
 
 function portIssue(value: unknown, at: string, allowNamed: boolean): string | undefined {
@@ -40,7 +40,7 @@ function containerPortIssues(t: WorkloadPodTemplate): string[] {
 function servicePortIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'Service') return [];
   const out: string[] = [];
-  asArray<Record<string, unknown>>(obj?.spec?.ports).forEach((p, i) => {
+  asArray<Record<string, unknown>>(field(obj, 'spec', 'ports')).forEach((p, i) => {
     out.push(
       ...[
         portIssue(p?.port, `spec.ports[${i}].port`, false),
@@ -56,7 +56,7 @@ function networkPolicyPortIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'NetworkPolicy') return [];
   const out: string[] = [];
   for (const dir of ['ingress', 'egress']) {
-    asArray<Record<string, unknown>>(obj?.spec?.[dir]).forEach((r, ri) => {
+    asArray<Record<string, unknown>>(field(obj, 'spec', dir)).forEach((r, ri) => {
       asArray<Record<string, unknown>>(r?.ports).forEach((p, pi) => {
         const at = `spec.${dir}[${ri}].ports[${pi}]`;
         out.push(...[portIssue(p?.port, `${at}.port`, true), portIssue(p?.endPort, `${at}.endPort`, false)].filter(isString));
@@ -69,7 +69,7 @@ function networkPolicyPortIssues(obj: K8sObject): string[] {
 /** networking validateIngressBackend: a Service backend's port number is a port. */
 function ingressPortIssues(obj: K8sObject): string[] {
   if (obj?.kind !== 'Ingress') return [];
-  const backends: Array<[unknown, string]> = [[obj?.spec?.defaultBackend, 'spec.defaultBackend']];
+  const backends: Array<[unknown, string]> = [[field(obj, 'spec', 'defaultBackend'), 'spec.defaultBackend']];
   asArray<unknown>(dig(obj, ['spec', 'rules'])).forEach((r, i) =>
     asArray<unknown>(dig(r, ['http', 'paths'])).forEach((p, j) => backends.push([dig(p, ['backend']), `spec.rules[${i}].http.paths[${j}].backend`])),
   );

@@ -15,6 +15,7 @@ import {
   serviceSelector,
   templateIndex,
   WorkloadPodTemplate,
+  field,
 } from '../k8s-common';
 import { CheckRule, problemsOf } from './rule';
 
@@ -37,7 +38,7 @@ function checkServiceSelector(svc: K8sObject, templates: LabelIndex<WorkloadPodT
   const selected = podsSelectedBy(svc, templates);
   if (selected.length === 1) return { messages: [], targets: selected };
   // Tracks of one server (stable and canary) behind one Service, declared by the split annotation naming each.
-  const split = svc?.metadata?.annotations?.[TRAFFIC_SPLIT_ANNOTATION];
+  const split = field(svc, 'metadata', 'annotations', TRAFFIC_SPLIT_ANNOTATION);
   if (selected.length > 1 && typeof split === 'string') {
     const named = new Set(split.split(/[^a-z0-9-]+/));
     if (selected.every((t) => named.has(t.name))) return { messages: [], targets: selected };
@@ -79,7 +80,7 @@ function describeExposed(ports: readonly ExposedPort[]): string {
 function checkTargetPorts(svc: K8sObject, target: WorkloadPodTemplate): string[] {
   const ports = exposedPorts(target);
   const messages: string[] = [];
-  asArray<Record<string, unknown>>(svc?.spec?.ports).forEach((sp, i) => {
+  asArray<Record<string, unknown>>(field(svc, 'spec', 'ports')).forEach((sp, i) => {
     const wanted = sp?.targetPort ?? sp?.port;
     const protocol = String(sp?.protocol ?? 'TCP');
     const hit = ports.some((p) => p.protocol === protocol && (typeof wanted === 'string' ? p.name === wanted : p.number === wanted));

@@ -1,11 +1,11 @@
 /** Family of the workloads: `workload-selector`, a controller's selector must match its own pod template. */
-import { asLabels, formatLabels, isPlainObject, labelSelectorMatches, WorkloadPodTemplate } from '../k8s-common';
+import { asLabels, formatLabels, isPlainObject, labelSelectorMatches, WorkloadPodTemplate, field } from '../k8s-common';
 import { ObjectInput, ObjectRule } from './rule';
 
 /** A controller whose selector does not match its own template is rejected by the apiserver ("selector does not match template labels"). */
 function workloadSelectorIssues(t: WorkloadPodTemplate): string[] {
   if (t.kind === 'Pod' || t.kind === 'CronJob') return [];
-  const selector = t.obj?.spec?.selector;
+  const selector = field(t.obj, 'spec', 'selector');
   // Jobs generate their selector unless manualSelector is set.
   if (t.kind === 'Job' && selector === undefined) return [];
   if (t.kind === 'ReplicationController') {
