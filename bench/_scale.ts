@@ -11,6 +11,10 @@
 //                                                untimed check of WARMDIR, so loading the schemas is not
 //                                                counted), then the strict unintended-ingress analysis
 //                                                (test/_util/synth.ts checked()) on its manifests
+//   _scale.ts objects N DIR                      writes N objects as YAML from elsewhere would hold them
+//                                                (Deployment, Service, ConfigMap in turn, wired by env
+//                                                URLs, 20 namespaces with a NetworkPolicy each) into
+//                                                DIR/objects-<k>.yaml, 4 files: what part (i) checks
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -70,6 +74,75 @@ function plusServer(chart: Chart, i: number): kplus.Deployment {
   d.exposeViaService({ ports: [{ port: 8080 }] });
   plusPdb(chart, `svc-${i}`);
   return d;
+}
+
+/** One app of objects(): a Deployment calling the previous app's Service, its Service, its ConfigMap. */
+function objectsApp(i: number, prevIndex: number, ns: string): string {
+  const name = `app-${i}`;
+  const prev = `app-${prevIndex}`;
+  const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: ${name}, namespace: ${ns}, labels: {app: ${name}}}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: ${name}}}
+  template:
+    metadata: {labels: {app: ${name}}}
+    spec:
+      securityContext: {runAsNonRoot: true, runAsUser: 10001, seccompProfile: {type: RuntimeDefault}}
+      containers:
+        - name: main
+          image: registry.example.com/${name}:1.0.0
+          ports: [{name: http, containerPort: 8080}]
+          env:
+            - {name: UPSTREAM_URL, value: "http://${prev}.${ns}.svc:80/"}
+          envFrom: [{configMapRef: {name: ${name}}}]
+          resources: {requests: {cpu: 100m, memory: 128Mi}, limits: {cpu: "1", memory: 256Mi}}
+          securityContext: {allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: {drop: [ALL]}}
+`;
+  const service = `apiVersion: v1
+kind: Service
+metadata: {name: ${name}, namespace: ${ns}}
+spec:
+  selector: {app: ${name}}
+  ports: [{name: http, port: 80, targetPort: http}]
+`;
+  const configMap = `apiVersion: v1
+kind: ConfigMap
+metadata: {name: ${name}, namespace: ${ns}}
+data: {LOG_LEVEL: info, WORKERS: "4"}
+`;
+  return [deployment, service, configMap].join('---\n');
+}
+
+/** objects N DIR: N objects (apps of three, plus a Namespace and a NetworkPolicy per namespace) in 4 files. */
+function writeObjects(count: number, dir: string): number {
+  const NAMESPACES = 20;
+  const FILES = 4;
+  fs.mkdirSync(dir, { recursive: true });
+  const apps = Math.max(1, Math.floor((count - 2 * NAMESPACES) / 3));
+  const perNs = Math.ceil(apps / NAMESPACES);
+  const chunks: string[][] = Array.from({ length: FILES }, () => []);
+  for (let k = 0; k < NAMESPACES; k++) {
+    const ns = `team-${k}`;
+    const policy = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: allow-same-namespace, namespace: ${ns}}
+spec:
+  podSelector: {}
+  policyTypes: [Ingress]
+  ingress: [{from: [{podSelector: {}}]}]
+`;
+    chunks[k % FILES].push(`apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`, policy);
+  }
+  for (let i = 0; i < apps; i++) chunks[i % FILES].push(objectsApp(i, i % perNs === 0 ? i : i - 1, `team-${Math.floor(i / perNs)}`));
+  let written = 0;
+  chunks.forEach((docs, k) => {
+    const text = docs.join('---\n');
+    fs.writeFileSync(path.join(dir, `objects-${k}.yaml`), text);
+    written += text.length;
+  });
+  return written;
 }
 
 if (mode === 'cdk8s-ml') {
@@ -188,8 +261,10 @@ if (mode === 'cdk8s-ml') {
     );
   extra.unintendedMs = elapsedMs(strict);
   extra.objects = objects.length;
+} else if (mode === 'objects') {
+  bytes = writeObjects(n, outdir);
 } else {
-  throw new Error('usage: _scale.ts cdk8s-ml|cdk8s-plus|cdk8s-ml-web|cdk8s-plus-web N [DIR] | check DIR');
+  throw new Error('usage: _scale.ts cdk8s-ml|cdk8s-plus|cdk8s-ml-web|cdk8s-plus-web N [DIR] | check DIR | objects N DIR');
 }
 const ms = elapsedMs();
 process.stdout.write(`${JSON.stringify({ mode, n, ms, peakRssMb: process.resourceUsage().maxRSS / 1024, bytes, ...extra })}\n`);

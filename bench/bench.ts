@@ -18,6 +18,10 @@
 // run BENCH_SCALE_RUNS times. BENCH_ONLY=web runs (f) and (g) alone. BENCH_DIFF_RUNS (default 3)
 // sets the repeats of (h) (0 skips it), BENCH_DIFF_N its size (default 10000); BENCH_ONLY=diff runs
 // (h) alone.
+//   (i) `cdk8s-ml check` (the command, in a process of its own) on 10,000 and 100,000 objects of YAML
+//       from elsewhere (bench/_scale.ts objects: Deployments, Services, ConfigMaps in 4 files): wall time,
+//       peak RSS, t(100,000)/t(10,000) against 10 for linear. BENCH_CHECK_RUNS (default 3) sets its
+//       repeats; BENCH_ONLY=check runs (i) alone.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -103,6 +107,10 @@ if (process.env.BENCH_ONLY === 'web') {
 }
 if (process.env.BENCH_ONLY === 'diff') {
   diffBench();
+  process.exit(0);
+}
+if (process.env.BENCH_ONLY === 'check') {
+  checkBench();
   process.exit(0);
 }
 
@@ -280,6 +288,43 @@ function diffBench(): void {
   }
 }
 
+/**
+ * (i): `cdk8s-ml check DIR` on generated objects, against the command's start-up; medians of wall time,
+ * max of peak RSS (GNU time). Targets (issue 22): linear time, at most 1 GB at 100,000 objects.
+ */
+function checkBench(): void {
+  const runs = Number(process.env.BENCH_CHECK_RUNS ?? 3);
+  if (runs <= 0) return;
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-bench-check-'));
+  try {
+    const cli = [...TS_NODE, path.join(ROOT, 'lib/cli/main.ts')];
+    const cases: Record<string, [string, string[]]> = { "baseline: cdk8s-ml --version (the command's start-up)": ['node', [...cli, '--version']] };
+    for (const n of [10000, 100000]) {
+      const dir = path.join(work, `objects-${n}`);
+      scaleRun('objects', n, dir);
+      cases[`cdk8s-ml check: ${n.toLocaleString('en-US')} objects`] = ['node', [...cli, 'check', dir]];
+    }
+    const res: Record<string, { wall: number; peakRssMb: number }[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
+    for (let i = 0; i < runs; i++) {
+      for (const [name, [cmd, args]] of Object.entries(cases)) res[name].push(timed(cmd, args));
+    }
+    console.log(`\n(i) cdk8s-ml check on N objects of YAML from elsewhere (wall time, median of ${runs}; peak RSS, max)`);
+    const wallOf = (k: string) => median(res[k].map((x) => x.wall));
+    const peakOf = (k: string) => Math.max(...res[k].map((x) => x.peakRssMb));
+    for (const k of Object.keys(cases)) console.log(`  ${k.padEnd(56)} ${fmt(wallOf(k)).padStart(8)}   peak ${peakOf(k).toFixed(0).padStart(5)} MB`);
+    const base = wallOf("baseline: cdk8s-ml --version (the command's start-up)");
+    const [t10k, t100k] = ['cdk8s-ml check: 10,000 objects', 'cdk8s-ml check: 100,000 objects'].map(wallOf);
+    const ratio = (t100k - base) / (t10k - base);
+    const peak = peakOf('cdk8s-ml check: 100,000 objects');
+    console.log(
+      `  t(100,000)/t(10,000), start-up taken off: ${ratio.toFixed(1)} (linear: 10; target <= 11: ${ratio <= 11 ? 'met' : 'MISSED'}); ` +
+        `peak at 100,000: ${peak.toFixed(0)} MB (target <= 1024 MB: ${peak <= 1024 ? 'met' : 'MISSED'})`,
+    );
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
 /** Interleaved runs of each case; medians. */
 function interleaved(cases: Record<string, [string, string[], string]>): Record<string, number> {
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(cases).map((k) => [k, []]));
@@ -353,3 +398,4 @@ try {
 
 webBench();
 diffBench();
+checkBench();

@@ -16,7 +16,9 @@ import { isIP } from 'node:net';
 import { IConstruct } from 'constructs';
 import { checkInt, checkPort, describe, fail, MlInputError } from './_errors';
 import { isDns1123Label, isDns1123Subdomain, isLabelValue, isQualifiedName } from './rules/dns';
+import { isReferenceOnly, isSecretShapedEnvName, maskSecret } from './rules/credentials';
 import { parseQuantity } from './rules/quantity';
+import { urlCredentialsIn } from './rules/url';
 
 export { checkInt, checkPort };
 // The readings of names and quantities live in lib/rules, shared with `cdk8s-ml check`; the old names stay importable.
@@ -176,7 +178,16 @@ export function checkArgv(scope: IConstruct, prop: string, v: unknown, o: { nonE
   if (!Array.isArray(v)) fail(scope, prop, 'must be a list of strings (one per argument)', v, `pass a list, e.g. ${o.example}`);
   if (o.nonEmpty && v.length === 0)
     fail(scope, prop, 'must not be empty', v, `leave it out to run the image's, or give the process to start, e.g. ${o.example}`);
-  v.forEach((a, i) => checkString(scope, `${prop}[${i}]`, a, { example: o.example, multiline: true, allowEmpty: true }));
+  v.forEach((a, i) => {
+    checkString(scope, `${prop}[${i}]`, a, { example: o.example, multiline: true, allowEmpty: true });
+    checkNoUrlCredentials(
+      scope,
+      `${prop}[${i}]`,
+      a,
+      "set the password in env from a Secret (DB_PASSWORD: EnvValue.fromSecret('api-credentials', 'password')) and write " +
+        "'$(DB_PASSWORD)' in the URL: Kubernetes expands $(VAR) in command and args",
+    );
+  });
   return v as string[];
 }
 
@@ -629,6 +640,7 @@ export function checkCidr(scope: IConstruct, prop: string, v: unknown): string {
 
 /** An https:// (or http://) URL: scheme, host, optional port and path; one line. */
 export function checkHttpUrl(scope: IConstruct, prop: string, v: unknown, example: string): string {
+  checkNoUrlCredentials(scope, prop, v, `remove the user and password from the URL (e.g. '${example}') and give the credentials from a Secret`);
   if (typeof v !== 'string' || !/^https?:\/\/[A-Za-z0-9]([-A-Za-z0-9.]*[A-Za-z0-9])?(:\d{1,5})?(\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*)?$/.test(v)) {
     fail(scope, prop, 'must be an http:// or https:// URL', v, `use e.g. '${example}'`);
   }
@@ -886,4 +898,38 @@ export function checkKnownKeys(scope: IConstruct, prop: string, obj: unknown, kn
       `${guess ? `rename '${key}' to '${guess}'` : `remove '${key}'`}. Known keys: ${known.join(', ')}`,
     );
   }
+}
+
+// ---------------------------------------------------------------------------
+// Credentials written inline (the readings: lib/rules/credentials.ts, urlCredentialsIn in lib/rules/url.ts)
+// ---------------------------------------------------------------------------
+
+/**
+ * A string the manifests carry (a URI, an argument, an env value) holds no credential in a URL's userinfo
+ * (`https://user:pass@host`): it would be in plain text in the manifest, and in git. The message shows it masked.
+ */
+export function checkNoUrlCredentials(scope: IConstruct, prop: string, v: unknown, fix: string): void {
+  if (typeof v !== 'string') return;
+  const { count, masked } = urlCredentialsIn(v);
+  if (count > 0)
+    fail(scope, prop, 'has a credential in a URL (user:password@host), which would be in plain text in the manifest, and in git', masked, fix);
+}
+
+/**
+ * A literal env value: not under a credential's name (AWS_SECRET_ACCESS_KEY, HF_TOKEN, DB_PASSWORD: see
+ * isSecretShapedEnvName), no credential in a URL. Empty values and `$(VAR)` references pass.
+ */
+export function checkNoInlineCredential(scope: IConstruct, prop: string, name: string, value: string): void {
+  const fix =
+    `keep the value in a Secret (kubectl create secret generic api-credentials --from-literal=${name}=...) and write ` +
+    `${name}: EnvValue.fromSecret('api-credentials', '${name}')`;
+  if (isSecretShapedEnvName(name) && !isReferenceOnly(value))
+    fail(scope, prop, "is a literal value under a credential's name: it would be in plain text in the pod spec, and in git", maskSecret(value), fix);
+  checkNoUrlCredentials(
+    scope,
+    prop,
+    value,
+    `${fix}; or keep only the password in the Secret: set e.g. DB_PASSWORD with EnvValue.fromSecret before ${name} and write ` +
+      "'postgres://app:$(DB_PASSWORD)@db/x' (Kubernetes expands $(VAR) of a variable defined earlier in env)",
+  );
 }

@@ -43,7 +43,15 @@ export {
   ServedWorkloadProps,
   ServerPort,
 } from './serving/_server';
-export { Exposure, GatewayOptions, GatewayRef, IngressOptions, LoadBalancerOptions } from './serving/exposure';
+export {
+  Exposure,
+  GatewayGrpcOptions,
+  GatewayOptions,
+  GatewayRef,
+  IngressGrpcOptions,
+  IngressOptions,
+  LoadBalancerOptions,
+} from './serving/exposure';
 export {
   AutoscalingBehavior,
   AutoscalingOptions,

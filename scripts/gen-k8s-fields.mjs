@@ -1,16 +1,24 @@
-// Writes lib/check/k8s-fields.json: the fields of every Kubernetes API type, for the check's
-// `unknown-field` rule. The table comes from @kubernetes/client-node's generated models (a
-// devDependency: ESM-only, and 2.x needs a newer Node), so the check itself needs neither the
-// package nor a child process at run time.
+// Writes the field tables of the check's `unknown-field` rule, one per Kubernetes minor:
 //
-//   node scripts/gen-k8s-fields.mjs            rewrite lib/check/k8s-fields.json
-//   node scripts/gen-k8s-fields.mjs --stdout   print it instead (the test compares the two)
+// - lib/check/k8s-fields.json: Kubernetes 1.33, the fields of every API type, from @kubernetes/client-node's
+//   generated models (a devDependency: ESM-only, and 2.x needs a newer Node), so the check itself needs
+//   neither the package nor a child process at run time.
+// - lib/check/k8s-fields-1.<minor>.json for each newer minor: from that release's OpenAPI document
+//   (k8s.io/kubernetes api/openapi-spec/swagger.json, read from the Go module cache), stored as what differs
+//   from 1.33 (every class that is new or changed, whole) plus every served apiVersion/kind's root class.
+//   Get a release into the cache with `go mod download -json k8s.io/kubernetes@v1.<minor>.0`; the local
+//   cluster build (scripts/cluster) downloads the newest one.
+//
+//   node scripts/gen-k8s-fields.mjs                    rewrite the tables whose source is here
+//   node scripts/gen-k8s-fields.mjs --stdout           print the 1.33 table instead (the test compares the two)
+//   node scripts/gen-k8s-fields.mjs --stdout 1.36      print the 1.36 table; exit 3 when its source is not in the cache
 //
 // Kept: the classes reachable from a root type (one with apiVersion and kind fields), each as
 // field -> declared type string (`V1PodSpec`, `Array<V1Container>`, `{ [key: string]: string; }`,
 // `string`...). Classes and fields sorted, one class per line: deterministic and reviewable.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as k8s from '@kubernetes/client-node';
@@ -64,8 +72,138 @@ const text = [
   '',
 ].join('\n');
 
-if (process.argv.includes('--stdout')) process.stdout.write(text);
-else {
+/** The newer minors and the release whose OpenAPI document each table is made from. */
+const SOURCE = 'api/openapi-spec/swagger.json';
+const WHAT = 'the classes new or changed since 1.33';
+const RELEASES = { 1.34: 'v1.34.0', 1.35: 'v1.35.0', 1.36: 'v1.36.3' };
+const MODULE_CACHES = [process.env.GOMODCACHE, '/var/tmp/cdk8s-ml-cluster/go/mod', join(homedir(), 'go', 'pkg', 'mod')].filter(Boolean);
+
+function swaggerOf(release) {
+  for (const cache of MODULE_CACHES) {
+    const file = join(cache, 'k8s.io', `kubernetes@${release}`, 'api', 'openapi-spec', 'swagger.json');
+    if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  }
+  return undefined;
+}
+
+/**
+ * client-node's class names, as kubernetes-client/gen makes them: the definition's `<version>.<Kind>`
+ * (`io.k8s.api.core.v1.PodSpec` -> V1PodSpec), with the group in front where two groups share it
+ * (CoreV1Event, EventsV1Event).
+ */
+function classNames(definitions) {
+  const prefix = /^io\.k8s\.(api|apiextensions-apiserver\.pkg\.apis|apimachinery\.pkg\.apis|apimachinery\.pkg|kube-aggregator\.pkg\.apis)\./;
+  const cap = (x) => x.charAt(0).toUpperCase() + x.slice(1);
+  const parts = Object.keys(definitions).map((k) => [k, k.replace(prefix, '').split('.')]);
+  const count = new Map();
+  for (const [, p] of parts) count.set(p.slice(-2).join('.'), (count.get(p.slice(-2).join('.')) ?? 0) + 1);
+  return new Map(
+    parts.map(([k, p]) => [
+      k,
+      p
+        .slice(count.get(p.slice(-2).join('.')) > 1 ? -3 : -2)
+        .map(cap)
+        .join(''),
+    ]),
+  );
+}
+
+/** The table of one release: className -> fields, and `apiVersion/kind` -> root className. */
+function tableOf(swagger) {
+  const defs = swagger.definitions;
+  const names = classNames(defs);
+  const refOf = (p) => p.$ref?.replace('#/definitions/', '');
+  const typeOf = (p) => {
+    const ref = refOf(p);
+    if (ref) return defs[ref]?.properties ? names.get(ref) : 'string';
+    if (p.type === 'array') return `Array<${typeOf(p.items ?? {})}>`;
+    if (p.type === 'object' && p.additionalProperties) return `{ [key: string]: ${typeOf(p.additionalProperties)}; }`;
+    return p.type === 'integer' ? 'number' : (p.type ?? 'any');
+  };
+  const classes = new Map();
+  for (const [k, d] of Object.entries(defs)) {
+    if (d.properties) classes.set(names.get(k), Object.fromEntries(Object.entries(d.properties).map(([f, p]) => [f, typeOf(p)])));
+  }
+  const roots = {};
+  for (const [k, d] of Object.entries(defs)) {
+    // meta/v1's types (DeleteOptions, Status...) list every group as theirs; no one writes them to a cluster.
+    if (!d.properties?.apiVersion || !d.properties?.kind || k.startsWith('io.k8s.apimachinery.')) continue;
+    for (const gvk of d['x-kubernetes-group-version-kind'] ?? []) {
+      roots[`${gvk.group === '' ? '' : `${gvk.group}/`}${gvk.version}/${gvk.kind}`] = names.get(k);
+    }
+  }
+  return { classes, roots };
+}
+
+const isLeaf = (type) => !classesIn(type.replace(/^Array<(.+)>$/, '$1').replace(/^\{ \[key: string\]: (.+); \}$/, '$1')).length;
+
+/** A newer release's table as what differs from the 1.33 one; a leaf keeps 1.33's spelling of its type (Date, IntOrString...). */
+function versionText(minor, release, swagger) {
+  const { classes, roots } = tableOf(swagger);
+  const changed = [];
+  for (const [name, fields] of classes) {
+    const base = all.has(name) && kept.has(name) ? all.get(name) : undefined;
+    const spelled = Object.fromEntries(
+      Object.entries(fields).map(([f, t]) => [f, base?.[f] !== undefined && isLeaf(base[f]) && !classes.has(t) && !/[<{]/.test(t) ? base[f] : t]),
+    );
+    if (!base || JSON.stringify(sorted(base)) !== JSON.stringify(sorted(spelled))) changed.push([name, sorted(spelled)]);
+  }
+  // Keep only what a root reaches, through the new classes or the 1.33 ones.
+  const lookup = (name) =>
+    Object.hasOwn(Object.fromEntries(changed), name) ? Object.fromEntries(changed)[name] : kept.has(name) ? all.get(name) : undefined;
+  const reach = new Set();
+  const todo = Object.values(roots);
+  while (todo.length > 0) {
+    const name = todo.pop();
+    const fields = reach.has(name) ? undefined : lookup(name);
+    if (!fields) continue;
+    reach.add(name);
+    for (const t of Object.values(fields)) todo.push(...refsIn(t));
+  }
+  const lines = changed.filter(([name]) => reach.has(name)).sort(([a], [b]) => (a < b ? -1 : 1));
+  return [
+    '{',
+    `"//": ${JSON.stringify(`generated by scripts/gen-k8s-fields.mjs from k8s.io/kubernetes ${release} ${SOURCE}: ${WHAT}; do not edit`)},`,
+    `"version": ${JSON.stringify(minor)},`,
+    `"roots": ${JSON.stringify(sorted(roots))},`,
+    '"classes": {',
+    lines.map(([name, fields]) => `${JSON.stringify(name)}: ${JSON.stringify(fields)}`).join(',\n'),
+    '}',
+    '}',
+    '',
+  ].join('\n');
+}
+
+/** Class-like names in a type string of a newer table (its own classes need not be in the 1.33 set). */
+function refsIn(type) {
+  const arr = /^Array<(.+)>$/.exec(type);
+  const map = /^\{ \[key: string\]: (.+); \}$/.exec(type);
+  if (arr) return refsIn(arr[1]);
+  if (map) return refsIn(map[1]);
+  return /^[A-Z]/.test(type) ? [type] : [];
+}
+
+const stdoutAt = process.argv.indexOf('--stdout');
+const wanted = stdoutAt >= 0 ? process.argv[stdoutAt + 1] : undefined;
+if (stdoutAt >= 0 && wanted === undefined) process.stdout.write(text);
+else if (stdoutAt >= 0) {
+  const swagger = RELEASES[wanted] ? swaggerOf(RELEASES[wanted]) : undefined;
+  if (!swagger) {
+    process.stderr.write(`no swagger.json of k8s.io/kubernetes ${RELEASES[wanted] ?? wanted} in ${MODULE_CACHES.join(', ')}\n`);
+    process.exit(3);
+  }
+  process.stdout.write(versionText(wanted, RELEASES[wanted], swagger));
+} else {
   writeFileSync(target, text);
   process.stderr.write(`wrote ${target} (${kept.size} classes, ${text.length} bytes)\n`);
+  for (const [minor, release] of Object.entries(RELEASES)) {
+    const swagger = swaggerOf(release);
+    const file = join(root, 'lib', 'check', `k8s-fields-${minor}.json`);
+    if (!swagger) process.stderr.write(`kept ${file}: no k8s.io/kubernetes ${release} in the module cache\n`);
+    else {
+      const out = versionText(minor, release, swagger);
+      writeFileSync(file, out);
+      process.stderr.write(`wrote ${file} (${out.length} bytes)\n`);
+    }
+  }
 }

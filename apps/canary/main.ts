@@ -1,7 +1,9 @@
 // Canary rollouts declared in git (README "Canary and A/B rollouts"): two servers, each with a
 // stable and a canary track.
-// - classifier: TF Serving behind a Gateway API route; the HTTPRoute splits requests 90/10 by
-//   weight over one Service per track (the stable track keeps its 3 replicas, the canary gets 1).
+// - classifier: TF Serving behind a Gateway API route; the HTTPRoute splits requests 80/20 by
+//   weight over one Service per track (the stable track keeps its 4 replicas, the canary gets 1).
+//   The web frontend calls the one Service and gets the pod ratio, 4:1, the same 80/20: synth
+//   refuses a canary whose route weight and pod ratio differ while in-cluster clients are wired.
 // - scorer: any model server behind its plain Service; the split is by pods (3 stable + 1 canary
 //   = 25%), which the Service states in its ml.cdk8s.io/traffic-split annotation.
 // Promotion is `weight: 100` (the stable Deployment takes the canary's version), rollback
@@ -17,9 +19,9 @@ export function canary(app: Construct): MlStack {
     modelName: 'image-classifier',
     model: ModelSource.fromUri('gs://example-ml-models/image-classifier'),
     version: '2.19.0',
-    replicas: 3,
+    replicas: 4,
     exposure: Exposure.gateway({ gateway: { name: 'public', namespace: 'gateway' }, hostnames: ['classifier.example.com'] }),
-    canary: { weight: 10, version: '2.20.0' },
+    canary: { weight: 20, version: '2.20.0' },
   });
 
   const scorer = new InferenceService(stack, 'scorer', {

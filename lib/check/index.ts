@@ -21,7 +21,7 @@ export type { CheckOptions } from './k8s';
 export { NEWEST_POD_SECURITY_VERSION, POD_SECURITY_VERSION } from './k8s-pss';
 export type { K8sObject } from './k8s-common';
 export type { CheckRule } from './rules';
-export { KNOWN_CUSTOM_KINDS } from './k8s-schema';
+export { KNOWN_CUSTOM_KINDS, KUBERNETES_VERSIONS, NEWEST_KUBERNETES_VERSION } from './k8s-schema';
 export { checkDockerfile, checkDockerignore } from './dockerfile';
 export { checkCompose } from './compose';
 export { checkOutputFiles } from './files';

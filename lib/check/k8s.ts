@@ -15,8 +15,8 @@ import { formatProblem, isPlainObject, K8sObject, podTemplateOf, Problem, worklo
 import { PodSecurityVersions, podSecurityMinor, podSecurityVersions } from './k8s-pss';
 import { networkReachabilityProblems } from './network';
 import { loadYamlDocuments } from './_yaml';
-import { checkObjectSchema, KNOWN_CUSTOM_KINDS, typeKey } from './k8s-schema';
-import { envServiceUrlProblems, PER_OBJECT_RULES, serviceProblems } from './rules';
+import { checkObjectSchema, KNOWN_CUSTOM_KINDS, SchemaContext, schemaContext, typeKey } from './k8s-schema';
+import { envServiceUrlProblems, mlProblems, PER_OBJECT_RULES, serviceProblems } from './rules';
 import { problemsOf } from './rules/rule';
 
 export * from './k8s-common';
@@ -38,12 +38,23 @@ export interface CheckOptions {
    * @default POD_SECURITY_VERSION, the version cdk8s-ml's namespaces enforce
    */
   readonly podSecurityVersion?: string;
+  /**
+   * The Kubernetes release (`1.<minor>`) whose fields objects are checked against (`cdk8s-ml check
+   * --kubernetes-version`).
+   * @default the newest release the check's field table holds
+   */
+  readonly kubernetesVersion?: string;
+  /**
+   * CustomResourceDefinition objects (apiextensions.k8s.io/v1, `cdk8s-ml check --crd FILE`): their
+   * kinds become known, and their OpenAPI v3 schemas validate the custom objects.
+   */
+  readonly crds?: readonly K8sObject[];
 }
 
-function perObjectProblems(obj: K8sObject, pss: PodSecurityVersions): Problem[] {
+function perObjectProblems(obj: K8sObject, pss: PodSecurityVersions, schema: SchemaContext): Problem[] {
   if (!isPlainObject(obj)) return [{ obj, rule: 'schema', message: `expected an object, got ${JSON.stringify(obj)}` }];
   const t = podTemplateOf(obj);
-  const problems = [...checkObjectSchema(obj)];
+  const problems = [...checkObjectSchema(obj, schema)];
   if (KNOWN_CUSTOM_KINDS.has(typeKey(obj))) return problems;
   for (const rule of PER_OBJECT_RULES) problems.push(...problemsOf(rule, obj, rule.check({ obj, t, pss })));
   return problems;
@@ -56,11 +67,13 @@ function perObjectProblems(obj: K8sObject, pss: PodSecurityVersions): Problem[] 
 export function findManifestProblems(objects: readonly K8sObject[], options: CheckOptions = {}): Problem[] {
   const pss = podSecurityVersions(objects, podSecurityMinor(options.podSecurityVersion));
   const templates = workloadPodTemplates(objects);
+  const schema = schemaContext(objects, options);
   return [
-    ...objects.flatMap((o) => perObjectProblems(o, pss)),
+    ...objects.flatMap((o) => perObjectProblems(o, pss, schema)),
     ...pss.problems,
     ...serviceProblems(objects, templates),
     ...envServiceUrlProblems(objects, templates),
+    ...mlProblems(objects, templates),
     ...networkReachabilityProblems(objects),
   ];
 }

@@ -702,7 +702,8 @@ function ingressIntents(
 function httpRouteIntents(model: NetworkModel, objects: readonly K8sObject[], services: ReadonlyMap<string, K8sObject>): Intent[] {
   const out: Intent[] = [];
   for (const route of objects) {
-    if (route?.kind !== 'HTTPRoute' || !String(route?.apiVersion).startsWith('gateway.networking.k8s.io/')) continue;
+    // A GRPCRoute's backendRefs are read alike (gRPC exposure: lib/serving/exposure.ts).
+    if ((route?.kind !== 'HTTPRoute' && route?.kind !== 'GRPCRoute') || !String(route?.apiVersion).startsWith('gateway.networking.k8s.io/')) continue;
     const ns = effectiveNamespace(route);
     const parent = arrayAt(route, 'spec', 'parentRefs')[0];
     const gatewayNs = stringAt(parent, 'namespace') ?? ns;

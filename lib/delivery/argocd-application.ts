@@ -6,6 +6,7 @@ import {
   checkDnsLabel,
   checkDnsSubdomain,
   checkHttpUrl,
+  checkNoUrlCredentials,
   checkObject,
   checkOneOf,
   checkOptionalBoolean,
@@ -94,6 +95,11 @@ function jobIgnoreDifferences(): ApplicationSpecIgnoreDifferences {
   };
 }
 
+// Argo CD reads a private repository's credentials from a repository Secret (argo-cd docs: declarative setup, Repositories).
+const REPO_CREDENTIALS_FIX =
+  'remove the user and token from repoURL; give Argo CD a Secret labelled argocd.argoproj.io/secret-type: repository with url, ' +
+  'username and password';
+
 /**
  * An Argo CD Application (typed bindings in imports/, generated offline with `cdk8s import` from the
  * CRD file kept in imports/crds) that deploys one stack's manifests.
@@ -105,6 +111,7 @@ export class ArgoCdApplication extends Construct {
     super(scope, checkChildId(scope, id, 'ArgoCdApplication'));
     checkObject(this, 'props', props, "{ stack, repoURL: 'https://github.com/acme/ml-platform.git' }", ARGOCD_KEYS);
     if (!MlStack.isMlStack(props.stack)) fail(this, 'stack', 'must be an MlStack', props.stack, 'pass the stack object the Application deploys');
+    checkNoUrlCredentials(this, 'repoURL', props.repoURL, REPO_CREDENTIALS_FIX);
     if (typeof props.repoURL !== 'string' || !/^(https?:\/\/|ssh:\/\/|git@)[^\s\u0000-\u001f\u007f]+$/.test(props.repoURL)) {
       fail(
         this,

@@ -5,6 +5,7 @@ import {
   checkConfigKey,
   checkKnownKeys,
   checkDnsSubdomain,
+  checkNoUrlCredentials,
   checkGitRevision,
   checkHttpUrl,
   checkHuggingFaceRepo,
@@ -203,6 +204,8 @@ function factoryOptions(scope: IConstruct, prop: string, s: Kind, what: string):
 
 /** ModelSource.fromUri: a scheme the downloader knows, its options, and the cache claim. */
 function validateUri(scope: IConstruct, prop: string, s: Extract<Kind, { kind: 'uri' }>): void {
+  // First: the other messages print the URI, which must not show a password.
+  checkNoUrlCredentials(scope, prop, s.uri, URI_CREDENTIALS_FIX);
   if (!s.scheme) {
     fail(
       scope,
@@ -432,6 +435,11 @@ export class ModelSource {
   }
 }
 
+/** The fix for a download URI or endpoint with user:password@. @internal */
+export const URI_CREDENTIALS_FIX =
+  'remove the user and password from the URL, put them in a Secret and name it with credentialsSecret: its keys become the ' +
+  "downloader's environment (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY...), which only the init container sees";
+
 /**
  * The options of a download (ModelSource.fromUri, DataInput.fromUri): what reaches the init
  * container's image, envFrom and emptyDir. Shared with data inputs. @internal
@@ -451,6 +459,7 @@ export function checkDownloadOptions(scope: IConstruct, prop: string, scheme: st
  */
 export function checkS3Endpoint(scope: IConstruct, prop: string, scheme: string, endpoint: unknown): void {
   if (endpoint === undefined) return;
+  checkNoUrlCredentials(scope, prop, endpoint, URI_CREDENTIALS_FIX);
   if (scheme !== 's3') fail(scope, prop, 'only applies to s3:// URIs', endpoint, 'drop s3Endpoint, or use an s3:// URI');
   if (
     typeof endpoint !== 'string' ||
@@ -593,6 +602,12 @@ function checkHuggingFaceOptions(scope: IConstruct, prop: string, repo: unknown,
     // The init container writes the download: a read-only claim cannot hold it.
     checkOneOf(scope, `${prop}.cache.accessMode`, cache.accessMode, ['ReadWriteOnce', 'ReadWriteMany', 'ReadWriteOncePod']);
   }
+  checkNoUrlCredentials(
+    scope,
+    `${prop}.endpoint`,
+    o.endpoint,
+    "remove the user and password from the URL; the download sends the token of tokenSecret (HF_TOKEN): tokenSecret: { secretName: 'hf-token' }",
+  );
   if (o.endpoint !== undefined) checkHttpUrl(scope, `${prop}.endpoint`, o.endpoint, HF_ENDPOINT);
   if (o.downloaderImage !== undefined)
     checkImageReference(scope, `${prop}.downloaderImage`, o.downloaderImage, { pinned: true, example: 'vllm/vllm-openai:v0.31.0' });

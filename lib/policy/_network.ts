@@ -130,6 +130,10 @@ export class WorkloadNetwork {
       peer: { namespace: peer.namespaceName, podSelector: peer.podSelector },
     });
   }
+  /** The workloads wired to these pods (allowIngressFrom), as `namespace/name`: the in-cluster clients of their Service. */
+  public wiredClients(): string[] {
+    return [...this.ingress.entries()].filter(([, r]) => r.why === 'wired').map(([k]) => k.slice('pod:'.length, k.lastIndexOf(':')));
+  }
   public allowIngressFromNamespace(namespace: string, ports: number[], podSelector?: Record<string, string>): void {
     this.ingress.set(`ns:${namespace}:${ports.join(',')}`, {
       from: [

@@ -3,6 +3,7 @@
  * for `cdk8s-ml check` (env-url, network-reachability): which host is an in-cluster Service, which
  * text names object storage, which port a URL connects to.
  */
+import { isReferenceOnly } from './credentials';
 import { DNS1123_LABEL_PATTERN } from './dns';
 
 /** The port a URL connects to: its own, else the scheme's default. */
@@ -78,4 +79,31 @@ const RCLONE_REMOTE = /(?:^|[\s"'=]):(?:s3|gcs),[^\s:]*:[^\s"']*/g;
 export function objectStoreMentions(text: string): string[] {
   const remotes = (text.match(RCLONE_REMOTE) ?? []).filter((m) => !/[,:]endpoint=/.test(m)).map((m) => m.replace(/^[\s"'=]/, ''));
   return [...(text.match(OBJECT_STORE_URI) ?? []), ...remotes];
+}
+
+/** `scheme://userinfo@` inside a longer value; userinfo holds no '/', '?', '#' or '@' (RFC 3986 §3.2.1). */
+const USERINFO_RE = /\b([a-zA-Z][a-zA-Z0-9+.-]*):\/\/([^\s/?#@"'<>]*)@/g;
+
+/** Whether a URL's userinfo carries a credential written out: a password, or for http(s) the user alone (a token as user). */
+function userinfoIsCredential(scheme: string, userinfo: string): boolean {
+  const colon = userinfo.indexOf(':');
+  // `$(DB_PASSWORD)` is filled in at run time (from a Secret): not written out.
+  const literal = (s: string) => !isReferenceOnly(s);
+  if (colon >= 0) return literal(userinfo.slice(colon + 1));
+  // ssh://git@host and postgres://reader@db name a user; https://ghp_xxx@github.com sends the token as the user.
+  return /^https?$/i.test(scheme) && literal(userinfo);
+}
+
+/**
+ * The URLs of a text (any scheme: https, s3, postgres...) that carry a credential in their userinfo
+ * (`https://user:pass@host`), and the text with every such userinfo masked, for messages.
+ */
+export function urlCredentialsIn(text: string): { readonly count: number; readonly masked: string } {
+  let count = 0;
+  const masked = text.replace(USERINFO_RE, (whole, scheme: string, userinfo: string) => {
+    if (!userinfoIsCredential(scheme, userinfo)) return whole;
+    count++;
+    return `${scheme}://***@`;
+  });
+  return { count, masked };
 }

@@ -1,6 +1,6 @@
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkInt, checkPort, fail } from '../_errors';
+import { checkInt, checkPort, fail, problem } from '../_errors';
 import { IImage } from '../image/_image-build';
 import { checkServiceName, isPortName } from '../_names';
 import { ModelMount } from '../model/model-source';
@@ -14,8 +14,17 @@ import { EnvFrom, EnvMap, toEnvVars } from '../workload/env';
 import { buildResources, ResourcesProps } from '../workload/resources';
 import { SCHEDULING_KEYS, SchedulingProps } from '../workload/scheduling';
 import { AutoscalerSpec, AutoscalingOptions, checkAutoscaling, renderAutoscaler } from './autoscaling';
-import { checkExposure, ExposedService, Exposure, ExposureKind, renderHttpRoute, renderIngress } from './exposure';
-import { CanaryOptions, describeSplit, splitReplicas, TRACK_LABEL, TRAFFIC_SPLIT_ANNOTATION } from './canary';
+import {
+  checkExposure,
+  ExposedService,
+  Exposure,
+  ExposureKind,
+  renderGrpcIngress,
+  renderGrpcRoute,
+  renderHttpRoute,
+  renderIngress,
+} from './exposure';
+import { CanaryOptions, describeSplit, REPLICA_RATIO_TOLERANCE, splitReplicas, TRACK_LABEL, TRAFFIC_SPLIT_ANNOTATION } from './canary';
 
 export { AutoscalingOptions };
 
@@ -262,6 +271,8 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
   /** Resources of the main container, validated once: what the pod requests and the GPUs it needs. */
   private readonly sized: ReturnType<typeof buildResources>;
   private readonly serviceAccountName?: string;
+  /** The port exposure.grpc routes to, when asked. */
+  private readonly grpcExposed?: ServerCore['servicePorts'][number];
 
   constructor(name: string, spec: ServerSpec) {
     // weight 100 promotes: the stable track runs what the canary ran, and no canary is written.
@@ -285,6 +296,7 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     this.sized = buildResources(s.owner, s.props.resources, s.resourceDefaults);
     const exposure = s.checked.exposure;
     this.servicePorts = this.renderServicePorts(s, exposure);
+    this.grpcExposed = this.resolveGrpcPort(s, exposure);
     const metrics = this.resolveMetrics(s);
 
     const split = this.splitTracks(s, exposure);
@@ -302,8 +314,16 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     if (userEnv.length > 0) s.owner.node.addValidation({ validate: () => envUrlProblems(s.owner, userEnv) });
     this.openNetwork(s, exposure, metrics);
     if (split) this.canary = this.addCanary(s, metrics, rollingUpdate, exposure, split);
-    if (exposure.kind === 'ingress') renderIngress(s.owner, exposure.options, this.exposed());
-    if (exposure.kind === 'gateway') renderHttpRoute(s.owner, exposure.options, this.exposed(), split?.weight);
+    // Clients are wired after the constructor: known at synth.
+    if (split && exposure.kind === 'gateway') s.owner.node.addValidation({ validate: () => this.canaryRatioProblems(s, split) });
+    if (exposure.kind === 'ingress') {
+      renderIngress(s.owner, exposure.options, this.exposed());
+      renderGrpcIngress(s.owner, exposure.options, this.exposed());
+    }
+    if (exposure.kind === 'gateway') {
+      renderHttpRoute(s.owner, exposure.options, this.exposed(), split?.weight);
+      renderGrpcRoute(s.owner, exposure.options, this.exposed(), split?.weight);
+    }
   }
 
   /** In-cluster base URL of a Service port. */
@@ -326,14 +346,35 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     );
   }
 
-  /** The Service an Ingress or HTTPRoute sends requests to. */
+  /** The Service an Ingress or route sends requests to. */
   private exposed(): ExposedService {
     return {
       workloadName: this.workloadName,
       serviceName: this.serviceName,
       port: this.servicePorts[0].port,
-      metadata: (annotations) => this.stack._metadata(this.workloadName, this.labels, annotations),
+      grpcPort: this.grpcExposed?.port,
+      metadata: (annotations, name) => this.stack._metadata(name ?? this.workloadName, this.labels, annotations),
     };
+  }
+
+  /** exposure.grpc's port: a port of this server (its Service port and container port). */
+  private resolveGrpcPort(s: ServerSpec, exposure: Exposure['_spec']): ServerCore['servicePorts'][number] | undefined {
+    const grpc = exposure.kind === 'gateway' || exposure.kind === 'ingress' ? exposure.options.grpc : undefined;
+    if (!grpc) return undefined;
+    const name = grpc.port ?? 'grpc';
+    const others = this.servicePorts.slice(1).map((p) => `'${p.name}'`);
+    const found = this.servicePorts.find((p) => p.name === name);
+    if (!found || found === this.servicePorts[0])
+      fail(
+        s.owner,
+        'exposure.grpc.port',
+        found ? 'names the main HTTP port; gRPC needs a port of its own' : 'names a port this server does not have',
+        name,
+        others.length > 0
+          ? `use one of ${others.join(', ')}`
+          : "declare the gRPC port, e.g. extraPorts: [{ name: 'grpc', port: 9000 }] (TfServingBackend has 'grpc' on 8500)",
+      );
+    return found;
   }
 
   /** replicas and autoscaling were checked with the props; here what they mean together and for the model's claim. */
@@ -638,6 +679,44 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     };
   }
 
+  /**
+   * Behind a gateway the route splits by weight, but wired in-cluster clients call the one Service,
+   * which spreads connections over the ready pods of both tracks (no mesh routes them through the
+   * route): they get the pod ratio. Refused when it is more than REPLICA_RATIO_TOLERANCE points off.
+   */
+  private canaryRatioProblems(s: ServerSpec, split: TrackSplit): string[] {
+    const clients = this._network.wiredClients();
+    if (clients.length === 0) return [];
+    const as = s.checked.autoscaler;
+    // With HPAs, the ratio at the tracks' minimum and maximum.
+    const points = as
+      ? [
+          { stable: as.minReplicas, canary: split.canary },
+          { stable: split.stableMax, canary: split.canaryMax },
+        ]
+      : [split];
+    const off = points.find((p) => Math.abs((100 * p.canary) / (p.stable + p.canary) - split.weight) > REPLICA_RATIO_TOLERANCE);
+    if (!off) return [];
+    const got = describeSplit(this.workloadName, `${this.workloadName}-canary`, off);
+    const stableFor = Math.max(1, Math.round((off.canary * (100 - split.weight)) / split.weight));
+    const podWeight = Math.round((100 * off.canary) / (off.stable + off.canary));
+    return [
+      problem(
+        s.owner,
+        'canary.weight',
+        `is the HTTPRoute's split, but ${clients.join(', ')} call${clients.length === 1 ? 's' : ''} the Service in the cluster and ` +
+          `get${clients.length === 1 ? 's' : ''} the pod ratio (${got}), more than ${REPLICA_RATIO_TOLERANCE} points off`,
+        split.weight,
+        as
+          ? `set canary.replicas so the canary's pods are ${split.weight}% of both tracks' at the HPAs' minimum and maximum, ` +
+              `or set canary.weight to ${podWeight}`
+          : `set replicas to ${stableFor} with ${off.canary} canary pod(s) (canary.replicas), ` +
+              `so the pods split ${100 - split.weight}/${split.weight}, ` +
+              `or set canary.weight to ${podWeight} (the pod ratio)`,
+      ),
+    ];
+  }
+
   /** The canary track: Deployment, PDB, HPA and NetworkPolicy of its own, and a Service behind a gateway. */
   private addCanary(
     s: ServerSpec,
@@ -715,7 +794,8 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
     metrics: { port: number; namespace: string } | undefined,
     network = this._network,
   ): void {
-    const mainPort = s.ports[0].port;
+    // The controller reaches the gRPC port too when the exposure routes gRPC.
+    const routed = [s.ports[0].port, ...(this.grpcExposed ? [this.grpcExposed.targetPort] : [])];
     if (s.model?.needsObjectStorage) network.allowEgressToObjectStorage(s.model.storageEndpoints);
     // A Service of type LoadBalancer publishes every port of the Service (TF Serving's gRPC, extra
     // ports), so the policy admits them all: one admitting only the main port left the others
@@ -730,12 +810,12 @@ export class ServerCore implements Omit<IWorkload, 'node' | 'with'> {
         namespace,
         'the gateway',
       );
-      network.allowIngressFromNamespace(namespace, [mainPort]);
+      network.allowIngressFromNamespace(namespace, routed);
     }
     if (exposure.kind === 'ingress') {
       const namespace = exposure.options.controllerNamespace ?? 'ingress-nginx';
       this.checkOtherNamespace(s, 'exposure.controllerNamespace', namespace, 'the ingress controller');
-      network.allowIngressFromNamespace(namespace, [mainPort]);
+      network.allowIngressFromNamespace(namespace, routed);
     }
     if (metrics) {
       this.checkOtherNamespace(

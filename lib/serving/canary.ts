@@ -20,7 +20,7 @@ import { fail } from '../_errors';
 import { checkObject, checkWholePercent, closestKey, keysOf } from '../_validate';
 import { ModelSource } from '../model/model-source';
 import { IImage } from '../image/_image-build';
-import { EnvMap } from '../workload/env';
+import { checkEnv, EnvMap } from '../workload/env';
 
 /** The label that tells the canary's pods from the stable ones. */
 export const TRACK_LABEL = 'ml.cdk8s.io/track';
@@ -92,6 +92,7 @@ export function checkCanary(scope: IConstruct, v: unknown, changes: readonly Can
       `give it its own ${changes.join(' or ')}, or remove the canary`,
     );
   }
+  checkEnv(scope, 'canary.env', c.env);
   const r = c.replicas;
   if (r !== undefined && (typeof r !== 'number' || !Number.isInteger(r) || r < 1 || r > 1000)) {
     fail(scope, 'canary.replicas', 'must be a whole number from 1 to 1000', r, 'set canary.replicas to e.g. 1, or leave it out');

@@ -27,6 +27,7 @@ import {
 import { IModelServer } from './model-server';
 import { ServedWorkload } from './_served-workload';
 import { CanaryOptions, checkCanary } from './canary';
+import { knownHealthPaths } from './_health';
 
 export interface InferenceServiceProps extends ServedWorkloadProps {
   /** Image reference ('registry.example.com/api:1.0.0') or an image the app builds (PythonImage). */
@@ -47,7 +48,13 @@ export interface InferenceServiceProps extends ServedWorkloadProps {
   readonly modelName?: string;
   /** Path of the predict endpoint, for predictUrl. @default '/predict' */
   readonly predictPath?: string;
-  /** Probes. @default - a TCP check of the main port, 600 s startup window */
+  /**
+   * Probes: HTTP GET of `path` on the main port. A TCP check passes as soon as the port opens, which
+   * most servers do before the model is loaded, so the default is HTTP wherever a path is known.
+   * @default - the documented readiness path of a known model-server image (Triton, MLServer:
+   * /v2/health/ready; TorchServe: /ping; TGI, vLLM: /health; tensorflow/serving with modelName:
+   * /v1/models/<modelName>), else a TCP check of the main port; 600 s startup window
+   */
   readonly healthCheck?: HealthCheckOptions;
   /**
    * uid (and gid, fsGroup) the pods run as.
@@ -158,13 +165,11 @@ export class InferenceService extends ServedWorkload implements IModelServer {
     }
     const { uid, gid } = podIds(this, image, props.uid);
     const modelPath = checkAbsolutePath(this, 'modelPath', props.modelPath ?? '/models', { example: '/models' });
-    if (props.modelName !== undefined && (typeof props.modelName !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/.test(props.modelName))) {
-      fail(this, 'modelName', 'must be letters, digits, _ . - (it is part of URLs)', props.modelName, "use a name such as 'eeg-letters'");
-    }
+    checkModelName(this, props.modelName);
     return { port, extraPorts, uid, gid, modelPath };
   }
 
-  /** The stable track's server: ports, probes (TCP unless a path is given), environment and defaults. */
+  /** The stable track's server: ports, probes (HTTP where a path is given or known, else TCP), environment and defaults. */
   private serverSpec(
     props: InferenceServiceProps,
     checked: CheckedServedProps,
@@ -173,6 +178,8 @@ export class InferenceService extends ServedWorkload implements IModelServer {
     hc: HealthCheckOptions,
   ): Omit<ServerSpec, 'model' | 'canary' | 'compose'> {
     const { port } = server;
+    // A path the user gives wins; else the server's own, when the image is one we know.
+    const known = hc.path === undefined ? knownHealthPaths(image, props.modelName) : undefined;
     const probe = (path: string | undefined): k8s.Probe =>
       path
         ? { httpGet: { path, port: k8s.IntOrString.fromNumber(port) }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 }
@@ -190,8 +197,8 @@ export class InferenceService extends ServedWorkload implements IModelServer {
       command: props.command,
       args: props.args,
       env: envVars(props.env, modelEnv(props, server.modelPath)),
-      readiness: probe(hc.path),
-      liveness: { ...probe(hc.livenessPath ?? hc.path), periodSeconds: 20 },
+      readiness: probe(hc.path ?? known?.readiness),
+      liveness: { ...probe(hc.livenessPath ?? hc.path ?? known?.liveness), periodSeconds: 20 },
       startupTimeoutSeconds: hc.startupTimeoutSeconds ?? 600,
       resourceDefaults: { cpu: '500m', cpuLimit: '2', memory: '1Gi', memoryLimit: '2Gi' },
       gpuNodeSelector: props.gpuNodeSelector,
@@ -230,9 +237,9 @@ export class InferenceService extends ServedWorkload implements IModelServer {
 
   /** What the pod runs becomes the CMD of an image the app builds, unless that image names its own; the ports it serves, its EXPOSE. */
   private runImages(props: InferenceServiceProps, image: string | IImage, canaryImage: string | IImage | undefined, ports: number[]): void {
-    if (typeof image !== 'string') image._runWith?.(this, runArgv(props.command, props.args), 'server', ports);
-    if (canaryImage !== undefined && typeof canaryImage !== 'string' && canaryImage !== image)
-      canaryImage._runWith?.(this, runArgv(props.command, props.args), 'server', ports);
+    if (typeof image !== 'string' && image._runWith) image._runWith(this, runArgv(this, image, props.command, props.args), 'server', ports);
+    if (canaryImage !== undefined && typeof canaryImage !== 'string' && canaryImage !== image && canaryImage._runWith)
+      canaryImage._runWith(this, runArgv(this, canaryImage, props.command, props.args), 'server', ports);
   }
 }
 
@@ -243,6 +250,13 @@ interface CheckedServer {
   readonly uid: number;
   readonly gid: number;
   readonly modelPath: string;
+}
+
+/** modelName is part of URLs (predictUrl, TF Serving's status path): letters, digits, _ . - */
+function checkModelName(owner: Construct, v: unknown): void {
+  if (v !== undefined && (typeof v !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.-]{0,252}$/.test(v))) {
+    fail(owner, 'modelName', 'must be letters, digits, _ . - (it is part of URLs)', v, "use a name such as 'eeg-letters'");
+  }
 }
 
 /** MODEL_DIR and MODEL_NAME: where the code finds the model, and its name. */

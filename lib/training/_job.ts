@@ -324,7 +324,7 @@ function bindImage(s: JobSpecInput): string {
   const image = s.image;
   if (typeof image === 'string') return image;
   image._bind(s.owner);
-  image._runWith?.(s.owner, runArgv(s.props.command, s.props.args), 'job');
+  if (image._runWith) image._runWith(s.owner, runArgv(s.owner, image, s.props.command, s.props.args), 'job');
   return image.imageRef;
 }
 

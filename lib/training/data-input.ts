@@ -1,8 +1,8 @@
 import { k8s } from 'cdk8s-plus-28';
 import { IConstruct } from 'constructs';
 import { fail } from '../_errors';
-import { checkAbsolutePath, checkKnownKeys, checkRelativePath, isDnsSubdomain, isPlainObject, keysOf } from '../_validate';
-import { checkDownloadOptions, downloadInitContainer } from '../model/model-source';
+import { checkAbsolutePath, checkKnownKeys, checkNoUrlCredentials, checkRelativePath, isDnsSubdomain, isPlainObject, keysOf } from '../_validate';
+import { checkDownloadOptions, downloadInitContainer, URI_CREDENTIALS_FIX } from '../model/model-source';
 import { StorageEndpoint, storageEndpointsOf } from '../policy/_network';
 import { composeDataDir } from '../workload/_compose-parts';
 
@@ -119,17 +119,7 @@ export class DataInput {
         mountPath,
       };
     }
-    const scheme =
-      typeof s.uri === 'string' ? /^(s3|gs|https?):\/\/[^/\s\u0000-\u001f\u007f]+(\/[^\s\u0000-\u001f\u007f]*)?$/.exec(s.uri)?.[1] : undefined;
-    if (!scheme) {
-      fail(
-        scope,
-        `${prop}.uri`,
-        'must be an s3://, gs://, http:// or https:// URI with a bucket or host',
-        s.uri,
-        'use one of those schemes, or DataInput.fromVolume for data on a PersistentVolumeClaim',
-      );
-    }
+    const scheme = checkedScheme(scope, `${prop}.uri`, s.uri);
     const o = s.options;
     checkDownloadOptions(scope, prop, scheme, o as unknown as Record<string, unknown>);
     return {
@@ -141,6 +131,22 @@ export class DataInput {
       mountPath,
     };
   }
+}
+
+/** The downloader's scheme of a URI (s3, gs, http, https), after the check for a credential: the other message prints the URI. */
+function checkedScheme(scope: IConstruct, prop: string, uri: unknown): string {
+  checkNoUrlCredentials(scope, prop, uri, URI_CREDENTIALS_FIX);
+  const scheme = typeof uri === 'string' ? /^(s3|gs|https?):\/\/[^/\s\u0000-\u001f\u007f]+(\/[^\s\u0000-\u001f\u007f]*)?$/.exec(uri)?.[1] : undefined;
+  if (!scheme) {
+    fail(
+      scope,
+      prop,
+      'must be an s3://, gs://, http:// or https:// URI with a bucket or host',
+      uri,
+      'use one of those schemes, or DataInput.fromVolume for data on a PersistentVolumeClaim',
+    );
+  }
+  return scheme;
 }
 
 /**

@@ -2,6 +2,7 @@ import { k8s } from 'cdk8s-plus-28';
 import { Construct, IConstruct } from 'constructs';
 import { checkInt, fail } from '../_errors';
 import { IImage, WRITABLE_HOME } from '../image/_image-build';
+import { PythonImage } from '../image/python-image';
 import { MlStack } from '../stack/ml-stack';
 import { checkAnnotations, checkLabels, checkOptionalBoolean, checkOptionalObject, checkOptionalSize, keysOf } from '../_validate';
 import { checkEnv, checkEnvFrom, checkEnvNames, libraryEnv } from './env';
@@ -195,12 +196,29 @@ export function podIds(scope: IConstruct, image: string | IImage, uid: number | 
 }
 
 /**
- * The process a container runs when the image has no ENTRYPOINT (the images the library builds):
- * command then args; args alone replace the CMD; undefined when the container runs the image's CMD.
+ * The process a container runs from an image the app builds (a CMD, no ENTRYPOINT): command then
+ * args; undefined when the container runs the image's CMD. Kubernetes appends `args` to the image's
+ * ENTRYPOINT and drops its CMD (kubernetes.io, "Define a Command and Arguments for a Container",
+ * the table of command/args against ENTRYPOINT/Cmd): with no ENTRYPOINT, args alone are the whole
+ * command, and `args: ['--workers', '2']` runs a program named `--workers`. So args need a command.
  */
-export function runArgv(command: readonly string[] | undefined, args: readonly string[] | undefined): string[] | undefined {
+export function runArgv(
+  owner: IConstruct,
+  image: IImage,
+  command: readonly string[] | undefined,
+  args: readonly string[] | undefined,
+): string[] | undefined {
   if (command && command.length > 0) return [...command, ...(args ?? [])];
-  return args && args.length > 0 ? [...args] : undefined;
+  if (!args || args.length === 0) return undefined;
+  const cmd = PythonImage.isPythonImage(image) ? image.command : undefined;
+  return fail(
+    owner,
+    'args',
+    `are given without command, and image ${image.imageRef} (built by the app) has no ENTRYPOINT: Kubernetes would run ` +
+      `${JSON.stringify(args)} as the whole command, in place of the image's CMD`,
+    args,
+    `give the program too: command: ${JSON.stringify(cmd && cmd.length > 0 ? cmd : ['python', 'serve.py'])}, args: ${JSON.stringify(args)}`,
+  );
 }
 
 /** A ServiceAccount named after the workload when asked for (cloud identity); its name for the pod. */

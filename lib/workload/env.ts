@@ -9,6 +9,7 @@ import {
   checkEnvFieldPath,
   checkEnvVarName,
   checkMap,
+  checkNoInlineCredential,
   checkOptionalBoolean,
   checkOptionalObject,
   checkString,
@@ -77,6 +78,11 @@ export class EnvValue {
     }
   }
 
+  /** The literal of a fromValue, else undefined (a reference). @internal */
+  public get _literal(): unknown {
+    return this.source.kind === 'value' ? this.source.value : undefined;
+  }
+
   /** @internal */
   public _toEnvVar(name: string): k8s.EnvVar {
     const s = this.source;
@@ -127,11 +133,18 @@ export class EnvFrom {
   }
 }
 
-/** A workload's `env`: a map (not a list) of variable names to literals or EnvValues. */
+/**
+ * A workload's `env`: a map (not a list) of variable names to literals or EnvValues. A literal is no
+ * credential (a secret-shaped name, a URL with user:password@): the manifest, in git, would show it.
+ */
 export function checkEnv(scope: IConstruct, prop: string, env: unknown): EnvMap | undefined {
   return checkMap(scope, prop, env, "{ LOG_LEVEL: 'info', TOKEN: EnvValue.fromSecret('api', 'token') }", (name, v) => {
     checkEnvVarName(scope, prop, name);
-    if (typeof v === 'string') return checkString(scope, `${prop}.${name}`, v, { example: "'info'", multiline: true, allowEmpty: true });
+    if (typeof v === 'string') {
+      checkString(scope, `${prop}.${name}`, v, { example: "'info'", multiline: true, allowEmpty: true });
+      checkNoInlineCredential(scope, `${prop}.${name}`, name, v);
+      return v;
+    }
     if (!EnvValue.isEnvValue(v))
       fail(
         scope,
@@ -141,6 +154,7 @@ export function checkEnv(scope: IConstruct, prop: string, env: unknown): EnvMap 
         "use a string, or EnvValue.fromSecret('name', 'key') / fromConfigMap / fromFieldRef",
       );
     v._validate(scope, `${prop}.${name}`);
+    if (typeof v._literal === 'string') checkNoInlineCredential(scope, `${prop}.${name}`, name, v._literal);
     return v;
   });
 }

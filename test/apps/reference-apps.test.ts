@@ -141,11 +141,13 @@ describe('reference apps', () => {
     ]);
   });
 
-  test('canary: TF Serving pair split 90/10 by a Gateway route, server pair 3:1 by pods behind its Service, the frontend reaching all four', () => {
+  test('canary: TF Serving pair split 80/20 by a Gateway route (and 4:1 by pods), server pair 3:1 by pods, the frontend reaching all four', () => {
     expect(get('canary', 'HTTPRoute', 'classifier').spec.rules[0].backendRefs).toEqual([
-      { name: 'classifier-stable', port: 8501, weight: 90 },
-      { name: 'classifier-canary', port: 8501, weight: 10 },
+      { name: 'classifier-stable', port: 8501, weight: 80 },
+      { name: 'classifier-canary', port: 8501, weight: 20 },
     ]);
+    // The frontend calls the Service: its pod ratio is the route's weight (synth refuses one more than 5 points off).
+    expect([get('canary', 'Deployment', 'classifier').spec.replicas, get('canary', 'Deployment', 'classifier-canary').spec.replicas]).toEqual([4, 1]);
     expect(get('canary', 'Deployment', 'classifier-canary').spec.template.spec.containers[0].image).toBe('tensorflow/serving:2.20.0');
     expect(get('canary', 'Service', 'scorer').metadata.annotations['ml.cdk8s.io/traffic-split']).toBe(
       'scorer: 75% (3 pods), scorer-canary: 25% (1 pod)',

@@ -293,14 +293,14 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
     [
       'unknown CRD',
       () => [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Workflow', metadata: { name: 'w' } }],
-      /^Workflow\/-\/w: schema: no Kubernetes model .*KNOWN_CUSTOM_KINDS/,
+      /^Workflow\/-\/w: schema: no Kubernetes model .*--crd FILE/,
     ],
     [
       'wrong apiVersion for kind',
       (s) => {
         s.deployment.apiVersion = 'extensions/v1beta1';
       },
-      /^Deployment\/ml\/web: schema: apiVersion "extensions\/v1beta1" kind "Deployment" is not served by current Kubernetes/,
+      /^Deployment\/ml\/web: schema: apiVersion "extensions\/v1beta1" kind "Deployment" is not served by Kubernetes 1.36/,
     ],
   ],
   'unknown-field': [
@@ -718,6 +718,15 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
       /^Job\/ml\/smoke-test: duplicate-env: container "wait" \(spec\.template\.spec\.initContainers\[0\]\): env TARGET_URL is listed twice/,
     ],
   ],
+  'inline-credentials': [
+    [
+      'a literal value under a credential name',
+      (s) => {
+        depC(s).env.push({ name: 'HF_TOKEN', value: 'hf_literal0123456789' });
+      },
+      new RegExp(`^Deployment/ml/web: inline-credentials: container "web" \\(${DEP_C}\\): env HF_TOKEN .* \\*\\*\\* \\(20 characters, masked\\)$`),
+    ],
+  ],
   'pss-restricted': [
     [
       'hostNetwork',
@@ -1038,6 +1047,49 @@ export const K8S_CASES: Record<string, K8sCase[]> = {
         depC(s).image = 'registry.local:5000/ml/web';
       },
       /image-tag: .*image registry\.local:5000\/ml\/web has no tag/,
+    ],
+  ],
+  'rwo-claim-replicas': [
+    [
+      'a ReadWriteOnce claim mounted by 2 replicas',
+      (s) => {
+        depPod(s).volumes.push({ name: 'models', persistentVolumeClaim: { claimName: 'models' } });
+        const claim = { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } };
+        return [{ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'models', namespace: s.ns }, spec: claim }];
+      },
+      /^Deployment\/[a-z0-9-]+\/web: rwo-claim-replicas: mounts PersistentVolumeClaim "models" \(ReadWriteOnce\) with 2 replicas/,
+    ],
+  ],
+  'hpa-fixed-replicas': [
+    [
+      'an HPA beside spec.replicas',
+      (s) => [
+        {
+          apiVersion: 'autoscaling/v2',
+          kind: 'HorizontalPodAutoscaler',
+          metadata: { name: 'web', namespace: s.ns },
+          spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web' }, minReplicas: 2, maxReplicas: 4 },
+        },
+      ],
+      /^Deployment\/[a-z0-9-]+\/web: hpa-fixed-replicas: sets spec\.replicas \(2\) and HorizontalPodAutoscaler "web" scales it/,
+    ],
+  ],
+  'gpu-toleration': [
+    [
+      'a GPU request without the toleration',
+      (s) => {
+        depC(s).resources.limits['nvidia.com/gpu'] = 1;
+      },
+      /^Deployment\/[a-z0-9-]+\/web: gpu-toleration: spec\.template\.spec requests NVIDIA GPUs but does not tolerate the taint nvidia\.com\/gpu/,
+    ],
+  ],
+  'readiness-probe': [
+    [
+      'a server without a readiness probe',
+      (s) => {
+        delete depC(s).readinessProbe;
+      },
+      new RegExp(`^Deployment/[a-z0-9-]+/web: readiness-probe: container "web" \\(${DEP_C}\\) serves a port and has no readinessProbe`),
     ],
   ],
   'network-reachability': [

@@ -235,6 +235,148 @@ describe('cdk8s-ml check', () => {
     for (const { id } of CHECK_RULES) expect(res.out).toMatch(new RegExp(`^  ${id} `, 'm'));
   });
 
+  describe('options', () => {
+    /** One bad input of each kind: a manifest (image-tag), a Dockerfile (user), a compose file (compose-schema), a layout. */
+    function writeOneOfEach(dir: string): string[] {
+      write(dir, 'k8s/app.yaml', yamlStream(caseObjects(K8S_CASES['image-tag'][0][1])));
+      write(dir, 'web/Dockerfile', DOCKERFILE_CASES.user[0][1]);
+      write(dir, 'compose.yaml', dump(COMPOSE_CASES[0][1](goodCompose())));
+      write(dir, 'out/manifests/app.k8s.yaml', yamlStream(all(goodSet('out'))));
+      write(dir, 'out/compose/app.compose.yaml', JSON.stringify(goodCompose()));
+      return ['k8s', 'web/Dockerfile', 'compose.yaml', 'out'];
+    }
+    const rules = (lines: string[]) => [...new Set(lines.map((l) => parseLine(l).rule))].sort();
+
+    test('--skip and --only choose rules of every kind of problem (manifests, Dockerfiles, compose, layout)', () => {
+      const dir = tempDir();
+      const paths = writeOneOfEach(dir);
+      expect(rules(check(dir, paths).lines)).toEqual(['compose-schema', 'image-tag', 'layout', 'user']);
+      expect(check(dir, ['--skip', 'image-tag,user', '--skip=compose-schema', ...paths])).toMatchObject({ code: 1 });
+      expect(rules(check(dir, ['--skip', 'image-tag,user', '--skip=compose-schema', ...paths]).lines)).toEqual(['layout']);
+      expect(check(dir, ['--skip', 'image-tag,user,compose-schema,layout', ...paths])).toMatchObject({ code: 0, out: '' });
+      expect(rules(check(dir, ['--only', 'user,layout', ...paths]).lines)).toEqual(['layout', 'user']);
+      // Skip wins over only, as kube-linter's --exclude over --include.
+      expect(rules(check(dir, ['--only', 'user,layout', '--skip', 'layout', ...paths]).lines)).toEqual(['user']);
+      expect(check(dir, ['--only', 'env-url', ...paths])).toMatchObject({ code: 0, out: '', err: 'no problems in 5 files\n' });
+    });
+
+    test.each<[string, string[], RegExp]>([
+      ['a misspelt rule', ['--skip', 'pss-restriced'], /--skip: "pss-restriced" is not a rule of the check \(did you mean "pss-restricted"\?\)/],
+      ['a rule among others', ['--only', 'user,imagetag'], /--only: "imagetag" is not a rule of the check \(did you mean "image-tag"\?\)/],
+      ['yaml, which is always reported', ['--skip', 'yaml'], /--skip: "yaml" problems are always reported/],
+      ['no value', ['--skip='], /--skip needs a value/],
+      ['a misspelt option', ['--skp', 'user'], /unknown option "--skp" \(did you mean "--skip"\?\)/],
+      ['an unknown format', ['-o', 'junit'], /--output junit: the formats are text, json, sarif/],
+      [
+        'a Pod Security version the check does not model',
+        ['--pod-security-version', 'v1.27'],
+        /check option podSecurityVersion must be "latest" or "v1.<minor>"/,
+      ],
+      ['a Kubernetes version without a field table', ['--kubernetes-version', '1.20'], /check option kubernetesVersion must be one of 1\.33, /],
+      ['a --crd file that does not exist', ['--crd', 'crds.yaml'], /--crd crds\.yaml: no such file/],
+      ['a --crd file without a CRD', ['--crd', 'x.yaml'], /--crd x\.yaml: holds no CustomResourceDefinition/],
+      ['a --crd file that is not YAML', ['--crd', 'broken.yaml'], /--crd broken\.yaml: yaml: /],
+    ])('exit 2, one line on stderr, nothing on stdout: %s', (_name, options, message) => {
+      const dir = tempDir();
+      write(dir, 'x.yaml', yamlStream(all(goodSet())));
+      write(dir, 'broken.yaml', 'kind: [\n');
+      const res = check(dir, [...options, 'x.yaml']);
+      expect(res).toMatchObject({ code: 2, out: '' });
+      expect(res.err).toMatch(new RegExp(`^cdk8s-ml check: ${message.source}.* \\(cdk8s-ml check --help\\)\\n$`));
+    });
+
+    test('--pod-security-version and --kubernetes-version reach the check: a good set is clean at latest and at 1.33', () => {
+      const dir = tempDir();
+      write(dir, 'x.yaml', yamlStream(all(goodSet())));
+      expect(check(dir, ['--pod-security-version', 'latest', 'x.yaml'])).toMatchObject({ code: 0, out: '' });
+      expect(check(dir, ['--kubernetes-version=1.33', 'x.yaml'])).toMatchObject({ code: 0, out: '' });
+    });
+
+    test('--crd: a custom kind is unknown without its CRD, known with it (a v1 List of CRDs read too)', () => {
+      const dir = tempDir();
+      const crd = {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: 'widgets.example.com' },
+        spec: {
+          group: 'example.com',
+          names: { kind: 'Widget', plural: 'widgets', singular: 'widget', listKind: 'WidgetList' },
+          scope: 'Namespaced',
+          versions: [
+            {
+              name: 'v1',
+              served: true,
+              storage: true,
+              schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer' } } } } } },
+            },
+          ],
+        },
+      };
+      write(dir, 'crds.yaml', yamlStream([{ apiVersion: 'v1', kind: 'List', items: [crd] }]));
+      write(
+        dir,
+        'w.yaml',
+        yamlStream([{ apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'ml' }, spec: { size: 3 } }]),
+      );
+      expect(check(dir, ['w.yaml']).lines).toEqual([expect.stringMatching(/^w\.yaml: Widget\/ml\/w: schema: no Kubernetes model .*--crd/)]);
+      expect(check(dir, ['--crd', 'crds.yaml', 'w.yaml'])).toMatchObject({ code: 0, out: '' });
+    });
+
+    test('-o json: one document of the problems (file, line, object, rule, message, fix) and a summary; exit codes as text', () => {
+      const dir = tempDir();
+      const paths = writeOneOfEach(dir);
+      const res = check(dir, ['-o', 'json', ...paths]);
+      expect(res.code).toBe(1);
+      const doc = JSON.parse(res.out);
+      expect(doc.summary).toEqual({ problems: doc.problems.length, filesWithProblems: 4, filesChecked: 5 });
+      expect(doc.problems).toContainEqual({
+        file: 'web/Dockerfile',
+        line: 8,
+        rule: 'user',
+        message: 'USER 0:0 runs as root (uid 0)',
+        fix: CHECK_RULES.find((r) => r.id === 'user')?.fix,
+      });
+      expect(doc.problems.find((p: any) => p.rule === 'image-tag')).toMatchObject({ file: 'k8s/app.yaml', object: expect.stringMatching(/\//) });
+      // The text lines are the same problems.
+      expect(doc.problems.length).toBe(check(dir, paths).lines.length);
+      const clean = check(dir, ['--output=json', 'web/Dockerfile', '--skip', 'user']);
+      expect(clean.code).toBe(0);
+      expect(JSON.parse(clean.out)).toEqual({ problems: [], summary: { problems: 0, filesWithProblems: 0, filesChecked: 1 } });
+    });
+
+    test('-o sarif: SARIF 2.1.0 with the rules and a result per problem, files relative to the working directory', () => {
+      const dir = tempDir();
+      const paths = writeOneOfEach(dir);
+      const res = check(dir, ['--output', 'sarif', ...paths.map((p) => path.join(dir, p))]);
+      expect(res.code).toBe(1);
+      const run = JSON.parse(res.out).runs[0];
+      expect(run.tool.driver).toMatchObject({ name: 'cdk8s-ml', version: expect.any(String) });
+      expect(run.tool.driver.rules.map((r: any) => r.id)).toEqual(CHECK_RULES.map((r) => r.id));
+      expect(run.results.length).toBe(check(dir, paths).lines.length);
+      expect(run.results.find((r: any) => r.ruleId === 'user').locations[0].physicalLocation).toEqual({
+        artifactLocation: { uri: 'web/Dockerfile' },
+        region: { startLine: 8 },
+      });
+      expect(run.results.every((r: any) => !r.locations[0].physicalLocation.artifactLocation.uri.startsWith('/'))).toBe(true);
+    });
+
+    test('--help documents every option', () => {
+      const out = check(ROOT, ['--help']).out;
+      for (const option of [
+        '--skip RULE',
+        '--only RULE',
+        '--pod-security-version v1.N|latest',
+        '--kubernetes-version 1.N',
+        '--crd FILE',
+        '-o, --output',
+      ])
+        expect(out).toContain(option);
+      expect(out).toMatch(/text \(default\)/);
+      expect(out).toMatch(/json: /);
+      expect(out).toMatch(/sarif: SARIF 2\.1\.0/);
+    });
+  });
+
   test("the reference apps' output directory is clean, in process and through a real process (stdin, exit codes 0, 1, 2 too)", () => {
     const outdir = path.join(tempDir(), 'dist');
     buildReferenceApps(new MlApp({ outdir })).synth();

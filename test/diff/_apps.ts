@@ -116,6 +116,8 @@ export function eegLettersCopy(app: Construct, edit: EegEdit = {}): MlStack {
 
 export interface CanaryEdit {
   readonly classifierWeight?: number;
+  /** The classifier's stable replicas: with a wired client, its pod ratio must follow the route weight. */
+  readonly classifierReplicas?: number;
   readonly scorerWeight?: number;
 }
 
@@ -125,9 +127,9 @@ export function canaryCopy(app: Construct, edit: CanaryEdit = {}): MlStack {
     modelName: 'image-classifier',
     model: ModelSource.fromUri('gs://example-ml-models/image-classifier'),
     version: '2.19.0',
-    replicas: 3,
+    replicas: edit.classifierReplicas ?? 4,
     exposure: Exposure.gateway({ gateway: { name: 'public', namespace: 'gateway' }, hostnames: ['classifier.example.com'] }),
-    canary: { weight: edit.classifierWeight ?? 10, version: '2.20.0' },
+    canary: { weight: edit.classifierWeight ?? 20, version: '2.20.0' },
   });
   const scorer = new InferenceService(stack, 'scorer', {
     image: 'registry.example.com/scorer:1.4.0',

@@ -117,13 +117,13 @@ describe('diffOutputs on the reference stacks', () => {
   });
 
   test('a canary weight change: the HTTPRoute weights and the pod split, the replicas of both tracks', () => {
-    const { d, text } = diffWith({ canary: { classifierWeight: 20, scorerWeight: 50 } });
+    const { d, text } = diffWith({ canary: { classifierWeight: 10, classifierReplicas: 9, scorerWeight: 50 } });
     expect(d.hazards.map((h) => `${h.id} ${h.object}`)).toEqual(
       expect.arrayContaining(['canary-weight HTTPRoute/canary/classifier', 'canary-weight Service/canary/scorer']),
     );
     expect(text).toContain(
-      '  ! [canary-weight] HTTPRoute/canary/classifier: backend weights classifier-stable 90, ' +
-        'classifier-canary 10 -> classifier-stable 80, classifier-canary 20',
+      '  ! [canary-weight] HTTPRoute/canary/classifier: backend weights classifier-stable 80, ' +
+        'classifier-canary 20 -> classifier-stable 90, classifier-canary 10',
     );
     expect(text).toContain(
       '  ! [canary-weight] Service/canary/scorer: traffic split scorer: 75% (3 pods), ' +
@@ -131,6 +131,7 @@ describe('diffOutputs on the reference stacks', () => {
     );
     expect(text).toContain('  Deployment/canary/scorer\n    scale: 3 replicas -> 2 replicas');
     expect(text).toContain('  Deployment/canary/scorer-canary\n    scale: 1 replica -> 2 replicas');
+    expect(text).toContain('  Deployment/canary/classifier\n    scale: 4 replicas -> 9 replicas');
   });
 
   test('a Pod Security level loosened is a hazard', () => {

@@ -37,7 +37,7 @@ describe('the Markdown renders (GFM, as in a pull-request comment)', () => {
   const base = synth(buildReferenceApps).files;
   const head = synth(
     referenceWith({
-      canary: { classifierWeight: 20, scorerWeight: 50 },
+      canary: { classifierWeight: 10, classifierReplicas: 9, scorerWeight: 50 },
       andGate: { webTag: '1.1.0', webExposure: Exposure.ingress({ host: 'and-gate.example.com', className: 'nginx' }) },
     }),
   ).files;
@@ -86,7 +86,8 @@ describe('the Markdown renders (GFM, as in a pull-request comment)', () => {
     const workloads = all.filter((t) => t.head[0] === 'workload')[1];
     expect(workloads.rows).toEqual(expect.arrayContaining([['Deployment/canary/scorer', 'scale: 3 replicas -> 2 replicas']]));
     const requests = all.filter((t) => t.head[0] === 'requests')[1];
-    expect(requests.rows).toEqual(expect.arrayContaining([['CPU at max scale', expect.any(String), expect.any(String), '0']]));
+    // the classifier's stable track grows from 4 to 9 pods (its pod ratio follows the route's 90/10)
+    expect(requests.rows).toEqual(expect.arrayContaining([['CPU at max scale', '7500m', '12500m', '+5']]));
   });
 
   test('the raw field diff and the diagrams sit in collapsible <details>, in fenced blocks', () => {

@@ -77,7 +77,7 @@ test('docker-compose 1.29 accepts the servers file and the jobs file merged, and
   }
 });
 
-test('podman-compose 1.0.3: `up` of eeg-letters starts the API only; the training job runs by the documented command; the API serves it', async () => {
+test('podman-compose 1.0.3: `up` of eeg-letters starts the API only; the job runs by the documented command; the API serves it', async () => {
   ensureTools();
   timings.sklearnBase = (await timed(() => ensureBaseImages('python-sklearn'))).ms;
   const models = tempDir();

@@ -56,7 +56,8 @@ describe('ModelImage.fromDirectory', () => {
         '/models/m/1: the model would be at /models/m/1/2/saved_model.pb, where TF Serving does not look',
     );
     expect(message).toContain(
-      `got "${dir}". Fix: pass the SavedModel directory itself and its version: ModelImage.fromDirectory('${path.join(dir, '2')}', { ..., version: 2 })`,
+      `got "${dir}". Fix: pass the SavedModel directory itself and its version: ` +
+        `ModelImage.fromDirectory('${path.join(dir, '2')}', { ..., version: 2 })`,
     );
     // The fix works.
     expect(() => serve(path.join(dir, '2'), 2)).not.toThrow();

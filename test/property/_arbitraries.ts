@@ -726,6 +726,14 @@ function drawStack(g: G, d: Draw, index: number): StackInfo {
   return info;
 }
 
+/**
+ * command and args as drawn (both draws made, so the stream is the same), but no args without a command
+ * on an image the app builds: it has no ENTRYPOINT, and args alone fail at synth (lib/workload/_pod.ts runArgv).
+ */
+function runArgs(python: boolean, command: string[] | undefined, args: string[] | undefined): { command?: string[]; args?: string[] } {
+  return { command, args: python && command === undefined ? undefined : args };
+}
+
 function drawInferenceService(g: G, d: Draw, stack: StackInfo): void {
   const key = d.key('api');
   const id = workloadId(g, d, stack, pick(g, ['api', 'classifier', 'ranker']));
@@ -765,8 +773,11 @@ function drawInferenceService(g: G, d: Draw, stack: StackInfo): void {
       image,
       port: imagePort === undefined ? (mainPort !== 8080 || has(g, 20) ? mainPort : undefined) : opt(g, 20, () => imagePort),
       extraPorts,
-      command: opt(g, 25, () => some(g, 1, 3, () => lineText(g))),
-      args: opt(g, 25, () => some(g, 1, 3, () => lineText(g))),
+      ...runArgs(
+        python,
+        opt(g, 25, () => some(g, 1, 3, () => lineText(g))),
+        opt(g, 25, () => some(g, 1, 3, () => lineText(g))),
+      ),
       model: model?.source,
       modelPath,
       modelName: opt(g, 40, () => match(g, /^[A-Za-z0-9][A-Za-z0-9_.-]{0,10}$/)),
@@ -934,8 +945,11 @@ function drawJobProps(g: G, d: Draw, taken: string[], o: { scheduled: boolean; g
   );
   return {
     image: python ? d.pythonImage(false) : imageRef(g, 'train'),
-    command: opt(g, 40, () => some(g, 1, 3, () => lineText(g))),
-    args: opt(g, 25, () => some(g, 1, 3, () => lineText(g))),
+    ...runArgs(
+      python,
+      opt(g, 40, () => some(g, 1, 3, () => lineText(g))),
+      opt(g, 25, () => some(g, 1, 3, () => lineText(g))),
+    ),
     inputs,
     uid: opt(g, 15, () => int(g, 1, 2147483647)),
     gpuNodeSelector: o.gpu ? opt(g, 50, () => ({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' })) : undefined,

@@ -136,7 +136,8 @@ describe('canary by weight behind a Gateway route', () => {
       new TfServingBackend(stack, 'server', {
         modelName: 'and-gate',
         model: GS,
-        replicas: 3,
+        // 9 + 1 pods: the wired frontend, which calls the Service, gets the route's 90/10 too.
+        replicas: 9,
         exposure: GATEWAY,
         canary: { weight: 10, version: '2.19.0' },
       }),
@@ -162,8 +163,8 @@ describe('canary by weight behind a Gateway route', () => {
     expect(out.find('Service', 'server-stable').spec.selector).toEqual(out.find('Deployment', 'server').spec.selector.matchLabels);
     expect(out.find('Service', 'server-canary').spec.selector).toEqual(out.find('Deployment', 'server-canary').spec.selector.matchLabels);
     expect(out.find('Deployment', 'server-canary').spec.template.spec.containers[0].image).toBe('tensorflow/serving:2.19.0');
-    // the weight splits requests, the replicas are capacity: stable keeps its 3, the canary gets its share (at least 1)
-    expect([out.find('Deployment', 'server').spec.replicas, out.find('Deployment', 'server-canary').spec.replicas]).toEqual([3, 1]);
+    // the weight splits requests, the replicas are capacity: stable keeps its 9, the canary gets its share (at least 1)
+    expect([out.find('Deployment', 'server').spec.replicas, out.find('Deployment', 'server-canary').spec.replicas]).toEqual([9, 1]);
   });
 
   test("the gateway's pods reach both tracks; the frontend too", () => {
@@ -202,6 +203,35 @@ describe('canary by weight behind a Gateway route', () => {
     expect([hpa('api-canary').minReplicas, hpa('api-canary').maxReplicas, hpa('api-canary').scaleTargetRef.name]).toEqual([1, 2, 'api-canary']);
     expect(o.find('Deployment', 'api-canary').spec.replicas).toBeUndefined();
     expect(hpa('api-canary').metrics).toEqual(hpa('api').metrics);
+  });
+
+  describe('wired in-cluster clients call the Service and get the pod ratio, not the route weight', () => {
+    const tf = (stack: MlStack, extra: Record<string, unknown>) =>
+      new TfServingBackend(stack, 'server', { modelName: 'and-gate', model: GS, exposure: GATEWAY, ...extra } as any);
+    test('refused when the ratio is more than 5 points off (3 + 1 pods = 25% where the route says 10%), with both fixes', () => {
+      expect(() => synthStack((stack) => web(stack, tf(stack, { replicas: 3, canary: { weight: 10, version: '2.19.0' } })))).toThrow(
+        "TfServingBackend 'test/server': canary.weight is the HTTPRoute's split, but test/web calls the Service in the cluster and gets " +
+          'the pod ratio (server: 75% (3 pods), server-canary: 25% (1 pod)), more than 5 points off, got 10. ' +
+          'Fix: set replicas to 9 with 1 canary pod(s) (canary.replicas), so the pods split 90/10, or set canary.weight to 25 (the pod ratio)',
+      );
+    });
+    test('allowFrom clients count; HPAs are checked at their minimum and maximum', () => {
+      const api = (stack: MlStack, extra: Record<string, unknown>) =>
+        new InferenceService(stack, 'api', { image: V1, exposure: GATEWAY, canary: { weight: 10, image: V2 }, ...extra });
+      expect(() =>
+        synthStack((stack) => {
+          const server = api(stack, { replicas: 2 });
+          server.allowFrom(new InferenceService(stack, 'client', { image: 'registry.example.com/client:1.0.0' }));
+        }),
+      ).toThrow('but test/client calls the Service in the cluster and gets the pod ratio (api: 66.7% (2 pods), api-canary: 33.3% (1 pod))');
+      expect(() => synthStack((stack) => web(stack, api(stack, { autoscaling: { minReplicas: 2, maxReplicas: 10 } })))).toThrow(
+        'set canary.replicas so the canary',
+      );
+    });
+    test('fine when the pods split as the route does, or when no in-cluster client is wired', () => {
+      expect(() => synthStack((stack) => web(stack, tf(stack, { replicas: 4, canary: { weight: 20, version: '2.19.0' } })))).not.toThrow();
+      expect(() => synthStack((stack) => tf(stack, { replicas: 3, canary: { weight: 10, version: '2.19.0' } }))).not.toThrow();
+    });
   });
 
   test('without a canary the route goes to the one Service', () => {
@@ -418,9 +448,10 @@ test('the reference check knows HTTPRoute: a typo in a field or a bad weight is 
     },
   };
   expect(checkManifests([route])).toEqual([
+    'HTTPRoute/n/r: schema: spec.rules[0].backendRefs[1].weight must be >= 0',
     'HTTPRoute/n/r: schema: spec.rules[0].backendRefs[0].port is required for a Service backend',
-    'HTTPRoute/n/r: schema: spec.rules[0].backendRefs[1].weight must be an integer from 0 to 1000000',
-    'HTTPRoute/n/r: unknown-field: spec.rules[0].backendRefs[0].weigth is not a field of gateway.networking.k8s.io/v1 HTTPRoute',
+    'HTTPRoute/n/r: unknown-field: spec.rules[0].backendRefs[0].weigth is not a field of gateway.networking.k8s.io/v1 HTTPRoute ' +
+      '(CRD httproutes.gateway.networking.k8s.io)',
   ]);
 });
 

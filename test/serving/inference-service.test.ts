@@ -1,4 +1,4 @@
-import { EnvFrom, EnvValue, Exposure, InferenceService, ModelSource, PythonImage } from '../../lib';
+import { EnvFrom, EnvValue, Exposure, InferenceService, ModelSource, PythonImage, TrainingJob } from '../../lib';
 import { podSpec, pythonContext, synthStack } from '../_util/synth';
 
 const IMAGE = 'registry.example.com/api:1.0.0';
@@ -239,6 +239,64 @@ describe('InferenceService', () => {
     expect(pod.containers[0].ports[0].containerPort).toBe(5000);
     expect(pod.securityContext.runAsUser).toBe(4242);
     expect(out.files.has('images/api/Dockerfile')).toBe(true);
+  });
+
+  describe('readiness: HTTP where the server has a health path (a TCP check passes before the model is loaded)', () => {
+    const probes = (props: Record<string, unknown>) => {
+      const c = podSpec(synthStack((stack) => new InferenceService(stack, 'api', { image: IMAGE, ...props })).find('Deployment')).containers[0];
+      return { readiness: c.readinessProbe, liveness: c.livenessProbe, startup: c.startupProbe };
+    };
+    test.each([
+      ['nvcr.io/nvidia/tritonserver:24.05-py3', {}, '/v2/health/ready', '/v2/health/live'],
+      ['docker.io/seldonio/mlserver:1.6.1', {}, '/v2/health/ready', '/v2/health/live'],
+      ['pytorch/torchserve:0.12.0-cpu', {}, '/ping', '/ping'],
+      ['ghcr.io/huggingface/text-generation-inference:3.0.1', {}, '/health', '/health'],
+      [`vllm/vllm-openai:v0.6.4@sha256:${'a'.repeat(64)}`, {}, '/health', '/health'],
+      ['tensorflow/serving:2.19.0', { port: 8501, modelName: 'fraud' }, '/v1/models/fraud', '/v1/models/fraud'],
+    ])('%s: the documented readiness path', (image, extra, ready, live) => {
+      const p = probes({ image, ...extra });
+      const port = (extra as { port?: number }).port ?? 8080;
+      expect(p.readiness.httpGet).toEqual({ path: ready, port });
+      expect(p.startup.httpGet).toEqual({ path: ready, port });
+      expect(p.liveness.httpGet).toEqual({ path: live, port });
+      expect(p.readiness.tcpSocket).toBeUndefined();
+    });
+    test("the user's path wins over the known one; liveness alone keeps the known readiness", () => {
+      expect(probes({ image: 'pytorch/torchserve:0.12.0-cpu', healthCheck: { path: '/ready' } }).readiness.httpGet.path).toBe('/ready');
+      const p = probes({ image: 'pytorch/torchserve:0.12.0-cpu', healthCheck: { livenessPath: '/alive' } });
+      expect([p.readiness.httpGet.path, p.liveness.httpGet.path]).toEqual(['/ping', '/alive']);
+    });
+    test('an image whose health path cannot be known keeps a TCP check (tensorflow/serving without modelName too)', () => {
+      expect(probes({}).readiness).toEqual({ tcpSocket: { port: 8080 }, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 3 });
+      expect(probes({ image: 'tensorflow/serving:2.19.0' }).readiness.tcpSocket).toEqual({ port: 8080 });
+      expect(probes({ image: 'registry.example.com/pytorch/torchserve-fork:1.0' }).readiness.tcpSocket).toEqual({ port: 8080 });
+    });
+  });
+
+  describe('args without command on an image the app builds (no ENTRYPOINT: args would be the whole command)', () => {
+    const image = (o: Record<string, unknown> = {}) =>
+      PythonImage.fromDirectory(pythonContext(), { repository: 'registry.example.com/api', tag: '1.0.0', ...o });
+    test('refused with the fix: the program in command', () => {
+      expect(() =>
+        synthStack((stack) => new InferenceService(stack, 'api', { image: image({ command: ['gunicorn', 'app:app'] }), args: ['--workers', '2'] })),
+      ).toThrow(
+        "InferenceService 'test/api': args are given without command, and image registry.example.com/api:1.0.0 (built by the app) " +
+          'has no ENTRYPOINT: Kubernetes would run ["--workers","2"] as the whole command, in place of the image\'s CMD, ' +
+          'got ["--workers","2"]. Fix: give the program too: command: ["gunicorn","app:app"], args: ["--workers","2"]',
+      );
+    });
+    test('a TrainingJob too; command with args, and args on a pulled image (its ENTRYPOINT stays), are fine', () => {
+      expect(() => synthStack((stack) => new TrainingJob(stack, 'train', { image: image(), args: ['--epochs', '3'] }))).toThrow(
+        "TrainingJob 'test/train': args are given without command",
+      );
+      const out = synthStack((stack) => {
+        new InferenceService(stack, 'api', { image: image(), command: ['python', 'serve.py'], args: ['--workers', '2'] });
+        new InferenceService(stack, 'tf', { image: 'tensorflow/serving:2.19.0', args: ['--rest_api_port=8080'] });
+      });
+      expect(podSpec(out.find('Deployment', 'api')).containers[0]).toMatchObject({ command: ['python', 'serve.py'], args: ['--workers', '2'] });
+      expect(out.files.get('images/api/Dockerfile')).toContain('CMD ["python","serve.py","--workers","2"]');
+      expect(podSpec(out.find('Deployment', 'tf')).containers[0].args).toEqual(['--rest_api_port=8080']);
+    });
   });
 
   test('snapshot of a production configuration', () => {
