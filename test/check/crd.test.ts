@@ -85,7 +85,8 @@ describe('CRDs: the crds option and CRDs among the checked objects', () => {
 
   test('a version the CRD does not serve names the ones it does', () => {
     expect(checkManifests([model({ uri: 's3://b/m' }, 'ml.example.com/v2')], { crds: [CRD] })).toEqual([
-      'Model/ml/m: schema: apiVersion "ml.example.com/v2" kind "Model" is not served by its CustomResourceDefinition (it serves v1); use one of those',
+      'Model/ml/m: schema: apiVersion "ml.example.com/v2" kind "Model" is not served by its CustomResourceDefinition (it serves v1); ' +
+        'use one of those',
     ]);
   });
 
@@ -150,7 +151,8 @@ describe('Gateway API kinds, validated with their standard-channel CRDs', () => 
     const badRoute = { ...grpcRoute, spec: { parentRefs: [{ name: 'gw' }], rules: [{ backendRefs: [{ name: 'api' }] }] } };
     expect(checkManifests([badGateway, badRoute])).toEqual([
       "Gateway/infra/gw: schema: spec.listeners[0] must have required property 'protocol'",
-      'Gateway/infra/gw: unknown-field: spec.listeners[0].protocl is not a field of gateway.networking.k8s.io/v1 Gateway (CRD gateways.gateway.networking.k8s.io)',
+      'Gateway/infra/gw: unknown-field: spec.listeners[0].protocl is not a field of gateway.networking.k8s.io/v1 Gateway (CRD ' +
+        'gateways.gateway.networking.k8s.io)',
       'GRPCRoute/ml/r: schema: spec.rules[0].backendRefs[0].port is required for a Service backend',
     ]);
   });

@@ -59,7 +59,8 @@ describe('gRPC exposure through a Gateway: a GRPCRoute beside the HTTPRoute', ()
       'no gRPC port on the server',
       Exposure.gateway({ ...GATEWAY, grpc: { hostnames: ['grpc.api.example.com'] } }),
       {},
-      'exposure.grpc.port names a port this server does not have, got "grpc". Fix: declare the gRPC port, e.g. extraPorts: [{ name: \'grpc\', port: 9000 }]',
+      'exposure.grpc.port names a port this server does not have, got "grpc". Fix: declare the gRPC port, e.g. extraPorts: [{ name: ' +
+        "'grpc', port: 9000 }]",
     ],
     [
       'the main port',

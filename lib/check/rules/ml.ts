@@ -99,7 +99,8 @@ export const READINESS_PROBE: ObjectRule = {
       .map(
         (c) =>
           `${describeContainer(c)} serves a port and has no readinessProbe: the pod is Ready as soon as the container starts, so its ` +
-          "Service sends requests before the server (and its model) has loaded, and they fail at every rollout and scale-up. Fix: add a readinessProbe (an HTTP GET of the server's health path)",
+          'Service sends requests before the server (and its model) has loaded, and they fail at every rollout and scale-up. Fix: add a ' +
+          "readinessProbe (an HTTP GET of the server's health path)",
       );
   },
 };
