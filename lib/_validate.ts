@@ -884,12 +884,18 @@ export function closestKey(key: string, known: readonly string[]): string | unde
  * scaffold's cdk8s.yaml runs), where a misspelt key would be dropped in silence. A key holding undefined is fine
  * only if known. `prop` is how the object is named ('props' for a construct's props: its keys are named bare).
  */
+/** The first key of `obj` that is not in `known`, with the known key it is closest to (if one is close). */
+export function firstUnknownKey(obj: Record<string, unknown>, known: readonly string[]): { key: string; guess?: string } | undefined {
+  const key = Object.keys(obj).find((k) => !known.includes(k));
+  return key === undefined ? undefined : { key, guess: closestKey(key, known) };
+}
+
 export function checkKnownKeys(scope: IConstruct, prop: string, obj: unknown, known: readonly string[]): void {
   if (!isPlainObject(obj)) return;
-  for (const key of Object.keys(obj)) {
-    if (known.includes(key)) continue;
+  const unknown = firstUnknownKey(obj, known);
+  if (unknown) {
+    const { key, guess } = unknown;
     const name = prop === 'props' ? key : `${prop}.${key}`;
-    const guess = closestKey(key, known);
     fail(
       scope,
       name,

@@ -27,7 +27,7 @@ import {
   checkMetricQuantity,
   checkObject,
   checkOptionalObject,
-  closestKey,
+  firstUnknownKey,
   keysOf,
 } from '../_validate';
 
@@ -395,9 +395,9 @@ function oneOf<T extends string>(scope: IConstruct, prop: string, v: unknown, va
  * drop; like checkKnownKeys (lib/_validate.ts), with a reason that says what this object takes.
  */
 function checkOnly(scope: IConstruct, prop: string, o: Record<string, unknown>, keys: readonly string[], why: string, fix?: string): void {
-  const extra = Object.keys(o).find((k) => !keys.includes(k));
-  if (extra === undefined) return;
-  const guess = closestKey(extra, keys);
+  const unknown = firstUnknownKey(o, keys);
+  if (!unknown) return;
+  const { key: extra, guess } = unknown;
   const known = `Known keys: ${keys.join(', ')}`;
   const fixed = guess ? `rename '${extra}' to '${guess}'. ${known}` : `${fix ?? `remove '${extra}'`}. ${known}`;
   fail(scope, `${prop}.${extra}`, `is not an option here${guess ? ` (did you mean '${guess}'?)` : ''}: ${why}`, o[extra], fixed);
