@@ -28,6 +28,7 @@ import * as https from 'node:https';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CLUSTER_CIDR, NODE_PROCESSES, nodeDown, nodeUp } from './node.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const HOME = path.resolve(process.env.CDK8S_ML_CLUSTER_HOME || '/var/tmp/cdk8s-ml-cluster');
@@ -84,6 +85,23 @@ export function crdDir() {
 
 const K8S_BINARIES = ['kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
 
+/** The version stamp upstream's hack/lib/version.sh sets (without it the binaries say v0.0.0-master). */
+function k8sLdflags() {
+  const v = versions().kubernetes;
+  const [major, minor] = v.replace(/^v/, '').split('.');
+  return [
+    '-s',
+    '-w',
+    `-X k8s.io/component-base/version.gitVersion=${v}`,
+    `-X k8s.io/component-base/version.gitMajor=${major}`,
+    `-X k8s.io/component-base/version.gitMinor=${minor}`,
+    '-X k8s.io/component-base/version.gitTreeState=clean',
+    `-X k8s.io/client-go/pkg/version.gitVersion=${v}`,
+    `-X k8s.io/client-go/pkg/version.gitMajor=${major}`,
+    `-X k8s.io/client-go/pkg/version.gitMinor=${minor}`,
+  ].join(' ');
+}
+
 function goBuild(modDir, args, what, env = {}) {
   if (spawnSync('go', ['version'], { encoding: 'utf8' }).error) {
     throw new StepError('build', `go is not on PATH: the cluster is built from upstream Go modules (Go >= 1.26 needed for ${what})`);
@@ -112,26 +130,13 @@ function goBuild(modDir, args, what, env = {}) {
 /** Builds what is missing; returns the bin dir. Each binary is written to a temp dir and moved in whole. */
 export function build() {
   const dir = binDir();
-  const v = versions();
   const missingK8s = K8S_BINARIES.filter((b) => !fs.existsSync(path.join(dir, b)));
   const tmp = `${dir}.tmp-${process.pid}`;
   try {
     if (missingK8s.length > 0) {
       fs.mkdirSync(tmp, { recursive: true });
-      const [major, minor] = v.kubernetes.replace(/^v/, '').split('.');
-      // The version stamp upstream's hack/lib/version.sh sets (without it the binaries say v0.0.0-master);
       // CGO_ENABLED=0 as upstream builds these (hack/lib/golang.sh KUBE_STATIC_LIBRARIES).
-      const ldflags = [
-        '-s',
-        '-w',
-        `-X k8s.io/component-base/version.gitVersion=${v.kubernetes}`,
-        `-X k8s.io/component-base/version.gitMajor=${major}`,
-        `-X k8s.io/component-base/version.gitMinor=${minor}`,
-        '-X k8s.io/component-base/version.gitTreeState=clean',
-        `-X k8s.io/client-go/pkg/version.gitVersion=${v.kubernetes}`,
-        `-X k8s.io/client-go/pkg/version.gitMajor=${major}`,
-        `-X k8s.io/client-go/pkg/version.gitMinor=${minor}`,
-      ].join(' ');
+      const ldflags = k8sLdflags();
       goBuild('k8s', ['build', '-ldflags', ldflags, '-o', `${tmp}/`, ...missingK8s.map((b) => `k8s.io/kubernetes/cmd/${b}`)], 'kubernetes', {
         CGO_ENABLED: '0',
       });
@@ -273,9 +278,9 @@ function freePort() {
   });
 }
 
-function startProcess(name, bin, args) {
+function startProcess(name, bin, args, env = {}) {
   const out = fs.openSync(path.join(STATE, 'logs', `${name}.log`), 'a');
-  const child = spawn(bin, args, { detached: true, stdio: ['ignore', out, out] });
+  const child = spawn(bin, args, { detached: true, stdio: ['ignore', out, out], env: { ...process.env, ...env } });
   fs.closeSync(out);
   if (!child.pid) throw new StepError(`start ${name}`, `could not start ${bin}`);
   child.unref();
@@ -399,7 +404,39 @@ async function withLock(fn) {
 }
 
 export function up(opts = {}) {
-  return withLock(() => upLocked(opts));
+  return withLock(async () => {
+    const info = await upLocked(opts);
+    if (!opts.node || info.node) return info;
+    try {
+      await nodeUp(nodeContext(info));
+      return info;
+    } catch (e) {
+      // CDK8S_ML_CLUSTER_KEEP=1 leaves a failed node running, to look at it (then `down`).
+      if (process.env.CDK8S_ML_CLUSTER_KEEP !== '1') await downLocked({ quiet: true });
+      throw e;
+    }
+  });
+}
+
+/** What node.mjs uses of this file (one set of process, certificate and wait helpers for both). */
+function nodeContext(info, quiet = false) {
+  return {
+    here: HERE,
+    home: HOME,
+    state: STATE,
+    info,
+    quiet,
+    writeInfo: () => fs.writeFileSync(path.join(STATE, 'cluster.json'), `${JSON.stringify(info, null, 2)}\n`),
+    startProcess,
+    waitFor,
+    freePort,
+    get,
+    httpGet,
+    goBuild,
+    k8sLdflags,
+    log,
+    stop: (name) => stopProcess(name, quiet),
+  };
 }
 
 async function upLocked({ owner = 'manual' } = {}) {
@@ -496,6 +533,10 @@ async function upLocked({ owner = 'manual' } = {}) {
       `--cluster-signing-cert-file=${c('ca.crt')}`,
       `--cluster-signing-key-file=${c('ca.key')}`,
       `--service-cluster-ip-range=${SERVICE_CIDR}`,
+      // Node pod ranges, as kubeadm's --pod-network-cidr sets them: the node's kube-router reads its node's podCIDR.
+      '--allocate-node-cidrs=true',
+      `--cluster-cidr=${CLUSTER_CIDR}`,
+      '--node-cidr-mask-size=24',
     ]);
     info.pids['kube-scheduler'] = startProcess('kube-scheduler', path.join(bin, 'kube-scheduler'), [
       `--kubeconfig=${path.join(STATE, 'scheduler.kubeconfig')}`,
@@ -532,40 +573,56 @@ export function down(opts = {}) {
 }
 
 async function downLocked({ quiet = false } = {}) {
+  // The node first: its processes, pods, mounts, rules and bridge (node.mjs), while the API server still runs.
+  await nodeDown(nodeContext(readInfo() ?? {}, quiet));
   const pidDir = path.join(STATE, 'pids');
-  const pids = fs.existsSync(pidDir) ? fs.readdirSync(pidDir).map((n) => [n, Number(fs.readFileSync(path.join(pidDir, n), 'utf8'))]) : [];
+  const names = fs.existsSync(pidDir) ? fs.readdirSync(pidDir) : [];
   // Reverse start order: clients before the API server, etcd last.
-  const order = ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
-  pids.sort((a, b) => order.indexOf(a[0]) - order.indexOf(b[0]));
-  for (const [name, pid] of pids) {
-    if (!pid || !alive(pid)) continue;
+  const order = [...NODE_PROCESSES, 'kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd'];
+  names.sort((a, b) => order.indexOf(a) - order.indexOf(b));
+  for (const name of names) await stopProcess(name, quiet);
+  fs.rmSync(STATE, { recursive: true, force: true });
+}
+
+/** Stops one process `up` started (its process group: SIGTERM, SIGKILL after 10 s) and forgets its pid. */
+async function stopProcess(name, quiet) {
+  const file = path.join(STATE, 'pids', name);
+  if (!fs.existsSync(file)) return;
+  const pid = Number(fs.readFileSync(file, 'utf8'));
+  const signal = (sig) => {
     try {
-      process.kill(-pid, 'SIGTERM'); // the process group: detached children lead their own group
+      process.kill(-pid, sig); // the process group: detached children lead their own group
     } catch {
       try {
-        process.kill(pid, 'SIGTERM');
+        process.kill(pid, sig);
       } catch {
         /* gone */
       }
     }
+  };
+  if (pid && alive(pid)) {
+    signal('SIGTERM');
     const t0 = Date.now();
     while (alive(pid) && Date.now() - t0 < 10_000) await sleep(100);
-    if (alive(pid)) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        try {
-          process.kill(pid, 'SIGKILL');
-        } catch {
-          /* gone */
-        }
-      }
-      while (alive(pid) && Date.now() - t0 < 15_000) await sleep(100);
-    }
+    if (alive(pid)) signal('SIGKILL');
+    while (alive(pid) && Date.now() - t0 < 15_000) await sleep(100);
     if (alive(pid)) throw new StepError('down', `${name} (pid ${pid}) did not stop`);
     if (!quiet) log(`stopped ${name} (pid ${pid})`);
   }
-  fs.rmSync(STATE, { recursive: true, force: true });
+  fs.rmSync(file, { force: true });
+}
+
+/** A plain-HTTP GET on this host (health endpoints of the node's components). */
+function httpGet(url) {
+  return new Promise((resolve) => {
+    const req = http.get(url, { timeout: 5000 }, (res) => {
+      let body = '';
+      res.on('data', (d) => (body += d));
+      res.on('end', () => resolve({ status: res.statusCode, body }));
+    });
+    req.on('error', (e) => resolve({ status: 0, body: e.message }));
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+  });
 }
 
 async function main() {
@@ -577,8 +634,10 @@ async function main() {
       log(`binaries in ${dir} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
       return;
     }
-    case 'up': {
-      const info = await up({ owner: process.env.CDK8S_ML_CLUSTER_OWNER || 'manual' });
+    case 'up':
+    case 'node-up': {
+      const node = cmd === 'node-up' || process.argv.includes('--node');
+      const info = await up({ owner: process.env.CDK8S_ML_CLUSTER_OWNER || 'manual', node });
       process.stdout.write(`${info.kubeconfig}\n`);
       return;
     }
@@ -604,7 +663,7 @@ async function main() {
       );
       return;
     default:
-      process.stderr.write('usage: node scripts/cluster/cluster.mjs build|up|down|status|env|crds\n');
+      process.stderr.write('usage: node scripts/cluster/cluster.mjs build|up [--node]|node-up|down|status|env|crds\n');
       process.exitCode = 2;
   }
 }

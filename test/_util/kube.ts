@@ -84,6 +84,66 @@ async function open(): Promise<TestCluster> {
   };
 }
 
+/** The node of the local cluster (scripts/cluster/node.mjs), as cluster.json records it. */
+export interface NodeInfo {
+  readonly name: string;
+  readonly ip: string;
+  /** The node's binaries (kubelet, containerd, ctr ...). */
+  readonly bin: string;
+  /** containerd's socket. */
+  readonly socket: string;
+  readonly podCidr: string;
+  readonly dnsServiceIp: string;
+  readonly startupMs: number;
+}
+
+export interface TestNode {
+  readonly cluster: TestCluster;
+  readonly node: NodeInfo;
+  /** Imports docker/OCI archives into the node's image store under the names their manifests give. */
+  importImages(archives: readonly string[]): void;
+}
+
+let cachedNode: Promise<TestNode> | undefined;
+
+/**
+ * The local cluster with its node (kubelet, containerd, kube-proxy, CoreDNS, kube-router), started at the first
+ * call of the jest run. An external cluster (CDK8S_ML_TEST_KUBECONFIG) is not used here: the node tests import
+ * images into this node's runtime, which no external cluster offers.
+ */
+export function testNode(): Promise<TestNode> {
+  cachedNode ??= openNode();
+  return cachedNode;
+}
+
+async function openNode(): Promise<TestNode> {
+  const paths = envLines(clusterScript(['env']));
+  const kubeconfig = clusterScript(['node-up'], { CDK8S_ML_CLUSTER_OWNER: jestRunOwner() }).trim();
+  const info = JSON.parse(fs.readFileSync(path.join(path.dirname(kubeconfig), 'cluster.json'), 'utf8'));
+  const cluster: TestCluster = {
+    kubeconfig,
+    kubectl: path.join(paths.CDK8S_ML_CLUSTER_BIN, 'kubectl'),
+    gatewayCrds: paths.CDK8S_ML_CLUSTER_CRDS,
+    local: true,
+    kube: new Kube(kubeconfig),
+  };
+  cached ??= Promise.resolve(cluster);
+  const node: NodeInfo = info.node;
+  return {
+    cluster,
+    node,
+    importImages(archives) {
+      for (const a of archives) {
+        const res = spawnSync(path.join(node.bin, 'ctr'), ['--address', node.socket, '--namespace', 'k8s.io', 'images', 'import', a], {
+          encoding: 'utf8',
+          maxBuffer: 64 * 1024 * 1024,
+        });
+        if (res.status !== 0) throw new Error(`ctr images import ${a} failed (exit ${res.status}): ${res.stderr || res.error?.message}`);
+      }
+    },
+  };
+}
+
 /** Set by test/_util/cluster-setup.js in the jest parent; workers inherit it. */
 export function jestRunOwner(): string {
   return `jest-${process.env.CDK8S_ML_JEST_RUN ?? 'unknown'}`;

@@ -1,0 +1,3 @@
+module cdk8s-ml.local/pause
+
+go 1.22
