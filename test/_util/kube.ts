@@ -92,6 +92,8 @@ export interface NodeInfo {
   readonly bin: string;
   /** containerd's socket. */
   readonly socket: string;
+  /** The node's state directory (removed by `down`). */
+  readonly dir: string;
   readonly podCidr: string;
   readonly dnsServiceIp: string;
   readonly startupMs: number;

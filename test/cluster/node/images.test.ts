@@ -1,0 +1,254 @@
+/**
+ * The test node's images (_images.ts): the node's own (pause, netprobe), the and-gate stack's two and the canary
+ * stack's stable scorer are built (or taken from the cache) and exported as docker-archive files; each archive
+ * holds exactly one image, tagged with the fully qualified name CRI looks up. The archives are then loaded into
+ * podman (vfs) and run as a pod runs them: the TF Serving stand-in under the and-gate model refuses to start
+ * without a model config and serves the model as uid 1000 on a read-only root; pause exits 0 on SIGTERM; netprobe
+ * is non-root; the scorer states its version. Needs root, buildah, podman (scripts/e2e/install-tools.sh) and Go.
+ * Cold about 2 minutes (builds), warm about 30 s (runs only).
+ */
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import {
+  REPO_ROOT,
+  cleanup,
+  ensureTools,
+  exec,
+  freePort,
+  httpRequest,
+  removeImage,
+  runContainer,
+  runToCompletion,
+  waitForExit,
+  waitForHttp,
+} from '../../e2e/_harness';
+import {
+  NODE_SYSTEM_IMAGES,
+  NodeImage,
+  STANDIN_DIR,
+  archiveConfig,
+  archiveRepoTags,
+  buildNodeImages,
+  fullyQualified,
+  imagesOf,
+  pythonBaseFor,
+} from './_images';
+
+jest.setTimeout(30 * 60_000);
+
+const AND_GATE = ['registry.example.com/and-gate-model:1.0.0', 'registry.example.com/and-gate-web:1.0.0'];
+const SCORER = 'registry.example.com/scorer:1.4.0';
+const NAMES = [NODE_SYSTEM_IMAGES.pause, NODE_SYSTEM_IMAGES.netprobe, ...AND_GATE, SCORER];
+const STORAGE = ['--storage-driver', 'vfs'];
+const timings: Record<string, number> = {};
+const loaded = new Set<string>();
+let images: NodeImage[];
+let workDir: string;
+
+const byName = (name: string): NodeImage => {
+  const image = images.find((i) => i.name === name);
+  if (!image) throw new Error(`${name} was not built`);
+  return image;
+};
+
+/** `podman load` of an archive: the image then is in the vfs storage under the archive's RepoTag. */
+async function load(name: string): Promise<string> {
+  const image = byName(name);
+  const res = await exec('podman', [...STORAGE, 'load', '-i', image.archive], { timeoutMs: 5 * 60_000 });
+  if (res.exitCode !== 0) throw new Error(`podman load -i ${image.archive} failed: ${res.output}`);
+  loaded.add(image.reference);
+  return image.reference;
+}
+
+beforeAll(async () => {
+  let t0 = Date.now();
+  ensureTools();
+  timings.tools = Date.now() - t0;
+  t0 = Date.now();
+  images = await buildNodeImages('dist', NAMES);
+  timings.build = Date.now() - t0;
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-node-images-'));
+});
+
+afterAll(async () => {
+  await cleanup();
+  for (const ref of loaded) await removeImage(ref);
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+  console.log(`node images timings (ms): ${JSON.stringify(timings)}; built: ${JSON.stringify(images?.map((i) => [i.name, i.buildMs, i.cached]))}`);
+});
+
+describe('imagesOf', () => {
+  test("lists every container and initContainer image of the reference stacks' manifests", () => {
+    const dir = path.join(REPO_ROOT, 'dist', 'manifests');
+    const all = new Set(fs.readdirSync(dir).flatMap((f) => imagesOf(fs.readFileSync(path.join(dir, f), 'utf8'))));
+    expect([...all].sort()).toEqual([
+      'rclone/rclone:1.68.2',
+      'registry.example.com/and-gate-model:1.0.0',
+      'registry.example.com/and-gate-web:1.0.0',
+      'registry.example.com/canary-web:1.0.0',
+      'registry.example.com/eeg-letters:1.0.0',
+      'registry.example.com/image-classifier:1.0.0',
+      'registry.example.com/llm-chat:1.0.0',
+      'registry.example.com/ml-model:1.0.0',
+      'registry.example.com/scorer:1.4.0',
+      'registry.example.com/scorer:1.5.0',
+      'tensorflow/serving:2.19.0',
+      'tensorflow/serving:2.20.0',
+      'tensorflow/serving:2.20.0-gpu',
+      'vllm/vllm-openai:v0.31.0',
+    ]);
+    expect(imagesOf(fs.readFileSync(path.join(dir, 'and-gate.k8s.yaml'), 'utf8'))).toEqual(AND_GATE);
+  });
+
+  test('finds CronJob, init and ephemeral containers, once each, and nothing in other fields', () => {
+    const stream = [
+      'apiVersion: batch/v1\nkind: CronJob\nmetadata: {name: c}\nspec:\n  schedule: "* * * * *"\n  jobTemplate:\n    spec:\n      template:',
+      '        spec:\n          initContainers: [{name: w, image: "busybox:1"}]\n          containers: [{name: m, image: "a/b:2"}]',
+      '---\nkind: Pod\nmetadata: {annotations: {image: "not/this:1"}}\nspec:\n  containers: [{name: m, image: "a/b:2"}]',
+      '  ephemeralContainers: [{name: d, image: "debug:3"}]\n---\n',
+    ].join('\n');
+    expect(imagesOf(stream)).toEqual(['a/b:2', 'busybox:1', 'debug:3']);
+  });
+});
+
+describe('recipes', () => {
+  test('names are qualified as CRI normalizes them', () => {
+    expect(fullyQualified('tensorflow/serving:2.20.0')).toBe('docker.io/tensorflow/serving:2.20.0');
+    expect(fullyQualified('busybox:1')).toBe('docker.io/library/busybox:1');
+    expect(fullyQualified('registry.k8s.io/pause:3.10')).toBe('registry.k8s.io/pause:3.10');
+    expect(fullyQualified('localhost/cdk8s-ml/netprobe:1')).toBe('localhost/cdk8s-ml/netprobe:1');
+    expect(fullyQualified('127.0.0.1:5000/x:1')).toBe('127.0.0.1:5000/x:1');
+  });
+
+  test("the python base is the smallest whose Debian packages satisfy the context's requirements.txt", () => {
+    const req = (app: string) => fs.readFileSync(path.join(REPO_ROOT, 'apps', app, 'requirements.txt'), 'utf8');
+    expect(pythonBaseFor(req('and-gate/web'))).toBe('python');
+    expect(pythonBaseFor(req('eeg-letters/src'))).toBe('python-sklearn');
+    expect(pythonBaseFor(req('image-classifier/web'))).toBe('python-pil');
+    expect(() => pythonBaseFor('flask==3.0\ntorch>=2\n')).toThrow(/none has: torch/);
+  });
+
+  test('an unbuildable image is left out; an image without a recipe is refused with the reason', async () => {
+    await expect(buildNodeImages('dist', ['vllm/vllm-openai:v0.31.0'])).resolves.toEqual([]);
+    await expect(buildNodeImages('dist', ['registry.example.com/nope:1'])).rejects.toThrow(/no recipe for image registry.example.com\/nope:1/);
+  });
+});
+
+describe('archives', () => {
+  test('each archive holds one image tagged with the fully qualified name', () => {
+    expect(images.map((i) => i.name)).toEqual(NAMES);
+    for (const image of images) {
+      expect({ name: image.name, tags: archiveRepoTags(image.archive) }).toEqual({ name: image.name, tags: [[fullyQualified(image.name)]] });
+      expect(image.reference).toBe(fullyQualified(image.name));
+    }
+  });
+
+  test('a second call takes every archive from the cache', async () => {
+    const t0 = Date.now();
+    const again = await buildNodeImages('dist', NAMES);
+    timings.cached = Date.now() - t0;
+    expect(again.map((i) => [i.name, i.archive, i.cached])).toEqual(images.map((i) => [i.name, i.archive, true]));
+  });
+
+  test('pause is a FROM scratch image of one static program, run as 65535', () => {
+    const archive = byName(NODE_SYSTEM_IMAGES.pause).archive;
+    expect(archiveConfig(archive).config).toMatchObject({ User: '65535:65535', Entrypoint: ['/pause'] });
+    expect(fs.statSync(archive).size).toBeLessThan(4 * 1024 * 1024);
+  });
+});
+
+describe('the images run as a pod runs them', () => {
+  const standIn = path.join(STANDIN_DIR, 'tf-serving-standin.py');
+  const python = (args: string[]) => spawnSync('python3', [standIn, ...args], { encoding: 'utf8', timeout: 30_000 });
+
+  test('the TF Serving stand-in refuses to start without a readable model config naming existing base paths', () => {
+    const config = path.join(workDir, 'models.config');
+    fs.writeFileSync(config, `model_config_list {\n  config {\n    name: "m"\n    base_path: "${workDir}/nowhere"\n  }\n}\n`);
+    const cases: [string[], RegExp][] = [
+      [[], /no --model_config_file flag/],
+      [[`--model_config_file=${workDir}/missing.config`], /cannot read the model config/],
+      [[`--model_config_file=${config}`], /model m: base_path .*nowhere does not exist/],
+    ];
+    for (const [args, reason] of cases) {
+      const res = python(args);
+      if (res.error) throw new Error(`python3 could not run: ${res.error.message}`);
+      expect({ args, status: res.status, stderr: res.stderr }).toEqual({ args, status: 1, stderr: expect.stringMatching(reason) });
+    }
+  });
+
+  test('the and-gate model image: no config, no start; with the manifest config, it serves the model as uid 1000', async () => {
+    const ref = await load(AND_GATE[0]);
+    const bare = await runToCompletion({ image: ref, user: '1000:1000', readOnly: true, tmpfs: ['/tmp'], timeoutMs: 120_000 });
+    expect({ exitCode: bare.exitCode, output: bare.output }).toEqual({ exitCode: 1, output: expect.stringMatching(/no --model_config_file/) });
+
+    const configDir = path.join(workDir, 'tfserving');
+    fs.mkdirSync(configDir);
+    const manifest = fs.readFileSync(path.join(REPO_ROOT, 'dist', 'manifests', 'and-gate.k8s.yaml'), 'utf8');
+    const configMap = /models\.config: \|\n((?: {4}.*\n)+)/.exec(manifest);
+    if (!configMap) throw new Error('and-gate.k8s.yaml has no models.config');
+    fs.writeFileSync(path.join(configDir, 'models.config'), configMap[1].replace(/^ {4}/gm, ''));
+    fs.chmodSync(configDir, 0o755);
+    const port = await freePort();
+    const server = await runContainer({
+      image: ref,
+      user: '1000:1000',
+      readOnly: true,
+      tmpfs: ['/tmp'],
+      mounts: [{ hostPath: configDir, containerPath: '/etc/tfserving', readOnly: true }],
+      ports: [{ host: port, container: 8501 }],
+      command: ['--model_config_file=/etc/tfserving/models.config', '--model_config_file_poll_wait_seconds=60'],
+    });
+    const status = await waitForHttp(`http://127.0.0.1:${port}/v1/models/and-gate`, { container: server, timeoutMs: 60_000 });
+    expect(status.json()).toEqual({ model_version_status: [expect.objectContaining({ state: 'AVAILABLE' })] });
+    expect(status.headers['x-standin-version']).toBe('2.20.0');
+    const predicted = await httpRequest(`http://127.0.0.1:${port}/v1/models/and-gate:predict`, {
+      json: {
+        instances: [
+          [1, 1],
+          [1, 0],
+        ],
+      },
+    });
+    expect(predicted.json()).toEqual({ predictions: [[1], [0]] });
+    expect((await httpRequest(`http://127.0.0.1:${port}/v1/models/other`)).status).toBe(404);
+  });
+
+  test('pause exits 0 on SIGTERM', async () => {
+    const ref = await load(NODE_SYSTEM_IMAGES.pause);
+    const pause = await runContainer({ image: ref });
+    const stop = await exec('podman', [...STORAGE, 'stop', '-t', '10', pause.id], { timeoutMs: 60_000 });
+    expect(stop.exitCode).toBe(0);
+    expect(await waitForExit(pause)).toBe(0);
+    expect(pause.logs()).toMatch(/pause: terminated, exiting/);
+  });
+
+  test('netprobe runs as a non-root user and probes TCP', async () => {
+    const ref = await load(NODE_SYSTEM_IMAGES.netprobe);
+    const id = await runToCompletion({ image: ref, entrypoint: 'id', command: ['-u'], timeoutMs: 120_000 });
+    expect({ exitCode: id.exitCode, uid: id.stdout.trim() }).toEqual({ exitCode: 0, uid: '65532' });
+    const closed = await runToCompletion({ image: ref, command: ['tcp', '127.0.0.1', '9', '2'], timeoutMs: 120_000 });
+    expect({ exitCode: closed.exitCode, output: closed.output }).toEqual({
+      exitCode: 1,
+      output: expect.stringMatching(/tcp 127.0.0.1:9: .*refused/i),
+    });
+  });
+
+  test('the scorer stand-in answers its probe and predictions with its own version', async () => {
+    const ref = await load(SCORER);
+    const port = await freePort();
+    const scorer = await runContainer({
+      image: ref,
+      user: '10001:10001',
+      readOnly: true,
+      tmpfs: ['/tmp'],
+      env: { MODEL_NAME: 'scorer', HOME: '/tmp' },
+      ports: [{ host: port, container: 8080 }],
+    });
+    const health = await waitForHttp(`http://127.0.0.1:${port}/healthz`, { container: scorer, timeoutMs: 60_000 });
+    expect(health.json()).toMatchObject({ status: 'ok', version: '1.4.0' });
+    const predicted = await httpRequest(`http://127.0.0.1:${port}/predict`, { json: { instances: [[1, 2], [3]] } });
+    expect(predicted.json()).toMatchObject({ version: '1.4.0', model: 'scorer', predictions: [expect.any(Number), expect.any(Number)] });
+  });
+});
