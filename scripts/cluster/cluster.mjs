@@ -496,6 +496,9 @@ async function upLocked({ owner = 'manual' } = {}) {
       '--requestheader-extra-headers-prefix=X-Remote-Extra-',
       `--kubelet-client-certificate=${c('apiserver-kubelet-client.crt')}`,
       `--kubelet-client-key=${c('apiserver-kubelet-client.key')}`,
+      // Logs, exec and port-forward go to the node's InternalIP (10.244.0.1), never by looking its name up
+      // in this machine's resolver (the default order starts with Hostname).
+      '--kubelet-preferred-address-types=InternalIP',
       '--service-account-issuer=https://kubernetes.default.svc.cluster.local',
       `--service-account-key-file=${c('sa.pub')}`,
       `--service-account-signing-key-file=${c('sa.key')}`,

@@ -236,7 +236,7 @@ export function cniConfig(dirs) {
   );
 }
 
-export function kubeletConfig({ certDir, socket, port, healthzPort }) {
+export function kubeletConfig({ certDir, socket, port, healthzPort, podLogsDir }) {
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: ${NODE_IP}
@@ -253,6 +253,8 @@ clusterDNS: [${DNS_SERVICE_IP}]
 clusterDomain: cluster.local
 # No host resolver in pods: pods with dnsPolicy Default get none, so nothing asks this machine's resolver.
 resolvConf: ""
+# Container logs under the node's state dir (default /var/log/pods), so \`down\` removes them with the rest.
+podLogsDir: ${podLogsDir}
 podCIDR: ${POD_CIDR}
 authentication:
   anonymous: {enabled: false}
@@ -356,7 +358,9 @@ export function dnsObjects({ kubeconfigYaml, healthPort, readyPort }) {
                 readinessProbe: { httpGet: { path: '/ready', port: readyPort }, periodSeconds: 1 },
                 livenessProbe: { httpGet: { path: '/health', port: healthPort }, periodSeconds: 10 },
                 volumeMounts: [{ name: 'config', mountPath: '/etc/coredns', readOnly: true }],
-                resources: { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '170Mi' } },
+                // No CPU request: the node has 2 CPUs, and eeg-letters alone asks for exactly 2 (api 2 x 250m, train 1,
+                // batch 500m); a DNS request would leave one of its pods Pending with Insufficient cpu.
+                resources: { requests: { memory: '64Mi' }, limits: { memory: '170Mi' } },
               },
             ],
             volumes: [{ name: 'config', secret: { secretName: 'coredns' } }],
@@ -724,7 +728,13 @@ export async function nodeUp(ctx) {
   // the kubelet registers the node; Ready once the runtime and its network (the CNI config) are ready
   fs.writeFileSync(
     path.join(d.nd, 'kubelet.yaml'),
-    kubeletConfig({ certDir: ctx.info.certDir, socket: d.socket, port: kubeletPort, healthzPort: kubeletHealthz }),
+    kubeletConfig({
+      certDir: ctx.info.certDir,
+      socket: d.socket,
+      port: kubeletPort,
+      healthzPort: kubeletHealthz,
+      podLogsDir: path.join(d.nd, 'pod-logs'),
+    }),
   );
   ctx.info.pids.kubelet = ctx.startProcess(
     'kubelet',

@@ -8,6 +8,7 @@ import { TestNode } from '../../_util/kube';
 import { buildNodeImages, imagesOf, isUnbuildable, NODE_SYSTEM_IMAGES } from './_images';
 import { networkProbes, Probe, probeNamespaces, probePod } from './_netpol';
 import { applyYaml, provisionVolumes, runPod, StackManifest, waitReady } from './_stack';
+import { waitUntil } from '../../_util/kube';
 
 export interface Deployed {
   readonly manifest: StackManifest;
@@ -37,6 +38,31 @@ export async function clearStack(node: TestNode, manifest: StackManifest): Promi
   await Promise.all(namespaces.map((ns) => kube.deleteNamespace(ns, 180_000)));
   for (const pv of await kube.list('v1', 'PersistentVolume', undefined, 'cdk8s-ml.test/volume=node')) {
     if (pv.spec.claimRef?.namespace === manifest.namespace) await kube.delete('v1', 'PersistentVolume', pv.metadata.name);
+  }
+  await waitNodeIdle(node);
+}
+
+/**
+ * Waits until no pod outside kube-system is on the node: the node has 2 CPUs, and a stack's pods fit only
+ * when the stacks before it (and the pods of the API-only tests, whose namespaces are being deleted) are gone.
+ */
+export async function waitNodeIdle(node: TestNode, timeoutMs = 240_000): Promise<void> {
+  let busy: string[] = [];
+  try {
+    await waitUntil(
+      'the node to have no pods outside kube-system',
+      timeoutMs,
+      async () => {
+        const pods = await node.cluster.kube.request('GET', `/api/v1/pods?fieldSelector=spec.nodeName%3D${node.node.name}`);
+        busy = (pods.body.items ?? [])
+          .filter((p: any) => p.metadata.namespace !== 'kube-system')
+          .map((p: any) => `${p.metadata.namespace}/${p.metadata.name}`);
+        return busy.length === 0;
+      },
+      1000,
+    );
+  } catch (e) {
+    throw new Error(`${(e as Error).message}: ${busy.join(', ')}`);
   }
 }
 

@@ -5,7 +5,7 @@
  * wiring and nothing else, as the reachability model says.
  */
 import { testNode, TestNode } from '../../_util/kube';
-import { deploy, Deployed, probeNetwork } from './_deploy';
+import { clearStack, deploy, Deployed, probeNetwork } from './_deploy';
 import { formatMatrix } from './_netpol';
 import { referenceOutput, request, serviceUrl, stackManifest } from './_stack';
 
@@ -20,6 +20,10 @@ beforeAll(async () => {
   deployed = await deploy(node, dist(), stackManifest(dist(), 'and-gate'));
   // eslint-disable-next-line no-console
   console.log(`and-gate: ready in ${deployed.totalMs} ms after apply (${JSON.stringify(deployed.readyMs)}); images ${deployed.imageMs} ms`);
+});
+
+afterAll(async () => {
+  if (deployed) await clearStack(node, deployed.manifest);
 });
 
 test('every Deployment is Available with all its replicas', () => {
