@@ -24,7 +24,7 @@ describe('cluster.mjs failures', () => {
   test('an unknown command is a usage error', () => {
     const res = script(['start'], { CDK8S_ML_CLUSTER_HOME: tempDir() });
     expect(res.status).toBe(2);
-    expect(res.stderr).toBe('usage: node scripts/cluster/cluster.mjs build|up|down|status|env|crds\n');
+    expect(res.stderr).toBe('usage: node scripts/cluster/cluster.mjs build|up [--node]|node-up|down|status|env|crds\n');
   });
 
   test('no go on PATH: the build step says so', () => {

@@ -9,6 +9,7 @@ import { buildNodeImages, imagesOf, isUnbuildable, NODE_SYSTEM_IMAGES } from './
 import { networkProbes, Probe, probeNamespaces, probePod } from './_netpol';
 import { applyYaml, provisionVolumes, runPod, StackManifest, waitReady } from './_stack';
 import { waitUntil } from '../../_util/kube';
+import { installOutputCrds } from '../_deploy';
 
 export interface Deployed {
   readonly manifest: StackManifest;
@@ -20,6 +21,7 @@ export interface Deployed {
 }
 
 const imported = new Set<string>();
+let crdsInstalled = false;
 
 /** Builds (or takes from the cache) and imports the named images the node does not have yet. */
 export async function importImages(node: TestNode, distDir: string, names: readonly string[]): Promise<number> {
@@ -73,6 +75,11 @@ export async function deploy(
   opts: { yaml?: string; deployments?: string[]; jobs?: string[]; timeoutMs?: number } = {},
 ): Promise<Deployed> {
   await clearStack(node, manifest);
+  if (!crdsInstalled) {
+    // The stacks write Gateway API routes: a cluster that runs them has the Gateway API's CRDs.
+    installOutputCrds(node.cluster);
+    crdsInstalled = true;
+  }
   const imageMs = await importImages(node, distDir, imagesOf(opts.yaml ?? manifest.yaml));
   await provisionVolumes(node, manifest.objects);
   const t0 = Date.now();

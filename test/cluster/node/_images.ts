@@ -9,8 +9,8 @@
  *   another image built here (and-gate-model's TF_SERVING_IMAGE) is built first and passed fully qualified.
  * - Images nobody can build here are stand-ins from scripts/cluster/images/: tensorflow/serving:<v> (a
  *   python base + tf-serving-standin.py), registry.example.com/scorer:<v> (scorer-standin.py), rclone/rclone:<v>
- *   (the Debian base: the manifests use it as a shell only), the node's pause:3.10 (a static Go program,
- *   FROM scratch) and the network-test probe NODE_SYSTEM_IMAGES.netprobe.
+ *   (the Debian base: the manifests use it as a shell only) and the network-test probe NODE_SYSTEM_IMAGES.netprobe.
+ *   (The node's own pause and CoreDNS images are written by scripts/cluster/node.mjs.)
  * - Archives are cached under $CDK8S_ML_NODE_IMAGES (default /var/tmp/cdk8s-ml-node-images), keyed by a hash
  *   of the Dockerfile, its ignore file, the context's files, the build args and the IDs of the local bases;
  *   after export the image is removed from the vfs storage again (the archive is what the node imports).
@@ -44,7 +44,7 @@ export interface NodeImage {
 }
 
 /** The node's own images: the pod sandbox image and a non-root probe (client and target) for network tests. */
-export const NODE_SYSTEM_IMAGES = { pause: 'registry.k8s.io/pause:3.10', netprobe: 'localhost/cdk8s-ml/netprobe:1' } as const;
+export const NODE_SYSTEM_IMAGES = { netprobe: 'localhost/cdk8s-ml/netprobe:1' } as const;
 
 /** Images the manifests name that cannot be built here; buildNodeImages skips them (the caller decides what to do). */
 export const unbuildable: Readonly<Record<string, string>> = {
@@ -101,12 +101,7 @@ export function archiveRepoTags(archive: string): string[][] {
   return archiveManifest(archive).map((m) => m.RepoTags ?? []);
 }
 
-/** The image config (the OCI/Docker config JSON) of the first image in a docker-archive file. */
-export function archiveConfig(archive: string): { config?: { User?: string; Entrypoint?: string[]; Cmd?: string[]; Env?: string[] } } {
-  return JSON.parse(tarFile(archive, archiveManifest(archive)[0].Config));
-}
-
-function archiveManifest(archive: string): { Config: string; RepoTags?: string[]; Layers: string[] }[] {
+function archiveManifest(archive: string): { RepoTags?: string[] }[] {
   return JSON.parse(tarFile(archive, 'manifest.json'));
 }
 
@@ -130,10 +125,6 @@ interface Recipe {
   readonly bases: readonly LocalBase[];
   /** other images built here that must be in the storage first (fully qualified names) */
   readonly needs: readonly string[];
-  /** the cache key's material in place of the context's files (pause: the Go version and the program's sources) */
-  readonly keyMaterial?: () => string;
-  /** writes what the context lacks before a build (pause: the static binary) */
-  readonly prepare?: () => void;
 }
 
 const BASE_IMAGES: Record<LocalBase, string> = {
@@ -191,48 +182,9 @@ function standinRecipe(ref: string): Recipe | undefined {
       return standin('rclone-shell.Dockerfile', {}, 'debian');
     case 'localhost/cdk8s-ml/netprobe':
       return standin('netprobe.Dockerfile', {}, 'python');
-    case 'registry.k8s.io/pause':
-      return pauseRecipe();
     default:
       return undefined;
   }
-}
-
-function pauseRecipe(): Recipe {
-  const contextDir = path.join(NODE_IMAGES_DIR, 'pause-context');
-  const src = path.join(STANDIN_DIR, 'pause');
-  return {
-    dockerfile: path.join(STANDIN_DIR, 'pause.Dockerfile'),
-    contextDir,
-    args: {},
-    bases: [],
-    needs: [],
-    keyMaterial: () => `${spawnSync(goBinary(), ['version'], { encoding: 'utf8' }).stdout.trim()}\n${hashTree(src)}`,
-    prepare: () => {
-      fs.rmSync(contextDir, { recursive: true, force: true });
-      fs.mkdirSync(contextDir, { recursive: true });
-      const res = spawnSync(goBinary(), ['build', '-ldflags', '-s -w', '-o', path.join(contextDir, 'pause'), '.'], {
-        cwd: src,
-        encoding: 'utf8',
-        env: {
-          ...process.env,
-          CGO_ENABLED: '0',
-          GOTOOLCHAIN: 'local',
-          GOFLAGS: '-trimpath -mod=readonly -buildvcs=false',
-          GOCACHE: path.join(NODE_IMAGES_DIR, 'go-cache'),
-          GOMODCACHE: path.join(NODE_IMAGES_DIR, 'go-mod'),
-        },
-      });
-      if (res.status !== 0) throw new Error(`go build of the pause program failed (exit ${res.status}):\n${res.stderr}`);
-    },
-  };
-}
-
-function goBinary(): string {
-  const onPath = spawnSync('go', ['version'], { stdio: 'ignore' });
-  if (!onPath.error) return 'go';
-  if (fs.existsSync('/usr/local/go/bin/go')) return '/usr/local/go/bin/go';
-  throw new Error('go is not installed (needed for the pause program; the cluster scripts need Go >= 1.26 anyway)');
 }
 
 interface BakeTarget {
@@ -300,7 +252,7 @@ function cacheKey(ref: string, recipe: Recipe, depKeys: readonly string[]): stri
   h.update(fs.readFileSync(recipe.dockerfile));
   const ignore = `${recipe.dockerfile}.dockerignore`;
   h.update(fs.existsSync(ignore) ? fs.readFileSync(ignore) : 'no ignore file');
-  h.update(`\ncontext ${recipe.keyMaterial ? recipe.keyMaterial() : hashTree(recipe.contextDir)}\n`);
+  h.update(`\ncontext ${hashTree(recipe.contextDir)}\n`);
   for (const k of Object.keys(recipe.args).sort()) h.update(`arg ${k}=${recipe.args[k]}\n`);
   for (const b of recipe.bases) h.update(`base ${b} ${imageId(BASE_IMAGES[b])}\n`);
   for (const d of depKeys) h.update(`needs ${d}\n`);
@@ -388,7 +340,6 @@ async function buildOne(distDir: string, name: string, done: Map<string, Built>)
     const t0 = Date.now();
     for (const d of deps) await loadIntoStorage(d.reference, d.archive);
     try {
-      recipe.prepare?.();
       await buildImageDetailed({ contextDir: recipe.contextDir, dockerfile: recipe.dockerfile, tag: ref, buildArgs: recipe.args });
       await exportArchive(ref, archive);
     } catch (e) {

@@ -161,6 +161,7 @@ export async function waitReady(
 export interface HttpAnswer {
   readonly status: number;
   readonly body: string;
+  readonly headers: http.IncomingHttpHeaders;
 }
 
 /** One HTTP request from this host on a fresh connection (so kube-proxy picks a backend per request). */
@@ -169,11 +170,14 @@ export function request(
   opts: { method?: string; body?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
 ): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: opts.method ?? 'GET', headers: opts.headers, agent: false, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
+    // a body goes with its Content-Length, as HTTP clients (python requests, curl) send it; without one node
+    // sends it chunked, which the stand-ins' http.server does not read (RFC 9112 section 6.3)
+    const headers = { ...opts.headers, ...(opts.body !== undefined ? { 'content-length': String(Buffer.byteLength(opts.body)) } : {}) };
+    const req = http.request(url, { method: opts.method ?? 'GET', headers, agent: false, timeout: opts.timeoutMs ?? 10_000 }, (res) => {
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (d) => (body += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body, headers: res.headers }));
     });
     req.on('error', reject);
     req.on('timeout', () => req.destroy(new Error(`timeout after ${opts.timeoutMs ?? 10_000} ms: ${url}`)));
@@ -218,4 +222,31 @@ export async function runPod(node: TestNode, pod: any, timeoutMs = 90_000): Prom
   }
   await kube.request('DELETE', `/api/v1/namespaces/${ns}/pods/${pod.metadata.name}?gracePeriodSeconds=0`);
   return { exitCode: done.exitCode, message: (done.message ?? '').trim(), ms: Date.now() - t0 };
+}
+
+/**
+ * The stack's objects with every container's CPU request multiplied by `factor` (at least 10m), limits and
+ * everything else as written. Only for stacks whose requests exceed this node's 2 CPUs (canary asks for 7.5):
+ * the scheduler would leave most pods Pending with Insufficient cpu, and the test is about what runs.
+ */
+export function withCpuRequestsScaled(objects: readonly any[], factor: number): { yaml: string; before: number; after: number } {
+  let before = 0;
+  let after = 0;
+  const millis = (q: string) => (q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000);
+  const copy = objects.map((o) => {
+    const spec = o.spec?.template?.spec;
+    if (!spec) return o;
+    const c = JSON.parse(JSON.stringify(o));
+    const replicas = o.kind === 'Deployment' ? (o.spec.replicas ?? 1) : 1;
+    for (const ct of [...(c.spec.template.spec.initContainers ?? []), ...c.spec.template.spec.containers]) {
+      const cpu = ct.resources?.requests?.cpu;
+      if (cpu === undefined) continue;
+      const m = Math.max(10, Math.round(millis(String(cpu)) * factor));
+      before += millis(String(cpu)) * replicas;
+      after += m * replicas;
+      ct.resources.requests.cpu = `${m}m`;
+    }
+    return c;
+  });
+  return { yaml: copy.map((o) => `---\n${JSON.stringify(o)}\n`).join(''), before, after };
 }

@@ -1,10 +1,10 @@
 /**
- * The test node's images (_images.ts): the node's own (pause, netprobe), the and-gate stack's two and the canary
+ * The test node's images (_images.ts): the network probe, the and-gate stack's two and the canary
  * stack's stable scorer are built (or taken from the cache) and exported as docker-archive files; each archive
  * holds exactly one image, tagged with the fully qualified name CRI looks up. The archives are then loaded into
  * podman (vfs) and run as a pod runs them: the TF Serving stand-in under the and-gate model refuses to start
- * without a model config and serves the model as uid 1000 on a read-only root; pause exits 0 on SIGTERM; netprobe
- * is non-root; the scorer states its version. Needs root, buildah, podman (scripts/e2e/install-tools.sh) and Go.
+ * without a model config and serves the model as uid 1000 on a read-only root; netprobe is
+ * non-root; the scorer states its version. Needs root, buildah and podman (scripts/e2e/install-tools.sh).
  * Cold about 2 minutes (builds), warm about 30 s (runs only).
  */
 import { spawnSync } from 'node:child_process';
@@ -21,31 +21,23 @@ import {
   removeImage,
   runContainer,
   runToCompletion,
-  waitForExit,
   waitForHttp,
 } from '../../e2e/_harness';
-import {
-  NODE_SYSTEM_IMAGES,
-  NodeImage,
-  STANDIN_DIR,
-  archiveConfig,
-  archiveRepoTags,
-  buildNodeImages,
-  fullyQualified,
-  imagesOf,
-  pythonBaseFor,
-} from './_images';
+import { NODE_SYSTEM_IMAGES, NodeImage, STANDIN_DIR, archiveRepoTags, buildNodeImages, fullyQualified, imagesOf, pythonBaseFor } from './_images';
+import { referenceOutput } from './_stack';
 
 jest.setTimeout(30 * 60_000);
 
 const AND_GATE = ['registry.example.com/and-gate-model:1.0.0', 'registry.example.com/and-gate-web:1.0.0'];
 const SCORER = 'registry.example.com/scorer:1.4.0';
-const NAMES = [NODE_SYSTEM_IMAGES.pause, NODE_SYSTEM_IMAGES.netprobe, ...AND_GATE, SCORER];
+const NAMES = [NODE_SYSTEM_IMAGES.netprobe, ...AND_GATE, SCORER];
 const STORAGE = ['--storage-driver', 'vfs'];
 const timings: Record<string, number> = {};
 const loaded = new Set<string>();
 let images: NodeImage[];
 let workDir: string;
+/** The reference apps synthesized into a temp dir by this test (CI runs no `npm run synth` before jest). */
+let distDir: string;
 
 const byName = (name: string): NodeImage => {
   const image = images.find((i) => i.name === name);
@@ -66,8 +58,9 @@ beforeAll(async () => {
   let t0 = Date.now();
   ensureTools();
   timings.tools = Date.now() - t0;
+  distDir = referenceOutput();
   t0 = Date.now();
-  images = await buildNodeImages('dist', NAMES);
+  images = await buildNodeImages(distDir, NAMES);
   timings.build = Date.now() - t0;
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-node-images-'));
 });
@@ -81,7 +74,7 @@ afterAll(async () => {
 
 describe('imagesOf', () => {
   test("lists every container and initContainer image of the reference stacks' manifests", () => {
-    const dir = path.join(REPO_ROOT, 'dist', 'manifests');
+    const dir = path.join(distDir, 'manifests');
     const all = new Set(fs.readdirSync(dir).flatMap((f) => imagesOf(fs.readFileSync(path.join(dir, f), 'utf8'))));
     expect([...all].sort()).toEqual([
       'rclone/rclone:1.68.2',
@@ -131,8 +124,8 @@ describe('recipes', () => {
   });
 
   test('an unbuildable image is left out; an image without a recipe is refused with the reason', async () => {
-    await expect(buildNodeImages('dist', ['vllm/vllm-openai:v0.31.0'])).resolves.toEqual([]);
-    await expect(buildNodeImages('dist', ['registry.example.com/nope:1'])).rejects.toThrow(/no recipe for image registry.example.com\/nope:1/);
+    await expect(buildNodeImages(distDir, ['vllm/vllm-openai:v0.31.0'])).resolves.toEqual([]);
+    await expect(buildNodeImages(distDir, ['registry.example.com/nope:1'])).rejects.toThrow(/no recipe for image registry.example.com\/nope:1/);
   });
 });
 
@@ -147,15 +140,9 @@ describe('archives', () => {
 
   test('a second call takes every archive from the cache', async () => {
     const t0 = Date.now();
-    const again = await buildNodeImages('dist', NAMES);
+    const again = await buildNodeImages(distDir, NAMES);
     timings.cached = Date.now() - t0;
     expect(again.map((i) => [i.name, i.archive, i.cached])).toEqual(images.map((i) => [i.name, i.archive, true]));
-  });
-
-  test('pause is a FROM scratch image of one static program, run as 65535', () => {
-    const archive = byName(NODE_SYSTEM_IMAGES.pause).archive;
-    expect(archiveConfig(archive).config).toMatchObject({ User: '65535:65535', Entrypoint: ['/pause'] });
-    expect(fs.statSync(archive).size).toBeLessThan(4 * 1024 * 1024);
   });
 });
 
@@ -185,7 +172,7 @@ describe('the images run as a pod runs them', () => {
 
     const configDir = path.join(workDir, 'tfserving');
     fs.mkdirSync(configDir);
-    const manifest = fs.readFileSync(path.join(REPO_ROOT, 'dist', 'manifests', 'and-gate.k8s.yaml'), 'utf8');
+    const manifest = fs.readFileSync(path.join(distDir, 'manifests', 'and-gate.k8s.yaml'), 'utf8');
     const configMap = /models\.config: \|\n((?: {4}.*\n)+)/.exec(manifest);
     if (!configMap) throw new Error('and-gate.k8s.yaml has no models.config');
     fs.writeFileSync(path.join(configDir, 'models.config'), configMap[1].replace(/^ {4}/gm, ''));
@@ -213,15 +200,6 @@ describe('the images run as a pod runs them', () => {
     });
     expect(predicted.json()).toEqual({ predictions: [[1], [0]] });
     expect((await httpRequest(`http://127.0.0.1:${port}/v1/models/other`)).status).toBe(404);
-  });
-
-  test('pause exits 0 on SIGTERM', async () => {
-    const ref = await load(NODE_SYSTEM_IMAGES.pause);
-    const pause = await runContainer({ image: ref });
-    const stop = await exec('podman', [...STORAGE, 'stop', '-t', '10', pause.id], { timeoutMs: 60_000 });
-    expect(stop.exitCode).toBe(0);
-    expect(await waitForExit(pause)).toBe(0);
-    expect(pause.logs()).toMatch(/pause: terminated, exiting/);
   });
 
   test('netprobe runs as a non-root user and probes TCP', async () => {

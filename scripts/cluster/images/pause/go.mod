@@ -1,3 +1,0 @@
-module cdk8s-ml.local/pause
-
-go 1.22
