@@ -34,12 +34,17 @@ export async function importImages(node: TestNode, distDir: string, names: reado
 }
 
 /** Removes what an earlier run (or the API-only tests) left of this stack, so it starts from nothing. */
-export async function clearStack(node: TestNode, manifest: StackManifest): Promise<void> {
+export function clearStack(node: TestNode, manifest: StackManifest): Promise<void> {
+  return clearStacks(node, [manifest]);
+}
+
+/** clearStack of several stacks at once (the node is idle only once all of them are gone). */
+export async function clearStacks(node: TestNode, manifests: readonly StackManifest[]): Promise<void> {
   const kube = node.cluster.kube;
-  const namespaces = [manifest.namespace, `${manifest.stack}-netprobe`];
+  const namespaces = manifests.flatMap((m) => [m.namespace, `${m.stack}-netprobe`]);
   await Promise.all(namespaces.map((ns) => kube.deleteNamespace(ns, 180_000)));
   for (const pv of await kube.list('v1', 'PersistentVolume', undefined, 'cdk8s-ml.test/volume=node')) {
-    if (pv.spec.claimRef?.namespace === manifest.namespace) await kube.delete('v1', 'PersistentVolume', pv.metadata.name);
+    if (manifests.some((m) => pv.spec.claimRef?.namespace === m.namespace)) await kube.delete('v1', 'PersistentVolume', pv.metadata.name);
   }
   await waitNodeIdle(node);
 }
@@ -68,6 +73,13 @@ export async function waitNodeIdle(node: TestNode, timeoutMs = 240_000): Promise
   }
 }
 
+/** The stacks write Gateway API routes: a cluster that runs them has the Gateway API's CRDs (installed once). */
+export function ensureOutputCrds(node: TestNode): void {
+  if (crdsInstalled) return;
+  installOutputCrds(node.cluster);
+  crdsInstalled = true;
+}
+
 export async function deploy(
   node: TestNode,
   distDir: string,
@@ -75,11 +87,7 @@ export async function deploy(
   opts: { yaml?: string; deployments?: string[]; jobs?: string[]; timeoutMs?: number } = {},
 ): Promise<Deployed> {
   await clearStack(node, manifest);
-  if (!crdsInstalled) {
-    // The stacks write Gateway API routes: a cluster that runs them has the Gateway API's CRDs.
-    installOutputCrds(node.cluster);
-    crdsInstalled = true;
-  }
+  ensureOutputCrds(node);
   const imageMs = await importImages(node, distDir, imagesOf(opts.yaml ?? manifest.yaml));
   await provisionVolumes(node, manifest.objects);
   const t0 = Date.now();
