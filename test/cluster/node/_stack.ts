@@ -19,15 +19,19 @@ let reference: string | undefined;
 /** Every reference app synthesized once per test file (through the shared output check), as `npm run synth` writes dist/. */
 export function referenceOutput(): string {
   if (!reference) {
-    const outdir = path.join(tempDir('cdk8s-ml-node-'), 'dist');
-    const out = synth((app: MlApp) => buildReferenceApps(app), outdir);
-    for (const [rel, content] of out.files) {
-      fs.mkdirSync(path.dirname(path.join(outdir, rel)), { recursive: true });
-      fs.writeFileSync(path.join(outdir, rel), content);
-    }
-    reference = outdir;
+    reference = synthTo((app: MlApp) => buildReferenceApps(app), path.join(tempDir('cdk8s-ml-node-'), 'dist'));
   }
   return reference;
+}
+
+/** An app synthesized (through the shared output check) and written to `outdir`, as `cdk8s synth` writes it. */
+export function synthTo(build: (app: MlApp) => void, outdir: string): string {
+  const out = synth(build, outdir);
+  for (const [rel, content] of out.files) {
+    fs.mkdirSync(path.dirname(path.join(outdir, rel)), { recursive: true });
+    fs.writeFileSync(path.join(outdir, rel), content);
+  }
+  return outdir;
 }
 
 export interface StackManifest {

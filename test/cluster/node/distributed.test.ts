@@ -13,10 +13,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Distributed, MlApp, MlStack, ModelOutput, PythonImage, TrainingJob } from '../../../lib';
 import { testNode, TestNode } from '../../_util/kube';
-import { synth, tempDir } from '../../_util/synth';
+import { tempDir } from '../../_util/synth';
 import { clearStack } from './_deploy';
 import { buildTrainImage, TrainImage, WorkerReport, workerReports } from './_distributed';
-import { applyYaml, provisionVolumes, StackManifest, stackManifest, waitReady } from './_stack';
+import { applyYaml, provisionVolumes, StackManifest, stackManifest, synthTo, waitReady } from './_stack';
 
 jest.setTimeout(40 * 60_000);
 
@@ -36,7 +36,7 @@ let readyMs: Record<string, number>;
  * a 2-CPU node shared with other tests: the props ask for 50m (a limit of 1 CPU each still lets them run fast).
  */
 function synthesize(outdir: string): void {
-  const out = synth((app: MlApp) => {
+  synthTo((app: MlApp) => {
     const stack = new MlStack(app, 'dist', { namespace: NAMESPACE });
     const trainImage = PythonImage.fromDirectory(FIXTURE, { repository: 'registry.example.com/dist-train', tag: '1.0.0' });
     for (const [id, command] of Object.entries(JOBS)) {
@@ -53,10 +53,6 @@ function synthesize(outdir: string): void {
       });
     }
   }, outdir);
-  for (const [rel, content] of out.files) {
-    fs.mkdirSync(path.dirname(path.join(outdir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(outdir, rel), content);
-  }
 }
 
 /** The host directory provisionVolumes binds a claim to (emptied first: no model of an earlier run counts). */
