@@ -75,7 +75,8 @@ test('classifier: the canary (2.20.0) answers the share of requests the Service 
   const share = (seen['2.20.0'] ?? 0) / REQUESTS;
   // eslint-disable-next-line no-console
   console.log(
-    `canary: ${REQUESTS} POSTs to classifier -> ${JSON.stringify(seen)}: canary ${share}, stated ${statedShare('classifier')} ± ${tolerance(statedShare('classifier')).toFixed(3)}`,
+    `canary: ${REQUESTS} POSTs to classifier -> ${JSON.stringify(seen)}: canary ${share}, ` +
+      `stated ${statedShare('classifier')} ± ${tolerance(statedShare('classifier')).toFixed(3)}`,
   );
   expect(Object.keys(seen).sort()).toEqual(['2.19.0', '2.20.0']);
   expect(Math.abs(share - statedShare('classifier'))).toBeLessThanOrEqual(tolerance(statedShare('classifier')));
@@ -91,7 +92,8 @@ test('scorer: the canary (1.5.0) answers the share of requests the Service annot
   const share = (seen['1.5.0'] ?? 0) / REQUESTS;
   // eslint-disable-next-line no-console
   console.log(
-    `canary: ${REQUESTS} POSTs to scorer -> ${JSON.stringify(seen)}: canary ${share}, stated ${statedShare('scorer')} ± ${tolerance(statedShare('scorer')).toFixed(3)}`,
+    `canary: ${REQUESTS} POSTs to scorer -> ${JSON.stringify(seen)}: canary ${share}, ` +
+      `stated ${statedShare('scorer')} ± ${tolerance(statedShare('scorer')).toFixed(3)}`,
   );
   expect(Object.keys(seen).sort()).toEqual(['1.4.0', '1.5.0']);
   expect(Math.abs(share - statedShare('scorer'))).toBeLessThanOrEqual(tolerance(statedShare('scorer')));

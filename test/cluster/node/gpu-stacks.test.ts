@@ -126,7 +126,8 @@ test('a copy of image-classifier without the GPU runs here and classifies an upl
     deployed = await deploy(node, dist(), manifest, { yaml: scaled.yaml });
     // eslint-disable-next-line no-console
     console.log(
-      `gpu: image-classifier without GPU ready in ${deployed.totalMs} ms (${JSON.stringify(deployed.readyMs)}); CPU ${scaled.before}m -> ${scaled.after}m`,
+      `gpu: image-classifier without GPU ready in ${deployed.totalMs} ms (${JSON.stringify(deployed.readyMs)}); ` +
+        `CPU ${scaled.before}m -> ${scaled.after}m`,
     );
     expect(Object.keys(deployed.readyMs).sort()).toEqual(['image-classifier', 'model-server']);
     const server = parseYamlStream(scaled.yaml).find((o) => o.kind === 'Deployment' && o.metadata.name === 'model-server');
