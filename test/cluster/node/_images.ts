@@ -3,27 +3,34 @@
  * pulled from) and exported as docker-archive files that `ctr -n k8s.io images import` loads under the
  * exact, fully qualified name CRI looks up (`tensorflow/serving:2.20.0` -> docker.io/tensorflow/serving:2.20.0).
  *
- * - The app images are built from dist/images/<name>/Dockerfile with the context docker-bake.json gives,
- *   through the e2e harness (buildah, vfs storage). PYTHON_IMAGE is the local base whose Debian packages
- *   satisfy the context's requirements.txt (there is no index at build time); an *_IMAGE arg naming
- *   another image built here (and-gate-model's TF_SERVING_IMAGE) is built first and passed fully qualified.
+ * - The app images are built as users build them: from dist/images/<name>/Dockerfile with the context
+ *   docker-bake.json gives, through the e2e harness (buildah bud --isolation chroot, vfs storage), their
+ *   `pip install -r requirements.txt` downloading from PyPI. PYTHON_IMAGE is PYTHON_PYPI_BASE_IMAGE, made here
+ *   from scripts/cluster/images/python-pypi.Dockerfile as the official python:3.x-slim image is made: Debian's
+ *   python3 (3.11) and pip, no application package, no PEP 668 marker, plus this machine's CA bundle (its TLS
+ *   to PyPI goes through its own CA). The build sees none of the host's PIP_* settings (buildah passes no host
+ *   environment to RUN): no /opt/wheels, no PIP_DEFAULT_TIMEOUT; no proxy is configured here (if one were,
+ *   buildah passes the host's *_proxy variables to RUN steps only, never into the image). An *_IMAGE arg
+ *   naming another image built here (and-gate-model's TF_SERVING_IMAGE) is built first and passed fully qualified.
  * - Images nobody can build here are stand-ins from scripts/cluster/images/: tensorflow/serving:<v> (a
  *   python base + tf-serving-standin.py), registry.example.com/scorer:<v> (scorer-standin.py), rclone/rclone:<v>
- *   (the Debian base: the manifests use it as a shell only) and the network-test probe NODE_SYSTEM_IMAGES.netprobe.
+ *   (the Debian base: the manifests use it as a shell only) and the network-test probe NODE_SYSTEM_IMAGES.netprobe;
+ *   the python ones on the e2e python base (Debian's python3 and flask: they need no index).
  *   (The node's own pause and CoreDNS images are written by scripts/cluster/node.mjs.)
  * - Archives are cached under $CDK8S_ML_NODE_IMAGES (default /var/tmp/cdk8s-ml-node-images), keyed by a hash
  *   of the Dockerfile, its ignore file, the context's files, the build args and the IDs of the local bases;
  *   after export the image is removed from the vfs storage again (the archive is what the node imports).
+ *   The build's output is kept next to its archive (NodeImage.buildLog): it shows what pip downloaded.
  */
 import { spawnSync } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import {
   DEBIAN_BASE_IMAGE,
   PYTHON_BASE_IMAGE,
-  PYTHON_SKLEARN_BASE_IMAGE,
   REPO_ROOT,
   buildImageDetailed,
   ensureBaseImages,
@@ -38,6 +45,8 @@ export interface NodeImage {
   /** the archive's one RepoTag: the name fully qualified, as CRI normalizes it */
   readonly reference: string;
   readonly archive: string;
+  /** buildah's output of the build that made the archive (kept next to it; also for a cached archive) */
+  readonly buildLog: string;
   /** build and export time; 0 when taken from the cache */
   readonly buildMs: number;
   readonly cached: boolean;
@@ -61,8 +70,13 @@ export function isUnbuildable(name: string): boolean {
 export const NODE_IMAGES_DIR = path.resolve(process.env.CDK8S_ML_NODE_IMAGES || '/var/tmp/cdk8s-ml-node-images');
 export const STANDIN_DIR = path.join(REPO_ROOT, 'scripts', 'cluster', 'images');
 /** Bump when the way images are built here changes, so no archive of an older recipe is reused. */
-const RECIPE_VERSION = '1';
-const PYTHON_PIL_BASE_IMAGE = 'localhost/cdk8s-ml/python-pil:bookworm';
+const RECIPE_VERSION = '2';
+/** The app images' PYTHON_IMAGE: a stand-in for the official python:3.x-slim image, without any app package. */
+export const PYTHON_PYPI_BASE_IMAGE = 'localhost/cdk8s-ml/python-pypi:bookworm';
+/** The CA bundle this machine reaches PyPI with; it replaces Debian's in PYTHON_PYPI_BASE_IMAGE. */
+const CA_BUNDLE = '/etc/ssl/certs/ca-certificates.crt';
+/** Label of PYTHON_PYPI_BASE_IMAGE: a hash of its Dockerfile, the CA bundle and the Debian base (rebuilt when it changes). */
+const BASE_RECIPE_LABEL = 'cdk8s-ml.recipe';
 const STORAGE = ['--storage-driver', 'vfs'];
 
 // ---------------------------------------------------------------------------------------------
@@ -114,7 +128,7 @@ function tarFile(archive: string, member: string): string {
 // ---------------------------------------------------------------------------------------------
 // recipes
 
-type LocalBase = 'debian' | 'python' | 'python-sklearn' | 'python-pil';
+type LocalBase = 'debian' | 'python' | 'python-pypi';
 
 interface Recipe {
   readonly dockerfile: string;
@@ -130,36 +144,8 @@ interface Recipe {
 const BASE_IMAGES: Record<LocalBase, string> = {
   debian: DEBIAN_BASE_IMAGE,
   python: PYTHON_BASE_IMAGE,
-  'python-sklearn': PYTHON_SKLEARN_BASE_IMAGE,
-  'python-pil': PYTHON_PIL_BASE_IMAGE,
+  'python-pypi': PYTHON_PYPI_BASE_IMAGE,
 };
-
-/** What each python base's Debian packages satisfy, in the order they are tried (smallest first). */
-const PYTHON_BASES: readonly { base: LocalBase; provides: readonly string[] }[] = [
-  { base: 'python', provides: ['flask', 'requests', 'gunicorn'] },
-  { base: 'python-sklearn', provides: ['flask', 'requests', 'gunicorn', 'scikit-learn', 'pandas', 'joblib', 'numpy', 'scipy'] },
-  { base: 'python-pil', provides: ['flask', 'requests', 'gunicorn', 'pillow', 'numpy'] },
-];
-
-/** The smallest local python base that has every package requirements.txt names. */
-export function pythonBaseFor(requirementsTxt: string): LocalBase {
-  const wanted = requirementsTxt
-    .split('\n')
-    .map((l) => l.replace(/#.*/, '').trim())
-    .filter((l) => l !== '')
-    .map((l) =>
-      l
-        .split(/[\s<>=!~;[]/)[0]
-        .toLowerCase()
-        .replace(/_/g, '-'),
-    );
-  const fit = PYTHON_BASES.find((b) => wanted.every((w) => b.provides.includes(w)));
-  if (!fit) {
-    const all = new Set(PYTHON_BASES.flatMap((b) => b.provides));
-    throw new Error(`no local python base has all of [${wanted.join(', ')}] (none has: ${wanted.filter((w) => !all.has(w)).join(', ') || '-'})`);
-  }
-  return fit.base;
-}
 
 const standin = (file: string, args: Record<string, string>, base: LocalBase): Recipe => ({
   dockerfile: path.join(STANDIN_DIR, file),
@@ -207,10 +193,8 @@ function bakeRecipe(distDir: string, ref: string): Recipe | undefined {
   const needs: string[] = [];
   for (const [key, value] of Object.entries(target.args ?? {})) {
     if (key === 'PYTHON_IMAGE') {
-      const requirements = path.join(contextDir, 'requirements.txt');
-      const base = fs.existsSync(requirements) ? pythonBaseFor(fs.readFileSync(requirements, 'utf8')) : 'python';
-      bases.push(base);
-      args[key] = BASE_IMAGES[base];
+      bases.push('python-pypi');
+      args[key] = PYTHON_PYPI_BASE_IMAGE;
     } else if (key.endsWith('_IMAGE')) {
       const dep = fullyQualified(value);
       if (!standinRecipe(dep)) throw new Error(`${ref}: build arg ${key}=${value} names an image that is not built here`);
@@ -263,24 +247,45 @@ function cacheKey(ref: string, recipe: Recipe, depKeys: readonly string[]): stri
 // building
 
 function ensureLocalBase(base: LocalBase): void {
-  if (base !== 'python-pil') {
-    ensureBaseImages(base);
-    return;
+  if (base === 'python-pypi') ensurePypiBase();
+  else ensureBaseImages(base);
+}
+
+function labelOf(image: string, label: string): string {
+  const format = `{{index .OCIv1.Config.Labels "${label}"}}`;
+  const res = spawnSync('buildah', [...STORAGE, 'inspect', '--type', 'image', '--format', format, image], { encoding: 'utf8' });
+  if (res.status !== 0) throw new Error(`buildah inspect ${image} failed: ${res.stderr}`);
+  return res.stdout.trim();
+}
+
+/** Builds PYTHON_PYPI_BASE_IMAGE unless the one in the storage has this recipe (Dockerfile, CA bundle, Debian base). */
+function ensurePypiBase(): void {
+  ensureBaseImages('debian');
+  const dockerfile = path.join(STANDIN_DIR, 'python-pypi.Dockerfile');
+  if (!fs.existsSync(CA_BUNDLE)) throw new Error(`no ${CA_BUNDLE}: ${PYTHON_PYPI_BASE_IMAGE} takes this machine's CA bundle to reach PyPI`);
+  const recipe = crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(dockerfile))
+    .update(fs.readFileSync(CA_BUNDLE))
+    .update(imageId(DEBIAN_BASE_IMAGE))
+    .digest('hex')
+    .slice(0, 16);
+  const previous = imageExists(PYTHON_PYPI_BASE_IMAGE) ? imageId(PYTHON_PYPI_BASE_IMAGE) : undefined;
+  if (previous && labelOf(PYTHON_PYPI_BASE_IMAGE, BASE_RECIPE_LABEL) === recipe) return;
+  const context = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-ml-python-pypi-'));
+  try {
+    fs.copyFileSync(dockerfile, path.join(context, 'Dockerfile'));
+    fs.copyFileSync(CA_BUNDLE, path.join(context, 'ca-certificates.crt'));
+    fs.chmodSync(path.join(context, 'ca-certificates.crt'), 0o644);
+    const args = ['bud', '--isolation', 'chroot', '--layers=false', '--build-arg', `BASE=${DEBIAN_BASE_IMAGE}`];
+    args.push('--label', `${BASE_RECIPE_LABEL}=${recipe}`, '-t', PYTHON_PYPI_BASE_IMAGE, context);
+    const res = spawnSync('buildah', [...STORAGE, ...args], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 20 * 60_000 });
+    if (res.status !== 0) throw new Error(`building ${PYTHON_PYPI_BASE_IMAGE} failed:\n${tailOf(`${res.stdout}${res.stderr}`)}`);
+  } finally {
+    fs.rmSync(context, { recursive: true, force: true });
   }
-  ensureBaseImages('python');
-  if (imageExists(PYTHON_PIL_BASE_IMAGE)) return;
-  const res = spawnSync(
-    'buildah',
-    [...STORAGE, 'bud', '--isolation', 'chroot', '--layers=false', '--build-arg', `BASE=${PYTHON_BASE_IMAGE}`].concat([
-      '-f',
-      path.join(STANDIN_DIR, 'python-pil.Dockerfile'),
-      '-t',
-      PYTHON_PIL_BASE_IMAGE,
-      STANDIN_DIR,
-    ]),
-    { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, timeout: 20 * 60_000 },
-  );
-  if (res.status !== 0) throw new Error(`building ${PYTHON_PIL_BASE_IMAGE} failed:\n${tailOf(`${res.stdout}${res.stderr}`)}`);
+  // The image of the older recipe lost its tag: drop it (vfs keeps a full copy of every image).
+  if (previous) spawnSync('buildah', [...STORAGE, 'rmi', previous], { stdio: 'ignore' });
 }
 
 function tailOf(text: string, lines = 40): string {
@@ -299,10 +304,17 @@ async function exportArchive(ref: string, archive: string): Promise<void> {
   const tags = archiveRepoTags(tmp);
   if (JSON.stringify(tags) !== JSON.stringify([[ref]])) throw new Error(`${tmp}: RepoTags ${JSON.stringify(tags)}, expected [["${ref}"]]`);
   fs.renameSync(tmp, archive);
-  const prefix = `${slug(ref)}-`;
+  // Archives (and logs) of this image's older keys; the exact pattern, so that x:2.20.0 leaves x:2.20.0-gpu alone.
+  const older = new RegExp(`^${slug(ref).replace(/\./g, '\\.')}-[0-9a-f]{16}\\.(tar|build\\.log)$`);
   for (const f of fs.readdirSync(NODE_IMAGES_DIR)) {
-    if (f.startsWith(prefix) && f.endsWith('.tar') && path.join(NODE_IMAGES_DIR, f) !== archive) fs.rmSync(path.join(NODE_IMAGES_DIR, f));
+    const file = path.join(NODE_IMAGES_DIR, f);
+    if (older.test(f) && file !== archive && file !== buildLogOf(archive)) fs.rmSync(file);
   }
+}
+
+/** Where the build output of an archive is kept. */
+function buildLogOf(archive: string): string {
+  return archive.replace(/\.tar$/, '.build.log');
 }
 
 /** Puts an image built earlier back into the vfs storage from its archive (a base of another build). */
@@ -334,13 +346,15 @@ async function buildOne(distDir: string, name: string, done: Map<string, Built>)
   );
   const archive = path.join(NODE_IMAGES_DIR, `${slug(ref)}-${key}.tar`);
   let result: Built;
-  if (fs.existsSync(archive)) {
-    result = { name, reference: ref, archive, buildMs: 0, cached: true, key };
+  const buildLog = buildLogOf(archive);
+  if (fs.existsSync(archive) && fs.existsSync(buildLog)) {
+    result = { name, reference: ref, archive, buildLog, buildMs: 0, cached: true, key };
   } else {
     const t0 = Date.now();
     for (const d of deps) await loadIntoStorage(d.reference, d.archive);
     try {
-      await buildImageDetailed({ contextDir: recipe.contextDir, dockerfile: recipe.dockerfile, tag: ref, buildArgs: recipe.args });
+      const built = await buildImageDetailed({ contextDir: recipe.contextDir, dockerfile: recipe.dockerfile, tag: ref, buildArgs: recipe.args });
+      fs.writeFileSync(buildLog, built.output);
       await exportArchive(ref, archive);
     } catch (e) {
       throw new Error(`cannot build ${name} (${path.relative(REPO_ROOT, recipe.dockerfile)}): ${(e as Error).message}`);
@@ -348,7 +362,7 @@ async function buildOne(distDir: string, name: string, done: Map<string, Built>)
       await removeImage(ref);
       for (const d of deps) await removeImage(d.reference);
     }
-    result = { name, reference: ref, archive, buildMs: Date.now() - t0, cached: false, key };
+    result = { name, reference: ref, archive, buildLog, buildMs: Date.now() - t0, cached: false, key };
   }
   done.set(ref, result);
   return result;
