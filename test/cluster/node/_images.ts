@@ -58,8 +58,10 @@ export const NODE_SYSTEM_IMAGES = { netprobe: 'localhost/cdk8s-ml/netprobe:1' } 
 /** Images the manifests name that cannot be built here; buildNodeImages skips them (the caller decides what to do). */
 export const unbuildable: Readonly<Record<string, string>> = {
   'vllm/vllm-openai:v0.31.0':
-    'vLLM needs a CUDA (or ROCm) build of PyTorch and its own compiled kernels; no registry is reachable to pull it, ' +
-    'and a stand-in would test nothing of the chat stack but the stand-in',
+    "no registry is reachable to pull it, and vLLM's PyPI wheels (0.31.0 to 0.34.0) are CUDA builds: on CPU `vllm serve` " +
+    "stops with 'RuntimeError: Failed to infer device type' (with VLLM_TARGET_DEVICE=cpu: no module vllm._C, so no CPU " +
+    'kernels); CPU wheels come from GitHub releases, wheels.vllm.ai and download.pytorch.org, none reachable here; ' +
+    'a stand-in would test nothing of the chat stack but the stand-in',
 };
 
 /** Whether a name (as written, or fully qualified) is one of `unbuildable`. */

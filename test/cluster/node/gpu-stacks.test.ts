@@ -6,12 +6,14 @@
  * `Insufficient nvidia.com/gpu`: the node's allocatable has no nvidia.com/gpu (an extended resource,
  * https://kubernetes.io/docs/tasks/manage-gpus/scheduling-gpus/). Then a copy of image-classifier without
  * the GPU request, node selector and toleration runs here (its TF Serving stand-in is tagged 2.20.0-gpu as
- * written) and classifies an uploaded image through its web Service. llm-chat has no such copy: its server is
- * vLLM, whose image has no build on these machines (_images.ts `unbuildable` says why).
+ * written), classifies an uploaded image through its web Service, and its NetworkPolicies admit what the
+ * reachability model says. llm-chat has no such copy: its server is vLLM, whose image has no build on these
+ * machines (_images.ts `unbuildable` says why).
  */
 import { testNode, TestNode, kubectl, waitUntil } from '../../_util/kube';
 import { parseYamlStream } from '../../_util/yaml';
-import { clearStack, clearStacks, deploy, Deployed, ensureOutputCrds, importImages } from './_deploy';
+import { clearStack, clearStacks, deploy, Deployed, ensureOutputCrds, importImages, probeNetwork } from './_deploy';
+import { formatMatrix } from './_netpol';
 import { imagesOf } from './_images';
 import { applyYaml, provisionVolumes, referenceOutput, request, serviceUrl, StackManifest, stackManifest, withCpuRequestsScaled } from './_stack';
 
@@ -117,7 +119,7 @@ function greyPpm(size: number, level: number): string {
   return `P6\n${size} ${size}\n255\n${String.fromCharCode(level).repeat(size * size * 3)}`;
 }
 
-test('a copy of image-classifier without the GPU runs here and classifies an uploaded image through its web Service', async () => {
+test('a copy of image-classifier without the GPU runs, classifies an uploaded image through its web Service; its policies hold', async () => {
   const manifest = stacks[0];
   const scaled = withCpuRequestsScaled(withoutGpu(manifest.objects), 0.3);
   expect(scaled.yaml).not.toContain('nvidia');
@@ -158,6 +160,11 @@ test('a copy of image-classifier without the GPU runs here and classifies an upl
     got.forEach((c, k) => expect(c.score).toBeCloseTo(top[k].s, 4));
     const bad = await request(`${web}/classify`, { method: 'POST', body: '', headers: { 'content-type': 'text/plain' } });
     expect(bad.status).toBe(400);
+    const rows = await probeNetwork(node, dist(), manifest);
+    // eslint-disable-next-line no-console
+    console.log(`image-classifier (without GPU) NetworkPolicy matrix:\n${formatMatrix(rows)}`);
+    expect(rows.length).toBeGreaterThan(0);
+    expect(rows.filter((r) => r.actual !== r.probe.expect).map((r) => `${r.probe.name}: ${r.actual} (${r.detail})`)).toEqual([]);
   } finally {
     await clearStack(node, manifest);
   }
