@@ -855,9 +855,14 @@ export function leftovers(bin, dir) {
   for (const m of mountsUnder(dir)) left.push(`mount ${m}`);
   for (const c of podCgroups()) left.push(`cgroup ${c}`);
   if (linkExists(BRIDGE)) left.push(`link ${BRIDGE}`);
+  // every table: kube-proxy's Service chains are in nat, the kubelet's and kube-router's in filter and mangle
   for (const tool of ['iptables', 'ip6tables']) {
-    const res = run(tool, ['-w', '-S'], { check: false });
-    for (const l of res.status === 0 ? res.stdout.split('\n') : []) if (/^-N (KUBE-|CDK8S-ML-)/.test(l)) left.push(`${tool} chain ${l.slice(3)}`);
+    for (const table of ['filter', 'nat', 'mangle', 'raw']) {
+      const res = run(tool, ['-w', '-t', table, '-S'], { check: false });
+      for (const l of res.status === 0 ? res.stdout.split('\n') : []) {
+        if (/^-N (KUBE-|CDK8S-ML-)/.test(l)) left.push(`${tool} ${table} chain ${l.slice(3)}`);
+      }
+    }
   }
   const sets = run('ipset', ['list', '-n'], { check: false });
   for (const n of sets.status === 0 ? sets.stdout.split('\n').filter(Boolean) : []) if (/^(KUBE-|kube-router-)/.test(n)) left.push(`ipset ${n}`);
