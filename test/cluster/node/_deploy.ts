@@ -6,7 +6,7 @@
  */
 import { TestNode } from '../../_util/kube';
 import { buildNodeImages, imagesOf, isUnbuildable, NODE_SYSTEM_IMAGES } from './_images';
-import { networkProbes, Probe, probeNamespaces, probePod } from './_netpol';
+import { formatMatrix, networkProbes, Probe, probeNamespaces, probePod } from './_netpol';
 import { applyYaml, provisionVolumes, runPod, StackManifest, waitReady } from './_stack';
 import { waitUntil } from '../../_util/kube';
 import { installOutputCrds } from '../_deploy';
@@ -115,4 +115,16 @@ export async function probeNetwork(node: TestNode, distDir: string, manifest: St
     probes.map((p, i) => runPod(node, probePod(p, NODE_SYSTEM_IMAGES.netprobe, `netprobe-${manifest.stack}-${i}`), 120_000)),
   );
   return probes.map((probe, i) => ({ probe, actual: runs[i].exitCode === 0 ? 'allow' : 'deny', detail: runs[i].message }));
+}
+
+/**
+ * probeNetwork, the matrix printed, and the test's assertion: at least one edge tried, and every real result
+ * equal to the reachability model's verdict (the mismatches listed otherwise).
+ */
+export async function expectPoliciesAsModeled(node: TestNode, distDir: string, manifest: StackManifest, label = manifest.stack): Promise<void> {
+  const rows = await probeNetwork(node, distDir, manifest);
+  // eslint-disable-next-line no-console
+  console.log(`${label} NetworkPolicy matrix:\n${formatMatrix(rows)}`);
+  expect(rows.length).toBeGreaterThan(0);
+  expect(rows.filter((r) => r.actual !== r.probe.expect).map((r) => `${r.probe.name}: ${r.actual} (${r.detail})`)).toEqual([]);
 }

@@ -9,6 +9,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { MlApp } from '../../../lib';
+import { quantityValue } from '../../../lib/rules/quantity';
 import { buildReferenceApps } from '../../../apps/main';
 import { kubectl, TestNode, waitUntil } from '../../_util/kube';
 import { synth, tempDir } from '../../_util/synth';
@@ -228,6 +229,11 @@ export async function runPod(node: TestNode, pod: any, timeoutMs = 90_000): Prom
   return { exitCode: done.exitCode, message: (done.message ?? '').trim(), ms: Date.now() - t0 };
 }
 
+/** Millicores of a CPU quantity as a manifest writes it ('250m', '1', 2); 0 when absent. */
+export function millicores(q: unknown): number {
+  return q === undefined ? 0 : Math.round((quantityValue(q) ?? Number.NaN) * 1000);
+}
+
 /**
  * The stack's objects with every container's CPU request multiplied by `factor` (at least 10m), limits and
  * everything else as written. Only for stacks whose requests exceed this node's 2 CPUs (canary asks for 7.5):
@@ -236,7 +242,6 @@ export async function runPod(node: TestNode, pod: any, timeoutMs = 90_000): Prom
 export function withCpuRequestsScaled(objects: readonly any[], factor: number): { yaml: string; before: number; after: number } {
   let before = 0;
   let after = 0;
-  const millis = (q: string) => (q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000);
   const copy = objects.map((o) => {
     const spec = o.spec?.template?.spec;
     if (!spec) return o;
@@ -245,8 +250,8 @@ export function withCpuRequestsScaled(objects: readonly any[], factor: number): 
     for (const ct of [...(c.spec.template.spec.initContainers ?? []), ...c.spec.template.spec.containers]) {
       const cpu = ct.resources?.requests?.cpu;
       if (cpu === undefined) continue;
-      const m = Math.max(10, Math.round(millis(String(cpu)) * factor));
-      before += millis(String(cpu)) * replicas;
+      const m = Math.max(10, Math.round(millicores(cpu) * factor));
+      before += millicores(cpu) * replicas;
       after += m * replicas;
       ct.resources.requests.cpu = `${m}m`;
     }

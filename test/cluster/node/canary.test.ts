@@ -10,8 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { testNode, TestNode } from '../../_util/kube';
 import { parseYamlStream } from '../../_util/yaml';
-import { clearStack, deploy, Deployed, probeNetwork } from './_deploy';
-import { formatMatrix } from './_netpol';
+import { clearStack, deploy, Deployed, expectPoliciesAsModeled } from './_deploy';
 import { applyYaml, referenceOutput, request, serviceUrl, stackManifest, waitReady, withCpuRequestsScaled } from './_stack';
 
 jest.setTimeout(20 * 60_000);
@@ -100,10 +99,7 @@ test('scorer: the canary (1.5.0) answers the share of requests the Service annot
 });
 
 test('the NetworkPolicies admit exactly what the reachability model says', async () => {
-  const rows = await probeNetwork(node, dist(), deployed.manifest);
-  // eslint-disable-next-line no-console
-  console.log(`canary NetworkPolicy matrix:\n${formatMatrix(rows)}`);
-  expect(rows.filter((r) => r.actual !== r.probe.expect).map((r) => `${r.probe.name}: ${r.actual} (${r.detail})`)).toEqual([]);
+  await expectPoliciesAsModeled(node, dist(), deployed.manifest, 'canary');
 });
 
 test("the classifier's PodDisruptionBudget (maxUnavailable 1) admits one eviction and refuses the second", async () => {

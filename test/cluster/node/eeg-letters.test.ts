@@ -7,8 +7,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { testNode, TestNode } from '../../_util/kube';
-import { clearStack, deploy, Deployed, probeNetwork } from './_deploy';
-import { formatMatrix } from './_netpol';
+import { clearStack, deploy, Deployed, expectPoliciesAsModeled } from './_deploy';
 import { podLogs, referenceOutput, request, serviceUrl, stackManifest } from './_stack';
 
 jest.setTimeout(20 * 60_000);
@@ -85,8 +84,5 @@ test('the API answers with the trained model', async () => {
 });
 
 test('the NetworkPolicies admit exactly what the reachability model says', async () => {
-  const rows = await probeNetwork(node, dist(), deployed.manifest);
-  // eslint-disable-next-line no-console
-  console.log(`eeg-letters NetworkPolicy matrix:\n${formatMatrix(rows)}`);
-  expect(rows.filter((r) => r.actual !== r.probe.expect).map((r) => `${r.probe.name}: ${r.actual} (${r.detail})`)).toEqual([]);
+  await expectPoliciesAsModeled(node, dist(), deployed.manifest, 'eeg-letters');
 });

@@ -5,8 +5,7 @@
  * malformed one with the app's 400; the NetworkPolicies admit exactly what the reachability model says.
  */
 import { testNode, TestNode } from '../../_util/kube';
-import { clearStack, deploy, Deployed, probeNetwork } from './_deploy';
-import { formatMatrix } from './_netpol';
+import { clearStack, deploy, Deployed, expectPoliciesAsModeled } from './_deploy';
 import { referenceOutput, request, serviceUrl, stackManifest } from './_stack';
 
 jest.setTimeout(20 * 60_000);
@@ -61,9 +60,5 @@ test("POST /predict through the Service answers with the manifest's linear model
 });
 
 test('the NetworkPolicies admit exactly what the reachability model says', async () => {
-  const rows = await probeNetwork(node, dist(), deployed.manifest);
-  // eslint-disable-next-line no-console
-  console.log(`ml-model NetworkPolicy matrix:\n${formatMatrix(rows)}`);
-  expect(rows.length).toBeGreaterThan(0);
-  expect(rows.filter((r) => r.actual !== r.probe.expect).map((r) => `${r.probe.name}: ${r.actual} (${r.detail})`)).toEqual([]);
+  await expectPoliciesAsModeled(node, dist(), deployed.manifest, 'ml-model');
 });

@@ -12,10 +12,19 @@ import * as path from 'node:path';
 import * as yaml from 'js-yaml';
 import { testNode, TestNode } from '../../_util/kube';
 import { tempDir } from '../../_util/synth';
-import { clearStack, importImages, probeNetwork } from './_deploy';
+import { clearStack, importImages, expectPoliciesAsModeled } from './_deploy';
 import { imagesOf } from './_images';
-import { formatMatrix } from './_netpol';
-import { applyYaml, provisionVolumes, request, serviceUrl, StackManifest, stackManifest, waitReady, withCpuRequestsScaled } from './_stack';
+import {
+  applyYaml,
+  provisionVolumes,
+  request,
+  serviceUrl,
+  StackManifest,
+  stackManifest,
+  waitReady,
+  millicores,
+  withCpuRequestsScaled,
+} from './_stack';
 
 jest.setTimeout(20 * 60_000);
 
@@ -43,9 +52,6 @@ function initAndSynth(work: string): string {
   if (synth.status !== 0) throw new Error(`the scaffold's synth (${app}) failed (exit ${synth.status}): ${synth.stderr}`);
   return outdir;
 }
-
-/** millicores of a Kubernetes CPU quantity ('250m', '1', '1.5') */
-const millicores = (q: string | undefined): number => (q === undefined ? 0 : q.endsWith('m') ? Number(q.slice(0, -1)) : Number(q) * 1000);
 
 let node: TestNode;
 let work: string;
@@ -122,9 +128,5 @@ test("POST /predict through the web Service returns the model server's predictio
 });
 
 test('the NetworkPolicies admit exactly what the reachability model says', async () => {
-  const rows = await probeNetwork(node, dist, manifest);
-  // eslint-disable-next-line no-console
-  console.log(`scaffold NetworkPolicy matrix:\n${formatMatrix(rows)}`);
-  expect(rows.length).toBeGreaterThan(0);
-  expect(rows.filter((r) => r.actual !== r.probe.expect).map((r) => `${r.probe.name}: ${r.actual} (${r.detail})`)).toEqual([]);
+  await expectPoliciesAsModeled(node, dist, manifest, 'scaffold');
 });
